@@ -1,0 +1,207 @@
+//! The one error type, shared by every face of apisig.
+
+use core::fmt;
+
+/// Everything that can go wrong, as one flat `Copy` enum.
+///
+/// Each variant has a stable numeric [`code`](Error::code) that the C ABI returns as
+/// `apisig_result` and the Python package carries on its exception classes. Codes are never
+/// renumbered or reused; a retired variant leaves a gap. Codes 0 (`OK`), 1 (`NULL_PARAMETER`)
+/// and 99 (`PANIC`) belong to the C ABI. No variant carries secret material.
+#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+#[non_exhaustive]
+#[repr(u32)]
+pub enum Error {
+    /// The caller's output buffer is too small; nothing was written.
+    BufferTooSmall = 2,
+
+    /// A credential header (or body field) the scheme requires is absent.
+    MissingCredential = 10,
+    /// A credential header appears more than once, so which one counts would be a guess.
+    DuplicateHeader = 11,
+    /// A header value holds a byte HTTP does not allow there (CR, LF, NUL, other controls,
+    /// non-ASCII) or starts or ends with whitespace.
+    InvalidHeaderValue = 12,
+    /// A field is longer than the fixed capacity reserved for it.
+    FieldTooLong = 13,
+    /// The method is not an HTTP token.
+    InvalidMethod = 14,
+    /// A signed field holds the template's separator, which would make the message ambiguous.
+    SeparatorInField = 15,
+    /// The path is not printable ASCII starting with `/`.
+    InvalidPath = 16,
+
+    /// No registered client matches the presented key or key id.
+    UnknownKey = 20,
+    /// The presented secret is not the registered one.
+    SecretMismatch = 21,
+    /// The signature does not match the request.
+    SignatureMismatch = 22,
+    /// The signature is not valid text in the scheme's encoding (case, length, alphabet).
+    InvalidSignatureEncoding = 23,
+    /// The user id is not the one bound to the key.
+    UserIdMismatch = 24,
+    /// The core does not verify this kind of credential (bearer tokens, session tokens).
+    UnsupportedCredential = 25,
+
+    /// The timestamp is not 1 to 20 decimal digits fitting in a `u64`.
+    InvalidTimestamp = 30,
+    /// The timestamp is outside the accepted window around `now`.
+    TimestampOutsideWindow = 31,
+    /// The nonce is missing or not 1 to 20 decimal digits fitting in a `u64`.
+    InvalidNonce = 32,
+    /// The request (its nonce or its signature) was already accepted.
+    ReplayedRequest = 33,
+    /// The replay cache has no free slot: every slot holds a live entry. Fails closed.
+    ReplayCacheFull = 34,
+
+    /// The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
+    /// separators, control bytes); it is refused, never normalised.
+    NonCanonicalPath = 40,
+    /// The client's role is not allowed on this path.
+    Forbidden = 41,
+    /// A role pattern is not valid.
+    InvalidPattern = 42,
+
+    /// The keyring has no room for another client.
+    KeyringFull = 50,
+    /// A client with this key id is already registered.
+    DuplicateKeyId = 51,
+    /// A secret or key is empty.
+    EmptySecret = 52,
+    /// A message template is empty, too long, or needs a value the scheme does not carry.
+    InvalidTemplate = 53,
+}
+
+impl Error {
+    /// Every variant, in code order (for tables, tests and the other faces).
+    pub const ALL: [Error; 26] = [
+        Error::BufferTooSmall,
+        Error::MissingCredential,
+        Error::DuplicateHeader,
+        Error::InvalidHeaderValue,
+        Error::FieldTooLong,
+        Error::InvalidMethod,
+        Error::SeparatorInField,
+        Error::InvalidPath,
+        Error::UnknownKey,
+        Error::SecretMismatch,
+        Error::SignatureMismatch,
+        Error::InvalidSignatureEncoding,
+        Error::UserIdMismatch,
+        Error::UnsupportedCredential,
+        Error::InvalidTimestamp,
+        Error::TimestampOutsideWindow,
+        Error::InvalidNonce,
+        Error::ReplayedRequest,
+        Error::ReplayCacheFull,
+        Error::NonCanonicalPath,
+        Error::Forbidden,
+        Error::InvalidPattern,
+        Error::KeyringFull,
+        Error::DuplicateKeyId,
+        Error::EmptySecret,
+        Error::InvalidTemplate,
+    ];
+
+    /// The stable numeric code.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The variant with this code, if any.
+    pub fn from_code(code: u32) -> Option<Error> {
+        Error::ALL.iter().copied().find(|e| e.code() == code)
+    }
+
+    /// The stable snake_case name used in test vectors and by the other faces.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Error::BufferTooSmall => "buffer_too_small",
+            Error::MissingCredential => "missing_credential",
+            Error::DuplicateHeader => "duplicate_header",
+            Error::InvalidHeaderValue => "invalid_header_value",
+            Error::FieldTooLong => "field_too_long",
+            Error::InvalidMethod => "invalid_method",
+            Error::SeparatorInField => "separator_in_field",
+            Error::InvalidPath => "invalid_path",
+            Error::UnknownKey => "unknown_key",
+            Error::SecretMismatch => "secret_mismatch",
+            Error::SignatureMismatch => "signature_mismatch",
+            Error::InvalidSignatureEncoding => "invalid_signature_encoding",
+            Error::UserIdMismatch => "user_id_mismatch",
+            Error::UnsupportedCredential => "unsupported_credential",
+            Error::InvalidTimestamp => "invalid_timestamp",
+            Error::TimestampOutsideWindow => "timestamp_outside_window",
+            Error::InvalidNonce => "invalid_nonce",
+            Error::ReplayedRequest => "replayed_request",
+            Error::ReplayCacheFull => "replay_cache_full",
+            Error::NonCanonicalPath => "non_canonical_path",
+            Error::Forbidden => "forbidden",
+            Error::InvalidPattern => "invalid_pattern",
+            Error::KeyringFull => "keyring_full",
+            Error::DuplicateKeyId => "duplicate_key_id",
+            Error::EmptySecret => "empty_secret",
+            Error::InvalidTemplate => "invalid_template",
+        }
+    }
+
+    /// A human-readable message, without secrets.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Error::BufferTooSmall => "output buffer too small",
+            Error::MissingCredential => "a required credential header is missing",
+            Error::DuplicateHeader => "a credential header appears more than once",
+            Error::InvalidHeaderValue => "header value holds a byte not allowed in HTTP headers",
+            Error::FieldTooLong => "field is longer than its fixed capacity",
+            Error::InvalidMethod => "method is not an HTTP token",
+            Error::SeparatorInField => "a signed field contains the template separator",
+            Error::InvalidPath => "path is not printable ASCII starting with '/'",
+            Error::UnknownKey => "no registered client matches the presented key",
+            Error::SecretMismatch => "presented secret does not match",
+            Error::SignatureMismatch => "signature does not match",
+            Error::InvalidSignatureEncoding => "signature is not valid in the scheme's encoding",
+            Error::UserIdMismatch => "user id is not the one bound to the key",
+            Error::UnsupportedCredential => "this credential type is not verified by the core",
+            Error::InvalidTimestamp => "timestamp is not a decimal u64",
+            Error::TimestampOutsideWindow => "timestamp is outside the accepted window",
+            Error::InvalidNonce => "nonce is missing or not a decimal u64",
+            Error::ReplayedRequest => "request was already accepted (replay)",
+            Error::ReplayCacheFull => "replay cache is full of live entries",
+            Error::NonCanonicalPath => "path is not in canonical form",
+            Error::Forbidden => "role is not allowed on this path",
+            Error::InvalidPattern => "role pattern is not valid",
+            Error::KeyringFull => "keyring is full",
+            Error::DuplicateKeyId => "key id is already registered",
+            Error::EmptySecret => "secret or key is empty",
+            Error::InvalidTemplate => "message template is not valid for this scheme",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        for (i, a) in Error::ALL.iter().enumerate() {
+            assert_eq!(Error::from_code(a.code()), Some(*a));
+            for b in Error::ALL.iter().skip(i + 1) {
+                assert_ne!(a.code(), b.code(), "{a:?} and {b:?} share a code");
+                assert_ne!(a.name(), b.name());
+            }
+        }
+        assert_eq!(Error::from_code(0), None);
+        assert_eq!(Error::from_code(1), None);
+        assert_eq!(Error::from_code(99), None);
+    }
+}

@@ -1,0 +1,316 @@
+//! Registered clients, in fixed capacity. Static keys and secrets are kept only as SHA-256
+//! digests plus a precomputed HMAC state — never in clear — and are zeroized on drop.
+
+use core::fmt;
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use zeroize::Zeroize;
+
+use crate::mac::{MacKey, digest};
+use crate::policy::RoleId;
+use crate::{Error, headers};
+
+/// Longest key id (or label) a client may have.
+pub const KEY_ID_MAX: usize = 64;
+/// Longest user id that can be bound to a key.
+pub const USER_ID_MAX: usize = 64;
+
+/// Which of a client's two keys or secrets matched.
+#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+pub enum Slot {
+    /// The current key.
+    Primary,
+    /// The other live key, for zero-downtime rotation (ZignSec keeps two).
+    Secondary,
+}
+
+impl Slot {
+    const ALL: [Slot; 2] = [Slot::Primary, Slot::Secondary];
+
+    const fn index(self) -> usize {
+        match self {
+            Slot::Primary => 0,
+            Slot::Secondary => 1,
+        }
+    }
+}
+
+/// A client's position in its keyring. Stable: clients are revoked, never moved.
+#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+pub struct ClientId(pub u32);
+
+/// A key or secret: its digest (to match static keys and clear secrets) and its keyed HMAC
+/// state (to check signatures).
+#[derive(Clone)]
+pub(crate) struct Secret {
+    digest: [u8; 32],
+    pub(crate) mac: MacKey,
+}
+
+impl Secret {
+    fn new(secret: &[u8]) -> Result<Secret, Error> {
+        Ok(Secret { mac: MacKey::new(secret)?, digest: digest(secret) })
+    }
+
+    fn matches(&self, presented_digest: &[u8; 32]) -> Choice {
+        self.digest.ct_eq(presented_digest)
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.digest.zeroize();
+    }
+}
+
+/// One registered client.
+#[derive(Clone)]
+pub struct Client {
+    id: heapless::String<KEY_ID_MAX>,
+    role: Option<RoleId>,
+    user_id: Option<heapless::String<USER_ID_MAX>>,
+    slots: [Option<Secret>; 2],
+    pub(crate) last_nonce: Option<u64>,
+}
+
+impl Client {
+    /// The key id (for signed and key-and-secret schemes) or label (for static keys).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The client's role, if it has one.
+    pub fn role(&self) -> Option<RoleId> {
+        self.role
+    }
+
+    /// The user id bound to the key (APEX).
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    /// Whether the client has a key in `slot`.
+    pub fn has(&self, slot: Slot) -> bool {
+        self.slots.get(slot.index()).is_some_and(Option::is_some)
+    }
+
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = (Slot, &Secret)> {
+        Slot::ALL.into_iter().zip(self.slots.iter()).filter_map(|(s, x)| x.as_ref().map(|x| (s, x)))
+    }
+
+    /// Compares a presented secret with both slots, in constant time.
+    pub(crate) fn match_secret(&self, presented: &[u8]) -> Option<Slot> {
+        let d = digest(presented);
+        let mut found = Choice::from(0);
+        let mut slot = 0u8;
+        for (s, secret) in self.secrets() {
+            let eq = secret.matches(&d);
+            slot.conditional_assign(&(s.index() as u8), eq);
+            found |= eq;
+        }
+        bool::from(found).then_some(if slot == 0 { Slot::Primary } else { Slot::Secondary })
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id.as_str())
+            .field("role", &self.role)
+            .field("user_id", &self.user_id.as_deref())
+            .field("primary", &self.has(Slot::Primary))
+            .field("secondary", &self.has(Slot::Secondary))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Up to `N` registered clients.
+///
+/// ```
+/// use apisig::{Keyring, Slot};
+/// let mut ring = Keyring::<8>::new();
+/// let c = ring.add("API_KEY", b"API_SECRET")?;
+/// ring.set_secret(c, Slot::Secondary, Some(b"NEXT_SECRET"))?;
+/// assert_eq!(ring.find(b"API_KEY"), Some(c));
+/// # Ok::<(), apisig::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Keyring<const N: usize> {
+    clients: heapless::Vec<Client, N>,
+}
+
+impl<const N: usize> Keyring<N> {
+    /// An empty keyring.
+    pub const fn new() -> Self {
+        Keyring { clients: heapless::Vec::new() }
+    }
+
+    /// Registers a client: `id` is its key id (or a label for a static key), `secret` its
+    /// primary key or secret.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHeaderValue`] for an empty id or one that could not be sent in a
+    /// header, [`Error::FieldTooLong`] past [`KEY_ID_MAX`], [`Error::EmptySecret`],
+    /// [`Error::DuplicateKeyId`] when the id or the secret is already registered,
+    /// [`Error::KeyringFull`]. Nothing changes on error.
+    pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<ClientId, Error> {
+        if id.is_empty() {
+            return Err(Error::InvalidHeaderValue);
+        }
+        headers::check_value(id.as_bytes())?;
+        let id = heapless::String::try_from(id).map_err(|_| Error::FieldTooLong)?;
+        let secret = Secret::new(secret)?;
+        if self.find(id.as_bytes()).is_some() || self.holds(&secret.digest) {
+            return Err(Error::DuplicateKeyId);
+        }
+        let n = u32::try_from(self.clients.len()).map_err(|_| Error::KeyringFull)?;
+        let client = Client { id, role: None, user_id: None, slots: [Some(secret), None], last_nonce: None };
+        self.clients.push(client).map_err(|_| Error::KeyringFull)?;
+        Ok(ClientId(n))
+    }
+
+    /// Sets or (with `None`) removes the key in `slot`. Removing both revokes the client.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for a bad id, [`Error::EmptySecret`], [`Error::DuplicateKeyId`]
+    /// when another slot already holds this secret.
+    pub fn set_secret(&mut self, client: ClientId, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
+        let secret = secret.map(Secret::new).transpose()?;
+        if secret.as_ref().is_some_and(|s| self.holds(&s.digest)) {
+            return Err(Error::DuplicateKeyId);
+        }
+        let c = self.client_mut(client)?;
+        if let Some(s) = c.slots.get_mut(slot.index()) {
+            *s = secret;
+        }
+        Ok(())
+    }
+
+    /// Gives the client a role (or none).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for a bad id.
+    pub fn set_role(&mut self, client: ClientId, role: Option<RoleId>) -> Result<(), Error> {
+        self.client_mut(client)?.role = role;
+        Ok(())
+    }
+
+    /// Binds a user id to the client's key (APEX): a request naming another user id is
+    /// refused, so digits cannot shift between `Nonce` and `UserId`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for a bad id, [`Error::InvalidHeaderValue`] for an empty or
+    /// unsendable user id, [`Error::FieldTooLong`] past [`USER_ID_MAX`].
+    pub fn bind_user_id(&mut self, client: ClientId, user_id: &str) -> Result<(), Error> {
+        if user_id.is_empty() {
+            return Err(Error::InvalidHeaderValue);
+        }
+        headers::check_value(user_id.as_bytes())?;
+        let user_id = heapless::String::try_from(user_id).map_err(|_| Error::FieldTooLong)?;
+        self.client_mut(client)?.user_id = Some(user_id);
+        Ok(())
+    }
+
+    /// The client with this id.
+    pub fn get(&self, client: ClientId) -> Option<&Client> {
+        self.clients.get(usize::try_from(client.0).ok()?)
+    }
+
+    pub(crate) fn client_mut(&mut self, client: ClientId) -> Result<&mut Client, Error> {
+        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
+        self.clients.get_mut(i).ok_or(Error::UnknownKey)
+    }
+
+    /// The client whose key id is `key_id`. Key ids are public, so this may exit early.
+    pub fn find(&self, key_id: &[u8]) -> Option<ClientId> {
+        let i = self.clients.iter().position(|c| c.id.as_bytes() == key_id)?;
+        u32::try_from(i).ok().map(ClientId)
+    }
+
+    /// The client and slot whose static key is `presented`. The presented key's digest is
+    /// compared with every registered digest, in constant time, with no early exit.
+    pub fn match_static_key(&self, presented: &[u8]) -> Option<(ClientId, Slot)> {
+        let d = digest(presented);
+        let mut found = Choice::from(0);
+        let mut index = 0u32;
+        let mut slot = 0u8;
+        for (i, c) in self.clients.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            for (s, secret) in c.secrets() {
+                let eq = secret.matches(&d);
+                index.conditional_assign(&i, eq);
+                slot.conditional_assign(&(s.index() as u8), eq);
+                found |= eq;
+            }
+        }
+        let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
+        bool::from(found).then_some((ClientId(index), slot))
+    }
+
+    fn holds(&self, d: &[u8; 32]) -> bool {
+        self.clients.iter().any(|c| c.secrets().any(|(_, s)| bool::from(s.matches(d))))
+    }
+
+    /// How many clients are registered.
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    /// The capacity, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The clients, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = (ClientId, &Client)> {
+        (0u32..).zip(self.clients.iter()).map(|(i, c)| (ClientId(i), c))
+    }
+}
+
+impl<const N: usize> fmt::Debug for Keyring<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clients.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_rules() {
+        let mut ring = Keyring::<2>::new();
+        let a = ring.add("a", b"secret-a").ok();
+        assert_eq!(a, Some(ClientId(0)));
+        assert_eq!(ring.add("a", b"other").err(), Some(Error::DuplicateKeyId));
+        assert_eq!(ring.add("b", b"secret-a").err(), Some(Error::DuplicateKeyId));
+        assert_eq!(ring.add("b", b"").err(), Some(Error::EmptySecret));
+        assert_eq!(ring.add("", b"x").err(), Some(Error::InvalidHeaderValue));
+        assert_eq!(ring.add("b\r\n", b"x").err(), Some(Error::InvalidHeaderValue));
+        assert_eq!(ring.add(&"k".repeat(KEY_ID_MAX + 1), b"x").err(), Some(Error::FieldTooLong));
+        assert!(ring.add("b", b"secret-b").is_ok());
+        assert_eq!(ring.add("c", b"secret-c").err(), Some(Error::KeyringFull));
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring.set_role(ClientId(7), None), Err(Error::UnknownKey));
+    }
+
+    #[test]
+    fn static_match_finds_either_slot_and_debug_hides_secrets() {
+        let mut ring = Keyring::<4>::new();
+        let a = ring.add("a", b"key-a").unwrap_or(ClientId(9));
+        let b = ring.add("b", b"key-b").unwrap_or(ClientId(9));
+        assert_eq!(ring.set_secret(b, Slot::Secondary, Some(b"key-b2")), Ok(()));
+        assert_eq!(ring.match_static_key(b"key-a"), Some((a, Slot::Primary)));
+        assert_eq!(ring.match_static_key(b"key-b2"), Some((b, Slot::Secondary)));
+        assert_eq!(ring.match_static_key(b"key-c"), None);
+        assert_eq!(ring.set_secret(a, Slot::Primary, None), Ok(()));
+        assert_eq!(ring.match_static_key(b"key-a"), None, "revoked");
+        let shown = std::format!("{ring:?}");
+        assert!(!shown.contains("key-b") && shown.contains("\"b\""), "{shown}");
+    }
+}

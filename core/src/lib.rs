@@ -1,0 +1,38 @@
+#![no_std]
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), warn(missing_docs))]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod dialect;
+mod encoding;
+mod error;
+pub mod headers;
+pub mod keyring;
+mod mac;
+pub mod message;
+pub mod policy;
+pub mod replay;
+mod request;
+pub mod rotation;
+pub mod scheme;
+mod sign;
+mod time;
+mod verify;
+
+pub use encoding::{Encoding, SIGNATURE_TEXT_MAX, SignatureText};
+pub use error::Error;
+pub use headers::{Header, HeaderLine, HeaderSet, HeaderValue, MAX_HEADERS};
+pub use keyring::{ClientId, Keyring, Slot};
+pub use mac::{MacKey, TAG_LEN, Tag, sign, verify};
+pub use message::{MessageInput, Part, Template};
+pub use policy::{Policy, Role, RoleId};
+pub use replay::{ReplayCache, ReplayStore};
+pub use request::Request;
+pub use rotation::Rotation;
+pub use scheme::{Field, HeaderSpec, Kind, Scheme};
+pub use sign::{Credentials, Signer, Stamp};
+pub use time::{TimeUnit, UnixNanos, Window};
+pub use verify::{Principal, Verifier};

@@ -1,0 +1,343 @@
+//! Canonical messages as data: a [`Template`] is an ordered list of [`Part`]s joined by a
+//! separator. The template streams each part into a [`Sink`] — the HMAC, so a body of any
+//! size is signed without a copy, or a caller's buffer, to see the exact bytes signed.
+//!
+//! The five dialects are presets of this one mechanism (see [`crate::dialect`]); a scheme the
+//! core does not ship is a new template, not new code:
+//!
+//! ```
+//! use apisig::message::{MessageInput, Part, Template};
+//! use apisig::Encoding;
+//!
+//! // Coinbase-style: timestamp + METHOD + path + body, base64 signature.
+//! const COINBASE: Template<'static> = Template {
+//!     parts: &[Part::Timestamp, Part::Method, Part::Path, Part::Body],
+//!     separator: b"",
+//!     encoding: Encoding::Base64,
+//! };
+//! let input = MessageInput {
+//!     timestamp: b"1700000000", method: b"get", path: b"/orders", body: b"",
+//!     uppercase_method: true, ..MessageInput::EMPTY
+//! };
+//! let mut buf = [0u8; 64];
+//! assert_eq!(COINBASE.render(&input, &mut buf)?, b"1700000000GET/orders");
+//! # Ok::<(), apisig::Error>(())
+//! ```
+
+use hmac::Mac as _;
+
+use crate::headers::{self, Header};
+use crate::{Encoding, Error};
+
+/// Most parts a template may have.
+pub const MAX_PARTS: usize = 16;
+
+/// Longest method accepted (methods are short tokens: `GET`, `PROPFIND`).
+pub const METHOD_MAX: usize = 32;
+
+/// One piece of a canonical message.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub enum Part<'a> {
+    /// The API key (or key id) as sent.
+    ApiKey,
+    /// The timestamp, in decimal, as sent.
+    Timestamp,
+    /// The nonce, in decimal, as sent.
+    Nonce,
+    /// The user id, as sent.
+    UserId,
+    /// The HTTP method (uppercased by the signer; as received by the verifier).
+    Method,
+    /// The request target as sent: path and query string.
+    Path,
+    /// The request body, byte for byte.
+    Body,
+    /// Fixed text.
+    Literal(&'a [u8]),
+    /// The value of another request header, by name.
+    Header(&'a str),
+}
+
+/// A canonical message template: parts, the separator placed between them, and how the
+/// signature is written.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Template<'a> {
+    /// The parts, in order.
+    pub parts: &'a [Part<'a>],
+    /// Bytes placed between consecutive parts (may be empty).
+    pub separator: &'a [u8],
+    /// How the signature is written as text.
+    pub encoding: Encoding,
+}
+
+/// The values a template draws its parts from. Every field is the text exactly as it is (or
+/// will be) sent.
+#[derive(Copy, Clone, Debug)]
+pub struct MessageInput<'a> {
+    /// API key or key id.
+    pub api_key: &'a [u8],
+    /// Timestamp digits.
+    pub timestamp: &'a [u8],
+    /// Nonce digits.
+    pub nonce: &'a [u8],
+    /// User id.
+    pub user_id: &'a [u8],
+    /// HTTP method.
+    pub method: &'a [u8],
+    /// Request target (path and query).
+    pub path: &'a [u8],
+    /// Body.
+    pub body: &'a [u8],
+    /// Other request headers, for [`Part::Header`].
+    pub headers: &'a [Header<'a>],
+    /// Uppercase the method while streaming (the signer does; the verifier does not).
+    pub uppercase_method: bool,
+}
+
+impl MessageInput<'_> {
+    /// All fields empty.
+    pub const EMPTY: MessageInput<'static> = MessageInput {
+        api_key: b"",
+        timestamp: b"",
+        nonce: b"",
+        user_id: b"",
+        method: b"",
+        path: b"",
+        body: b"",
+        headers: &[],
+        uppercase_method: false,
+    };
+}
+
+/// Where a message goes.
+pub trait Sink {
+    /// Takes the next bytes of the message.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for hmac::Hmac<sha2::Sha256> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// Counts the bytes of a message.
+#[derive(Default)]
+struct Counter(usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+/// Writes into a buffer that [`Template::render`] has already sized.
+struct Writer<'o> {
+    out: &'o mut [u8],
+    len: usize,
+}
+
+impl Sink for Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        if let Some(dst) = self.out.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+}
+
+impl<'a> Template<'a> {
+    /// Checks the template's shape: 1 to [`MAX_PARTS`] parts.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemplate`] otherwise.
+    pub const fn check(&self) -> Result<(), Error> {
+        if self.parts.is_empty() || self.parts.len() > MAX_PARTS { Err(Error::InvalidTemplate) } else { Ok(()) }
+    }
+
+    /// Whether the template uses `part`.
+    pub fn uses(&self, part: Part<'_>) -> bool {
+        self.parts.contains(&part)
+    }
+
+    /// The value of one part.
+    fn value<'i>(part: &Part<'i>, input: &MessageInput<'i>) -> Result<&'i [u8], Error> {
+        Ok(match *part {
+            Part::ApiKey => input.api_key,
+            Part::Timestamp => input.timestamp,
+            Part::Nonce => input.nonce,
+            Part::UserId => input.user_id,
+            Part::Method => input.method,
+            Part::Path => input.path,
+            Part::Body => input.body,
+            Part::Literal(text) => text,
+            Part::Header(name) => headers::require(input.headers, name)?,
+        })
+    }
+
+    /// Checks everything that could make streaming fail or the message ambiguous, before a
+    /// single byte goes to a sink: the template's shape, the method, referenced headers, and
+    /// that no part but the last holds the separator.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemplate`], [`Error::InvalidMethod`], [`Error::MissingCredential`],
+    /// [`Error::DuplicateHeader`], [`Error::SeparatorInField`].
+    pub fn check_input(&self, input: &MessageInput<'_>) -> Result<(), Error> {
+        self.check()?;
+        if self.uses(Part::Method) {
+            check_method(input.method)?;
+        }
+        let last = self.parts.len().saturating_sub(1);
+        for (i, part) in self.parts.iter().enumerate() {
+            let value = Self::value(part, input)?;
+            let fixed = matches!(part, Part::Literal(_));
+            if i < last && !fixed && contains(value, self.separator) {
+                return Err(Error::SeparatorInField);
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams the message into `sink`. Call [`check_input`](Self::check_input) first; this
+    /// skips anything it would have refused.
+    pub fn stream(&self, input: &MessageInput<'_>, sink: &mut impl Sink) {
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                sink.put(self.separator);
+            }
+            let Ok(value) = Self::value(part, input) else { continue };
+            if matches!(part, Part::Method) && input.uppercase_method {
+                let mut upper = [0u8; METHOD_MAX];
+                if let Some(dst) = upper.get_mut(..value.len()) {
+                    dst.copy_from_slice(value);
+                    dst.make_ascii_uppercase();
+                    sink.put(dst);
+                }
+            } else {
+                sink.put(value);
+            }
+        }
+    }
+
+    /// Length of the message for `input`.
+    ///
+    /// # Errors
+    /// As [`check_input`](Self::check_input).
+    pub fn message_len(&self, input: &MessageInput<'_>) -> Result<usize, Error> {
+        self.check_input(input)?;
+        let mut counter = Counter::default();
+        self.stream(input, &mut counter);
+        Ok(counter.0)
+    }
+
+    /// Writes the exact message into `out` and returns it — for logs, debugging, and callers
+    /// who want to see what is signed.
+    ///
+    /// # Errors
+    /// As [`check_input`](Self::check_input), and [`Error::BufferTooSmall`] when `out` is
+    /// shorter than [`message_len`](Self::message_len). Nothing is written on error.
+    pub fn render<'o>(&self, input: &MessageInput<'_>, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
+        let len = self.message_len(input)?;
+        let dst = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        let mut writer = Writer { out: dst, len: 0 };
+        self.stream(input, &mut writer);
+        Ok(writer.out)
+    }
+}
+
+/// Checks that `method` is a non-empty HTTP token (RFC 9110 `tchar`s), at most
+/// [`METHOD_MAX`] bytes.
+///
+/// # Errors
+/// [`Error::InvalidMethod`] otherwise.
+pub fn check_method(method: &[u8]) -> Result<(), Error> {
+    let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    if method.is_empty() || method.len() > METHOD_MAX || !method.iter().all(tchar) {
+        return Err(Error::InvalidMethod);
+    }
+    Ok(())
+}
+
+/// Checks that a request target is printable ASCII (no space, no control byte) and starts
+/// with `/`. (Role policies check much more: see [`crate::policy`].)
+///
+/// # Errors
+/// [`Error::InvalidPath`] otherwise.
+pub fn check_path(path: &[u8]) -> Result<(), Error> {
+    if path.first() != Some(&b'/') || !path.iter().all(|b| matches!(b, 0x21..=0x7e)) {
+        return Err(Error::InvalidPath);
+    }
+    Ok(())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AEVO: Template<'static> = crate::dialect::AEVO_TEMPLATE;
+
+    #[test]
+    fn renders_the_aevo_worked_example() {
+        let input = MessageInput {
+            api_key: b"API_KEY",
+            timestamp: b"1673425955575713842",
+            method: b"get",
+            path: b"/account",
+            uppercase_method: true,
+            ..MessageInput::EMPTY
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(AEVO.render(&input, &mut buf), Ok(&b"API_KEY,1673425955575713842,GET,/account,"[..]));
+        let mut short = [0xeeu8; 10];
+        assert_eq!(AEVO.render(&input, &mut short), Err(Error::BufferTooSmall));
+        assert_eq!(short, [0xee; 10], "nothing written on error");
+    }
+
+    #[test]
+    fn separator_only_allowed_in_last_part() {
+        let base = MessageInput {
+            api_key: b"K",
+            timestamp: b"1",
+            method: b"POST",
+            path: b"/a",
+            body: b"{\"a\":1,\"b\":2}",
+            ..MessageInput::EMPTY
+        };
+        assert_eq!(AEVO.check_input(&base), Ok(()));
+        let bad_path = MessageInput { path: b"/a,b", ..base };
+        assert_eq!(AEVO.check_input(&bad_path), Err(Error::SeparatorInField));
+        let bad_key = MessageInput { api_key: b"K,", ..base };
+        assert_eq!(AEVO.check_input(&bad_key), Err(Error::SeparatorInField));
+    }
+
+    #[test]
+    fn header_parts_and_literals() {
+        let t = Template {
+            parts: &[Part::Literal(b"v1"), Part::Header("X-Id"), Part::Body],
+            separator: b".",
+            encoding: Encoding::UpperHex,
+        };
+        let hs = [Header::new("x-id", "msg_1")];
+        let input = MessageInput { body: b"a.b", headers: &hs, ..MessageInput::EMPTY };
+        let mut buf = [0u8; 32];
+        assert_eq!(t.render(&input, &mut buf), Ok(&b"v1.msg_1.a.b"[..]));
+        let missing = MessageInput { headers: &[], ..input };
+        assert_eq!(t.render(&missing, &mut buf), Err(Error::MissingCredential));
+        let empty = Template { parts: &[], ..t };
+        assert_eq!(empty.check(), Err(Error::InvalidTemplate));
+    }
+
+    #[test]
+    fn methods_are_tokens() {
+        assert_eq!(check_method(b"GET"), Ok(()));
+        assert_eq!(check_method(b"M-SEARCH"), Ok(()));
+        for bad in [&b""[..], b"GE T", b"GET\r\n", &[b'A'; METHOD_MAX + 1]] {
+            assert_eq!(check_method(bad), Err(Error::InvalidMethod));
+        }
+    }
+}

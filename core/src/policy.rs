@@ -1,0 +1,309 @@
+//! Roles and the endpoints they may reach, with a canonical-path check that refuses rather
+//! than normalises.
+//!
+//! Pattern grammar: a pattern is 1 to [`PATTERN_MAX`] bytes of printable ASCII starting with
+//! `/`, without `?`, `%`, `;`, `\`, `//`, `.` or `..` segments, or a run of three or more
+//! `*`. `*` matches any run (possibly empty) of bytes other than `/`; `**` matches any run of
+//! any bytes, across segments and also inside one (`/v1/filtered**ApprovalTask`). Everything
+//! else matches itself, case-sensitively. So `/v1/key/**` matches `/v1/key/` and
+//! `/v1/key/a/b`, not `/v1/key`.
+//!
+//! Matching simulates the pattern's automaton over the path one byte at a time, so its cost
+//! is linear in the path length whatever the pattern — no backtracking.
+//!
+//! ```
+//! use apisig::dialect::{SECUROSYS_ROLES, KEY_OPERATION};
+//! use apisig::Error;
+//! assert_eq!(SECUROSYS_ROLES.authorize(KEY_OPERATION, b"/v1/sign"), Ok(()));
+//! assert_eq!(SECUROSYS_ROLES.authorize(KEY_OPERATION, b"/v1/key"), Err(Error::Forbidden));
+//! assert_eq!(SECUROSYS_ROLES.authorize(KEY_OPERATION, b"/v1/sign/../key"), Err(Error::NonCanonicalPath));
+//! ```
+
+use crate::Error;
+
+/// Longest pattern accepted.
+pub const PATTERN_MAX: usize = 128;
+
+/// A role, by its position in a [`Policy`].
+#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+pub struct RoleId(pub u8);
+
+/// A named role and the endpoint patterns it may reach.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Role<'a> {
+    /// The role's name.
+    pub name: &'a str,
+    /// Patterns of the paths it may reach.
+    pub patterns: &'a [&'a str],
+}
+
+/// A table of roles; `RoleId(n)` is the n-th.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Policy<'a> {
+    /// The roles.
+    pub roles: &'a [Role<'a>],
+}
+
+impl Policy<'_> {
+    /// The id of the role called `name`.
+    pub fn role_id(&self, name: &str) -> Option<RoleId> {
+        let i = self.roles.iter().position(|r| r.name == name)?;
+        u8::try_from(i).ok().map(RoleId)
+    }
+
+    /// The role with id `id`.
+    pub fn role(&self, id: RoleId) -> Option<&Role<'_>> {
+        self.roles.get(usize::from(id.0))
+    }
+
+    /// Checks every pattern (do this once, when the policy is configured).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPattern`] for the first invalid pattern; more than 256 roles also
+    /// gives it.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.roles.len() > 256 {
+            return Err(Error::InvalidPattern);
+        }
+        for role in self.roles {
+            for p in role.patterns {
+                Pattern::parse(p.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides whether `role` may request `target` (path and optional query; the query is
+    /// not part of the match).
+    ///
+    /// # Errors
+    /// [`Error::NonCanonicalPath`] when the path is not canonical (see [`check_canonical`]),
+    /// [`Error::Forbidden`] when no pattern of the role matches (or the role does not
+    /// exist), [`Error::InvalidPattern`] when the role has an invalid pattern.
+    pub fn authorize(&self, role: RoleId, target: &[u8]) -> Result<(), Error> {
+        let path = check_canonical(target)?;
+        let role = self.role(role).ok_or(Error::Forbidden)?;
+        for p in role.patterns {
+            if Pattern::parse(p.as_bytes())?.matches(path) {
+                return Ok(());
+            }
+        }
+        Err(Error::Forbidden)
+    }
+}
+
+/// Checks that a request target is canonical and returns its path part (before any `?`).
+///
+/// Refused: anything outside printable ASCII (space, tab, controls, DEL, raw non-ASCII); a
+/// path not starting with `/`; `//`; a `.` or `..` segment; `\`; `;`; a `%` not followed by
+/// two hex digits; a percent-encoded `.`, `/`, `\`, `;`, `%`, control byte, DEL or byte ≥
+/// 0x80. Nothing is decoded or normalised: a router might resolve such a path to another
+/// endpoint than the one matched.
+///
+/// # Errors
+/// [`Error::NonCanonicalPath`].
+pub fn check_canonical(target: &[u8]) -> Result<&[u8], Error> {
+    let bad = Err(Error::NonCanonicalPath);
+    if !target.iter().all(|b| matches!(b, 0x21..=0x7e)) {
+        return bad;
+    }
+    let end = target.iter().position(|&b| b == b'?').unwrap_or(target.len());
+    let path = target.get(..end).unwrap_or(&[]);
+    if path.first() != Some(&b'/') {
+        return bad;
+    }
+    if path.windows(2).any(|w| w == b"//") || path.split(|&b| b == b'/').any(|s| s == b"." || s == b"..") {
+        return bad;
+    }
+    let mut i = 0;
+    while let Some(&b) = path.get(i) {
+        match b {
+            b'\\' | b';' => return bad,
+            b'%' => {
+                let hi = path.get(i.saturating_add(1)).and_then(|&c| hex_value(c));
+                let lo = path.get(i.saturating_add(2)).and_then(|&c| hex_value(c));
+                let (Some(hi), Some(lo)) = (hi, lo) else { return bad };
+                let decoded = hi.wrapping_mul(16).wrapping_add(lo);
+                if matches!(decoded, b'.' | b'/' | b'\\' | b';' | b'%' | 0x00..=0x1f | 0x7f..=0xff) {
+                    return bad;
+                }
+                i = i.saturating_add(3);
+            }
+            _ => i = i.saturating_add(1),
+        }
+    }
+    Ok(path)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
+        b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
+        b'A'..=b'F' => Some(c.wrapping_sub(b'A').wrapping_add(10)),
+        _ => None,
+    }
+}
+
+#[derive(Copy, Clone, Eq, PartialEq)]
+enum Token {
+    Byte(u8),
+    /// `*`: any run of non-`/` bytes.
+    Star,
+    /// `**`: any run of bytes.
+    Stars,
+}
+
+/// A parsed pattern: its tokens, in fixed storage.
+struct Pattern {
+    tokens: [Token; PATTERN_MAX],
+    len: usize,
+}
+
+/// A set of automaton states (token positions 0..=PATTERN_MAX).
+#[derive(Copy, Clone, Default, Eq, PartialEq)]
+struct States([u64; 3]);
+
+impl States {
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1u64 << (i % 64);
+        }
+    }
+    fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+    fn is_empty(&self) -> bool {
+        self.0 == [0; 3]
+    }
+}
+
+impl Pattern {
+    /// Parses and validates a pattern (grammar in the module docs).
+    fn parse(p: &[u8]) -> Result<Pattern, Error> {
+        let bad = Err(Error::InvalidPattern);
+        if p.is_empty() || p.len() > PATTERN_MAX || p.first() != Some(&b'/') {
+            return bad;
+        }
+        if p.iter().any(|b| !matches!(b, 0x21..=0x7e) || b"?%;\\".contains(b)) {
+            return bad;
+        }
+        if p.windows(2).any(|w| w == b"//") || p.windows(3).any(|w| w == b"***") {
+            return bad;
+        }
+        if p.split(|&b| b == b'/').any(|s| s == b"." || s == b"..") {
+            return bad;
+        }
+        let mut pattern = Pattern { tokens: [Token::Byte(0); PATTERN_MAX], len: 0 };
+        let mut i = 0;
+        while let Some(&b) = p.get(i) {
+            let double = b == b'*' && p.get(i.saturating_add(1)) == Some(&b'*');
+            let token = match (b, double) {
+                (b'*', true) => Token::Stars,
+                (b'*', false) => Token::Star,
+                _ => Token::Byte(b),
+            };
+            i = i.saturating_add(if double { 2 } else { 1 });
+            let slot = pattern.tokens.get_mut(pattern.len).ok_or(Error::InvalidPattern)?;
+            *slot = token;
+            pattern.len = pattern.len.saturating_add(1);
+        }
+        Ok(pattern)
+    }
+
+    fn tokens(&self) -> &[Token] {
+        self.tokens.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Adds the states reachable without consuming a byte (a star may match nothing).
+    fn closure(&self, mut s: States) -> States {
+        for (i, t) in self.tokens().iter().enumerate() {
+            if s.has(i) && matches!(t, Token::Star | Token::Stars) {
+                s.set(i.saturating_add(1));
+            }
+        }
+        s
+    }
+
+    fn matches(&self, path: &[u8]) -> bool {
+        let mut start = States::default();
+        start.set(0);
+        let mut current = self.closure(start);
+        for &c in path {
+            let mut next = States::default();
+            for (i, t) in self.tokens().iter().enumerate() {
+                if !current.has(i) {
+                    continue;
+                }
+                match *t {
+                    Token::Byte(b) if b == c => next.set(i.saturating_add(1)),
+                    Token::Star if c != b'/' => next.set(i),
+                    Token::Stars => next.set(i),
+                    _ => {}
+                }
+            }
+            current = self.closure(next);
+            if current.is_empty() {
+                return false;
+            }
+        }
+        current.has(self.len)
+    }
+}
+
+/// Whether `path` matches `pattern` (grammar in the module docs). The path is not checked
+/// for canonical form here; [`Policy::authorize`] does that.
+///
+/// # Errors
+/// [`Error::InvalidPattern`] when the pattern is not valid.
+pub fn pattern_matches(pattern: &str, path: &[u8]) -> Result<bool, Error> {
+    Ok(Pattern::parse(pattern.as_bytes())?.matches(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars() {
+        let m = |p: &str, s: &str| pattern_matches(p, s.as_bytes()).ok();
+        assert_eq!(m("/v1/key/**", "/v1/key/a/b"), Some(true));
+        assert_eq!(m("/v1/key/**", "/v1/key/"), Some(true));
+        assert_eq!(m("/v1/key/**", "/v1/key"), Some(false));
+        assert_eq!(m("/v1/filtered**ApprovalTask", "/v1/filteredApprovalTask"), Some(true));
+        assert_eq!(m("/v1/filtered**ApprovalTask", "/v1/filtered/x/yApprovalTask"), Some(true));
+        assert_eq!(m("/v1/*/x", "/v1/a/x"), Some(true));
+        assert_eq!(m("/v1/*/x", "/v1/a/b/x"), Some(false));
+        assert_eq!(m("/v1/key/**/attributes", "/v1/key/k1/attributes"), Some(true));
+        assert_eq!(m("/a/***", "/a/b"), None);
+        assert_eq!(m("/a/../b", "/b"), None);
+    }
+
+    #[test]
+    fn canonical_paths() {
+        assert_eq!(check_canonical(b"/v1/key?x=/../"), Ok(&b"/v1/key"[..]));
+        assert_eq!(check_canonical(b"/v1/key/"), Ok(&b"/v1/key/"[..]));
+        assert_eq!(check_canonical(b"/v1/a%41"), Ok(&b"/v1/a%41"[..]));
+        for bad in [
+            "",
+            "v1",
+            "//v1",
+            "/v1//key",
+            "/v1/./key",
+            "/v1/..",
+            "/v1/key/.",
+            "/v1\\key",
+            "/v1;x",
+            "/v1/%2e%2e",
+            "/v1/%2F",
+            "/v1/%25",
+            "/v1/%c0%af",
+            "/v1/%0",
+            "/v1/%zz",
+            "/v1 ",
+            "/v1\t",
+            "/v1/%00",
+        ] {
+            assert_eq!(check_canonical(bad.as_bytes()), Err(Error::NonCanonicalPath), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Replay protection: a record of the requests accepted inside the window.
+//!
+//! [`ReplayStore`] is the interface the verifier uses; [`ReplayCache`] is the fixed-capacity
+//! in-memory implementation for firmware and single-process servers. A shared store (Redis,
+//! for servers with several workers) implements the same trait.
+
+use crate::{Error, UnixNanos};
+
+/// Length of a replay identifier: the first 16 bytes of the request's signature.
+pub const REPLAY_ID_LEN: usize = 16;
+
+/// How many consecutive slots one insertion looks at. A lookup costs the same at any
+/// capacity; the price is that a neighbourhood can fill before the whole cache does, so size
+/// the cache for about twice the requests you expect inside one window.
+pub const PROBE: usize = 32;
+
+/// Where the verifier records accepted requests.
+pub trait ReplayStore {
+    /// Records `(client, id)` as seen until `expires`, or refuses it.
+    ///
+    /// # Errors
+    /// [`Error::ReplayedRequest`] when a live record of `(client, id)` exists;
+    /// [`Error::ReplayCacheFull`] when there is no room for a new record (fail closed: never
+    /// evict a live one). Nothing is recorded on error.
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error>;
+}
+
+#[derive(Copy, Clone)]
+struct Entry {
+    id: [u8; REPLAY_ID_LEN],
+    client: u32,
+    /// Last moment the record is live; 0 marks an empty slot.
+    expires: UnixNanos,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry { id: [0; REPLAY_ID_LEN], client: 0, expires: 0 };
+
+    fn live(&self, now: UnixNanos) -> bool {
+        self.expires != 0 && self.expires >= now
+    }
+}
+
+/// A fixed-capacity, open-addressed replay cache of `N` records. Expired records are reused;
+/// when the slots an id may use are all live, insertion fails closed.
+#[derive(Clone)]
+pub struct ReplayCache<const N: usize> {
+    entries: [Entry; N],
+}
+
+impl<const N: usize> ReplayCache<N> {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        ReplayCache { entries: [Entry::EMPTY; N] }
+    }
+
+    /// The capacity, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// How many records are live at `now`.
+    pub fn live(&self, now: UnixNanos) -> usize {
+        self.entries.iter().filter(|e| e.live(now)).count()
+    }
+
+    fn slot(start: usize, k: usize) -> usize {
+        start.wrapping_add(k).checked_rem(N).unwrap_or(0)
+    }
+}
+
+impl<const N: usize> Default for ReplayCache<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for ReplayCache<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReplayCache").field("capacity", &N).finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize> ReplayStore for ReplayCache<N> {
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error> {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(id.get(..8).unwrap_or(&[0; 8]));
+        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
+        let start = usize::try_from(u64::from_le_bytes(head).checked_rem(N as u64).unwrap_or(0)).unwrap_or(0);
+        let mut free = None;
+        for k in 0..PROBE.min(N) {
+            let i = Self::slot(start, k);
+            let Some(e) = self.entries.get(i) else { continue };
+            if e.live(now) {
+                if e.client == client && e.id == *id {
+                    return Err(Error::ReplayedRequest);
+                }
+            } else if free.is_none() {
+                free = Some(i);
+            }
+        }
+        let slot = free.and_then(|i| self.entries.get_mut(i)).ok_or(Error::ReplayCacheFull)?;
+        *slot = Entry { id: *id, client, expires: expires.max(1) };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> [u8; REPLAY_ID_LEN] {
+        [n; REPLAY_ID_LEN]
+    }
+
+    #[test]
+    fn refuses_duplicates_fails_closed_and_reuses_expired() {
+        let mut c = ReplayCache::<2>::new();
+        assert_eq!(c.check_and_insert(0, &id(1), 100, 10), Ok(()));
+        assert_eq!(c.check_and_insert(0, &id(1), 100, 50), Err(Error::ReplayedRequest));
+        assert_eq!(c.check_and_insert(1, &id(1), 100, 50), Ok(()), "another client's id is distinct");
+        assert_eq!(c.check_and_insert(0, &id(2), 100, 50), Err(Error::ReplayCacheFull));
+        assert_eq!(c.live(50), 2);
+        assert_eq!(c.check_and_insert(0, &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
+        assert_eq!(c.check_and_insert(0, &id(2), 300, 101), Ok(()), "expired slot reused");
+        assert_eq!(ReplayCache::<0>::new().check_and_insert(0, &id(1), 1, 0), Err(Error::ReplayCacheFull));
+    }
+}

@@ -1,0 +1,197 @@
+//! The client side: credentials + scheme + request + injected time and nonce → headers.
+
+use core::fmt;
+
+use crate::headers::{HeaderLine, HeaderSet, HeaderValue, check_value};
+use crate::mac::{MacKey, finish};
+use crate::message::{MessageInput, Part, check_path};
+use crate::scheme::{Field, Kind, Scheme};
+use crate::time::format_decimal;
+use crate::{Error, Request, UnixNanos};
+
+/// What a client holds. Fields a scheme does not use may stay empty.
+#[derive(Copy, Clone)]
+pub struct Credentials<'a> {
+    /// The API key: the static key itself, or the key id of a signed scheme.
+    pub api_key: &'a str,
+    /// The API secret (HMAC key; sent in clear only by Aevo's key-and-secret scheme).
+    pub secret: &'a [u8],
+    /// The user id (APEX).
+    pub user_id: &'a str,
+    /// A bearer or session token.
+    pub token: &'a str,
+}
+
+impl Credentials<'_> {
+    /// All fields empty.
+    pub const EMPTY: Credentials<'static> = Credentials { api_key: "", secret: b"", user_id: "", token: "" };
+}
+
+impl fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials").field("user_id", &self.user_id).finish_non_exhaustive()
+    }
+}
+
+/// The time and nonce for one request: the core has no clock and no RNG.
+#[derive(Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub struct Stamp {
+    /// Now, in nanoseconds since the UNIX epoch (converted to the scheme's unit).
+    pub now: UnixNanos,
+    /// The nonce, for schemes that send one (APEX: a per-request counter).
+    pub nonce: Option<u64>,
+}
+
+/// Signs requests for one scheme and one set of credentials. Build it once: the HMAC key
+/// state is precomputed, so each request costs only its own message.
+///
+/// ```
+/// use apisig::{dialect, Credentials, Request, Signer, Stamp};
+/// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
+/// let signer = Signer::new(&dialect::AEVO, creds)?;
+/// let headers = signer.sign(&Request::new("GET", "/account"), Stamp { now: 1673425955575713842, nonce: None })?;
+/// assert_eq!(headers.get("AEVO-TIMESTAMP").map(|h| h.value.as_str()), Some("1673425955575713842"));
+/// assert_eq!(headers.get("AEVO-SIGNATURE").map(|h| h.value_len()), Some(64));
+/// # Ok::<(), apisig::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Signer<'a> {
+    scheme: Scheme<'a>,
+    creds: Credentials<'a>,
+    secret_text: &'a str,
+    mac: Option<MacKey>,
+}
+
+impl<'a> Signer<'a> {
+    /// Checks the scheme and credentials and precomputes the HMAC key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemplate`] for an incoherent scheme, [`Error::EmptySecret`] for an
+    /// empty key, token or (for signing schemes) secret, [`Error::InvalidHeaderValue`] for a
+    /// credential that cannot be sent in a header (CR, LF, controls, non-ASCII).
+    pub fn new(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
+        scheme.check()?;
+        let mut secret_text = "";
+        for h in scheme.headers {
+            let value: &[u8] = match h.field {
+                Field::ApiKey => creds.api_key.as_bytes(),
+                Field::Token => creds.token.as_bytes(),
+                Field::Secret => creds.secret,
+                Field::UserId => creds.user_id.as_bytes(),
+                Field::Timestamp | Field::Nonce | Field::Signature => continue,
+            };
+            if value.is_empty() {
+                return Err(if h.field == Field::UserId { Error::InvalidHeaderValue } else { Error::EmptySecret });
+            }
+            check_value(value)?;
+            if h.field == Field::Secret {
+                secret_text = core::str::from_utf8(creds.secret).map_err(|_| Error::InvalidHeaderValue)?;
+            }
+        }
+        let mac = match scheme.template {
+            Some(_) => Some(MacKey::new(creds.secret)?),
+            None => None,
+        };
+        Ok(Signer { scheme: *scheme, creds, secret_text, mac })
+    }
+
+    /// The scheme this signer uses.
+    pub fn scheme(&self) -> &Scheme<'a> {
+        &self.scheme
+    }
+
+    fn stamp_digits<'b>(
+        &self,
+        stamp: Stamp,
+        ts: &'b mut [u8; 20],
+        nonce: &'b mut [u8; 20],
+    ) -> Result<(&'b [u8], &'b [u8]), Error> {
+        let ts = format_decimal(self.scheme.time_unit.from_nanos(stamp.now), ts);
+        let nonce: &[u8] = if self.scheme.has(Field::Nonce) {
+            format_decimal(stamp.nonce.ok_or(Error::InvalidNonce)?, nonce)
+        } else {
+            b""
+        };
+        Ok((ts, nonce))
+    }
+
+    fn input<'i>(&'i self, req: &Request<'i>, ts: &'i [u8], nonce: &'i [u8]) -> Result<MessageInput<'i>, Error> {
+        let input = MessageInput {
+            api_key: self.creds.api_key.as_bytes(),
+            timestamp: ts,
+            nonce,
+            user_id: self.creds.user_id.as_bytes(),
+            method: req.method.as_bytes(),
+            path: req.path.as_bytes(),
+            body: req.body,
+            headers: req.headers,
+            uppercase_method: true,
+        };
+        if let Some(t) = &self.scheme.template {
+            if t.uses(Part::Path) {
+                check_path(input.path)?;
+            }
+            t.check_input(&input)?;
+        }
+        Ok(input)
+    }
+
+    /// The headers for `req` at `stamp`, in the scheme's order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidNonce`] when the scheme needs a nonce and `stamp` has none;
+    /// [`Error::InvalidMethod`], [`Error::InvalidPath`], [`Error::SeparatorInField`],
+    /// [`Error::MissingCredential`] (a header the template signs is absent) for a request the
+    /// scheme cannot sign unambiguously.
+    pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
+        let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
+        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
+        let mut signature = crate::SignatureText::new();
+        if let (Some(t), Some(mac)) = (&self.scheme.template, &self.mac) {
+            let input = self.input(req, ts, nonce)?;
+            let mut state = mac.start();
+            t.stream(&input, &mut state);
+            signature = t.encoding.encode(&finish(state));
+        }
+        let static_key = self.scheme.kind() == Kind::StaticKey;
+        let mut out = HeaderSet::default();
+        for h in self.scheme.headers {
+            let inline = |digits: &[u8]| {
+                HeaderValue::Inline(
+                    core::str::from_utf8(digits).ok().and_then(|s| s.try_into().ok()).unwrap_or_default(),
+                )
+            };
+            let value = match h.field {
+                Field::ApiKey => HeaderValue::Borrowed(self.creds.api_key),
+                Field::Secret => HeaderValue::Borrowed(self.secret_text),
+                Field::Token => HeaderValue::Borrowed(self.creds.token),
+                Field::UserId => HeaderValue::Borrowed(self.creds.user_id),
+                Field::Timestamp => inline(ts),
+                Field::Nonce => inline(nonce),
+                Field::Signature => HeaderValue::Inline(signature.clone()),
+            };
+            let secret = matches!(h.field, Field::Secret | Field::Token) || (static_key && h.field == Field::ApiKey);
+            out.push(HeaderLine { name: h.name, prefix: h.prefix, value, secret })?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the exact message `sign` would sign for `req` at `stamp` into `out`.
+    ///
+    /// # Errors
+    /// As [`sign`](Self::sign); [`Error::InvalidTemplate`] for a scheme that signs nothing;
+    /// [`Error::BufferTooSmall`] when `out` is too short (nothing is written then).
+    pub fn message<'o>(&self, req: &Request<'_>, stamp: Stamp, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
+        let t = self.scheme.template.ok_or(Error::InvalidTemplate)?;
+        let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
+        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
+        let input = self.input(req, ts, nonce)?;
+        t.render(&input, out)
+    }
+}
+
+impl fmt::Debug for Signer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer").field("scheme", &self.scheme.name).finish_non_exhaustive()
+    }
+}

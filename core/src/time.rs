@@ -1,0 +1,165 @@
+//! Timestamps with an explicit unit, and the two-sided freshness window.
+//!
+//! The core has no clock: `now` is always a parameter, in nanoseconds since the UNIX epoch
+//! ([`UnixNanos`]). All arithmetic saturates, so no input can overflow or wrap.
+
+use crate::Error;
+
+/// Nanoseconds since the UNIX epoch (good until the year 2554).
+pub type UnixNanos = u64;
+
+/// The unit a scheme's timestamps are written in.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub enum TimeUnit {
+    /// Seconds.
+    Seconds,
+    /// Milliseconds.
+    Millis,
+    /// Nanoseconds (Aevo).
+    Nanos,
+}
+
+impl TimeUnit {
+    const fn nanos_per_unit(self) -> u64 {
+        match self {
+            TimeUnit::Seconds => 1_000_000_000,
+            TimeUnit::Millis => 1_000_000,
+            TimeUnit::Nanos => 1,
+        }
+    }
+
+    /// Converts a time in this unit to nanoseconds, saturating at `u64::MAX`.
+    pub const fn to_nanos(self, value: u64) -> UnixNanos {
+        value.saturating_mul(self.nanos_per_unit())
+    }
+
+    /// Converts nanoseconds to this unit, rounding down.
+    pub const fn from_nanos(self, nanos: UnixNanos) -> u64 {
+        // nanos_per_unit is never zero.
+        match nanos.checked_div(self.nanos_per_unit()) {
+            Some(v) => v,
+            None => 0,
+        }
+    }
+}
+
+/// The two-sided freshness window: a timestamp `ts` is fresh at `now` when
+/// `now - tolerance <= ts <= now + tolerance`. A tolerance of zero means "exactly now",
+/// never "no check".
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Window {
+    tolerance: UnixNanos,
+}
+
+impl Window {
+    /// The default window, ±300 seconds.
+    pub const DEFAULT: Window = Window::from_secs(300);
+
+    /// A window of ± `secs` seconds.
+    pub const fn from_secs(secs: u64) -> Window {
+        Window { tolerance: TimeUnit::Seconds.to_nanos(secs) }
+    }
+
+    /// A window of ± `nanos` nanoseconds.
+    pub const fn from_nanos(nanos: u64) -> Window {
+        Window { tolerance: nanos }
+    }
+
+    /// The tolerance on each side, in nanoseconds.
+    pub const fn tolerance_nanos(self) -> UnixNanos {
+        self.tolerance
+    }
+
+    /// Checks that `ts` is inside the window around `now` (both in nanoseconds).
+    ///
+    /// # Errors
+    /// [`Error::TimestampOutsideWindow`] when `|ts - now| > tolerance`.
+    pub const fn check(self, ts: UnixNanos, now: UnixNanos) -> Result<(), Error> {
+        let distance = if ts > now { ts.saturating_sub(now) } else { now.saturating_sub(ts) };
+        if distance <= self.tolerance { Ok(()) } else { Err(Error::TimestampOutsideWindow) }
+    }
+
+    /// The moment after which a request stamped `ts` can no longer be accepted.
+    pub const fn expiry(self, ts: UnixNanos) -> UnixNanos {
+        ts.saturating_add(self.tolerance)
+    }
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window::DEFAULT
+    }
+}
+
+/// Parses 1 to 20 ASCII decimal digits into a `u64`. No sign, no whitespace, no overflow.
+pub(crate) fn parse_decimal(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() > 20 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &b in text {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(value)
+}
+
+/// Writes `value` in decimal; returns the digits (at most 20 bytes).
+pub(crate) fn format_decimal(mut value: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut start = out.len();
+    while let Some(next) = start.checked_sub(1) {
+        start = next;
+        if let Some(slot) = out.get_mut(start) {
+            // value % 10 < 10, so the cast and addition cannot overflow.
+            *slot = b'0'.wrapping_add((value % 10) as u8);
+        }
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.get(start..).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_round_trip_and_refusals() {
+        let mut buf = [0u8; 20];
+        for v in [0u64, 1, 9, 10, 1_673_425_955_575_713_842, u64::MAX] {
+            let text = format_decimal(v, &mut buf);
+            assert_eq!(core::str::from_utf8(text).ok(), Some(std::format!("{v}").as_str()));
+            assert_eq!(parse_decimal(text), Some(v));
+        }
+        for bad in ["", "-1", "+1", " 1", "1 ", "1a", "18446744073709551616", "000000000000000000001"] {
+            assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(parse_decimal(b"00000000000000000001"), Some(1));
+    }
+
+    #[test]
+    fn window_is_two_sided_inclusive_and_saturating() {
+        let w = Window::from_secs(300);
+        let now = 1_000_000_000_000;
+        let t = w.tolerance_nanos();
+        assert_eq!(w.check(now, now), Ok(()));
+        assert_eq!(w.check(now + t, now), Ok(()));
+        assert_eq!(w.check(now - t, now), Ok(()));
+        assert_eq!(w.check(now + t + 1, now), Err(Error::TimestampOutsideWindow));
+        assert_eq!(w.check(now - t - 1, now), Err(Error::TimestampOutsideWindow));
+        assert_eq!(w.check(u64::MAX, 0), Err(Error::TimestampOutsideWindow));
+        assert_eq!(w.check(0, u64::MAX), Err(Error::TimestampOutsideWindow));
+        let exact = Window::from_secs(0);
+        assert_eq!(exact.check(now, now), Ok(()));
+        assert_eq!(exact.check(now + 1, now), Err(Error::TimestampOutsideWindow));
+        assert_eq!(Window::from_secs(u64::MAX).check(0, u64::MAX), Ok(()));
+        assert_eq!(w.expiry(u64::MAX), u64::MAX);
+        assert_eq!(TimeUnit::Seconds.to_nanos(u64::MAX), u64::MAX);
+        assert_eq!(TimeUnit::Millis.from_nanos(1_999_999), 1);
+    }
+}

@@ -1,0 +1,226 @@
+//! The server side: presented credentials + keyring + window + replay record + `now` →
+//! [`Principal`] or one [`Error`].
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+
+use crate::headers::{self, Header};
+use crate::keyring::{ClientId, Keyring, Slot};
+use crate::message::{MessageInput, Part, Template, check_path};
+use crate::policy::RoleId;
+use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
+use crate::scheme::{Field, Kind, Scheme};
+use crate::time::parse_decimal;
+use crate::{Error, Request, UnixNanos, Window, mac};
+
+/// Who a verified request comes from.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Principal {
+    /// The client, in the verifier's keyring.
+    pub client: ClientId,
+    /// Which of its keys matched.
+    pub slot: Slot,
+    /// Its role, if it has one (authorise it with [`Policy::authorize`](crate::Policy::authorize)).
+    pub role: Option<RoleId>,
+}
+
+/// Verifies requests against a keyring of up to `K` clients, a freshness window and a replay
+/// store (by default an in-memory [`ReplayCache`]).
+///
+/// ```
+/// use apisig::{dialect, Credentials, Header, Keyring, ReplayCache, Request, Signer, Stamp, Verifier, Window};
+/// let mut ring = Keyring::<4>::new();
+/// ring.add("API_KEY", b"API_SECRET")?;
+/// let mut verifier = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);
+///
+/// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
+/// let now = 1673425955575713842;
+/// let signed = Signer::new(&dialect::AEVO, creds)?.sign(&Request::new("GET", "/account"), Stamp { now, nonce: None })?;
+/// let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); apisig::MAX_HEADERS]);
+/// let headers = signed.as_request_headers(&mut store, &mut slots)?;
+///
+/// let req = Request::new("GET", "/account").with_headers(headers);
+/// let who = verifier.verify(&dialect::AEVO, &req, now)?;
+/// assert_eq!(verifier.keyring().get(who.client).map(|c| c.id()), Some("API_KEY"));
+/// assert_eq!(verifier.verify(&dialect::AEVO, &req, now), Err(apisig::Error::ReplayedRequest));
+/// # Ok::<(), apisig::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Verifier<const K: usize, S = ReplayCache<256>> {
+    keyring: Keyring<K>,
+    replay: S,
+    window: Window,
+}
+
+impl<const K: usize, S: ReplayStore> Verifier<K, S> {
+    /// A verifier over `keyring`, recording accepted requests in `replay`.
+    pub const fn new(keyring: Keyring<K>, replay: S, window: Window) -> Self {
+        Verifier { keyring, replay, window }
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &Keyring<K> {
+        &self.keyring
+    }
+
+    /// The keyring, to register, rotate or revoke clients.
+    pub fn keyring_mut(&mut self) -> &mut Keyring<K> {
+        &mut self.keyring
+    }
+
+    /// The replay store.
+    pub fn replay(&self) -> &S {
+        &self.replay
+    }
+
+    /// The freshness window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// Verifies `req` under `scheme` at `now` (nanoseconds since the UNIX epoch).
+    ///
+    /// Credentials are read from the request's headers; for APEX's body variant, pass the
+    /// `AuthenticateUser` JSON fields as headers of the same names. On success the request is
+    /// recorded (its signature in the replay store, or its nonce as the client's new
+    /// high-water mark); on error nothing is recorded.
+    ///
+    /// # Errors
+    /// [`Error::MissingCredential`], [`Error::DuplicateHeader`] for the headers;
+    /// [`Error::UnknownKey`], [`Error::SecretMismatch`], [`Error::SignatureMismatch`],
+    /// [`Error::InvalidSignatureEncoding`], [`Error::UserIdMismatch`] for the credentials;
+    /// [`Error::InvalidTimestamp`], [`Error::TimestampOutsideWindow`], [`Error::InvalidNonce`],
+    /// [`Error::ReplayedRequest`], [`Error::ReplayCacheFull`] for freshness;
+    /// [`Error::InvalidMethod`], [`Error::InvalidPath`], [`Error::SeparatorInField`] for a
+    /// request that cannot have been signed unambiguously; [`Error::UnsupportedCredential`]
+    /// for token schemes; [`Error::InvalidTemplate`] for an incoherent scheme.
+    pub fn verify(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {
+        scheme.check()?;
+        match (scheme.kind(), &scheme.template) {
+            (Kind::Signed, Some(t)) => self.verify_signed(scheme, t, req, now),
+            (Kind::StaticKey, _) => {
+                let key = presented(scheme, req.headers, Field::ApiKey)?;
+                let (client, slot) = self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?;
+                self.principal(client, slot)
+            }
+            (Kind::KeyAndSecret, _) => {
+                let client = self.lookup(presented(scheme, req.headers, Field::ApiKey)?)?;
+                let secret = presented(scheme, req.headers, Field::Secret)?;
+                let slot = self.client(client)?.match_secret(secret).ok_or(Error::SecretMismatch)?;
+                self.principal(client, slot)
+            }
+            _ => {
+                for h in scheme.headers {
+                    presented(scheme, req.headers, h.field)?;
+                }
+                Err(Error::UnsupportedCredential)
+            }
+        }
+    }
+
+    fn verify_signed(
+        &mut self,
+        scheme: &Scheme<'_>,
+        t: &Template<'_>,
+        req: &Request<'_>,
+        now: UnixNanos,
+    ) -> Result<Principal, Error> {
+        let optional =
+            |field| if scheme.has(field) { presented(scheme, req.headers, field).map(Some) } else { Ok(None) };
+        let key_id = presented(scheme, req.headers, Field::ApiKey)?;
+        let sig_text = presented(scheme, req.headers, Field::Signature)?;
+        let ts_text = optional(Field::Timestamp)?;
+        let nonce_text = optional(Field::Nonce)?;
+        let user_id = optional(Field::UserId)?;
+
+        let client_id = self.lookup(key_id)?;
+        let client = self.client(client_id)?;
+        let ts = match ts_text {
+            Some(text) => {
+                let ts = parse_decimal(text).ok_or(Error::InvalidTimestamp)?;
+                let ts = scheme.time_unit.to_nanos(ts);
+                self.window.check(ts, now)?;
+                Some(ts)
+            }
+            None => None,
+        };
+        let nonce = nonce_text.map(|n| parse_decimal(n).ok_or(Error::InvalidNonce)).transpose()?;
+        if let Some(presented) = user_id {
+            let bound = client.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
+            if bound.len() != presented.len() || !bool::from(bound.ct_eq(presented)) {
+                return Err(Error::UserIdMismatch);
+            }
+        }
+        let tag = t.encoding.decode(sig_text)?;
+
+        let input = MessageInput {
+            api_key: key_id,
+            timestamp: ts_text.unwrap_or_default(),
+            nonce: nonce_text.unwrap_or_default(),
+            user_id: user_id.unwrap_or_default(),
+            method: req.method.as_bytes(),
+            path: req.path.as_bytes(),
+            body: req.body,
+            headers: req.headers,
+            uppercase_method: false,
+        };
+        if t.uses(Part::Path) {
+            check_path(input.path)?;
+        }
+        t.check_input(&input)?;
+
+        // Every slot is computed and compared; the result is chosen without branching on it.
+        let mut found = Choice::from(0);
+        let mut secondary = Choice::from(0);
+        for (slot, secret) in client.secrets() {
+            let mut state = secret.mac.start();
+            t.stream(&input, &mut state);
+            let eq = mac::finish(state).ct_eq(&tag);
+            secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
+            found |= eq;
+        }
+        if !bool::from(found) {
+            return Err(Error::SignatureMismatch);
+        }
+        let slot = if bool::from(secondary) { Slot::Secondary } else { Slot::Primary };
+
+        match (ts, nonce) {
+            (Some(ts), _) => {
+                let mut id = [0u8; REPLAY_ID_LEN];
+                id.copy_from_slice(tag.as_bytes().get(..REPLAY_ID_LEN).unwrap_or(&[0; REPLAY_ID_LEN]));
+                self.replay.check_and_insert(client_id.0, &id, self.window.expiry(ts), now)?;
+            }
+            (None, Some(nonce)) => {
+                let client = self.keyring.client_mut(client_id)?;
+                if client.last_nonce.is_some_and(|last| nonce <= last) {
+                    return Err(Error::ReplayedRequest);
+                }
+                client.last_nonce = Some(nonce);
+            }
+            (None, None) => return Err(Error::InvalidTemplate),
+        }
+        self.principal(client_id, slot)
+    }
+
+    fn lookup(&self, key_id: &[u8]) -> Result<ClientId, Error> {
+        self.keyring.find(key_id).ok_or(Error::UnknownKey)
+    }
+
+    fn client(&self, id: ClientId) -> Result<&crate::keyring::Client, Error> {
+        self.keyring.get(id).ok_or(Error::UnknownKey)
+    }
+
+    fn principal(&self, client: ClientId, slot: Slot) -> Result<Principal, Error> {
+        Ok(Principal { client, slot, role: self.client(client)?.role() })
+    }
+}
+
+/// The value of the header carrying `field`, its prefix (`Bearer `) removed.
+fn presented<'a>(scheme: &Scheme<'_>, headers: &[Header<'a>], field: Field) -> Result<&'a [u8], Error> {
+    let spec = scheme.header_for(field).ok_or(Error::InvalidTemplate)?;
+    let value = headers::require(headers, spec.name)?;
+    let prefix = spec.prefix.as_bytes();
+    match value.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => Ok(value.get(prefix.len()..).unwrap_or_default()),
+        _ => Err(Error::MissingCredential),
+    }
+}
