@@ -1,0 +1,26 @@
+# apisig — the two commands a newcomer needs:
+#   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay)
+#   make test   runs every test, exactly as CI does
+.PHONY: demo test lint vectors rust-test bare-metal
+
+CARGO ?= cargo
+
+demo:
+	$(CARGO) run -q --release -p apisig --example demo
+
+test: lint vectors rust-test bare-metal
+	@echo "make test: all green"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+
+vectors:
+	python3 tests/vectors/generate.py --check
+
+rust-test:
+	$(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test -q --workspace --doc
+
+bare-metal:
+	scripts/bare-metal.sh
