@@ -126,34 +126,29 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     ) -> Result<Principal, Error> {
         let optional =
             |field| if scheme.has(field) { presented(scheme, req.headers, field).map(Some) } else { Ok(None) };
-        let key_id = presented(scheme, req.headers, Field::ApiKey)?;
+        let key_id = optional(Field::ApiKey)?;
         let sig_text = presented(scheme, req.headers, Field::Signature)?;
         let ts_text = optional(Field::Timestamp)?;
         let nonce_text = optional(Field::Nonce)?;
         let user_id = optional(Field::UserId)?;
 
-        let client_id = self.lookup(key_id)?;
-        let client = self.client(client_id)?;
+        let named = key_id.map(|k| self.lookup(k)).transpose()?;
         let ts = match ts_text {
             Some(text) => {
-                let ts = parse_decimal(text).ok_or(Error::InvalidTimestamp)?;
-                let ts = scheme.time_unit.to_nanos(ts);
+                let ts = scheme.time_unit.to_nanos(parse_decimal(text).ok_or(Error::InvalidTimestamp)?);
                 self.window.check(ts, now)?;
                 Some(ts)
             }
             None => None,
         };
         let nonce = nonce_text.map(|n| parse_decimal(n).ok_or(Error::InvalidNonce)).transpose()?;
-        if let Some(presented) = user_id {
-            let bound = client.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
-            if bound.len() != presented.len() || !bool::from(bound.ct_eq(presented)) {
-                return Err(Error::UserIdMismatch);
-            }
+        if let (Some(c), Some(user)) = (named, user_id) {
+            self.check_user_id(c, user)?;
         }
         let tag = t.encoding.decode(sig_text)?;
 
         let input = MessageInput {
-            api_key: key_id,
+            api_key: key_id.unwrap_or_default(),
             timestamp: ts_text.unwrap_or_default(),
             nonce: nonce_text.unwrap_or_default(),
             user_id: user_id.unwrap_or_default(),
@@ -168,20 +163,10 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         }
         t.check_input(&input)?;
 
-        // Every slot is computed and compared; the result is chosen without branching on it.
-        let mut found = Choice::from(0);
-        let mut secondary = Choice::from(0);
-        for (slot, secret) in client.secrets() {
-            let mut state = secret.mac.start();
-            t.stream(&input, &mut state);
-            let eq = mac::finish(state).ct_eq(&tag);
-            secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
-            found |= eq;
+        let (client_id, slot) = self.match_tag(named, t, &input, &tag)?;
+        if let (None, Some(user)) = (named, user_id) {
+            self.check_user_id(client_id, user)?;
         }
-        if !bool::from(found) {
-            return Err(Error::SignatureMismatch);
-        }
-        let slot = if bool::from(secondary) { Slot::Secondary } else { Slot::Primary };
 
         match (ts, nonce) {
             (Some(ts), _) => {
@@ -199,6 +184,47 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             (None, None) => return Err(Error::InvalidTemplate),
         }
         self.principal(client_id, slot)
+    }
+
+    /// Finds the client and slot whose key signed `input`: the named client, or (for schemes
+    /// without a key id) any client. Every candidate slot is computed and compared, and the
+    /// result is chosen without branching on secret data.
+    fn match_tag(
+        &self,
+        named: Option<ClientId>,
+        t: &Template<'_>,
+        input: &MessageInput<'_>,
+        tag: &crate::Tag,
+    ) -> Result<(ClientId, Slot), Error> {
+        let mut found = Choice::from(0);
+        let mut index = 0u32;
+        let mut secondary = Choice::from(0);
+        for (id, client) in self.keyring.iter() {
+            if named.is_some_and(|n| n != id) {
+                continue;
+            }
+            for (slot, secret) in client.secrets() {
+                let mut state = secret.mac.start();
+                t.stream(input, &mut state);
+                let eq = mac::finish(state).ct_eq(tag);
+                index.conditional_assign(&id.0, eq);
+                secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
+                found |= eq;
+            }
+        }
+        if !bool::from(found) {
+            return Err(Error::SignatureMismatch);
+        }
+        Ok((ClientId(index), if bool::from(secondary) { Slot::Secondary } else { Slot::Primary }))
+    }
+
+    fn check_user_id(&self, client: ClientId, presented: &[u8]) -> Result<(), Error> {
+        let bound = self.client(client)?.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
+        if bound.len() == presented.len() && bool::from(bound.ct_eq(presented)) {
+            Ok(())
+        } else {
+            Err(Error::UserIdMismatch)
+        }
     }
 
     fn lookup(&self, key_id: &[u8]) -> Result<ClientId, Error> {
