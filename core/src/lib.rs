@@ -29,7 +29,7 @@ pub use keyring::{ClientId, Keyring, Slot};
 pub use mac::{MacKey, TAG_LEN, Tag, sign, verify};
 pub use message::{MessageInput, Part, Template};
 pub use policy::{Policy, Role, RoleId};
-pub use replay::{ReplayCache, ReplayStore};
+pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use request::Request;
 pub use rotation::Rotation;
 pub use scheme::{Field, HeaderSpec, Kind, Scheme};

@@ -1,8 +1,9 @@
 //! Replay protection: a record of the requests accepted inside the window.
 //!
-//! [`ReplayStore`] is the interface the verifier uses; [`ReplayCache`] is the fixed-capacity
-//! in-memory implementation for firmware and single-process servers. A shared store (Redis,
-//! for servers with several workers) implements the same trait.
+//! [`ReplayStore`] is the interface the verifier uses. The in-memory implementation works on
+//! any slice of [`ReplayEntry`] — a `static` array in firmware, a heap slice sized at run time
+//! on a host — and [`ReplayCache`] is that slice in fixed-size storage of its own. A shared
+//! store (Redis, for servers with several workers) implements the same trait.
 
 use crate::{Error, UnixNanos};
 
@@ -31,33 +32,90 @@ pub trait ReplayStore {
     ) -> Result<(), Error>;
 }
 
+/// One slot of the in-memory replay record. Opaque; start from [`ReplayEntry::EMPTY`].
 #[derive(Copy, Clone)]
-struct Entry {
+pub struct ReplayEntry {
     id: [u8; REPLAY_ID_LEN],
     client: u32,
     /// Last moment the record is live; 0 marks an empty slot.
     expires: UnixNanos,
 }
 
-impl Entry {
-    const EMPTY: Entry = Entry { id: [0; REPLAY_ID_LEN], client: 0, expires: 0 };
+impl ReplayEntry {
+    /// A free slot.
+    pub const EMPTY: ReplayEntry = ReplayEntry { id: [0; REPLAY_ID_LEN], client: 0, expires: 0 };
 
     fn live(&self, now: UnixNanos) -> bool {
         self.expires != 0 && self.expires >= now
     }
 }
 
-/// A fixed-capacity, open-addressed replay cache of `N` records. Expired records are reused;
-/// when the slots an id may use are all live, insertion fails closed.
+impl core::fmt::Debug for ReplayEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ReplayEntry(..)")
+    }
+}
+
+impl<S: ReplayStore + ?Sized> ReplayStore for &mut S {
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error> {
+        (**self).check_and_insert(client, id, expires, now)
+    }
+}
+
+/// The in-memory record: open addressing over the slice, [`PROBE`] slots per id. Expired
+/// records are reused; when every slot an id may use is live, insertion fails closed.
+impl ReplayStore for [ReplayEntry] {
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error> {
+        let n = self.len();
+        let mut head = [0u8; 8];
+        head.copy_from_slice(id.get(..8).unwrap_or(&[0; 8]));
+        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
+        let start = u64::from_le_bytes(head).checked_rem(n as u64).and_then(|s| usize::try_from(s).ok()).unwrap_or(0);
+        let mut free = None;
+        for k in 0..PROBE.min(n) {
+            let i = start.wrapping_add(k).checked_rem(n).unwrap_or(0);
+            let Some(e) = self.get(i) else { continue };
+            if e.live(now) {
+                if e.client == client && e.id == *id {
+                    return Err(Error::ReplayedRequest);
+                }
+            } else if free.is_none() {
+                free = Some(i);
+            }
+        }
+        let slot = free.and_then(|i| self.get_mut(i)).ok_or(Error::ReplayCacheFull)?;
+        *slot = ReplayEntry { id: *id, client, expires: expires.max(1) };
+        Ok(())
+    }
+}
+
+/// How many entries of `entries` are live at `now`.
+pub fn live(entries: &[ReplayEntry], now: UnixNanos) -> usize {
+    entries.iter().filter(|e| e.live(now)).count()
+}
+
+/// A replay record of `N` entries in storage of its own.
 #[derive(Clone)]
 pub struct ReplayCache<const N: usize> {
-    entries: [Entry; N],
+    entries: [ReplayEntry; N],
 }
 
 impl<const N: usize> ReplayCache<N> {
     /// An empty cache.
     pub const fn new() -> Self {
-        ReplayCache { entries: [Entry::EMPTY; N] }
+        ReplayCache { entries: [ReplayEntry::EMPTY; N] }
     }
 
     /// The capacity, `N`.
@@ -67,11 +125,7 @@ impl<const N: usize> ReplayCache<N> {
 
     /// How many records are live at `now`.
     pub fn live(&self, now: UnixNanos) -> usize {
-        self.entries.iter().filter(|e| e.live(now)).count()
-    }
-
-    fn slot(start: usize, k: usize) -> usize {
-        start.wrapping_add(k).checked_rem(N).unwrap_or(0)
+        live(&self.entries, now)
     }
 }
 
@@ -95,25 +149,7 @@ impl<const N: usize> ReplayStore for ReplayCache<N> {
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        let mut head = [0u8; 8];
-        head.copy_from_slice(id.get(..8).unwrap_or(&[0; 8]));
-        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
-        let start = usize::try_from(u64::from_le_bytes(head).checked_rem(N as u64).unwrap_or(0)).unwrap_or(0);
-        let mut free = None;
-        for k in 0..PROBE.min(N) {
-            let i = Self::slot(start, k);
-            let Some(e) = self.entries.get(i) else { continue };
-            if e.live(now) {
-                if e.client == client && e.id == *id {
-                    return Err(Error::ReplayedRequest);
-                }
-            } else if free.is_none() {
-                free = Some(i);
-            }
-        }
-        let slot = free.and_then(|i| self.entries.get_mut(i)).ok_or(Error::ReplayCacheFull)?;
-        *slot = Entry { id: *id, client, expires: expires.max(1) };
-        Ok(())
+        self.entries.as_mut_slice().check_and_insert(client, id, expires, now)
     }
 }
 
@@ -136,5 +172,11 @@ mod tests {
         assert_eq!(c.check_and_insert(0, &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
         assert_eq!(c.check_and_insert(0, &id(2), 300, 101), Ok(()), "expired slot reused");
         assert_eq!(ReplayCache::<0>::new().check_and_insert(0, &id(1), 1, 0), Err(Error::ReplayCacheFull));
+        // Any slice works the same way, e.g. storage sized at run time.
+        let mut slots = [ReplayEntry::EMPTY; 3];
+        let store: &mut [ReplayEntry] = &mut slots;
+        assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Ok(()));
+        assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Err(Error::ReplayedRequest));
+        assert_eq!(live(&slots, 10), 1);
     }
 }
