@@ -14,6 +14,7 @@ test: lint vectors rust-test bare-metal
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q -p apisig --no-deps
 
 vectors:
 	python3 tests/vectors/generate.py --check
