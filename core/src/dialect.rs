@@ -23,7 +23,7 @@ const fn key_only(name: &'static str, headers: &'static [HeaderSpec<'static>]) -
     Scheme { name, headers, template: None, time_unit: TimeUnit::Seconds }
 }
 
-const BEARER: HeaderSpec<'static> = HeaderSpec { name: "Authorization", prefix: "Bearer ", field: Field::Token };
+const BEARER: HeaderSpec<'static> = HeaderSpec { name: "Authorization", prefix: "Bearer ", field: Field::Jwt };
 
 /// SIGNIUS: `X-Api-Key`.
 pub const SIGNIUS: Scheme<'static> = key_only("signius", &[HeaderSpec::new("X-Api-Key", Field::ApiKey)]);
@@ -72,7 +72,7 @@ pub const APEX: Scheme<'static> = Scheme {
 /// APEX after `AuthenticateUser`: `aptoken: <session token>`.
 pub const APEX_SESSION: Scheme<'static> = Scheme {
     name: "apex-session",
-    headers: &[HeaderSpec::new("aptoken", Field::Token)],
+    headers: &[HeaderSpec::new("aptoken", Field::SessionToken)],
     template: None,
     time_unit: TimeUnit::Seconds,
 };

@@ -112,3 +112,78 @@ mod tests {
         );
     }
 }
+
+/// Length of `n` bytes in unpadded base64url.
+pub(crate) const fn base64url_len(n: usize) -> usize {
+    // 4 characters per 3 bytes, rounded up, without padding; saturating for absurd inputs.
+    let full = (n / 3).saturating_mul(4);
+    match n % 3 {
+        0 => full,
+        1 => full.saturating_add(2),
+        _ => full.saturating_add(3),
+    }
+}
+
+/// Writes `src` as unpadded base64url into the start of `dst`.
+pub(crate) fn base64url_encode<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8], Error> {
+    base64ct::Base64UrlUnpadded::encode(src, dst).map(str::as_bytes).map_err(|_| Error::BufferTooSmall)
+}
+
+/// Reads unpadded base64url, refusing any text that is not the one canonical encoding of its
+/// bytes (padding, whitespace, the standard alphabet, non-zero unused bits).
+pub(crate) fn base64url_decode<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8], Error> {
+    let unused_bits_zero = match (src.len() % 4, src.last()) {
+        (1, _) => false,
+        (2, Some(&c)) => sextet(c).is_some_and(|v| v & 0x0f == 0),
+        (3, Some(&c)) => sextet(c).is_some_and(|v| v & 0x03 == 0),
+        _ => true,
+    };
+    if !unused_bits_zero {
+        return Err(Error::TokenMalformed);
+    }
+    let cap = dst.len();
+    match base64ct::Base64UrlUnpadded::decode(src, dst) {
+        Ok(decoded) => Ok(decoded),
+        Err(base64ct::Error::InvalidLength) if dst_too_small(src.len(), cap) => Err(Error::BufferTooSmall),
+        Err(_) => Err(Error::TokenMalformed),
+    }
+}
+
+fn dst_too_small(src_len: usize, dst_len: usize) -> bool {
+    (src_len / 4).saturating_mul(3).saturating_add(2) > dst_len
+}
+
+fn sextet(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c.wrapping_sub(b'A')),
+        b'a'..=b'z' => Some(c.wrapping_sub(b'a').wrapping_add(26)),
+        b'0'..=b'9' => Some(c.wrapping_sub(b'0').wrapping_add(52)),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod base64url_tests {
+    use super::*;
+
+    #[test]
+    fn canonical_only() {
+        let mut buf = [0u8; 8];
+        assert_eq!(base64url_decode(b"AA", &mut buf), Ok(&[0u8][..]));
+        assert_eq!(base64url_decode(b"AB", &mut buf), Err(Error::TokenMalformed), "unused bits set");
+        assert_eq!(base64url_decode(b"AA==", &mut buf), Err(Error::TokenMalformed), "padding");
+        assert_eq!(base64url_decode(b"A", &mut buf), Err(Error::TokenMalformed));
+        assert_eq!(base64url_decode(b"+/8", &mut buf), Err(Error::TokenMalformed), "standard alphabet");
+        assert_eq!(base64url_decode(b"-_8", &mut buf), Ok(&[0xfb, 0xff][..]));
+        assert_eq!(base64url_decode(b"AA A", &mut buf), Err(Error::TokenMalformed));
+        for n in 0..10 {
+            let mut out = [0u8; 16];
+            assert_eq!(
+                base64url_encode([7u8; 10].get(..n).unwrap_or_default(), &mut out).map(<[u8]>::len),
+                Ok(base64url_len(n))
+            );
+        }
+    }
+}

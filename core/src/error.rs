@@ -71,11 +71,40 @@ pub enum Error {
     EmptySecret = 52,
     /// A message template is empty, too long, or needs a value the scheme does not carry.
     InvalidTemplate = 53,
+
+    /// A token is not well formed: wrong number of parts, non-canonical base64url, JSON that
+    /// is not an object of the expected shape, an unsupported `crit` header.
+    TokenMalformed = 60,
+    /// A token is longer than the accepted maximum.
+    TokenTooLong = 61,
+    /// A JWT names the `none` algorithm (in any letter case).
+    AlgorithmNone = 62,
+    /// A JWT names an algorithm other than HS256.
+    AlgorithmNotAllowed = 63,
+    /// A JWT header has no `alg`.
+    MissingAlgorithm = 64,
+    /// A JWT header or claims set names the same member twice.
+    DuplicateField = 65,
+    /// A JWT header embeds or points to a key (`jwk`, `jku`, `x5u`, `x5c`).
+    EmbeddedKey = 66,
+    /// The token has expired.
+    TokenExpired = 67,
+    /// The token is not valid yet (`nbf` or `iat` in the future).
+    TokenNotYetValid = 68,
+    /// A required claim (`exp` by default) is absent.
+    MissingClaim = 69,
+    /// `iss`, `aud` or `sub` is not the expected value.
+    ClaimMismatch = 70,
+
+    /// The peer certificate is not DER this parser understands.
+    InvalidCertificate = 80,
+    /// The peer certificate is not pinned to any registered client.
+    UnpinnedCertificate = 81,
 }
 
 impl Error {
     /// Every variant, in code order (for tables, tests and the other faces).
-    pub const ALL: [Error; 26] = [
+    pub const ALL: [Error; 39] = [
         Error::BufferTooSmall,
         Error::MissingCredential,
         Error::DuplicateHeader,
@@ -102,6 +131,19 @@ impl Error {
         Error::DuplicateKeyId,
         Error::EmptySecret,
         Error::InvalidTemplate,
+        Error::TokenMalformed,
+        Error::TokenTooLong,
+        Error::AlgorithmNone,
+        Error::AlgorithmNotAllowed,
+        Error::MissingAlgorithm,
+        Error::DuplicateField,
+        Error::EmbeddedKey,
+        Error::TokenExpired,
+        Error::TokenNotYetValid,
+        Error::MissingClaim,
+        Error::ClaimMismatch,
+        Error::InvalidCertificate,
+        Error::UnpinnedCertificate,
     ];
 
     /// The stable numeric code.
@@ -143,6 +185,19 @@ impl Error {
             Error::DuplicateKeyId => "duplicate_key_id",
             Error::EmptySecret => "empty_secret",
             Error::InvalidTemplate => "invalid_template",
+            Error::TokenMalformed => "token_malformed",
+            Error::TokenTooLong => "token_too_long",
+            Error::AlgorithmNone => "algorithm_none",
+            Error::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Error::MissingAlgorithm => "missing_algorithm",
+            Error::DuplicateField => "duplicate_field",
+            Error::EmbeddedKey => "embedded_key",
+            Error::TokenExpired => "token_expired",
+            Error::TokenNotYetValid => "token_not_yet_valid",
+            Error::MissingClaim => "missing_claim",
+            Error::ClaimMismatch => "claim_mismatch",
+            Error::InvalidCertificate => "invalid_certificate",
+            Error::UnpinnedCertificate => "unpinned_certificate",
         }
     }
 
@@ -175,6 +230,19 @@ impl Error {
             Error::DuplicateKeyId => "key id is already registered",
             Error::EmptySecret => "secret or key is empty",
             Error::InvalidTemplate => "message template is not valid for this scheme",
+            Error::TokenMalformed => "token is malformed",
+            Error::TokenTooLong => "token is too long",
+            Error::AlgorithmNone => "JWT algorithm 'none' is refused",
+            Error::AlgorithmNotAllowed => "JWT algorithm is not HS256",
+            Error::MissingAlgorithm => "JWT header has no 'alg'",
+            Error::DuplicateField => "JWT names the same member twice",
+            Error::EmbeddedKey => "JWT header embeds or points to a key",
+            Error::TokenExpired => "token has expired",
+            Error::TokenNotYetValid => "token is not valid yet",
+            Error::MissingClaim => "a required claim is missing",
+            Error::ClaimMismatch => "a claim does not have the expected value",
+            Error::InvalidCertificate => "certificate is not valid DER",
+            Error::UnpinnedCertificate => "certificate is not pinned to any client",
         }
     }
 }

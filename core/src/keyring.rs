@@ -7,6 +7,7 @@ use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::mac::{MacKey, digest};
+use crate::pin::{PIN_LEN, PinKind};
 use crate::policy::RoleId;
 use crate::{Error, headers};
 
@@ -70,7 +71,17 @@ pub struct Client {
     role: Option<RoleId>,
     user_id: Option<heapless::String<USER_ID_MAX>>,
     slots: [Option<Secret>; 2],
+    pins: [Option<Pin>; 2],
     pub(crate) last_nonce: Option<u64>,
+}
+
+/// A certificate pin: the SHA-256 of a certificate or of its public key.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Pin {
+    /// What the fingerprint is of.
+    pub kind: PinKind,
+    /// The SHA-256 fingerprint.
+    pub fingerprint: [u8; PIN_LEN],
 }
 
 impl Client {
@@ -92,6 +103,15 @@ impl Client {
     /// Whether the client has a key in `slot`.
     pub fn has(&self, slot: Slot) -> bool {
         self.slots.get(slot.index()).is_some_and(Option::is_some)
+    }
+
+    /// The client's certificate pin in `slot`.
+    pub fn pin(&self, slot: Slot) -> Option<Pin> {
+        self.pins.get(slot.index()).copied().flatten()
+    }
+
+    pub(crate) fn pins(&self) -> impl Iterator<Item = (Slot, &Pin)> {
+        Slot::ALL.into_iter().zip(self.pins.iter()).filter_map(|(s, p)| p.as_ref().map(|p| (s, p)))
     }
 
     pub(crate) fn secrets(&self) -> impl Iterator<Item = (Slot, &Secret)> {
@@ -164,7 +184,8 @@ impl<const N: usize> Keyring<N> {
             return Err(Error::DuplicateKeyId);
         }
         let n = u32::try_from(self.clients.len()).map_err(|_| Error::KeyringFull)?;
-        let client = Client { id, role: None, user_id: None, slots: [Some(secret), None], last_nonce: None };
+        let client =
+            Client { id, role: None, user_id: None, slots: [Some(secret), None], pins: [None, None], last_nonce: None };
         self.clients.push(client).map_err(|_| Error::KeyringFull)?;
         Ok(ClientId(n))
     }
@@ -182,6 +203,19 @@ impl<const N: usize> Keyring<N> {
         let c = self.client_mut(client)?;
         if let Some(s) = c.slots.get_mut(slot.index()) {
             *s = secret;
+        }
+        Ok(())
+    }
+
+    /// Pins (or with `None` unpins) a client certificate in `slot`: a TLS peer presenting a
+    /// certificate with this fingerprint is this client (see
+    /// [`Verifier::verify_certificate`](crate::Verifier::verify_certificate)).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for a bad id.
+    pub fn set_pin(&mut self, client: ClientId, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
+        if let Some(p) = self.client_mut(client)?.pins.get_mut(slot.index()) {
+            *p = pin;
         }
         Ok(())
     }
@@ -239,6 +273,29 @@ impl<const N: usize> Keyring<N> {
             for (s, secret) in c.secrets() {
                 let eq = secret.matches(&d);
                 index.conditional_assign(&i, eq);
+                slot.conditional_assign(&(s.index() as u8), eq);
+                found |= eq;
+            }
+        }
+        let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
+        bool::from(found).then_some((ClientId(index), slot))
+    }
+
+    /// The client and slot pinned to a certificate whose fingerprints are `cert` (of the
+    /// whole certificate) and `spki` (of its public key). Every pin is compared, in constant
+    /// time, with no early exit.
+    pub fn match_pin(&self, cert: &[u8; PIN_LEN], spki: &[u8; PIN_LEN]) -> Option<(ClientId, Slot)> {
+        let mut found = Choice::from(0);
+        let mut index = 0u32;
+        let mut slot = 0u8;
+        for (id, c) in self.iter() {
+            for (s, pin) in c.pins() {
+                let presented = match pin.kind {
+                    PinKind::Certificate => cert,
+                    PinKind::PublicKey => spki,
+                };
+                let eq = pin.fingerprint.ct_eq(presented);
+                index.conditional_assign(&id.0, eq);
                 slot.conditional_assign(&(s.index() as u8), eq);
                 found |= eq;
             }

@@ -13,8 +13,10 @@ pub enum Field {
     ApiKey,
     /// The API secret, sent in clear (Aevo's key-and-secret method).
     Secret,
-    /// A bearer or session token (JWT, OAuth2 access token, APEX `aptoken`).
-    Token,
+    /// A bearer JWT (Securosys JWT, ZignSec OAuth2 access token), HS256 in the core.
+    Jwt,
+    /// An apisig session token (APEX `aptoken`), see [`crate::session`].
+    SessionToken,
     /// The timestamp, in decimal, in the scheme's [`TimeUnit`].
     Timestamp,
     /// The nonce, in decimal.
@@ -50,7 +52,7 @@ pub enum Kind {
     StaticKey,
     /// A key id plus its secret, in clear.
     KeyAndSecret,
-    /// A bearer or session token (verified outside the core for now).
+    /// A bearer JWT or session token (with a static key beside it, as ZignSec OAuth2 sends).
     Token,
     /// An HMAC signature over a template.
     Signed,
@@ -84,7 +86,7 @@ impl Scheme<'_> {
     pub fn kind(&self) -> Kind {
         if self.template.is_some() {
             Kind::Signed
-        } else if self.has(Field::Token) {
+        } else if self.has(Field::Jwt) || self.has(Field::SessionToken) {
             Kind::Token
         } else if self.has(Field::Secret) {
             Kind::KeyAndSecret
@@ -117,7 +119,8 @@ impl Scheme<'_> {
         }
         match self.template {
             None if self.has(Field::Signature) => bad,
-            None if !(self.has(Field::ApiKey) || self.has(Field::Token)) => bad,
+            None if !(self.has(Field::ApiKey) || self.kind() == Kind::Token) => bad,
+            None if self.has(Field::Jwt) && self.has(Field::SessionToken) => bad,
             None => Ok(()),
             Some(t) => {
                 t.check()?;

@@ -75,7 +75,7 @@ impl<'a> Signer<'a> {
         for h in scheme.headers {
             let value: &[u8] = match h.field {
                 Field::ApiKey => creds.api_key.as_bytes(),
-                Field::Token => creds.token.as_bytes(),
+                Field::Jwt | Field::SessionToken => creds.token.as_bytes(),
                 Field::Secret => creds.secret,
                 Field::UserId => creds.user_id.as_bytes(),
                 Field::Timestamp | Field::Nonce | Field::Signature => continue,
@@ -164,13 +164,14 @@ impl<'a> Signer<'a> {
             let value = match h.field {
                 Field::ApiKey => HeaderValue::Borrowed(self.creds.api_key),
                 Field::Secret => HeaderValue::Borrowed(self.secret_text),
-                Field::Token => HeaderValue::Borrowed(self.creds.token),
+                Field::Jwt | Field::SessionToken => HeaderValue::Borrowed(self.creds.token),
                 Field::UserId => HeaderValue::Borrowed(self.creds.user_id),
                 Field::Timestamp => inline(ts),
                 Field::Nonce => inline(nonce),
                 Field::Signature => HeaderValue::Inline(signature.clone()),
             };
-            let secret = matches!(h.field, Field::Secret | Field::Token) || (static_key && h.field == Field::ApiKey);
+            let secret = matches!(h.field, Field::Secret | Field::Jwt | Field::SessionToken)
+                || (static_key && h.field == Field::ApiKey);
             out.push(HeaderLine { name: h.name, prefix: h.prefix, value, secret })?;
         }
         Ok(out)

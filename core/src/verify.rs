@@ -4,13 +4,18 @@
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::headers::{self, Header};
+use crate::jwt::JwtPolicy;
 use crate::keyring::{ClientId, Keyring, Slot};
 use crate::message::{MessageInput, Part, Template, check_path};
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
 use crate::scheme::{Field, Kind, Scheme};
+use crate::session::SessionKeys;
 use crate::time::parse_decimal;
-use crate::{Error, Request, UnixNanos, Window, mac};
+use crate::{Error, Request, UnixNanos, Window, mac, pin};
+
+/// Longest bearer or session token the verifier reads (its scratch space, on the stack).
+pub const TOKEN_SCRATCH: usize = 2048;
 
 /// Who a verified request comes from.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
@@ -49,12 +54,42 @@ pub struct Verifier<const K: usize, S = ReplayCache<256>> {
     keyring: Keyring<K>,
     replay: S,
     window: Window,
+    jwt: Option<JwtPolicy>,
+    sessions: Option<SessionKeys>,
 }
 
 impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// A verifier over `keyring`, recording accepted requests in `replay`.
     pub const fn new(keyring: Keyring<K>, replay: S, window: Window) -> Self {
-        Verifier { keyring, replay, window }
+        Verifier { keyring, replay, window, jwt: None, sessions: None }
+    }
+
+    /// Accepts bearer JWTs under `policy` (`None`: refuse them as unsupported).
+    pub fn set_jwt(&mut self, policy: Option<JwtPolicy>) {
+        self.jwt = policy;
+    }
+
+    /// Accepts session tokens made with `keys` (`None`: refuse them as unsupported).
+    pub fn set_session_keys(&mut self, keys: Option<SessionKeys>) {
+        self.sessions = keys;
+    }
+
+    /// The session keys, to issue a token after a successful APEX `AuthenticateUser`.
+    pub fn session_keys(&self) -> Option<&SessionKeys> {
+        self.sessions.as_ref()
+    }
+
+    /// The client pinned to a TLS peer's certificate (DER), with the same principal and role
+    /// as its other credentials. Call it after the TLS library has checked the chain.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCertificate`] for DER this reader refuses, [`Error::UnpinnedCertificate`]
+    /// when no client is pinned to it.
+    pub fn verify_certificate(&self, der: &[u8]) -> Result<Principal, Error> {
+        let cert = pin::fingerprint(der, pin::PinKind::Certificate)?;
+        let spki = pin::fingerprint(der, pin::PinKind::PublicKey)?;
+        let (client, slot) = self.keyring.match_pin(&cert, &spki).ok_or(Error::UnpinnedCertificate)?;
+        self.principal(client, slot)
     }
 
     /// The keyring.
@@ -92,7 +127,9 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// [`Error::ReplayedRequest`], [`Error::ReplayCacheFull`] for freshness;
     /// [`Error::InvalidMethod`], [`Error::InvalidPath`], [`Error::SeparatorInField`] for a
     /// request that cannot have been signed unambiguously; [`Error::UnsupportedCredential`]
-    /// for token schemes; [`Error::InvalidTemplate`] for an incoherent scheme.
+    /// for token schemes the verifier is not configured for, and the errors of
+    /// [`jwt::verify`](crate::jwt::verify) and [`SessionKeys::verify`]; [`Error::InvalidTemplate`]
+    /// for an incoherent scheme.
     pub fn verify(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {
         scheme.check()?;
         match (scheme.kind(), &scheme.template) {
@@ -108,13 +145,43 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
                 let slot = self.client(client)?.match_secret(secret).ok_or(Error::SecretMismatch)?;
                 self.principal(client, slot)
             }
-            _ => {
-                for h in scheme.headers {
-                    presented(scheme, req.headers, h.field)?;
-                }
-                Err(Error::UnsupportedCredential)
-            }
+            (Kind::Token, _) => self.verify_token(scheme, req, now),
+            (Kind::Signed, None) => Err(Error::InvalidTemplate),
         }
+    }
+
+    /// A bearer JWT or session token, with a static key beside it when the scheme sends one.
+    fn verify_token(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {
+        for h in scheme.headers {
+            presented(scheme, req.headers, h.field)?;
+        }
+        let mut scratch = [0u8; TOKEN_SCRATCH];
+        let from_token = if scheme.has(Field::Jwt) {
+            let policy = self.jwt.as_ref().ok_or(Error::UnsupportedCredential)?;
+            let claims = policy.verify(presented(scheme, req.headers, Field::Jwt)?, now, &mut scratch)?;
+            match (scheme.has(Field::ApiKey), claims.sub) {
+                (true, _) => None,
+                (false, Some(sub)) => Some((self.lookup(sub.as_bytes())?, Slot::Primary)),
+                (false, None) => return Err(Error::MissingClaim),
+            }
+        } else {
+            let keys = self.sessions.as_ref().ok_or(Error::UnsupportedCredential)?;
+            let token = presented(scheme, req.headers, Field::SessionToken)?;
+            let (session, slot) = keys.verify(token, now, &mut scratch)?;
+            let client = self.lookup(session.key_id.as_bytes())?;
+            if self.client(client)?.user_id().is_some() {
+                self.check_user_id(client, session.user_id.as_bytes())?;
+            }
+            Some((client, slot))
+        };
+        let (client, slot) = match from_token {
+            Some(found) => found,
+            None => {
+                let key = presented(scheme, req.headers, Field::ApiKey)?;
+                self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?
+            }
+        };
+        self.principal(client, slot)
     }
 
     fn verify_signed(

@@ -115,7 +115,13 @@ proptest! {
                 let mut values = signed.values.clone();
                 let h = flip_at.index(values.len());
                 let i = flip_at.index(values[h].len());
+                let before = values[h][i];
                 values[h][i] ^= bit;
+                // APEX accepts hex in either case: a case swap of a signature digit is no change.
+                if scheme.template.unwrap().encoding == Encoding::Hex && before.is_ascii_alphabetic()
+                    && values[h][i].eq_ignore_ascii_case(&before) && signed.names[h] == "Signature" {
+                    return Ok(());
+                }
                 let hs: Vec<Header<'_>> = signed.names.iter().zip(&values).map(|(n, v)| Header { name: n, value: v }).collect();
                 fresh.verify(scheme, &Request { headers: &hs, ..rx }, now)
             }

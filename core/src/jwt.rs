@@ -1,0 +1,438 @@
+//! Compact JWTs signed with HMAC-SHA256 (HS256), in fixed buffers.
+//!
+//! Verification pins the algorithm to HS256 and refuses, each with its own error: `none` in
+//! any letter case, any other algorithm, a missing or repeated `alg`, keys embedded in or
+//! referenced by the header (`jwk`, `jku`, `x5u`, `x5c`), `crit`, repeated members,
+//! non-canonical base64url, oversized tokens and empty secrets. The header and claims are
+//! parsed by `serde-json-core`, a real JSON parser. `exp` is required unless turned off;
+//! `exp`, `nbf` and `iat` are checked with a leeway exactly as PyJWT does; `iss`, `aud` and
+//! `sub` can be required to equal given values. String claims are compared as they appear in
+//! the JSON text (escape sequences are not decoded), so an issuer who escapes plain ASCII is
+//! refused, never confused.
+//!
+//! ```
+//! use apisig::{jwt, MacKey};
+//! let key = MacKey::new(b"a secret of at least 32 bytes!!!")?;
+//! let mut token = [0u8; 256];
+//! let token = jwt::encode(&key, jwt::DEFAULT_HEADER, br#"{"sub":"client-7","exp":1900000000}"#, &mut token)?;
+//! let mut scratch = [0u8; 256];
+//! let v = jwt::Validation { sub: Some("client-7"), ..jwt::Validation::DEFAULT };
+//! let claims = jwt::verify(&key, token, &v, 1_800_000_000_000_000_000, &mut scratch)?;
+//! assert_eq!(claims.exp, Some(1900000000));
+//! # Ok::<(), apisig::Error>(())
+//! ```
+
+use core::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use subtle::ConstantTimeEq;
+
+use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
+use crate::mac::finish;
+use crate::message::Sink;
+use crate::{Error, MacKey, TAG_LEN, UnixNanos};
+
+/// The header apisig writes: `{"alg":"HS256","typ":"JWT"}` (PyJWT's, byte for byte).
+pub const DEFAULT_HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// Longest token accepted by default.
+pub const TOKEN_MAX: usize = 8192;
+
+/// Most audiences a token may list.
+pub const AUD_MAX: usize = 8;
+
+/// Most distinct members a header or claims set may have.
+const MEMBERS_MAX: usize = 32;
+
+/// What verification requires besides a good signature.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Validation<'a> {
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway_s: u64,
+    /// Refuse tokens without `exp` (default: yes).
+    pub require_exp: bool,
+    /// Required issuer.
+    pub iss: Option<&'a str>,
+    /// Required audience (the token's `aud` must be it, or a list holding it).
+    pub aud: Option<&'a str>,
+    /// Required subject.
+    pub sub: Option<&'a str>,
+    /// Longest token accepted.
+    pub max_len: usize,
+}
+
+impl Validation<'_> {
+    /// `exp` required, no leeway, no expectations, [`TOKEN_MAX`].
+    pub const DEFAULT: Validation<'static> =
+        Validation { leeway_s: 0, require_exp: true, iss: None, aud: None, sub: None, max_len: TOKEN_MAX };
+}
+
+impl Default for Validation<'_> {
+    fn default() -> Self {
+        Validation::DEFAULT
+    }
+}
+
+/// The registered claims of a verified token, borrowed from the caller's scratch buffer.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Claims<'a> {
+    /// `iss`, as written in the JSON.
+    pub iss: Option<&'a str>,
+    /// `sub`, as written in the JSON.
+    pub sub: Option<&'a str>,
+    /// `aud`: one string or a list.
+    pub aud: heapless::Vec<&'a str, AUD_MAX>,
+    /// `exp`, seconds since the UNIX epoch.
+    pub exp: Option<u64>,
+    /// `nbf`, seconds since the UNIX epoch.
+    pub nbf: Option<u64>,
+    /// `iat`, seconds since the UNIX epoch.
+    pub iat: Option<u64>,
+    /// The whole claims set as JSON, for claims apisig does not interpret.
+    pub json: &'a [u8],
+}
+
+/// Writes a compact JWT: `base64url(header).base64url(claims).base64url(HMAC)`. `header` is
+/// usually [`DEFAULT_HEADER`]; a custom one must still say HS256 and embed no key. `claims` is
+/// the claims set as JSON, written as given.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written); the header errors of [`verify`];
+/// [`Error::TokenMalformed`] or [`Error::DuplicateField`] for claims that are not a JSON
+/// object of the expected shape.
+pub fn encode<'o>(key: &MacKey, header: &[u8], claims: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Error> {
+    check_header(parse::<Header<'_>>(header)?)?;
+    parse_claims(claims)?;
+    let (h, c) = (base64url_len(header.len()), base64url_len(claims.len()));
+    let signed_len = h.saturating_add(1).saturating_add(c);
+    let total = signed_len.saturating_add(1).saturating_add(base64url_len(TAG_LEN));
+    let dst = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+    let (head, rest) = dst.split_at_mut(h);
+    base64url_encode(header, head)?;
+    let (dot, rest) = rest.split_first_mut().ok_or(Error::BufferTooSmall)?;
+    *dot = b'.';
+    let (body, _) = rest.split_at_mut(c);
+    base64url_encode(claims, body)?;
+    let mut mac = key.start();
+    mac.put(dst.get(..signed_len).unwrap_or_default());
+    let tag = finish(mac);
+    let rest = dst.get_mut(signed_len..).ok_or(Error::BufferTooSmall)?;
+    let (dot, sig) = rest.split_first_mut().ok_or(Error::BufferTooSmall)?;
+    *dot = b'.';
+    base64url_encode(tag.as_bytes(), sig)?;
+    Ok(dst)
+}
+
+/// Verifies a compact HS256 JWT at `now` and returns its claims. `scratch` holds the decoded
+/// header and claims; as long as the token is always enough.
+///
+/// # Errors
+/// [`Error::TokenTooLong`], [`Error::TokenMalformed`], [`Error::MissingAlgorithm`],
+/// [`Error::DuplicateField`], [`Error::AlgorithmNone`], [`Error::AlgorithmNotAllowed`],
+/// [`Error::EmbeddedKey`], [`Error::SignatureMismatch`], [`Error::MissingClaim`],
+/// [`Error::TokenExpired`], [`Error::TokenNotYetValid`], [`Error::ClaimMismatch`],
+/// [`Error::BufferTooSmall`] when `scratch` is shorter than the token.
+pub fn verify<'s>(
+    key: &MacKey,
+    token: &[u8],
+    v: &Validation<'_>,
+    now: UnixNanos,
+    scratch: &'s mut [u8],
+) -> Result<Claims<'s>, Error> {
+    if token.len() > v.max_len {
+        return Err(Error::TokenTooLong);
+    }
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(h64), Some(c64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::TokenMalformed);
+    };
+    if scratch.len() < token.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    let (hbuf, cbuf) = scratch.split_at_mut(h64.len());
+    check_header(parse::<Header<'_>>(base64url_decode(h64, hbuf)?)?)?;
+
+    let mut tag = [0u8; TAG_LEN];
+    if s64.len() != base64url_len(TAG_LEN) || base64url_decode(s64, &mut tag)?.len() != TAG_LEN {
+        return Err(Error::TokenMalformed);
+    }
+    let signed = token.get(..h64.len().saturating_add(1).saturating_add(c64.len())).unwrap_or_default();
+    let mut mac = key.start();
+    mac.put(signed);
+    if !bool::from(finish(mac).as_bytes().ct_eq(&tag)) {
+        return Err(Error::SignatureMismatch);
+    }
+
+    let claims = parse_claims(base64url_decode(c64, cbuf)?)?;
+    check_claims(&claims, v, now)?;
+    Ok(claims)
+}
+
+fn check_header(h: Header<'_>) -> Result<(), Error> {
+    if h.duplicate || h.algs > 1 {
+        return Err(Error::DuplicateField);
+    }
+    let alg = h.alg.ok_or(Error::MissingAlgorithm)?;
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(Error::AlgorithmNone);
+    }
+    if alg != "HS256" {
+        return Err(Error::AlgorithmNotAllowed);
+    }
+    if h.embedded_key {
+        return Err(Error::EmbeddedKey);
+    }
+    if h.crit {
+        return Err(Error::TokenMalformed);
+    }
+    Ok(())
+}
+
+fn check_claims(c: &Claims<'_>, v: &Validation<'_>, now: UnixNanos) -> Result<(), Error> {
+    let now = now / 1_000_000_000;
+    // PyJWT: expired when exp <= now - leeway; immature when nbf or iat > now + leeway.
+    match c.exp {
+        Some(exp) if exp <= now.saturating_sub(v.leeway_s) => return Err(Error::TokenExpired),
+        None if v.require_exp => return Err(Error::MissingClaim),
+        _ => {}
+    }
+    let late = now.saturating_add(v.leeway_s);
+    if c.nbf.is_some_and(|t| t > late) || c.iat.is_some_and(|t| t > late) {
+        return Err(Error::TokenNotYetValid);
+    }
+    let expect = |want: Option<&str>, got: Option<&str>| match want {
+        Some(w) if got != Some(w) => Err(if got.is_none() { Error::MissingClaim } else { Error::ClaimMismatch }),
+        _ => Ok(()),
+    };
+    expect(v.iss, c.iss)?;
+    expect(v.sub, c.sub)?;
+    if let Some(aud) = v.aud {
+        if c.aud.is_empty() {
+            return Err(Error::MissingClaim);
+        }
+        if !c.aud.contains(&aud) {
+            return Err(Error::ClaimMismatch);
+        }
+    }
+    Ok(())
+}
+
+fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> {
+    match serde_json_core::from_slice::<T>(json) {
+        Ok((value, used)) if used == json.len() => Ok(value),
+        _ => Err(Error::TokenMalformed),
+    }
+}
+
+fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
+    let raw: RawClaims<'_> = parse(json)?;
+    if raw.duplicate {
+        return Err(Error::DuplicateField);
+    }
+    Ok(Claims { json, ..raw.claims })
+}
+
+/// Tracks member names to find repeats.
+#[derive(Default)]
+struct Members<'a> {
+    seen: heapless::Vec<&'a str, MEMBERS_MAX>,
+    duplicate: bool,
+}
+
+impl<'a> Members<'a> {
+    fn see<E: de::Error>(&mut self, key: &'a str) -> Result<(), E> {
+        if self.seen.contains(&key) {
+            self.duplicate = true;
+        }
+        self.seen.push(key).map_err(|_| E::custom("too many members"))
+    }
+}
+
+#[derive(Default)]
+struct Header<'a> {
+    alg: Option<&'a str>,
+    algs: u8,
+    embedded_key: bool,
+    crit: bool,
+    duplicate: bool,
+}
+
+impl<'de> Deserialize<'de> for Header<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Header<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header<'de>, A::Error> {
+                let mut h = Header::default();
+                let mut members = Members::default();
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    members.see(key)?;
+                    match key {
+                        "alg" => {
+                            h.algs = h.algs.saturating_add(1);
+                            h.alg = Some(map.next_value::<&'de str>()?);
+                        }
+                        "jwk" | "jku" | "x5u" | "x5c" => {
+                            h.embedded_key = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        "crit" => {
+                            h.crit = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                h.duplicate = members.duplicate;
+                Ok(h)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct RawClaims<'a> {
+    claims: Claims<'a>,
+    duplicate: bool,
+}
+
+/// `aud`: a string or an array of strings.
+struct Audience<'a>(heapless::Vec<&'a str, AUD_MAX>);
+
+impl<'de> Deserialize<'de> for Audience<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Audience<'de>, E> {
+                let mut v = heapless::Vec::new();
+                v.push(s).map_err(|_| E::custom("aud"))?;
+                Ok(Audience(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience<'de>, A::Error> {
+                let mut v = heapless::Vec::new();
+                while let Some(s) = seq.next_element::<&'de str>()? {
+                    v.push(s).map_err(|_| <A::Error as de::Error>::custom("too many audiences"))?;
+                }
+                Ok(Audience(v))
+            }
+        }
+        // serde-json-core has no deserialize_any; its ignored_any peeks at the value and
+        // calls visit_borrowed_str or visit_seq, which is exactly the choice needed here.
+        d.deserialize_ignored_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawClaims<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawClaims<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JWT claims object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawClaims<'de>, A::Error> {
+                let mut c = Claims::default();
+                let mut members = Members::default();
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    members.see(key)?;
+                    match key {
+                        "iss" => c.iss = Some(map.next_value()?),
+                        "sub" => c.sub = Some(map.next_value()?),
+                        "aud" => c.aud = map.next_value::<Audience<'de>>()?.0,
+                        "exp" => c.exp = Some(map.next_value()?),
+                        "nbf" => c.nbf = Some(map.next_value()?),
+                        "iat" => c.iat = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RawClaims { claims: c, duplicate: members.duplicate })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7515 Appendix A.1: the HS256 example, byte for byte.
+    #[test]
+    fn rfc7515_appendix_a1() {
+        let k64 = b"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+        let mut key = [0u8; 64];
+        let key = base64url_decode(k64, &mut key).unwrap_or_default();
+        let key = MacKey::new(key).unwrap_or_else(|_| unreachable!());
+        let header = b"{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}";
+        let claims = b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
+        let want = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9\
+                    .eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ\
+                    .dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let mut out = [0u8; 256];
+        assert_eq!(encode(&key, header, claims, &mut out).map(|t| t.to_vec()), Ok(want.as_bytes().to_vec()));
+        let mut scratch = [0u8; 256];
+        let v = Validation { iss: Some("joe"), ..Validation::DEFAULT };
+        let c = verify(&key, want.as_bytes(), &v, 1_300_819_379_000_000_000, &mut scratch);
+        assert_eq!(c.as_ref().map(|c| (c.iss, c.exp)), Ok((Some("joe"), Some(1_300_819_380))));
+        let mut scratch2 = [0u8; 256];
+        let late = verify(&key, want.as_bytes(), &v, 1_300_819_380_000_000_000, &mut scratch2);
+        assert_eq!(late, Err(Error::TokenExpired));
+    }
+}
+
+/// How a [`Verifier`](crate::Verifier) checks bearer JWTs: the HS256 secret and what the
+/// claims must say. The principal is the registered client named by `sub` (for schemes that
+/// send only the token) or by the static key sent beside it (ZignSec OAuth2).
+#[derive(Clone, Debug)]
+pub struct JwtPolicy {
+    key: MacKey,
+    /// Seconds of clock skew tolerated.
+    pub leeway_s: u64,
+    /// Refuse tokens without `exp`.
+    pub require_exp: bool,
+    /// Required `iss`.
+    pub issuer: Option<heapless::String<64>>,
+    /// Required audience.
+    pub audience: Option<heapless::String<64>>,
+}
+
+impl JwtPolicy {
+    /// A policy with the HS256 `secret`, `exp` required, no leeway, no issuer or audience.
+    ///
+    /// # Errors
+    /// [`Error::EmptySecret`].
+    pub fn new(secret: &[u8]) -> Result<JwtPolicy, Error> {
+        Ok(JwtPolicy { key: MacKey::new(secret)?, leeway_s: 0, require_exp: true, issuer: None, audience: None })
+    }
+
+    /// The validation this policy asks for, for tokens up to `max_len` bytes.
+    pub fn validation(&self, max_len: usize) -> Validation<'_> {
+        Validation {
+            leeway_s: self.leeway_s,
+            require_exp: self.require_exp,
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
+            sub: None,
+            max_len,
+        }
+    }
+
+    /// Verifies `token` under this policy (see [`verify`]).
+    ///
+    /// # Errors
+    /// As [`verify`].
+    pub fn verify<'s>(&self, token: &[u8], now: UnixNanos, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
+        verify(&self.key, token, &self.validation(scratch.len()), now, scratch)
+    }
+}
