@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
+use apisig::jwt::{self, JwtPolicy};
+use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, Part, ReplayCache, Request, Scheme,
-    Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window, dialect,
+    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, ReplayCache, Request,
+    Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window, dialect,
 };
 
 const WEBHOOK: Scheme<'static> = Scheme {
@@ -68,7 +70,7 @@ fn keyless_schemes_try_every_client_and_slot() {
 }
 
 #[test]
-fn token_schemes_are_not_verified_by_the_core_yet() {
+fn token_schemes_need_configuration() {
     let mut v = Verifier::new(Keyring::<1>::new(), ReplayCache::<1>::new(), Window::DEFAULT);
     let hs = [Header::new("Authorization", "Bearer abc")];
     let req = Request::new("GET", "/").with_headers(&hs);
@@ -79,6 +81,115 @@ fn token_schemes_are_not_verified_by_the_core_yet() {
         Err(Error::MissingCredential),
         "the Bearer prefix is required"
     );
+    let aptoken = [Header::new("aptoken", "abc.def")];
+    assert_eq!(v.verify(&dialect::APEX_SESSION, &req.with_headers(&aptoken), NOW), Err(Error::UnsupportedCredential));
+}
+
+fn jwt_for(secret: &[u8], claims: &str) -> String {
+    let mut out = [0u8; 512];
+    let t = jwt::encode(&MacKey::new(secret).unwrap(), jwt::DEFAULT_HEADER, claims.as_bytes(), &mut out).unwrap();
+    String::from_utf8(t.to_vec()).unwrap()
+}
+
+#[test]
+fn bearer_jwts_map_to_clients() {
+    const SECRET: &[u8] = b"jwt-signing-secret-0123456789abcdef";
+    let mut ring = Keyring::<4>::new();
+    let ops = ring.add("ops-client", b"op-key").unwrap();
+    ring.set_role(ops, Some(dialect::KEY_OPERATION)).unwrap();
+    ring.add("zs-sub", b"zs-product-key").unwrap();
+    let mut v = Verifier::new(ring, ReplayCache::<4>::new(), Window::DEFAULT);
+    let mut policy = JwtPolicy::new(SECRET).unwrap();
+    policy.issuer = Some("https://idp.example".try_into().unwrap());
+    v.set_jwt(Some(policy));
+    let now_s = NOW / 1_000_000_000;
+    let exp = now_s + 600;
+    let bearer = |token: &str| format!("Bearer {token}");
+    let check = |v: &mut Verifier<4, ReplayCache<4>>, scheme, hs: &[Header<'_>]| {
+        v.verify(scheme, &Request::new("POST", "/v1/sign").with_headers(hs), NOW)
+    };
+
+    let good = bearer(&jwt_for(SECRET, &format!(r#"{{"iss":"https://idp.example","sub":"ops-client","exp":{exp}}}"#)));
+    let p = check(&mut v, &dialect::SECUROSYS_JWT, &[Header::new("Authorization", &good)]).unwrap();
+    assert_eq!((p.client, p.role), (ops, Some(dialect::KEY_OPERATION)));
+
+    let cases = [
+        (format!(r#"{{"iss":"https://idp.example","sub":"nobody","exp":{exp}}}"#), Error::UnknownKey),
+        (format!(r#"{{"iss":"https://idp.example","exp":{exp}}}"#), Error::MissingClaim),
+        (format!(r#"{{"iss":"https://other.example","sub":"ops-client","exp":{exp}}}"#), Error::ClaimMismatch),
+        (format!(r#"{{"iss":"https://idp.example","sub":"ops-client","exp":{now_s}}}"#), Error::TokenExpired),
+        (r#"{"iss":"https://idp.example","sub":"ops-client"}"#.to_owned(), Error::MissingClaim),
+    ];
+    for (claims, want) in cases {
+        let value = bearer(&jwt_for(SECRET, &claims));
+        let hs = [Header::new("Authorization", &value)];
+        assert_eq!(check(&mut v, &dialect::SECUROSYS_JWT, &hs), Err(want), "{claims}");
+    }
+    let forged = bearer(&jwt_for(
+        b"another-secret",
+        &format!(r#"{{"iss":"https://idp.example","sub":"ops-client","exp":{exp}}}"#),
+    ));
+    assert_eq!(
+        check(&mut v, &dialect::SECUROSYS_JWT, &[Header::new("Authorization", &forged)]),
+        Err(Error::SignatureMismatch)
+    );
+
+    // ZignSec OAuth2: the token must be valid, and the product key names the client.
+    let token = bearer(&jwt_for(SECRET, &format!(r#"{{"iss":"https://idp.example","exp":{exp}}}"#)));
+    let hs = [Header::new("Authorization", &token), Header::new("Zs-Product-Key", "zs-product-key")];
+    let p = check(&mut v, &dialect::ZIGNSEC_OAUTH, &hs).unwrap();
+    assert_eq!(v.keyring().get(p.client).unwrap().id(), "zs-sub");
+    let hs = [Header::new("Authorization", &token), Header::new("Zs-Product-Key", "wrong")];
+    assert_eq!(check(&mut v, &dialect::ZIGNSEC_OAUTH, &hs), Err(Error::UnknownKey));
+    let hs = [Header::new("Authorization", &forged), Header::new("Zs-Product-Key", "zs-product-key")];
+    assert_eq!(check(&mut v, &dialect::ZIGNSEC_OAUTH, &hs), Err(Error::SignatureMismatch));
+}
+
+#[test]
+fn apex_session_tokens_follow_authenticate_user() {
+    let mut ring = Keyring::<4>::new();
+    let c = ring.add("f3a9c2e5", b"apex-secret").unwrap();
+    ring.bind_user_id(c, "12").unwrap();
+    let mut v = Verifier::new(ring, ReplayCache::<4>::new(), Window::DEFAULT);
+    v.set_session_keys(Some(SessionKeys::new(b"session-secret-1").unwrap()));
+
+    // AuthenticateUser with a signature, then a session token for later requests.
+    let creds = Credentials { api_key: "f3a9c2e5", secret: b"apex-secret", user_id: "12", ..Credentials::EMPTY };
+    let signed = Signer::new(&dialect::APEX, creds)
+        .unwrap()
+        .sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: NOW, nonce: Some(1) })
+        .unwrap();
+    let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
+    let hs = signed.as_request_headers(&mut store, &mut slots).unwrap();
+    let p = v.verify(&dialect::APEX, &Request::new("POST", "/AuthenticateUser").with_headers(hs), NOW).unwrap();
+    let client = v.keyring().get(p.client).unwrap();
+    let (user_id, key_id) = (client.user_id().unwrap().to_owned(), client.id().to_owned());
+    let session = Session { user_id: &user_id, key_id: &key_id, expires: NOW / 1_000_000_000 + 3600 };
+    let mut buf = [0u8; apisig::session::TOKEN_MAX];
+    let token = v.session_keys().unwrap().issue(&session, &mut buf).unwrap().to_vec();
+    let token = String::from_utf8(token).unwrap();
+
+    let later = |v: &mut Verifier<4, ReplayCache<4>>, token: &str, now| {
+        let hs = [Header::new("aptoken", token)];
+        v.verify(&dialect::APEX_SESSION, &Request::new("POST", "/GetAccountPositions").with_headers(&hs), now)
+    };
+    assert_eq!(later(&mut v, &token, NOW).map(|p| p.client), Ok(c));
+    assert_eq!(later(&mut v, &token, NOW + 3600 * 1_000_000_000), Err(Error::TokenExpired));
+    let mut tampered = token.clone().into_bytes();
+    tampered[3] ^= 1;
+    assert!(later(&mut v, std::str::from_utf8(&tampered).unwrap(), NOW).is_err());
+    // Rotation keeps old tokens valid while the old secret is secondary; dropping it revokes them.
+    v.set_session_keys(Some(
+        SessionKeys::new(b"session-secret-2").unwrap().with_secondary(b"session-secret-1").unwrap(),
+    ));
+    assert_eq!(later(&mut v, &token, NOW).map(|p| p.slot), Ok(Slot::Secondary));
+    v.set_session_keys(Some(SessionKeys::new(b"session-secret-2").unwrap()));
+    assert_eq!(later(&mut v, &token, NOW), Err(Error::SignatureMismatch));
+    // A token for another user id than the one bound to the key is refused.
+    v.set_session_keys(Some(SessionKeys::new(b"session-secret-1").unwrap()));
+    let other = Session { user_id: "13", ..session };
+    let token = String::from_utf8(v.session_keys().unwrap().issue(&other, &mut buf).unwrap().to_vec()).unwrap();
+    assert_eq!(later(&mut v, &token, NOW), Err(Error::UserIdMismatch));
 }
 
 #[test]
