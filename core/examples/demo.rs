@@ -6,10 +6,12 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use apisig::dialect::{self, KEY_MANAGEMENT, KEY_OPERATION, SECUROSYS_ROLES};
+use apisig::jwt::{self, JwtPolicy};
 use apisig::rotation::{Next, Rotation};
+use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSet, HeaderSpec, Keyring, MAX_HEADERS, Part, Principal,
-    ReplayCache, Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,
+    Credentials, Encoding, Error, Field, Header, HeaderSet, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, Principal,
+    ReplayCache, Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, TokenLifetime, Verifier, Window,
 };
 
 type Server = Verifier<8, ReplayCache<64>>;
@@ -118,6 +120,34 @@ fn securosys(now: u64) -> Result<(), Error> {
         });
         outcome(&format!("keyOperationToken on {path}"), result);
     }
+    // The same client with a JWT (HS256) instead of the API key.
+    let mut policy = JwtPolicy::new(b"tsb-jwt-secret-please-use-32-bytes")?;
+    policy.leeway_s = 30;
+    server.set_jwt(Some(policy));
+    let exp = now / 1_000_000_000 + 300;
+    for (label, alg_none) in [("JWT for ops-key", false), ("JWT with alg none", true)] {
+        let mut buf = [0u8; 512];
+        let claims = format!(r#"{{"sub":"ops-key","exp":{exp}}}"#);
+        let token = if alg_none {
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJvcHMta2V5In0.".to_owned()
+        } else {
+            let key = MacKey::new(b"tsb-jwt-secret-please-use-32-bytes")?;
+            String::from_utf8_lossy(jwt::encode(&key, jwt::DEFAULT_HEADER, claims.as_bytes(), &mut buf)?).into_owned()
+        };
+        let req = Request::new("POST", "/v1/sign");
+        let headers = Signer::new(&dialect::SECUROSYS_JWT, Credentials { token: &token, ..Credentials::EMPTY })?
+            .sign(&req, Stamp::default())?;
+        if !alg_none {
+            curl("https://tsb.example.com", &req, &headers);
+        }
+        let (mut store, mut slots) = ([0u8; 1024], [Header::new("", ""); MAX_HEADERS]);
+        let rx = received(&req, &headers, &mut store, &mut slots)?;
+        let result = server.verify(&dialect::SECUROSYS_JWT, &rx, now).and_then(|p| {
+            SECUROSYS_ROLES.authorize(p.role.ok_or(Error::Forbidden)?, b"/v1/sign")?;
+            Ok(describe(&server, p))
+        });
+        outcome(label, result);
+    }
     Ok(())
 }
 
@@ -153,6 +183,27 @@ fn zignsec(now: u64) -> Result<(), Error> {
         }
     }
     println!("  next requests start with key {}", rotation.current());
+
+    // OAuth2: a short-lived access token from the token endpoint, plus the product key.
+    let secret = b"zignsec-oauth-signing-secret-0001";
+    server.set_jwt(Some(JwtPolicy::new(secret)?));
+    let lifetime = TokenLifetime { issued_at: now, lifetime_s: 20 * 60, skew_s: 60 };
+    let claims = format!(r#"{{"client_id":"acme","exp":{}}}"#, lifetime.expires_at() / 1_000_000_000);
+    let mut buf = [0u8; 512];
+    let token =
+        String::from_utf8_lossy(jwt::encode(&MacKey::new(secret)?, jwt::DEFAULT_HEADER, claims.as_bytes(), &mut buf)?)
+            .into_owned();
+    let creds = Credentials { token: &token, api_key: "zs-secondary-93ad27", ..Credentials::EMPTY };
+    let headers = Signer::new(&dialect::ZIGNSEC_OAUTH, creds)?.sign(&req, Stamp::default())?;
+    curl("https://test-gateway.zignsec.com", &req, &headers);
+    let (mut store, mut slots) = ([0u8; 1024], [Header::new("", ""); MAX_HEADERS]);
+    let rx = received(&req, &headers, &mut store, &mut slots)?;
+    outcome("bearer + product key", check(&mut server, &dialect::ZIGNSEC_OAUTH, &rx, now));
+    println!("  refresh the access token after {} s", (lifetime.refresh_at() - now) / 1_000_000_000);
+    outcome(
+        "the same token 21 minutes later",
+        check(&mut server, &dialect::ZIGNSEC_OAUTH, &rx, now + 21 * 60_000_000_000),
+    );
     Ok(())
 }
 
@@ -193,7 +244,20 @@ fn apex(now: u64) -> Result<(), Error> {
         "digits shifted from Nonce into UserId",
         check(&mut server, &dialect::APEX, &req.with_headers(&shifted), now),
     );
-    println!("  then: aptoken: <session token from the response> on every request");
+    // The server answers with a session token; later requests send it as `aptoken`.
+    server.set_session_keys(Some(SessionKeys::new(b"server-session-secret-7d1f")?));
+    let session = Session { user_id: "12", key_id: "f3a9c2e5b7d84a61", expires: now / 1_000_000_000 + 3600 };
+    let mut buf = [0u8; apisig::session::TOKEN_MAX];
+    let aptoken = server.session_keys().map(|k| k.issue(&session, &mut buf)).transpose()?.unwrap_or_default();
+    let aptoken = String::from_utf8_lossy(aptoken).into_owned();
+    let next = Request::new("POST", "/GetAccountPositions").with_body(br#"{"OMSId":1,"AccountId":7}"#);
+    let headers = Signer::new(&dialect::APEX_SESSION, Credentials { token: &aptoken, ..Credentials::EMPTY })?
+        .sign(&next, Stamp::default())?;
+    curl("https://apstage.proxy.kiiex.io/ap", &next, &headers);
+    let (mut store, mut slots) = ([0u8; 1024], [Header::new("", ""); MAX_HEADERS]);
+    let rx = received(&next, &headers, &mut store, &mut slots)?;
+    outcome("aptoken", check(&mut server, &dialect::APEX_SESSION, &rx, now));
+    outcome("aptoken an hour later", check(&mut server, &dialect::APEX_SESSION, &rx, now + 3_600_000_000_000));
     Ok(())
 }
 
