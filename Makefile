@@ -1,7 +1,7 @@
 # apisig — the two commands a newcomer needs:
 #   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay)
 #   make test   runs every test, exactly as CI does
-.PHONY: demo test lint vectors rust-test bare-metal
+.PHONY: demo test lint vectors rust-test bare-metal bench
 
 CARGO ?= cargo
 
@@ -25,3 +25,8 @@ rust-test:
 
 bare-metal:
 	scripts/bare-metal.sh
+
+# Benchmarks (not part of `make test`): ratios against baselines measured in the same run.
+bench:
+	$(CARGO) bench -q -p apisig --bench sign_verify
+	python3 scripts/bench-table.py target/criterion

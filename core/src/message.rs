@@ -272,7 +272,11 @@ pub fn check_path(path: &[u8]) -> Result<(), Error> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    match needle {
+        [] => false,
+        [byte] => haystack.contains(byte), // memchr: the common one-byte separator
+        _ => haystack.windows(needle.len()).any(|w| w == needle),
+    }
 }
 
 #[cfg(test)]
