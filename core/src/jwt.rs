@@ -8,7 +8,8 @@
 //! `exp`, `nbf` and `iat` are checked with a leeway exactly as PyJWT does; `iss`, `aud` and
 //! `sub` can be required to equal given values. String claims are compared as they appear in
 //! the JSON text (escape sequences are not decoded), so an issuer who escapes plain ASCII is
-//! refused, never confused.
+//! refused, never confused; member names with escapes are refused as malformed, so no name
+//! can alias `alg` or `jwk` for a parser that decodes them.
 //!
 //! ```
 //! use apisig::{jwt, MacKey};
@@ -241,6 +242,11 @@ struct Members<'a> {
 
 impl<'a> Members<'a> {
     fn see<E: de::Error>(&mut self, key: &'a str) -> Result<(), E> {
+        // Names are compared as written; an escaped name (`"\u0061lg"`) could alias `alg`
+        // or `jwk` for another parser, so it is refused outright.
+        if key.contains('\\') {
+            return Err(E::custom("escaped member name"));
+        }
         if self.seen.contains(&key) {
             self.duplicate = true;
         }

@@ -22,10 +22,25 @@ The default Securosys role table is parsed out of the seed document
 (../shared/seeds/securosys-tsb-authentication.md relative to the repository, or
 $APISIG_SEEDS), so the table in policy.json is provably verbatim.
 
+The token files (jwt.json, session.json, pins.json) take their references from the sibling
+module oracle_tokens.py: a hand-written HS256 JWT (canonical base64url decoded two ways, a
+strict JSON parser that keeps raw string text, cross-checked against ``json.loads``),
+the APEX session token format, and a DER walker from Certificate to SubjectPublicKeyInfo.
+Their verification has an order the brief fixes (a JWT's header before its signature), so
+those references run in stages: the first stage with a failed check decides, and inside
+a stage an invalid case must fail exactly one check. jwt.json embeds RFC 7515 Appendix
+A.1's token verbatim. When PyJWT is importable its verdict on every JWT case is compared
+with the one declared for it (evidence only; --pyjwt makes a disagreement an error).
+pins.json reads real certificates from certs/*.der, made once with the openssl CLI by
+--regen-certs (see regen_certs: the exact commands, and a cross-check of the DER walker
+against openssl); plain runs and --check never run openssl.
+
 Usage, from the repository root:
 
     python3 tests/vectors/generate.py          # (re)write the JSON files
     python3 tests/vectors/generate.py --check  # exit 1 if a committed file is stale
+    python3 tests/vectors/generate.py --pyjwt  # also require PyJWT to agree as declared
+    python3 tests/vectors/generate.py --regen-certs  # new certs/*.der (openssl), then write
 
 Standard library only. Output is deterministic:
 ``json.dumps(obj, indent=1, ensure_ascii=False) + "\\n"``.
@@ -43,6 +58,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+import oracle_tokens as ot  # noqa: E402 (sibling module: the token and certificate oracles)
+from oracle_tokens import OracleError  # noqa: E402
+
 REPO = HERE.parent.parent
 SEEDS = Path(os.environ.get("APISIG_SEEDS", REPO.parent / "shared" / "seeds"))
 SECUROSYS_SEED = SEEDS / "securosys-tsb-authentication.md"
@@ -57,13 +77,16 @@ ERRORS = frozenset(
     secret_mismatch signature_mismatch invalid_signature_encoding user_id_mismatch
     unsupported_credential invalid_timestamp timestamp_outside_window invalid_nonce
     replayed_request replay_cache_full non_canonical_path forbidden invalid_pattern
-    keyring_full duplicate_key_id empty_secret invalid_template""".split()
+    keyring_full duplicate_key_id empty_secret invalid_template token_malformed
+    token_too_long algorithm_none algorithm_not_allowed missing_algorithm duplicate_field
+    embedded_key token_expired token_not_yet_valid missing_claim claim_mismatch
+    invalid_certificate unpinned_certificate""".split()
 )
 
 VALID = "valid"
 
 
-class VectorError(Exception):
+class VectorError(OracleError):
     """A declared expectation disagrees with the reference computation."""
 
 
@@ -2264,13 +2287,1447 @@ def build_policy(roles: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# Shared by the token files (jwt.json, session.json, pins.json)
+# ---------------------------------------------------------------------------------------
+
+
+def check_one(faults: list, expect: str, where: str) -> None:
+    """check_faults for the token references, which list every failed check: every
+    failed check must give the declared error (so their order cannot matter)."""
+    check_faults(set(faults), expect, where)
+
+
+def key_field(key, key_hex) -> dict:
+    return {"key_hex": key_hex} if key_hex is not None else {"key": key}
+
+
+def key_bytes(key, key_hex) -> bytes:
+    return bytes.fromhex(key_hex) if key_hex is not None else key.encode("utf-8")
+
+
+def b64_padded(text: str) -> str:
+    if len(text) % 4 == 0:
+        raise VectorError(f"{text!r} needs no padding")
+    return text + "=" * (-len(text) % 4)
+
+
+def b64_std_alphabet(text: str) -> str:
+    if "-" not in text and "_" not in text:
+        raise VectorError(f"{text!r} has no '-' or '_' to swap")
+    return text.replace("-", "+").replace("_", "/")
+
+
+def b64_unused_bits(text: str) -> str:
+    """The same bytes with the lowest unused trailing bit set (a non-canonical text that
+    lenient decoders read as the same bytes)."""
+    if len(text) % 4 not in (2, 3):
+        raise VectorError(f"{text!r} has no unused bits")
+    last = ot.B64URL_ALPHABET.index(text[-1])
+    return text[:-1] + ot.B64URL_ALPHABET[last | 1]
+
+
+def b64_length_1_mod_4(text: str) -> str:
+    return text + "A" * ((1 - len(text)) % 4 or 4)
+
+
+def b64_with_space(text: str) -> str:
+    return text[: len(text) // 2] + " " + text[len(text) // 2:]
+
+
+def first_matching(make, predicate, what: str):
+    """The first of make(0), make(1), ... that satisfies predicate (deterministic)."""
+    for i in range(10_000):
+        candidate = make(i)
+        if predicate(candidate):
+            return candidate
+    raise VectorError(f"no candidate for {what}")
+
+
+# ---------------------------------------------------------------------------------------
+# File 5: jwt.json (HS256 compact JWTs; reference in oracle_tokens.py)
+# ---------------------------------------------------------------------------------------
+
+JWT_NOW = 1700000000
+JWT_KEY = "apisig-jwt-test-key/0123456789abcdef"
+JWT_OTHER_KEY = "apisig-jwt-test-key/0123456789abcdeF"
+JWT_HEADER = '{"alg":"HS256","typ":"JWT"}'
+JWT_VALIDATION = {"leeway_s": 0, "require_exp": True, "iss": None, "aud": None, "sub": None,
+                  "max_len": 8192}
+
+# RFC 7515 Appendix A.1 (JWS using HMAC SHA-256), verbatim: the JWK's "k", the exact
+# header and payload octets, and the complete JWS Compact Serialization of A.1.1.
+RFC7515_A1_K = ("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZ"
+                "r1Z9CAow")
+RFC7515_A1_HEADER = '{"typ":"JWT",\r\n "alg":"HS256"}'
+RFC7515_A1_CLAIMS = '{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}'
+RFC7515_A1_TOKEN = (
+    "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+)
+
+# Our error name -> the coarser verdict PyJWT can express (it has one exception for every
+# algorithm problem).
+PYJWT_FAMILY = {"algorithm_none": "algorithm", "algorithm_not_allowed": "algorithm",
+                "missing_algorithm": "algorithm"}
+
+
+def pyjson(claims: dict) -> str:
+    """Claims as PyJWT writes them: json.dumps(..., separators=(",", ":"))."""
+    return json.dumps(claims, separators=(",", ":"))
+
+
+def jwt_sign_parts(key: str | bytes, h64: str, c64: str) -> str:
+    """h64.c64.signature, the HMAC from both HMAC oracles."""
+    raw = key if isinstance(key, bytes) else key.encode("utf-8")
+    return f"{h64}.{c64}." + ot.b64url(mac(raw, f"{h64}.{c64}".encode("ascii")))
+
+
+def jwt_make(claims: str | bytes, header: str | bytes = JWT_HEADER,
+             key: str | bytes = JWT_KEY) -> str:
+    h = header if isinstance(header, bytes) else header.encode("utf-8")
+    c = claims if isinstance(claims, bytes) else claims.encode("utf-8")
+    return jwt_sign_parts(key, ot.b64url(h), ot.b64url(c))
+
+
+def jwt_claims_at(**extra) -> str:
+    """Everyday claims: sub, iat a minute ago, exp in an hour (plus extra, in order)."""
+    return pyjson({"sub": "client-7", "iat": JWT_NOW - 60, "exp": JWT_NOW + 3600, **extra})
+
+
+class JwtBook:
+    """jwt.json under construction. tcIds run across tests and encode; pyjwt records what
+    PyJWT is declared to decide for each test (checked when PyJWT is importable)."""
+
+    def __init__(self) -> None:
+        self.ids = TcIds()
+        self.tests: list = []
+        self.encode: list = []
+        self.pyjwt: dict = {}
+        self.pyjwt_style: list = []
+
+    def verify(self, comment: str, token: str, expect: str = VALID, *, key=JWT_KEY,
+               key_hex=None, now: int = JWT_NOW, pyjwt: str | None = None, **validation) -> None:
+        if not set(validation) <= set(JWT_VALIDATION):
+            raise VectorError(f"{comment}: unknown validation fields {sorted(validation)}")
+        v = dict(JWT_VALIDATION, **validation)
+        _, faults, claims = ot.jwt_verify(key_bytes(key, key_hex), token, v, now)
+        check_one(faults, expect, comment)
+        case = {"tcId": self.ids.next(), "comment": comment, **key_field(key, key_hex),
+                "token": token, "now": now, "validation": v}
+        if expect == VALID:
+            case["claims"] = claims
+        case.update(outcome(expect))
+        self.tests.append(case)
+        self.pyjwt[case["tcId"]] = pyjwt or PYJWT_FAMILY.get(expect, expect)
+
+    def make(self, comment: str, header: str, claims: str, expect: str = VALID, *,
+             key=JWT_KEY, key_hex=None, published: str | None = None,
+             pyjwt_style: bool = False) -> None:
+        raw_key = key_bytes(key, key_hex)
+        faults, token = ot.jwt_encode(raw_key, header.encode("utf-8"), claims.encode("utf-8"))
+        check_one(faults, expect, comment)
+        case = {"tcId": self.ids.next(), "comment": comment, **key_field(key, key_hex),
+                "header": header, "claims": claims}
+        if expect == VALID:
+            if token != jwt_make(claims, header, raw_key):
+                raise VectorError(f"{comment}: reference encoder and HMAC oracles disagree")
+            if published is not None and token != published:
+                raise VectorError(f"{comment}: the published token is not what the oracle makes")
+            relaxed = dict(JWT_VALIDATION, require_exp=False, max_len=len(token))
+            stage, _, _ = ot.jwt_verify(raw_key, token, relaxed, 0)
+            if stage not in (None, "validation"):
+                raise VectorError(f"{comment}: encoded token fails verification ({stage})")
+            case["token"] = token
+            if pyjwt_style:
+                if header != JWT_HEADER or pyjson(json.loads(claims)) != claims:
+                    raise VectorError(f"{comment}: not a PyJWT-style header and claims")
+                self.pyjwt_style.append(case)
+        case.update(outcome(expect))
+        self.encode.append(case)
+
+
+def jwt_encode_cases(book: JwtBook) -> None:
+    k_rfc = ot.b64url_decode(RFC7515_A1_K).hex()
+    book.make("RFC 7515 Appendix A.1: the HS256 example byte for byte (header and payload "
+              "with CR LF and spaces, key from the JWK's k); token from the RFC text",
+              RFC7515_A1_HEADER, RFC7515_A1_CLAIMS, key_hex=k_rfc, published=RFC7515_A1_TOKEN)
+    book.make("PyJWT-style: sub and exp", JWT_HEADER,
+              pyjson({"sub": "client-7", "exp": 1900000000}), pyjwt_style=True)
+    book.make("PyJWT-style: every registered claim apisig reads, aud as a list", JWT_HEADER,
+              pyjson({"iss": "https://auth.example.com", "sub": "device-42",
+                      "aud": ["tsb", "zignsec"], "iat": JWT_NOW, "nbf": JWT_NOW,
+                      "exp": JWT_NOW + 900, "jti": "7f3c"}), pyjwt_style=True)
+    book.make("PyJWT-style: non-ASCII claim escaped by json.dumps (\\u00fc), nested object "
+              "and array claims", JWT_HEADER,
+              pyjson({"sub": "client-7", "name": "Z\u00fcrich", "scope": ["read", "write"],
+                      "ctx": {"ip": "192.0.2.1", "mfa": True}, "exp": 1900000000}),
+              pyjwt_style=True)
+    book.make("PyJWT-style: empty claims set", JWT_HEADER, "{}", pyjwt_style=True)
+    book.make("PyJWT-style: 64-byte binary key (one HMAC block)", JWT_HEADER,
+              pyjson({"sub": "client-7", "exp": 1900000000}),
+              key_hex=derived_hex("apisig jwt 64-byte key", 64), pyjwt_style=True)
+    book.make("PyJWT-style: 100-byte key (longer than the block: hashed first)", JWT_HEADER,
+              pyjson({"sub": "client-7", "exp": 1900000000}), key="k" * 100,
+              pyjwt_style=True)
+    book.make("custom header with kid, claims written with spaces: both signed as given",
+              '{"alg":"HS256","typ":"JWT","kid":"2024-06"}',
+              '{ "sub": "client-7", "exp": 1900000000 }')
+    book.make("custom header without typ", '{"alg":"HS256"}', '{"exp":1900000000}')
+    book.make("encoder refuses a header naming none", '{"alg":"none","typ":"JWT"}',
+              '{"exp":1900000000}', "algorithm_none")
+    book.make("encoder refuses a header naming RS256", '{"alg":"RS256","typ":"JWT"}',
+              '{"exp":1900000000}', "algorithm_not_allowed")
+    book.make("encoder refuses a header without alg", '{"typ":"JWT"}', '{"exp":1900000000}',
+              "missing_algorithm")
+    book.make("encoder refuses a header embedding a key (jwk)",
+              '{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}', '{"exp":1900000000}',
+              "embedded_key")
+    book.make("encoder refuses a header with crit", '{"alg":"HS256","crit":["exp"],"exp":1}',
+              '{"exp":1900000000}', "token_malformed")
+    book.make("encoder refuses a header that is not JSON", '{"alg":"HS256"',
+              '{"exp":1900000000}', "token_malformed")
+    book.make("encoder refuses claims that are not an object", JWT_HEADER, '["client-7"]',
+              "token_malformed")
+    book.make("encoder refuses claims naming exp twice", JWT_HEADER,
+              '{"exp":1900000000,"exp":1}', "duplicate_field")
+    book.make("encoder refuses exp written as a string", JWT_HEADER, '{"exp":"1900000000"}',
+              "token_malformed")
+    book.make("encoder refuses an empty key", JWT_HEADER, '{"exp":1900000000}',
+              "empty_secret", key="")
+
+
+def jwt_valid_cases(book: JwtBook) -> None:
+    k_rfc = ot.b64url_decode(RFC7515_A1_K).hex()
+    std = jwt_make(jwt_claims_at())
+    book.verify("PyJWT-style token: sub, iat a minute ago, exp in an hour", std)
+    book.verify("RFC 7515 A.1 token one second before its exp, iss 'joe' expected",
+                RFC7515_A1_TOKEN, key_hex=k_rfc, now=1300819379, iss="joe")
+    book.verify("RFC 7515 A.1 token at its exp (PyJWT: expired when exp <= now)",
+                RFC7515_A1_TOKEN, "token_expired", key_hex=k_rfc, now=1300819380, iss="joe")
+    full = jwt_make(pyjson({"iss": "https://auth.example.com", "sub": "device-42",
+                            "aud": "tsb", "iat": JWT_NOW, "nbf": JWT_NOW,
+                            "exp": JWT_NOW + 900}))
+    book.verify("iss, sub and aud all expected and equal; iat and nbf equal to now", full,
+                iss="https://auth.example.com", sub="device-42", aud="tsb")
+    book.verify("aud is a list holding the expected audience",
+                jwt_make(jwt_claims_at(aud=["zignsec", "tsb", "apex"])), aud="tsb")
+    book.verify("aud of 8 entries (the most accepted), expected one is last",
+                jwt_make(jwt_claims_at(aud=[f"svc-{i}" for i in range(7)] + ["tsb"])),
+                aud="tsb")
+    book.verify("aud present but no audience expected: not checked", jwt_make(jwt_claims_at(
+                aud="somebody-else")), pyjwt="claim_mismatch")
+    book.verify("no exp, exp not required", jwt_make(pyjson({"sub": "client-7"})),
+                require_exp=False)
+    book.verify("empty claims set, exp not required", jwt_make("{}"), require_exp=False)
+    book.verify("exp = u64::MAX", jwt_make(pyjson({"exp": U64_MAX})))
+    book.verify("exp, nbf and iat of 0 and u64::MAX where they pass",
+                jwt_make(pyjson({"nbf": 0, "iat": 0, "exp": U64_MAX})))
+    book.verify("header without typ", jwt_make(jwt_claims_at(), '{"alg":"HS256"}'))
+    book.verify("header with kid and typ 'at+jwt' (neither is interpreted)",
+                jwt_make(jwt_claims_at(), '{"typ":"at+jwt","kid":"k-2024","alg":"HS256"}'))
+    book.verify("header and claims with JSON whitespace around and inside",
+                jwt_make('\t{ "sub" : "client-7" ,\n "exp" : 1900000000 }\r\n',
+                         ' { "alg" : "HS256" } '))
+    book.verify("claims with non-ASCII UTF-8 strings, sub compared byte for byte",
+                jwt_make(json.dumps({"sub": "Z\u00fcrich-\u6771\u4eac", "exp": 1900000000},
+                                    ensure_ascii=False)), sub="Z\u00fcrich-\u6771\u4eac")
+    book.verify("string claims are reported as raw JSON text: escapes are not decoded",
+                jwt_make('{"iss":"jo\\u0065","sub":"a\\/b","aud":["x\\"y"],'
+                         '"exp":1900000000}'), pyjwt="claim_mismatch")
+    book.verify("unknown claims of every JSON type are ignored",
+                jwt_make(pyjson({"exp": 1900000000, "n": -1.5e-3, "t": True, "f": False,
+                                 "z": None, "o": {"a": [1, {"b": []}]}, "s": ""})))
+    book.verify("binary 32-byte key (key_hex)", jwt_make(jwt_claims_at(), key=bytes(range(32))),
+                key=None, key_hex=bytes(range(32)).hex())
+
+
+def jwt_time_cases(book: JwtBook) -> None:
+    now = JWT_NOW
+
+    def at(**claims) -> str:
+        return jwt_make(pyjson({"sub": "client-7", **claims}))
+
+    book.verify("exp = now + 1", at(exp=now + 1))
+    book.verify("exp = now: expired (exp <= now)", at(exp=now), "token_expired")
+    book.verify("exp = now - 1", at(exp=now - 1), "token_expired")
+    book.verify("exp = 0", at(exp=0), "token_expired")
+    book.verify("leeway 30: exp = now - 29 still valid", at(exp=now - 29), leeway_s=30)
+    book.verify("leeway 30: exp = now - 30 expired (exp <= now - leeway)", at(exp=now - 30),
+                "token_expired", leeway_s=30)
+    book.verify("nbf = now", at(exp=now + 60, nbf=now))
+    book.verify("nbf = now + 1: not yet valid", at(exp=now + 60, nbf=now + 1),
+                "token_not_yet_valid")
+    book.verify("leeway 30: nbf = now + 30 valid", at(exp=now + 60, nbf=now + 30), leeway_s=30)
+    book.verify("leeway 30: nbf = now + 31 not yet valid (nbf > now + leeway)",
+                at(exp=now + 60, nbf=now + 31), "token_not_yet_valid", leeway_s=30)
+    book.verify("iat = now", at(exp=now + 60, iat=now))
+    book.verify("iat = now + 1: issued in the future, not yet valid (as PyJWT)",
+                at(exp=now + 60, iat=now + 1), "token_not_yet_valid")
+    book.verify("leeway 30: iat = now + 30 valid", at(exp=now + 60, iat=now + 30), leeway_s=30)
+    book.verify("leeway 30: iat = now + 31 not yet valid", at(exp=now + 60, iat=now + 31),
+                "token_not_yet_valid", leeway_s=30)
+    book.verify("leeway 30 does not stretch a far-future nbf", at(exp=now + 600, nbf=now + 300),
+                "token_not_yet_valid", leeway_s=30)
+    book.verify("exp absent and required", at(iat=now), "missing_claim")
+    book.verify("exp absent and required, empty claims set", jwt_make("{}"), "missing_claim")
+    book.verify("exp null counts as malformed, not absent", jwt_make('{"exp":null}'),
+                "token_malformed", pyjwt="missing_claim")
+
+
+def jwt_claim_cases(book: JwtBook) -> None:
+    iss = "https://auth.example.com"
+
+    def tok(**claims) -> str:
+        return jwt_make(pyjson({**claims, "exp": JWT_NOW + 600}))
+
+    book.verify("expected iss absent", tok(sub="client-7"), "missing_claim", iss=iss)
+    book.verify("iss differs", tok(iss="https://evil.example.com"), "claim_mismatch", iss=iss)
+    book.verify("iss differs in letter case only", tok(iss="https://Auth.example.com"),
+                "claim_mismatch", iss=iss)
+    book.verify("iss with a trailing slash", tok(iss=iss + "/"), "claim_mismatch", iss=iss)
+    book.verify("iss is a prefix of the expected one", tok(iss=iss[:-4]), "claim_mismatch",
+                iss=iss)
+    book.verify("iss written with an escape ('\\u0065' for 'e') is compared as raw text: "
+                "refused, never confused", jwt_make('{"iss":"jo\\u0065","exp":1900000000}'),
+                "claim_mismatch", iss="joe", pyjwt="valid")
+    book.verify("expected sub absent", tok(iss=iss), "missing_claim", sub="device-42",
+                pyjwt="valid")
+    book.verify("sub differs", tok(sub="device-43"), "claim_mismatch", sub="device-42")
+    book.verify("sub 'Z\\u00fcrich' (escaped) against expected 'Z\u00fcrich'",
+                jwt_make('{"sub":"Z\\u00fcrich","exp":1900000000}'), "claim_mismatch",
+                sub="Z\u00fcrich", pyjwt="valid")
+    book.verify("expected aud absent", tok(sub="client-7"), "missing_claim", aud="tsb")
+    book.verify("aud is an empty list: treated as absent", tok(aud=[]), "missing_claim",
+                aud="tsb")
+    book.verify("aud string differs", tok(aud="tsb-staging"), "claim_mismatch", aud="tsb")
+    book.verify("aud empty string", tok(aud=""), "claim_mismatch", aud="tsb",
+                pyjwt="missing_claim")
+    book.verify("aud list without the expected audience", tok(aud=["zignsec", "apex"]),
+                "claim_mismatch", aud="tsb")
+    book.verify("aud list holding a longer name only", tok(aud=["tsb2"]), "claim_mismatch",
+                aud="tsb")
+
+
+def jwt_type_cases(book: JwtBook) -> None:
+    def raw(claims: str) -> str:
+        return jwt_make(claims)
+
+    cases = [
+        ('{"exp":"1900000000"}', "exp as a string", "valid"),
+        ('{"exp":1900000000.0}', "exp with a fraction", "valid"),
+        ('{"exp":1.9e9}', "exp in exponent notation", "valid"),
+        ('{"exp":-1}', "negative exp", "token_expired"),
+        ('{"exp":-0}', "exp -0", "token_expired"),
+        ('{"exp":18446744073709551616}', "exp = u64::MAX + 1", "valid"),
+        ('{"exp":true}', "exp true", "token_expired"),
+        ('{"exp":[1900000000]}', "exp in an array", "token_malformed"),
+        ('{"exp":1900000000,"nbf":"0"}', "nbf as a string", "valid"),
+        ('{"exp":1900000000,"iat":1.5}', "iat with a fraction", "valid"),
+        ('{"exp":1900000000,"iss":7}', "iss a number", "valid"),
+        ('{"exp":1900000000,"sub":null}', "sub null", "claim_mismatch"),
+        ('{"exp":1900000000,"aud":5}', "aud a number", "claim_mismatch"),
+        ('{"exp":1900000000,"aud":["tsb",5]}', "aud list with a number", "claim_mismatch"),
+        ('{"exp":1900000000,"aud":{"tsb":true}}', "aud an object", "claim_mismatch"),
+        ('{"exp":1900000000,"aud":null}', "aud null", "valid"),
+        (pyjson({"exp": 1900000000, "aud": [f"svc-{i}" for i in range(9)]}),
+         "aud list of 9 (more than the 8 accepted)", "claim_mismatch"),
+    ]
+    for claims, why, pyjwt in cases:
+        book.verify(f"claim types: {why}", raw(claims), "token_malformed", pyjwt=pyjwt)
+
+
+def jwt_duplicate_cases(book: JwtBook) -> None:
+    book.verify("claims name exp twice (first expired, last valid)",
+                jwt_make(f'{{"exp":{JWT_NOW - 100},"exp":{JWT_NOW + 3600}}}'),
+                "duplicate_field", pyjwt="valid")
+    book.verify("claims name sub twice", jwt_make('{"sub":"admin","sub":"client-7",'
+                                                  '"exp":1900000000}'),
+                "duplicate_field", pyjwt="valid")
+    book.verify("claims name an unknown member twice",
+                jwt_make('{"x":1,"exp":1900000000,"x":2}'), "duplicate_field", pyjwt="valid")
+    book.verify("header names alg twice, both HS256",
+                jwt_make(jwt_claims_at(), '{"alg":"HS256","alg":"HS256"}'), "duplicate_field",
+                pyjwt="valid")
+    book.verify("header names alg twice, none then HS256 (parsers that keep the last see "
+                "HS256, those that keep the first see none)",
+                jwt_make(jwt_claims_at(), '{"alg":"none","alg":"HS256"}'), "duplicate_field",
+                pyjwt="valid")
+    book.verify("header names alg twice, HS256 then none",
+                jwt_make(jwt_claims_at(), '{"alg":"HS256","typ":"JWT","alg":"none"}'),
+                "duplicate_field", pyjwt="algorithm")
+    book.verify("header names typ twice",
+                jwt_make(jwt_claims_at(), '{"alg":"HS256","typ":"JWT","typ":"JWT"}'),
+                "duplicate_field", pyjwt="valid")
+
+
+def jwt_header_attacks(book: JwtBook) -> None:
+    claims = jwt_claims_at()
+    c64 = ot.b64url(claims.encode())
+    for alg in ("none", "None", "NONE", "nOnE"):
+        h64 = ot.b64url(f'{{"alg":"{alg}","typ":"JWT"}}'.encode())
+        book.verify(f"attack: alg '{alg}' without a signature (empty third part)",
+                    f"{h64}.{c64}.", "algorithm_none")
+        book.verify(f"attack: alg '{alg}' with a valid HMAC-SHA256 signature of the key",
+                    jwt_sign_parts(JWT_KEY, h64, c64), "algorithm_none")
+    none64 = ot.b64url(b'{"alg":"none"}')
+    book.verify("attack: alg none, header with no typ, token without the third part's dot",
+                f"{none64}.{c64}", "token_malformed")
+    book.verify("attack: algorithm confusion, RS256 header signed with HMAC-SHA256 of the key",
+                jwt_make(claims, '{"alg":"RS256","typ":"JWT"}'), "algorithm_not_allowed")
+    hs512 = ot.b64url(b'{"alg":"HS512","typ":"JWT"}')
+    sig512 = hmac.new(JWT_KEY.encode(), f"{hs512}.{c64}".encode(), hashlib.sha512).digest()
+    book.verify("HS512 token genuinely signed with HMAC-SHA512 (64-byte signature)",
+                f"{hs512}.{c64}.{ot.b64url(sig512)}", "algorithm_not_allowed")
+    for alg, why in [("HS384", "another HMAC"), ("HS512", "another HMAC"),
+                     ("RS256", "RSA"), ("ES256", "ECDSA"), ("PS256", "RSA-PSS"),
+                     ("EdDSA", "Ed25519"), ("hs256", "HS256 in lowercase"),
+                     ("Hs256", "HS256 in mixed case"), ("", "empty"),
+                     ("HS256 ", "HS256 with a trailing space"),
+                     ("HS256\\u0000", "HS256 with an escaped NUL"),
+                     ("none ", "'none' with a trailing space")]:
+        book.verify(f"alg '{alg}' ({why}), signed with HMAC-SHA256 of the key",
+                    jwt_make(claims, f'{{"alg":"{alg}","typ":"JWT"}}'), "algorithm_not_allowed")
+    book.verify("alg 'HS\\u0032\\u0035\\u0036' (HS256 written with escapes) is compared as raw "
+                "text: refused", jwt_make(claims, '{"alg":"HS\\u0032\\u0035\\u0036"}'),
+                "algorithm_not_allowed", pyjwt="valid")
+    book.verify("alg 'n\\u006fne' ('none' written with an escape): refused as another "
+                "algorithm (raw text is not 'none')", jwt_make(claims, '{"alg":"n\\u006fne"}'),
+                "algorithm_not_allowed")
+    book.verify("header without alg", jwt_make(claims, '{"typ":"JWT"}'), "missing_algorithm")
+    book.verify("empty header object", jwt_make(claims, "{}"), "missing_algorithm")
+    book.verify("header member 'ALG' is not 'alg'", jwt_make(claims, '{"ALG":"HS256"}'),
+                "missing_algorithm")
+    for value, why in [("null", "null"), ("256", "a number"), ('["HS256"]', "an array"),
+                       ('{"name":"HS256"}', "an object")]:
+        book.verify(f"alg is {why}", jwt_make(claims, f'{{"alg":{value}}}'), "token_malformed",
+                    pyjwt="algorithm")
+    for member, value in [("jwk", '{"kty":"oct","k":"c2VjcmV0"}'),
+                          ("jku", '"https://attacker.example/jwks.json"'),
+                          ("x5u", '"https://attacker.example/cert.pem"'),
+                          ("x5c", '["MIIBszCCAVmgAwIBAgIUQ"]'), ("jwk", "null")]:
+        book.verify(f"header {member}: {value}", jwt_make(
+            claims, f'{{"alg":"HS256","typ":"JWT","{member}":{value}}}'), "embedded_key",
+            pyjwt="valid")
+    book.verify("header crit (no extension is understood)",
+                jwt_make(claims, '{"alg":"HS256","crit":["exp"],"exp":1900000000}'),
+                "token_malformed")
+    book.verify("header crit, empty list", jwt_make(claims, '{"alg":"HS256","crit":[]}'),
+                "token_malformed")
+    book.verify("header crit b64 (RFC 7797 unencoded payload)",
+                jwt_make(claims, '{"alg":"HS256","b64":true,"crit":["b64"]}'),
+                "token_malformed", pyjwt="valid")
+
+
+def jwt_json_cases(book: JwtBook) -> None:
+    claims = jwt_claims_at()
+    headers = [
+        ('["HS256"]', "is an array", None),
+        ('"HS256"', "is a string", None),
+        ("null", "is null", None),
+        ("42", "is a number", None),
+        ("", "is empty", None),
+        ('{"alg":"HS256","typ":"JWT"}x', "is followed by garbage", None),
+        ('{"alg":"HS256"}{"alg":"none"}', "is two objects", None),
+        ('{"alg":"HS256","typ":"JWT"', "is truncated", None),
+        ('{"alg":"HS256",}', "has a trailing comma", None),
+        ("{'alg':'HS256'}", "uses single quotes", None),
+        ('{alg:"HS256"}', "has an unquoted member name", None),
+        ('\ufeff{"alg":"HS256"}', "starts with a UTF-8 byte order mark", "valid"),
+    ]
+    for header, why, pyjwt in headers:
+        book.verify(f"header JSON {why}", jwt_make(claims, header), "token_malformed",
+                    pyjwt=pyjwt)
+    book.verify("header not UTF-8 (0xff inside a string)",
+                jwt_make(claims, b'{"alg":"HS256","typ":"\xff"}'), "token_malformed")
+    bodies = [
+        ("[]", "is an array"),
+        ('"client-7"', "is a string"),
+        ("null", "is null"),
+        ("1900000000", "is a number"),
+        ("", "is empty"),
+        ('{"exp":1900000000}x', "is followed by garbage"),
+        ('{"exp":1900000000}}', "is followed by a brace"),
+        ('{"exp":1900000000}{"exp":1}', "is two objects"),
+        ('{"exp":1900000000', "is truncated"),
+        ('{"exp":1900000000,}', "has a trailing comma"),
+        ('{"exp":01900000000}', "has a leading zero in exp"),
+        ('{"exp":NaN}', "has NaN for exp"),
+    ]
+    for body, why in bodies:
+        book.verify(f"claims JSON {why} (signature valid)", jwt_make(body), "token_malformed")
+    book.verify("claims not UTF-8 (0xc3 0x28 inside a string)",
+                jwt_make(b'{"exp":1900000000,"name":"\xc3\x28"}'), "token_malformed")
+    book.verify("claims followed by a newline (trailing whitespace is allowed)",
+                jwt_make('{"exp":1900000000}\n'))
+
+
+def jwt_signature_cases(book: JwtBook) -> None:
+    good = jwt_make(jwt_claims_at())
+    h64, c64, s64 = good.split(".")
+    # A token whose signature holds '-' or '_', so the standard alphabet can be swapped in.
+    alt = first_matching(lambda i: jwt_make(jwt_claims_at(jti=f"n-{i}")),
+                         lambda t: "-" in t.split(".")[2] or "_" in t.split(".")[2],
+                         "signature with '-' or '_'")
+    book.verify("signature of another key", jwt_make(jwt_claims_at(), key=JWT_OTHER_KEY),
+                "signature_mismatch")
+    book.verify("verifier key differs in its last byte", good, "signature_mismatch",
+                key=JWT_OTHER_KEY)
+    book.verify("empty key", jwt_make(jwt_claims_at(), key=b""), "empty_secret", key="")
+    book.verify("all-zero 32-byte signature", f"{h64}.{c64}.{ot.b64url(bytes(32))}",
+                "signature_mismatch")
+    sig = bytearray(ot.b64url_decode(s64))
+    sig[31] ^= 0x80
+    book.verify("last signature byte with one bit flipped",
+                f"{h64}.{c64}.{ot.b64url(bytes(sig))}", "signature_mismatch")
+    other = jwt_make(jwt_claims_at(sub="admin"))
+    book.verify("claims changed (sub admin), signature of the original kept",
+                f"{h64}.{other.split('.')[1]}.{s64}", "signature_mismatch")
+    book.verify("signature of another token pasted on", f"{h64}.{c64}.{other.split('.')[2]}",
+                "signature_mismatch")
+    h2 = ot.b64url(b'{"typ":"JWT","alg":"HS256"}')
+    book.verify("header rewritten (same members, other order), signature of the original kept",
+                f"{h2}.{c64}.{s64}", "signature_mismatch")
+    book.verify("signature over the decoded header and claims instead of their base64url",
+                f"{h64}.{c64}." + ot.b64url(mac(JWT_KEY.encode(),
+                                                JWT_HEADER.encode() + b"." + jwt_claims_at()
+                                                .encode())),
+                "signature_mismatch")
+    book.verify("empty signature", f"{h64}.{c64}.", "token_malformed",
+                pyjwt="signature_mismatch")
+    book.verify("signature truncated to 40 characters (30 bytes)", f"{h64}.{c64}.{s64[:40]}",
+                "token_malformed", pyjwt="signature_mismatch")
+    book.verify("signature truncated by its last character (42 characters)",
+                f"{h64}.{c64}.{s64[:42]}", "token_malformed", pyjwt="token_malformed")
+    book.verify("signature with one character appended (44 characters, 33 bytes)",
+                f"{h64}.{c64}.{s64}A", "token_malformed", pyjwt="signature_mismatch")
+    book.verify("signature of 33 bytes (the tag and a zero byte)",
+                f"{h64}.{c64}.{ot.b64url(ot.b64url_decode(s64) + bytes(1))}",
+                "token_malformed", pyjwt="signature_mismatch")
+    book.verify("signature as lowercase hex (64 characters)",
+                f"{h64}.{c64}.{ot.b64url_decode(s64).hex()}", "token_malformed",
+                pyjwt="signature_mismatch")
+    book.verify("signature padded with '='", f"{h64}.{c64}.{b64_padded(s64)}",
+                "token_malformed", pyjwt="valid")
+    a_h, a_c, a_s = alt.split(".")
+    book.verify("signature in the standard alphabet ('+' '/')",
+                f"{a_h}.{a_c}.{b64_std_alphabet(a_s)}", "token_malformed")
+    book.verify("signature with a non-zero unused trailing bit (same bytes to a lenient "
+                "decoder)", f"{h64}.{c64}.{b64_unused_bits(s64)}", "token_malformed")
+    book.verify("signature with a space inside", f"{h64}.{c64}.{b64_with_space(s64)}",
+                "token_malformed")
+    book.verify("signature followed by a newline", f"{good}\n", "token_malformed")
+    book.verify("signature of 45 characters (length 1 mod 4)",
+                f"{h64}.{c64}.{b64_length_1_mod_4(s64)}", "token_malformed")
+
+
+def jwt_encoding_cases(book: JwtBook) -> None:
+    """Non-canonical base64url in the header and the claims part, each signed as sent,
+    so the encoding is the only fault."""
+    def long_b64(text_of, what):
+        return first_matching(
+            text_of, lambda s: len(ot.b64url(s.encode())) % 4 in (2, 3)
+            and any(c in ot.b64url(s.encode()) for c in "-_"), what)
+
+    header = long_b64(lambda i: f'{{"alg":"HS256","typ":"JWT","kid":"k>{i}?"}}',
+                      "header with '-' or '_' and unused bits")
+    claims = long_b64(lambda i: jwt_claims_at(jti=f"~{i}>"),
+                      "claims with '-' or '_' and unused bits")
+    h64, c64 = ot.b64url(header.encode()), ot.b64url(claims.encode())
+    book.verify("header and claims whose base64url has '-' or '_' and unused bits "
+                "(the base of the next cases)", jwt_sign_parts(JWT_KEY, h64, c64))
+    variants = [
+        ("padded with '='", b64_padded, "valid"),
+        ("in the standard alphabet ('+' '/')", b64_std_alphabet, None),
+        ("with a non-zero unused trailing bit", b64_unused_bits, None),
+        ("with a space inside", b64_with_space, None),
+        ("of length 1 mod 4", b64_length_1_mod_4, None),
+    ]
+    for why, change, pyjwt in variants:
+        book.verify(f"header part {why}, signed as sent",
+                    jwt_sign_parts(JWT_KEY, change(h64), c64), "token_malformed", pyjwt=pyjwt)
+        book.verify(f"claims part {why}, signed as sent",
+                    jwt_sign_parts(JWT_KEY, h64, change(c64)), "token_malformed", pyjwt=pyjwt)
+    book.verify("claims part with a trailing newline, signed as sent",
+                jwt_sign_parts(JWT_KEY, h64, c64 + "\n"), "token_malformed")
+
+
+def jwt_structure_cases(book: JwtBook) -> None:
+    good = jwt_make(jwt_claims_at())
+    h64, c64, s64 = good.split(".")
+    for token, why in [
+        ("", "empty token"),
+        (f"{h64}.{c64}", "two parts"),
+        (f"{good}.", "four parts (trailing dot)"),
+        (f"{h64}.{c64}.{s64}.{s64}", "four parts"),
+        (f"{h64}..{c64}.{s64}.{s64}", "five parts, JWE-shaped"),
+        ("..", "three empty parts"),
+        (f".{good}", "leading dot"),
+        (good.replace(".", "\u3002"), "parts separated by U+3002 IDEOGRAPHIC FULL STOP"),
+    ]:
+        book.verify(f"structure: {why}", token, "token_malformed")
+    book.verify("'Bearer ' prefix left on the token", "Bearer " + good, "token_malformed")
+
+
+def jwt_length_cases(book: JwtBook) -> None:
+    def padded(n: int) -> str:
+        return jwt_make(pyjson({"exp": 1900000000, "pad": "p" * n}))
+
+    exact = first_matching(padded, lambda t: len(t) == 8192, "token of 8192 bytes")
+    over = first_matching(padded, lambda t: len(t) == 8193, "token of 8193 bytes")
+    book.verify("token of exactly 8192 bytes (max_len)", exact, pyjwt="valid")
+    book.verify("token of 8193 bytes, otherwise valid", over, "token_too_long", pyjwt="valid")
+    small = jwt_make(jwt_claims_at())
+    book.verify("token exactly as long as a custom max_len", small, max_len=len(small))
+    book.verify("token one byte longer than a custom max_len", small, "token_too_long",
+                max_len=len(small) - 1, pyjwt="valid")
+    book.verify("garbage longer than max_len: the length is checked first", "x" * 8193,
+                "token_too_long", pyjwt="token_malformed")
+
+
+def build_jwt() -> tuple:
+    book = JwtBook()
+    jwt_valid_cases(book)
+    jwt_time_cases(book)
+    jwt_claim_cases(book)
+    jwt_type_cases(book)
+    jwt_duplicate_cases(book)
+    jwt_header_attacks(book)
+    jwt_json_cases(book)
+    jwt_signature_cases(book)
+    jwt_encoding_cases(book)
+    jwt_structure_cases(book)
+    jwt_length_cases(book)
+    jwt_encode_cases(book)
+    obj = {
+        **file_header(
+            "HS256 compact JWTs: verification cases (valid tokens and the attack table) and "
+            "encode cases whose exact token an implementation must produce. Reference: a "
+            "hand-written JWT in oracle_tokens.py (base64url, strict JSON, hmac/hashlib).",
+            [
+                "tests: key is UTF-8 text (key_hex for binary keys); token is the compact "
+                "serialization as received; now is UNIX seconds; validation is {leeway_s, "
+                "require_exp, iss, aud, sub, max_len} (null: no expectation). A valid case "
+                "gives the registered claims read: iss, sub (raw JSON string text, escapes "
+                "not decoded, or null), aud (list, [] if absent), exp, nbf, iat (integers "
+                "or null).",
+                "Checks run in stages, in this order: key (empty: empty_secret); length "
+                "(bytes > max_len: token_too_long); parts (exactly three, split on '.'); "
+                "header; signature; claims; validation. The first stage with a failed check "
+                "decides and later stages are not looked at (alg none without a signature "
+                "is algorithm_none). Inside a stage, every check an invalid case fails "
+                "gives the declared error, so the order of checks inside a stage never "
+                "matters.",
+                "base64url: canonical unpadded only: no '=', no '+' or '/', no whitespace, "
+                "length not 1 mod 4, unused trailing bits zero; else token_malformed.",
+                "header: a JSON object (else token_malformed); any member repeated: "
+                "duplicate_field (a repeated alg is not judged further); no alg: "
+                "missing_algorithm; alg not a string: token_malformed; alg equal to 'none' "
+                "ignoring ASCII case: algorithm_none; alg other than exactly 'HS256': "
+                "algorithm_not_allowed; jwk, jku, x5u or x5c present (any value): "
+                "embedded_key; crit present: token_malformed. alg is compared as raw JSON "
+                "text, so 'HS\\u0032\\u0035\\u0036' is not HS256. Other members are ignored.",
+                "signature: canonical base64url of exactly 32 bytes (else token_malformed), "
+                "equal to HMAC-SHA256(key, header64 '.' claims64) as sent (else "
+                "signature_mismatch).",
+                "claims: a JSON object (else token_malformed); any member repeated: "
+                "duplicate_field; exp, nbf, iat: JSON integers 0..2^64-1 written as plain "
+                "digits (no sign, fraction, exponent, quotes), else token_malformed; iss, "
+                "sub: strings; aud: a string or an array of at most 8 strings; other members "
+                "are ignored. Trailing whitespace after the JSON is allowed, anything else "
+                "is token_malformed.",
+                "validation, as PyJWT: expired iff exp <= now - leeway (token_expired); "
+                "nbf > now + leeway or iat > now + leeway: token_not_yet_valid; exp absent "
+                "while require_exp: missing_claim; an expected iss/sub/aud absent (aud: "
+                "absent or []): missing_claim; different (compared as raw JSON text; aud: "
+                "the token's string or list must hold it): claim_mismatch. aud is not "
+                "checked when none is expected. Vectors keep now >= leeway_s.",
+                "encode: key (or key_hex), header and claims as exact JSON text; a valid "
+                "case's token is base64url(header) '.' base64url(claims) '.' "
+                "base64url(HMAC-SHA256), written exactly. The encoder checks the header "
+                "as verification does and the claims' shape (object, no repeated member, "
+                "types), not times. The first case is RFC 7515 Appendix A.1, its token "
+                "copied from the RFC; the PyJWT-style ones use PyJWT's header "
+                "{\"alg\":\"HS256\",\"typ\":\"JWT\"} and json.dumps(claims, "
+                "separators=(',', ':')).",
+                "tcIds are unique across tests and encode.",
+                "PyJWT interop: generate.py decodes every test with PyJWT (algorithms "
+                "['HS256'], the same leeway, issuer, audience, subject, require exp) and "
+                "re-encodes the PyJWT-style encode cases when PyJWT is importable; where "
+                "PyJWT decides differently the generator declares it per case (checked "
+                "against PyJWT 2.15.1; a different PyJWT version is reported, not failed).",
+            ],
+        ),
+        "algorithm": "HS256",
+        "tests": book.tests,
+        "encode": book.encode,
+    }
+    return obj, book
+
+
+PYJWT_ERRORS = [
+    ("ExpiredSignatureError", "token_expired"),
+    ("ImmatureSignatureError", "token_not_yet_valid"),
+    ("MissingRequiredClaimError", "missing_claim"),
+    ("InvalidIssuerError", "claim_mismatch"),
+    ("InvalidAudienceError", "claim_mismatch"),
+    ("InvalidSubjectError", "claim_mismatch"),
+    ("InvalidSignatureError", "signature_mismatch"),
+    ("InvalidAlgorithmError", "algorithm"),
+    ("InvalidKeyError", "empty_secret"),
+    ("DecodeError", "token_malformed"),
+    ("InvalidTokenError", "token_malformed"),
+]
+
+
+def pyjwt_interop(book: JwtBook, strict: bool) -> None:
+    """Evidence that the vectors mean what PyJWT means: PyJWT re-encodes the PyJWT-style
+    encode cases byte for byte and decodes every test (its clock frozen at the case's now);
+    its verdict must be the one declared for the case. Prints a summary; with strict
+    (--pyjwt) a disagreement, or PyJWT missing, is an error."""
+    try:
+        import jwt as pyjwt  # optional: evidence only
+    except ImportError:
+        if strict:
+            raise VectorError("--pyjwt: PyJWT is not importable") from None
+        print("jwt.json: PyJWT not importable, interop evidence skipped")
+        return
+    import datetime as dt
+    import inspect
+    import warnings
+
+    frozen = [0]
+
+    class FrozenClock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.fromtimestamp(frozen[0], tz)
+
+    has_subject = "subject" in inspect.signature(pyjwt.decode).parameters
+    problems = []
+    for case in book.pyjwt_style:
+        made = pyjwt.encode(json.loads(case["claims"]), key_bytes(case.get("key"),
+                            case.get("key_hex")), algorithm="HS256")
+        made = made.decode() if isinstance(made, bytes) else made
+        if made != case["token"]:
+            problems.append(f"encode tcId {case['tcId']}: PyJWT writes {made}")
+    same = differ = 0
+    saved = pyjwt.api_jwt.datetime
+    pyjwt.api_jwt.datetime = FrozenClock
+    try:
+        for case in book.tests:
+            v = case["validation"]
+            frozen[0] = case["now"]
+            kwargs = {"algorithms": ["HS256"], "leeway": v["leeway_s"], "issuer": v["iss"],
+                      "audience": v["aud"],
+                      "options": {"require": ["exp"] if v["require_exp"] else []}}
+            if has_subject:
+                kwargs["subject"] = v["sub"]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pyjwt.decode(case["token"], key_bytes(case.get("key"), case.get("key_hex")),
+                                 **kwargs)
+                verdict = VALID
+            except Exception as err:  # any failure is a verdict
+                verdict = next((name for cls, name in PYJWT_ERRORS
+                                if isinstance(err, getattr(pyjwt.exceptions, cls, ()))),
+                               f"{type(err).__name__}")
+            declared = book.pyjwt[case["tcId"]]
+            if verdict != declared:
+                problems.append(f"tcId {case['tcId']} ({case['comment']}): PyJWT says "
+                                f"{verdict}, declared {declared}")
+            elif declared == PYJWT_FAMILY.get(case.get("error"), case.get("error", VALID)):
+                same += 1
+            else:
+                differ += 1
+    finally:
+        pyjwt.api_jwt.datetime = saved
+    print(f"jwt.json: PyJWT {pyjwt.__version__}: {len(book.pyjwt_style)} PyJWT-style encode "
+          f"tokens checked; {same} tests decided alike, {differ} differ as declared, "
+          f"{len(problems)} not as declared")
+    for p in problems:
+        print(f"  PyJWT {pyjwt.__version__}: {p}")
+    if problems and strict:
+        raise VectorError("PyJWT interop: verdicts not as declared (see above)")
+
+
+# ---------------------------------------------------------------------------------------
+# File 6: session.json (APEX aptoken session tokens; reference in oracle_tokens.py)
+# ---------------------------------------------------------------------------------------
+
+S_NOW = 1700000000
+S_EXP = S_NOW + 3600
+S_PRIMARY = "apisig-session-primary-2024-Qm8vT3xK"
+S_SECONDARY = "apisig-session-secondary-2023-Lr5wN9pD"
+S_USER = "12345"
+S_KEY = APEX_KEY
+PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def s_payload(user_id=S_USER, key_id=S_KEY, expires=S_EXP, version=1) -> bytes:
+    u = user_id if isinstance(user_id, bytes) else user_id.encode("ascii")
+    k = key_id if isinstance(key_id, bytes) else key_id.encode("ascii")
+    return ot.session_payload(u, k, expires, version)
+
+
+def s_token(payload: bytes, secret: str = S_PRIMARY, label: bytes = ot.SESSION_LABEL) -> str:
+    """b64url(payload) '.' b64url(tag), the tag from both HMAC oracles."""
+    tag = mac(secret.encode("utf-8"), label + payload)
+    if label == ot.SESSION_LABEL and tag != ot.session_tag(secret.encode("utf-8"), payload):
+        raise VectorError("session tag: HMAC oracles disagree")
+    return ot.b64url(payload) + "." + ot.b64url(tag)
+
+
+class SessionBook:
+    def __init__(self) -> None:
+        self.ids = TcIds()
+        self.tests: list = []
+        self.issue: list = []
+
+    def verify(self, comment: str, token: str, expect: str = VALID, *, now: int = S_NOW,
+               primary: str = S_PRIMARY, secondary: str | None = S_SECONDARY) -> None:
+        faults, session = ot.session_verify(
+            primary.encode("utf-8"), None if secondary is None else secondary.encode("utf-8"),
+            token, now)
+        check_one(faults, expect, comment)
+        case = {"tcId": self.ids.next(), "comment": comment, "primary": primary,
+                "secondary": secondary, "now": now, "token": token}
+        if expect == VALID:
+            case["session"] = session
+        case.update(outcome(expect))
+        self.tests.append(case)
+
+    def make(self, comment: str, user_id: str, key_id: str, expires: int,
+             expect: str = VALID, *, primary: str = S_PRIMARY) -> None:
+        faults = [] if primary else ["empty_secret"]
+        u, k = user_id.encode("utf-8"), key_id.encode("utf-8")
+        if not all(ot._session_id(x) for x in (u, k)):
+            raise VectorError(f"{comment}: issue cases keep ids valid")
+        check_one(faults, expect, comment)
+        case = {"tcId": self.ids.next(), "comment": comment, "primary": primary,
+                "user_id": user_id, "key_id": key_id, "expires": expires}
+        if expect == VALID:
+            token = s_token(s_payload(user_id, key_id, expires), primary)
+            back, session = ot.session_verify(primary.encode(), None, token, 0)
+            want = {"user_id": user_id, "key_id": key_id, "expires": expires,
+                    "slot": "primary"}
+            if expires > 0 and (back or session != want):
+                raise VectorError(f"{comment}: issued token does not verify back")
+            case["token"] = token
+        case.update(outcome(expect))
+        self.issue.append(case)
+
+
+def session_valid_cases(book: SessionBook) -> None:
+    ok_p = s_token(s_payload())
+    book.verify("signed with the primary secret", ok_p)
+    book.verify("signed with the primary secret, no secondary configured", ok_p,
+                secondary=None)
+    book.verify("signed with the secondary secret (rotation): slot secondary",
+                s_token(s_payload(), S_SECONDARY))
+    book.verify("user id and key id of 1 byte", s_token(s_payload("7", "k")))
+    book.verify("user id and key id of 64 bytes (the most): the longest token, 230 bytes",
+                s_token(s_payload("u" * 64, "k" * 64)))
+    book.verify("ids spanning printable ASCII ('!' and '~' at the edges, '.' inside)",
+                s_token(s_payload(PRINTABLE[:64], PRINTABLE[30:])))
+    book.verify("one second before expiry", ok_p, now=S_EXP - 1)
+    book.verify("expires = u64::MAX", s_token(s_payload(expires=U64_MAX)))
+    book.verify("non-ASCII secret text (used as its UTF-8 bytes); expires 1 at now 0",
+                s_token(s_payload(expires=1), "\u00e9t\u00e9 \u2603 secret"),
+                primary="\u00e9t\u00e9 \u2603 secret", now=0)
+    for n in (1, 2, 3):
+        payload = s_payload("u" * n, "k" * 32)
+        book.verify(f"payload of {len(payload)} bytes ({len(payload) % 3} mod 3)",
+                    s_token(payload))
+
+
+def session_invalid_cases(book: SessionBook) -> None:
+    good = s_token(s_payload())
+    p64, t64 = good.split(".")
+    tag = ot.b64url_decode(t64)
+    book.verify("now equal to expires", good, "token_expired", now=S_EXP)
+    book.verify("one second after expiry", good, "token_expired", now=S_EXP + 1)
+    book.verify("expires 0", s_token(s_payload(expires=0)), "token_expired")
+    book.verify("signed with the secondary secret, none configured",
+                s_token(s_payload(), S_SECONDARY), "signature_mismatch", secondary=None)
+    book.verify("signed with an unrelated secret", s_token(s_payload(), "not-the-secret"),
+                "signature_mismatch")
+    book.verify("primary and secondary swapped between two servers: a third secret",
+                s_token(s_payload(), S_PRIMARY + "-other-server"), "signature_mismatch")
+    book.verify("tag without the domain label (HMAC of the payload alone)",
+                s_token(s_payload(), label=b""), "signature_mismatch")
+    book.verify("label without its NUL byte", s_token(s_payload(), label=b"apisig-session-v1"),
+                "signature_mismatch")
+    book.verify("tag over the payload's base64url text instead of its bytes",
+                p64 + "." + ot.b64url(mac(S_PRIMARY.encode(), ot.SESSION_LABEL + p64.encode())),
+                "signature_mismatch")
+    for field, changed in [("expires extended by a day", s_payload(expires=S_EXP + 86400)),
+                           ("user id changed", s_payload(user_id="12346")),
+                           ("key id changed", s_payload(key_id=S_KEY[:-1] + "2"))]:
+        book.verify(f"payload tampered ({field}), original tag kept",
+                    ot.b64url(changed) + "." + t64, "signature_mismatch")
+    flipped = bytearray(tag)
+    flipped[0] ^= 0x01
+    book.verify("tag with one bit flipped", f"{p64}.{ot.b64url(bytes(flipped))}",
+                "signature_mismatch")
+    book.verify("all-zero tag", f"{p64}.{ot.b64url(bytes(32))}", "signature_mismatch")
+    book.verify("tag of another valid token", f"{p64}." + s_token(s_payload("99")).split(".")[1],
+                "signature_mismatch")
+    book.verify("empty primary secret", good, "empty_secret", primary="")
+    book.verify("empty secondary secret (null means none; empty is refused)", good,
+                "empty_secret", secondary="")
+
+
+def session_malformed_cases(book: SessionBook) -> None:
+    good = s_token(s_payload())
+    p64, t64 = good.split(".")
+    tag = ot.b64url_decode(t64)
+    for token, why in [("", "empty token"), (".", "two empty parts"), (p64, "no dot"),
+                       (f"{p64}.", "empty tag"),
+                       ("." + ot.b64url(mac(S_PRIMARY.encode(), ot.SESSION_LABEL)),
+                        "empty payload (tag valid)"),
+                       (f"{good}.{t64}", "three parts"), (f"{p64}..{t64}", "empty middle part"),
+                       (jwt_make(jwt_claims_at()), "a JWT"),
+                       (APEX_SESSION_TOKEN, "an opaque UUID session token")]:
+        book.verify(f"structure: {why}", token, "token_malformed")
+    book.verify("tag of 31 bytes", f"{p64}.{ot.b64url(tag[:31])}", "token_malformed")
+    book.verify("tag of 33 bytes", f"{p64}.{ot.b64url(tag + bytes(1))}", "token_malformed")
+    book.verify("tag as hex", f"{p64}.{tag.hex()}", "token_malformed")
+
+    # Base64url faults, payload and tag; each token is otherwise valid.
+    alt = first_matching(lambda i: s_token(s_payload(user_id="123456", expires=S_EXP + i)),
+                         lambda t: len(t.split(".")[0]) % 4 in (2, 3)
+                         and any(c in t.split(".")[0] for c in "-_")
+                         and any(c in t.split(".")[1] for c in "-_"),
+                         "session token with '-' or '_' in both parts and unused bits")
+    a64, b64 = alt.split(".")
+    book.verify("the base of the next cases: both parts hold '-' or '_'", alt, now=S_NOW)
+    for why, change in [("padded with '='", b64_padded),
+                        ("in the standard alphabet ('+' '/')", b64_std_alphabet),
+                        ("with a non-zero unused trailing bit", b64_unused_bits),
+                        ("with a space inside", b64_with_space),
+                        ("of length 1 mod 4", b64_length_1_mod_4)]:
+        book.verify(f"payload part {why}", f"{change(a64)}.{b64}", "token_malformed")
+        book.verify(f"tag part {why}", f"{a64}.{change(b64)}", "token_malformed")
+    book.verify("trailing newline", alt + "\n", "token_malformed")
+
+    # Payloads that decode but do not parse, each signed correctly with the primary.
+    u, k = S_USER.encode(), S_KEY.encode()
+    exp8 = S_EXP.to_bytes(8, "big")
+    payloads = [
+        (s_payload(version=0), "version 0"),
+        (s_payload(version=2), "version 2"),
+        (s_payload(version=0xFF), "version 0xff"),
+        (b"", "empty payload"),
+        (b"\x01", "version only"),
+        (b"\x01" + exp8, "version and expires only"),
+        (b"\x01" + exp8 + bytes([len(u)]) + u, "no key id length byte"),
+        (b"\x01" + exp8 + bytes([len(u)]) + u + bytes([len(k)]) + k[:-1],
+         "key id shorter than its length byte"),
+        (b"\x01" + exp8 + bytes([60]) + u + bytes([len(k)]) + k,
+         "user id length byte larger than what follows"),
+        (s_payload() + b"\x00", "one trailing byte after the key id"),
+        (s_payload() + s_payload(), "two payloads back to back"),
+        (s_payload(user_id=b""), "user id of 0 bytes"),
+        (s_payload(user_id="u" * 65), "user id of 65 bytes"),
+        (s_payload(key_id=b""), "key id of 0 bytes"),
+        (s_payload(key_id="k" * 65), "key id of 65 bytes"),
+        (s_payload(user_id="123 45"), "user id with a space"),
+        (s_payload(user_id="12345\x7f"), "user id with DEL"),
+        (s_payload(user_id="12\x0045"), "user id with NUL"),
+        (s_payload(user_id="caf\u00e9".encode()), "user id with UTF-8 '\u00e9'"),
+        (s_payload(key_id=S_KEY + "\n"), "key id with LF"),
+        (s_payload(key_id=b"\x80" * 4), "key id of bytes >= 0x80"),
+    ]
+    for payload, why in payloads:
+        book.verify(f"payload: {why} (tag valid)", s_token(payload), "token_malformed")
+
+    # Length limit: 256 bytes is still parsed; 257 is refused before anything else.
+    long_payload = s_payload("u" * 64, "k" * 64) + b"\x00" * 20
+    at_limit = s_token(long_payload)
+    if len(at_limit) != 256:
+        raise VectorError("session: the at-limit token is not 256 bytes")
+    book.verify("256 bytes (the limit), trailing bytes after the key id: parsed, malformed",
+                at_limit, "token_malformed")
+    book.verify("257 bytes: refused on length alone", at_limit + "A", "token_too_long")
+    book.verify("garbage of 4096 bytes", "A" * 4096, "token_too_long")
+
+
+def session_issue_cases(book: SessionBook) -> None:
+    book.make("user 12345, APEX key id, expires in an hour", S_USER, S_KEY, S_EXP)
+    book.make("ids of 1 byte", "7", "k", S_EXP)
+    book.make("ids of 64 bytes", "u" * 64, PRINTABLE[-64:], S_EXP)
+    book.make("expires u64::MAX", "alice@example.com", "key-2", U64_MAX)
+    book.make("expires 0 (already expired, still issued)", S_USER, S_KEY, 0)
+    book.make("another primary secret", S_USER, S_KEY, S_EXP, primary=S_SECONDARY)
+    book.make("empty primary secret", S_USER, S_KEY, S_EXP, "empty_secret", primary="")
+
+
+def build_session() -> dict:
+    book = SessionBook()
+    session_valid_cases(book)
+    session_invalid_cases(book)
+    session_malformed_cases(book)
+    session_issue_cases(book)
+    return {
+        **file_header(
+            "APEX session tokens (aptoken), stateless: verification against a primary and "
+            "an optional secondary server secret, and issue cases whose exact token an "
+            "implementation must produce.",
+            [
+                "token = base64url(payload) '.' base64url(tag), canonical unpadded base64url "
+                "(no '=', '+', '/', whitespace, length 1 mod 4, or non-zero unused bits).",
+                "payload = 0x01 (version) || expires (u64 big-endian, UNIX seconds) || "
+                "len(user_id) (1 byte) || user_id || len(key_id) (1 byte) || key_id; ids "
+                "are 1..=64 bytes of printable ASCII 0x21-0x7e; nothing may follow key_id.",
+                "tag = HMAC-SHA256(secret, b'apisig-session-v1\\x00' || payload); issued "
+                "with the primary secret; verification tries the primary, then the "
+                "secondary, and reports the slot that matched.",
+                "tests: primary (text), secondary (text or null: none), now (UNIX seconds), "
+                "token; a valid case gives session {user_id, key_id, expires, slot}.",
+                "Errors: an empty primary or secondary secret: empty_secret (checked first); "
+                "a token longer than 256 bytes: token_too_long (checked next, before "
+                "anything else); wrong parts, base64url, version, lengths, trailing bytes, "
+                "bytes outside 0x21-0x7e, a tag not of 32 bytes: token_malformed; a tag "
+                "matching neither secret: signature_mismatch; now >= expires: "
+                "token_expired. Past the first two, every check an invalid case fails gives "
+                "the declared error (malformed payloads carry a correct tag), so whether "
+                "the tag is checked before or after parsing never changes the error.",
+                "issue: primary, user_id, key_id, expires -> token, exactly.",
+                "tcIds are unique across tests and issue.",
+            ],
+        ),
+        "label_hex": ot.SESSION_LABEL.hex(),
+        "max_token_len": ot.SESSION_TOKEN_MAX,
+        "tests": book.tests,
+        "issue": book.issue,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# File 7: pins.json + certs/ (mTLS certificate pinning; DER walker in oracle_tokens.py)
+# ---------------------------------------------------------------------------------------
+#
+# certs/*.der are inputs, made once by regen_certs() below (python3 generate.py
+# --regen-certs, which needs the openssl CLI and replaces every certificate, so every
+# fingerprint in pins.json changes). Plain runs and --check only read them.
+
+CERTS_DIR = HERE / "certs"
+CERT_FILES = {
+    "ec": "ec-p256-leaf.der",
+    "rsa": "rsa2048-leaf.der",
+    "v1": "ec-p256-v1-leaf.der",
+    "ca": "ca-ec-p256.der",
+    "client": "client-ec-p256.der",
+    "reissued": "client-ec-p256-reissued.der",
+}
+
+OPENSSL_CNF = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+_EC = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"]
+_ORG = "/O=apisig test vectors"
+_SELF = ["req", "-x509", "-new", "-config", "openssl.cnf", "-days", "36500", "-sha256"]
+_BY_CA = ["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+          "-extfile", "openssl.cnf", "-extensions", "client", "-sha256"]
+
+# The exact openssl commands (run in order in an empty temporary directory holding
+# openssl.cnf = OPENSSL_CNF); only the .der files are kept, never the private keys.
+CERT_RECIPE = [
+    [*_EC, "ec.key"],
+    [*_SELF, "-extensions", "leaf", "-key", "ec.key", "-subj", _ORG + "/CN=device-ec",
+     "-set_serial", "0x0a01", "-outform", "DER", "-out", CERT_FILES["ec"]],
+    ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.key"],
+    [*_SELF, "-extensions", "leaf", "-key", "rsa.key", "-subj", _ORG + "/CN=device-rsa",
+     "-set_serial", "0x0a02", "-outform", "DER", "-out", CERT_FILES["rsa"]],
+    # An X.509 v1 certificate (no extensions, so no [0] version field).
+    [*_EC, "v1.key"],
+    ["req", "-new", "-config", "openssl.cnf", "-key", "v1.key", "-subj",
+     _ORG + "/CN=device-v1", "-out", "v1.csr"],
+    ["x509", "-req", "-in", "v1.csr", "-signkey", "v1.key", "-days", "36500", "-sha256",
+     "-set_serial", "0x0a03", "-outform", "DER", "-out", CERT_FILES["v1"]],
+    [*_EC, "ca.key"],
+    [*_SELF, "-extensions", "ca", "-key", "ca.key", "-subj", _ORG + "/CN=apisig test CA",
+     "-set_serial", "0x0c01", "-out", "ca.pem"],
+    ["x509", "-in", "ca.pem", "-outform", "DER", "-out", CERT_FILES["ca"]],
+    [*_EC, "client.key"],
+    ["req", "-new", "-config", "openssl.cnf", "-key", "client.key", "-subj",
+     _ORG + "/CN=gateway-7", "-out", "client.csr"],
+    [*_BY_CA, "-days", "36500", "-set_serial", "0x1001", "-outform", "DER", "-out",
+     CERT_FILES["client"]],
+    # The same key re-issued: same SubjectPublicKeyInfo, another certificate.
+    [*_BY_CA, "-days", "3650", "-set_serial", "0x1002", "-outform", "DER", "-out",
+     CERT_FILES["reissued"]],
+]
+
+
+def openssl(args: list, cwd=None, stdin: bytes | None = None) -> bytes:
+    import subprocess  # only --regen-certs runs openssl
+
+    done = subprocess.run(["openssl", *args], cwd=cwd, input=stdin, capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        raise VectorError(f"openssl {' '.join(args)}: {done.stderr.decode(errors='replace')}")
+    return done.stdout
+
+
+def regen_certs() -> None:
+    """Makes certs/*.der anew with the openssl CLI, then cross-checks the DER walker
+    against openssl: the SPKI it extracts must equal `openssl x509 -pubkey -noout |
+    openssl pkey -pubin -outform DER`, the certificate fingerprint must equal `openssl
+    x509 -fingerprint -sha256`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "openssl.cnf").write_text(OPENSSL_CNF, encoding="ascii")
+        for args in CERT_RECIPE:
+            openssl(args, cwd=tmp)
+        openssl(["x509", "-inform", "DER", "-in", CERT_FILES["client"], "-out", "client.pem"],
+                cwd=tmp)
+        openssl(["verify", "-CAfile", "ca.pem", "client.pem"], cwd=tmp)
+        CERTS_DIR.mkdir(exist_ok=True)
+        for name in CERT_FILES.values():
+            (CERTS_DIR / name).write_bytes((Path(tmp) / name).read_bytes())
+    certs = load_certs()
+    for key, der in certs.items():
+        path = str(CERTS_DIR / CERT_FILES[key])
+        pem_key = openssl(["x509", "-inform", "DER", "-in", path, "-pubkey", "-noout"])
+        spki = openssl(["pkey", "-pubin", "-outform", "DER"], stdin=pem_key)
+        if spki != ot.der_spki(der):
+            raise VectorError(f"{path}: DER walker's SPKI differs from openssl's")
+        text = openssl(["x509", "-inform", "DER", "-in", path, "-noout", "-fingerprint",
+                        "-sha256"]).decode()
+        if text.split("=", 1)[1].strip().replace(":", "").lower() != hashlib.sha256(der).hexdigest():
+            raise VectorError(f"{path}: fingerprint differs from openssl's")
+    check_cert_set(certs)
+    print(f"certs/: {len(certs)} certificates made; DER walker agrees with openssl")
+
+
+def load_certs() -> dict:
+    out = {}
+    for key, name in CERT_FILES.items():
+        path = CERTS_DIR / name
+        if not path.is_file():
+            raise VectorError(f"{path} missing (python3 tests/vectors/generate.py "
+                              "--regen-certs makes the set; it needs openssl)")
+        out[key] = path.read_bytes()
+    return out
+
+
+def check_cert_set(certs: dict) -> None:
+    """What the cases rely on: the v1 certificate has no [0] version and the others do,
+    the re-issued certificate shares the client's SPKI only, the three length forms occur."""
+    spki = {k: ot.der_spki(v) for k, v in certs.items()}
+    if spki["reissued"] != spki["client"] or certs["reissued"] == certs["client"]:
+        raise VectorError("certs: the re-issued certificate must share only the SPKI")
+    if len(set(spki.values())) != len(spki) - 1:
+        raise VectorError("certs: unexpected shared keys")
+    for k, der in certs.items():
+        _, _, tbs, _ = ot.der_tlv(der, ot.der_tlv(der, 0, len(der))[2], len(der))
+        if (der[tbs] == 0xA0) == (k == "v1"):
+            raise VectorError(f"certs: {k} has the wrong version layout")
+    if der_length_form(spki["rsa"]) != 3 or der_length_form(spki["ec"]) != 1:
+        raise VectorError("certs: expected long-form RSA and short-form EC SPKI lengths")
+
+
+def der_length_form(tlv: bytes) -> int:
+    """Bytes in a TLV's length field."""
+    return 1 if tlv[1] < 0x80 else 1 + (tlv[1] & 0x7F)
+
+
+def der_len(n: int, extra_zero: bool = False, long_form: bool = False) -> bytes:
+    """A length field: minimal, or with a leading zero byte, or in long form for n < 128
+    (both non-minimal)."""
+    if n < 0x80 and not (extra_zero or long_form):
+        return bytes([n])
+    body = n.to_bytes(max(1, (n.bit_length() + 7) // 8), "big")
+    if extra_zero:
+        body = b"\x00" + body
+    return bytes([0x80 | len(body)]) + body
+
+
+def der_children(der: bytes, start: int, end: int) -> list:
+    """The TLVs in der[start:end] as (tag, content) pairs."""
+    out, pos = [], start
+    while pos < end:
+        tag, _, body, pos = ot.der_tlv(der, pos, end)
+        out.append((tag, der[body:pos]))
+    return out
+
+
+def der_tlv_bytes(tag: int, content: bytes, **form) -> bytes:
+    return bytes([tag]) + der_len(len(content), **form) + content
+
+
+def tbs_members(der: bytes) -> list:
+    """(tag, content) of each tbsCertificate member."""
+    _, _, body, end = ot.der_tlv(der, 0, len(der))
+    _, _, tbs, tbs_end = ot.der_tlv(der, body, end)
+    return der_children(der, tbs, tbs_end)
+
+
+def cert_rebuilt(der: bytes, outer: dict | None = None, tbs: dict | None = None,
+                 member: int | None = None, member_form: dict | None = None,
+                 tbs_tag: int = 0x30, outer_tag: int = 0x30) -> bytes:
+    """The certificate re-encoded with one length field or tag changed: the outer
+    Certificate's, the tbsCertificate's, or that of tbs member number `member`."""
+    _, _, body, end = ot.der_tlv(der, 0, len(der))
+    rest = der_children(der, body, end)[1:]
+    new_tbs = b"".join(der_tlv_bytes(t, c, **(member_form if i == member else {}))
+                       for i, (t, c) in enumerate(tbs_members(der)))
+    content = der_tlv_bytes(tbs_tag, new_tbs, **(tbs or {}))
+    content += b"".join(der_tlv_bytes(t, c) for t, c in rest)
+    return der_tlv_bytes(outer_tag, content, **(outer or {}))
+
+
+def with_outer_length(der: bytes, delta: int) -> bytes:
+    """The Certificate's declared length changed by delta (content unchanged)."""
+    _, _, body, end = ot.der_tlv(der, 0, len(der))
+    return bytes([der[0]]) + der_len(end - body + delta) + der[body:]
+
+
+class PinBook:
+    def __init__(self, certs: dict) -> None:
+        self.certs = certs
+        self.ids = TcIds()
+        self.tests: list = []
+
+    def fp(self, key: str, kind: str) -> str:
+        return ot.fingerprint(self.certs[key], kind)
+
+    def pins(self, kind: str, *entries) -> list:
+        """entries: (client, cert key, slot), or (client, fingerprint hex, slot) when the
+        middle item is 64 hex digits."""
+        out = []
+        for client_name, what, slot in entries:
+            fp = what if re.fullmatch(r"[0-9a-f]{64}", what) else self.fp(what, kind)
+            out.append({"client": client_name, "fingerprint": fp, "slot": slot})
+        if len({p["fingerprint"] for p in out}) != len(out):
+            raise VectorError("a pin set names a fingerprint twice")
+        return out
+
+    def case(self, comment: str, kind: str, pins: list, expect, *, cert: str | None = None,
+             raw: bytes | None = None) -> None:
+        der = self.certs[cert] if cert is not None else raw
+        faults, found = ot.pin_lookup(der, kind, pins)
+        if isinstance(expect, tuple):
+            check_one(faults, VALID, comment)
+            if found != expect:
+                raise VectorError(f"{comment}: found {found}, declared {expect}")
+        else:
+            check_one(faults, expect, comment)
+        case = {"tcId": self.ids.next(), "comment": comment}
+        if cert is not None:
+            case["cert"] = f"certs/{CERT_FILES[cert]}"
+        else:
+            case["cert_hex"] = raw.hex()
+        case.update(kind=kind, pins=pins)
+        if isinstance(expect, tuple):
+            case.update(result="valid", client=expect[0], slot=expect[1])
+        else:
+            case.update(outcome(expect))
+        self.tests.append(case)
+
+
+def pin_cases(book: PinBook) -> None:
+    c = book.certs
+    for kind in ("certificate", "spki"):
+        fleet = book.pins(kind, ("device-ec", "ec", "primary"), ("device-rsa", "rsa", "primary"),
+                          ("device-v1", "v1", "primary"), ("gateway-7", "client", "primary"))
+        for key, client_name in [("ec", "device-ec"), ("rsa", "device-rsa"),
+                                 ("v1", "device-v1"), ("client", "gateway-7")]:
+            book.case(f"{kind} pin: {CERT_FILES[key]} is pinned to {client_name}", kind, fleet,
+                      (client_name, "primary"), cert=key)
+        book.case(f"{kind} pin: the CA that issued a pinned certificate is not pinned itself "
+                  "(pinning is not chain validation)", kind, fleet, "unpinned_certificate",
+                  cert="ca")
+        book.case(f"{kind} pin: no pins at all", kind, [], "unpinned_certificate", cert="ec")
+        book.case(f"{kind} pin: only the other devices pinned", kind, fleet[1:],
+                  "unpinned_certificate", cert="ec")
+    cert_fleet = book.pins("certificate", ("device-ec", "ec", "primary"),
+                           ("gateway-7", "client", "primary"))
+    spki_fleet = book.pins("spki", ("device-ec", "ec", "primary"),
+                           ("gateway-7", "client", "primary"))
+    book.case("re-issued certificate (same key) under certificate pinning of the original",
+              "certificate", cert_fleet, "unpinned_certificate", cert="reissued")
+    book.case("re-issued certificate (same key) under SPKI pinning: still the same client",
+              "spki", spki_fleet, ("gateway-7", "primary"), cert="reissued")
+    rotation = book.pins("certificate", ("gateway-7", "reissued", "primary"),
+                         ("gateway-7", "client", "secondary"), ("device-ec", "ec", "primary"))
+    book.case("rotation: the new certificate pinned as primary", "certificate", rotation,
+              ("gateway-7", "primary"), cert="reissued")
+    book.case("rotation: the old certificate still pinned as secondary", "certificate",
+              rotation, ("gateway-7", "secondary"), cert="client")
+    book.case("SPKI rotation: device-rsa moving to a new (EC) key, its RSA key pinned as "
+              "secondary",
+              "spki", book.pins("spki", ("device-rsa", "ec", "primary"),
+                                ("device-rsa", "rsa", "secondary")),
+              ("device-rsa", "secondary"), cert="rsa")
+    book.case("kind confusion: the certificate's SPKI fingerprint pinned, certificate "
+              "fingerprint asked for", "certificate",
+              book.pins("certificate", ("device-ec", book.fp("ec", "spki"), "primary")),
+              "unpinned_certificate", cert="ec")
+    book.case("kind confusion: the whole-certificate fingerprint pinned, SPKI asked for",
+              "spki", book.pins("spki", ("device-ec", book.fp("ec", "certificate"), "primary")),
+              "unpinned_certificate", cert="ec")
+    spki = ot.der_spki(c["ec"])
+    _, _, body, end = ot.der_tlv(spki, 0, len(spki))
+    bitstring = der_children(spki, body, end)[1][1]
+    raw_key_fp = hashlib.sha256(bitstring[1:]).hexdigest()
+    book.case("pin over the raw public key point (BIT STRING contents), not the SPKI", "spki",
+              book.pins("spki", ("device-ec", raw_key_fp, "primary")),
+              "unpinned_certificate", cert="ec")
+    near = book.fp("ec", "spki")
+    near = near[:-1] + format(int(near[-1], 16) ^ 1, "x")
+    book.case("pin differing in the last bit", "spki",
+              book.pins("spki", ("device-ec", near, "primary")), "unpinned_certificate",
+              cert="ec")
+    book.case("pin of the SHA-256 of the certificate's PEM text", "certificate",
+              book.pins("certificate", ("device-ec", hashlib.sha256(pem(c["ec"])).hexdigest(),
+                                        "primary")), "unpinned_certificate", cert="ec")
+
+
+def pem(der: bytes) -> bytes:
+    body = base64.b64encode(der).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines)
+            + "\n-----END CERTIFICATE-----\n").encode()
+
+
+def malformed_cert_cases(book: PinBook) -> None:
+    c = book.certs
+    ec, v1, rsa = c["ec"], c["v1"], c["rsa"]
+    spki_ec = ot.der_spki(ec)
+    if cert_rebuilt(ec) != ec or cert_rebuilt(v1) != v1 or cert_rebuilt(rsa) != rsa:
+        raise VectorError("cert_rebuilt does not reproduce the certificates")
+    version, spki_at = 0, 6  # v3 tbs: [0] version, serial, signature, issuer, validity,
+    #                          subject, subjectPublicKeyInfo, [3] extensions
+    serial_len = len(tbs_members(v1)[0][1])
+    bad_length_form = "(long form for a short length: non-minimal)"
+    indefinite = b"\x30\x80" + ec[der_length_form(ec) + 1:] + b"\x00\x00"
+    inputs = [
+        (b"", "empty input"),
+        (b"\x30", "a lone SEQUENCE tag"),
+        (b"\x30\x00", "an empty SEQUENCE"),
+        (ec[:3], "only the first three bytes"),
+        (ec[:-1], "last byte cut off"),
+        (ec[: len(ec) // 2], "cut in half"),
+        (ec + b"\x00", "one trailing zero byte"),
+        (ec + ec, "two certificates back to back"),
+        (indefinite, "indefinite length (BER 0x80 with end-of-contents), not DER"),
+        (cert_rebuilt(ec, outer={"extra_zero": True}),
+         "Certificate length with a leading zero byte (non-minimal)"),
+        (cert_rebuilt(ec, tbs={"extra_zero": True}),
+         "tbsCertificate length with a leading zero byte (non-minimal)"),
+        (cert_rebuilt(v1, member=0, member_form={"long_form": True}),
+         f"v1 certificate, serialNumber length written 0x81 0x{serial_len:02x} "
+         + bad_length_form),
+        (cert_rebuilt(ec, member=version, member_form={"long_form": True}),
+         "[0] version length written 0x81 0x03 " + bad_length_form),
+        (cert_rebuilt(ec, member=spki_at, member_form={"long_form": True}),
+         f"subjectPublicKeyInfo length written 0x81 0x{len(spki_ec) - 2:02x} "
+         + bad_length_form),
+        (with_outer_length(ec, +1), "Certificate length one more than the bytes present"),
+        (with_outer_length(ec, -1), "Certificate length one less than the bytes present"),
+        (spki_overrun(v1), "v1 certificate, subjectPublicKeyInfo length running past the "
+         "end of tbsCertificate (into the signature algorithm, not past the input)"),
+        (cert_rebuilt(ec, outer_tag=0x31), "outer tag SET (0x31) instead of SEQUENCE"),
+        (cert_rebuilt(ec, outer_tag=0xA0), "outer tag [0] (0xa0) instead of SEQUENCE"),
+        (der_tlv_bytes(0x04, ec), "the certificate wrapped in an OCTET STRING"),
+        (cert_rebuilt(ec, tbs_tag=0x31), "tbsCertificate tag SET (0x31)"),
+        (pem(ec), "PEM text instead of DER"),
+        (spki_ec, "a bare SubjectPublicKeyInfo instead of a certificate"),
+    ]
+    for raw, why in inputs:
+        book.case(f"not a certificate: {why}", "spki", book.pins("spki", ("device-ec", "ec",
+                                                                          "primary")),
+                  "invalid_certificate", raw=raw)
+    for raw, why in [(b"", "empty input"), (ec[:-1], "last byte cut off"),
+                     (ec + b"\x00", "one trailing zero byte"),
+                     (indefinite, "indefinite length")]:
+        book.case(f"certificate pinning parses the DER too: {why}", "certificate",
+                  book.pins("certificate", ("device-ec", hashlib.sha256(raw).hexdigest(),
+                                            "primary")),
+                  "invalid_certificate", raw=raw)
+
+
+def spki_overrun(der: bytes) -> bytes:
+    """The SPKI's short-form length raised by 4 (it must be tbsCertificate's last member),
+    every other length unchanged."""
+    spki = ot.der_spki(der)
+    at = der.index(spki)
+    if spki[1] >= 0x7C or tbs_members(der)[-1][1] != spki[2:]:
+        raise VectorError("spki_overrun needs a short-form SPKI ending tbsCertificate")
+    return der[:at + 1] + bytes([spki[1] + 4]) + der[at + 2:]
+
+
+def build_pins() -> dict:
+    certs = load_certs()
+    check_cert_set(certs)
+    book = PinBook(certs)
+    pin_cases(book)
+    malformed_cert_cases(book)
+    return {
+        **file_header(
+            "mTLS client-certificate pinning: the peer certificate's SHA-256 fingerprint, of "
+            "the whole DER or of its SubjectPublicKeyInfo, looked up in a set of pins.",
+            [
+                "cert: a DER file under tests/vectors/ (certs/*.der, real certificates made "
+                "once with the openssl CLI; see generate.py, regen_certs); or cert_hex: the "
+                "presented bytes, for inputs that are not certificates.",
+                "kind: 'certificate' pins SHA-256 of the whole DER; 'spki' pins SHA-256 of "
+                "the DER subjectPublicKeyInfo (tag and length included), found by walking "
+                "Certificate SEQUENCE -> tbsCertificate SEQUENCE -> optional [0] version, "
+                "serialNumber, signature, issuer, validity, subject -> subjectPublicKeyInfo. "
+                "Fingerprints are lowercase hex.",
+                "pins: [{client, fingerprint, slot}], all of the case's kind; no "
+                "fingerprint appears twice. valid: the matching pin's client and slot.",
+                "invalid_certificate (checked first, for both kinds): not DER the walker "
+                "accepts: empty or truncated input, bytes after the Certificate, "
+                "indefinite or non-minimal lengths (anywhere the walker reads one), a "
+                "length running past the end of its parent, a wrong tag on the "
+                "Certificate, the tbsCertificate or the members walked. "
+                "unpinned_certificate: a certificate whose fingerprint no pin holds.",
+                "Nothing else about the certificate is checked: not validity dates, not "
+                "the issuer chain, not the signature.",
+            ],
+        ),
+        "tests": book.tests,
+    }
+
+
+# ---------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------
 
 
+CASE_LISTS = ("tests", "pattern_tests", "encode", "issue")
+
+
 def validate_file(name: str, obj: dict) -> None:
     """Structural checks every file must pass before it is written."""
-    lists = [obj["tests"]] + ([obj["pattern_tests"]] if "pattern_tests" in obj else [])
+    lists = [obj[key] for key in CASE_LISTS if key in obj]
     ids = [t["tcId"] for lst in lists for t in lst]
     if ids != list(range(1, len(ids) + 1)):
         raise VectorError(f"{name}: tcIds are not 1..n")
@@ -2289,14 +3746,19 @@ def validate_file(name: str, obj: dict) -> None:
         raise VectorError(f"{name}: JSON does not round-trip")
 
 
-def build_all() -> dict:
+def build_all(pyjwt_strict: bool = False) -> dict:
     roles = load_roles()
+    jwt_file, jwt_book = build_jwt()
     files = {
         "hmac_sha256_rfc4231.json": build_rfc4231(),
         "sign.json": build_sign(),
         "verify.json": build_verify(roles),
         "policy.json": build_policy(roles),
+        "jwt.json": jwt_file,
+        "session.json": build_session(),
+        "pins.json": build_pins(),
     }
+    pyjwt_interop(jwt_book, pyjwt_strict)
     for name, obj in files.items():
         validate_file(name, obj)
     return {name: write_json(obj) for name, obj in files.items()}
@@ -2304,20 +3766,23 @@ def build_all() -> dict:
 
 def count_cases(text: str) -> str:
     obj = json.loads(text)
-    n = len(obj["tests"]) + len(obj.get("pattern_tests", []))
+    n = sum(len(obj.get(key, [])) for key in CASE_LISTS)
     steps = sum(len(t.get("steps", [])) for t in obj["tests"])
     return f"{n} cases" + (f", {steps} steps" if steps else "")
 
 
 def main(argv: list) -> int:
-    check = "--check" in argv[1:]
-    unknown = [a for a in argv[1:] if a != "--check"]
-    if unknown:
-        print(f"usage: {argv[0]} [--check]", file=sys.stderr)
+    flags = set(argv[1:])
+    check, regen = "--check" in flags, "--regen-certs" in flags
+    unknown = flags - {"--check", "--pyjwt", "--regen-certs"}
+    if unknown or (check and regen):
+        print(f"usage: {argv[0]} [--check | --regen-certs] [--pyjwt]", file=sys.stderr)
         return 2
     try:
-        outputs = build_all()
-    except VectorError as err:
+        if regen:
+            regen_certs()
+        outputs = build_all(pyjwt_strict="--pyjwt" in flags)
+    except OracleError as err:
         print(f"generate.py: {err}", file=sys.stderr)
         return 1
     stale = []
