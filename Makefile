@@ -1,14 +1,19 @@
 # apisig — the two commands a newcomer needs:
-#   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay)
+#   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay; Rust, then Python)
 #   make test   runs every test, exactly as CI does
 .PHONY: demo test lint vectors rust-test bare-metal bench
+
+include py.mk
 
 CARGO ?= cargo
 
 demo:
 	$(CARGO) run -q --release -p apisig --example demo
+	@echo
+	@echo "== The same from Python (python/examples/demo.py)"
+	@$(MAKE) -s py-demo
 
-test: lint vectors rust-test bare-metal
+test: lint vectors rust-test bare-metal py-test
 	@echo "make test: all green"
 
 lint:

@@ -1,0 +1,336 @@
+"""The pyo3 face of the apisig core (hand-written stubs; checked by ``mypy.stubtest``)."""
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, TypeAlias, final
+
+_Buffer: TypeAlias = bytes | bytearray
+_HeaderValue: TypeAlias = str | bytes
+_Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
+
+__all__ = [
+    "AEVO",
+    "AEVO_SECRET",
+    "APEX",
+    "APEX_SESSION",
+    "DETACH_THRESHOLD",
+    "SECUROSYS",
+    "SECUROSYS_JWT",
+    "SECUROSYS_ROLES",
+    "SIGNIUS",
+    "TAG_LEN",
+    "ZIGNSEC",
+    "ZIGNSEC_LEGACY",
+    "ZIGNSEC_OAUTH",
+    "Attempt",
+    "Next",
+    "Policy",
+    "Principal",
+    "Rotation",
+    "Scheme",
+    "Signer",
+    "Verifier",
+    "__version__",
+    "check_canonical",
+    "error_table",
+    "hmac_sign",
+    "hmac_verify",
+    "jwt_encode",
+    "pattern_matches",
+    "preset_names",
+]
+
+SIGNIUS: Final[Scheme]
+SECUROSYS: Final[Scheme]
+SECUROSYS_JWT: Final[Scheme]
+ZIGNSEC: Final[Scheme]
+ZIGNSEC_LEGACY: Final[Scheme]
+ZIGNSEC_OAUTH: Final[Scheme]
+APEX: Final[Scheme]
+APEX_SESSION: Final[Scheme]
+AEVO_SECRET: Final[Scheme]
+AEVO: Final[Scheme]
+SECUROSYS_ROLES: Final[Policy]
+"""The Securosys TSB role table, verbatim from the document."""
+TAG_LEN: Final[int]
+"""Length of an HMAC-SHA256 tag in bytes (32)."""
+DETACH_THRESHOLD: Final[int]
+"""Bodies at least this long are signed and verified without holding the GIL."""
+__version__: Final[str]
+
+@final
+class Scheme:
+    """An authentication scheme: which headers carry which credential and, for signing
+    schemes, the canonical message template. Presets are the module constants.
+
+    ``headers`` are ``(name, field)`` or ``(name, field, prefix)``; fields are ``api_key``
+    (alias ``key_id``), ``secret``, ``jwt``, ``session_token``, ``timestamp``, ``nonce``,
+    ``user_id``, ``signature``. ``parts`` (signing schemes) are ``api_key``, ``timestamp``,
+    ``nonce``, ``user_id``, ``method``, ``path``, ``body``, ``{"literal": text}`` or
+    ``{"header": name}``. ``encoding``: ``lower_hex``, ``upper_hex``, ``hex``, ``base64``.
+    ``time_unit``: ``s``, ``ms``, ``ns``. Raises ``InvalidTemplate`` for an incoherent scheme.
+    """
+
+    def __new__(
+        cls,
+        name: str,
+        headers: Iterable[tuple[str, str] | tuple[str, str, str] | list[str] | Any],
+        *,
+        parts: Iterable[str | Mapping[str, str | bytes]] | None = None,
+        separator: str | bytes | None = None,
+        encoding: str = "lower_hex",
+        time_unit: str = "s",
+    ) -> Scheme: ...
+    @staticmethod
+    def from_dict(spec: Any) -> Scheme:
+        """A scheme from a mapping or a dataclass with the constructor's fields."""
+    @staticmethod
+    def preset_named(name: str) -> Scheme:
+        """The preset called ``name``; raises ``InvalidTemplate`` for an unknown name."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str:
+        """``static_key``, ``key_and_secret``, ``token`` or ``signed``."""
+    @property
+    def is_preset(self) -> bool: ...
+    @property
+    def headers(self) -> list[tuple[str, str, str]]:
+        """``(name, field, prefix)`` in the order they are produced."""
+    @property
+    def parts(self) -> list[str | dict[str, str | bytes]] | None: ...
+    @property
+    def separator(self) -> bytes | None: ...
+    @property
+    def encoding(self) -> str | None: ...
+    @property
+    def time_unit(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The scheme as a dict that :meth:`from_dict` reads back."""
+
+@final
+class Policy:
+    """Roles and the endpoint patterns each may reach (``*`` within one path segment, ``**``
+    across segments). Raises ``InvalidPattern`` for a bad pattern."""
+
+    def __new__(cls, roles: Mapping[str, Iterable[str]] | Iterable[tuple[str, Iterable[str]]]) -> Policy: ...
+    @property
+    def role_names(self) -> list[str]: ...
+    @property
+    def roles(self) -> dict[str, list[str]]: ...
+    def authorize(self, role: str, target: str) -> None:
+        """Raises ``Forbidden`` or ``NonCanonicalPath`` unless ``role`` may request ``target``."""
+
+@final
+class Signer:
+    """Signs requests for one scheme and one set of credentials. Time defaults to the system
+    clock (``time.time_ns()``), or ``clock()``; the nonce to a per-signer counter that starts
+    at the time in milliseconds and always grows, or ``nonces()`` (which may return ``None``:
+    no nonce). ``repr`` never shows credentials."""
+
+    def __new__(
+        cls,
+        scheme: Scheme,
+        *,
+        api_key: str = ...,
+        secret: _Buffer = ...,
+        user_id: str = ...,
+        token: str = ...,
+        clock: Callable[[], int] | None = None,
+        nonces: Callable[[], int | None] | None = None,
+    ) -> Signer: ...
+    @property
+    def scheme(self) -> Scheme: ...
+    def sign(
+        self,
+        method: str,
+        path: str,
+        body: _Buffer = ...,
+        headers: _Headers | None = None,
+        *,
+        now: int | None = None,
+        nonce: int | None = None,
+    ) -> dict[str, str]:
+        """The headers for one request, in the scheme's order. ``path`` is the request target
+        as sent (path and query); ``headers`` are the request's own headers, for templates
+        that sign one."""
+    def sign_json(
+        self,
+        method: str,
+        path: str,
+        body: _Buffer = ...,
+        headers: _Headers | None = None,
+        *,
+        now: int | None = None,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The produced headers as a compact JSON object (APEX ``AuthenticateUser`` body)."""
+    def message(
+        self,
+        method: str,
+        path: str,
+        body: _Buffer = ...,
+        headers: _Headers | None = None,
+        *,
+        now: int | None = None,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The exact bytes the signature covers (signing schemes only)."""
+
+@final
+class Principal:
+    """Who a verified request comes from."""
+
+    @property
+    def client_id(self) -> str:
+        """The key id (signed schemes) or label (static keys) of the client."""
+    @property
+    def slot(self) -> str:
+        """``"primary"`` or ``"secondary"``: which of the client's keys matched."""
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def scheme(self) -> str:
+        """The name of the scheme the request was verified under."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class Verifier:
+    """Verifies requests against registered clients (at most ``capacity``, up to 1024), a
+    two-sided freshness window (``window`` seconds, or ``window_ns``) and a replay record of
+    ``replay_capacity`` entries. One verifier may be shared by threads. ``policy`` gives
+    clients roles; ``session_secret`` enables APEX session tokens; ``jwt_secret`` enables
+    HS256 bearer JWTs."""
+
+    def __new__(
+        cls,
+        *,
+        capacity: int = 64,
+        replay_capacity: int = 4096,
+        window: int = 300,
+        window_ns: int | None = None,
+        policy: Policy | None = None,
+        clock: Callable[[], int] | None = None,
+        session_secret: _Buffer | None = None,
+        session_secondary: _Buffer | None = None,
+        jwt_secret: _Buffer | None = None,
+        jwt_issuer: str | None = None,
+        jwt_audience: str | None = None,
+        jwt_leeway: int = 0,
+        jwt_require_exp: bool = True,
+    ) -> Verifier: ...
+    def add(
+        self,
+        id: str,
+        key: _Buffer,
+        *,
+        secondary: _Buffer | None = None,
+        role: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Registers a client: ``id`` is its key id or label, ``key`` its key or secret."""
+    def set_key(self, id: str, slot: str, key: _Buffer | None) -> None:
+        """Sets (or with ``None`` removes) the key in ``slot`` (``primary``/``secondary``)."""
+    def set_role(self, id: str, role: str | None) -> None: ...
+    def bind_user_id(self, id: str, user_id: str) -> None: ...
+    def revoke(self, id: str) -> None:
+        """Removes both of the client's keys."""
+    def verify(
+        self,
+        scheme: Scheme,
+        method: str,
+        path: str,
+        headers: _Headers,
+        body: _Buffer = ...,
+        *,
+        now: int | None = None,
+        authorize: bool = False,
+    ) -> Principal:
+        """The principal of a request; raises an ``ApisigError`` subclass otherwise, never
+        returns a flag. With ``authorize=True`` the role must also allow ``path``."""
+    def issue_session(
+        self, key_id: str, user_id: str, *, lifetime: int = 3600, now: int | None = None
+    ) -> str:
+        """An APEX session token (``aptoken``) after a verified ``AuthenticateUser``."""
+    def authorize(self, principal: Principal, target: str) -> None:
+        """Raises ``Forbidden`` or ``NonCanonicalPath`` unless the principal's role allows it."""
+    @property
+    def client_ids(self) -> list[str]: ...
+    def client_info(self, id: str) -> tuple[str | None, str | None, bool, bool]:
+        """``(role, user_id, has_primary_key, has_secondary_key)``."""
+    def __len__(self) -> int: ...
+    def __contains__(self, id: str, /) -> bool: ...
+    def live_replay_entries(self, now: int | None = None) -> int: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def replay_capacity(self) -> int: ...
+    @property
+    def window_ns(self) -> int: ...
+    @property
+    def policy(self) -> Policy | None: ...
+
+@final
+class Next:
+    """What to do after a response."""
+
+    DONE: Final[Next]
+    RETRY: Final[Next]
+    EXHAUSTED: Final[Next]
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    def __int__(self) -> int: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class Attempt:
+    """One request's progress through the keys."""
+
+    @property
+    def key(self) -> int:
+        """The index of the key to send now."""
+
+@final
+class Rotation:
+    """Client-side key rotation (the core's state machine): start each request with the
+    current key; on a retry status move to the next key not yet tried; a key that worked
+    after a retry becomes current."""
+
+    def __new__(cls, keys: int, *, retry_on_forbidden: bool = False) -> Rotation: ...
+    @staticmethod
+    def zignsec() -> Rotation:
+        """Primary and secondary key, retry on 401 or 403."""
+    @staticmethod
+    def securosys(keys: int) -> Rotation:
+        """``keys`` keys of one role, roll over on 401."""
+    @property
+    def current(self) -> int: ...
+    @property
+    def keys(self) -> int: ...
+    def begin(self) -> Attempt: ...
+    def on_response(self, attempt: Attempt, status: int) -> Next: ...
+
+def hmac_sign(key: _Buffer, msg: _Buffer) -> bytes:
+    """HMAC-SHA256 of ``msg`` under ``key``."""
+
+def hmac_verify(key: _Buffer, msg: _Buffer, tag: _Buffer) -> None:
+    """Raises ``SignatureMismatch`` (or ``InvalidSignatureEncoding``) unless ``tag`` is the
+    HMAC-SHA256 of ``msg`` under ``key``; constant time."""
+
+def jwt_encode(secret: _Buffer, claims: _Buffer) -> str:
+    """A compact HS256 JWT over ``claims`` (a JSON object)."""
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Whether a role pattern matches ``path``; raises ``InvalidPattern``."""
+
+def check_canonical(target: str) -> str:
+    """The path part of a canonical request target; raises ``NonCanonicalPath``."""
+
+def error_table() -> list[tuple[int, str, str]]:
+    """Every core error as ``(code, name, message)``."""
+
+def preset_names() -> list[str]:
+    """The names of the preset schemes."""

@@ -1,0 +1,337 @@
+"""Server integrations: ASGI middleware (Starlette, FastAPI, any ASGI app) and WSGI middleware
+(Flask, any WSGI app) that verify incoming requests for a configured set of schemes.
+
+* The request is verified over exactly the bytes received: the body is read once, verified,
+  and handed to the application unchanged (ASGI: replayed through ``receive``; WSGI: a fresh
+  ``wsgi.input``).
+* The principal is passed to the handler as ``scope["apisig.principal"]`` (ASGI; also
+  ``request.state.apisig_principal`` in Starlette) or ``environ["apisig.principal"]`` (WSGI).
+* Bad or missing credentials get 401, a valid key outside its role 403 (with
+  ``authorize=True``, checked against the verifier's policy), a full replay record 503; the
+  body is JSON ``{"error": name, "code": code, "message": text}``.
+* With ``apex_authenticate="/AuthenticateUser"`` the middleware answers APEX's
+  ``AuthenticateUser`` itself: it verifies the signed fields (headers, or the JSON body), issues
+  a session token with the verifier's session secret and answers
+  ``{"Authenticated": true, "SessionToken": ...}``; later requests send it as ``aptoken``
+  (verified when :data:`apisig.APEX_SESSION` is among the schemes).
+
+Which scheme a request uses is read from its headers: the configured schemes whose headers are
+all present are tried, those with more headers first; the first that verifies wins, else the
+first error is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ._native import APEX, DETACH_THRESHOLD, Principal, Scheme, Verifier
+from .exceptions import (
+    ApisigError,
+    AuthorizationFailed,
+    ConfigurationError,
+    MissingCredential,
+    ReplayCacheFull,
+)
+
+__all__ = ["PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
+
+PRINCIPAL_KEY = "apisig.principal"
+"""The scope (ASGI) or environ (WSGI) key holding the verified :class:`apisig.Principal`."""
+
+APEX_FIELDS = ("APIKey", "Signature", "UserId", "Nonce")
+
+HeaderList = list[tuple[str, bytes]]
+
+
+def status_for(exc: ApisigError) -> int:
+    """The HTTP status answering a refused request."""
+    if isinstance(exc, AuthorizationFailed):
+        return 403
+    if isinstance(exc, ReplayCacheFull):
+        return 503
+    if isinstance(exc, ConfigurationError):
+        return 500
+    return 401
+
+
+def error_body(exc: ApisigError) -> bytes:
+    return json.dumps({"error": exc.name, "code": exc.code, "message": str(exc)}).encode()
+
+
+class Authenticator:
+    """What both middlewares do, without a web framework: choose the scheme from the headers,
+    verify, authorize, and handle APEX ``AuthenticateUser``."""
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        schemes: Sequence[Scheme],
+        *,
+        authorize: bool = False,
+        apex_authenticate: str | None = None,
+        session_lifetime: int = 3600,
+        exempt: Iterable[str] = (),
+    ) -> None:
+        if not schemes:
+            raise ValueError("configure at least one scheme")
+        self.verifier = verifier
+        self.schemes = tuple(schemes)
+        self.authorize = authorize
+        self.apex_authenticate = apex_authenticate
+        self.session_lifetime = session_lifetime
+        self.exempt = frozenset(exempt)
+        self._names = [(s, {h[0].lower() for h in s.headers}) for s in self.schemes]
+
+    def is_exempt(self, path: str) -> bool:
+        return path in self.exempt
+
+    def is_apex_login(self, method: str, path: str) -> bool:
+        return self.apex_authenticate is not None and method == "POST" and path == self.apex_authenticate
+
+    def authenticate(self, method: str, target: str, headers: HeaderList, body: bytes) -> Principal:
+        """The principal of a request, or the exception to answer with."""
+        present = {name.lower() for name, _ in headers}
+        candidates = [s for s, names in self._names if names <= present]
+        candidates.sort(key=lambda s: -len(s.headers))
+        if not candidates:
+            raise MissingCredential("no credentials for any accepted scheme")
+        first: ApisigError | None = None
+        for scheme in candidates:
+            try:
+                return self.verifier.verify(scheme, method, target, headers, body, authorize=self.authorize)
+            except AuthorizationFailed:
+                raise
+            except ApisigError as e:
+                first = first or e
+        assert first is not None
+        raise first
+
+    def apex_login(self, target: str, headers: HeaderList, body: bytes) -> tuple[int, bytes]:
+        """Answers ``AuthenticateUser``: status and JSON body."""
+        present = {name.lower() for name, _ in headers}
+        fields = list(headers)
+        if not all(f.lower() in present for f in APEX_FIELDS):
+            try:
+                doc = json.loads(body) if body else {}
+            except ValueError:
+                doc = {}
+            if isinstance(doc, dict):
+                fields = [(n, v) for n, v in fields if n.lower() not in {f.lower() for f in APEX_FIELDS}]
+                fields += [(f, str(doc[f]).encode()) for f in APEX_FIELDS if f in doc]
+        try:
+            principal = self.verifier.verify(APEX, "POST", target, fields, body)
+            user_id = principal.user_id or ""
+            token = self.verifier.issue_session(principal.client_id, user_id, lifetime=self.session_lifetime)
+        except ApisigError as e:
+            answer = {"Authenticated": False, "errormsg": str(e), "error": e.name, "code": e.code}
+            return status_for(e), json.dumps(answer).encode()
+        answer = {"Authenticated": True, "SessionToken": token, "User": {"UserId": user_id}}
+        return 200, json.dumps(answer).encode()
+
+
+def _authenticator(
+    authenticator: Authenticator | None, verifier: Verifier | None, schemes: Sequence[Scheme], options: Any
+) -> Authenticator:
+    if authenticator is not None:
+        return authenticator
+    if verifier is None:
+        raise TypeError("pass an Authenticator, or a verifier and schemes")
+    return Authenticator(verifier, schemes, **options)
+
+
+# ---- ASGI ----------------------------------------------------------------------------------------
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ApisigASGIMiddleware:
+    """ASGI middleware: ``app = ApisigASGIMiddleware(app, verifier=v, schemes=[apisig.AEVO])``,
+    or with Starlette ``Middleware(ApisigASGIMiddleware, verifier=v, schemes=[...])``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator | None = None,
+        *,
+        verifier: Verifier | None = None,
+        schemes: Sequence[Scheme] = (),
+        max_body: int = 8 << 20,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.auth = _authenticator(authenticator, verifier, schemes, options)
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.auth.is_exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await _asgi_answer(send, 413, b'{"error":"body_too_large"}')
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        raw_path = scope.get("raw_path") or quote(scope["path"]).encode()
+        query = scope.get("query_string", b"")
+        target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+        headers: HeaderList = [(k.decode("latin-1"), v) for k, v in scope["headers"]]
+        method: str = scope["method"]
+
+        if self.auth.is_apex_login(method, scope["path"]):
+            status, answer = await _maybe_in_thread(body, self.auth.apex_login, target, headers, body)
+            await _asgi_answer(send, status, answer)
+            return
+        try:
+            principal = await _maybe_in_thread(body, self.auth.authenticate, method, target, headers, body)
+        except ApisigError as e:
+            await _asgi_answer(send, status_for(e), error_body(e))
+            return
+        scope = dict(scope)
+        scope[PRINCIPAL_KEY] = principal
+        state = dict(scope.get("state") or {})
+        state["apisig_principal"] = principal
+        scope["state"] = state
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _maybe_in_thread(body: bytes, fn: Callable[..., Any], *args: Any) -> Any:
+    """Large bodies are verified off the event loop (the core releases the GIL for them)."""
+    if len(body) >= DETACH_THRESHOLD:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    return fn(*args)
+
+
+async def _asgi_answer(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# ---- WSGI ----------------------------------------------------------------------------------------
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_STATUS_TEXT = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 413: "Content Too Large", 500: "Internal Server Error",
+                503: "Service Unavailable"}  # fmt: skip
+
+
+def _wsgi_headers(environ: dict[str, Any]) -> HeaderList:
+    out: HeaderList = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-")
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.replace("_", "-")
+        else:
+            continue
+        if value != "":
+            out.append((name, value.encode("latin-1")))
+    return out
+
+
+def _wsgi_target(environ: dict[str, Any]) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if not raw.startswith("/"):
+            parts = urlsplit(raw)
+            raw = parts.path + (f"?{parts.query}" if parts.query else "")
+        return str(raw)
+    path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"))
+    query = environ.get("QUERY_STRING", "")
+    return path + (f"?{query}" if query else "")
+
+
+class ApisigWSGIMiddleware:
+    """WSGI middleware: ``app.wsgi_app = ApisigWSGIMiddleware(app.wsgi_app, verifier=v,
+    schemes=[apisig.SIGNIUS])`` for Flask. WSGI servers join repeated headers with commas, so
+    a repeated credential header arrives as one (bad) value rather than as a duplicate."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        authenticator: Authenticator | None = None,
+        *,
+        verifier: Verifier | None = None,
+        schemes: Sequence[Scheme] = (),
+        max_body: int = 8 << 20,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.auth = _authenticator(authenticator, verifier, schemes, options)
+        self.max_body = max_body
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if self.auth.is_exempt(path):
+            return self.app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > self.max_body:
+            return _wsgi_answer(start_response, 413, b'{"error":"body_too_large"}')
+        stream = environ["wsgi.input"]
+        if length:
+            body = stream.read(length)
+        elif environ.get("wsgi.input_terminated"):
+            body = stream.read(self.max_body + 1)
+            if len(body) > self.max_body:
+                return _wsgi_answer(start_response, 413, b'{"error":"body_too_large"}')
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        target = _wsgi_target(environ)
+        headers = _wsgi_headers(environ)
+        method = environ["REQUEST_METHOD"]
+        if self.auth.is_apex_login(method, path):
+            status, answer = self.auth.apex_login(target, headers, body)
+            return _wsgi_answer(start_response, status, answer)
+        try:
+            principal = self.auth.authenticate(method, target, headers, body)
+        except ApisigError as e:
+            return _wsgi_answer(start_response, status_for(e), error_body(e))
+        environ[PRINCIPAL_KEY] = principal
+        return self.app(environ, start_response)
+
+
+def _wsgi_answer(start_response: StartResponse, status: int, body: bytes) -> list[bytes]:
+    start_response(
+        f"{status} {_STATUS_TEXT.get(status, 'Error')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]

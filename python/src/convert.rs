@@ -1,0 +1,104 @@
+//! Conversions between Python values and the core's borrowed types, the host clock, and the
+//! mapping of core errors to the exception classes defined in `apisig/exceptions.py`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyString};
+
+/// Bodies at least this long are signed and verified without holding the GIL (the threshold
+/// cryptography and hashlib use).
+pub(crate) const DETACH_THRESHOLD: usize = 2048;
+
+/// `apisig.exceptions._from_code`, looked up once.
+static FROM_CODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The Python exception for a core error: an instance of the class in `apisig.exceptions`
+/// whose `code` is the error's stable code, carrying the core's message.
+pub(crate) fn to_pyerr(py: Python<'_>, e: apisig::Error) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let from_code = FROM_CODE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            Ok(py.import("apisig.exceptions")?.getattr("_from_code")?.unbind())
+        })?;
+        Ok(PyErr::from_value(from_code.bind(py).call1((e.code(), e.name(), e.as_str()))?))
+    };
+    build().unwrap_or_else(|import_failed| {
+        let err = PyRuntimeError::new_err(format!("apisig error {} ({})", e.code(), e.name()));
+        err.set_cause(py, Some(import_failed));
+        err
+    })
+}
+
+/// Adapts a `Result<T, apisig::Error>` to `PyResult<T>`.
+pub(crate) trait CoreResult<T> {
+    /// Converts the error with [`to_pyerr`].
+    fn py(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> CoreResult<T> for Result<T, apisig::Error> {
+    fn py(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| to_pyerr(py, e))
+    }
+}
+
+/// Nanoseconds since the UNIX epoch from the system clock (what `time.time_ns()` returns).
+pub(crate) fn system_now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)).unwrap_or(0)
+}
+
+/// `now` if given, else the injected clock (a callable returning ns), else the system clock.
+pub(crate) fn resolve_now(py: Python<'_>, now: Option<u64>, clock: Option<&Py<PyAny>>) -> PyResult<u64> {
+    match (now, clock) {
+        (Some(n), _) => Ok(n),
+        (None, Some(c)) => c.bind(py).call0()?.extract::<u64>(),
+        (None, None) => Ok(system_now_ns()),
+    }
+}
+
+/// Request headers as owned `(name, value)` pairs. Accepts a mapping (its `items()`) or an
+/// iterable of pairs; names are `str` (or ASCII `bytes`, as ASGI servers give them) and
+/// values `str` or `bytes` (taken byte for byte).
+pub(crate) fn header_pairs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Vec<u8>)>> {
+    let Some(obj) = obj else { return Ok(Vec::new()) };
+    if obj.is_none() {
+        return Ok(Vec::new());
+    }
+    let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        out.push((text(&name, "header name")?, header_value(&value)?));
+    }
+    Ok(out)
+}
+
+/// A `str`, or ASCII `bytes`, as a `String`.
+fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.to_owned());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if let Ok(s) = std::str::from_utf8(b.as_bytes()) {
+            return Ok(s.to_owned());
+        }
+    }
+    Err(PyTypeError::new_err(format!("{what} must be str or UTF-8 bytes")))
+}
+
+/// A header value, byte for byte.
+fn header_value(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err("header value must be str or bytes"))
+}
+
+/// Borrowed core headers over owned pairs.
+pub(crate) fn core_headers(pairs: &[(String, Vec<u8>)]) -> Vec<apisig::Header<'_>> {
+    pairs.iter().map(|(n, v)| apisig::Header { name: n.as_str(), value: v.as_slice() }).collect()
+}

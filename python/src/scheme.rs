@@ -1,0 +1,546 @@
+//! `Scheme` and `Policy`: the core's presets, or user-defined ones held as owned data and lent
+//! to the core as its borrowed types for the length of one call.
+
+use std::sync::Arc;
+
+use apisig::dialect;
+use apisig::{Encoding, Field, HeaderSpec, Kind, Part, Role, Template, TimeUnit};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::CoreResult;
+
+/// A template part, owned.
+#[derive(Clone, Debug)]
+pub(crate) enum OwnedPart {
+    ApiKey,
+    Timestamp,
+    Nonce,
+    UserId,
+    Method,
+    Path,
+    Body,
+    Literal(Vec<u8>),
+    Header(String),
+}
+
+impl OwnedPart {
+    fn as_part(&self) -> Part<'_> {
+        match self {
+            OwnedPart::ApiKey => Part::ApiKey,
+            OwnedPart::Timestamp => Part::Timestamp,
+            OwnedPart::Nonce => Part::Nonce,
+            OwnedPart::UserId => Part::UserId,
+            OwnedPart::Method => Part::Method,
+            OwnedPart::Path => Part::Path,
+            OwnedPart::Body => Part::Body,
+            OwnedPart::Literal(b) => Part::Literal(b),
+            OwnedPart::Header(h) => Part::Header(h),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct OwnedHeader {
+    name: String,
+    prefix: String,
+    field: Field,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct OwnedTemplate {
+    parts: Vec<OwnedPart>,
+    separator: Vec<u8>,
+    encoding: Encoding,
+}
+
+/// A scheme: a core preset, or a user-defined one.
+#[derive(Clone, Debug)]
+pub(crate) enum SchemeData {
+    Preset(&'static apisig::Scheme<'static>),
+    Custom { name: String, headers: Vec<OwnedHeader>, template: Option<OwnedTemplate>, time_unit: TimeUnit },
+}
+
+impl SchemeData {
+    /// Lends the scheme to `f` as the core's type.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Scheme<'_>) -> R) -> R {
+        match self {
+            SchemeData::Preset(s) => f(s),
+            SchemeData::Custom { name, headers, template, time_unit } => {
+                let specs: Vec<HeaderSpec<'_>> =
+                    headers.iter().map(|h| HeaderSpec { name: &h.name, prefix: &h.prefix, field: h.field }).collect();
+                let parts: Vec<Part<'_>> =
+                    template.as_ref().map(|t| t.parts.iter().map(OwnedPart::as_part).collect()).unwrap_or_default();
+                let template = template.as_ref().map(|t| Template {
+                    parts: &parts,
+                    separator: &t.separator,
+                    encoding: t.encoding,
+                });
+                f(&apisig::Scheme { name, headers: &specs, template, time_unit: *time_unit })
+            }
+        }
+    }
+}
+
+fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::ApiKey => "api_key",
+        Field::Secret => "secret",
+        Field::Jwt => "jwt",
+        Field::SessionToken => "session_token",
+        Field::Timestamp => "timestamp",
+        Field::Nonce => "nonce",
+        Field::UserId => "user_id",
+        Field::Signature => "signature",
+    }
+}
+
+fn parse_field(s: &str) -> PyResult<Field> {
+    Ok(match s {
+        "api_key" | "key_id" => Field::ApiKey,
+        "secret" => Field::Secret,
+        "jwt" => Field::Jwt,
+        "session_token" => Field::SessionToken,
+        "timestamp" => Field::Timestamp,
+        "nonce" => Field::Nonce,
+        "user_id" => Field::UserId,
+        "signature" => Field::Signature,
+        other => return Err(PyValueError::new_err(format!("unknown header field {other:?}"))),
+    })
+}
+
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::LowerHex => "lower_hex",
+        Encoding::UpperHex => "upper_hex",
+        Encoding::Hex => "hex",
+        Encoding::Base64 => "base64",
+    }
+}
+
+fn parse_encoding(s: &str) -> PyResult<Encoding> {
+    Ok(match s {
+        "lower_hex" => Encoding::LowerHex,
+        "upper_hex" => Encoding::UpperHex,
+        "hex" => Encoding::Hex,
+        "base64" => Encoding::Base64,
+        other => return Err(PyValueError::new_err(format!("unknown encoding {other:?}"))),
+    })
+}
+
+pub(crate) fn unit_name(u: TimeUnit) -> &'static str {
+    match u {
+        TimeUnit::Seconds => "s",
+        TimeUnit::Millis => "ms",
+        TimeUnit::Nanos => "ns",
+    }
+}
+
+fn parse_unit(s: &str) -> PyResult<TimeUnit> {
+    Ok(match s {
+        "s" => TimeUnit::Seconds,
+        "ms" => TimeUnit::Millis,
+        "ns" => TimeUnit::Nanos,
+        other => return Err(PyValueError::new_err(format!("unknown time unit {other:?}"))),
+    })
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::StaticKey => "static_key",
+        Kind::KeyAndSecret => "key_and_secret",
+        Kind::Token => "token",
+        Kind::Signed => "signed",
+    }
+}
+
+/// `str` as UTF-8 bytes, or `bytes` as they are.
+fn raw_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(format!("{what} must be str or bytes")))
+}
+
+fn parse_part(obj: &Bound<'_, PyAny>) -> PyResult<OwnedPart> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(match s.to_str()? {
+            "api_key" | "key_id" => OwnedPart::ApiKey,
+            "timestamp" => OwnedPart::Timestamp,
+            "nonce" => OwnedPart::Nonce,
+            "user_id" => OwnedPart::UserId,
+            "method" => OwnedPart::Method,
+            "path" => OwnedPart::Path,
+            "body" => OwnedPart::Body,
+            other => return Err(PyValueError::new_err(format!("unknown template part {other:?}"))),
+        });
+    }
+    if let Some(lit) = member(obj, "literal")? {
+        return Ok(OwnedPart::Literal(raw_bytes(&lit, "literal")?));
+    }
+    if let Some(h) = member(obj, "header")? {
+        return Ok(OwnedPart::Header(h.extract::<String>()?));
+    }
+    Err(PyTypeError::new_err(
+        "a template part is a name ('path', 'body', ...) or {'literal': text} or {'header': name}",
+    ))
+}
+
+/// `obj[key]` for a mapping, else `obj.key` (a dataclass or any object); `None` values count
+/// as absent.
+fn member<'py>(obj: &Bound<'py, PyAny>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let value = if let Ok(d) = obj.cast::<PyDict>() {
+        d.get_item(key)?
+    } else if obj.hasattr("keys")? && obj.hasattr("__getitem__")? {
+        if obj.call_method1("__contains__", (key,))?.is_truthy()? { Some(obj.get_item(key)?) } else { None }
+    } else if obj.hasattr(key)? {
+        Some(obj.getattr(key)?)
+    } else {
+        None
+    };
+    Ok(value.filter(|v| !v.is_none()))
+}
+
+/// An authentication scheme: which headers carry which credential and, for signing schemes,
+/// the canonical message template. Presets are module constants (`apisig.AEVO`, ...).
+#[pyclass(frozen, name = "Scheme", module = "apisig._native")]
+pub(crate) struct Scheme {
+    pub(crate) data: Arc<SchemeData>,
+}
+
+impl Scheme {
+    pub(crate) fn preset(s: &'static apisig::Scheme<'static>) -> Scheme {
+        Scheme { data: Arc::new(SchemeData::Preset(s)) }
+    }
+
+    fn build(
+        py: Python<'_>,
+        name: String,
+        headers: &Bound<'_, PyAny>,
+        parts: Option<&Bound<'_, PyAny>>,
+        separator: Option<&Bound<'_, PyAny>>,
+        encoding: &str,
+        time_unit: &str,
+    ) -> PyResult<Scheme> {
+        let mut owned_headers = Vec::new();
+        for h in headers.try_iter()? {
+            let h = h?;
+            let (name, field, prefix) = if let Ok(t) = h.cast::<PyTuple>() {
+                match t.len() {
+                    2 => (t.get_item(0)?.extract::<String>()?, t.get_item(1)?.extract::<String>()?, String::new()),
+                    3 => (
+                        t.get_item(0)?.extract::<String>()?,
+                        t.get_item(1)?.extract::<String>()?,
+                        t.get_item(2)?.extract::<String>()?,
+                    ),
+                    _ => return Err(PyValueError::new_err("a header is (name, field) or (name, field, prefix)")),
+                }
+            } else if let Ok(l) = h.cast::<PyList>() {
+                let v: Vec<String> = l.extract()?;
+                match v.as_slice() {
+                    [n, f] => (n.clone(), f.clone(), String::new()),
+                    [n, f, p] => (n.clone(), f.clone(), p.clone()),
+                    _ => return Err(PyValueError::new_err("a header is (name, field) or (name, field, prefix)")),
+                }
+            } else {
+                let name = member(&h, "name")?.ok_or_else(|| PyValueError::new_err("header without a name"))?;
+                let field = member(&h, "field")?.ok_or_else(|| PyValueError::new_err("header without a field"))?;
+                let prefix = member(&h, "prefix")?.map(|p| p.extract::<String>()).transpose()?.unwrap_or_default();
+                (name.extract()?, field.extract()?, prefix)
+            };
+            owned_headers.push(OwnedHeader { name, prefix, field: parse_field(&field)? });
+        }
+        // The Python face returns headers as a dict, so two headers of one name would lose one.
+        for (i, a) in owned_headers.iter().enumerate() {
+            if owned_headers.iter().skip(i.saturating_add(1)).any(|b| b.name.eq_ignore_ascii_case(&a.name)) {
+                return Err(crate::convert::to_pyerr(py, apisig::Error::InvalidTemplate));
+            }
+        }
+        let template = match parts {
+            None => None,
+            Some(parts) => {
+                let mut owned = Vec::new();
+                for p in parts.try_iter()? {
+                    owned.push(parse_part(&p?)?);
+                }
+                let separator = separator.map(|s| raw_bytes(s, "separator")).transpose()?.unwrap_or_default();
+                Some(OwnedTemplate { parts: owned, separator, encoding: parse_encoding(encoding)? })
+            }
+        };
+        let data = SchemeData::Custom { name, headers: owned_headers, template, time_unit: parse_unit(time_unit)? };
+        data.with(|s| s.check()).py(py)?;
+        Ok(Scheme { data: Arc::new(data) })
+    }
+}
+
+#[pymethods]
+impl Scheme {
+    #[new]
+    #[pyo3(signature = (name, headers, *, parts = None, separator = None, encoding = "lower_hex", time_unit = "s"))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        headers: &Bound<'_, PyAny>,
+        parts: Option<&Bound<'_, PyAny>>,
+        separator: Option<&Bound<'_, PyAny>>,
+        encoding: &str,
+        time_unit: &str,
+    ) -> PyResult<Scheme> {
+        Scheme::build(py, name, headers, parts, separator, encoding, time_unit)
+    }
+
+    /// A scheme from a mapping or a dataclass with the constructor's fields.
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Scheme> {
+        let name = member(spec, "name")?.map(|n| n.extract::<String>()).transpose()?.unwrap_or_else(|| "custom".into());
+        let headers = member(spec, "headers")?.ok_or_else(|| PyValueError::new_err("a scheme needs headers"))?;
+        let parts = member(spec, "parts")?;
+        let separator = member(spec, "separator")?;
+        let encoding = member(spec, "encoding")?.map(|e| e.extract::<String>()).transpose()?;
+        let unit = member(spec, "time_unit")?.map(|e| e.extract::<String>()).transpose()?;
+        Scheme::build(
+            py,
+            name,
+            &headers,
+            parts.as_ref(),
+            separator.as_ref(),
+            encoding.as_deref().unwrap_or("lower_hex"),
+            unit.as_deref().unwrap_or("s"),
+        )
+    }
+
+    /// The preset called `name`.
+    #[staticmethod]
+    fn preset_named(py: Python<'_>, name: &str) -> PyResult<Scheme> {
+        match dialect::by_name(name) {
+            Some(s) => Ok(Scheme::preset(s)),
+            None => Err(crate::convert::to_pyerr(py, apisig::Error::InvalidTemplate)),
+        }
+    }
+
+    #[getter]
+    fn name(&self) -> String {
+        self.data.with(|s| s.name.to_owned())
+    }
+
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.data.with(|s| kind_name(s.kind()))
+    }
+
+    #[getter]
+    fn is_preset(&self) -> bool {
+        matches!(*self.data, SchemeData::Preset(_))
+    }
+
+    #[getter]
+    fn headers(&self) -> Vec<(String, String, String)> {
+        self.data.with(|s| {
+            s.headers.iter().map(|h| (h.name.to_owned(), field_name(h.field).to_owned(), h.prefix.to_owned())).collect()
+        })
+    }
+
+    #[getter]
+    fn parts<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let parts: Option<Vec<OwnedPart>> = self.data.with(|s| {
+            s.template.map(|t| {
+                t.parts
+                    .iter()
+                    .map(|p| match *p {
+                        Part::ApiKey => OwnedPart::ApiKey,
+                        Part::Timestamp => OwnedPart::Timestamp,
+                        Part::Nonce => OwnedPart::Nonce,
+                        Part::UserId => OwnedPart::UserId,
+                        Part::Method => OwnedPart::Method,
+                        Part::Path => OwnedPart::Path,
+                        Part::Body => OwnedPart::Body,
+                        Part::Literal(b) => OwnedPart::Literal(b.to_vec()),
+                        Part::Header(h) => OwnedPart::Header(h.to_owned()),
+                    })
+                    .collect()
+            })
+        });
+        let Some(parts) = parts else { return Ok(None) };
+        let list = PyList::empty(py);
+        for p in parts {
+            match p {
+                OwnedPart::Literal(b) => {
+                    let d = PyDict::new(py);
+                    d.set_item("literal", PyBytes::new(py, &b))?;
+                    list.append(d)?;
+                }
+                OwnedPart::Header(h) => {
+                    let d = PyDict::new(py);
+                    d.set_item("header", h)?;
+                    list.append(d)?;
+                }
+                other => list.append(match other {
+                    OwnedPart::ApiKey => "api_key",
+                    OwnedPart::Timestamp => "timestamp",
+                    OwnedPart::Nonce => "nonce",
+                    OwnedPart::UserId => "user_id",
+                    OwnedPart::Method => "method",
+                    OwnedPart::Path => "path",
+                    _ => "body",
+                })?,
+            }
+        }
+        Ok(Some(list))
+    }
+
+    #[getter]
+    fn separator<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.data.with(|s| s.template.map(|t| PyBytes::new(py, t.separator)))
+    }
+
+    #[getter]
+    fn encoding(&self) -> Option<&'static str> {
+        self.data.with(|s| s.template.map(|t| encoding_name(t.encoding)))
+    }
+
+    #[getter]
+    fn time_unit(&self) -> &'static str {
+        self.data.with(|s| unit_name(s.time_unit))
+    }
+
+    /// The scheme as a dict that `Scheme.from_dict` reads back.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("name", self.name())?;
+        let headers = PyList::empty(py);
+        for (n, f, p) in self.headers() {
+            if p.is_empty() {
+                headers.append((n, f))?;
+            } else {
+                headers.append((n, f, p))?;
+            }
+        }
+        d.set_item("headers", headers)?;
+        d.set_item("parts", self.parts(py)?)?;
+        d.set_item("separator", self.separator(py))?;
+        d.set_item("encoding", self.encoding())?;
+        d.set_item("time_unit", self.time_unit())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Scheme({:?}, kind={:?})", self.name(), self.kind())
+    }
+}
+
+/// A role table, owned or the core's.
+#[derive(Clone, Debug)]
+pub(crate) enum PolicyData {
+    Preset(&'static apisig::Policy<'static>),
+    Custom(Vec<(String, Vec<String>)>),
+}
+
+impl PolicyData {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Policy<'_>) -> R) -> R {
+        match self {
+            PolicyData::Preset(p) => f(p),
+            PolicyData::Custom(roles) => {
+                let patterns: Vec<Vec<&str>> =
+                    roles.iter().map(|(_, ps)| ps.iter().map(String::as_str).collect()).collect();
+                let core_roles: Vec<Role<'_>> = roles
+                    .iter()
+                    .zip(patterns.iter())
+                    .map(|((name, _), ps)| Role { name, patterns: ps.as_slice() })
+                    .collect();
+                f(&apisig::Policy { roles: &core_roles })
+            }
+        }
+    }
+
+    pub(crate) fn role_id(&self, name: &str) -> Option<apisig::RoleId> {
+        self.with(|p| p.role_id(name))
+    }
+
+    pub(crate) fn role_name(&self, id: apisig::RoleId) -> Option<String> {
+        self.with(|p| p.role(id).map(|r| r.name.to_owned()))
+    }
+}
+
+/// Roles and the endpoint patterns each may reach (`*` within a segment, `**` across). The
+/// Securosys TSB table is `apisig.SECUROSYS_ROLES`.
+#[pyclass(frozen, name = "Policy", module = "apisig._native")]
+pub(crate) struct Policy {
+    pub(crate) data: Arc<PolicyData>,
+}
+
+impl Policy {
+    pub(crate) fn securosys() -> Policy {
+        Policy { data: Arc::new(PolicyData::Preset(&dialect::SECUROSYS_ROLES)) }
+    }
+}
+
+#[pymethods]
+impl Policy {
+    #[new]
+    fn new(py: Python<'_>, roles: &Bound<'_, PyAny>) -> PyResult<Policy> {
+        let items = if roles.hasattr("items")? { roles.call_method0("items")? } else { roles.clone() };
+        let mut owned = Vec::new();
+        for item in items.try_iter()? {
+            let (name, patterns): (String, Bound<'_, PyAny>) = item?.extract()?;
+            if patterns.cast::<PyString>().is_ok() {
+                return Err(PyTypeError::new_err("a role's patterns are a list of str, not one str"));
+            }
+            let patterns: Vec<String> =
+                patterns.try_iter()?.map(|p| p?.extract::<String>()).collect::<PyResult<_>>()?;
+            owned.push((name, patterns));
+        }
+        let data = PolicyData::Custom(owned);
+        data.with(|p| p.check()).py(py)?;
+        Ok(Policy { data: Arc::new(data) })
+    }
+
+    /// The role names, in order.
+    #[getter]
+    fn role_names(&self) -> Vec<String> {
+        self.data.with(|p| p.roles.iter().map(|r| r.name.to_owned()).collect())
+    }
+
+    /// `{role: [pattern, ...]}`.
+    #[getter]
+    fn roles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let pairs: Vec<(String, Vec<String>)> = self.data.with(|p| {
+            p.roles.iter().map(|r| (r.name.to_owned(), r.patterns.iter().map(|s| (*s).to_owned()).collect())).collect()
+        });
+        let d = PyDict::new(py);
+        for (name, patterns) in pairs {
+            d.set_item(name, patterns)?;
+        }
+        Ok(d)
+    }
+
+    /// Raises unless `role` may request `target` (path and optional query).
+    fn authorize(&self, py: Python<'_>, role: &str, target: &str) -> PyResult<()> {
+        self.data
+            .with(|p| {
+                let id = p.role_id(role).ok_or(apisig::Error::Forbidden)?;
+                p.authorize(id, target.as_bytes())
+            })
+            .py(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Policy(roles={:?})", self.role_names())
+    }
+}
+
+/// Whether `pattern` matches `path`.
+#[pyfunction]
+pub(crate) fn pattern_matches(py: Python<'_>, pattern: &str, path: &str) -> PyResult<bool> {
+    apisig::policy::pattern_matches(pattern, path.as_bytes()).py(py)
+}
+
+/// The path part of `target` when it is canonical; raises `NonCanonicalPath` otherwise.
+#[pyfunction]
+pub(crate) fn check_canonical(py: Python<'_>, target: &str) -> PyResult<String> {
+    let path = apisig::policy::check_canonical(target.as_bytes()).py(py)?;
+    Ok(String::from_utf8_lossy(path).into_owned())
+}

@@ -1,0 +1,221 @@
+//! `Signer`: credentials + scheme → the headers of a request, with the host's clock and a
+//! per-signer nonce counter (both injectable).
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use apisig::{Credentials, Field, Request, Stamp};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use zeroize::Zeroizing;
+
+use crate::convert::{CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now};
+use crate::scheme::{Scheme, SchemeData};
+
+/// Signs requests for one scheme and one set of credentials.
+#[pyclass(frozen, name = "Signer", module = "apisig._native")]
+pub(crate) struct Signer {
+    scheme: Arc<SchemeData>,
+    api_key: String,
+    secret: Zeroizing<Vec<u8>>,
+    user_id: String,
+    token: String,
+    clock: Option<Py<PyAny>>,
+    nonces: Option<Py<PyAny>>,
+    last_nonce: Mutex<u64>,
+}
+
+/// One request, owned, as Python handed it over.
+struct Owned<'b> {
+    method: String,
+    path: String,
+    body: Cow<'b, [u8]>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Signer {
+    fn creds(&self) -> Credentials<'_> {
+        Credentials { api_key: &self.api_key, secret: &self.secret, user_id: &self.user_id, token: &self.token }
+    }
+
+    fn needs_nonce(&self) -> bool {
+        self.scheme.with(|s| s.has(Field::Nonce))
+    }
+
+    /// The stamp for one request: `now` and `nonce` if given, else the clock and the counter.
+    /// The counter is strictly increasing and starts at the time in milliseconds, so a
+    /// restarted client stays above the nonces a server has already seen.
+    fn stamp(&self, py: Python<'_>, now: Option<u64>, nonce: Option<u64>) -> PyResult<Stamp> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        if !self.needs_nonce() {
+            return Ok(Stamp { now, nonce });
+        }
+        let nonce = match (nonce, &self.nonces) {
+            (Some(n), _) => n,
+            // An injected source may have no nonce to give (`None`): the core then refuses.
+            (None, Some(f)) => match f.bind(py).call0()?.extract::<Option<u64>>()? {
+                Some(n) => n,
+                None => return Ok(Stamp { now, nonce: None }),
+            },
+            (None, None) => {
+                let mut last = self.last_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+                let next = last.saturating_add(1).max(now / 1_000_000);
+                *last = next;
+                return Ok(Stamp { now, nonce: Some(next) });
+            }
+        };
+        let mut last = self.last_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+        *last = (*last).max(nonce);
+        Ok(Stamp { now, nonce: Some(nonce) })
+    }
+
+    /// Runs `f` with the core signer and request, without the GIL for large bodies.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        req: &Owned<'_>,
+        f: impl FnOnce(&apisig::Signer<'_>, &Request<'_>) -> Result<T, apisig::Error> + Send,
+    ) -> PyResult<T> {
+        let work = || {
+            let headers = core_headers(&req.headers);
+            let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
+            self.scheme.with(|s| {
+                let signer = apisig::Signer::new(s, self.creds())?;
+                f(&signer, &request)
+            })
+        };
+        let result = if req.body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
+        result.py(py)
+    }
+}
+
+#[pymethods]
+impl Signer {
+    #[new]
+    #[pyo3(signature = (scheme, *, api_key = String::new(), secret = Cow::Borrowed(&b""[..]), user_id = String::new(), token = String::new(), clock = None, nonces = None))]
+    fn new(
+        py: Python<'_>,
+        scheme: &Scheme,
+        api_key: String,
+        secret: Cow<'_, [u8]>,
+        user_id: String,
+        token: String,
+        clock: Option<Py<PyAny>>,
+        nonces: Option<Py<PyAny>>,
+    ) -> PyResult<Signer> {
+        let signer = Signer {
+            scheme: Arc::clone(&scheme.data),
+            api_key,
+            secret: Zeroizing::new(secret.into_owned()),
+            user_id,
+            token,
+            clock,
+            nonces,
+            last_nonce: Mutex::new(0),
+        };
+        signer.scheme.with(|s| apisig::Signer::new(s, signer.creds()).map(|_| ())).py(py)?;
+        Ok(signer)
+    }
+
+    /// The scheme this signer uses.
+    #[getter]
+    fn scheme(&self) -> Scheme {
+        Scheme { data: Arc::clone(&self.scheme) }
+    }
+
+    /// The headers for a request, in the scheme's order.
+    #[pyo3(signature = (method, path, body = Cow::Borrowed(&b""[..]), headers = None, *, now = None, nonce = None))]
+    fn sign<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        path: String,
+        body: Cow<'_, [u8]>,
+        headers: Option<&Bound<'py, PyAny>>,
+        now: Option<u64>,
+        nonce: Option<u64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let stamp = self.stamp(py, now, nonce)?;
+        let req = Owned { method, path, body, headers: header_pairs(headers)? };
+        let lines = self.run(py, &req, |signer, request| {
+            let set = signer.sign(request, stamp)?;
+            Ok(set.iter().map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str()))).collect::<Vec<_>>())
+        })?;
+        let out = PyDict::new(py);
+        for (name, value) in lines {
+            out.set_item(name, value)?;
+        }
+        Ok(out)
+    }
+
+    /// The produced headers as a compact JSON object, in order: the body of APEX
+    /// `AuthenticateUser`.
+    #[pyo3(signature = (method, path, body = Cow::Borrowed(&b""[..]), headers = None, *, now = None, nonce = None))]
+    fn sign_json<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        path: String,
+        body: Cow<'_, [u8]>,
+        headers: Option<&Bound<'py, PyAny>>,
+        now: Option<u64>,
+        nonce: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let stamp = self.stamp(py, now, nonce)?;
+        let req = Owned { method, path, body, headers: header_pairs(headers)? };
+        let json = self.run(py, &req, |signer, request| {
+            let set = signer.sign(request, stamp)?;
+            // Every value is printable ASCII; escaping at most doubles it.
+            let bound = set.iter().fold(2usize, |n, l| {
+                n.saturating_add(l.name.len().saturating_mul(2))
+                    .saturating_add(l.value_len().saturating_mul(2))
+                    .saturating_add(6)
+            });
+            let mut buf = vec![0u8; bound];
+            Ok(set.write_json(&mut buf)?.to_vec())
+        })?;
+        Ok(PyBytes::new(py, &json))
+    }
+
+    /// The exact bytes the signature covers for this request (signing schemes only).
+    #[pyo3(signature = (method, path, body = Cow::Borrowed(&b""[..]), headers = None, *, now = None, nonce = None))]
+    fn message<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        path: String,
+        body: Cow<'_, [u8]>,
+        headers: Option<&Bound<'py, PyAny>>,
+        now: Option<u64>,
+        nonce: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let stamp = self.stamp(py, now, nonce)?;
+        let req = Owned { method, path, body, headers: header_pairs(headers)? };
+        // Each part is fixed text or at most as long as the longest input it draws from.
+        let (parts, fixed) = self.scheme.with(|s| {
+            s.template.map_or((0usize, 0usize), |t| {
+                let literals = t.parts.iter().fold(0usize, |n, p| match p {
+                    apisig::Part::Literal(b) => n.saturating_add(b.len()),
+                    _ => n,
+                });
+                (t.parts.len(), literals.saturating_add(t.separator.len().saturating_mul(t.parts.len())))
+            })
+        });
+        let longest = [req.body.len(), req.path.len(), req.method.len(), self.api_key.len(), self.user_id.len(), 20]
+            .into_iter()
+            .chain(req.headers.iter().map(|(_, v)| v.len()))
+            .max()
+            .unwrap_or(0);
+        let bound = longest.saturating_mul(parts).saturating_add(fixed);
+        let msg = self.run(py, &req, |signer, request| {
+            let mut buf = vec![0u8; bound];
+            Ok(signer.message(request, stamp, &mut buf)?.to_vec())
+        })?;
+        Ok(PyBytes::new(py, &msg))
+    }
+
+    fn __repr__(&self) -> String {
+        let name = self.scheme.with(|s| s.name.to_owned());
+        format!("Signer(scheme={name:?}, credentials=<redacted>)")
+    }
+}

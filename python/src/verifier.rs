@@ -1,0 +1,419 @@
+//! `Verifier` and `Principal`: the server side. One verifier is shared by every thread of a
+//! server, so its state (keyring, replay record, nonce high-water marks) sits behind a mutex.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use apisig::jwt::JwtPolicy;
+use apisig::replay::REPLAY_ID_LEN;
+use apisig::session::{self, Session, SessionKeys};
+use apisig::{ClientId, Error, Keyring, ReplayEntry, ReplayStore, Request, Slot, UnixNanos, Window};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::convert::{CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now, to_pyerr};
+use crate::scheme::{Policy, PolicyData, Scheme};
+
+/// The in-memory replay record over a heap slice sized at run time.
+struct HeapReplay(Box<[ReplayEntry]>);
+
+impl ReplayStore for HeapReplay {
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error> {
+        self.0.check_and_insert(client, id, expires, now)
+    }
+}
+
+type Core<const K: usize> = Box<apisig::Verifier<K, HeapReplay>>;
+
+/// The keyring's capacity is a const generic in the core; the smallest of these that holds the
+/// requested capacity is used, and the requested capacity is enforced on top.
+enum Sized {
+    K16(Core<16>),
+    K128(Core<128>),
+    K1024(Core<1024>),
+}
+
+macro_rules! with_core {
+    ($sized:expr, $v:ident => $body:expr) => {
+        match $sized {
+            Sized::K16($v) => $body,
+            Sized::K128($v) => $body,
+            Sized::K1024($v) => $body,
+        }
+    };
+}
+
+fn new_core<const K: usize>(replay: usize, window: Window) -> Core<K> {
+    let store = HeapReplay(vec![ReplayEntry::EMPTY; replay].into_boxed_slice());
+    Box::new(apisig::Verifier::new(Keyring::new(), store, window))
+}
+
+fn slot_name(s: Slot) -> &'static str {
+    match s {
+        Slot::Primary => "primary",
+        Slot::Secondary => "secondary",
+    }
+}
+
+fn parse_slot(s: &str) -> PyResult<Slot> {
+    match s {
+        "primary" => Ok(Slot::Primary),
+        "secondary" => Ok(Slot::Secondary),
+        other => Err(PyValueError::new_err(format!("slot is 'primary' or 'secondary', not {other:?}"))),
+    }
+}
+
+/// Who a verified request comes from.
+#[pyclass(frozen, eq, name = "Principal", module = "apisig._native")]
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Principal {
+    /// The client's key id (signed and key-and-secret schemes) or label (static keys).
+    #[pyo3(get)]
+    client_id: String,
+    /// Which of the client's keys matched: `"primary"` or `"secondary"`.
+    #[pyo3(get)]
+    slot: &'static str,
+    /// The client's role name, if it has one.
+    #[pyo3(get)]
+    role: Option<String>,
+    /// The user id bound to the client, if any.
+    #[pyo3(get)]
+    user_id: Option<String>,
+    /// The scheme the request was verified under.
+    #[pyo3(get)]
+    scheme: String,
+}
+
+#[pymethods]
+impl Principal {
+    fn __repr__(&self) -> String {
+        format!(
+            "Principal(client_id={:?}, slot={:?}, role={:?}, scheme={:?})",
+            self.client_id, self.slot, self.role, self.scheme
+        )
+    }
+}
+
+struct State {
+    core: Sized,
+    capacity: usize,
+}
+
+/// Verifies requests against registered clients, a freshness window and a replay record.
+#[pyclass(frozen, name = "Verifier", module = "apisig._native")]
+pub(crate) struct Verifier {
+    state: Mutex<State>,
+    policy: Option<Arc<PolicyData>>,
+    replay_capacity: usize,
+    window_ns: u64,
+    clock: Option<Py<PyAny>>,
+}
+
+impl Verifier {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn role_id(&self, py: Python<'_>, role: Option<&str>) -> PyResult<Option<apisig::RoleId>> {
+        let Some(role) = role else { return Ok(None) };
+        let policy = self.policy.as_ref().ok_or_else(|| PyValueError::new_err("roles need a Verifier(policy=...)"))?;
+        policy.role_id(role).map(Some).ok_or_else(|| to_pyerr(py, Error::Forbidden))
+    }
+
+    fn with_client<T>(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        f: impl FnOnce(&mut State, ClientId) -> Result<T, Error>,
+    ) -> PyResult<T> {
+        let mut state = self.lock();
+        let client = with_core!(&state.core, v => v.keyring().find(id.as_bytes())).ok_or(Error::UnknownKey).py(py)?;
+        f(&mut state, client).py(py)
+    }
+}
+
+#[pymethods]
+impl Verifier {
+    #[new]
+    #[pyo3(signature = (
+        *, capacity = 64, replay_capacity = 4096, window = 300, window_ns = None, policy = None, clock = None,
+        session_secret = None, session_secondary = None,
+        jwt_secret = None, jwt_issuer = None, jwt_audience = None, jwt_leeway = 0, jwt_require_exp = true,
+    ))]
+    fn new(
+        py: Python<'_>,
+        capacity: usize,
+        replay_capacity: usize,
+        window: u64,
+        window_ns: Option<u64>,
+        policy: Option<&Policy>,
+        clock: Option<Py<PyAny>>,
+        session_secret: Option<Cow<'_, [u8]>>,
+        session_secondary: Option<Cow<'_, [u8]>>,
+        jwt_secret: Option<Cow<'_, [u8]>>,
+        jwt_issuer: Option<&str>,
+        jwt_audience: Option<&str>,
+        jwt_leeway: u64,
+        jwt_require_exp: bool,
+    ) -> PyResult<Verifier> {
+        let window = window_ns.map_or_else(|| Window::from_secs(window), Window::from_nanos);
+        let mut core = match capacity {
+            0..=16 => Sized::K16(new_core::<16>(replay_capacity, window)),
+            17..=128 => Sized::K128(new_core::<128>(replay_capacity, window)),
+            129..=1024 => Sized::K1024(new_core::<1024>(replay_capacity, window)),
+            _ => return Err(PyValueError::new_err("capacity is at most 1024 clients")),
+        };
+        let sessions = match (session_secret, session_secondary) {
+            (None, None) => None,
+            (Some(p), None) => Some(SessionKeys::new(&p).py(py)?),
+            (Some(p), Some(s)) => Some(SessionKeys::new(&p).and_then(|k| k.with_secondary(&s)).py(py)?),
+            (None, Some(_)) => return Err(PyValueError::new_err("session_secondary needs session_secret")),
+        };
+        let jwt = match jwt_secret {
+            None => None,
+            Some(secret) => {
+                let mut policy = JwtPolicy::new(&secret).py(py)?;
+                policy.leeway_s = jwt_leeway;
+                policy.require_exp = jwt_require_exp;
+                let too_long = || to_pyerr(py, Error::FieldTooLong);
+                policy.issuer = jwt_issuer.map(|i| i.try_into().map_err(|_| too_long())).transpose()?;
+                policy.audience = jwt_audience.map(|a| a.try_into().map_err(|_| too_long())).transpose()?;
+                Some(policy)
+            }
+        };
+        with_core!(&mut core, v => {
+            v.set_session_keys(sessions);
+            v.set_jwt(jwt);
+        });
+        Ok(Verifier {
+            state: Mutex::new(State { core, capacity }),
+            policy: policy.map(|p| Arc::clone(&p.data)),
+            replay_capacity,
+            window_ns: window.tolerance_nanos(),
+            clock,
+        })
+    }
+
+    /// Registers a client: `id` is its key id (signed and key-and-secret schemes) or a label
+    /// (static keys), `key` its primary key or secret.
+    #[pyo3(signature = (id, key, *, secondary = None, role = None, user_id = None))]
+    fn add(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        key: Cow<'_, [u8]>,
+        secondary: Option<Cow<'_, [u8]>>,
+        role: Option<&str>,
+        user_id: Option<&str>,
+    ) -> PyResult<()> {
+        let role = self.role_id(py, role)?;
+        let mut state = self.lock();
+        let capacity = state.capacity;
+        let result = with_core!(&mut state.core, v => {
+            let ring = v.keyring_mut();
+            if ring.len() >= capacity {
+                return Err(to_pyerr(py, Error::KeyringFull));
+            }
+            let c = ring.add(id, &key).py(py)?;
+            let rest = (|| {
+                if let Some(s) = &secondary {
+                    ring.set_secret(c, Slot::Secondary, Some(s))?;
+                }
+                ring.set_role(c, role)?;
+                if let Some(u) = user_id {
+                    ring.bind_user_id(c, u)?;
+                }
+                Ok(())
+            })();
+            if rest.is_err() {
+                // The core cannot remove a client: revoke both keys so nothing half-configured
+                // can authenticate.
+                let _ = ring.set_secret(c, Slot::Primary, None);
+                let _ = ring.set_secret(c, Slot::Secondary, None);
+            }
+            rest
+        });
+        result.py(py)
+    }
+
+    /// Sets (or with `None` removes) the key in `slot` (`"primary"` or `"secondary"`).
+    #[pyo3(signature = (id, slot, key))]
+    fn set_key(&self, py: Python<'_>, id: &str, slot: &str, key: Option<Cow<'_, [u8]>>) -> PyResult<()> {
+        let slot = parse_slot(slot)?;
+        self.with_client(
+            py,
+            id,
+            |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_secret(c, slot, key.as_deref())),
+        )
+    }
+
+    /// Gives the client a role of the verifier's policy, or none.
+    fn set_role(&self, py: Python<'_>, id: &str, role: Option<&str>) -> PyResult<()> {
+        let role = self.role_id(py, role)?;
+        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_role(c, role)))
+    }
+
+    /// Binds a user id to the client's key (APEX).
+    fn bind_user_id(&self, py: Python<'_>, id: &str, user_id: &str) -> PyResult<()> {
+        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().bind_user_id(c, user_id)))
+    }
+
+    /// Removes both of the client's keys: nothing it sends verifies any more.
+    fn revoke(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        self.with_client(py, id, |s, c| {
+            with_core!(&mut s.core, v => {
+                v.keyring_mut().set_secret(c, Slot::Primary, None)?;
+                v.keyring_mut().set_secret(c, Slot::Secondary, None)
+            })
+        })
+    }
+
+    /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
+    /// otherwise. With `authorize=True` the principal's role must also allow `path`.
+    #[pyo3(signature = (scheme, method, path, headers, body = Cow::Borrowed(&b""[..]), *, now = None, authorize = false))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        scheme: &Scheme,
+        method: &str,
+        path: &str,
+        headers: &Bound<'_, PyAny>,
+        body: Cow<'_, [u8]>,
+        now: Option<u64>,
+        authorize: bool,
+    ) -> PyResult<Principal> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        let pairs = header_pairs(Some(headers))?;
+        let data = &scheme.data;
+        let policy = self.policy.as_deref();
+        let work = || -> Result<Principal, Error> {
+            let hs = core_headers(&pairs);
+            let req = Request { method, path, body: &body, headers: &hs };
+            let mut state = self.lock();
+            let (p, client_id, user_id) = with_core!(&mut state.core, v => {
+                let p = data.with(|s| v.verify(s, &req, now))?;
+                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
+                (p, c.id().to_owned(), c.user_id().map(str::to_owned))
+            });
+            drop(state);
+            let role = match (p.role, policy) {
+                (Some(r), Some(pol)) => pol.role_name(r),
+                _ => None,
+            };
+            if authorize {
+                let pol = policy.ok_or(Error::Forbidden)?;
+                let r = p.role.ok_or(Error::Forbidden)?;
+                pol.with(|x| x.authorize(r, path.as_bytes()))?;
+            }
+            Ok(Principal {
+                client_id,
+                slot: slot_name(p.slot),
+                role,
+                user_id,
+                scheme: data.with(|s| s.name.to_owned()),
+            })
+        };
+        let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
+        result.py(py)
+    }
+
+    /// Issues an APEX session token (`aptoken`) for a client after a verified
+    /// `AuthenticateUser`, valid for `lifetime` seconds from `now`.
+    #[pyo3(signature = (key_id, user_id, *, lifetime = 3600, now = None))]
+    fn issue_session(
+        &self,
+        py: Python<'_>,
+        key_id: &str,
+        user_id: &str,
+        lifetime: u64,
+        now: Option<u64>,
+    ) -> PyResult<String> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        let expires = (now / 1_000_000_000).saturating_add(lifetime);
+        let state = self.lock();
+        let token = with_core!(&state.core, v => {
+            let keys = v.session_keys().ok_or(Error::UnsupportedCredential);
+            keys.and_then(|k| {
+                let mut buf = [0u8; session::TOKEN_MAX];
+                k.issue(&Session { user_id, key_id, expires }, &mut buf).map(|t| String::from_utf8_lossy(t).into_owned())
+            })
+        });
+        token.py(py)
+    }
+
+    /// Raises unless the principal's role allows `target` under the verifier's policy.
+    fn authorize(&self, py: Python<'_>, principal: &Principal, target: &str) -> PyResult<()> {
+        let policy = self.policy.as_ref().ok_or_else(|| to_pyerr(py, Error::Forbidden))?;
+        let role = principal.role.as_deref().and_then(|r| policy.role_id(r)).ok_or(Error::Forbidden).py(py)?;
+        policy.with(|p| p.authorize(role, target.as_bytes())).py(py)
+    }
+
+    /// The registered ids, in registration order.
+    #[getter]
+    fn client_ids(&self) -> Vec<String> {
+        with_core!(&self.lock().core, v => v.keyring().iter().map(|(_, c)| c.id().to_owned()).collect())
+    }
+
+    /// `(role, user_id, has_primary_key, has_secondary_key)` for a client.
+    fn client_info(&self, py: Python<'_>, id: &str) -> PyResult<(Option<String>, Option<String>, bool, bool)> {
+        let state = self.lock();
+        let info = with_core!(&state.core, v => {
+            let c = v.keyring().find(id.as_bytes()).and_then(|c| v.keyring().get(c)).ok_or(Error::UnknownKey);
+            c.map(|c| (c.role(), c.user_id().map(str::to_owned), c.has(Slot::Primary), c.has(Slot::Secondary)))
+        });
+        drop(state);
+        let (role, user, primary, secondary) = info.py(py)?;
+        let role = role.and_then(|r| self.policy.as_ref().and_then(|p| p.role_name(r)));
+        Ok((role, user, primary, secondary))
+    }
+
+    fn __len__(&self) -> usize {
+        with_core!(&self.lock().core, v => v.keyring().len())
+    }
+
+    fn __contains__(&self, id: &str) -> bool {
+        with_core!(&self.lock().core, v => v.keyring().find(id.as_bytes()).is_some())
+    }
+
+    /// How many replay entries are live at `now` (default: the clock).
+    #[pyo3(signature = (now = None))]
+    fn live_replay_entries(&self, py: Python<'_>, now: Option<u64>) -> PyResult<usize> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        Ok(with_core!(&self.lock().core, v => apisig::replay::live(&v.replay().0, now)))
+    }
+
+    #[getter]
+    fn capacity(&self) -> usize {
+        self.lock().capacity
+    }
+
+    #[getter]
+    fn replay_capacity(&self) -> usize {
+        self.replay_capacity
+    }
+
+    #[getter]
+    fn window_ns(&self) -> u64 {
+        self.window_ns
+    }
+
+    #[getter]
+    fn policy(&self) -> Option<Policy> {
+        self.policy.as_ref().map(|p| Policy { data: Arc::clone(p) })
+    }
+
+    fn __repr__(&self) -> String {
+        let state = self.lock();
+        let clients = with_core!(&state.core, v => v.keyring().len());
+        format!(
+            "Verifier(clients={clients}, capacity={}, replay_capacity={}, window_ns={})",
+            state.capacity, self.replay_capacity, self.window_ns
+        )
+    }
+}

@@ -1,0 +1,211 @@
+"""The Python face itself: types, defaults, injection, errors, threads."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import apisig
+from apisig import exceptions
+
+NOW = 1_700_000_000_000_000_000
+
+
+def test_every_core_error_has_its_class() -> None:
+    table = apisig.error_table()
+    assert len(table) >= 26
+    for code, name, message in table:
+        cls = exceptions._BY_CODE.get(code)
+        assert cls is not None, f"no exception class for core error {code} {name}"
+        assert (cls.code, cls.name) == (code, name)
+        assert cls.__name__ == "".join(part.capitalize() for part in name.split("_"))
+        assert issubclass(cls, apisig.ApisigError)
+        assert getattr(apisig, cls.__name__) is cls
+        assert message
+
+
+def test_exception_families_and_pickling() -> None:
+    assert issubclass(apisig.MissingCredential, ValueError)
+    assert issubclass(apisig.ReplayedRequest, apisig.AuthenticationFailed)
+    assert issubclass(apisig.Forbidden, apisig.AuthorizationFailed)
+    assert issubclass(apisig.TokenExpired, apisig.InvalidToken)
+    assert not issubclass(apisig.SignatureMismatch, ValueError)
+    err = exceptions._from_code(33, "replayed_request", "request was already accepted (replay)")
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is apisig.ReplayedRequest and again.args == err.args and again.code == 33
+    unknown = exceptions._from_code(999, "from_the_future", "newer core")
+    assert type(unknown) is apisig.ApisigError and unknown.code == 999 and unknown.name == "from_the_future"
+
+
+def test_secrets_never_in_repr() -> None:
+    secret, key = b"s3cr3t-VALUE", "static-KEY-123"
+    for s in (
+        apisig.Signer(apisig.AEVO, api_key="id", secret=secret),
+        apisig.Signer(apisig.SIGNIUS, api_key=key),
+        apisig.Signer(apisig.SECUROSYS_JWT, token="tok.en.VALUE"),
+    ):
+        text = repr(s) + str(s)
+        assert "s3cr3t" not in text and key not in text and "VALUE" not in text
+    v = apisig.Verifier()
+    v.add("client", secret)
+    assert "s3cr3t" not in repr(v)
+    p = v.verify(
+        apisig.AEVO_SECRET, "GET", "/", {"AEVO-KEY": "client", "AEVO-SECRET": secret.decode()}, now=NOW
+    )
+    assert "s3cr3t" not in repr(p)
+
+
+def test_bytes_for_secrets_str_for_text() -> None:
+    with pytest.raises(TypeError):
+        apisig.Signer(apisig.AEVO, api_key="k", secret="not-bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        apisig.Signer(apisig.AEVO, api_key="k", secret=b"s").sign("GET", "/", "body as str")  # type: ignore[arg-type]
+    signer = apisig.Signer(apisig.AEVO, api_key="k", secret=bytearray(b"s"))
+    assert signer.sign("GET", "/", bytearray(b"x"), now=1) == signer.sign("GET", "/", b"x", now=1)
+
+
+def test_default_clock_and_injected_clock() -> None:
+    signer = apisig.Signer(apisig.AEVO, api_key="k", secret=b"s")
+    before = time.time_ns()
+    ts = int(signer.sign("GET", "/")["AEVO-TIMESTAMP"])
+    assert before <= ts <= time.time_ns()
+    fixed = apisig.Signer(apisig.AEVO, api_key="k", secret=b"s", clock=lambda: 42)
+    assert fixed.sign("GET", "/")["AEVO-TIMESTAMP"] == "42"
+    assert fixed.sign("GET", "/", now=7)["AEVO-TIMESTAMP"] == "7"
+
+
+def test_nonce_counter_is_per_signer_increasing_and_injectable() -> None:
+    signer = apisig.Signer(apisig.APEX, api_key="k", secret=b"s", user_id="1")
+    start_ms = time.time_ns() // 10**6
+    nonces = [int(signer.sign("POST", "/AuthenticateUser")["Nonce"]) for _ in range(50)]
+    assert nonces == sorted(set(nonces)) and nonces[0] >= start_ms
+    # Concurrent callers never get the same nonce.
+    with ThreadPoolExecutor(8) as pool:
+        many = list(pool.map(lambda _: int(signer.sign("POST", "/")["Nonce"]), range(400)))
+    assert len(set(many)) == 400 and min(many) > nonces[-1]
+    counter = iter(range(100, 200))
+    injected = apisig.Signer(apisig.APEX, api_key="k", secret=b"s", user_id="1", nonces=lambda: next(counter))
+    assert [injected.sign("POST", "/")["Nonce"] for _ in range(3)] == ["100", "101", "102"]
+    assert injected.sign("POST", "/", nonce=5)["Nonce"] == "5"
+
+
+def test_user_defined_scheme_from_dataclass_and_round_trip() -> None:
+    @dataclasses.dataclass
+    class Spec:
+        name: str
+        headers: list[tuple[str, str]]
+        parts: list[str]
+        separator: str = ""
+        encoding: str = "base64"
+        time_unit: str = "s"
+
+    spec = Spec(
+        "bybit-style",
+        [("X-BAPI-API-KEY", "api_key"), ("X-BAPI-TIMESTAMP", "timestamp"), ("X-BAPI-SIGN", "signature")],
+        ["timestamp", "api_key", "body"],
+        encoding="lower_hex",
+        time_unit="ms",
+    )
+    s = apisig.scheme(spec)
+    assert s.name == "bybit-style" and s.kind == "signed" and s.time_unit == "ms"
+    assert apisig.Scheme.from_dict(s.to_dict()).to_dict() == s.to_dict()
+    for preset in apisig.PRESETS.values():
+        assert apisig.Scheme.from_dict(preset.to_dict()).to_dict() == preset.to_dict()
+    with pytest.raises(apisig.InvalidTemplate):
+        apisig.Scheme("no-signature-header", [("X-Key", "api_key")], parts=["body"])
+    with pytest.raises(ValueError, match="unknown template part"):
+        apisig.Scheme("x", [("X-Sig", "signature"), ("X-Ts", "timestamp")], parts=["bogus"])
+
+
+def test_verifier_roles_capacity_and_replay_capacity() -> None:
+    v = apisig.Verifier(capacity=2, replay_capacity=2, policy=apisig.SECUROSYS_ROLES)
+    v.add("ops", b"op-key", role="keyOperationToken")
+    v.add("svc", b"sv-key", role="serviceToken")
+    with pytest.raises(apisig.KeyringFull):
+        v.add("third", b"x")
+    assert v.client_ids == ["ops", "svc"] and len(v) == 2 and "ops" in v
+    p = v.verify(apisig.SECUROSYS, "POST", "/v1/sign", {"X-API-KEY": "op-key"}, authorize=True)
+    assert (p.client_id, p.role, p.slot) == ("ops", "keyOperationToken", "primary")
+    with pytest.raises(apisig.Forbidden):
+        v.verify(apisig.SECUROSYS, "POST", "/v1/key", {"X-API-KEY": "op-key"}, authorize=True)
+    with pytest.raises(apisig.NonCanonicalPath):
+        v.authorize(p, "/v1/sign/../key")
+    with pytest.raises(apisig.Forbidden):
+        v.set_role("ops", "noSuchRole")
+
+    ring = apisig.Verifier(replay_capacity=2)
+    ring.add("K", b"S")
+    signer = apisig.Signer(apisig.AEVO, api_key="K", secret=b"S")
+    for i in range(2):
+        ring.verify(apisig.AEVO, "GET", f"/{i}", signer.sign("GET", f"/{i}", now=NOW), now=NOW)
+    with pytest.raises(apisig.ReplayCacheFull):
+        ring.verify(apisig.AEVO, "GET", "/2", signer.sign("GET", "/2", now=NOW), now=NOW)
+    assert ring.live_replay_entries(now=NOW) == 2
+    # After the window, the expired entries are reused.
+    later = NOW + 301 * 10**9
+    ring.verify(apisig.AEVO, "GET", "/3", signer.sign("GET", "/3", now=later), now=later)
+
+
+def test_key_rotation_on_the_server() -> None:
+    v = apisig.Verifier()
+    v.add("acme", b"zs-primary", secondary=b"zs-secondary")
+    assert v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "zs-secondary"}).slot == "secondary"
+    v.set_key("acme", "primary", None)
+    with pytest.raises(apisig.UnknownKey):
+        v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "zs-primary"})
+    v.revoke("acme")
+    with pytest.raises(apisig.UnknownKey):
+        v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "zs-secondary"})
+    assert v.client_info("acme") == (None, None, False, False)
+
+
+def test_rotation_state_machine() -> None:
+    r = apisig.Rotation.zignsec()
+    a = r.begin()
+    assert a.key == 0
+    assert r.on_response(a, 403) is apisig.Next.RETRY and a.key == 1
+    assert r.on_response(a, 200) is apisig.Next.DONE
+    assert r.current == 1 and r.begin().key == 1
+    s = apisig.Rotation.securosys(3)
+    a = s.begin()
+    assert s.on_response(a, 403) is apisig.Next.DONE
+    a = s.begin()
+    assert [s.on_response(a, 401) for _ in range(3)] == [
+        apisig.Next.RETRY,
+        apisig.Next.RETRY,
+        apisig.Next.EXHAUSTED,
+    ]
+    with pytest.raises(ValueError):
+        apisig.Rotation(0)
+
+
+def test_one_verifier_shared_by_threads_accepts_each_request_once() -> None:
+    v = apisig.Verifier(replay_capacity=8192)
+    v.add("K", b"S")
+    signer = apisig.Signer(apisig.AEVO, api_key="K", secret=b"S")
+    big = b"z" * (apisig.DETACH_THRESHOLD * 4)  # takes the GIL-free path
+    requests = [(f"/r{i}", big if i % 2 else b"{}") for i in range(64)]
+    signed = [(p, b, signer.sign("POST", p, b, now=NOW)) for p, b in requests]
+    accepted: list[str] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(item: tuple[str, bytes, dict[str, str]]) -> None:
+        path, body, headers = item
+        try:
+            v.verify(apisig.AEVO, "POST", path, headers, body, now=NOW)
+            with lock:
+                accepted.append(path)
+        except apisig.ReplayedRequest:
+            with lock:
+                refused.append(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(attempt, signed * 4))  # every request sent four times, concurrently
+    assert sorted(accepted) == sorted(p for p, _ in requests)
+    assert len(refused) == 3 * len(requests)
