@@ -4,6 +4,7 @@
 .PHONY: demo test lint vectors rust-test bare-metal bench
 
 include py.mk
+include c.mk
 
 CARGO ?= cargo
 
@@ -13,7 +14,7 @@ demo:
 	@echo "== The same from Python (python/examples/demo.py)"
 	@$(MAKE) -s py-demo
 
-test: lint vectors rust-test bare-metal py-test
+test: lint vectors rust-test bare-metal c-test firmware-test py-test
 	@echo "make test: all green"
 
 lint:

@@ -1,0 +1,208 @@
+//! C arguments to core types, and core results to C outputs. Nothing here decides anything
+//! the core decides; it only checks pointers and copies.
+
+use core::ffi::c_char;
+
+use apisig::headers::Header;
+use apisig::message::{MAX_PARTS, Part};
+use apisig::{Error, Request, Scheme};
+
+use crate::result::apisig_result;
+
+pub(crate) type Res<T> = Result<T, apisig_result>;
+
+/// `(ptr, len)` as a slice: `(NULL, 0)` and `(p, 0)` are empty; `(NULL, n > 0)` is an error.
+///
+/// # Safety
+/// When `ptr` is non-null it must point to `len` readable bytes that stay valid and unchanged
+/// for `'a`.
+pub(crate) unsafe fn in_bytes<'a, T>(ptr: *const T, len: usize) -> Res<&'a [T]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(apisig_result::NullParameter);
+    }
+    // SAFETY: non-null, and the caller guarantees `len` readable elements for 'a.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// `(ptr, len)` text as `&str`; text that is not UTF-8 gives `invalid`.
+///
+/// # Safety
+/// As [`in_bytes`].
+pub(crate) unsafe fn in_str<'a>(ptr: *const c_char, len: usize, invalid: Error) -> Res<&'a str> {
+    // SAFETY: forwarded contract; c_char and u8 have the same size and alignment.
+    let bytes = unsafe { in_bytes(ptr.cast::<u8>(), len) }?;
+    core::str::from_utf8(bytes).map_err(|_| apisig_result::from(invalid))
+}
+
+/// A required pointer argument as a shared reference.
+///
+/// # Safety
+/// When non-null, `ptr` must point to a valid, aligned `T` that outlives `'a`.
+pub(crate) unsafe fn in_ref<'a, T>(ptr: *const T) -> Res<&'a T> {
+    // SAFETY: forwarded contract.
+    unsafe { ptr.as_ref() }.ok_or(apisig_result::NullParameter)
+}
+
+/// A required output pointer as a mutable reference.
+///
+/// # Safety
+/// When non-null, `ptr` must point to a writable, aligned `T`, not aliased for `'a`.
+pub(crate) unsafe fn out_ref<'a, T>(ptr: *mut T) -> Res<&'a mut T> {
+    // SAFETY: forwarded contract.
+    unsafe { ptr.as_mut() }.ok_or(apisig_result::NullParameter)
+}
+
+/// An output triple `(out, cap, *out_len)` after its pointers were checked.
+pub(crate) struct Out<'a> {
+    pub(crate) buf: &'a mut [u8],
+    pub(crate) len: &'a mut usize,
+}
+
+impl Out<'_> {
+    /// Reports that `needed` bytes are needed, as `BUFFER_TOO_SMALL` when they do not fit.
+    pub(crate) fn check(&mut self, needed: usize) -> Res<()> {
+        if needed > self.buf.len() {
+            *self.len = needed;
+            return Err(apisig_result::BufferTooSmall);
+        }
+        Ok(())
+    }
+
+    /// Copies `data` and sets the length, or reports the size needed.
+    pub(crate) fn put(self, data: &[u8]) -> Res<()> {
+        let dst = self.buf.get_mut(..data.len());
+        match dst {
+            Some(dst) => {
+                dst.copy_from_slice(data);
+                *self.len = data.len();
+                Ok(())
+            }
+            None => {
+                *self.len = data.len();
+                Err(apisig_result::BufferTooSmall)
+            }
+        }
+    }
+}
+
+/// Checks an output triple: `out_len` must be non-null; `out` may be NULL only with
+/// `cap == 0` (a size query).
+///
+/// # Safety
+/// When non-null, `out` must point to `cap` writable bytes and `out_len` to a writable
+/// `size_t`, neither aliased for `'a`.
+pub(crate) unsafe fn out_buf<'a>(out: *mut u8, cap: usize, out_len: *mut usize) -> Res<Out<'a>> {
+    // SAFETY: forwarded contract.
+    let len = unsafe { out_ref(out_len) }?;
+    let buf: &mut [u8] = if cap == 0 {
+        &mut []
+    } else if out.is_null() {
+        return Err(apisig_result::NullParameter);
+    } else {
+        // SAFETY: non-null; the caller guarantees `cap` writable, unaliased bytes.
+        unsafe { core::slice::from_raw_parts_mut(out, cap) }
+    };
+    Ok(Out { buf, len })
+}
+
+/// One header of a request, as received (for verification) or as the request will carry it
+/// (for templates that sign another header). Borrowed for the duration of the call.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_header_in {
+    /// Field name, any case; need not be NUL-terminated.
+    pub name: *const c_char,
+    /// Length of `name`.
+    pub name_len: usize,
+    /// Field value, as received.
+    pub value: *const u8,
+    /// Length of `value`.
+    pub value_len: usize,
+}
+
+/// The parts of an HTTP request apisig looks at. Every pointer is borrowed for the duration
+/// of the call only; `(NULL, 0)` is an empty field.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_request {
+    /// HTTP method (`"GET"`); the signer uppercases it, the verifier takes it as received.
+    pub method: *const c_char,
+    /// Length of `method`.
+    pub method_len: usize,
+    /// Request target exactly as sent: path and query string.
+    pub path: *const c_char,
+    /// Length of `path`.
+    pub path_len: usize,
+    /// Body, byte for byte.
+    pub body: *const u8,
+    /// Length of `body`.
+    pub body_len: usize,
+    /// The request's headers (credential headers for the verifier; headers a template
+    /// signs). Only headers whose names the scheme reads are looked at.
+    pub headers: *const apisig_header_in,
+    /// Number of entries in `headers`.
+    pub headers_len: usize,
+}
+
+/// Most headers of one request whose names the scheme reads. The scheme reads at most
+/// `MAX_HEADERS + MAX_PARTS` distinct names, so more than this means a name is repeated.
+pub(crate) const RELEVANT_HEADERS_MAX: usize = 32;
+const _: () = assert!(RELEVANT_HEADERS_MAX >= apisig::MAX_HEADERS + MAX_PARTS);
+
+/// Whether the scheme looks at a header called `name`.
+fn reads(scheme: &Scheme<'_>, name: &[u8]) -> bool {
+    let named = |n: &str| n.as_bytes().eq_ignore_ascii_case(name);
+    scheme.headers.iter().any(|h| named(h.name))
+        || scheme.template.is_some_and(|t| t.parts.iter().any(|p| matches!(p, Part::Header(n) if named(n))))
+}
+
+/// Converts a C request. Headers the scheme does not read are skipped (so a request may carry
+/// any number of them); the ones it reads are kept, in order.
+///
+/// # Errors
+/// `NULL_PARAMETER` for a `(NULL, n > 0)` field; `INVALID_METHOD`, `INVALID_PATH`,
+/// `INVALID_HEADER_VALUE` for text that is not UTF-8 (the core would refuse it anyway);
+/// `DUPLICATE_HEADER` when more than [`RELEVANT_HEADERS_MAX`] headers carry names the scheme
+/// reads (some name must then be repeated).
+///
+/// # Safety
+/// Every pointer in `req` must satisfy [`in_bytes`] for `'a`.
+pub(crate) unsafe fn request<'a>(
+    req: &apisig_request,
+    scheme: &Scheme<'_>,
+    store: &'a mut [Header<'a>; RELEVANT_HEADERS_MAX],
+) -> Res<Request<'a>> {
+    // SAFETY: the caller guarantees every (ptr, len) pair of `req`.
+    let (method, path, body, c_headers) = unsafe {
+        (
+            in_str(req.method, req.method_len, Error::InvalidMethod)?,
+            in_str(req.path, req.path_len, Error::InvalidPath)?,
+            in_bytes(req.body, req.body_len)?,
+            in_bytes(req.headers, req.headers_len)?,
+        )
+    };
+    let mut n = 0usize;
+    for h in c_headers {
+        // SAFETY: the caller guarantees each header's (ptr, len) pairs.
+        let name = unsafe { in_bytes(h.name.cast::<u8>(), h.name_len) }?;
+        if !reads(scheme, name) {
+            continue;
+        }
+        // SAFETY: as above.
+        let value = unsafe { in_bytes(h.value, h.value_len) }?;
+        // A name the scheme reads is ASCII, so this only fails for a name it does not read.
+        let name = core::str::from_utf8(name).map_err(|_| apisig_result::InvalidHeaderValue)?;
+        let slot = store.get_mut(n).ok_or(apisig_result::DuplicateHeader)?;
+        *slot = Header { name, value };
+        n = n.saturating_add(1);
+    }
+    let store: &'a [Header<'a>; RELEVANT_HEADERS_MAX] = store;
+    let headers = store.get(..n).unwrap_or(&[]);
+    Ok(Request { method, path, body, headers })
+}
+
+/// An empty header, to fill fixed arrays.
+pub(crate) const NO_HEADER: Header<'static> = Header { name: "", value: b"" };

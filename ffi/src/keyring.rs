@@ -1,0 +1,307 @@
+//! The keyring: registered clients (key id or label, primary and secondary key or secret,
+//! role, user id), in caller-owned storage.
+
+use core::ffi::c_char;
+
+use apisig::policy::RoleId;
+use apisig::{ClientId, Error, Keyring, Slot};
+
+use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
+use crate::result::apisig_result;
+use crate::storage;
+
+/// Most clients a keyring holds.
+pub const APISIG_KEYRING_CAPACITY: usize = 8;
+
+pub(crate) type CoreKeyring = Keyring<APISIG_KEYRING_CAPACITY>;
+
+/// An empty keyring (a constant: writing it stores only the length, no large temporary).
+const EMPTY: CoreKeyring = CoreKeyring::new();
+
+/// Size in bytes of `apisig_keyring`.
+pub const APISIG_KEYRING_SIZE: usize = 5120;
+/// Alignment in bytes of `apisig_keyring` (and every storage type).
+pub const APISIG_STORAGE_ALIGN: usize = 8;
+
+/// Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
+/// (static, stack, heap), call `apisig_keyring_init`, and do not copy it afterwards: pass
+/// its address. Secrets are kept only as SHA-256 digests and keyed HMAC states;
+/// `apisig_keyring_wipe` zeroizes them.
+#[repr(C)]
+pub struct apisig_keyring {
+    pub(crate) opaque: [u64; 640],
+}
+assert_fits!(apisig_keyring, CoreKeyring);
+const _: () = assert!(core::mem::align_of::<apisig_keyring>() == APISIG_STORAGE_ALIGN);
+const _: () = assert!(core::mem::size_of::<apisig_keyring>() == APISIG_KEYRING_SIZE);
+
+/// Which of a client's two keys or secrets (`slot` arguments, `apisig_principal.slot`).
+#[repr(u32)]
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub enum apisig_slot {
+    /// The current key.
+    Primary = 0,
+    /// The other live key, for zero-downtime rotation.
+    Secondary = 1,
+}
+
+pub(crate) fn slot(code: u32) -> Res<Slot> {
+    match code {
+        0 => Ok(Slot::Primary),
+        1 => Ok(Slot::Secondary),
+        _ => Err(Error::UnknownKey.into()),
+    }
+}
+
+pub(crate) const fn slot_code(slot: Slot) -> u32 {
+    match slot {
+        Slot::Primary => apisig_slot::Primary as u32,
+        Slot::Secondary => apisig_slot::Secondary as u32,
+    }
+}
+
+/// `sizeof(apisig_keyring)`, for bindings that cannot read the macro.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_keyring_size() -> usize {
+    core::mem::size_of::<apisig_keyring>()
+}
+
+/// # Safety
+/// `ring` must be NULL or initialized storage.
+unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyring> {
+    // SAFETY: forwarded contract.
+    unsafe { storage::get(ring) }
+}
+
+/// Makes `*ring` an empty keyring. The storage's previous contents are not read: call
+/// `apisig_keyring_wipe` first to zeroize a keyring that held secrets.
+///
+/// # Errors
+/// `NULL_PARAMETER` when `ring` is NULL or not aligned to `APISIG_STORAGE_ALIGN`.
+///
+/// # Safety
+/// `ring` must point to writable storage of `APISIG_KEYRING_SIZE` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_init(ring: *mut apisig_keyring) -> apisig_result {
+    // SAFETY: the caller guarantees the storage.
+    ffi_boundary! { unsafe { storage::init(ring, EMPTY) } }
+}
+
+/// Zeroizes every secret in `*ring` and leaves it empty (initialized). Call it before the
+/// storage goes out of scope.
+///
+/// # Errors
+/// `NULL_PARAMETER`.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_wipe(ring: *mut apisig_keyring) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees an initialized keyring.
+        let p: *mut CoreKeyring = core::ptr::from_mut(unsafe { self::ring(ring) }?);
+        // SAFETY: `p` is an initialized keyring: dropping it zeroizes its secrets, then an
+        // empty one is written over it (no keyring-sized temporary on the stack).
+        unsafe {
+            core::ptr::drop_in_place(p);
+            p.write(EMPTY);
+        }
+        Ok(())
+    }
+}
+
+/// Registers a client: `id` is its key id (signed and key-and-secret schemes) or a label
+/// (static keys); `secret` its primary key or secret. `*client` gets its number (stable:
+/// clients are never moved), written only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or one not
+/// UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the id or
+/// the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring; `(id, id_len)` and `(secret, secret_len)`
+/// to readable bytes; `client` to a writable `uint32_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_add(
+    ring: *mut apisig_keyring,
+    id: *const c_char,
+    id_len: usize,
+    secret: *const u8,
+    secret_len: usize,
+    client: *mut u32,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, id, secret, client) = unsafe {
+            (
+                self::ring(ring)?,
+                in_str(id, id_len, Error::InvalidHeaderValue)?,
+                in_bytes(secret, secret_len)?,
+                out_ref(client)?,
+            )
+        };
+        *client = ring.add(id, secret)?.0;
+        Ok(())
+    }
+}
+
+/// Sets the key or secret in `slot` (an `apisig_slot`) of `client`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot; `EMPTY_SECRET`;
+/// `DUPLICATE_KEY_ID` when another slot already holds this secret.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring, `(secret, secret_len)` to readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_secret(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+    secret: *const u8,
+    secret_len: usize,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, secret) = unsafe { (self::ring(ring)?, in_bytes(secret, secret_len)?) };
+        Ok(ring.set_secret(ClientId(client), self::slot(slot)?, Some(secret))?)
+    }
+}
+
+/// Removes the key in `slot` of `client` (its secret state is zeroized). Removing both slots
+/// revokes the client.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_remove_secret(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        Ok(ring.set_secret(ClientId(client), self::slot(slot)?, None)?)
+    }
+}
+
+/// Gives `client` the role `role` (an index into a role table, e.g. from
+/// `apisig_securosys_role`).
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_role(ring: *mut apisig_keyring, client: u32, role: u8) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        Ok(ring.set_role(ClientId(client), Some(RoleId(role)))?)
+    }
+}
+
+/// Takes `client`'s role away.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, client: u32) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        Ok(ring.set_role(ClientId(client), None)?)
+    }
+}
+
+/// Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or unsendable user
+/// id; `FIELD_TOO_LONG` past 64 bytes.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring, `(user_id, user_id_len)` to readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_bind_user_id(
+    ring: *mut apisig_keyring,
+    client: u32,
+    user_id: *const c_char,
+    user_id_len: usize,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, user_id) =
+            unsafe { (self::ring(ring)?, in_str(user_id, user_id_len, Error::InvalidHeaderValue)?) };
+        Ok(ring.bind_user_id(ClientId(client), user_id)?)
+    }
+}
+
+/// Finds the client whose key id is `key_id`; `*client` is written only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY` when none has it.
+///
+/// # Safety
+/// `ring` must point to an initialized keyring, `(key_id, key_id_len)` to readable bytes,
+/// `client` to a writable `uint32_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_find(
+    ring: *mut apisig_keyring,
+    key_id: *const c_char,
+    key_id_len: usize,
+    client: *mut u32,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, key_id, client) =
+            unsafe { (self::ring(ring)?, in_bytes(key_id.cast::<u8>(), key_id_len)?, out_ref(client)?) };
+        *client = ring.find(key_id).ok_or(Error::UnknownKey)?.0;
+        Ok(())
+    }
+}
+
+/// Number of registered clients; 0 when `ring` is NULL.
+///
+/// # Safety
+/// `ring` must be NULL or point to an initialized keyring.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_len(ring: *mut apisig_keyring) -> usize {
+    // SAFETY: the caller guarantees `ring`.
+    ffi_value!(0, unsafe { self::ring(ring) }.map(|r| r.len()).unwrap_or(0))
+}
+
+/// Writes `client`'s key id (or label), not NUL-terminated, into `(out, out_cap)` and its
+/// length into `*out_len`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to the length
+/// needed (at most 64).
+///
+/// # Safety
+/// `ring` must point to an initialized keyring; `out` to `out_cap` writable bytes (or NULL
+/// with `out_cap == 0`); `out_len` to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_client_id(
+    ring: *mut apisig_keyring,
+    client: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, out) = unsafe { (self::ring(ring)?, out_buf(out, out_cap, out_len)?) };
+        let c = ring.get(ClientId(client)).ok_or(Error::UnknownKey)?;
+        out.put(c.id().as_bytes())
+    }
+}

@@ -1,0 +1,64 @@
+//! The C ABI of apisig: `include/apisig.h` is generated from this crate by cbindgen.
+//!
+//! Every export converts C arguments into the core's types, calls the core, and converts
+//! the result back; no signing, matching or parsing logic lives here. The conventions,
+//! from rustls-ffi and libsodium:
+//!
+//! - Symbols start with `apisig_`, macros with `APISIG_`.
+//! - Every fallible function returns an `apisig_result`, whose numbers are the core's
+//!   stable `Error::code()` values plus `OK` (0), `NULL_PARAMETER` (1) and `PANIC` (99).
+//! - Inputs are `(ptr, len)` pairs; `(NULL, 0)` is the empty input; `(NULL, n > 0)` gives
+//!   `NULL_PARAMETER`. Outputs are `(out, cap, *out_len)`: a short `cap` gives
+//!   `BUFFER_TOO_SMALL` with `*out_len` set to the size needed. Outputs are written only on
+//!   `OK`.
+//! - Objects (keyring, verifier, rotation) live in storage the caller owns, sized by
+//!   `APISIG_*_SIZE` macros; host builds add `_new`/`_free` conveniences.
+//! - With the default `std` feature, every export runs inside `catch_unwind`; without it
+//!   the crate is `no_std` for firmware and the core's panic-free code is the safeguard.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![allow(non_camel_case_types)] // C names: apisig_result, apisig_keyring, ...
+
+#[macro_use]
+mod boundary;
+#[macro_use]
+mod storage;
+mod convert;
+#[cfg(feature = "std")]
+mod host;
+mod keyring;
+mod mac;
+mod pin;
+mod policy;
+mod result;
+mod rotation;
+mod scheme;
+mod sign;
+mod token;
+mod verify;
+mod version;
+
+pub use convert::{apisig_header_in, apisig_request};
+#[cfg(feature = "std")]
+pub use host::*;
+pub use keyring::*;
+pub use mac::*;
+pub use pin::*;
+pub use policy::*;
+pub use result::*;
+pub use rotation::*;
+pub use scheme::*;
+pub use sign::*;
+pub use token::*;
+pub use verify::*;
+pub use version::*;
+
+/// Firmware builds have no std to report a panic; the core never panics on any input, so
+/// reaching this is a bug. Stop here (a debugger shows where) rather than continue.
+#[cfg(all(not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,203 @@
+//! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
+
+use apisig::{ReplayCache, Verifier, Window};
+
+use crate::convert::{NO_HEADER, RELEVANT_HEADERS_MAX, apisig_request, in_ref, out_ref, request};
+use crate::keyring::{APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
+use crate::result::apisig_result;
+use crate::scheme::{SchemeStore, apisig_scheme, scheme};
+use crate::storage;
+
+/// Most requests the replay cache remembers at once. Size it for about twice the signed
+/// requests expected inside one window; when full of live entries, verification fails
+/// closed with `REPLAY_CACHE_FULL`.
+pub const APISIG_REPLAY_CAPACITY: usize = 64;
+
+type CoreVerifier = Verifier<APISIG_KEYRING_CAPACITY, ReplayCache<APISIG_REPLAY_CAPACITY>>;
+
+/// Size in bytes of `apisig_verifier`.
+pub const APISIG_VERIFIER_SIZE: usize = 8192;
+
+/// The default freshness window, ±300 seconds, in nanoseconds.
+pub const APISIG_WINDOW_DEFAULT_NS: u64 = 300_000_000_000;
+const _: () = assert!(APISIG_WINDOW_DEFAULT_NS == Window::DEFAULT.tolerance_nanos());
+
+/// Storage for a verifier: a keyring, a replay cache of `APISIG_REPLAY_CAPACITY` entries
+/// and a freshness window. Declare it anywhere, call `apisig_verifier_init`, and do not copy
+/// it afterwards. `apisig_verifier_wipe` zeroizes its secrets.
+#[repr(C)]
+pub struct apisig_verifier {
+    pub(crate) opaque: [u64; 1024],
+}
+assert_fits!(apisig_verifier, CoreVerifier);
+const _: () = assert!(core::mem::size_of::<apisig_verifier>() == APISIG_VERIFIER_SIZE);
+
+/// Who a verified request comes from.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_principal {
+    /// The client, as numbered by `apisig_keyring_add`.
+    pub client: u32,
+    /// Which of its keys matched (an `apisig_slot`).
+    pub slot: u32,
+    /// Whether the client has a role.
+    pub has_role: bool,
+    /// Its role, when `has_role` (authorize it with `apisig_securosys_authorize`).
+    pub role: u8,
+}
+
+pub(crate) fn principal(p: apisig::Principal) -> apisig_principal {
+    apisig_principal {
+        client: p.client.0,
+        slot: slot_code(p.slot),
+        has_role: p.role.is_some(),
+        role: p.role.map_or(0, |r| r.0),
+    }
+}
+
+/// `sizeof(apisig_verifier)`, for bindings that cannot read the macro.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_verifier_size() -> usize {
+    core::mem::size_of::<apisig_verifier>()
+}
+
+/// # Safety
+/// `v` must be NULL or an initialized verifier.
+pub(crate) unsafe fn verifier<'a>(v: *mut apisig_verifier) -> Result<&'a mut CoreVerifier, apisig_result> {
+    // SAFETY: forwarded contract.
+    unsafe { storage::get(v) }
+}
+
+/// Makes `*v` a verifier with an empty replay cache and a window of ± `window_ns`
+/// nanoseconds (0 means "exactly now", never "no check"; `APISIG_WINDOW_DEFAULT_NS` is
+/// ±300 s). When `ring` is non-NULL its clients move into the verifier and `*ring` is left
+/// empty; with NULL the verifier starts with an empty keyring
+/// (add clients through `apisig_verifier_keyring`). The previous contents of `*v` are not
+/// read.
+///
+/// # Errors
+/// `NULL_PARAMETER` when `v` is NULL or misaligned.
+///
+/// # Safety
+/// `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes; `ring` must be NULL
+/// or point to an initialized keyring that does not overlap `*v`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_init(
+    v: *mut apisig_verifier,
+    ring: *mut apisig_keyring,
+    window_ns: u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees the storage; the verifier is written in place, then
+        // (when `ring` is given) its empty keyring is swapped with the caller's, so no large
+        // temporary lands on a firmware stack and the secrets move rather than being copied.
+        unsafe {
+            write_empty(v, Window::from_nanos(window_ns))?;
+            if !ring.is_null() {
+                let r: &mut CoreKeyring = storage::get(ring)?;
+                core::mem::swap(verifier(v)?.keyring_mut(), r);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes an empty verifier into storage without reading the old bytes.
+///
+/// # Safety
+/// As `storage::init`.
+unsafe fn write_empty(v: *mut apisig_verifier, window: Window) -> Result<(), apisig_result> {
+    const EMPTY_RING: CoreKeyring = CoreKeyring::new();
+    const EMPTY_CACHE: ReplayCache<APISIG_REPLAY_CAPACITY> = ReplayCache::new();
+    // SAFETY: forwarded contract.
+    unsafe { storage::init(v, CoreVerifier::new(EMPTY_RING, EMPTY_CACHE, window)) }
+}
+
+/// Zeroizes the verifier's secrets and leaves it with an empty keyring and an empty replay
+/// cache (same window), still initialized. Call it before the storage goes out of scope.
+///
+/// # Errors
+/// `NULL_PARAMETER`.
+///
+/// # Safety
+/// `v` must point to an initialized verifier.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees an initialized verifier; it is dropped in place (its
+        // keyring's secrets zeroize on drop) and an empty one written over it.
+        unsafe {
+            let p: *mut CoreVerifier = verifier(v)?;
+            let window = (*p).window();
+            core::ptr::drop_in_place(p);
+            write_empty(v, window)
+        }
+    }
+}
+
+/// The verifier's own keyring, to register, rotate or revoke clients with the
+/// `apisig_keyring_*` functions. NULL when `v` is NULL. Valid as long as `*v` is; do not
+/// pass it to `apisig_keyring_init` (it is initialized) or copy what it points to.
+///
+/// # Safety
+/// `v` must be NULL or point to an initialized verifier.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mut apisig_keyring {
+    ffi_value!(core::ptr::null_mut(), {
+        // SAFETY: the caller guarantees `v`.
+        match unsafe { verifier(v) } {
+            Ok(v) => core::ptr::from_mut(v.keyring_mut()).cast::<apisig_keyring>(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    })
+}
+
+/// Verifies `req` under `scheme` at `now_ns` (nanoseconds since the UNIX epoch), reading the
+/// credentials from the request's headers (for the APEX body variant, pass the
+/// `AuthenticateUser` JSON fields as headers of the same names). On `OK`, `*who` says which
+/// client, key slot and role, and the request is recorded against replay; on error nothing is
+/// recorded and `*who` is not written.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
+/// `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`,
+/// `USER_ID_MISMATCH`; `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`,
+/// `REPLAYED_REQUEST`, `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`,
+/// `SEPARATOR_IN_FIELD`; `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`.
+///
+/// # Safety
+/// `v` must point to an initialized verifier; `scheme` and `req` to valid structs whose
+/// `(ptr, len)` fields are readable; `who` to a writable `apisig_principal`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_verify(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut scheme_store = SchemeStore::new();
+        let mut header_store = [NO_HEADER; RELEVANT_HEADERS_MAX];
+        // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
+        let (v, scheme, req, who) = unsafe {
+            let v = verifier(v)?;
+            let scheme = self::scheme(in_ref(scheme)?, &mut scheme_store)?;
+            let req = request(in_ref(req)?, &scheme, &mut header_store)?;
+            (v, scheme, req, out_ref(who)?)
+        };
+        *who = principal(v.verify(&scheme, &req, now_ns)?);
+        Ok(())
+    }
+}
+
+/// How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL.
+///
+/// # Safety
+/// `v` must be NULL or point to an initialized verifier.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_replay_live(v: *mut apisig_verifier, now_ns: u64) -> usize {
+    // SAFETY: the caller guarantees `v`.
+    ffi_value!(0, unsafe { verifier(v) }.map(|v| v.replay().live(now_ns)).unwrap_or(0))
+}

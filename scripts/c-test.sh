@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The C face's tests (make c-test): the generated header compiles cleanly with every
+# compiler we support; tests/c/*.c link the static library (and smoke.c the shared one) and
+# pass under valgrind (no errors, no leaks) and under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/c-deps.sh host
+
+CARGO=${CARGO:-cargo}
+OUT=target/c
+mkdir -p "$OUT"
+echo "c-test: building apisig-ffi"
+$CARGO build -q -p apisig-ffi
+LIBDIR=target/debug
+LIBS="$LIBDIR/libapisig_ffi.a -lpthread -ldl -lm"
+WARN="-std=c99 -Wall -Wextra -Werror -pedantic"
+CJSON=$(pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "  ok    $*"; }
+bad() { failed=$((failed + 1)); echo "  FAIL  $*"; }
+run() { # run NAME CMD...: counts a pass or a failure, keeps the output on failure
+  local name=$1; shift
+  if "$@" > "$OUT/$name.log" 2>&1; then ok "$name $(tail -1 "$OUT/$name.log")"; else bad "$name"; cat "$OUT/$name.log"; fi
+}
+
+echo "c-test: header"
+printf '#include "apisig.h"\nint main(void) { apisig_verifier v; (void)v; return (int)apisig_tag_bytes() - APISIG_TAG_BYTES; }\n' > "$OUT/header.c"
+run header-gcc gcc $WARN -Iinclude -c "$OUT/header.c" -o "$OUT/header-gcc.o"
+run header-clang clang $WARN -Iinclude -c "$OUT/header.c" -o "$OUT/header-clang.o"
+command -v g++ > /dev/null && run header-g++ g++ -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -c "$OUT/header.c" -o "$OUT/header-gxx.o"
+if command -v arm-none-eabi-gcc > /dev/null; then
+  run header-arm arm-none-eabi-gcc $WARN -ffreestanding -mcpu=cortex-m3 -mthumb -Iinclude -c "$OUT/header.c" -o "$OUT/header-arm.o"
+fi
+
+echo "c-test: building tests/c"
+for t in smoke bad_input vectors; do
+  gcc $WARN -g -Iinclude "tests/c/$t.c" $LIBS $CJSON -o "$OUT/$t"
+  clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
+    "tests/c/$t.c" $LIBS $CJSON -o "$OUT/$t-asan"
+done
+gcc $WARN -g -Iinclude tests/c/smoke.c -L"$LIBDIR" -lapisig_ffi -Wl,-rpath,"$PWD/$LIBDIR" -o "$OUT/smoke-shared"
+
+echo "c-test: running"
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run smoke "$OUT/smoke"
+run smoke-shared "$OUT/smoke-shared"
+run smoke-valgrind $VG "$OUT/smoke"
+run smoke-asan "$OUT/smoke-asan"
+run bad_input-valgrind $VG "$OUT/bad_input"
+run bad_input-asan "$OUT/bad_input-asan"
+run vectors-valgrind $VG "$OUT/vectors" tests/vectors
+run vectors-asan "$OUT/vectors-asan" tests/vectors
+
+echo "c-test: make install into a scratch prefix, then build smoke.c the way users do"
+PREFIX_DIR="$PWD/$OUT/prefix"
+rm -rf "$PREFIX_DIR"
+if PREFIX="$PREFIX_DIR" scripts/c-install.sh > "$OUT/install.log" 2>&1; then
+  export PKG_CONFIG_PATH="$PREFIX_DIR/lib/pkgconfig"
+  gcc $WARN tests/c/smoke.c $(pkg-config --cflags --libs apisig) -Wl,-rpath,"$PREFIX_DIR/lib" -o "$OUT/smoke-installed-shared"
+  gcc $WARN tests/c/smoke.c $(pkg-config --cflags apisig) "$PREFIX_DIR/lib/libapisig.a" \
+    $(pkg-config --static --libs-only-l apisig | sed 's/-lapisig//') -o "$OUT/smoke-installed-static"
+  run installed-shared "$OUT/smoke-installed-shared"
+  run installed-static "$OUT/smoke-installed-static"
+else
+  bad install; cat "$OUT/install.log"
+fi
+
+echo "c-test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,762 @@
+/* bad_input.c: the C ABI's contract on bad input — NULL pointers, (NULL, n) inputs, short
+ * buffers (distinct code, size needed, nothing else written), oversized fields, out-of-range
+ * enum values — plus every result code produced at least once, caller-owned storage without
+ * malloc, sign→verify round trips and the rotation state machine. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static int seen[100];
+
+/* CHECK_RC that also records which codes the tests produced. */
+#define EXPECT(want, expr)                    \
+    do {                                      \
+        apisig_result expect_rc_ = (expr);    \
+        CHECK_RC(want, expect_rc_);           \
+        if (expect_rc_ < 100) seen[expect_rc_] = 1; \
+    } while (0)
+
+#define S(lit) lit, (sizeof lit - 1)
+
+static const uint32_t all_codes[] = {
+    APISIG_RESULT_OK,
+    APISIG_RESULT_NULL_PARAMETER,
+    APISIG_RESULT_BUFFER_TOO_SMALL,
+    APISIG_RESULT_MISSING_CREDENTIAL,
+    APISIG_RESULT_DUPLICATE_HEADER,
+    APISIG_RESULT_INVALID_HEADER_VALUE,
+    APISIG_RESULT_FIELD_TOO_LONG,
+    APISIG_RESULT_INVALID_METHOD,
+    APISIG_RESULT_SEPARATOR_IN_FIELD,
+    APISIG_RESULT_INVALID_PATH,
+    APISIG_RESULT_UNKNOWN_KEY,
+    APISIG_RESULT_SECRET_MISMATCH,
+    APISIG_RESULT_SIGNATURE_MISMATCH,
+    APISIG_RESULT_INVALID_SIGNATURE_ENCODING,
+    APISIG_RESULT_USER_ID_MISMATCH,
+    APISIG_RESULT_UNSUPPORTED_CREDENTIAL,
+    APISIG_RESULT_INVALID_TIMESTAMP,
+    APISIG_RESULT_TIMESTAMP_OUTSIDE_WINDOW,
+    APISIG_RESULT_INVALID_NONCE,
+    APISIG_RESULT_REPLAYED_REQUEST,
+    APISIG_RESULT_REPLAY_CACHE_FULL,
+    APISIG_RESULT_NON_CANONICAL_PATH,
+    APISIG_RESULT_FORBIDDEN,
+    APISIG_RESULT_INVALID_PATTERN,
+    APISIG_RESULT_KEYRING_FULL,
+    APISIG_RESULT_DUPLICATE_KEY_ID,
+    APISIG_RESULT_EMPTY_SECRET,
+    APISIG_RESULT_INVALID_TEMPLATE,
+    APISIG_RESULT_TOKEN_MALFORMED,
+    APISIG_RESULT_TOKEN_TOO_LONG,
+    APISIG_RESULT_ALGORITHM_NONE,
+    APISIG_RESULT_ALGORITHM_NOT_ALLOWED,
+    APISIG_RESULT_MISSING_ALGORITHM,
+    APISIG_RESULT_DUPLICATE_FIELD,
+    APISIG_RESULT_EMBEDDED_KEY,
+    APISIG_RESULT_TOKEN_EXPIRED,
+    APISIG_RESULT_TOKEN_NOT_YET_VALID,
+    APISIG_RESULT_MISSING_CLAIM,
+    APISIG_RESULT_CLAIM_MISMATCH,
+    APISIG_RESULT_INVALID_CERTIFICATE,
+    APISIG_RESULT_UNPINNED_CERTIFICATE,
+    APISIG_RESULT_PANIC,
+};
+#define N_CODES (sizeof all_codes / sizeof all_codes[0])
+
+static const uint64_t NOW = 1700000000000000000ull;
+
+static apisig_scheme preset(const char *name) {
+    apisig_scheme s;
+    memset(&s, 0xee, sizeof s);
+    EXPECT(APISIG_RESULT_OK, apisig_preset(name, strlen(name), &s));
+    return s;
+}
+
+static apisig_request request(const char *method, const char *path, const char *body) {
+    apisig_request r;
+    memset(&r, 0, sizeof r);
+    r.method = method;
+    r.method_len = strlen(method);
+    r.path = path;
+    r.path_len = strlen(path);
+    r.body = (const uint8_t *)body;
+    r.body_len = body ? strlen(body) : 0;
+    return r;
+}
+
+static apisig_stamp stamp(uint64_t now, int has_nonce, uint64_t nonce) {
+    apisig_stamp s;
+    s.now_ns = now;
+    s.nonce = nonce;
+    s.has_nonce = has_nonce != 0;
+    return s;
+}
+
+static apisig_credentials creds(const char *key, const char *secret, const char *user, const char *token) {
+    apisig_credentials c;
+    memset(&c, 0, sizeof c);
+    c.api_key = key;
+    c.api_key_len = key ? strlen(key) : 0;
+    c.secret = (const uint8_t *)secret;
+    c.secret_len = secret ? strlen(secret) : 0;
+    c.user_id = user;
+    c.user_id_len = user ? strlen(user) : 0;
+    c.token = token;
+    c.token_len = token ? strlen(token) : 0;
+    return c;
+}
+
+/* The produced headers as a received request's headers. */
+static size_t to_request_headers(const apisig_headers *h, apisig_header_in *out) {
+    size_t i;
+    for (i = 0; i < h->len; i++) {
+        out[i].name = h->lines[i].name;
+        out[i].name_len = h->lines[i].name_len;
+        out[i].value = (const uint8_t *)h->lines[i].value;
+        out[i].value_len = h->lines[i].value_len;
+    }
+    return h->len;
+}
+
+static int all_bytes(const void *p, size_t n, uint8_t b) {
+    const uint8_t *q = p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (q[i] != b) return 0;
+    }
+    return 1;
+}
+
+static void test_codes_and_strings(void) {
+    size_t i;
+    for (i = 0; i < N_CODES; i++) {
+        const char *msg = apisig_strerror(all_codes[i]);
+        const char *name = apisig_result_name(all_codes[i]);
+        CHECK(msg != NULL && strlen(msg) > 0, "strerror(%u)", all_codes[i]);
+        CHECK(name != NULL && strcmp(name, "unknown") != 0, "name(%u)", all_codes[i]);
+    }
+    CHECK(strcmp(apisig_result_name(APISIG_RESULT_SIGNATURE_MISMATCH), "signature_mismatch") == 0, "name");
+    CHECK(APISIG_RESULT_SIGNATURE_MISMATCH == 22 && APISIG_RESULT_PANIC == 99 && APISIG_RESULT_OK == 0 &&
+              APISIG_RESULT_NULL_PARAMETER == 1 && APISIG_RESULT_BUFFER_TOO_SMALL == 2,
+          "stable numbers");
+    CHECK(strcmp(apisig_result_name(98), "unknown") == 0 && apisig_strerror(0xffffffffu) != NULL, "unknown code");
+    CHECK(apisig_tag_bytes() == APISIG_TAG_BYTES, "tag bytes");
+    CHECK(apisig_keyring_size() == APISIG_KEYRING_SIZE && sizeof(apisig_keyring) == APISIG_KEYRING_SIZE, "size");
+    CHECK(apisig_verifier_size() == APISIG_VERIFIER_SIZE && sizeof(apisig_verifier) == APISIG_VERIFIER_SIZE, "size");
+}
+
+static void test_hmac_buffers(void) {
+    uint8_t tag[APISIG_TAG_BYTES + 1];
+    size_t len = 12345;
+    memset(tag, 0xee, sizeof tag);
+    /* (NULL, n > 0) input, NULL out_len, NULL out with cap. */
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_hmac_sha256(NULL, 4, (const uint8_t *)"m", 1, tag, sizeof tag, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 1, tag, sizeof tag, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 0, tag, sizeof tag, NULL));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 0, NULL, 32, &len));
+    CHECK(len == 12345 && all_bytes(tag, sizeof tag, 0xee), "nothing written on NULL_PARAMETER");
+    /* (NULL, 0) is the empty input: the empty message is fine, the empty key is not. */
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_hmac_sha256(NULL, 0, NULL, 0, tag, sizeof tag, &len));
+    CHECK(len == 12345, "nothing written on error");
+    /* A short buffer: distinct code, the size needed, nothing else written. */
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 0, tag, 31, &len));
+    CHECK(len == APISIG_TAG_BYTES && all_bytes(tag, sizeof tag, 0xee), "size needed; buffer untouched");
+    len = 0;
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 0, NULL, 0, &len));
+    CHECK(len == APISIG_TAG_BYTES, "size query");
+    EXPECT(APISIG_RESULT_OK, apisig_hmac_sha256((const uint8_t *)"k", 1, NULL, 0, tag, sizeof tag, &len));
+    CHECK(len == APISIG_TAG_BYTES && tag[APISIG_TAG_BYTES] == 0xee, "exactly 32 bytes written");
+    EXPECT(APISIG_RESULT_OK, apisig_hmac_sha256_verify((const uint8_t *)"k", 1, NULL, 0, tag, APISIG_TAG_BYTES));
+    EXPECT(APISIG_RESULT_INVALID_SIGNATURE_ENCODING,
+           apisig_hmac_sha256_verify((const uint8_t *)"k", 1, NULL, 0, tag, APISIG_TAG_BYTES - 1));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_hmac_sha256_verify((const uint8_t *)"k", 1, NULL, 0, NULL, 32));
+}
+
+static void test_presets(void) {
+    apisig_scheme s;
+    char name[32];
+    size_t i, len = 0;
+    memset(&s, 0xee, sizeof s);
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_preset(S("no-such-dialect"), &s));
+    CHECK(all_bytes(&s, sizeof s, 0xee), "not written on error");
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_preset(NULL, 4, &s));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_preset(S("aevo"), NULL));
+    CHECK(apisig_preset_count() == 10, "ten presets");
+    for (i = 0; i < apisig_preset_count(); i++) {
+        EXPECT(APISIG_RESULT_OK, apisig_preset_name(i, (uint8_t *)name, sizeof name, &len));
+        EXPECT(APISIG_RESULT_OK, apisig_preset(name, len, &s));
+        EXPECT(APISIG_RESULT_OK, apisig_scheme_check(&s));
+    }
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_preset_name(i, (uint8_t *)name, sizeof name, &len));
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_preset_name(0, (uint8_t *)name, 1, &len));
+    CHECK(len == strlen("signius"), "size of the first preset's name");
+    s.preset = 999;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_scheme_check(NULL));
+}
+
+static void test_custom_scheme_shapes(void) {
+    apisig_header_spec h[APISIG_MAX_HEADERS + 1];
+    apisig_part p[APISIG_MAX_PARTS + 1];
+    apisig_scheme s;
+    size_t i;
+    memset(h, 0, sizeof h);
+    memset(p, 0, sizeof p);
+    memset(&s, 0, sizeof s);
+    h[0].name = "X-Key";
+    h[0].name_len = 5;
+    h[0].field = APISIG_FIELD_API_KEY;
+    h[1].name = "X-Sig";
+    h[1].name_len = 5;
+    h[1].field = APISIG_FIELD_SIGNATURE;
+    h[2].name = "X-Ts";
+    h[2].name_len = 4;
+    h[2].field = APISIG_FIELD_TIMESTAMP;
+    p[0].kind = APISIG_PART_KIND_TIMESTAMP;
+    p[1].kind = APISIG_PART_KIND_BODY;
+    s.headers = h;
+    s.headers_len = 3;
+    s.parts = p;
+    s.parts_len = 2;
+    s.encoding = APISIG_ENCODING_BASE64;
+    s.time_unit = APISIG_TIME_UNIT_MILLIS;
+    EXPECT(APISIG_RESULT_OK, apisig_scheme_check(&s));
+    /* Out-of-range enum values from C are refused, never undefined behaviour. */
+    s.encoding = 99;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    s.encoding = APISIG_ENCODING_HEX;
+    s.time_unit = 99;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    s.time_unit = APISIG_TIME_UNIT_SECONDS;
+    h[2].field = 99;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    h[2].field = APISIG_FIELD_TIMESTAMP;
+    p[1].kind = 99;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    p[1].kind = APISIG_PART_KIND_BODY;
+    /* Oversized: too many parts or headers. */
+    for (i = 2; i <= APISIG_MAX_PARTS; i++) p[i].kind = APISIG_PART_KIND_BODY;
+    s.parts_len = APISIG_MAX_PARTS + 1;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    s.parts_len = 2;
+    s.headers_len = APISIG_MAX_HEADERS + 1;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    s.headers_len = 3;
+    /* (NULL, n > 0) arrays and strings. */
+    s.parts = NULL;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_scheme_check(&s));
+    s.parts = p;
+    h[0].name = NULL;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_scheme_check(&s));
+    h[0].name = "X-Key";
+    /* A header name that is not UTF-8, and a template header part that is not. */
+    h[0].name = "X-\xff";
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    h[0].name = "X-Key";
+    p[1].kind = APISIG_PART_KIND_HEADER;
+    p[1].data = (const uint8_t *)"\xfe";
+    p[1].len = 1;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    p[1].kind = APISIG_PART_KIND_BODY;
+    p[1].data = NULL;
+    p[1].len = 0;
+    /* A signed scheme with no timestamp or nonce header is incoherent (nothing stops replay). */
+    s.headers_len = 2;
+    p[0].kind = APISIG_PART_KIND_METHOD;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+}
+
+static void test_sign_errors(void) {
+    apisig_scheme aevo = preset("aevo"), apex = preset("apex"), signius = preset("signius");
+    apisig_credentials c = creds("API_KEY", "API_SECRET", NULL, NULL);
+    apisig_request r = request("GET", "/account", NULL);
+    apisig_headers h;
+    uint8_t buf[512];
+    size_t len = 777, need = 0;
+    char long_method[40];
+
+    memset(&h, 0xee, sizeof h);
+    memset(buf, 0xee, sizeof buf);
+    /* NULL for each required pointer. */
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(NULL, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, NULL, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, NULL, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), NULL, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, NULL));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, NULL, 10, &len));
+    c.secret = NULL;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    c.secret = (const uint8_t *)"API_SECRET";
+    r.body_len = 3; /* body (NULL, 3) */
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r.body_len = 0;
+    CHECK(len == 777 && all_bytes(&h, sizeof h, 0xee) && all_bytes(buf, sizeof buf, 0xee), "untouched");
+
+    /* Short buffer: the size needed, nothing else written. */
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, 10, &need));
+    CHECK(need == 19 + 64 + 7, "aevo needs %zu", need);
+    CHECK(all_bytes(&h, sizeof h, 0xee) && all_bytes(buf, sizeof buf, 0xee), "untouched on BUFFER_TOO_SMALL");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, need - 1, &len));
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, need, &len));
+    CHECK(len == need && h.len == 3 && buf[need] == 0xee, "exact fit");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_message(&aevo, &c, &r, stamp(NOW, 0, 0), buf, 5, &len));
+    CHECK(len == strlen("API_KEY,1700000000000000000,GET,/account,"), "message size %zu", len);
+
+    /* Request errors. */
+    r = request("GE T", "/account", NULL);
+    EXPECT(APISIG_RESULT_INVALID_METHOD, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    memset(long_method, 'A', sizeof long_method);
+    r.method = long_method;
+    r.method_len = sizeof long_method; /* oversized: methods are at most 32 bytes */
+    EXPECT(APISIG_RESULT_INVALID_METHOD, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r = request("GET", "/a,b", NULL);
+    EXPECT(APISIG_RESULT_SEPARATOR_IN_FIELD, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r = request("GET", "account", NULL);
+    EXPECT(APISIG_RESULT_INVALID_PATH, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r = request("GET", "/\xc3\xa9", NULL); /* not ASCII */
+    EXPECT(APISIG_RESULT_INVALID_PATH, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r = request("GET", "/\xff", NULL); /* not UTF-8 */
+    EXPECT(APISIG_RESULT_INVALID_PATH, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r = request("GET", "/account", NULL);
+
+    /* Credential errors. */
+    c = creds("API_KEY\r\nX-Evil: 1", "s", NULL, NULL);
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    c = creds("API_KEY", "", NULL, NULL);
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    c = creds(NULL, NULL, NULL, NULL);
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_sign(&signius, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    c = creds("K", "S", "42", NULL);
+    EXPECT(APISIG_RESULT_INVALID_NONCE, apisig_sign(&apex, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_message(&signius, &c, &r, stamp(NOW, 0, 0), buf, sizeof buf, &len));
+}
+
+static void test_keyring(void) {
+    apisig_keyring ring;
+    char id[80];
+    uint32_t client = 4242;
+    size_t len = 0;
+    int i;
+
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_init(NULL));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_init(&ring));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_add(NULL, S("a"), (const uint8_t *)"s", 1, &client));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_add(&ring, S("a"), (const uint8_t *)"s", 1, NULL));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_add(&ring, NULL, 1, (const uint8_t *)"s", 1, &client));
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_keyring_add(&ring, S("a"), NULL, 0, &client));
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_keyring_add(&ring, NULL, 0, (const uint8_t *)"s", 1, &client));
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_keyring_add(&ring, S("a\xff"), (const uint8_t *)"s", 1, &client));
+    memset(id, 'k', sizeof id); /* oversized: ids are at most 64 bytes */
+    EXPECT(APISIG_RESULT_FIELD_TOO_LONG, apisig_keyring_add(&ring, id, 65, (const uint8_t *)"s", 1, &client));
+    CHECK(client == 4242, "client not written on error");
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(&ring, id, 64, (const uint8_t *)"s", 1, &client));
+    EXPECT(APISIG_RESULT_DUPLICATE_KEY_ID, apisig_keyring_add(&ring, id, 64, (const uint8_t *)"t", 1, &client));
+    EXPECT(APISIG_RESULT_DUPLICATE_KEY_ID, apisig_keyring_add(&ring, S("b"), (const uint8_t *)"s", 1, &client));
+    for (i = 1; i < APISIG_KEYRING_CAPACITY; i++) {
+        char name[8], secret[8];
+        snprintf(name, sizeof name, "c%d", i);
+        snprintf(secret, sizeof secret, "s%d", i);
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_add(&ring, name, strlen(name), (const uint8_t *)secret, strlen(secret), &client));
+        CHECK(client == (uint32_t)i, "clients are numbered in order");
+    }
+    EXPECT(APISIG_RESULT_KEYRING_FULL, apisig_keyring_add(&ring, S("full"), (const uint8_t *)"x", 1, &client));
+    CHECK(apisig_keyring_len(&ring) == APISIG_KEYRING_CAPACITY && apisig_keyring_len(NULL) == 0, "len");
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_secret(&ring, 99, APISIG_SLOT_PRIMARY, (const uint8_t *)"z", 1));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_secret(&ring, 0, 7, (const uint8_t *)"z", 1));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_role(&ring, 99, 1));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_clear_role(&ring, 99));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_remove_secret(&ring, 99, APISIG_SLOT_PRIMARY));
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_keyring_bind_user_id(&ring, 0, NULL, 0));
+    EXPECT(APISIG_RESULT_FIELD_TOO_LONG, apisig_keyring_bind_user_id(&ring, 0, id, 65));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_find(&ring, S("nobody"), &client));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_find(&ring, S("c3"), &client));
+    CHECK(client == 3, "find");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_keyring_client_id(&ring, 0, NULL, 0, &len));
+    CHECK(len == 64, "id size");
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_client_id(&ring, 99, (uint8_t *)id, sizeof id, &len));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_wipe(&ring));
+    CHECK(apisig_keyring_len(&ring) == 0, "wiped keyring is empty");
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_wipe(NULL));
+    /* A misaligned pointer is refused like NULL. */
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_init((apisig_keyring *)((char *)&ring + 1)));
+}
+
+/* Static storage: what firmware does, no malloc anywhere. */
+static apisig_verifier static_verifier;
+
+static void test_verify_round_trips(void) {
+    apisig_scheme aevo = preset("aevo"), apex = preset("apex"), aevo_secret = preset("aevo-secret"),
+                  signius = preset("signius"), jwt = preset("securosys-jwt"), securosys = preset("securosys");
+    apisig_keyring *ring;
+    apisig_credentials c = creds("API_KEY", "API_SECRET", NULL, NULL);
+    apisig_request r = request("POST", "/orders", "{\"qty\":1}");
+    apisig_header_in in[APISIG_MAX_HEADERS + 40];
+    apisig_headers h;
+    apisig_principal who;
+    uint8_t buf[512];
+    size_t len, n, i;
+    uint32_t client, keyop_client;
+    uint8_t keyop;
+
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_init(NULL, NULL, APISIG_WINDOW_DEFAULT_NS));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_init(&static_verifier, NULL, APISIG_WINDOW_DEFAULT_NS));
+    ring = apisig_verifier_keyring(&static_verifier);
+    CHECK(ring != NULL && apisig_verifier_keyring(NULL) == NULL, "keyring");
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("API_KEY"), (const uint8_t *)"API_SECRET", 10, &client));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("apex-key"), (const uint8_t *)"apex-secret", 11, &client));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_bind_user_id(ring, client, S("42")));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("ops"), (const uint8_t *)"op-7f3a9c2e51d84b06", 19, &keyop_client));
+    EXPECT(APISIG_RESULT_OK, apisig_securosys_role(S("keyOperationToken"), &keyop));
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_securosys_role(S("rootToken"), &keyop));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_set_role(ring, keyop_client, keyop));
+
+    /* Aevo: sign, verify once, refuse the replay and a tampered body. */
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&aevo, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    n = to_request_headers(&h, in);
+    r.headers = in;
+    r.headers_len = n;
+    memset(&who, 0xee, sizeof who);
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, NULL));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify(NULL, &aevo, &r, NOW, &who));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify(&static_verifier, NULL, &r, NOW, &who));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify(&static_verifier, &aevo, NULL, NOW, &who));
+    EXPECT(APISIG_RESULT_TIMESTAMP_OUTSIDE_WINDOW,
+           apisig_verifier_verify(&static_verifier, &aevo, &r, NOW + APISIG_WINDOW_DEFAULT_NS + 1, &who));
+    CHECK(all_bytes(&who, sizeof who, 0xee), "principal not written on error");
+    r.body = (const uint8_t *)"{\"qty\":9}";
+    EXPECT(APISIG_RESULT_SIGNATURE_MISMATCH, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    r.body = (const uint8_t *)"{\"qty\":1}";
+    /* Unrelated headers are skipped, however many. */
+    for (i = n; i < n + 40; i++) {
+        in[i].name = "X-Unrelated";
+        in[i].name_len = 11;
+        in[i].value = (const uint8_t *)"\xff";
+        in[i].value_len = 1;
+    }
+    r.headers_len = n + 40;
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    CHECK(who.client == 0 && who.slot == APISIG_SLOT_PRIMARY && !who.has_role, "principal");
+    EXPECT(APISIG_RESULT_REPLAYED_REQUEST, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    CHECK(apisig_verifier_replay_live(&static_verifier, NOW) == 1 && apisig_verifier_replay_live(NULL, NOW) == 0, "live");
+    /* Many copies of a header the scheme reads: refused as duplicates. */
+    for (i = 0; i < 40; i++) in[i] = in[0];
+    r.headers_len = 40;
+    EXPECT(APISIG_RESULT_DUPLICATE_HEADER, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    n = to_request_headers(&h, in);
+    in[n] = in[2]; /* AEVO-KEY twice */
+    r.headers_len = n + 1;
+    EXPECT(APISIG_RESULT_DUPLICATE_HEADER, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    r.headers_len = 0;
+    EXPECT(APISIG_RESULT_MISSING_CREDENTIAL, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    /* Bad timestamp text and bad signature encoding. */
+    n = to_request_headers(&h, in);
+    r.headers_len = n;
+    in[0].value = (const uint8_t *)"17e17";
+    in[0].value_len = 5;
+    EXPECT(APISIG_RESULT_INVALID_TIMESTAMP, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    n = to_request_headers(&h, in);
+    in[1].value_len = 10;
+    EXPECT(APISIG_RESULT_INVALID_SIGNATURE_ENCODING, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+    n = to_request_headers(&h, in);
+    in[2].value = (const uint8_t *)"NOBODY";
+    in[2].value_len = 6;
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_verifier_verify(&static_verifier, &aevo, &r, NOW, &who));
+
+    /* Fill the replay cache with live entries: it fails closed. */
+    {
+        int full = 0;
+        uint64_t k;
+        for (k = 1; k < 400 && !full; k++) {
+            apisig_result rc;
+            EXPECT(APISIG_RESULT_OK, apisig_sign(&aevo, &c, &r, stamp(NOW + k, 0, 0), &h, buf, sizeof buf, &len));
+            r.headers = in;
+            r.headers_len = to_request_headers(&h, in);
+            rc = apisig_verifier_verify(&static_verifier, &aevo, &r, NOW + k, &who);
+            if (rc == APISIG_RESULT_REPLAY_CACHE_FULL) full = 1;
+            else CHECK_RC(APISIG_RESULT_OK, rc);
+        }
+        CHECK(full, "replay cache never filled");
+        seen[APISIG_RESULT_REPLAY_CACHE_FULL] = full;
+    }
+
+    /* APEX: nonce counter, user id bound to the key. */
+    c = creds("apex-key", "apex-secret", "42", NULL);
+    r = request("POST", "/AuthenticateUser", NULL);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&apex, &c, &r, stamp(NOW, 1, 1001), &h, buf, sizeof buf, &len));
+    r.headers = in;
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &apex, &r, NOW, &who));
+    CHECK(who.client == 1, "apex client");
+    EXPECT(APISIG_RESULT_REPLAYED_REQUEST, apisig_verifier_verify(&static_verifier, &apex, &r, NOW, &who));
+    c = creds("apex-key", "apex-secret", "43", NULL);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&apex, &c, &r, stamp(NOW, 1, 1002), &h, buf, sizeof buf, &len));
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_USER_ID_MISMATCH, apisig_verifier_verify(&static_verifier, &apex, &r, NOW, &who));
+    in[3].value = (const uint8_t *)"x1";
+    in[3].value_len = 2;
+    EXPECT(APISIG_RESULT_INVALID_NONCE, apisig_verifier_verify(&static_verifier, &apex, &r, NOW, &who));
+
+    /* Key and secret in clear. */
+    c = creds("API_KEY", "WRONG", NULL, NULL);
+    r = request("GET", "/account", NULL);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&aevo_secret, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    CHECK(h.lines[1].secret, "the secret header is marked secret");
+    r.headers = in;
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_SECRET_MISMATCH, apisig_verifier_verify(&static_verifier, &aevo_secret, &r, NOW, &who));
+
+    /* Static role key, then authorization. */
+    c = creds("op-7f3a9c2e51d84b06", NULL, NULL, NULL);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&securosys, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &securosys, &r, NOW, &who));
+    CHECK(who.has_role && who.role == keyop && who.client == keyop_client, "role");
+    EXPECT(APISIG_RESULT_OK, apisig_securosys_authorize(who.role, S("/v1/sign")));
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_securosys_authorize(who.role, S("/v1/key")));
+    EXPECT(APISIG_RESULT_NON_CANONICAL_PATH, apisig_securosys_authorize(who.role, S("/v1/sign/../key")));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_securosys_authorize(who.role, NULL, 3));
+    EXPECT(APISIG_RESULT_INVALID_PATTERN, apisig_pattern_match(S("/a/***"), S("/a/b")));
+    EXPECT(APISIG_RESULT_OK, apisig_pattern_match(S("/v1/filtered**ApprovalTask"), S("/v1/filtered/x/yApprovalTask")));
+    /* Secondary key; removing the primary revokes it. */
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_set_secret(ring, keyop_client, APISIG_SLOT_SECONDARY, (const uint8_t *)"op-next", 7));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_remove_secret(ring, keyop_client, APISIG_SLOT_PRIMARY));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_verifier_verify(&static_verifier, &securosys, &r, NOW, &who));
+    c = creds("op-next", NULL, NULL, NULL);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&signius, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &signius, &r, NOW, &who));
+    CHECK(who.slot == APISIG_SLOT_SECONDARY, "secondary slot");
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_clear_role(ring, keyop_client));
+
+    /* Tokens are carried, not verified, by the core. */
+    c = creds(NULL, NULL, NULL, "eyJhbGciOi.x.y");
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&jwt, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    CHECK(h.len == 1 && h.lines[0].value_len == 7 + 14 && memcmp(h.lines[0].value, "Bearer ", 7) == 0, "bearer");
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_UNSUPPORTED_CREDENTIAL, apisig_verifier_verify(&static_verifier, &jwt, &r, NOW, &who));
+
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_wipe(&static_verifier));
+    CHECK(apisig_keyring_len(apisig_verifier_keyring(&static_verifier)) == 0, "wiped");
+    CHECK(apisig_verifier_replay_live(&static_verifier, NOW) == 0, "wiped cache");
+}
+
+static void test_moved_keyring(void) {
+    apisig_keyring ring;
+    apisig_verifier v;
+    uint32_t client;
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_init(&ring));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(&ring, S("a"), (const uint8_t *)"k", 1, &client));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_init(&v, &ring, 0));
+    CHECK(apisig_keyring_len(&ring) == 0 && apisig_keyring_len(apisig_verifier_keyring(&v)) == 1, "moved");
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_wipe(&v));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_wipe(&ring));
+}
+
+static void test_rotation(void) {
+    apisig_rotation r;
+    apisig_attempt a;
+    uint32_t next = 9;
+    size_t key = 9;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_rotation_zignsec(NULL));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_zignsec(&r));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &a));
+    CHECK(apisig_attempt_key(&a) == 0, "starts with key 0");
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_RETRY && key == 1, "retry with the other key");
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 200, &next, &key));
+    CHECK(next == APISIG_NEXT_DONE && apisig_rotation_current(&r) == 1, "sticky");
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_securosys(&r, 3));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_DONE, "securosys does not retry 403");
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_init(&r, 2, false));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 401, &next, &key));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 401, &next, &key));
+    CHECK(next == APISIG_NEXT_EXHAUSTED && apisig_rotation_current(&r) == 0, "exhausted");
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_rotation_on_response(&r, &a, 401, NULL, &key));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_rotation_begin(NULL, &a));
+    CHECK(apisig_rotation_current(NULL) == 0 && apisig_attempt_key(NULL) == 0, "NULL getters");
+}
+
+static const char JWT_KEY[] = "a secret of at least 32 bytes!!!";
+
+/* Encodes `claims` (and `header`, NULL for the default) with JWT_KEY into `out`. */
+static apisig_result jwt(const char *header, const char *claims, char *out, size_t cap, size_t *len) {
+    return apisig_jwt_encode((const uint8_t *)JWT_KEY, strlen(JWT_KEY), (const uint8_t *)header,
+                             header ? strlen(header) : 0, (const uint8_t *)claims, strlen(claims), (uint8_t *)out, cap,
+                             len);
+}
+
+static apisig_jwt_validation validation(void) {
+    apisig_jwt_validation v;
+    memset(&v, 0, sizeof v);
+    v.require_exp = true;
+    v.max_len = APISIG_JWT_MAX;
+    return v;
+}
+
+static apisig_result jwt_check(const char *token, const apisig_jwt_validation *v, uint64_t now_s) {
+    uint8_t scratch[APISIG_JWT_MAX];
+    apisig_jwt_claims claims;
+    return apisig_jwt_verify((const uint8_t *)JWT_KEY, strlen(JWT_KEY), (const uint8_t *)token, strlen(token), v,
+                             now_s * 1000000000ull, scratch, sizeof scratch, &claims);
+}
+
+static void test_tokens(void) {
+    char token[512];
+    size_t len = 0, need = 0;
+    apisig_jwt_validation v = validation();
+    apisig_jwt_claims claims;
+    uint8_t scratch[APISIG_JWT_MAX];
+    apisig_session session;
+    apisig_opt_bytes none;
+    memset(&none, 0, sizeof none);
+
+    /* Encoding: size query, then header refusals. */
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, jwt(NULL, "{\"sub\":\"c\",\"exp\":1900000000}", NULL, 0, &need));
+    EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"sub\":\"c\",\"exp\":1900000000}", token, need, &len));
+    CHECK(len == need, "jwt size %zu vs %zu", len, need);
+    token[len] = '\0';
+    EXPECT(APISIG_RESULT_OK, apisig_jwt_verify((const uint8_t *)JWT_KEY, strlen(JWT_KEY), (const uint8_t *)token, len,
+                                               &v, NOW, scratch, sizeof scratch, &claims));
+    CHECK(claims.sub.present && claims.sub.len == 1 && claims.exp.present && claims.exp.value == 1900000000u, "claims");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL,
+           apisig_jwt_verify((const uint8_t *)JWT_KEY, strlen(JWT_KEY), (const uint8_t *)token, len, &v, NOW, scratch,
+                             len - 1, &claims));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwt_verify((const uint8_t *)JWT_KEY, strlen(JWT_KEY),
+                                                           (const uint8_t *)token, len, NULL, NOW, scratch,
+                                                           sizeof scratch, &claims));
+    EXPECT(APISIG_RESULT_ALGORITHM_NONE, jwt("{\"alg\":\"none\"}", "{}", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_ALGORITHM_NOT_ALLOWED, jwt("{\"alg\":\"HS512\"}", "{}", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_MISSING_ALGORITHM, jwt("{\"typ\":\"JWT\"}", "{}", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_DUPLICATE_FIELD, jwt("{\"alg\":\"HS256\",\"alg\":\"HS256\"}", "{}", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_EMBEDDED_KEY, jwt("{\"alg\":\"HS256\",\"jku\":\"x\"}", "{}", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_TOKEN_MALFORMED, jwt(NULL, "[1]", token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_jwt_encode(NULL, 0, NULL, 0, (const uint8_t *)"{}", 2, (uint8_t *)token,
+                                                         sizeof token, &len));
+    /* Verification: each claim rule. */
+    EXPECT(APISIG_RESULT_TOKEN_MALFORMED, jwt_check("a.b", &v, 1700000000));
+    v.max_len = 3;
+    EXPECT(APISIG_RESULT_TOKEN_TOO_LONG, jwt_check("a.b.c", &v, 1700000000));
+    v.max_len = APISIG_JWT_MAX;
+    EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"exp\":1600000000}", token, sizeof token - 1, &len));
+    token[len] = '\0';
+    EXPECT(APISIG_RESULT_TOKEN_EXPIRED, jwt_check(token, &v, 1700000000));
+    EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"exp\":1900000000,\"nbf\":1800000000}", token, sizeof token - 1, &len));
+    token[len] = '\0';
+    EXPECT(APISIG_RESULT_TOKEN_NOT_YET_VALID, jwt_check(token, &v, 1700000000));
+    EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"iss\":\"b\"}", token, sizeof token - 1, &len));
+    token[len] = '\0';
+    EXPECT(APISIG_RESULT_MISSING_CLAIM, jwt_check(token, &v, 1700000000));
+    v.require_exp = false;
+    v.iss.present = true;
+    v.iss.ptr = "a";
+    v.iss.len = 1;
+    EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
+
+    /* Session tokens: issue, verify, tamper, expire. */
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_session_issue((const uint8_t *)"k1", 2, S("42"), S("key"), 1700003600, NULL, 0, &need));
+    EXPECT(APISIG_RESULT_OK, apisig_session_issue((const uint8_t *)"k1", 2, S("42"), S("key"), 1700003600, (uint8_t *)token, need, &len));
+    CHECK(len == need, "session size");
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_session_issue((const uint8_t *)"k1", 2, S("4 2"), S("key"), 1, (uint8_t *)token, sizeof token, &len));
+    EXPECT(APISIG_RESULT_OK, apisig_session_verify((const uint8_t *)"k1", 2, none, (const uint8_t *)token, need, NOW, &session));
+    CHECK(session.user_id_len == 2 && memcmp(session.user_id, "42", 2) == 0 && session.expires == 1700003600u, "session");
+    EXPECT(APISIG_RESULT_TOKEN_EXPIRED, apisig_session_verify((const uint8_t *)"k1", 2, none, (const uint8_t *)token, need, NOW + 3600000000000ull, &session));
+    EXPECT(APISIG_RESULT_SIGNATURE_MISMATCH, apisig_session_verify((const uint8_t *)"k2", 2, none, (const uint8_t *)token, need, NOW, &session));
+    none.present = true; /* present but empty: refused, unlike absent */
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_session_verify((const uint8_t *)"k1", 2, none, (const uint8_t *)token, need, NOW, &session));
+}
+
+static void test_verifier_tokens_and_pins(void) {
+    apisig_scheme jwt_scheme = preset("securosys-jwt"), apex_session = preset("apex-session");
+    apisig_verifier *v = apisig_verifier_new(NULL, APISIG_WINDOW_DEFAULT_NS);
+    apisig_keyring *ring = apisig_verifier_keyring(v);
+    apisig_request r = request("GET", "/v1/keystore/statistics", NULL);
+    apisig_credentials c;
+    apisig_headers h;
+    apisig_header_in in[APISIG_MAX_HEADERS];
+    apisig_principal who;
+    apisig_opt_str none_str;
+    apisig_opt_bytes none;
+    char token[512];
+    uint8_t buf[1024], fp[APISIG_PIN_BYTES];
+    size_t len = 0, der_len = 0;
+    uint32_t client = 0;
+    uint8_t *der;
+    FILE *f;
+    memset(&none_str, 0, sizeof none_str);
+    memset(&none, 0, sizeof none);
+
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("client-7"), (const uint8_t *)"static-7", 8, &client));
+    /* JWT scheme: refused until configured, then the principal is the client named by sub. */
+    EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"sub\":\"client-7\",\"exp\":1900000000}", token, sizeof token - 1, &len));
+    token[len] = '\0';
+    c = creds(NULL, NULL, NULL, token);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&jwt_scheme, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r.headers = in;
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_UNSUPPORTED_CREDENTIAL, apisig_verifier_verify(v, &jwt_scheme, &r, NOW, &who));
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_verifier_set_jwt(v, NULL, 0, 0, true, none_str, none_str));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_set_jwt(v, (const uint8_t *)JWT_KEY, strlen(JWT_KEY), 0, true, none_str, none_str));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(v, &jwt_scheme, &r, NOW, &who));
+    CHECK(who.client == client, "jwt principal");
+
+    /* Session scheme (APEX aptoken). */
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_set_session_keys(v, (const uint8_t *)"sk", 2, none));
+    EXPECT(APISIG_RESULT_OK, apisig_session_issue((const uint8_t *)"sk", 2, S("42"), S("client-7"), 1700003600, (uint8_t *)token, sizeof token - 1, &len));
+    token[len] = '\0';
+    c = creds(NULL, NULL, NULL, token);
+    EXPECT(APISIG_RESULT_OK, apisig_sign(&apex_session, &c, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
+    r.headers_len = to_request_headers(&h, in);
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(v, &apex_session, &r, NOW, &who));
+    CHECK(who.client == client, "session principal");
+
+    /* Certificate pins. */
+    EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_certificate_fingerprint((const uint8_t *)"\x30\x80", 2, APISIG_PIN_KIND_CERTIFICATE, fp, sizeof fp, &len));
+    f = fopen("tests/vectors/certs/ec-p256-leaf.der", "rb");
+    CHECK(f != NULL, "certificate file (run from the repository root)");
+    if (f) {
+        der = malloc(4096);
+        der_len = fread(der, 1, 4096, f);
+        fclose(f);
+        EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_certificate_fingerprint(der, der_len, APISIG_PIN_KIND_PUBLIC_KEY, fp, 31, &len));
+        CHECK(len == APISIG_PIN_BYTES, "pin size");
+        EXPECT(APISIG_RESULT_OK, apisig_certificate_fingerprint(der, der_len, APISIG_PIN_KIND_PUBLIC_KEY, fp, sizeof fp, &len));
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, APISIG_PIN_KIND_PUBLIC_KEY, fp, 31));
+        EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, 7, fp, sizeof fp));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, APISIG_PIN_KIND_PUBLIC_KEY, fp, sizeof fp));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        CHECK(who.client == client && who.slot == APISIG_SLOT_SECONDARY, "pinned principal");
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_clear_pin(ring, client, APISIG_SLOT_SECONDARY));
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        free(der);
+    }
+    apisig_verifier_free(v);
+}
+
+int main(void) {
+    size_t i;
+    test_codes_and_strings();
+    test_hmac_buffers();
+    test_presets();
+    test_custom_scheme_shapes();
+    test_sign_errors();
+    test_keyring();
+    test_verify_round_trips();
+    test_moved_keyring();
+    test_rotation();
+    test_tokens();
+    test_verifier_tokens_and_pins();
+    /* Every code but PANIC (the core cannot panic) was produced by some call above. */
+    for (i = 0; i < N_CODES; i++) {
+        if (all_codes[i] == APISIG_RESULT_PANIC) continue;
+        CHECK(seen[all_codes[i]], "code %s never produced", apisig_result_name(all_codes[i]));
+    }
+    return check_report("bad_input");
+}
