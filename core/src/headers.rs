@@ -195,13 +195,18 @@ impl<'a> HeaderSet<'a> {
     /// # Errors
     /// [`Error::BufferTooSmall`] when `out` is too short; nothing is written then.
     pub fn write_json<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
-        let mut counter = Cursor { out: None, len: 0 };
-        self.json_into(&mut counter);
-        let needed = counter.len;
+        let needed = self.json_len();
         let dst = out.get_mut(..needed).ok_or(Error::BufferTooSmall)?;
         let mut writer = Cursor { out: Some(dst), len: 0 };
         self.json_into(&mut writer);
         out.get(..needed).ok_or(Error::BufferTooSmall)
+    }
+
+    /// Length of what [`write_json`](Self::write_json) writes.
+    pub fn json_len(&self) -> usize {
+        let mut counter = Cursor { out: None, len: 0 };
+        self.json_into(&mut counter);
+        counter.len
     }
 
     fn json_into(&self, c: &mut Cursor<'_>) {

@@ -106,7 +106,7 @@ pub fn encode<'o>(key: &MacKey, header: &[u8], claims: &[u8], out: &'o mut [u8])
     parse_claims(claims)?;
     let (h, c) = (base64url_len(header.len()), base64url_len(claims.len()));
     let signed_len = h.saturating_add(1).saturating_add(c);
-    let total = signed_len.saturating_add(1).saturating_add(base64url_len(TAG_LEN));
+    let total = encoded_len(header.len(), claims.len());
     let dst = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
     let (head, rest) = dst.split_at_mut(h);
     base64url_encode(header, head)?;
@@ -122,6 +122,15 @@ pub fn encode<'o>(key: &MacKey, header: &[u8], claims: &[u8], out: &'o mut [u8])
     *dot = b'.';
     base64url_encode(tag.as_bytes(), sig)?;
     Ok(dst)
+}
+
+/// Length of the token [`encode`] writes for a header and claims of these lengths.
+pub const fn encoded_len(header_len: usize, claims_len: usize) -> usize {
+    base64url_len(header_len)
+        .saturating_add(1)
+        .saturating_add(base64url_len(claims_len))
+        .saturating_add(1)
+        .saturating_add(base64url_len(TAG_LEN))
 }
 
 /// Verifies a compact HS256 JWT at `now` and returns its claims. `scratch` holds the decoded

@@ -40,4 +40,4 @@ pub use rotation::Rotation;
 pub use scheme::{Field, HeaderSpec, Kind, Scheme};
 pub use sign::{Credentials, Signer, Stamp};
 pub use time::{TimeUnit, UnixNanos, Window};
-pub use verify::{Principal, Verifier};
+pub use verify::{Principal, TOKEN_SCRATCH, Verifier};

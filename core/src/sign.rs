@@ -177,6 +177,17 @@ impl<'a> Signer<'a> {
         Ok(out)
     }
 
+    /// Length of the message `sign` would sign for `req` at `stamp`.
+    ///
+    /// # Errors
+    /// As [`message`](Self::message), without [`Error::BufferTooSmall`].
+    pub fn message_len(&self, req: &Request<'_>, stamp: Stamp) -> Result<usize, Error> {
+        let t = self.scheme.template.ok_or(Error::InvalidTemplate)?;
+        let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
+        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
+        t.message_len(&self.input(req, ts, nonce)?)
+    }
+
     /// Writes the exact message `sign` would sign for `req` at `stamp` into `out`.
     ///
     /// # Errors

@@ -112,6 +112,11 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         self.window
     }
 
+    /// Changes the freshness window (for requests verified from now on).
+    pub fn set_window(&mut self, window: Window) {
+        self.window = window;
+    }
+
     /// Verifies `req` under `scheme` at `now` (nanoseconds since the UNIX epoch).
     ///
     /// Credentials are read from the request's headers; for APEX's body variant, pass the
@@ -151,6 +156,8 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     }
 
     /// A bearer JWT or session token, with a static key beside it when the scheme sends one.
+    /// Kept out of line: its token scratch space should not grow the stack of every verify.
+    #[inline(never)]
     fn verify_token(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {
         for h in scheme.headers {
             presented(scheme, req.headers, h.field)?;

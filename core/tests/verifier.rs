@@ -223,6 +223,14 @@ fn outputs_are_untouched_on_error() {
     let creds = Credentials { api_key: "key", secret: b"s3cr3t-value", user_id: "12", ..Credentials::EMPTY };
     let signer = Signer::new(&dialect::APEX, creds).unwrap();
     let set = signer.sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: NOW, nonce: Some(7) }).unwrap();
+    let mut big = [0u8; 512];
+    assert_eq!(set.write_json(&mut big).map(<[u8]>::len), Ok(set.json_len()));
+    let stamp = Stamp { now: NOW, nonce: Some(7) };
+    let req = Request::new("POST", "/AuthenticateUser");
+    assert_eq!(signer.message(&req, stamp, &mut big).map(<[u8]>::len), signer.message_len(&req, stamp));
+    let key = MacKey::new(b"k").unwrap();
+    let token_len = jwt::encode(&key, jwt::DEFAULT_HEADER, b"{}", &mut big).map(<[u8]>::len);
+    assert_eq!(token_len, Ok(jwt::encoded_len(jwt::DEFAULT_HEADER.len(), 2)));
     let mut small = [0xaau8; 40];
     assert_eq!(set.write_json(&mut small), Err(Error::BufferTooSmall));
     assert_eq!(small, [0xaa; 40]);

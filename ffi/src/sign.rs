@@ -4,8 +4,7 @@
 use core::ffi::c_char;
 
 use apisig::headers::HeaderSet;
-use apisig::message::MessageInput;
-use apisig::{Credentials, Error, Field, Signer, Stamp};
+use apisig::{Credentials, Error, Signer, Stamp};
 
 use crate::convert::{
     NO_HEADER, RELEVANT_HEADERS_MAX, Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request,
@@ -217,7 +216,7 @@ pub unsafe extern "C" fn apisig_message(
         let out = unsafe { out_buf(out, out_cap, out_len) }?;
         // SAFETY: the caller guarantees the input pointers.
         unsafe {
-            with_signer(scheme, creds, req, |signer, req, creds| {
+            with_signer(scheme, creds, req, |signer, req, _| {
                 let stamp = self::stamp(&stamp);
                 match signer.message(req, stamp, out.buf) {
                     Ok(msg) => {
@@ -225,7 +224,7 @@ pub unsafe extern "C" fn apisig_message(
                         Ok(())
                     }
                     Err(Error::BufferTooSmall) => {
-                        *out.len = message_len(signer, creds, req, stamp)?;
+                        *out.len = signer.message_len(req, stamp)?;
                         Err(apisig_result::BufferTooSmall)
                     }
                     Err(e) => Err(e.into()),
@@ -233,48 +232,6 @@ pub unsafe extern "C" fn apisig_message(
             })
         }
     }
-}
-
-/// The length of the message `signer` signs for `req` at `stamp`. The core's
-/// `Template::message_len` counts it; the timestamp and nonce digits are written as the
-/// signer writes them (decimal, in the scheme's unit).
-fn message_len(signer: &Signer<'_>, creds: &Credentials<'_>, req: &apisig::Request<'_>, stamp: Stamp) -> Res<usize> {
-    let scheme = signer.scheme();
-    let template = scheme.template.ok_or(Error::InvalidTemplate)?;
-    let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
-    let ts = decimal(scheme.time_unit.from_nanos(stamp.now), &mut ts_buf);
-    let nonce = match (scheme.has(Field::Nonce), stamp.nonce) {
-        (true, Some(n)) => decimal(n, &mut nonce_buf),
-        _ => &[],
-    };
-    let input = MessageInput {
-        api_key: creds.api_key.as_bytes(),
-        timestamp: ts,
-        nonce,
-        user_id: creds.user_id.as_bytes(),
-        method: req.method.as_bytes(),
-        path: req.path.as_bytes(),
-        body: req.body,
-        headers: req.headers,
-        uppercase_method: true,
-    };
-    Ok(template.message_len(&input)?)
-}
-
-/// Decimal digits of `v`.
-fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i = i.saturating_sub(1);
-        if let Some(d) = buf.get_mut(i) {
-            *d = b'0'.wrapping_add((v % 10) as u8);
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
-    }
-    buf.get(i..).unwrap_or(&[])
 }
 
 /// Signs like `apisig_sign` and writes the produced headers as a compact JSON object,
@@ -308,58 +265,12 @@ pub unsafe extern "C" fn apisig_sign_json(
                         Ok(())
                     }
                     Err(Error::BufferTooSmall) => {
-                        *out.len = json_len(&set);
+                        *out.len = set.json_len();
                         Err(apisig_result::BufferTooSmall)
                     }
                     Err(e) => Err(e.into()),
                 }
             })
-        }
-    }
-}
-
-/// The length of `set.write_json(..)`'s output: `{`, `"name":"value"` pairs joined by `,`,
-/// `}`, with `"` and `\` escaped by one backslash each. (The core reports only
-/// `BufferTooSmall`; a core `HeaderSet::json_len` would replace this count.)
-fn json_len(set: &HeaderSet<'_>) -> usize {
-    let quoted = |parts: &[&[u8]]| {
-        parts
-            .iter()
-            .flat_map(|p| p.iter())
-            .fold(2usize, |n, b| n.saturating_add(if matches!(b, b'"' | b'\\') { 2 } else { 1 }))
-    };
-    set.iter().enumerate().fold(2usize, |n, (i, line)| {
-        let pair = quoted(&[line.name.as_bytes()])
-            .saturating_add(1)
-            .saturating_add(quoted(&[line.prefix.as_bytes(), line.value.as_str().as_bytes()]));
-        n.saturating_add(pair).saturating_add(usize::from(i > 0))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-
-    use super::*;
-    use apisig::{Request, dialect};
-
-    #[test]
-    fn json_len_counts_what_write_json_writes() {
-        for user in ["42", "a\"b", "back\\slash", "q\"\\\"q"] {
-            let creds = Credentials { api_key: "K\"1", secret: b"s", user_id: user, token: "" };
-            let signer = Signer::new(&dialect::APEX, creds).unwrap();
-            let set = signer.sign(&Request::new("POST", "/x"), Stamp { now: 1, nonce: Some(7) }).unwrap();
-            let mut buf = [0u8; 512];
-            let json = set.write_json(&mut buf).unwrap();
-            assert_eq!(json_len(&set), json.len(), "{user}");
-        }
-    }
-
-    #[test]
-    fn decimal_digits() {
-        let mut buf = [0u8; 20];
-        for v in [0u64, 7, 10, 1_673_425_955_575_713_842, u64::MAX] {
-            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::verify::{apisig_verifier, verifier};
 
 /// Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
 pub const APISIG_JWT_MAX: usize = 2048;
+const _: () = assert!(APISIG_JWT_MAX == apisig::TOKEN_SCRATCH, "keep APISIG_JWT_MAX equal to the core's TOKEN_SCRATCH");
 
 /// Longest session token.
 pub const APISIG_SESSION_TOKEN_MAX: usize = 256;
@@ -153,15 +154,6 @@ fn opt_u64(v: Option<u64>) -> apisig_opt_u64 {
     apisig_opt_u64 { present: v.is_some(), value: v.unwrap_or(0) }
 }
 
-/// Unpadded base64url length of `n` bytes.
-const fn b64_len(n: usize) -> usize {
-    (n / 3).saturating_mul(4).saturating_add(match n % 3 {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    })
-}
-
 /// Writes a compact HS256 JWT, `base64url(header).base64url(claims).base64url(HMAC)`, into
 /// `(out, out_cap)`. `(header, header_len)` is the header JSON (`(NULL, 0)`: the default
 /// `{"alg":"HS256","typ":"JWT"}`); `claims` is the claims set as JSON, written as given.
@@ -199,9 +191,7 @@ pub unsafe extern "C" fn apisig_jwt_encode(
                 Ok(())
             }
             Err(Error::BufferTooSmall) => {
-                // header64 '.' claims64 '.' tag64 (the core reports no length).
-                let n = b64_len(header.len()).saturating_add(b64_len(claims.len())).saturating_add(2);
-                *out.len = n.saturating_add(b64_len(apisig::TAG_LEN));
+                *out.len = jwt::encoded_len(header.len(), claims.len());
                 Err(apisig_result::BufferTooSmall)
             }
             Err(e) => Err(e.into()),
