@@ -1028,6 +1028,26 @@ typedef struct apisig_session {
   uint32_t slot;
 } apisig_session;
 
+/**
+ * A short-lived access token's lifetime as the client saw it (ZignSec's OAuth2 tokens live
+ * 20 minutes). Times in nanoseconds since the UNIX epoch; the rules are the core's
+ * `TokenLifetime`, so firmware refreshes exactly when the Python client does.
+ */
+typedef struct apisig_token_lifetime {
+  /**
+   * When the token was received.
+   */
+  uint64_t issued_at;
+  /**
+   * Its lifetime in seconds (`expires_in`).
+   */
+  uint64_t lifetime_s;
+  /**
+   * How long before expiry to refresh; capped at half the lifetime.
+   */
+  uint64_t skew_s;
+} apisig_token_lifetime;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1607,6 +1627,21 @@ apisig_result apisig_session_issue(const uint8_t *secret, size_t secret_len, con
  * The `(ptr, len)` inputs must be readable; `out` must point to a writable `apisig_session`.
  */
 APISIG_MUST_USE apisig_result apisig_session_verify(const uint8_t *primary, size_t primary_len, struct apisig_opt_bytes secondary, const uint8_t *token, size_t token_len, uint64_t now_ns, struct apisig_session *out);
+
+/**
+ * When the token expires (saturating).
+ */
+uint64_t apisig_token_expires_at(struct apisig_token_lifetime t);
+
+/**
+ * When the client should fetch a new token.
+ */
+uint64_t apisig_token_refresh_at(struct apisig_token_lifetime t);
+
+/**
+ * Whether to fetch a new token before a request sent at `now`.
+ */
+bool apisig_token_needs_refresh(struct apisig_token_lifetime t, uint64_t now);
 
 /**
  * `sizeof(apisig_verifier)`, for bindings that cannot read the macro.

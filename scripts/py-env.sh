@@ -32,6 +32,9 @@ REQUIREMENTS=(
     "mypy>=1.11"
     "ruff>=0.6"
     "ccxt>=4.3"
+    "PyJWT>=2.8"
+    "authlib>=1.3"
+    "cryptography>=42"
 )
 
 if [ ! -x "$VENV/bin/python" ]; then

@@ -424,3 +424,39 @@ pub unsafe extern "C" fn apisig_session_verify(
         Ok(())
     }
 }
+
+/// A short-lived access token's lifetime as the client saw it (ZignSec's OAuth2 tokens live
+/// 20 minutes). Times in nanoseconds since the UNIX epoch; the rules are the core's
+/// `TokenLifetime`, so firmware refreshes exactly when the Python client does.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_token_lifetime {
+    /// When the token was received.
+    pub issued_at: u64,
+    /// Its lifetime in seconds (`expires_in`).
+    pub lifetime_s: u64,
+    /// How long before expiry to refresh; capped at half the lifetime.
+    pub skew_s: u64,
+}
+
+fn lifetime(t: apisig_token_lifetime) -> apisig::TokenLifetime {
+    apisig::TokenLifetime { issued_at: t.issued_at, lifetime_s: t.lifetime_s, skew_s: t.skew_s }
+}
+
+/// When the token expires (saturating).
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_token_expires_at(t: apisig_token_lifetime) -> u64 {
+    lifetime(t).expires_at()
+}
+
+/// When the client should fetch a new token.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_token_refresh_at(t: apisig_token_lifetime) -> u64 {
+    lifetime(t).refresh_at()
+}
+
+/// Whether to fetch a new token before a request sent at `now`.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_token_needs_refresh(t: apisig_token_lifetime, now: u64) -> bool {
+    lifetime(t).needs_refresh(now)
+}

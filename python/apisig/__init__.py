@@ -2,8 +2,9 @@
 
 Every protocol decision lives in the Rust core (``apisig._native``); this package re-exports
 it with exceptions defined in Python (:mod:`apisig.exceptions`). Client integrations are in
-:mod:`apisig.client` (httpx and requests), server middleware in :mod:`apisig.server` (ASGI and
-WSGI), and the ``apisig`` command line in :mod:`apisig.cli`.
+:mod:`apisig.client` (httpx and requests) and :mod:`apisig.oauth` (OAuth2 client credentials,
+ZignSec), server middleware in :mod:`apisig.server` (ASGI and WSGI), mutual TLS contexts and
+peer certificates in :mod:`apisig.tls`, and the ``apisig`` command line in :mod:`apisig.cli`.
 """
 
 from ._native import (
@@ -12,6 +13,8 @@ from ._native import (
     APEX,
     APEX_SESSION,
     DETACH_THRESHOLD,
+    JWT_MAX_LEN,
+    PIN_LEN,
     SECUROSYS,
     SECUROSYS_JWT,
     SECUROSYS_ROLES,
@@ -21,19 +24,25 @@ from ._native import (
     ZIGNSEC_LEGACY,
     ZIGNSEC_OAUTH,
     Attempt,
+    JwtClaims,
     Next,
     Policy,
     Principal,
     Rotation,
     Scheme,
+    Session,
+    SessionKeys,
     Signer,
+    TokenLifetime,
     Verifier,
     __version__,
     check_canonical,
     error_table,
+    fingerprint,
     hmac_sign,
     hmac_verify,
     jwt_encode,
+    jwt_verify,
     pattern_matches,
     preset_names,
 )
@@ -105,6 +114,8 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "APEX",
     "APEX_SESSION",
     "DETACH_THRESHOLD",
+    "JWT_MAX_LEN",
+    "PIN_LEN",
     "PRESETS",
     "SECUROSYS",
     "SECUROSYS_JWT",
@@ -115,19 +126,25 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "ZIGNSEC_LEGACY",
     "ZIGNSEC_OAUTH",
     "Attempt",
+    "JwtClaims",
     "Next",
     "Policy",
     "Principal",
     "Rotation",
     "Scheme",
+    "Session",
+    "SessionKeys",
     "Signer",
+    "TokenLifetime",
     "Verifier",
     "__version__",
     "check_canonical",
     "error_table",
+    "fingerprint",
     "hmac_sign",
     "hmac_verify",
     "jwt_encode",
+    "jwt_verify",
     "pattern_matches",
     "preset_names",
     "scheme",

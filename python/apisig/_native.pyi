@@ -13,6 +13,8 @@ __all__ = [
     "APEX",
     "APEX_SESSION",
     "DETACH_THRESHOLD",
+    "JWT_MAX_LEN",
+    "PIN_LEN",
     "SECUROSYS",
     "SECUROSYS_JWT",
     "SECUROSYS_ROLES",
@@ -22,19 +24,25 @@ __all__ = [
     "ZIGNSEC_LEGACY",
     "ZIGNSEC_OAUTH",
     "Attempt",
+    "JwtClaims",
     "Next",
     "Policy",
     "Principal",
     "Rotation",
     "Scheme",
+    "Session",
+    "SessionKeys",
     "Signer",
+    "TokenLifetime",
     "Verifier",
     "__version__",
     "check_canonical",
     "error_table",
+    "fingerprint",
     "hmac_sign",
     "hmac_verify",
     "jwt_encode",
+    "jwt_verify",
     "pattern_matches",
     "preset_names",
 ]
@@ -55,6 +63,10 @@ TAG_LEN: Final[int]
 """Length of an HMAC-SHA256 tag in bytes (32)."""
 DETACH_THRESHOLD: Final[int]
 """Bodies at least this long are signed and verified without holding the GIL."""
+JWT_MAX_LEN: Final[int]
+"""Longest JWT :func:`jwt_verify` accepts by default (8192 bytes)."""
+PIN_LEN: Final[int]
+"""Length of a certificate fingerprint in bytes (32, SHA-256)."""
 __version__: Final[str]
 
 @final
@@ -225,19 +237,32 @@ class Verifier:
     def add(
         self,
         id: str,
-        key: _Buffer,
+        key: _Buffer | None,
         *,
         secondary: _Buffer | None = None,
         role: str | None = None,
         user_id: str | None = None,
     ) -> None:
-        """Registers a client: ``id`` is its key id or label, ``key`` its key or secret."""
+        """Registers a client: ``id`` is its key id or label, ``key`` its key or secret, or
+        ``None`` for a client that authenticates only by a pinned certificate."""
     def set_key(self, id: str, slot: str, key: _Buffer | None) -> None:
         """Sets (or with ``None`` removes) the key in ``slot`` (``primary``/``secondary``)."""
     def set_role(self, id: str, role: str | None) -> None: ...
     def bind_user_id(self, id: str, user_id: str) -> None: ...
     def revoke(self, id: str) -> None:
-        """Removes both of the client's keys."""
+        """Removes both of the client's keys and both certificate pins."""
+    def pin(
+        self, id: str, pin: _Buffer | str | None, *, kind: str = "certificate", slot: str = "primary"
+    ) -> None:
+        """Pins a TLS client certificate to the client in ``slot`` (``None`` unpins): ``pin``
+        is a SHA-256 fingerprint (32 bytes or 64 hex digits, ``:`` allowed) or a DER
+        certificate, of the whole certificate (``kind="certificate"``) or of its public key
+        (``kind="spki"``). Raises ``InvalidCertificate`` for DER the core refuses."""
+    def verify_certificate(self, der: _Buffer) -> Principal:
+        """The client pinned to a TLS peer certificate (DER), compared in constant time with
+        every pin; call it after the TLS library checked the chain. Raises
+        ``UnpinnedCertificate`` or ``InvalidCertificate``. The principal's scheme is
+        ``"mtls"``."""
     def verify(
         self,
         scheme: Scheme,
@@ -320,8 +345,109 @@ def hmac_verify(key: _Buffer, msg: _Buffer, tag: _Buffer) -> None:
     """Raises ``SignatureMismatch`` (or ``InvalidSignatureEncoding``) unless ``tag`` is the
     HMAC-SHA256 of ``msg`` under ``key``; constant time."""
 
-def jwt_encode(secret: _Buffer, claims: _Buffer) -> str:
-    """A compact HS256 JWT over ``claims`` (a JSON object)."""
+def jwt_encode(secret: _Buffer, claims: _Buffer, header: _Buffer | None = None) -> str:
+    """A compact HS256 JWT over ``claims`` (a JSON object, written as given) with ``header``
+    (default ``{"alg":"HS256","typ":"JWT"}``, PyJWT's), also written as given."""
+
+def jwt_verify(
+    secret: _Buffer,
+    token: _Buffer | str,
+    *,
+    now: int | None = None,
+    leeway: int = 0,
+    require_exp: bool = True,
+    issuer: str | None = None,
+    audience: str | None = None,
+    subject: str | None = None,
+    max_len: int = ...,
+) -> JwtClaims:
+    """Verifies a compact HS256 JWT: algorithm pinned to HS256, canonical base64url, the
+    signature in constant time, ``exp`` (required unless ``require_exp=False``), ``nbf`` and
+    ``iat`` with ``leeway`` seconds (as PyJWT), and ``issuer``/``audience``/``subject`` when
+    given. ``now`` is nanoseconds since the UNIX epoch (default: the system clock). Raises an
+    ``InvalidToken`` subclass (or ``EmptySecret``)."""
+
+@final
+class JwtClaims:
+    """The registered claims of a verified JWT. ``iss`` and ``sub`` are the JSON string text
+    (escapes not decoded); ``json`` is the whole claims set."""
+
+    @property
+    def iss(self) -> str | None: ...
+    @property
+    def sub(self) -> str | None: ...
+    @property
+    def aud(self) -> list[str]:
+        """The audience: one string or a list, as a list (empty when absent)."""
+    @property
+    def exp(self) -> int | None: ...
+    @property
+    def nbf(self) -> int | None: ...
+    @property
+    def iat(self) -> int | None: ...
+    @property
+    def json(self) -> bytes: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class Session:
+    """What an APEX session token says."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def expires(self) -> int:
+        """The first moment the token is no longer valid, UNIX seconds."""
+    @property
+    def slot(self) -> str:
+        """Which server secret made it: ``"primary"`` or ``"secondary"``."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class SessionKeys:
+    """The server secrets (primary, optional secondary) that issue and check APEX session
+    tokens; raises ``EmptySecret`` for an empty one."""
+
+    def __new__(cls, primary: _Buffer, secondary: _Buffer | None = None) -> SessionKeys: ...
+    def issue(self, user_id: str, key_id: str, expires: int) -> str:
+        """A token made with the primary secret, valid until ``expires`` (UNIX seconds)."""
+    def verify(self, token: _Buffer | str, *, now: int | None = None) -> Session:
+        """What a token says, checked against both secrets in constant time at ``now``
+        (nanoseconds; default: the system clock). Raises an ``InvalidToken`` subclass."""
+
+@final
+class TokenLifetime:
+    """An access token's lifetime as the client saw it (``issued_at`` in nanoseconds,
+    ``expires_in`` seconds) and when to refresh it: ``skew_s`` before expiry, capped at half
+    the lifetime. The core's bookkeeping, the same in C and Rust."""
+
+    def __new__(cls, issued_at: int, lifetime_s: int, skew_s: int = 60) -> TokenLifetime: ...
+    @property
+    def issued_at(self) -> int: ...
+    @property
+    def lifetime_s(self) -> int: ...
+    @property
+    def skew_s(self) -> int: ...
+    @property
+    def expires_at(self) -> int: ...
+    @property
+    def refresh_at(self) -> int: ...
+    def needs_refresh(self, now: int | None = None) -> bool:
+        """Whether to fetch a new token before the next request (``now`` in nanoseconds)."""
+    def is_expired(self, now: int | None = None) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+def fingerprint(der: _Buffer, kind: str = "certificate") -> bytes:
+    """The SHA-256 fingerprint of a DER certificate (``kind="certificate"``) or of its
+    SubjectPublicKeyInfo (``kind="spki"``); raises ``InvalidCertificate``."""
 
 def pattern_matches(pattern: str, path: str) -> bool:
     """Whether a role pattern matches ``path``; raises ``InvalidPattern``."""

@@ -18,6 +18,14 @@
 Which scheme a request uses is read from its headers: the configured schemes whose headers are
 all present are tried, those with more headers first; the first that verifies wins, else the
 first error is answered.
+
+Mutual TLS (see :mod:`apisig.tls` for the contexts and for how the server passes the client's
+certificate on): ``mtls="alone"`` authenticates by the pinned client certificate by itself (the
+principal's scheme is ``"mtls"``; ``schemes`` may be empty); ``mtls="combined"`` requires the
+pinned certificate *and* the credentials of one scheme, naming the same client (Securosys TSB:
+API key plus client certificate), and answers with the credentials' principal. No certificate
+is 401 ``missing_credential``, an unpinned one (or one pinned to another client) 401
+``unpinned_certificate``.
 """
 
 from __future__ import annotations
@@ -36,9 +44,14 @@ from .exceptions import (
     ConfigurationError,
     MissingCredential,
     ReplayCacheFull,
+    UnpinnedCertificate,
 )
+from .tls import asgi_peer_certificate, wsgi_peer_certificate
 
-__all__ = ["PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
+__all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
+
+MTLS_MODES = ("alone", "combined")
+"""``mtls=`` values: the pinned client certificate by itself, or with a scheme's credentials."""
 
 PRINCIPAL_KEY = "apisig.principal"
 """The scope (ASGI) or environ (WSGI) key holding the verified :class:`apisig.Principal`."""
@@ -76,9 +89,13 @@ class Authenticator:
         apex_authenticate: str | None = None,
         session_lifetime: int = 3600,
         exempt: Iterable[str] = (),
+        mtls: str | None = None,
     ) -> None:
-        if not schemes:
+        if mtls is not None and mtls not in MTLS_MODES:
+            raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")
+        if not schemes and mtls != "alone":
             raise ValueError("configure at least one scheme")
+        self.mtls = mtls
         self.verifier = verifier
         self.schemes = tuple(schemes)
         self.authorize = authorize
@@ -93,8 +110,29 @@ class Authenticator:
     def is_apex_login(self, method: str, path: str) -> bool:
         return self.apex_authenticate is not None and method == "POST" and path == self.apex_authenticate
 
-    def authenticate(self, method: str, target: str, headers: HeaderList, body: bytes) -> Principal:
-        """The principal of a request, or the exception to answer with."""
+    def authenticate(
+        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+    ) -> Principal:
+        """The principal of a request (``certificate``: the TLS client certificate, DER, if
+        any), or the exception to answer with."""
+        if self.mtls is None:
+            return self._by_headers(method, target, headers, body)
+        if certificate is None:
+            raise MissingCredential("no client certificate")
+        # The certificate first: a request refused for it records no nonce or signature.
+        pinned = self.verifier.verify_certificate(certificate)
+        if self.mtls == "alone":
+            if self.authorize:
+                self.verifier.authorize(pinned, target)
+            return pinned
+        principal = self._by_headers(method, target, headers, body)
+        if principal.client_id != pinned.client_id:
+            raise UnpinnedCertificate(
+                "the client certificate is pinned to another client than the credentials"
+            )
+        return principal
+
+    def _by_headers(self, method: str, target: str, headers: HeaderList, body: bytes) -> Principal:
         present = {name.lower() for name, _ in headers}
         candidates = [s for s, names in self._names if names <= present]
         candidates.sort(key=lambda s: -len(s.headers))
@@ -165,11 +203,13 @@ class ApisigASGIMiddleware:
         verifier: Verifier | None = None,
         schemes: Sequence[Scheme] = (),
         max_body: int = 8 << 20,
+        peer_certificate: Callable[[Scope], bytes | None] = asgi_peer_certificate,
         **options: Any,
     ) -> None:
         self.app = app
         self.auth = _authenticator(authenticator, verifier, schemes, options)
         self.max_body = max_body
+        self.peer_certificate = peer_certificate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.auth.is_exempt(scope["path"]):
@@ -200,8 +240,11 @@ class ApisigASGIMiddleware:
             status, answer = await _maybe_in_thread(body, self.auth.apex_login, target, headers, body)
             await _asgi_answer(send, status, answer)
             return
+        certificate = self.peer_certificate(scope) if self.auth.mtls else None
         try:
-            principal = await _maybe_in_thread(body, self.auth.authenticate, method, target, headers, body)
+            principal = await _maybe_in_thread(
+                body, self.auth.authenticate, method, target, headers, body, certificate
+            )
         except ApisigError as e:
             await _asgi_answer(send, status_for(e), error_body(e))
             return
@@ -288,11 +331,13 @@ class ApisigWSGIMiddleware:
         verifier: Verifier | None = None,
         schemes: Sequence[Scheme] = (),
         max_body: int = 8 << 20,
+        peer_certificate: Callable[[dict[str, Any]], bytes | None] = wsgi_peer_certificate,
         **options: Any,
     ) -> None:
         self.app = app
         self.auth = _authenticator(authenticator, verifier, schemes, options)
         self.max_body = max_body
+        self.peer_certificate = peer_certificate
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -321,8 +366,9 @@ class ApisigWSGIMiddleware:
         if self.auth.is_apex_login(method, path):
             status, answer = self.auth.apex_login(target, headers, body)
             return _wsgi_answer(start_response, status, answer)
+        certificate = self.peer_certificate(environ) if self.auth.mtls else None
         try:
-            principal = self.auth.authenticate(method, target, headers, body)
+            principal = self.auth.authenticate(method, target, headers, body, certificate)
         except ApisigError as e:
             return _wsgi_answer(start_response, status_for(e), error_body(e))
         environ[PRINCIPAL_KEY] = principal

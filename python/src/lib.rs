@@ -19,6 +19,7 @@ mod convert;
 mod rotation;
 mod scheme;
 mod signer;
+mod tokens;
 mod verifier;
 
 use convert::{CoreResult, DETACH_THRESHOLD};
@@ -37,18 +38,6 @@ fn hmac_verify(py: Python<'_>, key: Cow<'_, [u8]>, msg: Cow<'_, [u8]>, tag: Cow<
     let run = || apisig::verify(&key, &msg, &tag);
     let result = if msg.len() >= DETACH_THRESHOLD { py.detach(run) } else { run() };
     result.py(py)
-}
-
-/// A compact HS256 JWT over `claims` (a JSON object, written as given) with the header
-/// `{"alg":"HS256","typ":"JWT"}`.
-#[pyfunction]
-fn jwt_encode(py: Python<'_>, secret: Cow<'_, [u8]>, claims: Cow<'_, [u8]>) -> PyResult<String> {
-    let header = apisig::jwt::DEFAULT_HEADER;
-    let room = header.len().saturating_add(claims.len()).saturating_add(apisig::TAG_LEN).saturating_mul(2);
-    let mut out = vec![0u8; room.saturating_add(8)];
-    let key = apisig::MacKey::new(&secret).py(py)?;
-    let token = apisig::jwt::encode(&key, header, &claims, &mut out).py(py)?;
-    Ok(String::from_utf8_lossy(token).into_owned())
 }
 
 /// Every core error as `(code, name, message)`, in code order.
@@ -75,9 +64,11 @@ mod _native {
     #[pymodule_export]
     use super::signer::Signer;
     #[pymodule_export]
+    use super::tokens::{JwtClaims, Session, SessionKeys, TokenLifetime, fingerprint, jwt_encode, jwt_verify};
+    #[pymodule_export]
     use super::verifier::{Principal, Verifier};
     #[pymodule_export]
-    use super::{error_table, hmac_sign, hmac_verify, jwt_encode, preset_names};
+    use super::{error_table, hmac_sign, hmac_verify, preset_names};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -88,6 +79,8 @@ mod _native {
         m.add("SECUROSYS_ROLES", super::scheme::Policy::securosys())?;
         m.add("TAG_LEN", apisig::TAG_LEN)?;
         m.add("DETACH_THRESHOLD", super::DETACH_THRESHOLD)?;
+        m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
+        m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

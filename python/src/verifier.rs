@@ -5,14 +5,53 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::jwt::JwtPolicy;
+use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
 use apisig::session::{self, Session, SessionKeys};
-use apisig::{ClientId, Error, Keyring, ReplayEntry, ReplayStore, Request, Slot, UnixNanos, Window};
-use pyo3::exceptions::PyValueError;
+use apisig::{ClientId, Error, Keyring, Pin, ReplayEntry, ReplayStore, Request, Slot, UnixNanos, Window};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 use crate::convert::{CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
+use crate::tokens::parse_pin_kind;
+
+/// The scheme name of a principal authenticated by its TLS client certificate.
+const MTLS: &str = "mtls";
+
+/// The secret a client registered without a key is created with, and which is removed at once
+/// (under the same lock): the core's keyring registers a client with its primary key. Unique
+/// per id, so two such registrations never collide.
+fn placeholder_key(id: &str) -> Vec<u8> {
+    [&b"\0apisig: no key\0"[..], id.as_bytes()].concat()
+}
+
+/// A pin as given: a 32-byte fingerprint, 64 hex digits (`:` separators allowed), or a DER
+/// certificate whose fingerprint of `kind` is taken.
+fn pin_fingerprint(py: Python<'_>, obj: &Bound<'_, PyAny>, kind: apisig::pin::PinKind) -> PyResult<[u8; PIN_LEN]> {
+    let bytes: Vec<u8> = if let Ok(s) = obj.cast::<PyString>() {
+        let digits: Vec<u8> = s.to_str()?.bytes().filter(|b| *b != b':').collect();
+        let mut fp = [0u8; PIN_LEN];
+        let ok = digits.len() == PIN_LEN.saturating_mul(2)
+            && digits.iter().all(u8::is_ascii_hexdigit)
+            && digits.chunks(2).zip(fp.iter_mut()).all(|(pair, out)| {
+                let byte = std::str::from_utf8(pair).ok().and_then(|d| u8::from_str_radix(d, 16).ok());
+                byte.map(|b| *out = b).is_some()
+            });
+        return if ok { Ok(fp) } else { Err(PyValueError::new_err("a fingerprint given as text is 64 hex digits")) };
+    } else if let Ok(b) = obj.cast::<PyBytes>() {
+        b.as_bytes().to_vec()
+    } else if let Ok(b) = obj.cast::<PyByteArray>() {
+        b.to_vec()
+    } else {
+        return Err(PyTypeError::new_err("a pin is a fingerprint (32 bytes or hex) or a DER certificate"));
+    };
+    match <[u8; PIN_LEN]>::try_from(bytes.as_slice()) {
+        Ok(fp) => Ok(fp),
+        Err(_) => apisig::pin::fingerprint(&bytes, kind).py(py),
+    }
+}
 
 /// The in-memory replay record over a heap slice sized at run time.
 struct HeapReplay(Box<[ReplayEntry]>);
@@ -54,7 +93,7 @@ fn new_core<const K: usize>(replay: usize, window: Window) -> Core<K> {
     Box::new(apisig::Verifier::new(Keyring::new(), store, window))
 }
 
-fn slot_name(s: Slot) -> &'static str {
+pub(crate) fn slot_name(s: Slot) -> &'static str {
     match s {
         Slot::Primary => "primary",
         Slot::Secondary => "secondary",
@@ -201,13 +240,14 @@ impl Verifier {
     }
 
     /// Registers a client: `id` is its key id (signed and key-and-secret schemes) or a label
-    /// (static keys), `key` its primary key or secret.
+    /// (static keys), `key` its primary key or secret, or `None` for a client that
+    /// authenticates only by a pinned certificate.
     #[pyo3(signature = (id, key, *, secondary = None, role = None, user_id = None))]
     fn add(
         &self,
         py: Python<'_>,
         id: &str,
-        key: Cow<'_, [u8]>,
+        key: Option<Cow<'_, [u8]>>,
         secondary: Option<Cow<'_, [u8]>>,
         role: Option<&str>,
         user_id: Option<&str>,
@@ -220,8 +260,14 @@ impl Verifier {
             if ring.len() >= capacity {
                 return Err(to_pyerr(py, Error::KeyringFull));
             }
-            let c = ring.add(id, &key).py(py)?;
+            let c = match &key {
+                Some(k) => ring.add(id, k).py(py)?,
+                None => ring.add(id, &placeholder_key(id)).py(py)?,
+            };
             let rest = (|| {
+                if key.is_none() {
+                    ring.set_secret(c, Slot::Primary, None)?;
+                }
                 if let Some(s) = &secondary {
                     ring.set_secret(c, Slot::Secondary, Some(s))?;
                 }
@@ -264,14 +310,47 @@ impl Verifier {
         self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().bind_user_id(c, user_id)))
     }
 
-    /// Removes both of the client's keys: nothing it sends verifies any more.
+    /// Removes both of the client's keys and both certificate pins: nothing it sends verifies
+    /// any more.
     fn revoke(&self, py: Python<'_>, id: &str) -> PyResult<()> {
         self.with_client(py, id, |s, c| {
             with_core!(&mut s.core, v => {
-                v.keyring_mut().set_secret(c, Slot::Primary, None)?;
-                v.keyring_mut().set_secret(c, Slot::Secondary, None)
+                let ring = v.keyring_mut();
+                ring.set_secret(c, Slot::Primary, None)?;
+                ring.set_secret(c, Slot::Secondary, None)?;
+                ring.set_pin(c, Slot::Primary, None)?;
+                ring.set_pin(c, Slot::Secondary, None)
             })
         })
+    }
+
+    /// Pins a TLS client certificate to the client in `slot` (or with `None` unpins it):
+    /// `pin` is a SHA-256 fingerprint (32 bytes or 64 hex digits) or a DER certificate, of
+    /// the whole certificate (`kind="certificate"`) or of its public key (`kind="spki"`,
+    /// which survives re-issuing the certificate for the same key).
+    #[pyo3(signature = (id, pin, *, kind = "certificate", slot = "primary"))]
+    fn pin(&self, py: Python<'_>, id: &str, pin: &Bound<'_, PyAny>, kind: &str, slot: &str) -> PyResult<()> {
+        let kind = parse_pin_kind(kind)?;
+        let slot = parse_slot(slot)?;
+        let pin = if pin.is_none() { None } else { Some(Pin { kind, fingerprint: pin_fingerprint(py, pin, kind)? }) };
+        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_pin(c, slot, pin)))
+    }
+
+    /// The client pinned to a TLS peer certificate (DER), after the TLS library has checked
+    /// its chain; raises `UnpinnedCertificate` or `InvalidCertificate`. The principal's scheme
+    /// is `"mtls"`.
+    fn verify_certificate(&self, py: Python<'_>, der: Cow<'_, [u8]>) -> PyResult<Principal> {
+        let state = self.lock();
+        let found = with_core!(&state.core, v => {
+            v.verify_certificate(&der).and_then(|p| {
+                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
+                Ok((p, c.id().to_owned(), c.user_id().map(str::to_owned)))
+            })
+        });
+        drop(state);
+        let (p, client_id, user_id) = found.py(py)?;
+        let role = p.role.and_then(|r| self.policy.as_ref().and_then(|pol| pol.role_name(r)));
+        Ok(Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: MTLS.to_owned() })
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass

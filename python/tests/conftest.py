@@ -40,18 +40,19 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def uvicorn_server(app: Any) -> Iterator[str]:
-    """Runs an ASGI app with uvicorn in a thread on a free loopback port; stops it on exit."""
+def uvicorn_server(app: Any, **options: Any) -> Iterator[str]:
+    """Runs an ASGI app with uvicorn in a thread on a free loopback port; stops it on exit.
+    ``options`` go to ``uvicorn.Config`` (with ``ssl_context_factory`` the URL is https)."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if options.get('ssl_context_factory') else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -59,17 +60,17 @@ def uvicorn_server(app: Any) -> Iterator[str]:
 
 
 @contextmanager
-def werkzeug_server(app: Callable[..., Any]) -> Iterator[str]:
+def werkzeug_server(app: Callable[..., Any], ssl_context: Any = None) -> Iterator[str]:
     """Runs a WSGI app with werkzeug in a thread on a free loopback port; stops it on exit."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     port = server.server_port
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)

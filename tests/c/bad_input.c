@@ -740,6 +740,21 @@ static void test_verifier_tokens_and_pins(void) {
     apisig_verifier_free(v);
 }
 
+/* ZignSec's 20-minute access tokens: refresh a minute early; the skew is capped at half the
+ * lifetime; arithmetic saturates. */
+static void test_token_lifetime(void) {
+    const uint64_t s = 1000000000u;
+    apisig_token_lifetime t = {100 * s, 1200, 60};
+    CHECK(apisig_token_expires_at(t) == 1300 * s, "expires_at");
+    CHECK(apisig_token_refresh_at(t) == 1240 * s, "refresh_at");
+    CHECK(!apisig_token_needs_refresh(t, 1240 * s - 1) && apisig_token_needs_refresh(t, 1240 * s), "edge");
+    t.lifetime_s = 10;
+    CHECK(apisig_token_refresh_at(t) == 105 * s, "skew capped at half the lifetime");
+    t.issued_at = UINT64_MAX - 1;
+    t.lifetime_s = UINT64_MAX;
+    CHECK(apisig_token_expires_at(t) == UINT64_MAX, "saturates");
+}
+
 int main(void) {
     size_t i;
     test_codes_and_strings();
@@ -753,6 +768,7 @@ int main(void) {
     test_rotation();
     test_tokens();
     test_verifier_tokens_and_pins();
+    test_token_lifetime();
     /* Every code but PANIC (the core cannot panic) was produced by some call above. */
     for (i = 0; i < N_CODES; i++) {
         if (all_codes[i] == APISIG_RESULT_PANIC) continue;
