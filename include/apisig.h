@@ -228,6 +228,10 @@ enum apisig_result
    */
   APISIG_RESULT_REPLAY_CACHE_FULL = 34,
   /**
+   * A shared replay store could not be reached (fails closed).
+   */
+  APISIG_RESULT_REPLAY_STORE_UNAVAILABLE = 35,
+  /**
    * The path is not in canonical form; it is refused, never normalised.
    */
   APISIG_RESULT_NON_CANONICAL_PATH = 40,

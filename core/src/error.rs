@@ -54,6 +54,9 @@ pub enum Error {
     ReplayedRequest = 33,
     /// The replay cache has no free slot: every slot holds a live entry. Fails closed.
     ReplayCacheFull = 34,
+    /// A shared replay store (Redis) could not be reached; the request is refused (fail
+    /// closed) unless the deployment chose to fail open.
+    ReplayStoreUnavailable = 35,
 
     /// The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
     /// separators, control bytes); it is refused, never normalised.
@@ -104,7 +107,7 @@ pub enum Error {
 
 impl Error {
     /// Every variant, in code order (for tables, tests and the other faces).
-    pub const ALL: [Error; 39] = [
+    pub const ALL: [Error; 40] = [
         Error::BufferTooSmall,
         Error::MissingCredential,
         Error::DuplicateHeader,
@@ -124,6 +127,7 @@ impl Error {
         Error::InvalidNonce,
         Error::ReplayedRequest,
         Error::ReplayCacheFull,
+        Error::ReplayStoreUnavailable,
         Error::NonCanonicalPath,
         Error::Forbidden,
         Error::InvalidPattern,
@@ -178,6 +182,7 @@ impl Error {
             Error::InvalidNonce => "invalid_nonce",
             Error::ReplayedRequest => "replayed_request",
             Error::ReplayCacheFull => "replay_cache_full",
+            Error::ReplayStoreUnavailable => "replay_store_unavailable",
             Error::NonCanonicalPath => "non_canonical_path",
             Error::Forbidden => "forbidden",
             Error::InvalidPattern => "invalid_pattern",
@@ -223,6 +228,7 @@ impl Error {
             Error::InvalidNonce => "nonce is missing or not a decimal u64",
             Error::ReplayedRequest => "request was already accepted (replay)",
             Error::ReplayCacheFull => "replay cache is full of live entries",
+            Error::ReplayStoreUnavailable => "replay store is unreachable (failing closed)",
             Error::NonCanonicalPath => "path is not in canonical form",
             Error::Forbidden => "role is not allowed on this path",
             Error::InvalidPattern => "role pattern is not valid",

@@ -30,6 +30,20 @@ pub trait ReplayStore {
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error>;
+
+    /// Records `nonce` as the newest accepted for `client`, or refuses it (schemes whose
+    /// nonce is a growing counter, like APEX). The verifier already keeps a per-process
+    /// high-water mark in its keyring and calls this only for a nonce above it; a store
+    /// shared by several processes overrides this to enforce the same across them.
+    ///
+    /// # Errors
+    /// [`Error::ReplayedRequest`] when `nonce` is not above the shared high-water mark;
+    /// [`Error::ReplayStoreUnavailable`] when the store cannot say. Nothing is recorded on
+    /// error.
+    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
+        let _ = (client, nonce);
+        Ok(())
+    }
 }
 
 /// One slot of the in-memory replay record. Opaque; start from [`ReplayEntry::EMPTY`].
@@ -65,6 +79,10 @@ impl<S: ReplayStore + ?Sized> ReplayStore for &mut S {
         now: UnixNanos,
     ) -> Result<(), Error> {
         (**self).check_and_insert(client, id, expires, now)
+    }
+
+    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
+        (**self).advance_nonce(client, nonce)
     }
 }
 

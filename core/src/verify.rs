@@ -249,11 +249,12 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
                 self.replay.check_and_insert(client_id.0, &id, self.window.expiry(ts), now)?;
             }
             (None, Some(nonce)) => {
-                let client = self.keyring.client_mut(client_id)?;
-                if client.last_nonce.is_some_and(|last| nonce <= last) {
+                let last = self.keyring.get(client_id).ok_or(Error::UnknownKey)?.last_nonce;
+                if last.is_some_and(|last| nonce <= last) {
                     return Err(Error::ReplayedRequest);
                 }
-                client.last_nonce = Some(nonce);
+                self.replay.advance_nonce(client_id.0, nonce)?;
+                self.keyring.client_mut(client_id)?.last_nonce = Some(nonce);
             }
             (None, None) => return Err(Error::InvalidTemplate),
         }

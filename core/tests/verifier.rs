@@ -5,6 +5,7 @@
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
 use apisig::jwt::{self, JwtPolicy};
+use apisig::replay::ReplayStore;
 use apisig::session::{Session, SessionKeys};
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, ReplayCache, Request,
@@ -252,4 +253,52 @@ fn outputs_are_untouched_on_error() {
     let shown = format!("{aevo:?} {signer:?} {creds:?}");
     assert!(!shown.contains("s3cr3t") && !shown.contains("115, 51"), "{shown}");
     assert!(shown.contains("<redacted>"), "{shown}");
+}
+
+/// A store shared with other processes: it knows nonces this process never saw.
+struct SharedNonces {
+    high_water: u64,
+    down: bool,
+}
+
+impl ReplayStore for SharedNonces {
+    fn check_and_insert(&mut self, _: u32, _: &[u8; 16], _: u64, _: u64) -> Result<(), Error> {
+        if self.down { Err(Error::ReplayStoreUnavailable) } else { Ok(()) }
+    }
+
+    fn advance_nonce(&mut self, _client: u32, nonce: u64) -> Result<(), Error> {
+        if self.down {
+            return Err(Error::ReplayStoreUnavailable);
+        }
+        if nonce <= self.high_water {
+            return Err(Error::ReplayedRequest);
+        }
+        self.high_water = nonce;
+        Ok(())
+    }
+}
+
+#[test]
+fn nonces_and_signatures_go_through_the_replay_store() {
+    let mut ring = Keyring::<2>::new();
+    let c = ring.add("key", b"secret").unwrap();
+    ring.bind_user_id(c, "12").unwrap();
+    // Another worker already accepted nonce 10 for this key.
+    let mut v = Verifier::new(ring, SharedNonces { high_water: 10, down: false }, Window::DEFAULT);
+    let creds = Credentials { api_key: "key", secret: b"secret", user_id: "12", ..Credentials::EMPTY };
+    let signer = Signer::new(&dialect::APEX, creds).unwrap();
+    let verify = |v: &mut Verifier<2, SharedNonces>, nonce| {
+        let set =
+            signer.sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: NOW, nonce: Some(nonce) }).unwrap();
+        let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
+        let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+        v.verify(&dialect::APEX, &Request::new("POST", "/AuthenticateUser").with_headers(hs), NOW).map(|p| p.client)
+    };
+    assert_eq!(verify(&mut v, 7), Err(Error::ReplayedRequest), "below the shared high-water mark");
+    assert_eq!(verify(&mut v, 11), Ok(c));
+    assert_eq!(verify(&mut v, 11), Err(Error::ReplayedRequest), "the local mark refuses it before the store");
+    v = Verifier::new(v.keyring().clone(), SharedNonces { high_water: 11, down: true }, Window::DEFAULT);
+    assert_eq!(verify(&mut v, 12), Err(Error::ReplayStoreUnavailable), "fails closed");
+    v = Verifier::new(v.keyring().clone(), SharedNonces { high_water: 11, down: false }, Window::DEFAULT);
+    assert_eq!(verify(&mut v, 12), Ok(c), "nothing was recorded while the store was down");
 }

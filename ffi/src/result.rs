@@ -56,6 +56,8 @@ pub enum apisig_result {
     ReplayedRequest = 33,
     /// The replay cache has no free slot (fails closed).
     ReplayCacheFull = 34,
+    /// A shared replay store could not be reached (fails closed).
+    ReplayStoreUnavailable = 35,
     /// The path is not in canonical form; it is refused, never normalised.
     NonCanonicalPath = 40,
     /// The client's role is not allowed on this path.
@@ -122,6 +124,7 @@ impl From<Error> for apisig_result {
             Error::InvalidNonce => apisig_result::InvalidNonce,
             Error::ReplayedRequest => apisig_result::ReplayedRequest,
             Error::ReplayCacheFull => apisig_result::ReplayCacheFull,
+            Error::ReplayStoreUnavailable => apisig_result::ReplayStoreUnavailable,
             Error::NonCanonicalPath => apisig_result::NonCanonicalPath,
             Error::Forbidden => apisig_result::Forbidden,
             Error::InvalidPattern => apisig_result::InvalidPattern,

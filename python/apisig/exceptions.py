@@ -52,6 +52,7 @@ __all__ = [
     "MissingCredential",
     "NonCanonicalPath",
     "ReplayCacheFull",
+    "ReplayStoreUnavailable",
     "ReplayedRequest",
     "SecretMismatch",
     "SeparatorInField",
@@ -236,6 +237,14 @@ class ReplayCacheFull(ApisigError):
 
     code = 34
     name = "replay_cache_full"
+
+
+class ReplayStoreUnavailable(ApisigError):
+    """A shared replay store (Redis) could not be reached; the request is refused (fail
+    closed). A server answers 503."""
+
+    code = 35
+    name = "replay_store_unavailable"
 
 
 class NonCanonicalPath(AuthorizationFailed, ValueError):

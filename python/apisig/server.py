@@ -44,6 +44,7 @@ from .exceptions import (
     ConfigurationError,
     MissingCredential,
     ReplayCacheFull,
+    ReplayStoreUnavailable,
     UnpinnedCertificate,
 )
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
@@ -65,7 +66,7 @@ def status_for(exc: ApisigError) -> int:
     """The HTTP status answering a refused request."""
     if isinstance(exc, AuthorizationFailed):
         return 403
-    if isinstance(exc, ReplayCacheFull):
+    if isinstance(exc, (ReplayCacheFull, ReplayStoreUnavailable)):
         return 503
     if isinstance(exc, ConfigurationError):
         return 500
