@@ -6,6 +6,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod claim;
 pub mod dialect;
 mod encoding;
 mod error;

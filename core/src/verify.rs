@@ -107,6 +107,11 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         &self.replay
     }
 
+    /// The replay store, to take a [`Deferred`](crate::claim::Deferred) store's claim.
+    pub fn replay_mut(&mut self) -> &mut S {
+        &mut self.replay
+    }
+
     /// The freshness window.
     pub fn window(&self) -> Window {
         self.window

@@ -302,3 +302,44 @@ fn nonces_and_signatures_go_through_the_replay_store() {
     v = Verifier::new(v.keyring().clone(), SharedNonces { high_water: 11, down: false }, Window::DEFAULT);
     assert_eq!(verify(&mut v, 12), Ok(c), "nothing was recorded while the store was down");
 }
+
+#[test]
+fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
+    use apisig::claim::{Claim, Deferred};
+    let mut ring = Keyring::<2>::new();
+    let c = ring.add("key", b"secret").unwrap();
+    ring.bind_user_id(c, "12").unwrap();
+    let mut v = Verifier::new(ring, Deferred::new(), Window::from_secs(30));
+    let creds = Credentials { api_key: "key", secret: b"secret", user_id: "12", ..Credentials::EMPTY };
+
+    // Aevo: timestamp + signature, recorded until the timestamp plus the tolerance.
+    let req = Request::new("POST", "/orders").with_body(b"{}");
+    let ts = NOW - 5_000_000_000;
+    let set = Signer::new(&dialect::AEVO, creds).unwrap().sign(&req, Stamp { now: ts, nonce: None }).unwrap();
+    let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
+    let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+    let sig = set.get("AEVO-SIGNATURE").unwrap().value.as_str().to_owned();
+    for _ in 0..2 {
+        // The deferred store decides nothing: the same request verifies twice, each time with
+        // its claim; the shared store is what refuses the second.
+        assert_eq!(v.verify(&dialect::AEVO, &req.with_headers(hs), NOW).map(|p| p.client), Ok(c));
+        let claim = v.replay_mut().take().unwrap();
+        let mut id = [0u8; 16];
+        base16ct::lower::decode(&sig.as_bytes()[..32], &mut id).unwrap();
+        assert_eq!(claim, Claim::Once { client: c.0, id, expires: ts + 30_000_000_000, now: NOW });
+        assert_eq!(claim.ttl_ms(), Some(25_000));
+        assert_eq!(v.replay_mut().take(), None);
+    }
+    // A refused request leaves no claim.
+    assert!(v.verify(&dialect::AEVO, &req.with_body(b"{ }").with_headers(hs), NOW).is_err());
+    assert_eq!(v.replay_mut().take(), None);
+
+    // APEX: a growing nonce, claimed as the new high-water mark.
+    let signer = Signer::new(&dialect::APEX, creds).unwrap();
+    let login = Request::new("POST", "/AuthenticateUser");
+    let set = signer.sign(&login, Stamp { now: NOW, nonce: Some(41) }).unwrap();
+    let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
+    let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+    assert_eq!(v.verify(&dialect::APEX, &login.with_headers(hs), NOW).map(|p| p.client), Ok(c));
+    assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { client: c.0, nonce: 41 }));
+}
