@@ -5,6 +5,7 @@
 
 include py.mk
 include c.mk
+include sec.mk
 
 CARGO ?= cargo
 
@@ -14,7 +15,7 @@ demo:
 	@echo "== The same from Python (python/examples/demo.py)"
 	@$(MAKE) -s py-demo
 
-test: lint vectors rust-test bare-metal c-test firmware-test py-test
+test: lint vectors rust-test bare-metal c-test firmware-test py-test ct-test fuzz-ci
 	@echo "make test: all green"
 
 lint:

@@ -304,8 +304,17 @@ impl<const N: usize> Keyring<N> {
         bool::from(found).then_some((ClientId(index), slot))
     }
 
+    /// Whether any slot of any client holds the secret with digest `d`. Every slot is
+    /// compared, without early exit (like [`match_static_key`](Self::match_static_key)):
+    /// only the answer is revealed, not which client holds it.
     fn holds(&self, d: &[u8; 32]) -> bool {
-        self.clients.iter().any(|c| c.secrets().any(|(_, s)| bool::from(s.matches(d))))
+        let mut found = Choice::from(0);
+        for c in &self.clients {
+            for (_, s) in c.secrets() {
+                found |= s.matches(d);
+            }
+        }
+        bool::from(found)
     }
 
     /// How many clients are registered.
