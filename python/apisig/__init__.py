@@ -28,6 +28,7 @@ from ._native import (
     Next,
     Policy,
     Principal,
+    ReplayClaim,
     Rotation,
     Scheme,
     Session,
@@ -79,8 +80,8 @@ from .exceptions import (
     MissingCredential,
     NonCanonicalPath,
     ReplayCacheFull,
-    ReplayStoreUnavailable,
     ReplayedRequest,
+    ReplayStoreUnavailable,
     SecretMismatch,
     SeparatorInField,
     SignatureMismatch,
@@ -94,6 +95,7 @@ from .exceptions import (
     UnsupportedCredential,
     UserIdMismatch,
 )
+from .replay import verify_async
 
 PRESETS: dict[str, Scheme] = {name: Scheme.preset_named(name) for name in preset_names()}
 """Every preset scheme by name (``"aevo"``, ``"apex"``, ...)."""
@@ -131,6 +133,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "Next",
     "Policy",
     "Principal",
+    "ReplayClaim",
     "Rotation",
     "Scheme",
     "Session",
@@ -148,6 +151,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "jwt_verify",
     "pattern_matches",
     "preset_names",
+    "verify_async",
     "scheme",
     "AlgorithmNone",
     "AlgorithmNotAllowed",

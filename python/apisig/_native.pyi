@@ -28,6 +28,7 @@ __all__ = [
     "Next",
     "Policy",
     "Principal",
+    "ReplayClaim",
     "Rotation",
     "Scheme",
     "Session",
@@ -210,12 +211,34 @@ class Principal:
     __hash__: None  # type: ignore[assignment]
 
 @final
+class ReplayClaim:
+    """What a verified request asks of a shared replay store: record ``key`` for ``ttl_ms``
+    milliseconds unless it is recorded (``nonce`` is ``None``), or raise the client's nonce
+    high-water mark to ``nonce`` unless it is not above it (``ttl_ms`` is ``None``). ``key`` is
+    64 hex digits (SHA-256 over the key id and the signature), the same in every process."""
+
+    def __new__(cls, key: str, ttl_ms: int | None, nonce: int | None, client_id: str) -> ReplayClaim: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def ttl_ms(self) -> int | None: ...
+    @property
+    def nonce(self) -> int | None: ...
+    @property
+    def client_id(self) -> str:
+        """The key id of the client whose request made the claim."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
 class Verifier:
     """Verifies requests against registered clients (at most ``capacity``, up to 1024), a
     two-sided freshness window (``window`` seconds, or ``window_ns``) and a replay record of
     ``replay_capacity`` entries. One verifier may be shared by threads. ``policy`` gives
     clients roles; ``session_secret`` enables APEX session tokens; ``jwt_secret`` enables
-    HS256 bearer JWTs."""
+    HS256 bearer JWTs. ``replay_store`` (see :mod:`apisig.replay`) replaces the in-memory
+    replay record with one shared by several processes, such as Redis."""
 
     def __new__(
         cls,
@@ -228,6 +251,7 @@ class Verifier:
         clock: Callable[[], int] | None = None,
         session_secret: _Buffer | None = None,
         session_secondary: _Buffer | None = None,
+        replay_store: object | None = None,
         jwt_secret: _Buffer | None = None,
         jwt_issuer: str | None = None,
         jwt_audience: str | None = None,
@@ -275,7 +299,21 @@ class Verifier:
         authorize: bool = False,
     ) -> Principal:
         """The principal of a request; raises an ``ApisigError`` subclass otherwise, never
-        returns a flag. With ``authorize=True`` the role must also allow ``path``."""
+        returns a flag. With ``authorize=True`` the role must also allow ``path``. A shared
+        replay store's ``claim`` is called before the principal is returned."""
+    def verify_deferred(
+        self,
+        scheme: Scheme,
+        method: str,
+        path: str,
+        headers: _Headers,
+        body: _Buffer = ...,
+        *,
+        now: int | None = None,
+        authorize: bool = False,
+    ) -> tuple[Principal, ReplayClaim | None]:
+        """Like ``verify``, but leaves the claim to the caller: with a shared replay store the
+        request is accepted only once ``claim`` is made good in it."""
     def issue_session(
         self, key_id: str, user_id: str, *, lifetime: int = 3600, now: int | None = None
     ) -> str:
@@ -297,6 +335,9 @@ class Verifier:
     def window_ns(self) -> int: ...
     @property
     def policy(self) -> Policy | None: ...
+    @property
+    def replay_store(self) -> Any:
+        """The shared replay store given as ``replay_store=``, if any."""
 
 @final
 class Next:

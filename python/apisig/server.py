@@ -7,8 +7,12 @@
 * The principal is passed to the handler as ``scope["apisig.principal"]`` (ASGI; also
   ``request.state.apisig_principal`` in Starlette) or ``environ["apisig.principal"]`` (WSGI).
 * Bad or missing credentials get 401, a valid key outside its role 403 (with
-  ``authorize=True``, checked against the verifier's policy), a full replay record 503; the
-  body is JSON ``{"error": name, "code": code, "message": text}``.
+  ``authorize=True``, checked against the verifier's policy), a full replay record or an
+  unreachable shared replay store (Redis, see :mod:`apisig.replay`) 503; the body is JSON
+  ``{"error": name, "code": code, "message": text}``.
+* With a shared replay store on the verifier (``Verifier(replay_store=...)``) the claim is made
+  good after verification: awaited in the ASGI middleware for an asyncio store
+  (:class:`apisig.replay.AsyncRedisReplayStore`), called in the WSGI middleware.
 * With ``apex_authenticate="/AuthenticateUser"`` the middleware answers APEX's
   ``AuthenticateUser`` itself: it verifies the signed fields (headers, or the JSON body), issues
   a session token with the verifier's session secret and answers
@@ -37,7 +41,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ._native import APEX, DETACH_THRESHOLD, Principal, Scheme, Verifier
+from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
@@ -47,6 +51,7 @@ from .exceptions import (
     ReplayStoreUnavailable,
     UnpinnedCertificate,
 )
+from .replay import claim_async
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
@@ -116,6 +121,27 @@ class Authenticator:
     ) -> Principal:
         """The principal of a request (``certificate``: the TLS client certificate, DER, if
         any), or the exception to answer with."""
+        principal, claim = self.authenticate_deferred(method, target, headers, body, certificate)
+        self.claim(claim)
+        return principal
+
+    async def authenticate_async(
+        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+    ) -> Principal:
+        """:meth:`authenticate` for asyncio: large bodies are verified off the event loop and an
+        asyncio replay store is awaited."""
+        result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
+            body, self.authenticate_deferred, method, target, headers, body, certificate
+        )
+        principal, claim = result
+        await self.claim_async(claim)
+        return principal
+
+    def authenticate_deferred(
+        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+    ) -> tuple[Principal, ReplayClaim | None]:
+        """The principal and the claim still to be made good in the verifier's shared replay
+        store (see :meth:`apisig.Verifier.verify_deferred`)."""
         if self.mtls is None:
             return self._by_headers(method, target, headers, body)
         if certificate is None:
@@ -125,15 +151,31 @@ class Authenticator:
         if self.mtls == "alone":
             if self.authorize:
                 self.verifier.authorize(pinned, target)
-            return pinned
-        principal = self._by_headers(method, target, headers, body)
+            return pinned, None
+        principal, claim = self._by_headers(method, target, headers, body)
         if principal.client_id != pinned.client_id:
             raise UnpinnedCertificate(
                 "the client certificate is pinned to another client than the credentials"
             )
-        return principal
+        return principal, claim
 
-    def _by_headers(self, method: str, target: str, headers: HeaderList, body: bytes) -> Principal:
+    def claim(self, claim: ReplayClaim | None) -> None:
+        """Makes ``claim`` good in the verifier's shared replay store (synchronous stores)."""
+        store = self.verifier.replay_store
+        if claim is None or store is None:
+            return
+        if store.claim(claim) is not None:
+            raise TypeError("the replay store is asynchronous: use it with the ASGI middleware")
+
+    async def claim_async(self, claim: ReplayClaim | None) -> None:
+        """Makes ``claim`` good in the verifier's shared replay store, awaiting an asyncio one."""
+        store = self.verifier.replay_store
+        if claim is not None and store is not None:
+            await claim_async(store, claim)
+
+    def _by_headers(
+        self, method: str, target: str, headers: HeaderList, body: bytes
+    ) -> tuple[Principal, ReplayClaim | None]:
         present = {name.lower() for name, _ in headers}
         candidates = [s for s, names in self._names if names <= present]
         candidates.sort(key=lambda s: -len(s.headers))
@@ -142,7 +184,9 @@ class Authenticator:
         first: ApisigError | None = None
         for scheme in candidates:
             try:
-                return self.verifier.verify(scheme, method, target, headers, body, authorize=self.authorize)
+                return self.verifier.verify_deferred(
+                    scheme, method, target, headers, body, authorize=self.authorize
+                )
             except AuthorizationFailed:
                 raise
             except ApisigError as e:
@@ -152,6 +196,28 @@ class Authenticator:
 
     def apex_login(self, target: str, headers: HeaderList, body: bytes) -> tuple[int, bytes]:
         """Answers ``AuthenticateUser``: status and JSON body."""
+        try:
+            principal, claim = self._apex_verify(target, headers, body)
+            self.claim(claim)
+        except ApisigError as e:
+            return _apex_refusal(e)
+        return self._apex_session(principal)
+
+    async def apex_login_async(self, target: str, headers: HeaderList, body: bytes) -> tuple[int, bytes]:
+        """:meth:`apex_login` for asyncio."""
+        try:
+            result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
+                body, self._apex_verify, target, headers, body
+            )
+            principal, claim = result
+            await self.claim_async(claim)
+        except ApisigError as e:
+            return _apex_refusal(e)
+        return self._apex_session(principal)
+
+    def _apex_verify(
+        self, target: str, headers: HeaderList, body: bytes
+    ) -> tuple[Principal, ReplayClaim | None]:
         present = {name.lower() for name, _ in headers}
         fields = list(headers)
         if not all(f.lower() in present for f in APEX_FIELDS):
@@ -162,15 +228,21 @@ class Authenticator:
             if isinstance(doc, dict):
                 fields = [(n, v) for n, v in fields if n.lower() not in {f.lower() for f in APEX_FIELDS}]
                 fields += [(f, str(doc[f]).encode()) for f in APEX_FIELDS if f in doc]
+        return self.verifier.verify_deferred(APEX, "POST", target, fields, body)
+
+    def _apex_session(self, principal: Principal) -> tuple[int, bytes]:
+        user_id = principal.user_id or ""
         try:
-            principal = self.verifier.verify(APEX, "POST", target, fields, body)
-            user_id = principal.user_id or ""
             token = self.verifier.issue_session(principal.client_id, user_id, lifetime=self.session_lifetime)
         except ApisigError as e:
-            answer = {"Authenticated": False, "errormsg": str(e), "error": e.name, "code": e.code}
-            return status_for(e), json.dumps(answer).encode()
+            return _apex_refusal(e)
         answer = {"Authenticated": True, "SessionToken": token, "User": {"UserId": user_id}}
         return 200, json.dumps(answer).encode()
+
+
+def _apex_refusal(e: ApisigError) -> tuple[int, bytes]:
+    answer = {"Authenticated": False, "errormsg": str(e), "error": e.name, "code": e.code}
+    return status_for(e), json.dumps(answer).encode()
 
 
 def _authenticator(
@@ -238,14 +310,12 @@ class ApisigASGIMiddleware:
         method: str = scope["method"]
 
         if self.auth.is_apex_login(method, scope["path"]):
-            status, answer = await _maybe_in_thread(body, self.auth.apex_login, target, headers, body)
+            status, answer = await self.auth.apex_login_async(target, headers, body)
             await _asgi_answer(send, status, answer)
             return
         certificate = self.peer_certificate(scope) if self.auth.mtls else None
         try:
-            principal = await _maybe_in_thread(
-                body, self.auth.authenticate, method, target, headers, body, certificate
-            )
+            principal = await self.auth.authenticate_async(method, target, headers, body, certificate)
         except ApisigError as e:
             await _asgi_answer(send, status_for(e), error_body(e))
             return

@@ -66,7 +66,7 @@ mod _native {
     #[pymodule_export]
     use super::tokens::{JwtClaims, Session, SessionKeys, TokenLifetime, fingerprint, jwt_encode, jwt_verify};
     #[pymodule_export]
-    use super::verifier::{Principal, Verifier};
+    use super::verifier::{Principal, ReplayClaim, Verifier};
     #[pymodule_export]
     use super::{error_table, hmac_sign, hmac_verify, preset_names};
 

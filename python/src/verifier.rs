@@ -1,9 +1,13 @@
-//! `Verifier` and `Principal`: the server side. One verifier is shared by every thread of a
-//! server, so its state (keyring, replay record, nonce high-water marks) sits behind a mutex.
+//! `Verifier`, `Principal` and `ReplayClaim`: the server side. One verifier is shared by every
+//! thread of a server, so its state (keyring, replay record, nonce high-water marks) sits
+//! behind a mutex. With a shared replay store (`replay_store=`, e.g. Redis) the core verifies
+//! with a [`Deferred`] store under the mutex and the claim is made good in the shared store
+//! after the mutex is released, so no thread waits on another's network round trip.
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use apisig::claim::{Claim, Deferred};
 use apisig::jwt::JwtPolicy;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
@@ -53,10 +57,14 @@ fn pin_fingerprint(py: Python<'_>, obj: &Bound<'_, PyAny>, kind: apisig::pin::Pi
     }
 }
 
-/// The in-memory replay record over a heap slice sized at run time.
-struct HeapReplay(Box<[ReplayEntry]>);
+/// The replay record: in memory over a heap slice sized at run time, or deferred to a shared
+/// store given as `replay_store=`.
+enum Replay {
+    Heap(Box<[ReplayEntry]>),
+    Deferred(Deferred),
+}
 
-impl ReplayStore for HeapReplay {
+impl ReplayStore for Replay {
     fn check_and_insert(
         &mut self,
         client: u32,
@@ -64,11 +72,30 @@ impl ReplayStore for HeapReplay {
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.0.check_and_insert(client, id, expires, now)
+        match self {
+            Replay::Heap(entries) => entries.check_and_insert(client, id, expires, now),
+            Replay::Deferred(d) => d.check_and_insert(client, id, expires, now),
+        }
+    }
+
+    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
+        match self {
+            Replay::Heap(entries) => entries.advance_nonce(client, nonce),
+            Replay::Deferred(d) => d.advance_nonce(client, nonce),
+        }
     }
 }
 
-type Core<const K: usize> = Box<apisig::Verifier<K, HeapReplay>>;
+impl Replay {
+    fn take_claim(&mut self) -> Option<Claim> {
+        match self {
+            Replay::Heap(_) => None,
+            Replay::Deferred(d) => d.take(),
+        }
+    }
+}
+
+type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
 
 /// The keyring's capacity is a const generic in the core; the smallest of these that holds the
 /// requested capacity is used, and the requested capacity is enforced on top.
@@ -88,8 +115,12 @@ macro_rules! with_core {
     };
 }
 
-fn new_core<const K: usize>(replay: usize, window: Window) -> Core<K> {
-    let store = HeapReplay(vec![ReplayEntry::EMPTY; replay].into_boxed_slice());
+fn new_core<const K: usize>(replay: usize, shared: bool, window: Window) -> Core<K> {
+    let store = if shared {
+        Replay::Deferred(Deferred::new())
+    } else {
+        Replay::Heap(vec![ReplayEntry::EMPTY; replay].into_boxed_slice())
+    };
     Box::new(apisig::Verifier::new(Keyring::new(), store, window))
 }
 
@@ -139,6 +170,52 @@ impl Principal {
     }
 }
 
+/// What a verified request asks of a shared replay store (`Verifier(replay_store=...)`): the
+/// store records `key` and accepts the request only if it was not recorded yet (`nonce` is
+/// `None`; keep it `ttl_ms` milliseconds), or raises the client's nonce high-water mark to
+/// `nonce` only if it is above it (`ttl_ms` is `None`). `key` is 64 hex digits, a SHA-256 over
+/// the client's key id and the signature (or the key id alone for a nonce), the same in every
+/// process; no nonce or signature is in it.
+#[pyclass(frozen, eq, name = "ReplayClaim", module = "apisig._native")]
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ReplayClaim {
+    #[pyo3(get)]
+    key: String,
+    #[pyo3(get)]
+    ttl_ms: Option<u64>,
+    #[pyo3(get)]
+    nonce: Option<u64>,
+    /// The key id of the client whose request made the claim.
+    #[pyo3(get)]
+    client_id: String,
+}
+
+impl ReplayClaim {
+    fn new(claim: &Claim, client_id: &str) -> ReplayClaim {
+        let key = claim.key(client_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        ReplayClaim { key, ttl_ms: claim.ttl_ms(), nonce: claim.nonce(), client_id: client_id.to_owned() }
+    }
+}
+
+#[pymethods]
+impl ReplayClaim {
+    #[new]
+    #[pyo3(signature = (key, ttl_ms, nonce, client_id))]
+    fn py_new(key: String, ttl_ms: Option<u64>, nonce: Option<u64>, client_id: String) -> PyResult<ReplayClaim> {
+        if ttl_ms.is_some() == nonce.is_some() {
+            return Err(PyValueError::new_err("a replay claim has either ttl_ms or nonce"));
+        }
+        Ok(ReplayClaim { key, ttl_ms, nonce, client_id })
+    }
+
+    fn __repr__(&self) -> String {
+        match self.nonce {
+            Some(n) => format!("ReplayClaim(nonce={n}, client_id={:?})", self.client_id),
+            None => format!("ReplayClaim(ttl_ms={:?}, client_id={:?})", self.ttl_ms, self.client_id),
+        }
+    }
+}
+
 struct State {
     core: Sized,
     capacity: usize,
@@ -152,6 +229,7 @@ pub(crate) struct Verifier {
     replay_capacity: usize,
     window_ns: u64,
     clock: Option<Py<PyAny>>,
+    replay_store: Option<Py<PyAny>>,
 }
 
 impl Verifier {
@@ -182,7 +260,7 @@ impl Verifier {
     #[new]
     #[pyo3(signature = (
         *, capacity = 64, replay_capacity = 4096, window = 300, window_ns = None, policy = None, clock = None,
-        session_secret = None, session_secondary = None,
+        session_secret = None, session_secondary = None, replay_store = None,
         jwt_secret = None, jwt_issuer = None, jwt_audience = None, jwt_leeway = 0, jwt_require_exp = true,
     ))]
     fn new(
@@ -195,6 +273,7 @@ impl Verifier {
         clock: Option<Py<PyAny>>,
         session_secret: Option<Cow<'_, [u8]>>,
         session_secondary: Option<Cow<'_, [u8]>>,
+        replay_store: Option<Py<PyAny>>,
         jwt_secret: Option<Cow<'_, [u8]>>,
         jwt_issuer: Option<&str>,
         jwt_audience: Option<&str>,
@@ -202,10 +281,11 @@ impl Verifier {
         jwt_require_exp: bool,
     ) -> PyResult<Verifier> {
         let window = window_ns.map_or_else(|| Window::from_secs(window), Window::from_nanos);
+        let shared = replay_store.is_some();
         let mut core = match capacity {
-            0..=16 => Sized::K16(new_core::<16>(replay_capacity, window)),
-            17..=128 => Sized::K128(new_core::<128>(replay_capacity, window)),
-            129..=1024 => Sized::K1024(new_core::<1024>(replay_capacity, window)),
+            0..=16 => Sized::K16(new_core::<16>(replay_capacity, shared, window)),
+            17..=128 => Sized::K128(new_core::<128>(replay_capacity, shared, window)),
+            129..=1024 => Sized::K1024(new_core::<1024>(replay_capacity, shared, window)),
             _ => return Err(PyValueError::new_err("capacity is at most 1024 clients")),
         };
         let sessions = match (session_secret, session_secondary) {
@@ -236,6 +316,7 @@ impl Verifier {
             replay_capacity,
             window_ns: window.tolerance_nanos(),
             clock,
+            replay_store,
         })
     }
 
@@ -354,7 +435,9 @@ impl Verifier {
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
-    /// otherwise. With `authorize=True` the principal's role must also allow `path`.
+    /// otherwise. With `authorize=True` the principal's role must also allow `path`. With a
+    /// shared replay store, its `claim` is called (outside the verifier's lock) before the
+    /// principal is returned.
     #[pyo3(signature = (scheme, method, path, headers, body = Cow::Borrowed(&b""[..]), *, now = None, authorize = false))]
     fn verify(
         &self,
@@ -367,18 +450,55 @@ impl Verifier {
         now: Option<u64>,
         authorize: bool,
     ) -> PyResult<Principal> {
+        let (principal, claim) = self.verify_deferred(py, scheme, method, path, headers, body, now, authorize)?;
+        if let (Some(claim), Some(store)) = (claim, &self.replay_store) {
+            let pending = store.bind(py).call_method1("claim", (claim,))?;
+            if !pending.is_none() {
+                // An asyncio store handed back a coroutine: it cannot be awaited here.
+                if pending.hasattr("close")? {
+                    pending.call_method0("close")?;
+                }
+                return Err(PyTypeError::new_err(
+                    "the replay store is asynchronous: use `await apisig.verify_async(verifier, ...)` or the ASGI middleware",
+                ));
+            }
+        }
+        Ok(principal)
+    }
+
+    /// Like `verify`, but returns `(principal, claim)` and leaves the claim to the caller:
+    /// with a shared replay store, the request is accepted only once `claim` has been made good
+    /// in it (`store.claim(claim)`, or `await` it for an asyncio store). `claim` is `None`
+    /// without a shared store and for schemes that record nothing.
+    #[pyo3(signature = (scheme, method, path, headers, body = Cow::Borrowed(&b""[..]), *, now = None, authorize = false))]
+    fn verify_deferred(
+        &self,
+        py: Python<'_>,
+        scheme: &Scheme,
+        method: &str,
+        path: &str,
+        headers: &Bound<'_, PyAny>,
+        body: Cow<'_, [u8]>,
+        now: Option<u64>,
+        authorize: bool,
+    ) -> PyResult<(Principal, Option<ReplayClaim>)> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         let pairs = header_pairs(Some(headers))?;
         let data = &scheme.data;
         let policy = self.policy.as_deref();
-        let work = || -> Result<Principal, Error> {
+        let work = || -> Result<(Principal, Option<ReplayClaim>), Error> {
             let hs = core_headers(&pairs);
             let req = Request { method, path, body: &body, headers: &hs };
             let mut state = self.lock();
-            let (p, client_id, user_id) = with_core!(&mut state.core, v => {
+            let (p, client_id, user_id, claim) = with_core!(&mut state.core, v => {
+                // A claim left by a request refused after it was made must not be taken for
+                // this one's.
+                let _ = v.replay_mut().take_claim();
                 let p = data.with(|s| v.verify(s, &req, now))?;
+                let claim = v.replay_mut().take_claim();
                 let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                (p, c.id().to_owned(), c.user_id().map(str::to_owned))
+                let claim = claim.map(|claim| ReplayClaim::new(&claim, c.id()));
+                (p, c.id().to_owned(), c.user_id().map(str::to_owned), claim)
             });
             drop(state);
             let role = match (p.role, policy) {
@@ -390,13 +510,14 @@ impl Verifier {
                 let r = p.role.ok_or(Error::Forbidden)?;
                 pol.with(|x| x.authorize(r, path.as_bytes()))?;
             }
-            Ok(Principal {
+            let principal = Principal {
                 client_id,
                 slot: slot_name(p.slot),
                 role,
                 user_id,
                 scheme: data.with(|s| s.name.to_owned()),
-            })
+            };
+            Ok((principal, claim))
         };
         let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         result.py(py)
@@ -464,7 +585,10 @@ impl Verifier {
     #[pyo3(signature = (now = None))]
     fn live_replay_entries(&self, py: Python<'_>, now: Option<u64>) -> PyResult<usize> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
-        Ok(with_core!(&self.lock().core, v => apisig::replay::live(&v.replay().0, now)))
+        Ok(with_core!(&self.lock().core, v => match v.replay() {
+            Replay::Heap(entries) => apisig::replay::live(entries, now),
+            Replay::Deferred(_) => 0,
+        }))
     }
 
     #[getter]
@@ -480,6 +604,12 @@ impl Verifier {
     #[getter]
     fn window_ns(&self) -> u64 {
         self.window_ns
+    }
+
+    /// The shared replay store given as `replay_store=`, if any.
+    #[getter]
+    fn replay_store(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.replay_store.as_ref().map(|s| s.clone_ref(py))
     }
 
     #[getter]

@@ -1,0 +1,105 @@
+"""A worker of a server that shares its replay record in Redis: run as its own process by
+tests/test_redis.py, the way gunicorn or uvicorn runs several.
+
+    python redis_worker.py asgi|wsgi HTTP_PORT REDIS_PORT    serve until killed
+
+and :func:`race`, run in several processes at once, verifying the same requests.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import redis
+import redis.asyncio
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+import apisig
+from apisig.replay import AsyncRedisReplayStore, RedisReplayStore
+from apisig.server import PRINCIPAL_KEY, ApisigASGIMiddleware, ApisigWSGIMiddleware
+
+AEVO_KEY, AEVO_SECRET = "aevo-worker-key", b"aevo-worker-secret"
+APEX_KEY, APEX_SECRET, APEX_USER = "apex-worker-key", b"apex-worker-secret", "42"
+SESSION_SECRET = b"session-secret-shared-by-the-workers"
+NAMESPACE = "apisig-test"
+WINDOW = 30
+
+
+def redis_options(port: int) -> dict[str, Any]:
+    """Fail fast when Redis is down: a short timeout and no retries (see apisig.replay)."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "socket_timeout": 1.0,
+        "socket_connect_timeout": 1.0,
+        "retry": Retry(NoBackoff(), 0),
+    }
+
+
+def verifier(store: object) -> apisig.Verifier:
+    v = apisig.Verifier(replay_store=store, window=WINDOW, session_secret=SESSION_SECRET)
+    v.add(AEVO_KEY, AEVO_SECRET)
+    v.add(APEX_KEY, APEX_SECRET, user_id=APEX_USER)
+    return v
+
+
+def sync_verifier(redis_port: int, *, fail_open: bool = False) -> apisig.Verifier:
+    client = redis.Redis(**redis_options(redis_port))
+    return verifier(RedisReplayStore(client, namespace=NAMESPACE, fail_open=fail_open))
+
+
+def async_verifier(redis_port: int) -> apisig.Verifier:
+    client = redis.asyncio.Redis(**redis_options(redis_port))
+    return verifier(AsyncRedisReplayStore(client, namespace=NAMESPACE))
+
+
+SCHEMES = [apisig.AEVO, apisig.APEX_SESSION]
+
+
+async def asgi_hello(scope: Any, receive: Any, send: Any) -> None:
+    who = scope[PRINCIPAL_KEY].client_id.encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": who})
+
+
+def wsgi_hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [environ[PRINCIPAL_KEY].client_id.encode()]
+
+
+def serve(kind: str, http_port: int, redis_port: int) -> None:
+    login = {"apex_authenticate": "/AuthenticateUser"}
+    if kind == "asgi":
+        import uvicorn
+
+        app = ApisigASGIMiddleware(asgi_hello, verifier=async_verifier(redis_port), schemes=SCHEMES, **login)
+        uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning", lifespan="off")
+    else:
+        from werkzeug.serving import run_simple
+
+        wsgi = ApisigWSGIMiddleware(wsgi_hello, verifier=sync_verifier(redis_port), schemes=SCHEMES, **login)
+        run_simple("127.0.0.1", http_port, wsgi, threaded=True)
+
+
+def race(redis_port: int, requests: list[tuple[str, dict[str, str]]], barrier: Any, out: Any) -> None:
+    """Verifies each request right after every racing process reached the barrier; puts the
+    outcome of each (the error's name, or "ok") on ``out`` in order."""
+    v = sync_verifier(redis_port)
+    outcomes = []
+    for scheme_name, headers in requests:
+        scheme = apisig.PRESETS[scheme_name]
+        barrier.wait()
+        try:
+            v.verify(
+                scheme, "POST", "/orders" if scheme_name == "aevo" else "/AuthenticateUser", headers, b"{}"
+            )
+            outcomes.append("ok")
+        except apisig.ApisigError as e:
+            outcomes.append(e.name)
+    out.put(outcomes)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
