@@ -27,6 +27,7 @@ vectors:
 	python3 tests/vectors/generate.py --check
 
 rust-test:
+	scripts/redis-server.sh
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 

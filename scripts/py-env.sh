@@ -10,26 +10,17 @@ ROOT=$PWD
 VENV=$ROOT/.venv
 PYTHON=${PYTHON:-python3}
 
-# curl is driven by the CLI tests, redis-server by the shared replay store tests; install
-# them where they are missing (Debian). The tests start redis-server themselves.
-missing=""
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
-if [ -n "$missing" ]; then
+# curl is driven by the CLI tests; install it where it is missing (Debian). redis-server is
+# for the shared replay store tests, which start their own servers.
+if ! command -v curl >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1; then
-        SUDO=""
-        [ "$(id -u)" = 0 ] || SUDO="sudo"
-        echo "py-env: installing$missing" >&2
-        # The package lists may be empty on a fresh machine.
-        apt-cache show $missing >/dev/null 2>&1 || $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-        # Debian starts the packaged service; the tests run their own servers.
-        if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop redis-server >/dev/null 2>&1 || true; fi
+        (apt-get update -qq && apt-get install -y -qq curl) >/dev/null
     else
-        echo "py-env: missing$missing and apt-get is not available" >&2
+        echo "py-env: curl is missing and apt-get is not available" >&2
         exit 1
     fi
 fi
+scripts/redis-server.sh
 
 REQUIREMENTS=(
     "maturin>=1.9.4,<2"

@@ -10,6 +10,11 @@
 //! client's key id (not its index, which differs between processes), the expiry, the nonce —
 //! so every process asks the same question of the store.
 //!
+//! For Redis, [`Claim::store_key`] names the key (`<namespace>:r:<hex>` for a request,
+//! `<namespace>:n:<hex>` for a nonce high-water mark): a request is recorded with
+//! `SET <key> 1 NX PX <ttl_ms>`, a nonce with [`ADVANCE_NONCE_SCRIPT`]. The Python face
+//! (`apisig.replay`) and the Rust crate `apisig-redis` both do exactly this.
+//!
 //! ```
 //! use apisig::claim::{Claim, Deferred};
 //! use apisig::{Keyring, Verifier, Window};
@@ -32,6 +37,21 @@ pub const CLAIM_KEY_LEN: usize = 32;
 
 /// Domain separation for [`Claim::key`]: no other hash of the same bytes collides with it.
 const KEY_DOMAIN: &[u8] = b"apisig replay claim v1\0";
+
+/// How many digits [`Claim::nonce_digits`] writes: `u64::MAX` has 20.
+pub const NONCE_DIGITS: usize = 20;
+
+/// The Redis Lua script that raises a nonce high-water mark atomically: `KEYS[1]` is the
+/// [`store_key`](Claim::store_key), `ARGV[1]` the [`nonce_digits`](Claim::nonce_digits).
+/// Zero-padded to one width, the digits compare as strings the way the numbers do (Lua's
+/// numbers would lose precision above 2^53). Returns 1 when raised, 0 when refused.
+pub const ADVANCE_NONCE_SCRIPT: &str = "local current = redis.call('GET', KEYS[1])
+if current and current >= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+";
 
 /// What a verified request asks of the shared replay record.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -94,6 +114,45 @@ impl Claim {
             }
             Claim::Nonce { .. } => None,
         }
+    }
+
+    /// The length of [`store_key`](Self::store_key) under `namespace`.
+    pub const fn store_key_len(namespace: &str) -> usize {
+        namespace.len().saturating_add(3 + 2 * CLAIM_KEY_LEN)
+    }
+
+    /// The shared store's key for this claim, written into `out`: `<namespace>:r:<key>` for
+    /// a request, `<namespace>:n:<key>` for a nonce high-water mark, `<key>` being
+    /// [`key`](Self::key) in lowercase hex.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `out` is shorter than
+    /// [`store_key_len`](Self::store_key_len); nothing is written then.
+    pub fn store_key<'o>(&self, namespace: &str, key_id: &[u8], out: &'o mut [u8]) -> Result<&'o str, Error> {
+        let len = Self::store_key_len(namespace);
+        let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        let (prefix, hex) = out.split_at_mut(namespace.len().saturating_add(3));
+        let kind = match self {
+            Claim::Once { .. } => b'r',
+            Claim::Nonce { .. } => b'n',
+        };
+        for (o, b) in prefix.iter_mut().zip(namespace.bytes().chain([b':', kind, b':'])) {
+            *o = b;
+        }
+        base16ct::lower::encode(&self.key(key_id), hex).map_err(|_| Error::BufferTooSmall)?;
+        core::str::from_utf8(out).map_err(|_| Error::InvalidHeaderValue)
+    }
+
+    /// The nonce of a [`Claim::Nonce`] as [`NONCE_DIGITS`] decimal digits, zero-padded, for
+    /// [`ADVANCE_NONCE_SCRIPT`].
+    pub fn nonce_digits(&self) -> Option<[u8; NONCE_DIGITS]> {
+        let mut value = self.nonce()?;
+        let mut out = [b'0'; NONCE_DIGITS];
+        for d in out.iter_mut().rev() {
+            *d = b'0'.wrapping_add(u8::try_from(value.checked_rem(10).unwrap_or(0)).unwrap_or(0));
+            value = value.checked_div(10).unwrap_or(0);
+        }
+        Some(out)
     }
 
     /// The nonce of a [`Claim::Nonce`].
@@ -177,6 +236,29 @@ mod tests {
         assert_eq!(&hex(once.key(b"key")), b"012fbe1acdb312ddc56ce3b3199c40fbc3a377461b58289ec0dab659b588f1c2");
         let nonce = Claim::Nonce { client: 9, nonce: 5 };
         assert_eq!(&hex(nonce.key(b"key")), b"ecdf48b02f86a713d6b2cac7da5fd1a5d5acd4e9cce1fc3266f29cb5cd04f8df");
+    }
+
+    #[test]
+    fn store_keys_and_nonce_digits() {
+        let once = Claim::Once { client: 9, id: [0x5a; REPLAY_ID_LEN], expires: 5, now: 1 };
+        let mut out = [0u8; 80];
+        assert_eq!(
+            once.store_key("svc", b"key", &mut out),
+            Ok("svc:r:012fbe1acdb312ddc56ce3b3199c40fbc3a377461b58289ec0dab659b588f1c2")
+        );
+        assert_eq!(Claim::store_key_len("svc"), 70);
+        let mut short = [7u8; 69];
+        assert_eq!(once.store_key("svc", b"key", &mut short), Err(Error::BufferTooSmall));
+        assert!(short.iter().all(|b| *b == 7), "nothing written on error");
+        let nonce = |n| Claim::Nonce { client: 0, nonce: n };
+        assert_eq!(
+            nonce(5).store_key("a", b"key", &mut out),
+            Ok("a:n:ecdf48b02f86a713d6b2cac7da5fd1a5d5acd4e9cce1fc3266f29cb5cd04f8df")
+        );
+        assert_eq!(&nonce(0).nonce_digits().unwrap_or_default(), b"00000000000000000000");
+        assert_eq!(&nonce(1234).nonce_digits().unwrap_or_default(), b"00000000000000001234");
+        assert_eq!(&nonce(u64::MAX).nonce_digits().unwrap_or_default(), b"18446744073709551615");
+        assert_eq!(once.nonce_digits(), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ __all__ = [
     "DETACH_THRESHOLD",
     "JWT_MAX_LEN",
     "PIN_LEN",
+    "ADVANCE_NONCE_SCRIPT",
     "SECUROSYS",
     "SECUROSYS_JWT",
     "SECUROSYS_ROLES",
@@ -67,6 +68,8 @@ DETACH_THRESHOLD: Final[int]
 JWT_MAX_LEN: Final[int]
 """Longest JWT :func:`jwt_verify` accepts by default (8192 bytes)."""
 PIN_LEN: Final[int]
+ADVANCE_NONCE_SCRIPT: Final[str]
+"""The Redis Lua script that raises a nonce high-water mark atomically (see apisig.replay)."""
 """Length of a certificate fingerprint in bytes (32, SHA-256)."""
 __version__: Final[str]
 
@@ -217,7 +220,6 @@ class ReplayClaim:
     high-water mark to ``nonce`` unless it is not above it (``ttl_ms`` is ``None``). ``key`` is
     64 hex digits (SHA-256 over the key id and the signature), the same in every process."""
 
-    def __new__(cls, key: str, ttl_ms: int | None, nonce: int | None, client_id: str) -> ReplayClaim: ...
     @property
     def key(self) -> str: ...
     @property
@@ -225,8 +227,13 @@ class ReplayClaim:
     @property
     def nonce(self) -> int | None: ...
     @property
+    def nonce_digits(self) -> str | None:
+        """The nonce as 20 zero-padded digits, for ``ADVANCE_NONCE_SCRIPT``."""
+    @property
     def client_id(self) -> str:
         """The key id of the client whose request made the claim."""
+    def store_key(self, namespace: str) -> str:
+        """``<namespace>:r:<key>`` for a request, ``<namespace>:n:<key>`` for a nonce mark."""
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]

@@ -41,7 +41,7 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ._native import Principal, ReplayClaim, Scheme, Verifier
+from ._native import ADVANCE_NONCE_SCRIPT, Principal, ReplayClaim, Scheme, Verifier
 from .exceptions import ReplayedRequest, ReplayStoreUnavailable
 
 if TYPE_CHECKING:
@@ -59,18 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("apisig.replay")
-
-# KEYS[1]: the client's high-water key; ARGV[1]: the nonce as 20 zero-padded digits, so that
-# Redis strings compare as the numbers do (Lua numbers lose precision above 2**53).
-_ADVANCE_NONCE = """
-local current = redis.call('GET', KEYS[1])
-if current and current >= ARGV[1] then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1])
-return 1
-"""
-
 
 @runtime_checkable
 class ReplayStore(Protocol):
@@ -97,8 +85,7 @@ class _RedisKeys:
         self.fail_open = fail_open
 
     def key(self, claim: ReplayClaim) -> str:
-        kind = "r" if claim.nonce is None else "n"
-        return f"{self.namespace}:{kind}:{claim.key}"
+        return claim.store_key(self.namespace)
 
     def unavailable(self, error: Exception) -> None:
         """Fails closed (raises), or with ``fail_open`` logs and lets the request through."""
@@ -120,7 +107,7 @@ class RedisReplayStore(_RedisKeys):
     def __init__(self, client: redis.Redis, *, namespace: str = "apisig", fail_open: bool = False) -> None:
         super().__init__(namespace, fail_open)
         self.client = client
-        self._advance = client.register_script(_ADVANCE_NONCE)
+        self._advance = client.register_script(ADVANCE_NONCE_SCRIPT)
 
     def claim(self, claim: ReplayClaim) -> None:
         import redis
@@ -129,7 +116,7 @@ class RedisReplayStore(_RedisKeys):
             if claim.nonce is None:
                 done = self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
             else:
-                done = self._advance(keys=[self.key(claim)], args=[f"{claim.nonce:020d}"])
+                done = self._advance(keys=[self.key(claim)], args=[claim.nonce_digits])
         except redis.RedisError as e:
             self.unavailable(e)
             return
@@ -145,7 +132,7 @@ class AsyncRedisReplayStore(_RedisKeys):
     ) -> None:
         super().__init__(namespace, fail_open)
         self.client = client
-        self._advance = client.register_script(_ADVANCE_NONCE)
+        self._advance = client.register_script(ADVANCE_NONCE_SCRIPT)
 
     async def claim(self, claim: ReplayClaim) -> None:
         import redis
@@ -154,7 +141,7 @@ class AsyncRedisReplayStore(_RedisKeys):
             if claim.nonce is None:
                 done = await self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
             else:
-                done = await self._advance(keys=[self.key(claim)], args=[f"{claim.nonce:020d}"])
+                done = await self._advance(keys=[self.key(claim)], args=[claim.nonce_digits])
         except redis.RedisError as e:
             self.unavailable(e)
             return

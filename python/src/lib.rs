@@ -81,6 +81,7 @@ mod _native {
         m.add("DETACH_THRESHOLD", super::DETACH_THRESHOLD)?;
         m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
         m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
+        m.add("ADVANCE_NONCE_SCRIPT", apisig::claim::ADVANCE_NONCE_SCRIPT)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

@@ -171,47 +171,58 @@ impl Principal {
 }
 
 /// What a verified request asks of a shared replay store (`Verifier(replay_store=...)`): the
-/// store records `key` and accepts the request only if it was not recorded yet (`nonce` is
+/// store records the request and accepts it only if it was not recorded yet (`nonce` is
 /// `None`; keep it `ttl_ms` milliseconds), or raises the client's nonce high-water mark to
 /// `nonce` only if it is above it (`ttl_ms` is `None`). `key` is 64 hex digits, a SHA-256 over
 /// the client's key id and the signature (or the key id alone for a nonce), the same in every
-/// process; no nonce or signature is in it.
+/// process; no nonce or signature is in it. The core's `apisig::claim::Claim`.
 #[pyclass(frozen, eq, name = "ReplayClaim", module = "apisig._native")]
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct ReplayClaim {
-    #[pyo3(get)]
-    key: String,
-    #[pyo3(get)]
-    ttl_ms: Option<u64>,
-    #[pyo3(get)]
-    nonce: Option<u64>,
-    /// The key id of the client whose request made the claim.
-    #[pyo3(get)]
+    claim: Claim,
     client_id: String,
-}
-
-impl ReplayClaim {
-    fn new(claim: &Claim, client_id: &str) -> ReplayClaim {
-        let key = claim.key(client_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        ReplayClaim { key, ttl_ms: claim.ttl_ms(), nonce: claim.nonce(), client_id: client_id.to_owned() }
-    }
 }
 
 #[pymethods]
 impl ReplayClaim {
-    #[new]
-    #[pyo3(signature = (key, ttl_ms, nonce, client_id))]
-    fn py_new(key: String, ttl_ms: Option<u64>, nonce: Option<u64>, client_id: String) -> PyResult<ReplayClaim> {
-        if ttl_ms.is_some() == nonce.is_some() {
-            return Err(PyValueError::new_err("a replay claim has either ttl_ms or nonce"));
-        }
-        Ok(ReplayClaim { key, ttl_ms, nonce, client_id })
+    #[getter]
+    fn key(&self) -> String {
+        self.claim.key(self.client_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[getter]
+    fn ttl_ms(&self) -> Option<u64> {
+        self.claim.ttl_ms()
+    }
+
+    #[getter]
+    fn nonce(&self) -> Option<u64> {
+        self.claim.nonce()
+    }
+
+    /// The nonce as 20 zero-padded digits, for `ADVANCE_NONCE_SCRIPT`.
+    #[getter]
+    fn nonce_digits(&self) -> Option<String> {
+        self.claim.nonce_digits().map(|d| String::from_utf8_lossy(&d).into_owned())
+    }
+
+    /// The key id of the client whose request made the claim.
+    #[getter]
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The store's key under `namespace`: `<namespace>:r:<key>` for a request,
+    /// `<namespace>:n:<key>` for a nonce high-water mark.
+    fn store_key(&self, py: Python<'_>, namespace: &str) -> PyResult<String> {
+        let mut out = vec![0u8; Claim::store_key_len(namespace)];
+        self.claim.store_key(namespace, self.client_id.as_bytes(), &mut out).map(str::to_owned).py(py)
     }
 
     fn __repr__(&self) -> String {
-        match self.nonce {
+        match self.claim.nonce() {
             Some(n) => format!("ReplayClaim(nonce={n}, client_id={:?})", self.client_id),
-            None => format!("ReplayClaim(ttl_ms={:?}, client_id={:?})", self.ttl_ms, self.client_id),
+            None => format!("ReplayClaim(ttl_ms={:?}, client_id={:?})", self.claim.ttl_ms(), self.client_id),
         }
     }
 }
@@ -497,7 +508,7 @@ impl Verifier {
                 let p = data.with(|s| v.verify(s, &req, now))?;
                 let claim = v.replay_mut().take_claim();
                 let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                let claim = claim.map(|claim| ReplayClaim::new(&claim, c.id()));
+                let claim = claim.map(|claim| ReplayClaim { claim, client_id: c.id().to_owned() });
                 (p, c.id().to_owned(), c.user_id().map(str::to_owned), claim)
             });
             drop(state);

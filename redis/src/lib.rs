@@ -1,0 +1,201 @@
+//! The apisig verifier's replay record shared by several processes (and machines), in Redis.
+//!
+//! A verifier keeps the requests it accepted in its own memory, so a request replayed to
+//! another worker process would be accepted again. Give every worker a verifier with a
+//! [`Deferred`] replay store and a [`RedisReplayStore`] on the same Redis: the verifier checks
+//! the request, and the claim it hands over is made good in Redis —
+//! `SET <namespace>:r:<key> 1 NX PX <ttl>` for a signature, an atomic Lua script for a nonce
+//! high-water mark (see [`apisig::claim`], which names the keys the same way for every face,
+//! Python included, so Rust and Python workers can share one Redis).
+//!
+//! ```no_run
+//! use apisig::claim::Deferred;
+//! use apisig::{Keyring, Request, Verifier, Window, dialect};
+//! use apisig_redis::RedisReplayStore;
+//!
+//! let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+//! let mut store = RedisReplayStore::new(client, "shop-api");
+//! let mut keyring = Keyring::<64>::new();
+//! keyring.add("aevo-key-1", b"aevo-secret-1")?;
+//! let mut verifier = Verifier::new(keyring, Deferred::new(), Window::from_secs(30));
+//! # let (request, now) = (Request::new("GET", "/"), 0);
+//! let principal = apisig_redis::verify(&mut verifier, &mut store, &dialect::AEVO, &request, now)?;
+//! # let _ = principal;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Several threads: keep the verifier behind a lock and release it before the round trip
+//! to Redis, with [`take_pending`]:
+//!
+//! ```no_run
+//! # use std::sync::Mutex;
+//! # use apisig::claim::Deferred;
+//! # use apisig::{Keyring, Request, Verifier, Window, dialect};
+//! # use apisig_redis::{RedisReplayStore, take_pending};
+//! # let verifier = Mutex::new(Verifier::new(Keyring::<4>::new(), Deferred::new(), Window::DEFAULT));
+//! # let mut store = RedisReplayStore::new(redis::Client::open("redis://127.0.0.1/")?, "api");
+//! # let (request, now) = (Request::new("GET", "/"), 0);
+//! let (principal, pending) = {
+//!     let mut v = verifier.lock().map_err(|_| "poisoned")?;
+//!     let p = v.verify(&dialect::AEVO, &request, now)?;
+//!     (p, take_pending(&mut v, &p))
+//! };
+//! if let Some(pending) = pending {
+//!     store.claim(&pending.key_id, &pending.claim)?; // each thread its own store (connection)
+//! }
+//! # let _ = principal;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Fail closed: when Redis cannot be reached the claim fails with
+//! [`Error::ReplayStoreUnavailable`] (answer 503), unless the store was built with
+//! [`fail_open(true)`](RedisReplayStore::fail_open).
+
+use std::time::Duration;
+
+use apisig::claim::{ADVANCE_NONCE_SCRIPT, Claim, Deferred};
+use apisig::{Error, Principal, Request, Scheme, UnixNanos, Verifier};
+
+/// The shared replay record in Redis, over one blocking connection (opened on first use and
+/// again after an error). Give each thread its own.
+pub struct RedisReplayStore {
+    client: redis::Client,
+    conn: Option<redis::Connection>,
+    namespace: String,
+    timeout: Duration,
+    fail_open: bool,
+    script: redis::Script,
+    accepted_unavailable: u64,
+}
+
+impl core::fmt::Debug for RedisReplayStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RedisReplayStore")
+            .field("namespace", &self.namespace)
+            .field("timeout", &self.timeout)
+            .field("fail_open", &self.fail_open)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A claim still to be made good, with the key id of the client that made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The client's key id: what the store's keys are derived from (not its index, which
+    /// differs between processes).
+    pub key_id: String,
+    /// What the verified request asks of the store.
+    pub claim: Claim,
+}
+
+impl RedisReplayStore {
+    /// A store on `client` with keys under `namespace` (one per service sharing the Redis).
+    /// Connecting and each command time out after 1 s by default.
+    pub fn new(client: redis::Client, namespace: impl Into<String>) -> Self {
+        RedisReplayStore {
+            client,
+            conn: None,
+            namespace: namespace.into(),
+            timeout: Duration::from_secs(1),
+            fail_open: false,
+            script: redis::Script::new(ADVANCE_NONCE_SCRIPT),
+            accepted_unavailable: 0,
+        }
+    }
+
+    /// How long connecting and each command may take before Redis counts as unreachable.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self.conn = None;
+        self
+    }
+
+    /// With `true`, a claim Redis cannot answer is accepted (counted in
+    /// [`accepted_unavailable`](Self::accepted_unavailable)) instead of refused: availability
+    /// over replay protection while Redis is down. Off by default.
+    pub fn fail_open(mut self, yes: bool) -> Self {
+        self.fail_open = yes;
+        self
+    }
+
+    /// How many claims were accepted without Redis because of [`fail_open`](Self::fail_open).
+    pub fn accepted_unavailable(&self) -> u64 {
+        self.accepted_unavailable
+    }
+
+    /// Makes `claim` good for the client whose key id is `key_id`.
+    ///
+    /// # Errors
+    /// [`Error::ReplayedRequest`] when Redis already holds the request (or a nonce not below
+    /// this one); [`Error::ReplayStoreUnavailable`] when Redis cannot be reached or answers
+    /// an error (and the store does not fail open).
+    pub fn claim(&mut self, key_id: &str, claim: &Claim) -> Result<(), Error> {
+        let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
+        let key = claim.store_key(&self.namespace, key_id.as_bytes(), &mut key)?;
+        let done = match self.ask(key, claim) {
+            Ok(done) => done,
+            Err(_) => {
+                // The connection may be broken: open a new one next time.
+                self.conn = None;
+                if self.fail_open {
+                    self.accepted_unavailable = self.accepted_unavailable.saturating_add(1);
+                    return Ok(());
+                }
+                return Err(Error::ReplayStoreUnavailable);
+            }
+        };
+        if done { Ok(()) } else { Err(Error::ReplayedRequest) }
+    }
+
+    fn ask(&mut self, key: &str, claim: &Claim) -> redis::RedisResult<bool> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot => {
+                let conn = self.client.get_connection_with_timeout(self.timeout)?;
+                conn.set_read_timeout(Some(self.timeout))?;
+                conn.set_write_timeout(Some(self.timeout))?;
+                slot.insert(conn)
+            }
+        };
+        match (claim.ttl_ms(), claim.nonce_digits()) {
+            (Some(ttl), _) => {
+                let set: Option<String> = redis::cmd("SET").arg(key).arg(1).arg("NX").arg("PX").arg(ttl).query(conn)?;
+                Ok(set.is_some())
+            }
+            (None, Some(digits)) => {
+                let raised: i64 = self.script.key(key).arg(&digits[..]).invoke(conn)?;
+                Ok(raised == 1)
+            }
+            (None, None) => Ok(true),
+        }
+    }
+}
+
+/// The claim the last verification left in `verifier`'s [`Deferred`] store, with the key id
+/// of `principal`, the client it verified.
+pub fn take_pending<const K: usize>(verifier: &mut Verifier<K, Deferred>, principal: &Principal) -> Option<Pending> {
+    let claim = verifier.replay_mut().take()?;
+    let key_id = verifier.keyring().get(principal.client)?.id().to_owned();
+    Some(Pending { key_id, claim })
+}
+
+/// Verifies `request` and makes its claim good in `store`: [`Verifier::verify`] with the
+/// replay record in Redis.
+///
+/// # Errors
+/// Every error of [`Verifier::verify`], and those of [`RedisReplayStore::claim`].
+pub fn verify<const K: usize>(
+    verifier: &mut Verifier<K, Deferred>,
+    store: &mut RedisReplayStore,
+    scheme: &Scheme<'_>,
+    request: &Request<'_>,
+    now: UnixNanos,
+) -> Result<Principal, Error> {
+    // A claim left behind by a caller that did not take it must not be taken for this one's.
+    let _ = verifier.replay_mut().take();
+    let principal = verifier.verify(scheme, request, now)?;
+    if let Some(pending) = take_pending(verifier, &principal) {
+        store.claim(&pending.key_id, &pending.claim)?;
+    }
+    Ok(principal)
+}
