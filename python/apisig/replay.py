@@ -113,10 +113,11 @@ class RedisReplayStore(_RedisKeys):
         import redis
 
         try:
-            if claim.nonce is None:
+            digits = claim.nonce_digits
+            if digits is None:
                 done = self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
             else:
-                done = self._advance(keys=[self.key(claim)], args=[claim.nonce_digits])
+                done = self._advance(keys=[self.key(claim)], args=[digits])
         except redis.RedisError as e:
             self.unavailable(e)
             return
@@ -138,10 +139,11 @@ class AsyncRedisReplayStore(_RedisKeys):
         import redis
 
         try:
-            if claim.nonce is None:
+            digits = claim.nonce_digits
+            if digits is None:
                 done = await self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
             else:
-                done = await self._advance(keys=[self.key(claim)], args=[claim.nonce_digits])
+                done = await self._advance(keys=[self.key(claim)], args=[digits])
         except redis.RedisError as e:
             self.unavailable(e)
             return
