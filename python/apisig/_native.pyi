@@ -8,6 +8,7 @@ _HeaderValue: TypeAlias = str | bytes
 _Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
 
 __all__ = [
+    "ADVANCE_NONCE_SCRIPT",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
@@ -15,7 +16,6 @@ __all__ = [
     "DETACH_THRESHOLD",
     "JWT_MAX_LEN",
     "PIN_LEN",
-    "ADVANCE_NONCE_SCRIPT",
     "SECUROSYS",
     "SECUROSYS_JWT",
     "SECUROSYS_ROLES",

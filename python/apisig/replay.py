@@ -60,6 +60,7 @@ __all__ = [
 
 log = logging.getLogger("apisig.replay")
 
+
 @runtime_checkable
 class ReplayStore(Protocol):
     """A shared replay record for :class:`apisig.Verifier` (``replay_store=``).
