@@ -1,17 +1,34 @@
-//! Signing and verifying an Aevo request, against baselines measured in the same run: raw
-//! RustCrypto HMAC with a precomputed key state over the same message, and `ring`.
-//! `make bench` prints the ratios.
+//! The core's benchmarks, each against a baseline measured in the same run (`make bench`
+//! prints the ratios with scripts/bench-table.py):
+//!
+//! - `aevo-200B`: full Aevo signing (headers into fixed storage, hex) and verification
+//!   (decode, recompute, constant-time compare, window, replay check) against raw RustCrypto
+//!   HMAC over the same message with a precomputed key state, with a new key each call, and
+//!   `ring`.
+//! - `aevo-1MiB`, `aevo-64MiB`: signing and verifying a large body against plain SHA-256 of
+//!   the same body (the hardware limit).
+//! - `keyring-find`, `replay-insert`: the same operation at 64 and at 65,536 entries.
+//! - `policy-hostile`: role-policy matching of a hostile pattern/path pair at growing path
+//!   lengths (linear growth means the per-byte cost stays flat).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::hint::black_box;
 
+use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::{
-    Credentials, Header, Keyring, MAX_HEADERS, ReplayCache, Request, Signer, Stamp, Verifier, Window, dialect,
+    Credentials, Header, Keyring, MAX_HEADERS, Policy, ReplayCache, Request, Role, RoleId, Signer, Stamp, Verifier,
+    Window, dialect,
 };
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 const KEY: &str = "3H06Ydk2Al4aSBuT6zXAuXEqOI6VdSxZyADZshuvmvcTqr60WQBAob78Lpkjh7Le";
 const SECRET: &[u8] = b"7f3a9c2e51d84b06a1e5c9d27b3f480e6a2d1c9b8e7f5a3c0d4b6e2f1a9c8d7e";
@@ -22,6 +39,43 @@ fn body() -> Vec<u8> {
     b.resize(199, b'a');
     b.push(b'}');
     b
+}
+
+fn signer() -> Signer<'static> {
+    Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap()
+}
+
+/// Signed requests' headers, owned, made outside the timed part: each verification needs a
+/// request not seen before.
+fn signed_headers(signer: &Signer<'_>, req: &Request<'_>, ts: u64) -> Vec<(String, Vec<u8>)> {
+    let set = signer.sign(req, Stamp { now: ts, nonce: None }).unwrap();
+    let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
+    let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+    hs.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect()
+}
+
+fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, body: &[u8]) {
+    let signer = signer();
+    let req = Request::new("POST", "/orders").with_body(body);
+    // Timestamps advance 1 ns per request and the window is 1 µs, so the replay cache
+    // recycles expired slots instead of filling.
+    let mut ring = Keyring::<16>::new();
+    ring.add(KEY, SECRET).unwrap();
+    let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
+    let mut ts = NOW;
+    g.bench_function("apisig/verify", |b| {
+        b.iter_batched(
+            || {
+                ts += 1;
+                (signed_headers(&signer, &req, ts), ts)
+            },
+            |(owned, ts)| {
+                let hs: Vec<Header<'_>> = owned.iter().map(|(n, v)| Header { name: n, value: v }).collect();
+                black_box(verifier.verify(&dialect::AEVO, &req.with_headers(&hs), ts).unwrap())
+            },
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 fn small(c: &mut Criterion) {
@@ -38,65 +92,146 @@ fn small(c: &mut Criterion) {
             black_box(m.finalize().into_bytes())
         })
     });
+    g.bench_function("baseline/rustcrypto-hmac-new-key", |b| {
+        b.iter(|| {
+            let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(black_box(SECRET)).unwrap();
+            m.update(black_box(message.as_bytes()));
+            black_box(m.finalize().into_bytes())
+        })
+    });
     let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET);
     g.bench_function("baseline/ring-precomputed", |b| {
         b.iter(|| black_box(ring::hmac::sign(&ring_key, black_box(message.as_bytes()))))
     });
 
-    let signer =
-        Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap();
+    let signer = signer();
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-
-    // Each verification needs a request not seen before: sign one per iteration outside the
-    // timed part. Timestamps advance 1 ns each, the window is 1 µs, so the replay cache
-    // recycles expired slots instead of filling.
-    let mut ring = Keyring::<16>::new();
-    ring.add(KEY, SECRET).unwrap();
-    let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
-    let mut ts = NOW;
-    g.bench_function("apisig/verify", |b| {
-        b.iter_batched(
-            || {
-                ts += 1;
-                let set = signer.sign(&req, Stamp { now: ts, nonce: None }).unwrap();
-                let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
-                let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
-                let owned: Vec<(String, Vec<u8>)> = hs.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect();
-                (owned, ts)
-            },
-            |(owned, ts)| {
-                let hs: Vec<Header<'_>> = owned.iter().map(|(n, v)| Header { name: n, value: v }).collect();
-                black_box(verifier.verify(&dialect::AEVO, &req.with_headers(&hs), ts).unwrap())
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    verify_bench(&mut g, &body);
     g.finish();
 }
 
-fn large(c: &mut Criterion) {
-    let mut g = c.benchmark_group("aevo-1MiB");
-    let body = vec![b'x'; 1 << 20];
+fn large_group(c: &mut Criterion, name: &str, len: usize, samples: usize) {
+    let mut g = c.benchmark_group(name);
+    let body = vec![b'x'; len];
     g.throughput(Throughput::Bytes(body.len() as u64));
-    g.sample_size(20);
-    let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
-    g.bench_function("baseline/rustcrypto-hmac-precomputed", |b| {
-        b.iter(|| {
-            let mut m = keyed.clone();
-            m.update(black_box(&body));
-            black_box(m.finalize().into_bytes())
-        })
-    });
-    let signer =
-        Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap();
+    g.sample_size(samples);
+    g.bench_function("baseline/sha256", |b| b.iter(|| black_box(Sha256::digest(black_box(&body)))));
+    let signer = signer();
     let req = Request::new("POST", "/orders").with_body(&body);
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
+    verify_bench(&mut g, &body);
     g.finish();
 }
 
-criterion_group!(benches, small, large);
-criterion_main!(benches);
+fn large(c: &mut Criterion) {
+    large_group(c, "aevo-1MiB", 1 << 20, 20);
+    large_group(c, "aevo-64MiB", 64 << 20, 10);
+}
+
+/// A stream of uniformly distributed 16-byte ids (splitmix64), like the MAC tags the
+/// verifier records.
+fn id_stream(seed: u64) -> impl FnMut() -> [u8; REPLAY_ID_LEN] {
+    let mut s = seed;
+    move || {
+        let mut next = || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut id = [0u8; REPLAY_ID_LEN];
+        id[..8].copy_from_slice(&next().to_le_bytes());
+        id[8..].copy_from_slice(&next().to_le_bytes());
+        id
+    }
+}
+
+fn keyring_find<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+    // 29 MB at 65,536 clients: on the heap (the bench runs on a thread with a big stack,
+    // where `Box::new` may build it first).
+    let mut ring: Box<Keyring<N>> = Box::new(Keyring::new());
+    let id = |i: usize| format!("client-{i:08}-{:016x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for i in 0..N {
+        ring.add(&id(i), format!("secret-{i}").as_bytes()).unwrap();
+    }
+    // The same working set at both sizes: 64 ids spread over the keyring, looked up in turn.
+    let probes: Vec<String> = (0..64).map(|k| id(k * N / 64)).collect();
+    let mut k = 0;
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            k = (k + 1) % probes.len();
+            black_box(ring.find(black_box(probes[k].as_bytes())).unwrap())
+        })
+    });
+}
+
+fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+    let mut cache: Box<ReplayCache<N>> = Box::new(ReplayCache::new());
+    // One insertion per nanosecond, each live for N/4: a quarter of the cache is live at both
+    // sizes (steady state after a warm-up). At half, clusters of PROBE live slots are common
+    // enough that a few insertions in a thousand fail closed (see the README).
+    let ttl = (N / 4) as u64;
+    let mut next_id = id_stream(N as u64);
+    let mut now = 1u64;
+    for _ in 0..4 * N {
+        now += 1;
+        cache.check_and_insert(0, &next_id(), now + ttl, now).unwrap();
+    }
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            now += 1;
+            cache.check_and_insert(0, black_box(&next_id()), now + ttl, now).unwrap();
+        })
+    });
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("keyring-find");
+    keyring_find::<64>(&mut g, "baseline/64-clients");
+    keyring_find::<65_536>(&mut g, "apisig/65536-clients");
+    g.finish();
+
+    let mut g = c.benchmark_group("replay-insert");
+    replay_insert::<64>(&mut g, "baseline/64-entries");
+    replay_insert::<65_536>(&mut g, "apisig/65536-entries");
+    g.finish();
+
+    // Every `**` can match any run, so the automaton keeps every state alive for the whole
+    // path, and the path never completes the pattern (no final `b`): the worst case for a
+    // backtracking matcher, linear here.
+    const HOSTILE: &str = "/**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**a**b";
+    let roles = [Role { name: "hostile", patterns: &[HOSTILE] }];
+    let policy = Policy { roles: &roles };
+    policy.check().unwrap();
+    let mut g = c.benchmark_group("policy-hostile");
+    for (label, len) in
+        [("baseline/path-1KiB", 1 << 10), ("apisig/path-4KiB", 4 << 10), ("apisig/path-16KiB", 16 << 10)]
+    {
+        let mut path = vec![b'a'; len];
+        path[0] = b'/';
+        g.throughput(Throughput::Bytes(len as u64));
+        g.bench_function(label, |b| b.iter(|| black_box(policy.authorize(RoleId(0), black_box(&path))).unwrap_err()));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, small, large, scaling);
+
+fn main() {
+    // A keyring of 65,536 clients is built in place on this thread's stack before it moves
+    // to the heap; give it room.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

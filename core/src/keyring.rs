@@ -144,7 +144,93 @@ impl fmt::Debug for Client {
     }
 }
 
+/// A chained hash index over client positions, in fixed storage: `heads[bucket]` is the
+/// first client of a bucket, `next[client]` the one after it; positions are stored plus
+/// one, so zero ends a chain (and an all-zero index is empty). With `N` buckets for at most
+/// `N` entries, a chain is about one entry long at any capacity.
+#[derive(Clone)]
+struct Index<const N: usize> {
+    heads: [u32; N],
+    next: [u32; N],
+}
+
+impl<const N: usize> Index<N> {
+    const EMPTY: Self = Index { heads: [0; N], next: [0; N] };
+
+    fn bucket(hash: u64) -> usize {
+        hash.checked_rem(N as u64).and_then(|b| usize::try_from(b).ok()).unwrap_or(0)
+    }
+
+    fn link(i: usize) -> u32 {
+        u32::try_from(i).map_or(0, |i| i.saturating_add(1))
+    }
+
+    fn insert(&mut self, hash: u64, i: usize) {
+        let b = Self::bucket(hash);
+        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(i)) {
+            *next = *head;
+            *head = Self::link(i);
+        }
+    }
+
+    fn remove(&mut self, hash: u64, i: usize) {
+        let target = Self::link(i);
+        let after = self.next.get(i).copied().unwrap_or(0);
+        let b = Self::bucket(hash);
+        let mut cur = self.heads.get_mut(b);
+        while let Some(link) = cur {
+            if *link == target {
+                *link = after;
+                break;
+            }
+            let at = usize::try_from(link.wrapping_sub(1)).unwrap_or(usize::MAX);
+            cur = if *link == 0 { None } else { self.next.get_mut(at) };
+        }
+        if let Some(n) = self.next.get_mut(i) {
+            *n = 0;
+        }
+    }
+
+    /// The positions in `hash`'s bucket.
+    fn chain(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
+        let first = self.heads.get(Self::bucket(hash)).copied().unwrap_or(0);
+        core::iter::successors(Some(first), |&l| self.next.get(usize::try_from(l.wrapping_sub(1)).ok()?).copied())
+            .take_while(|&l| l != 0)
+            .filter_map(|l| usize::try_from(l.wrapping_sub(1)).ok())
+            .take(N)
+    }
+}
+
+/// Bucket hash of a key id: ids are public and chosen by whoever registers clients, so a
+/// fast unkeyed mix (8 bytes a step) is enough.
+fn id_hash(id: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = K ^ id.len() as u64;
+    let mut words = id.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(K).rotate_left(31);
+    }
+    let mut b = [0u8; 8];
+    b.iter_mut().zip(words.remainder()).for_each(|(d, s)| *d = *s);
+    h = (h ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    h ^ (h >> 32)
+}
+
+/// Bucket hash of a secret's digest: SHA-256 output is already uniform.
+fn digest_hash(d: &[u8; 32]) -> u64 {
+    let mut b = [0u8; 8];
+    b.iter_mut().zip(d.iter()).for_each(|(x, y)| *x = *y);
+    u64::from_le_bytes(b)
+}
+
 /// Up to `N` registered clients.
+///
+/// Looking a client up by key id costs the same at any size (a hash index over the ids);
+/// so does the duplicate check when a key or secret is registered (an index over their
+/// digests). Matching a presented static key still compares it with every registered digest:
+/// that comparison must not reveal which, or whether a near, key exists.
 ///
 /// ```
 /// use apisig::{Keyring, Slot};
@@ -154,15 +240,24 @@ impl fmt::Debug for Client {
 /// assert_eq!(ring.find(b"API_KEY"), Some(c));
 /// # Ok::<(), apisig::Error>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Keyring<const N: usize> {
     clients: heapless::Vec<Client, N>,
+    by_id: Index<N>,
+    /// By the digest of the primary and of the secondary key.
+    by_secret: [Index<N>; 2],
+}
+
+impl<const N: usize> Default for Keyring<N> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<const N: usize> Keyring<N> {
     /// An empty keyring.
     pub const fn new() -> Self {
-        Keyring { clients: heapless::Vec::new() }
+        Keyring { clients: heapless::Vec::new(), by_id: Index::EMPTY, by_secret: [Index::EMPTY, Index::EMPTY] }
     }
 
     /// Registers a client: `id` is its key id (or a label for a static key), `secret` its
@@ -183,10 +278,16 @@ impl<const N: usize> Keyring<N> {
         if self.find(id.as_bytes()).is_some() || self.holds(&secret.digest) {
             return Err(Error::DuplicateKeyId);
         }
-        let n = u32::try_from(self.clients.len()).map_err(|_| Error::KeyringFull)?;
+        let i = self.clients.len();
+        let n = u32::try_from(i).map_err(|_| Error::KeyringFull)?;
+        let (id_key, secret_key) = (id_hash(id.as_bytes()), digest_hash(&secret.digest));
         let client =
             Client { id, role: None, user_id: None, slots: [Some(secret), None], pins: [None, None], last_nonce: None };
         self.clients.push(client).map_err(|_| Error::KeyringFull)?;
+        self.by_id.insert(id_key, i);
+        if let Some(index) = self.by_secret.get_mut(Slot::Primary.index()) {
+            index.insert(secret_key, i);
+        }
         Ok(ClientId(n))
     }
 
@@ -200,10 +301,18 @@ impl<const N: usize> Keyring<N> {
         if secret.as_ref().is_some_and(|s| self.holds(&s.digest)) {
             return Err(Error::DuplicateKeyId);
         }
-        let c = self.client_mut(client)?;
-        if let Some(s) = c.slots.get_mut(slot.index()) {
-            *s = secret;
+        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
+        let c = self.clients.get_mut(i).ok_or(Error::UnknownKey)?;
+        let (Some(s), Some(index)) = (c.slots.get_mut(slot.index()), self.by_secret.get_mut(slot.index())) else {
+            return Ok(());
+        };
+        if let Some(old) = s.as_ref() {
+            index.remove(digest_hash(&old.digest), i);
         }
+        if let Some(new) = secret.as_ref() {
+            index.insert(digest_hash(&new.digest), i);
+        }
+        *s = secret;
         Ok(())
     }
 
@@ -255,9 +364,13 @@ impl<const N: usize> Keyring<N> {
         self.clients.get_mut(i).ok_or(Error::UnknownKey)
     }
 
-    /// The client whose key id is `key_id`. Key ids are public, so this may exit early.
+    /// The client whose key id is `key_id`. Key ids are public, so this may exit early; it
+    /// costs the same at any number of clients.
     pub fn find(&self, key_id: &[u8]) -> Option<ClientId> {
-        let i = self.clients.iter().position(|c| c.id.as_bytes() == key_id)?;
+        let i = self
+            .by_id
+            .chain(id_hash(key_id))
+            .find(|&i| self.clients.get(i).is_some_and(|c| c.id.as_bytes() == key_id))?;
         u32::try_from(i).ok().map(ClientId)
     }
 
@@ -304,14 +417,20 @@ impl<const N: usize> Keyring<N> {
         bool::from(found).then_some((ClientId(index), slot))
     }
 
-    /// Whether any slot of any client holds the secret with digest `d`. Every slot is
-    /// compared, without early exit (like [`match_static_key`](Self::match_static_key)):
-    /// only the answer is revealed, not which client holds it.
+    /// Whether any slot of any client holds the secret with digest `d`. Only the clients in
+    /// the digest's buckets are looked at (so registering stays flat as the keyring grows),
+    /// and each of those is compared without early exit: only the answer is revealed, not
+    /// which client holds it. The bucket is derived from a SHA-256 digest of the secret; how
+    /// many registered secrets share it says nothing useful about them, and the answer itself
+    /// (a duplicate or not) is returned to the caller anyway.
     fn holds(&self, d: &[u8; 32]) -> bool {
         let mut found = Choice::from(0);
-        for c in &self.clients {
-            for (_, s) in c.secrets() {
-                found |= s.matches(d);
+        for (slot, index) in Slot::ALL.into_iter().zip(self.by_secret.iter()) {
+            for i in index.chain(digest_hash(d)) {
+                let secret = self.clients.get(i).and_then(|c| c.slots.get(slot.index())).and_then(Option::as_ref);
+                if let Some(s) = secret {
+                    found |= s.matches(d);
+                }
             }
         }
         bool::from(found)
@@ -345,6 +464,7 @@ impl<const N: usize> fmt::Debug for Keyring<N> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -378,5 +498,65 @@ mod tests {
         assert_eq!(ring.match_static_key(b"key-a"), None, "revoked");
         let shown = std::format!("{ring:?}");
         assert!(!shown.contains("key-b") && shown.contains("\"b\""), "{shown}");
+    }
+
+    proptest::proptest! {
+        /// The indexes against a model (plain lists searched in full): registration,
+        /// rotation and revocation, then lookups by id, duplicate refusals and static-key
+        /// matches agree. Eight buckets for up to eight clients keeps chains long enough to
+        /// exercise removal from their middle.
+        #[test]
+        fn indexes_agree_with_a_model(ops in proptest::collection::vec((0u8..3, 0u8..12, 0u8..2, 0u8..24), 1..60)) {
+            let mut ring = Keyring::<8>::new();
+            let mut ids: std::vec::Vec<std::string::String> = std::vec::Vec::new();
+            let mut secrets: std::vec::Vec<[Option<std::vec::Vec<u8>>; 2]> = std::vec::Vec::new();
+            for (op, a, slot, b) in ops {
+                let secret = std::format!("secret-{b}").into_bytes();
+                let held = secrets.iter().any(|s| s.iter().flatten().any(|x| *x == secret));
+                match op {
+                    0 => {
+                        let id = std::format!("id-{a}");
+                        let expected = if ids.contains(&id) || held {
+                            Err(Error::DuplicateKeyId)
+                        } else if ids.len() == 8 {
+                            Err(Error::KeyringFull)
+                        } else {
+                            Ok(ClientId(ids.len() as u32))
+                        };
+                        proptest::prop_assert_eq!(ring.add(&id, &secret), expected);
+                        if expected.is_ok() {
+                            ids.push(id);
+                            secrets.push([Some(secret), None]);
+                        }
+                    }
+                    _ if ids.is_empty() => {}
+                    1 | 2 => {
+                        let c = usize::from(a) % ids.len();
+                        let slot_ = if slot == 0 { Slot::Primary } else { Slot::Secondary };
+                        let new = (op == 1).then_some(secret);
+                        let expected = if new.is_some() && held { Err(Error::DuplicateKeyId) } else { Ok(()) };
+                        proptest::prop_assert_eq!(ring.set_secret(ClientId(c as u32), slot_, new.as_deref()), expected);
+                        if expected.is_ok() {
+                            secrets[c][usize::from(slot)] = new;
+                        }
+                    }
+                    _ => unreachable!(),
+                }
+                for a in 0u8..12 {
+                    let id = std::format!("id-{a}");
+                    let expected = ids.iter().position(|x| *x == id).map(|i| ClientId(i as u32));
+                    proptest::prop_assert_eq!(ring.find(id.as_bytes()), expected);
+                }
+                for b in 0u8..24 {
+                    let secret = std::format!("secret-{b}").into_bytes();
+                    let expected = secrets.iter().enumerate().find_map(|(i, s)| {
+                        s.iter().position(|x| x.as_deref() == Some(&secret[..])).map(|slot| {
+                            (ClientId(i as u32), if slot == 0 { Slot::Primary } else { Slot::Secondary })
+                        })
+                    });
+                    proptest::prop_assert_eq!(ring.match_static_key(&secret), expected);
+                }
+            }
+        }
     }
 }

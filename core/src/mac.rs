@@ -2,9 +2,11 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use sha2::digest::array::Array;
+use sha2::digest::consts::U64;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 use crate::Error;
 
@@ -56,9 +58,26 @@ impl fmt::Debug for Tag {
 /// An HMAC-SHA256 key with its inner and outer pads already hashed, so each message costs
 /// only its own compressions. Build it once per key and reuse it. The state is zeroized on
 /// drop; `Debug` prints nothing of it.
+///
+/// HMAC (RFC 2104) is computed here directly over the SHA-256 compression function of `sha2`:
+/// the keyed state is two chaining values (64 bytes, not a whole hasher), small message parts
+/// are gathered into one block buffer, and whole blocks of a large body go to the compression
+/// function straight from the caller's slice, without a copy. The tests check it against
+/// RustCrypto's `hmac` and the RFC 4231 cases.
 #[derive(Clone)]
 pub struct MacKey {
-    state: Hmac<Sha256>,
+    inner: [u32; 8],
+    outer: [u32; 8],
+}
+
+/// SHA-256's initial chaining value (FIPS 180-4, 5.3.3).
+const IV: [u32; 8] =
+    [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19];
+
+const BLOCK: usize = 64;
+
+fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
+    sha2::block_api::compress256(state, core::slice::from_ref(block));
 }
 
 impl MacKey {
@@ -78,19 +97,35 @@ impl MacKey {
         if secret.is_empty() {
             return Err(Error::EmptySecret);
         }
-        Ok(MacKey { state: new_mac(secret) })
+        // RFC 2104: a key longer than the block is replaced by its hash; then zero-padded.
+        let mut block = [0u8; BLOCK];
+        if secret.len() > BLOCK {
+            let mut d = digest(secret);
+            block.iter_mut().zip(d.iter()).for_each(|(b, k)| *b = *k);
+            d.zeroize();
+        } else {
+            block.iter_mut().zip(secret.iter()).for_each(|(b, k)| *b = *k);
+        }
+        let mut key = MacKey { inner: IV, outer: IV };
+        block.iter_mut().for_each(|b| *b ^= 0x36);
+        compress(&mut key.inner, &block);
+        block.iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
+        compress(&mut key.outer, &block);
+        block.zeroize();
+        Ok(key)
     }
 
     /// A fresh HMAC computation keyed with this key.
-    pub(crate) fn start(&self) -> Hmac<Sha256> {
-        self.state.clone()
+    #[inline]
+    pub(crate) fn start(&self) -> MacState<'_> {
+        MacState { key: self, state: self.inner, buf: [0; BLOCK], pos: 0, blocks: 1 }
     }
 
     /// The tag of `msg`.
     pub fn sign(&self, msg: &[u8]) -> Tag {
         let mut mac = self.start();
         mac.update(msg);
-        Tag(mac.finalize().into_bytes().into())
+        finish(mac)
     }
 
     /// Checks `tag` against the tag of `msg` in constant time (in the data, not the length).
@@ -102,9 +137,14 @@ impl MacKey {
         if tag.len() != TAG_LEN {
             return Err(Error::InvalidSignatureEncoding);
         }
-        let mut mac = self.start();
-        mac.update(msg);
-        mac.verify_slice(tag).map_err(|_| Error::SignatureMismatch)
+        if bool::from(self.sign(msg).as_bytes().as_slice().ct_eq(tag)) { Ok(()) } else { Err(Error::SignatureMismatch) }
+    }
+}
+
+impl Drop for MacKey {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
     }
 }
 
@@ -114,14 +154,93 @@ impl fmt::Debug for MacKey {
     }
 }
 
-#[allow(clippy::expect_used)] // the invariant hmac's own SimpleHmac relies on
-fn new_mac(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length")
+/// One HMAC computation in progress: the inner hash's chaining value, a partial block, and
+/// how many whole blocks (the key block included) have been compressed.
+pub(crate) struct MacState<'k> {
+    key: &'k MacKey,
+    state: [u32; 8],
+    buf: [u8; BLOCK],
+    pos: usize,
+    blocks: u64,
+}
+
+impl MacState<'_> {
+    /// Feeds `data`: gathered into the block buffer while it is partial; whole blocks of
+    /// `data` itself go straight to the compression function.
+    #[inline]
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        if self.pos != 0 || data.len() < BLOCK {
+            let take = BLOCK.saturating_sub(self.pos).min(data.len());
+            let (head, rest) = data.split_at(take);
+            if let Some(dst) = self.buf.get_mut(self.pos..self.pos.saturating_add(take)) {
+                dst.copy_from_slice(head);
+            }
+            self.pos = self.pos.saturating_add(take);
+            if self.pos < BLOCK {
+                return;
+            }
+            compress(&mut self.state, &self.buf);
+            self.blocks = self.blocks.wrapping_add(1);
+            self.pos = 0;
+            data = rest;
+        }
+        let (whole, tail) = Array::<u8, U64>::slice_as_chunks(data);
+        if !whole.is_empty() {
+            sha2::block_api::compress256(&mut self.state, Array::cast_slice_to_core(whole));
+            self.blocks = self.blocks.wrapping_add(whole.len() as u64);
+        }
+        if let Some(dst) = self.buf.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        self.pos = tail.len();
+    }
+}
+
+impl Drop for MacState<'_> {
+    fn drop(&mut self) {
+        // Before the first block the chaining value is the key's own inner state.
+        self.state.zeroize();
+    }
 }
 
 /// Finishes an HMAC computation into a [`Tag`].
-pub(crate) fn finish(mac: Hmac<Sha256>) -> Tag {
-    Tag(mac.finalize().into_bytes().into())
+pub(crate) fn finish(mut mac: MacState<'_>) -> Tag {
+    // Message length in bits, key block included (lengths are mod 2^64 by definition).
+    let bits = mac.blocks.wrapping_mul(BLOCK as u64).wrapping_add(mac.pos as u64).wrapping_mul(8);
+    let pos = mac.pos;
+    if let Some(b) = mac.buf.get_mut(pos) {
+        *b = 0x80;
+    }
+    if let Some(rest) = mac.buf.get_mut(pos.saturating_add(1)..) {
+        rest.fill(0);
+    }
+    if pos >= BLOCK - 8 {
+        compress(&mut mac.state, &mac.buf);
+        mac.buf = [0; BLOCK];
+    }
+    if let Some(len) = mac.buf.get_mut(BLOCK - 8..) {
+        len.copy_from_slice(&bits.to_be_bytes());
+    }
+    compress(&mut mac.state, &mac.buf);
+
+    // Outer hash: one block, the inner digest then padding for 64 + 32 bytes.
+    let mut block = [0u8; BLOCK];
+    for (dst, w) in block.chunks_exact_mut(4).zip(mac.state.iter()) {
+        dst.copy_from_slice(&w.to_be_bytes());
+    }
+    if let Some(b) = block.get_mut(32) {
+        *b = 0x80;
+    }
+    if let Some(len) = block.get_mut(BLOCK - 8..) {
+        len.copy_from_slice(&(((BLOCK + TAG_LEN) * 8) as u64).to_be_bytes());
+    }
+    let mut outer = mac.key.outer;
+    compress(&mut outer, &block);
+    let mut tag = [0u8; TAG_LEN];
+    for (dst, w) in tag.chunks_exact_mut(4).zip(outer.iter()) {
+        dst.copy_from_slice(&w.to_be_bytes());
+    }
+    Tag(tag)
 }
 
 /// HMAC-SHA256 of `msg` under `key`, in one call.
@@ -140,8 +259,84 @@ pub fn verify(key: &[u8], msg: &[u8], tag: &[u8]) -> Result<(), Error> {
     MacKey::new(key)?.verify(msg, tag)
 }
 
+impl crate::message::Sink for MacState<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
 /// SHA-256 of `data`: how static keys and secrets are kept in the keyring.
 pub(crate) fn digest(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     Sha256::digest(data).into()
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+mod tests {
+    use hmac::{Hmac, KeyInit, Mac};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// RustCrypto's `hmac` is the oracle.
+    fn oracle(key: &[u8], msg: &[u8]) -> [u8; TAG_LEN] {
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+        m.update(msg);
+        m.finalize().into_bytes().into()
+    }
+
+    /// Feeds `msg` in pieces cut at `cuts`.
+    fn pieces(key: &MacKey, msg: &[u8], cuts: &[usize]) -> [u8; TAG_LEN] {
+        let mut st = key.start();
+        let mut rest = msg;
+        for &c in cuts {
+            let (a, b) = rest.split_at(c % (rest.len() + 1));
+            st.update(a);
+            rest = b;
+        }
+        st.update(rest);
+        finish(st).into_bytes()
+    }
+
+    #[test]
+    fn every_length_around_the_block_boundaries() {
+        let msg: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for key_len in [1usize, 31, 63, 64, 65, 131] {
+            let key: Vec<u8> = (0..key_len).map(|i| i as u8 ^ 0xa5).collect();
+            let k = MacKey::new(&key).unwrap_or_else(|_| unreachable!());
+            for len in 0..=msg.len() {
+                let m = &msg[..len];
+                assert_eq!(k.sign(m).into_bytes(), oracle(&key, m), "key {key_len} msg {len}");
+                assert_eq!(pieces(&k, m, &[1, 0, 7, 64, 55]), oracle(&key, m), "pieces, msg {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn rfc4231_case_2_and_6() {
+        let k = MacKey::new(b"Jefe").unwrap_or_else(|_| unreachable!());
+        let tag = k.sign(b"what do ya want for nothing?");
+        let hex: std::string::String = tag.as_bytes().iter().map(|b| std::format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        let k = MacKey::new(&[0xaa; 131]).unwrap_or_else(|_| unreachable!());
+        let tag = k.sign(b"Test Using Larger Than Block-Size Key - Hash Key First");
+        let hex: std::string::String = tag.as_bytes().iter().map(|b| std::format!("{b:02x}")).collect();
+        assert_eq!(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        assert_eq!(k.verify(b"Test Using Larger Than Block-Size Key - Hash Key First", tag.as_bytes()), Ok(()));
+        assert_eq!(k.verify(b"Test", tag.as_bytes()), Err(Error::SignatureMismatch));
+        assert_eq!(k.verify(b"Test", &[0; 31]), Err(Error::InvalidSignatureEncoding));
+    }
+
+    proptest! {
+        #[test]
+        fn matches_rustcrypto_hmac(key in vec(any::<u8>(), 1..200), msg in vec(any::<u8>(), 0..1000),
+                                   cuts in vec(any::<usize>(), 0..8)) {
+            let k = MacKey::new(&key).unwrap_or_else(|_| unreachable!());
+            prop_assert_eq!(pieces(&k, &msg, &cuts), oracle(&key, &msg));
+        }
+    }
 }

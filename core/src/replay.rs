@@ -101,11 +101,21 @@ impl ReplayStore for [ReplayEntry] {
         head.copy_from_slice(id.get(..8).unwrap_or(&[0; 8]));
         // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
         let start = u64::from_le_bytes(head).checked_rem(n as u64).and_then(|s| usize::try_from(s).ok()).unwrap_or(0);
+        // The PROBE slots from `start`, wrapping round the end: no division per slot.
+        let probe = PROBE.min(n);
+        let end = start.saturating_add(probe).min(n);
+        let wrapped = probe.saturating_sub(end.saturating_sub(start));
+        let slots = self.get(start..end).unwrap_or(&[]).iter().zip(start..);
         let mut free = None;
-        for k in 0..PROBE.min(n) {
-            let i = start.wrapping_add(k).checked_rem(n).unwrap_or(0);
-            let Some(e) = self.get(i) else { continue };
-            if e.live(now) {
+        for (e, i) in slots.chain(self.get(..wrapped).unwrap_or(&[]).iter().zip(0..)) {
+            if e.expires == 0 {
+                // Never used: records are only ever placed in the first slot of their probe
+                // sequence that is not live, and a used slot never reads 0 again, so no
+                // record of this id lies further on.
+                free = free.or(Some(i));
+                break;
+            }
+            if e.expires >= now {
                 if e.client == client && e.id == *id {
                     return Err(Error::ReplayedRequest);
                 }
@@ -196,5 +206,34 @@ mod tests {
         assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Ok(()));
         assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Err(Error::ReplayedRequest));
         assert_eq!(live(&slots, 10), 1);
+    }
+
+    proptest::proptest! {
+        /// Against a model that remembers every accepted record: a replay is refused exactly
+        /// when the model holds a live record; a fresh id is accepted unless the cache is
+        /// full (and then nothing is recorded). Small caches exercise wrap-around, expiry and
+        /// reuse.
+        #[test]
+        fn agrees_with_a_model(cap in 1usize..80, ops in proptest::collection::vec((0u32..3, 0u8..40, 0u64..4, 1u64..50), 1..400)) {
+            let mut slots = std::vec![ReplayEntry::EMPTY; cap];
+            let mut model: std::collections::HashMap<(u32, u8), u64> = std::collections::HashMap::new();
+            let mut now = 1u64;
+            for (client, n, step, ttl) in ops {
+                now = now.saturating_add(step);
+                let mut id = [0u8; REPLAY_ID_LEN];
+                id.iter_mut().enumerate().for_each(|(i, b)| *b = n.wrapping_mul(31).wrapping_add(i as u8));
+                let live = model.get(&(client, n)).is_some_and(|&e| e >= now);
+                let got = slots.as_mut_slice().check_and_insert(client, &id, now.saturating_add(ttl), now);
+                match got {
+                    Err(Error::ReplayedRequest) => proptest::prop_assert!(live),
+                    Ok(()) => {
+                        proptest::prop_assert!(!live);
+                        model.insert((client, n), now.saturating_add(ttl));
+                    }
+                    Err(Error::ReplayCacheFull) => proptest::prop_assert!(!live),
+                    Err(other) => proptest::prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
     }
 }

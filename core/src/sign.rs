@@ -60,6 +60,9 @@ pub struct Signer<'a> {
     creds: Credentials<'a>,
     secret_text: &'a str,
     mac: Option<MacKey>,
+    /// Neither the API key nor the user id holds the template's separator (checked once
+    /// here rather than on every request).
+    creds_clean: bool,
 }
 
 impl<'a> Signer<'a> {
@@ -92,7 +95,10 @@ impl<'a> Signer<'a> {
             Some(_) => Some(MacKey::new(creds.secret)?),
             None => None,
         };
-        Ok(Signer { scheme: *scheme, creds, secret_text, mac })
+        let creds_clean = scheme.template.is_none_or(|t| {
+            !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator)
+        });
+        Ok(Signer { scheme: *scheme, creds, secret_text, mac, creds_clean })
     }
 
     /// The scheme this signer uses.
@@ -131,7 +137,11 @@ impl<'a> Signer<'a> {
             if t.uses(Part::Path) {
                 check_path(input.path)?;
             }
-            t.check_input(&input)?;
+            if self.creds_clean {
+                check_request_parts(t, &input)?;
+            } else {
+                t.check_input(&input)?;
+            }
         }
         Ok(input)
     }
@@ -151,24 +161,19 @@ impl<'a> Signer<'a> {
             let input = self.input(req, ts, nonce)?;
             let mut state = mac.start();
             t.stream(&input, &mut state);
-            signature = t.encoding.encode(&finish(state));
+            signature = encode(t.encoding, &finish(state));
         }
         let static_key = self.scheme.kind() == Kind::StaticKey;
         let mut out = HeaderSet::default();
         for h in self.scheme.headers {
-            let inline = |digits: &[u8]| {
-                HeaderValue::Inline(
-                    core::str::from_utf8(digits).ok().and_then(|s| s.try_into().ok()).unwrap_or_default(),
-                )
-            };
             let value = match h.field {
                 Field::ApiKey => HeaderValue::Borrowed(self.creds.api_key),
                 Field::Secret => HeaderValue::Borrowed(self.secret_text),
                 Field::Jwt | Field::SessionToken => HeaderValue::Borrowed(self.creds.token),
                 Field::UserId => HeaderValue::Borrowed(self.creds.user_id),
-                Field::Timestamp => inline(ts),
-                Field::Nonce => inline(nonce),
-                Field::Signature => HeaderValue::Inline(signature.clone()),
+                Field::Timestamp => HeaderValue::Inline(ascii(ts)),
+                Field::Nonce => HeaderValue::Inline(ascii(nonce)),
+                Field::Signature => HeaderValue::Inline(core::mem::take(&mut signature)),
             };
             let secret = matches!(h.field, Field::Secret | Field::Jwt | Field::SessionToken)
                 || (static_key && h.field == Field::ApiKey);
@@ -202,8 +207,79 @@ impl<'a> Signer<'a> {
     }
 }
 
+/// What [`Template::check_input`](crate::message::Template::check_input) checks, for a
+/// signer whose credentials are known to be free of the separator: the method, referenced
+/// headers, and that no request part but the last holds the separator. Same errors, same
+/// order.
+fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>) -> Result<(), Error> {
+    if t.uses(Part::Method) {
+        crate::message::check_method(input.method)?;
+    }
+    let last = t.parts.len().saturating_sub(1);
+    for (i, part) in t.parts.iter().enumerate() {
+        let value = match *part {
+            Part::ApiKey | Part::UserId | Part::Literal(_) => continue,
+            Part::Timestamp => input.timestamp,
+            Part::Nonce => input.nonce,
+            Part::Method => input.method,
+            Part::Path => input.path,
+            Part::Body => input.body,
+            Part::Header(name) => crate::headers::require(input.headers, name)?,
+        };
+        if i < last && contains(value, t.separator) {
+            return Err(Error::SeparatorInField);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `needle` occurs in `haystack` (an empty needle never does). Short fields and a
+/// one-byte separator: a branch-free scan beats a call to memchr.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    match needle {
+        [] => false,
+        [byte] => haystack.iter().fold(false, |seen, b| seen | (b == byte)),
+        _ => haystack.windows(needle.len()).any(|w| w == needle),
+    }
+}
+
+/// ASCII digits as inline header text.
+fn ascii(digits: &[u8]) -> heapless::String<{ crate::headers::INLINE_VALUE_MAX }> {
+    core::str::from_utf8(digits).ok().and_then(|s| s.try_into().ok()).unwrap_or_default()
+}
+
+/// The signature as text. Hex is written here with a table: the tag is public (it is sent),
+/// so unlike decoding a presented one, encoding need not be constant time.
+fn encode(encoding: crate::Encoding, tag: &crate::Tag) -> crate::SignatureText {
+    let table: &[u8; 16] = match encoding {
+        crate::Encoding::LowerHex | crate::Encoding::Hex => b"0123456789abcdef",
+        crate::Encoding::UpperHex => b"0123456789ABCDEF",
+        other => return other.encode(tag),
+    };
+    let mut buf = [0u8; crate::SIGNATURE_TEXT_MAX];
+    for (pair, b) in buf.chunks_exact_mut(2).zip(tag.as_bytes()) {
+        let hi = table.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+        let lo = table.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+        pair.copy_from_slice(&[hi, lo]);
+    }
+    core::str::from_utf8(&buf).ok().and_then(|s| s.try_into().ok()).unwrap_or_default()
+}
+
 impl fmt::Debug for Signer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer").field("scheme", &self.scheme.name).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_matches_the_constant_time_encoder() {
+        let tag = crate::Tag::from(core::array::from_fn(|i| (i as u8).wrapping_mul(37)));
+        for e in [crate::Encoding::LowerHex, crate::Encoding::UpperHex, crate::Encoding::Hex, crate::Encoding::Base64] {
+            assert_eq!(encode(e, &tag), e.encode(&tag));
+        }
     }
 }

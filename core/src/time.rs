@@ -107,18 +107,31 @@ pub(crate) fn parse_decimal(text: &[u8]) -> Option<u64> {
     Some(value)
 }
 
-/// Writes `value` in decimal; returns the digits (at most 20 bytes).
+/// Two decimal digits for each value below 100.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `value` in decimal, two digits per division; returns the digits (at most 20 bytes).
 pub(crate) fn format_decimal(mut value: u64, out: &mut [u8; 20]) -> &[u8] {
     let mut start = out.len();
-    while let Some(next) = start.checked_sub(1) {
-        start = next;
-        if let Some(slot) = out.get_mut(start) {
-            // value % 10 < 10, so the cast and addition cannot overflow.
-            *slot = b'0'.wrapping_add((value % 10) as u8);
+    while value >= 10 {
+        let pair = usize::try_from(value % 100).unwrap_or(0).saturating_mul(2);
+        value /= 100;
+        let digits = DIGIT_PAIRS.get(pair..pair.saturating_add(2)).unwrap_or(b"00");
+        start = start.saturating_sub(2);
+        if let Some(dst) = out.get_mut(start..start.saturating_add(2)) {
+            dst.copy_from_slice(digits);
         }
-        value /= 10;
-        if value == 0 {
-            break;
+    }
+    // The last pair came from a value of at least 10, so it has no leading zero; what is
+    // left is one more digit, or nothing (but 0 itself is written).
+    if value > 0 || start == out.len() {
+        start = start.saturating_sub(1);
+        if let Some(d) = out.get_mut(start) {
+            *d = b'0'.wrapping_add(value as u8);
         }
     }
     out.get(start..).unwrap_or(&[])
@@ -161,5 +174,19 @@ mod tests {
         assert_eq!(w.expiry(u64::MAX), u64::MAX);
         assert_eq!(TimeUnit::Seconds.to_nanos(u64::MAX), u64::MAX);
         assert_eq!(TimeUnit::Millis.from_nanos(1_999_999), 1);
+    }
+
+    #[test]
+    fn decimal_matches_std_formatting() {
+        let mut buf = [0u8; 20];
+        let mut v = 1u64;
+        let mut cases = std::vec![0u64, 1, 9, 10, 11, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
+        while let Some(next) = v.checked_mul(10) {
+            cases.extend([v - 1, v, v + 1, next / 2]);
+            v = next;
+        }
+        for v in cases {
+            assert_eq!(format_decimal(v, &mut buf), std::format!("{v}").as_bytes(), "{v}");
+        }
     }
 }

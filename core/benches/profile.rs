@@ -1,0 +1,70 @@
+//! Instruction counts for callgrind, not a benchmark: `profile <what> <iterations>` runs one
+//! operation in a loop so that `valgrind --tool=callgrind` runs at two iteration counts give the
+//! per-call instruction count by difference (scripts/bench-profile.sh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::arithmetic_side_effects, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+
+use apisig::{
+    Credentials, Header, Keyring, MAX_HEADERS, ReplayCache, Request, Signer, Stamp, Verifier, Window, dialect,
+};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+const KEY: &str = "3H06Ydk2Al4aSBuT6zXAuXEqOI6VdSxZyADZshuvmvcTqr60WQBAob78Lpkjh7Le";
+const SECRET: &[u8] = b"7f3a9c2e51d84b06a1e5c9d27b3f480e6a2d1c9b8e7f5a3c0d4b6e2f1a9c8d7e";
+const NOW: u64 = 1_673_425_955_575_713_842;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let what = args.get(1).map(String::as_str).unwrap_or("sign");
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let mut body = br#"{"instrument":"ETH-PERP","maker":"0x5a3f","is_buy":true,"amount":"1000000","limit_price":"2450500000","salt":"91382","signature":"0x"#.to_vec();
+    body.resize(199, b'a');
+    body.push(b'}');
+    let req = Request::new("POST", "/orders").with_body(&body);
+    let message = format!("{KEY},{NOW},POST,/orders,{}", String::from_utf8_lossy(&body));
+    let signer =
+        Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap();
+    match what {
+        "hmac" => {
+            let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
+            for _ in 0..n {
+                let mut m = keyed.clone();
+                m.update(black_box(message.as_bytes()));
+                black_box(m.finalize().into_bytes());
+            }
+        }
+        "mac" => {
+            let key = apisig::MacKey::new(SECRET).unwrap();
+            for _ in 0..n {
+                black_box(key.sign(black_box(message.as_bytes())));
+            }
+        }
+        "sign" => {
+            for i in 0..n {
+                black_box(signer.sign(black_box(&req), Stamp { now: NOW + i, nonce: None }).unwrap());
+            }
+        }
+        "verify" => {
+            let mut ring = Keyring::<16>::new();
+            ring.add(KEY, SECRET).unwrap();
+            let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
+            let signed: Vec<Vec<(String, Vec<u8>)>> = (0..2000)
+                .map(|i| {
+                    let set = signer.sign(&req, Stamp { now: NOW + i, nonce: None }).unwrap();
+                    let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
+                    let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+                    hs.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect()
+                })
+                .collect();
+            let all: Vec<Vec<Header<'_>>> =
+                signed.iter().map(|o| o.iter().map(|(n, v)| Header { name: n, value: v }).collect()).collect();
+            for (i, hs) in all.iter().enumerate().take(n as usize) {
+                black_box(verifier.verify(&dialect::AEVO, &req.with_headers(hs), NOW + i as u64).unwrap());
+            }
+        }
+        other => panic!("unknown {other}"),
+    }
+}
