@@ -18,6 +18,13 @@
  *    the _init function first, pass objects by address, never copy them, and call _wipe
  *    before the storage goes away. apisig_*_new/_free exist in host builds only.
  *  - No function ever lets a panic escape: host builds catch one as APISIG_RESULT_PANIC.
+ *  - Threads: apisig has no global state. Functions that take only const pointers (signing
+ *    and apisig_message, HMAC, JWT and session encoding, fingerprints, presets, token
+ *    lifetimes, apisig_rotation_current/_begin) may run on any number of threads at once,
+ *    on shared objects too. A keyring, verifier or rotation is not synchronised: every other
+ *    function on one object, apisig_verifier_verify included (it records signatures and
+ *    nonces), must be serialised by the caller, e.g. one mutex per verifier held for the
+ *    call. Distinct objects need no coordination.
  */
 
 #ifndef APISIG_H
