@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeAlias, final
 
-_Buffer: TypeAlias = bytes | bytearray
+_Buffer: TypeAlias = bytes | bytearray | memoryview
 _HeaderValue: TypeAlias = str | bytes
 _Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
 

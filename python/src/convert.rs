@@ -1,12 +1,60 @@
 //! Conversions between Python values and the core's borrowed types, the host clock, and the
 //! mapping of core errors to the exception classes defined in `apisig/exceptions.py`.
 
+use std::borrow::Cow;
+use std::ops::Deref;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyString};
+
+/// Binary input: `bytes` (borrowed, never copied), `bytearray`, `memoryview` or any other
+/// object with the buffer protocol (copied once). `str` and other types are refused with a
+/// message that says what to pass instead; Python adds the argument's name as a note.
+pub(crate) struct Bytes<'a>(Cow<'a, [u8]>);
+
+impl Bytes<'_> {
+    /// The empty input, for defaults.
+    pub(crate) const EMPTY: Bytes<'static> = Bytes(Cow::Borrowed(&[]));
+
+    pub(crate) fn into_owned(self) -> Vec<u8> {
+        self.0.into_owned()
+    }
+}
+
+impl Deref for Bytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Bytes<'a> {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if ob.is_instance_of::<PyBytes>() {
+            // pyo3's own conversion borrows the bytes object's buffer.
+            return Ok(Bytes(Cow::<'a, [u8]>::extract(ob)?));
+        }
+        if let Ok(array) = ob.cast::<PyByteArray>() {
+            return Ok(Bytes(Cow::Owned(array.to_vec())));
+        }
+        if ob.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("expected bytes, not str: encode the text first (e.g. value.encode())"));
+        }
+        match pyo3::buffer::PyBuffer::<u8>::get(&ob) {
+            Ok(buffer) => Ok(Bytes(Cow::Owned(buffer.to_vec(ob.py())?))),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "expected bytes, bytearray or memoryview, not {}",
+                ob.get_type().name().map_or_else(|_| "an object".to_owned(), |n| n.to_string())
+            ))),
+        }
+    }
+}
 
 /// Bodies at least this long are signed and verified without holding the GIL (the threshold
 /// cryptography and hashlib use).

@@ -10,8 +10,6 @@
 // as positional ones.
 #![allow(clippy::too_many_arguments)]
 
-use std::borrow::Cow;
-
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -22,11 +20,13 @@ mod signer;
 mod tokens;
 mod verifier;
 
+use convert::Bytes;
+
 use convert::{CoreResult, DETACH_THRESHOLD};
 
 /// HMAC-SHA256 of `msg` under `key`.
 #[pyfunction]
-fn hmac_sign<'py>(py: Python<'py>, key: Cow<'_, [u8]>, msg: Cow<'_, [u8]>) -> PyResult<Bound<'py, PyBytes>> {
+fn hmac_sign<'py>(py: Python<'py>, key: Bytes<'_>, msg: Bytes<'_>) -> PyResult<Bound<'py, PyBytes>> {
     let run = || apisig::sign(&key, &msg).map(apisig::Tag::into_bytes);
     let tag = if msg.len() >= DETACH_THRESHOLD { py.detach(run) } else { run() };
     Ok(PyBytes::new(py, &tag.py(py)?))
@@ -34,7 +34,7 @@ fn hmac_sign<'py>(py: Python<'py>, key: Cow<'_, [u8]>, msg: Cow<'_, [u8]>) -> Py
 
 /// Checks `tag` against HMAC-SHA256 of `msg` under `key` in constant time; raises on mismatch.
 #[pyfunction]
-fn hmac_verify(py: Python<'_>, key: Cow<'_, [u8]>, msg: Cow<'_, [u8]>, tag: Cow<'_, [u8]>) -> PyResult<()> {
+fn hmac_verify(py: Python<'_>, key: Bytes<'_>, msg: Bytes<'_>, tag: Bytes<'_>) -> PyResult<()> {
     let run = || apisig::verify(&key, &msg, &tag);
     let result = if msg.len() >= DETACH_THRESHOLD { py.detach(run) } else { run() };
     result.py(py)

@@ -2,8 +2,6 @@
 //! tokens (`SessionKeys`, `Session`), access-token lifetimes (`TokenLifetime`) and certificate
 //! fingerprints (`fingerprint`). Each is a thin wrapper over the core's function of that name.
 
-use std::borrow::Cow;
-
 use apisig::jwt::{self, Validation};
 use apisig::pin::{self, PinKind};
 use apisig::session;
@@ -12,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{CoreResult, resolve_now, system_now_ns};
+use crate::convert::{Bytes, CoreResult, resolve_now, system_now_ns};
 use crate::verifier::slot_name;
 
 /// A token given as `str` or bytes, byte for byte.
@@ -20,7 +18,7 @@ fn token_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_str()?.as_bytes().to_vec());
     }
-    Ok(obj.extract::<Cow<'_, [u8]>>()?.into_owned())
+    Ok(obj.extract::<Bytes<'_>>()?.into_owned())
 }
 
 /// `"certificate"` (SHA-256 of the whole DER) or `"spki"` (of its SubjectPublicKeyInfo).
@@ -36,7 +34,7 @@ pub(crate) fn parse_pin_kind(kind: &str) -> PyResult<PinKind> {
 /// SubjectPublicKeyInfo (`kind="spki"`).
 #[pyfunction]
 #[pyo3(signature = (der, kind = "certificate"))]
-pub(crate) fn fingerprint<'py>(py: Python<'py>, der: Cow<'_, [u8]>, kind: &str) -> PyResult<Bound<'py, PyBytes>> {
+pub(crate) fn fingerprint<'py>(py: Python<'py>, der: Bytes<'_>, kind: &str) -> PyResult<Bound<'py, PyBytes>> {
     let kind = parse_pin_kind(kind)?;
     Ok(PyBytes::new(py, &pin::fingerprint(&der, kind).py(py)?))
 }
@@ -47,9 +45,9 @@ pub(crate) fn fingerprint<'py>(py: Python<'py>, der: Cow<'_, [u8]>, kind: &str) 
 #[pyo3(signature = (secret, claims, header = None))]
 pub(crate) fn jwt_encode(
     py: Python<'_>,
-    secret: Cow<'_, [u8]>,
-    claims: Cow<'_, [u8]>,
-    header: Option<Cow<'_, [u8]>>,
+    secret: Bytes<'_>,
+    claims: Bytes<'_>,
+    header: Option<Bytes<'_>>,
 ) -> PyResult<String> {
     let header = header.as_deref().unwrap_or(jwt::DEFAULT_HEADER);
     // base64url is 4/3 of its input; twice the input is always enough.
@@ -111,7 +109,7 @@ impl JwtClaims {
 ))]
 pub(crate) fn jwt_verify(
     py: Python<'_>,
-    secret: Cow<'_, [u8]>,
+    secret: Bytes<'_>,
     token: &Bound<'_, PyAny>,
     now: Option<u64>,
     leeway: u64,
@@ -181,7 +179,7 @@ pub(crate) struct SessionKeys {
 impl SessionKeys {
     #[new]
     #[pyo3(signature = (primary, secondary = None))]
-    fn new(py: Python<'_>, primary: Cow<'_, [u8]>, secondary: Option<Cow<'_, [u8]>>) -> PyResult<SessionKeys> {
+    fn new(py: Python<'_>, primary: Bytes<'_>, secondary: Option<Bytes<'_>>) -> PyResult<SessionKeys> {
         let keys = session::SessionKeys::new(&primary);
         let keys = match secondary {
             Some(s) => keys.and_then(|k| k.with_secondary(&s)),

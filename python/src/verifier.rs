@@ -4,7 +4,6 @@
 //! with a [`Deferred`] store under the mutex and the claim is made good in the shared store
 //! after the mutex is released, so no thread waits on another's network round trip.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::claim::{Claim, Deferred};
@@ -17,7 +16,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-use crate::convert::{CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now, to_pyerr};
+use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
 use crate::tokens::parse_pin_kind;
 
@@ -282,10 +281,10 @@ impl Verifier {
         window_ns: Option<u64>,
         policy: Option<&Policy>,
         clock: Option<Py<PyAny>>,
-        session_secret: Option<Cow<'_, [u8]>>,
-        session_secondary: Option<Cow<'_, [u8]>>,
+        session_secret: Option<Bytes<'_>>,
+        session_secondary: Option<Bytes<'_>>,
         replay_store: Option<Py<PyAny>>,
-        jwt_secret: Option<Cow<'_, [u8]>>,
+        jwt_secret: Option<Bytes<'_>>,
         jwt_issuer: Option<&str>,
         jwt_audience: Option<&str>,
         jwt_leeway: u64,
@@ -339,8 +338,8 @@ impl Verifier {
         &self,
         py: Python<'_>,
         id: &str,
-        key: Option<Cow<'_, [u8]>>,
-        secondary: Option<Cow<'_, [u8]>>,
+        key: Option<Bytes<'_>>,
+        secondary: Option<Bytes<'_>>,
         role: Option<&str>,
         user_id: Option<&str>,
     ) -> PyResult<()> {
@@ -382,7 +381,7 @@ impl Verifier {
 
     /// Sets (or with `None` removes) the key in `slot` (`"primary"` or `"secondary"`).
     #[pyo3(signature = (id, slot, key))]
-    fn set_key(&self, py: Python<'_>, id: &str, slot: &str, key: Option<Cow<'_, [u8]>>) -> PyResult<()> {
+    fn set_key(&self, py: Python<'_>, id: &str, slot: &str, key: Option<Bytes<'_>>) -> PyResult<()> {
         let slot = parse_slot(slot)?;
         self.with_client(
             py,
@@ -431,7 +430,7 @@ impl Verifier {
     /// The client pinned to a TLS peer certificate (DER), after the TLS library has checked
     /// its chain; raises `UnpinnedCertificate` or `InvalidCertificate`. The principal's scheme
     /// is `"mtls"`.
-    fn verify_certificate(&self, py: Python<'_>, der: Cow<'_, [u8]>) -> PyResult<Principal> {
+    fn verify_certificate(&self, py: Python<'_>, der: Bytes<'_>) -> PyResult<Principal> {
         let state = self.lock();
         let found = with_core!(&state.core, v => {
             v.verify_certificate(&der).and_then(|p| {
@@ -449,7 +448,7 @@ impl Verifier {
     /// otherwise. With `authorize=True` the principal's role must also allow `path`. With a
     /// shared replay store, its `claim` is called (outside the verifier's lock) before the
     /// principal is returned.
-    #[pyo3(signature = (scheme, method, path, headers, body = Cow::Borrowed(&b""[..]), *, now = None, authorize = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false))]
     fn verify(
         &self,
         py: Python<'_>,
@@ -457,7 +456,7 @@ impl Verifier {
         method: &str,
         path: &str,
         headers: &Bound<'_, PyAny>,
-        body: Cow<'_, [u8]>,
+        body: Bytes<'_>,
         now: Option<u64>,
         authorize: bool,
     ) -> PyResult<Principal> {
@@ -481,7 +480,7 @@ impl Verifier {
     /// with a shared replay store, the request is accepted only once `claim` has been made good
     /// in it (`store.claim(claim)`, or `await` it for an asyncio store). `claim` is `None`
     /// without a shared store and for schemes that record nothing.
-    #[pyo3(signature = (scheme, method, path, headers, body = Cow::Borrowed(&b""[..]), *, now = None, authorize = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false))]
     fn verify_deferred(
         &self,
         py: Python<'_>,
@@ -489,7 +488,7 @@ impl Verifier {
         method: &str,
         path: &str,
         headers: &Bound<'_, PyAny>,
-        body: Cow<'_, [u8]>,
+        body: Bytes<'_>,
         now: Option<u64>,
         authorize: bool,
     ) -> PyResult<(Principal, Option<ReplayClaim>)> {
