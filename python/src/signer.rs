@@ -1,12 +1,11 @@
 //! `Signer`: credentials + scheme → the headers of a request, with the host's clock and a
 //! per-signer nonce counter (both injectable).
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use apisig::{Credentials, Field, Request, Stamp};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict};
 use zeroize::Zeroizing;
 
 use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now};
@@ -18,8 +17,6 @@ pub(crate) struct Signer {
     scheme: Arc<SchemeData>,
     api_key: String,
     secret: Zeroizing<Vec<u8>>,
-    /// The HMAC key state, computed once (`None` for an empty secret: the core then says why).
-    key: Option<apisig::MacKey>,
     user_id: String,
     token: String,
     clock: Option<Py<PyAny>>,
@@ -27,10 +24,10 @@ pub(crate) struct Signer {
     last_nonce: Mutex<u64>,
 }
 
-/// One request as Python handed it over (text and `bytes` borrowed, not copied).
+/// One request, owned, as Python handed it over.
 struct Owned<'b> {
-    method: Cow<'b, str>,
-    path: Cow<'b, str>,
+    method: String,
+    path: String,
     body: Bytes<'b>,
     headers: Vec<(String, Vec<u8>)>,
 }
@@ -71,14 +68,6 @@ impl Signer {
         Ok(Stamp { now, nonce: Some(nonce) })
     }
 
-    /// The core signer, from the key state computed once.
-    fn core<'s>(&'s self, scheme: &apisig::Scheme<'s>) -> Result<apisig::Signer<'s>, apisig::Error> {
-        match &self.key {
-            Some(key) => apisig::Signer::with_key(scheme, self.creds(), key.clone()),
-            None => apisig::Signer::new(scheme, self.creds()),
-        }
-    }
-
     /// Runs `f` with the core signer and request, without the GIL for large bodies.
     fn run<T: Send>(
         &self,
@@ -89,25 +78,14 @@ impl Signer {
         let work = || {
             let headers = core_headers(&req.headers);
             let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
-            self.scheme.with(|s| f(&self.core(s)?, &request))
+            self.scheme.with(|s| {
+                let signer = apisig::Signer::new(s, self.creds())?;
+                f(&signer, &request)
+            })
         };
         let result = if req.body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         result.py(py)
     }
-}
-
-/// The produced headers as a dict, built straight from the core's header set.
-fn header_dict<'py>(py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for line in set {
-        let value = line.value.as_str();
-        if line.prefix.is_empty() {
-            out.set_item(PyString::new(py, line.name), PyString::new(py, value))?;
-        } else {
-            out.set_item(PyString::new(py, line.name), PyString::new(py, &format!("{}{value}", line.prefix)))?;
-        }
-    }
-    Ok(out)
 }
 
 #[pymethods]
@@ -124,12 +102,10 @@ impl Signer {
         clock: Option<Py<PyAny>>,
         nonces: Option<Py<PyAny>>,
     ) -> PyResult<Signer> {
-        let key = apisig::MacKey::new(&secret).ok();
         let signer = Signer {
             scheme: Arc::clone(&scheme.data),
             api_key,
             secret: Zeroizing::new(secret.into_owned()),
-            key,
             user_id,
             token,
             clock,
@@ -151,8 +127,8 @@ impl Signer {
     fn sign<'py>(
         &self,
         py: Python<'py>,
-        method: Cow<'_, str>,
-        path: Cow<'_, str>,
+        method: String,
+        path: String,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
@@ -160,29 +136,15 @@ impl Signer {
     ) -> PyResult<Bound<'py, PyDict>> {
         let stamp = self.stamp(py, now, nonce)?;
         let req = Owned { method, path, body, headers: header_pairs(headers)? };
-        if req.body.len() >= DETACH_THRESHOLD {
-            // Sign without the GIL; the header values are copied out before it is taken back.
-            let lines = self.run(py, &req, |signer, request| {
-                let set = signer.sign(request, stamp)?;
-                Ok(set
-                    .iter()
-                    .map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str())))
-                    .collect::<Vec<_>>())
-            })?;
-            let out = PyDict::new(py);
-            for (name, value) in lines {
-                out.set_item(name, value)?;
-            }
-            return Ok(out);
+        let lines = self.run(py, &req, |signer, request| {
+            let set = signer.sign(request, stamp)?;
+            Ok(set.iter().map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str()))).collect::<Vec<_>>())
+        })?;
+        let out = PyDict::new(py);
+        for (name, value) in lines {
+            out.set_item(name, value)?;
         }
-        // Small requests keep the GIL (as hashlib does below 2 KiB): the dict is built from
-        // the header set directly, without intermediate strings.
-        let headers = core_headers(&req.headers);
-        let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
-        self.scheme.with(|s| {
-            let set = self.core(s).and_then(|signer| signer.sign(&request, stamp)).py(py)?;
-            header_dict(py, &set)
-        })
+        Ok(out)
     }
 
     /// The produced headers as a compact JSON object, in order: the body of APEX
@@ -191,8 +153,8 @@ impl Signer {
     fn sign_json<'py>(
         &self,
         py: Python<'py>,
-        method: Cow<'_, str>,
-        path: Cow<'_, str>,
+        method: String,
+        path: String,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
@@ -219,8 +181,8 @@ impl Signer {
     fn message<'py>(
         &self,
         py: Python<'py>,
-        method: Cow<'_, str>,
-        path: Cow<'_, str>,
+        method: String,
+        path: String,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
