@@ -1,7 +1,7 @@
 # apisig — the two commands a newcomer needs:
 #   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay; Rust, then Python)
 #   make test   runs every test, exactly as CI does
-.PHONY: demo test lint vectors rust-test bare-metal bench
+.PHONY: demo test lint vectors rust-test bare-metal bench bench-smoke
 
 include py.mk
 include c.mk
@@ -15,7 +15,7 @@ demo:
 	@echo "== The same from Python (python/examples/demo.py)"
 	@$(MAKE) -s py-demo
 
-test: lint vectors rust-test bare-metal c-test firmware-test py-test ct-test fuzz-ci
+test: lint vectors rust-test bare-metal c-test firmware-test py-test bench-smoke ct-test fuzz-ci
 	@echo "make test: all green"
 
 lint:
@@ -34,7 +34,17 @@ rust-test:
 bare-metal:
 	scripts/bare-metal.sh
 
-# Benchmarks (not part of `make test`): ratios against baselines measured in the same run.
+# Benchmarks (not part of `make test`): Rust (criterion), C (bench/c/bench.c through the header)
+# and Python (pyperf), then one table of ratios, each against a baseline measured in the same run.
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
-	python3 scripts/bench-table.py target/criterion
+	scripts/bench-c.sh target/bench/c.jsonl
+	scripts/bench-py.sh target/bench/python.json
+	python3 scripts/bench-table.py target
+
+# What `make test` runs of the harnesses, so they cannot rot: the C one built and run for a
+# few iterations, the Python one importing and calling each benchmarked function once (both
+# check their results against OpenSSL / the Aevo reference code). No timing.
+bench-smoke:
+	scripts/bench-c.sh --smoke
+	scripts/bench-py.sh --smoke

@@ -1,27 +1,133 @@
 #!/usr/bin/env python3
-"""Prints criterion results as ratios against the baselines measured in the same run.
+"""Prints one table of the benchmark figures of `make bench`, each as a ratio against a baseline
+measured in the same run, with the issue-6 target beside it.
 
-Reads target/criterion/<group>/<bench>/new/{benchmark,estimates}.json (criterion's output) and, for
-each group, divides every apisig/* mean by the group's baseline/* means.
+Reads (whichever exist):
+  target/criterion/<group>/<bench>/new/{benchmark,estimates}.json   Rust (criterion)
+  target/bench/c.jsonl                                              C (bench/c/bench.c)
+  target/bench/python.json                                          Python (pyperf)
+Every figure is a median (criterion's, of the C harness's rounds, of pyperf's values).
+
+  scripts/bench-table.py [--markdown] [ROOT]
 """
+
+from __future__ import annotations
+
 import json
+import statistics
 import sys
 from pathlib import Path
 
-root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
-rows = []
-for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "report"):
-    means = {}
-    for est in group.glob("*/new/estimates.json"):
-        name = json.loads((est.parent / "benchmark.json").read_text())["function_id"]
-        means[name] = json.loads(est.read_text())["mean"]["point_estimate"]
-    baselines = {k: v for k, v in means.items() if k.startswith("baseline/")}
-    for name, ns in sorted(means.items()):
-        ratios = "  ".join(f"{ns / b:5.2f}x {k.split('/', 1)[1]}" for k, b in sorted(baselines.items()))
-        rows.append((group.name, name, ns, ratios if not name.startswith("baseline/") else ""))
-if not rows:
-    sys.exit(f"no criterion results under {root}")
-print(f"{'group':<12} {'benchmark':<42} {'mean':>11}   ratio to each baseline (same run)")
-for g, n, ns, r in rows:
-    t = f"{ns / 1000:8.2f} µs" if ns >= 1000 else f"{ns:8.1f} ns"
-    print(f"{g:<12} {n:<42} {t:>11}   {r}")
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+markdown = "--markdown" in sys.argv
+root = Path(args[0] if args else "target")
+
+
+def rust() -> dict[str, float]:
+    out: dict[str, float] = {}
+    base = root / "criterion"
+    if not base.is_dir():
+        return out
+    for est in base.glob("**/new/estimates.json"):
+        meta = json.loads((est.parent / "benchmark.json").read_text())
+        out[f"{meta['group_id']}/{meta['function_id']}"] = json.loads(est.read_text())["median"]["point_estimate"]
+    return out
+
+
+def c() -> dict[str, float]:
+    path = root / "bench" / "c.jsonl"
+    if not path.is_file():
+        return {}
+    rows = (json.loads(line) for line in path.read_text().splitlines() if line.startswith("{"))
+    return {r["name"]: r["ns"] for r in rows}
+
+
+def python() -> dict[str, float]:
+    path = root / "bench" / "python.json"
+    if not path.is_file():
+        return {}
+    out = {}
+    for b in json.loads(path.read_text())["benchmarks"]:
+        values = [v for run in b["runs"] for v in run.get("values", [])]
+        if values:
+            out[b["metadata"]["name"]] = statistics.median(values) * 1e9
+    return out
+
+
+R, C, P = rust(), c(), python()
+if not (R or C or P):
+    sys.exit(f"no benchmark results under {root}")
+
+# (face, what, measured, baseline, how: "x" time ratio (lower is better) | "faster" baseline/measured
+#  (higher is better) | "thrpt" throughput share (higher is better) | "per-byte", target)
+rows: list[tuple[str, str, float | None, str, float | None, str, float]] = []
+
+
+def add(face, what, m, bname, b, how, target):
+    rows.append((face, what, m, bname, b, how, target))
+
+
+for g in ("aevo-200B",):
+    for op, target in (("sign", 1.10), ("verify", 1.20)):
+        m = R.get(f"{g}/apisig/{op}")
+        add("Rust", f"{op}, Aevo 200 B body", m, "RustCrypto hmac, precomputed key", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", target)
+    add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "ring hmac, precomputed key", R.get(f"{g}/baseline/ring-precomputed"), "x", 1.00)
+    add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "RustCrypto hmac, new key (info)", R.get(f"{g}/baseline/rustcrypto-hmac-new-key"), "x", 0)
+for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
+    for op in ("sign", "verify"):
+        add("Rust", f"{op}, {label} body", R.get(f"{g}/apisig/{op}"), "SHA-256 (sha2) of the body", R.get(f"{g}/baseline/sha256"), "thrpt", 0.97)
+add("Rust", "keyring lookup, 65,536 clients", R.get("keyring-find/apisig/65536-clients"), "the same at 64 clients", R.get("keyring-find/baseline/64-clients"), "x", 1.5)
+add("Rust", "replay check-and-insert, 65,536 entries", R.get("replay-insert/apisig/65536-entries"), "the same at 64 entries", R.get("replay-insert/baseline/64-entries"), "x", 1.5)
+for label, size in (("4 KiB", 4), ("16 KiB", 16)):
+    m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")
+    add("Rust", f"hostile policy match, {label} path (time ÷ {size})", m, "the same, 1 KiB path", b * size if b else None, "x", 1.5)
+
+add("C", "sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (same message, criterion)", R.get("aevo-200B/apisig/sign"), "x", 1.05)
+add("C", "sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "OpenSSL HMAC, precomputed key (info)", C.get("aevo-200B/baseline/openssl-hmac-precomputed"), "x", 0)
+add("C", "verify, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/verify"), "the Rust core's verify (criterion, info)", R.get("aevo-200B/apisig/verify"), "x", 0)
+for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
+    for op in ("sign", "verify"):
+        add("C", f"{op}, {label} body", C.get(f"{g}/apisig/{op}"), "OpenSSL SHA256() of the body", C.get(f"{g}/baseline/openssl-sha256"), "thrpt", 0.97)
+
+add("Python", "sign → header dict, Aevo 200 B", P.get("aevo-sign/apisig/sign"), "Aevo document's reference code", P.get("aevo-sign/baseline/aevo-reference"), "faster", 4)
+add("Python", "sign → header dict, APEX", P.get("apex-sign/apisig/sign"), "ccxt ndax sign, same request", P.get("apex-sign/baseline/ccxt-ndax"), "faster", 5)
+add("Python", "verify, Aevo 200 B", P.get("aevo-verify/apisig/verify"), "reference recompute + compare_digest", P.get("aevo-verify/baseline/reference-recompute"), "faster", 4)
+for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
+    for op in ("sign", "verify"):
+        add("Python", f"{op}, {label} body", P.get(f"{g}/apisig/{op}"), "hashlib.sha256 of the body", P.get(f"{g}/baseline/hashlib-sha256"), "thrpt", 0.97)
+
+
+def fmt_time(ns: float | None) -> str:
+    if ns is None:
+        return "—"
+    for unit, scale in (("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.2f} {unit}"
+    return f"{ns:.1f} ns"
+
+
+table = []
+for face, what, m, bname, b, how, target in rows:
+    if m is None or b is None:
+        continue
+    if how == "x":
+        value, shown, goal, ok = m / b, f"{m / b:.2f}×", f"≤ {target:.2f}×", m / b <= target
+    elif how == "faster":
+        value, shown, goal, ok = b / m, f"{b / m:.1f}× faster", f"≥ {target}×", b / m >= target
+    else:
+        value, shown, goal, ok = b / m, f"{100 * b / m:.1f}% of SHA-256", f"≥ {100 * target:.0f}%", b / m >= target
+    met = "info" if target == 0 else ("yes" if ok else "NO")
+    if target == 0:
+        goal = ""
+    table.append((face, what, fmt_time(m), bname, fmt_time(b), shown, goal, met))
+
+head = ("face", "benchmark", "time", "baseline (same run)", "baseline time", "ratio", "target", "met")
+if markdown:
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in table:
+        print("| " + " | ".join(r) + " |")
+else:
+    widths = [max(len(str(r[i])) for r in [head, *table]) for i in range(len(head))]
+    for r in [head, *table]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())

@@ -101,28 +101,33 @@ impl ReplayStore for [ReplayEntry] {
         head.copy_from_slice(id.get(..8).unwrap_or(&[0; 8]));
         // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
         let start = u64::from_le_bytes(head).checked_rem(n as u64).and_then(|s| usize::try_from(s).ok()).unwrap_or(0);
-        // The PROBE slots from `start`, wrapping round the end: no division per slot.
+        // The PROBE slots from `start`, wrapping round the end: no division per slot. Whether a
+        // slot is live is as good as random, so the scan is branch-free (a mispredicted branch
+        // per slot would cost more than the comparisons).
         let probe = PROBE.min(n);
         let end = start.saturating_add(probe).min(n);
         let wrapped = probe.saturating_sub(end.saturating_sub(start));
-        let slots = self.get(start..end).unwrap_or(&[]).iter().zip(start..);
-        let mut free = None;
-        for (e, i) in slots.chain(self.get(..wrapped).unwrap_or(&[]).iter().zip(0..)) {
+        let slots = self.get(start..end).unwrap_or(&[]).iter().chain(self.get(..wrapped).unwrap_or(&[]));
+        let mut seen = false;
+        let mut first_free = usize::MAX;
+        for (k, e) in slots.enumerate() {
             if e.expires == 0 {
                 // Never used: records are only ever placed in the first slot of their probe
                 // sequence that is not live, and a used slot never reads 0 again, so no
                 // record of this id lies further on.
-                free = free.or(Some(i));
+                first_free = first_free.min(k);
                 break;
             }
-            if e.expires >= now {
-                if e.client == client && e.id == *id {
-                    return Err(Error::ReplayedRequest);
-                }
-            } else if free.is_none() {
-                free = Some(i);
-            }
+            let live = e.expires >= now;
+            seen |= live & (e.client == client) & (e.id == *id);
+            first_free = if !live & (first_free == usize::MAX) { k } else { first_free };
         }
+        if seen {
+            return Err(Error::ReplayedRequest);
+        }
+        let free = (first_free != usize::MAX)
+            .then(|| start.wrapping_add(first_free))
+            .map(|i| if i >= n { i.wrapping_sub(n) } else { i });
         let slot = free.and_then(|i| self.get_mut(i)).ok_or(Error::ReplayCacheFull)?;
         *slot = ReplayEntry { id: *id, client, expires: expires.max(1) };
         Ok(())

@@ -73,6 +73,44 @@ impl<'a> Signer<'a> {
     /// empty key, token or (for signing schemes) secret, [`Error::InvalidHeaderValue`] for a
     /// credential that cannot be sent in a header (CR, LF, controls, non-ASCII).
     pub fn new(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
+        let mut signer = Self::checked(scheme, creds)?;
+        if scheme.template.is_some() {
+            signer.mac = Some(MacKey::new(creds.secret)?);
+        }
+        Ok(signer)
+    }
+
+    /// As [`new`](Self::new), with the HMAC key state already computed: `key` must be
+    /// `MacKey::new(creds.secret)`, and it is what signs. For bindings that keep credentials
+    /// in objects of their own (a [`Signer`] borrows them) and so build a signer per request:
+    /// they keep the key state beside the credentials and skip hashing the secret each time.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    ///
+    /// ```
+    /// use apisig::{dialect, Credentials, MacKey, Request, Signer, Stamp};
+    /// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
+    /// let key = MacKey::new(creds.secret)?; // once
+    /// let stamp = Stamp { now: 1673425955575713842, nonce: None };
+    /// let a = Signer::with_key(&dialect::AEVO, creds, key.clone())?.sign(&Request::new("GET", "/account"), stamp)?;
+    /// let b = Signer::new(&dialect::AEVO, creds)?.sign(&Request::new("GET", "/account"), stamp)?;
+    /// assert_eq!(a, b);
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    pub fn with_key(scheme: &Scheme<'a>, creds: Credentials<'a>, key: MacKey) -> Result<Signer<'a>, Error> {
+        let mut signer = Self::checked(scheme, creds)?;
+        if scheme.template.is_some() {
+            if creds.secret.is_empty() {
+                return Err(Error::EmptySecret);
+            }
+            signer.mac = Some(key);
+        }
+        Ok(signer)
+    }
+
+    /// Everything `new` checks but the HMAC key.
+    fn checked(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
         scheme.check()?;
         let mut secret_text = "";
         for h in scheme.headers {
@@ -91,14 +129,10 @@ impl<'a> Signer<'a> {
                 secret_text = core::str::from_utf8(creds.secret).map_err(|_| Error::InvalidHeaderValue)?;
             }
         }
-        let mac = match scheme.template {
-            Some(_) => Some(MacKey::new(creds.secret)?),
-            None => None,
-        };
         let creds_clean = scheme.template.is_none_or(|t| {
             !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator)
         });
-        Ok(Signer { scheme: *scheme, creds, secret_text, mac, creds_clean })
+        Ok(Signer { scheme: *scheme, creds, secret_text, mac: None, creds_clean })
     }
 
     /// The scheme this signer uses.

@@ -1,11 +1,12 @@
 //! `Signer`: credentials + scheme → the headers of a request, with the host's clock and a
 //! per-signer nonce counter (both injectable).
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use apisig::{Credentials, Field, Request, Stamp};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use zeroize::Zeroizing;
 
 use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now};
@@ -17,6 +18,8 @@ pub(crate) struct Signer {
     scheme: Arc<SchemeData>,
     api_key: String,
     secret: Zeroizing<Vec<u8>>,
+    /// The HMAC key state, computed once (`None` for an empty secret: the core then says why).
+    key: Option<apisig::MacKey>,
     user_id: String,
     token: String,
     clock: Option<Py<PyAny>>,
@@ -24,10 +27,10 @@ pub(crate) struct Signer {
     last_nonce: Mutex<u64>,
 }
 
-/// One request, owned, as Python handed it over.
+/// One request as Python handed it over (text and `bytes` borrowed, not copied).
 struct Owned<'b> {
-    method: String,
-    path: String,
+    method: Cow<'b, str>,
+    path: Cow<'b, str>,
     body: Bytes<'b>,
     headers: Vec<(String, Vec<u8>)>,
 }
@@ -68,6 +71,14 @@ impl Signer {
         Ok(Stamp { now, nonce: Some(nonce) })
     }
 
+    /// The core signer, from the key state computed once.
+    fn core<'s>(&'s self, scheme: &apisig::Scheme<'s>) -> Result<apisig::Signer<'s>, apisig::Error> {
+        match &self.key {
+            Some(key) => apisig::Signer::with_key(scheme, self.creds(), key.clone()),
+            None => apisig::Signer::new(scheme, self.creds()),
+        }
+    }
+
     /// Runs `f` with the core signer and request, without the GIL for large bodies.
     fn run<T: Send>(
         &self,
@@ -78,14 +89,25 @@ impl Signer {
         let work = || {
             let headers = core_headers(&req.headers);
             let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
-            self.scheme.with(|s| {
-                let signer = apisig::Signer::new(s, self.creds())?;
-                f(&signer, &request)
-            })
+            self.scheme.with(|s| f(&self.core(s)?, &request))
         };
         let result = if req.body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         result.py(py)
     }
+}
+
+/// The produced headers as a dict, built straight from the core's header set.
+fn header_dict<'py>(py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for line in set {
+        let value = line.value.as_str();
+        if line.prefix.is_empty() {
+            out.set_item(PyString::new(py, line.name), PyString::new(py, value))?;
+        } else {
+            out.set_item(PyString::new(py, line.name), PyString::new(py, &format!("{}{value}", line.prefix)))?;
+        }
+    }
+    Ok(out)
 }
 
 #[pymethods]
@@ -102,10 +124,12 @@ impl Signer {
         clock: Option<Py<PyAny>>,
         nonces: Option<Py<PyAny>>,
     ) -> PyResult<Signer> {
+        let key = apisig::MacKey::new(&secret).ok();
         let signer = Signer {
             scheme: Arc::clone(&scheme.data),
             api_key,
             secret: Zeroizing::new(secret.into_owned()),
+            key,
             user_id,
             token,
             clock,
@@ -127,8 +151,8 @@ impl Signer {
     fn sign<'py>(
         &self,
         py: Python<'py>,
-        method: String,
-        path: String,
+        method: Cow<'_, str>,
+        path: Cow<'_, str>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
@@ -136,15 +160,29 @@ impl Signer {
     ) -> PyResult<Bound<'py, PyDict>> {
         let stamp = self.stamp(py, now, nonce)?;
         let req = Owned { method, path, body, headers: header_pairs(headers)? };
-        let lines = self.run(py, &req, |signer, request| {
-            let set = signer.sign(request, stamp)?;
-            Ok(set.iter().map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str()))).collect::<Vec<_>>())
-        })?;
-        let out = PyDict::new(py);
-        for (name, value) in lines {
-            out.set_item(name, value)?;
+        if req.body.len() >= DETACH_THRESHOLD {
+            // Sign without the GIL; the header values are copied out before it is taken back.
+            let lines = self.run(py, &req, |signer, request| {
+                let set = signer.sign(request, stamp)?;
+                Ok(set
+                    .iter()
+                    .map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str())))
+                    .collect::<Vec<_>>())
+            })?;
+            let out = PyDict::new(py);
+            for (name, value) in lines {
+                out.set_item(name, value)?;
+            }
+            return Ok(out);
         }
-        Ok(out)
+        // Small requests keep the GIL (as hashlib does below 2 KiB): the dict is built from
+        // the header set directly, without intermediate strings.
+        let headers = core_headers(&req.headers);
+        let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
+        self.scheme.with(|s| {
+            let set = self.core(s).and_then(|signer| signer.sign(&request, stamp)).py(py)?;
+            header_dict(py, &set)
+        })
     }
 
     /// The produced headers as a compact JSON object, in order: the body of APEX
@@ -153,8 +191,8 @@ impl Signer {
     fn sign_json<'py>(
         &self,
         py: Python<'py>,
-        method: String,
-        path: String,
+        method: Cow<'_, str>,
+        path: Cow<'_, str>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
@@ -181,8 +219,8 @@ impl Signer {
     fn message<'py>(
         &self,
         py: Python<'py>,
-        method: String,
-        path: String,
+        method: Cow<'_, str>,
+        path: Cow<'_, str>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
