@@ -174,7 +174,7 @@ fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion
     let mut cache: Box<ReplayCache<N>> = Box::new(ReplayCache::new());
     // One insertion per nanosecond, each live for N/4: a quarter of the cache is live at both
     // sizes (steady state after a warm-up). At half, clusters of PROBE live slots are common
-    // enough that a few insertions in a thousand fail closed (see the README).
+    // enough that about one insertion in 20,000 fails closed (see `replay::PROBE`).
     let ttl = (N / 4) as u64;
     let mut next_id = id_stream(N as u64);
     let mut now = 1u64;
