@@ -169,6 +169,14 @@ impl MacState<'_> {
     /// `data` itself go straight to the compression function.
     #[inline]
     pub(crate) fn update(&mut self, mut data: &[u8]) {
+        // One byte (a separator) into a partial block: no copy call.
+        if let ([byte], Some(slot)) = (data, self.buf.get_mut(self.pos)) {
+            if self.pos < BLOCK - 1 {
+                *slot = *byte;
+                self.pos = self.pos.saturating_add(1);
+                return;
+            }
+        }
         if self.pos != 0 || data.len() < BLOCK {
             let take = BLOCK.saturating_sub(self.pos).min(data.len());
             let (head, rest) = data.split_at(take);

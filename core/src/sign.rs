@@ -63,6 +63,12 @@ pub struct Signer<'a> {
     /// Neither the API key nor the user id holds the template's separator (checked once
     /// here rather than on every request).
     creds_clean: bool,
+    /// The separator has a byte that is not a decimal digit, so no timestamp or nonce can
+    /// hold it.
+    digits_clean: bool,
+    /// The template signs the path / the method.
+    uses_path: bool,
+    uses_method: bool,
 }
 
 impl<'a> Signer<'a> {
@@ -132,7 +138,10 @@ impl<'a> Signer<'a> {
         let creds_clean = scheme.template.is_none_or(|t| {
             !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator)
         });
-        Ok(Signer { scheme: *scheme, creds, secret_text, mac: None, creds_clean })
+        let (digits_clean, uses_path, uses_method) = scheme.template.map_or((true, false, false), |t| {
+            (!t.separator.iter().all(u8::is_ascii_digit), t.uses(Part::Path), t.uses(Part::Method))
+        });
+        Ok(Signer { scheme: *scheme, creds, secret_text, mac: None, creds_clean, digits_clean, uses_path, uses_method })
     }
 
     /// The scheme this signer uses.
@@ -168,11 +177,14 @@ impl<'a> Signer<'a> {
             uppercase_method: true,
         };
         if let Some(t) = &self.scheme.template {
-            if t.uses(Part::Path) {
+            if self.uses_path {
                 check_path(input.path)?;
             }
             if self.creds_clean {
-                check_request_parts(t, &input)?;
+                if self.uses_method {
+                    crate::message::check_method(input.method)?;
+                }
+                check_request_parts(t, &input, self.digits_clean)?;
             } else {
                 t.check_input(&input)?;
             }
@@ -241,18 +253,16 @@ impl<'a> Signer<'a> {
     }
 }
 
-/// What [`Template::check_input`](crate::message::Template::check_input) checks, for a
-/// signer whose credentials are known to be free of the separator: the method, referenced
-/// headers, and that no request part but the last holds the separator. Same errors, same
-/// order.
-fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>) -> Result<(), Error> {
-    if t.uses(Part::Method) {
-        crate::message::check_method(input.method)?;
-    }
+/// What [`Template::check_input`](crate::message::Template::check_input) checks after the
+/// method, for a signer whose credentials are known to be free of the separator: referenced
+/// headers, and that no request part but the last holds the separator (timestamps and nonces
+/// only when the separator is all digits). Same errors, same order.
+fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>, digits_clean: bool) -> Result<(), Error> {
     let last = t.parts.len().saturating_sub(1);
     for (i, part) in t.parts.iter().enumerate() {
         let value = match *part {
             Part::ApiKey | Part::UserId | Part::Literal(_) => continue,
+            Part::Timestamp | Part::Nonce if digits_clean => continue,
             Part::Timestamp => input.timestamp,
             Part::Nonce => input.nonce,
             Part::Method => input.method,
@@ -315,5 +325,51 @@ mod tests {
         for e in [crate::Encoding::LowerHex, crate::Encoding::UpperHex, crate::Encoding::Hex, crate::Encoding::Base64] {
             assert_eq!(encode(e, &tag), e.encode(&tag));
         }
+    }
+
+    /// The signer's own request checks (credentials checked once, digits skipped when the
+    /// separator cannot occur in them) against the template's generic ones, as the oracle:
+    /// same verdict for every request, including separators made of digits.
+    #[test]
+    fn request_checks_agree_with_the_template() {
+        use crate::scheme::HeaderSpec;
+        use crate::{Encoding, Template};
+        let headers = [
+            HeaderSpec::new("X-Ts", Field::Timestamp),
+            HeaderSpec::new("X-Sig", Field::Signature),
+            HeaderSpec::new("X-Key", Field::ApiKey),
+        ];
+        let parts = [Part::ApiKey, Part::Timestamp, Part::Method, Part::Path, Part::Body];
+        let mut outcomes = std::collections::BTreeSet::new();
+        for separator in [&b","[..], b"5", b"55", b"5,", b""] {
+            let template = Template { parts: &parts, separator, encoding: Encoding::LowerHex };
+            let scheme =
+                Scheme { name: "t", headers: &headers, template: Some(template), time_unit: crate::TimeUnit::Nanos };
+            for key in ["k", "k5", "k,"] {
+                let creds = Credentials { api_key: key, secret: b"s", ..Credentials::EMPTY };
+                let Ok(signer) = Signer::new(&scheme, creds) else { continue };
+                for (now, method, path) in
+                    [(123u64, "get", "/a"), (155, "GET", "/a5"), (1, "G,T", "/a"), (7, "GET", "/a,b")]
+                {
+                    let req = Request::new(method, path).with_body(b"x,5");
+                    let mut digits = [0u8; 20];
+                    let input = MessageInput {
+                        api_key: key.as_bytes(),
+                        timestamp: format_decimal(now, &mut digits),
+                        method: method.as_bytes(),
+                        path: path.as_bytes(),
+                        body: b"x,5",
+                        uppercase_method: true,
+                        ..MessageInput::EMPTY
+                    };
+                    let expected = check_path(input.path).and_then(|()| template.check_input(&input));
+                    let got = signer.sign(&req, Stamp { now, nonce: None }).map(|_| ());
+                    assert_eq!(got, expected, "separator {separator:?} key {key} {now} {method} {path}");
+                    outcomes.insert(std::format!("{got:?}"));
+                }
+            }
+        }
+        let all: std::vec::Vec<_> = outcomes.into_iter().collect();
+        assert_eq!(all, ["Err(InvalidMethod)", "Err(SeparatorInField)", "Ok(())"]);
     }
 }
