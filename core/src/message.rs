@@ -246,13 +246,31 @@ impl<'a> Template<'a> {
     }
 }
 
+/// RFC 9110 `tchar`, by byte. (Evaluated at compile time: an out-of-range index would fail
+/// the build, not panic.)
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 /// Checks that `method` is a non-empty HTTP token (RFC 9110 `tchar`s), at most
 /// [`METHOD_MAX`] bytes.
 ///
 /// # Errors
 /// [`Error::InvalidMethod`] otherwise.
 pub fn check_method(method: &[u8]) -> Result<(), Error> {
-    let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    let tchar = |b: &u8| TCHAR.get(usize::from(*b)).copied().unwrap_or(false);
     if method.is_empty() || method.len() > METHOD_MAX || !method.iter().all(tchar) {
         return Err(Error::InvalidMethod);
     }
@@ -336,6 +354,14 @@ mod tests {
         assert_eq!(t.render(&missing, &mut buf), Err(Error::MissingCredential));
         let empty = Template { parts: &[], ..t };
         assert_eq!(empty.check(), Err(Error::InvalidTemplate));
+    }
+
+    #[test]
+    fn tchar_table_is_rfc_9110() {
+        for b in 0..=255u8 {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(check_method(&[b]).is_ok(), tchar, "{b:#04x}");
+        }
     }
 
     #[test]
