@@ -85,6 +85,11 @@
 #define APISIG_SIGNATURE_TEXT_MAX 64
 
 /**
+ * Size in bytes of `apisig_signer`.
+ */
+#define APISIG_SIGNER_SIZE 1024
+
+/**
  * Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
  */
 #define APISIG_JWT_MAX 2048
@@ -886,6 +891,17 @@ typedef struct apisig_headers {
 } apisig_headers;
 
 /**
+ * Storage for a signer: a scheme and credentials, checked, with the HMAC key state
+ * precomputed. Declare it anywhere (static, stack, heap), call `apisig_signer_init`, and do
+ * not copy it afterwards: pass its address. It borrows the scheme's strings and arrays and
+ * the credentials' buffers: keep them alive and unchanged until `apisig_signer_wipe`.
+ * `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
+ */
+typedef struct apisig_signer {
+  uint64_t opaque[128];
+} apisig_signer;
+
+/**
  * Bytes `(ptr, len)` that may be absent (`present == false`).
  */
 typedef struct apisig_opt_str {
@@ -1548,6 +1564,53 @@ apisig_result apisig_message(const struct apisig_scheme *scheme, const struct ap
  * As `apisig_message`.
  */
 apisig_result apisig_sign_json(const struct apisig_scheme *scheme, const struct apisig_credentials *creds, const struct apisig_request *req, struct apisig_stamp stamp, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * `sizeof(apisig_signer)`, for bindings that cannot read the macro.
+ */
+size_t apisig_signer_size(void);
+
+/**
+ * Checks `scheme` and `creds` (as `apisig_sign` does) and precomputes the HMAC key state into
+ * `*s`. On error `*s` is left initialized but empty: signing with it gives `NULL_PARAMETER`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_TEMPLATE` for an incoherent scheme; `EMPTY_SECRET`,
+ * `INVALID_HEADER_VALUE` for unusable credentials.
+ *
+ * # Safety
+ * `s` must point to writable storage of `APISIG_SIGNER_SIZE` bytes that is not moved while
+ * initialized; `scheme` and `creds` must be valid, and everything they point to must stay
+ * valid and unchanged until `apisig_signer_wipe`.
+ */
+apisig_result apisig_signer_init(struct apisig_signer *s, const struct apisig_scheme *scheme, const struct apisig_credentials *creds);
+
+/**
+ * Signs `req` at `stamp` with the signer: as `apisig_sign` with the signer's scheme and
+ * credentials (same outputs, same rules: nothing is written on error, except `*buf_len` on
+ * `BUFFER_TOO_SMALL`).
+ *
+ * # Errors
+ * As `apisig_sign`; `NULL_PARAMETER` for a signer whose `apisig_signer_init` failed.
+ *
+ * # Safety
+ * `s` must point to a signer initialized by `apisig_signer_init` (whose scheme and
+ * credentials are still valid); `req`, `headers` and `(buf, buf_cap, buf_len)` as in
+ * `apisig_sign`.
+ */
+apisig_result apisig_signer_sign(const struct apisig_signer *s, const struct apisig_request *req, struct apisig_stamp stamp, struct apisig_headers *headers, uint8_t *buf, size_t buf_cap, size_t *buf_len);
+
+/**
+ * Zeroizes the signer's key state and leaves `*s` initialized but empty. Call it before the
+ * storage goes out of scope (after it, the scheme and credentials may go).
+ *
+ * # Errors
+ * `NULL_PARAMETER`.
+ *
+ * # Safety
+ * `s` must point to a signer initialized by `apisig_signer_init`.
+ */
+apisig_result apisig_signer_wipe(struct apisig_signer *s);
 
 /**
  * Writes a compact HS256 JWT, `base64url(header).base64url(claims).base64url(HMAC)`, into

@@ -82,8 +82,9 @@ for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")
     add("Rust", f"hostile policy match, {label} path (time ÷ {size})", m, "the same, 1 KiB path", b * size if b else None, "x", 1.5)
 
-add("C", "sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (same message, criterion)", R.get("aevo-200B/apisig/sign"), "x", 1.05)
-add("C", "sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "OpenSSL HMAC, precomputed key (info)", C.get("aevo-200B/baseline/openssl-hmac-precomputed"), "x", 0)
+add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (same message, criterion)", R.get("aevo-200B/apisig/sign"), "x", 1.05)
+add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "OpenSSL HMAC, precomputed key (info)", C.get("aevo-200B/baseline/openssl-hmac-precomputed"), "x", 0)
+add("C", "stateless apisig_sign, Aevo 200 B (FFI)", C.get("aevo-200B/apisig/sign-stateless"), "apisig_signer_sign (info)", C.get("aevo-200B/apisig/sign"), "x", 0)
 add("C", "verify, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/verify"), "the Rust core's verify (criterion, info)", R.get("aevo-200B/apisig/verify"), "x", 0)
 for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):

@@ -83,7 +83,7 @@ const _: () = assert!(APISIG_SIGNATURE_TEXT_MAX == apisig::SIGNATURE_TEXT_MAX);
 
 /// # Safety
 /// The pointers in `c` must satisfy `in_bytes` for `'a`.
-unsafe fn credentials<'a>(c: &apisig_credentials) -> Res<Credentials<'a>> {
+pub(crate) unsafe fn credentials<'a>(c: &apisig_credentials) -> Res<Credentials<'a>> {
     let bad = Error::InvalidHeaderValue;
     // SAFETY: the caller guarantees the (ptr, len) pairs of `c`.
     unsafe {
@@ -96,7 +96,7 @@ unsafe fn credentials<'a>(c: &apisig_credentials) -> Res<Credentials<'a>> {
     }
 }
 
-const fn stamp(s: &apisig_stamp) -> Stamp {
+pub(crate) const fn stamp(s: &apisig_stamp) -> Stamp {
     Stamp { now: s.now_ns, nonce: if s.has_nonce { Some(s.nonce) } else { None } }
 }
 
@@ -167,7 +167,11 @@ pub unsafe extern "C" fn apisig_sign(
 }
 
 /// Copies a header set into the C outputs, or writes nothing.
-fn write_headers(set: &HeaderSet<'_>, headers: &mut apisig_headers, out: &mut crate::convert::Out<'_>) -> Res<()> {
+pub(crate) fn write_headers(
+    set: &HeaderSet<'_>,
+    headers: &mut apisig_headers,
+    out: &mut crate::convert::Out<'_>,
+) -> Res<()> {
     let needed = set.iter().try_fold(0usize, |n, line| n.checked_add(line.value_len()));
     out.check(needed.ok_or(apisig_result::BufferTooSmall)?)?;
     let empty = apisig_header { name: c"".as_ptr(), name_len: 0, value: c"".as_ptr(), value_len: 0, secret: false };

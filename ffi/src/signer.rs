@@ -1,0 +1,218 @@
+//! A signer kept across requests: the scheme and credentials checked and the HMAC key state
+//! computed once, in caller-owned storage, so each `apisig_signer_sign` costs only the request
+//! (what `apisig_sign` costs minus checking the scheme and credentials and hashing the
+//! secret).
+
+use apisig::Signer;
+
+use crate::convert::{NO_HEADER, RELEVANT_HEADERS_MAX, apisig_request, in_ref, out_buf, out_ref, request};
+use crate::result::apisig_result;
+use crate::scheme::{SchemeStore, apisig_scheme, scheme};
+use crate::sign::{apisig_credentials, apisig_headers, apisig_stamp, credentials, stamp, write_headers};
+use crate::storage;
+
+/// Size in bytes of `apisig_signer`.
+pub const APISIG_SIGNER_SIZE: usize = 1024;
+
+/// Storage for a signer: a scheme and credentials, checked, with the HMAC key state
+/// precomputed. Declare it anywhere (static, stack, heap), call `apisig_signer_init`, and do
+/// not copy it afterwards: pass its address. It borrows the scheme's strings and arrays and
+/// the credentials' buffers: keep them alive and unchanged until `apisig_signer_wipe`.
+/// `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
+#[repr(C)]
+pub struct apisig_signer {
+    pub(crate) opaque: [u64; 128],
+}
+
+/// What the storage holds. `signer` borrows `store` (described schemes are converted into
+/// it) and the caller's buffers; neither moves while the storage is initialized.
+struct State {
+    store: SchemeStore<'static>,
+    signer: Option<Signer<'static>>,
+}
+
+assert_fits!(apisig_signer, State);
+const _: () = assert!(core::mem::size_of::<apisig_signer>() == APISIG_SIGNER_SIZE);
+
+/// `sizeof(apisig_signer)`, for bindings that cannot read the macro.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_signer_size() -> usize {
+    core::mem::size_of::<apisig_signer>()
+}
+
+/// Checks `scheme` and `creds` (as `apisig_sign` does) and precomputes the HMAC key state into
+/// `*s`. On error `*s` is left initialized but empty: signing with it gives `NULL_PARAMETER`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_TEMPLATE` for an incoherent scheme; `EMPTY_SECRET`,
+/// `INVALID_HEADER_VALUE` for unusable credentials.
+///
+/// # Safety
+/// `s` must point to writable storage of `APISIG_SIGNER_SIZE` bytes that is not moved while
+/// initialized; `scheme` and `creds` must be valid, and everything they point to must stay
+/// valid and unchanged until `apisig_signer_wipe`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_signer_init(
+    s: *mut apisig_signer,
+    scheme: *const apisig_scheme,
+    creds: *const apisig_credentials,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees writable storage.
+        unsafe { storage::init(s, State { store: SchemeStore::new(), signer: None }) }?;
+        let p = s.cast::<State>();
+        // SAFETY: `p` was just initialized. The scheme is converted into the storage's own
+        // `store`, which stays put (the caller does not move the storage), and the caller
+        // keeps the scheme's and credentials' buffers alive: the borrows may be 'static. The
+        // two fields are disjoint; `signer` is written through the raw pointer.
+        unsafe {
+            let store: &'static mut SchemeStore<'static> = &mut *core::ptr::addr_of_mut!((*p).store);
+            let scheme = self::scheme(in_ref(scheme)?, store)?;
+            let creds = credentials(in_ref(creds)?)?;
+            let signer = Signer::new(&scheme, creds)?;
+            core::ptr::addr_of_mut!((*p).signer).write(Some(signer));
+        }
+        Ok(())
+    }
+}
+
+/// Signs `req` at `stamp` with the signer: as `apisig_sign` with the signer's scheme and
+/// credentials (same outputs, same rules: nothing is written on error, except `*buf_len` on
+/// `BUFFER_TOO_SMALL`).
+///
+/// # Errors
+/// As `apisig_sign`; `NULL_PARAMETER` for a signer whose `apisig_signer_init` failed.
+///
+/// # Safety
+/// `s` must point to a signer initialized by `apisig_signer_init` (whose scheme and
+/// credentials are still valid); `req`, `headers` and `(buf, buf_cap, buf_len)` as in
+/// `apisig_sign`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_signer_sign(
+    s: *const apisig_signer,
+    req: *const apisig_request,
+    stamp: apisig_stamp,
+    headers: *mut apisig_headers,
+    buf: *mut u8,
+    buf_cap: usize,
+    buf_len: *mut usize,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees the output pointers.
+        let (headers, mut out) = unsafe { (out_ref(headers)?, out_buf(buf, buf_cap, buf_len)?) };
+        if s.is_null() || !s.cast::<State>().is_aligned() {
+            return Err(apisig_result::NullParameter);
+        }
+        // SAFETY: non-null and aligned; the caller guarantees an initialized signer. It is
+        // only read (shared), so several threads may sign with it at once.
+        let state: &State = unsafe { &*s.cast::<State>() };
+        let signer = state.signer.as_ref().ok_or(apisig_result::NullParameter)?;
+        let mut header_store = [NO_HEADER; RELEVANT_HEADERS_MAX];
+        // SAFETY: the caller guarantees the request and its contents.
+        let req = unsafe { request(in_ref(req)?, signer.scheme(), &mut header_store) }?;
+        let set = signer.sign(&req, self::stamp(&stamp))?;
+        write_headers(&set, headers, &mut out)
+    }
+}
+
+/// Zeroizes the signer's key state and leaves `*s` initialized but empty. Call it before the
+/// storage goes out of scope (after it, the scheme and credentials may go).
+///
+/// # Errors
+/// `NULL_PARAMETER`.
+///
+/// # Safety
+/// `s` must point to a signer initialized by `apisig_signer_init`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_signer_wipe(s: *mut apisig_signer) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees an initialized signer.
+        let state: &mut State = unsafe { storage::get(s) }?;
+        // Dropping the signer zeroizes its key state.
+        state.signer = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against `apisig_sign` (the stateless path) as the oracle.
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::sign::apisig_sign;
+
+    #[test]
+    fn signs_what_apisig_sign_signs() {
+        let mut scheme = core::mem::MaybeUninit::<apisig_scheme>::uninit();
+        // SAFETY: valid name and output.
+        let rc = unsafe { crate::scheme::apisig_preset(c"aevo".as_ptr(), 4, scheme.as_mut_ptr()) };
+        assert_eq!(rc, apisig_result::Ok);
+        // SAFETY: written by apisig_preset.
+        let scheme = unsafe { scheme.assume_init() };
+        let creds = apisig_credentials {
+            api_key: c"API_KEY".as_ptr(),
+            api_key_len: 7,
+            secret: b"API_SECRET".as_ptr(),
+            secret_len: 10,
+            user_id: core::ptr::null(),
+            user_id_len: 0,
+            token: core::ptr::null(),
+            token_len: 0,
+        };
+        let body = br#"{"a":1}"#;
+        let req = apisig_request {
+            method: c"post".as_ptr(),
+            method_len: 4,
+            path: c"/orders".as_ptr(),
+            path_len: 7,
+            body: body.as_ptr(),
+            body_len: body.len(),
+            headers: core::ptr::null(),
+            headers_len: 0,
+        };
+        let mut storage = apisig_signer { opaque: [0; APISIG_SIGNER_SIZE / 8] };
+        // SAFETY: storage, scheme and creds outlive the signer.
+        assert_eq!(unsafe { apisig_signer_init(&mut storage, &scheme, &creds) }, apisig_result::Ok);
+        for now in [1_673_425_955_575_713_842u64, 1, u64::MAX] {
+            let st = apisig_stamp { now_ns: now, nonce: 0, has_nonce: false };
+            let run = |f: &dyn Fn(*mut apisig_headers, *mut u8, usize, *mut usize) -> apisig_result| {
+                let mut h = core::mem::MaybeUninit::<apisig_headers>::zeroed();
+                let (mut buf, mut len) = ([0u8; 256], 0usize);
+                let rc = f(h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len);
+                // SAFETY: zeroed is a valid apisig_headers (null pointers, zero lengths).
+                let h = unsafe { h.assume_init() };
+                let lines: Vec<(Vec<u8>, Vec<u8>)> = h.lines[..h.len]
+                    .iter()
+                    // SAFETY: names point into the scheme, values into `buf`, as documented.
+                    .map(|l| unsafe {
+                        (
+                            core::slice::from_raw_parts(l.name.cast::<u8>(), l.name_len).to_vec(),
+                            core::slice::from_raw_parts(l.value.cast::<u8>(), l.value_len).to_vec(),
+                        )
+                    })
+                    .collect();
+                (rc, lines)
+            };
+            // SAFETY: all pointers valid for the calls.
+            let ours = run(&|h, b, c, l| unsafe { apisig_signer_sign(&storage, &req, st, h, b, c, l) });
+            // SAFETY: as above.
+            let oracle = run(&|h, b, c, l| unsafe { apisig_sign(&scheme, &creds, &req, st, h, b, c, l) });
+            assert_eq!(ours, oracle);
+            assert_eq!(ours.0, apisig_result::Ok);
+        }
+        // SAFETY: initialized above.
+        assert_eq!(unsafe { apisig_signer_wipe(&mut storage) }, apisig_result::Ok);
+        let st = apisig_stamp { now_ns: 1, nonce: 0, has_nonce: false };
+        let mut h = core::mem::MaybeUninit::<apisig_headers>::zeroed();
+        let (mut buf, mut len) = ([0u8; 256], 0usize);
+        // SAFETY: as above; the wiped signer refuses.
+        let rc =
+            unsafe { apisig_signer_sign(&storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len) };
+        assert_eq!(rc, apisig_result::NullParameter);
+        // An incoherent credential leaves the signer empty.
+        let empty = apisig_credentials { secret_len: 0, ..creds };
+        // SAFETY: as above.
+        assert_eq!(unsafe { apisig_signer_init(&mut storage, &scheme, &empty) }, apisig_result::EmptySecret);
+    }
+}
