@@ -34,10 +34,12 @@ rust-test:
 bare-metal:
 	scripts/bare-metal.sh
 
-# Benchmarks (not part of `make test`): Rust (criterion), C (bench/c/bench.c through the header)
-# and Python (pyperf), then one table of ratios, each against a baseline measured in the same run.
+# Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
+# process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,
+# each against a baseline measured in the same run.
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
+	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
 	scripts/bench-c.sh target/bench/c.jsonl
 	scripts/bench-py.sh target/bench/python.json
 	python3 scripts/bench-table.py target

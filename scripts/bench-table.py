@@ -3,7 +3,8 @@
 measured in the same run, with the issue-6 target beside it.
 
 Reads (whichever exist):
-  target/criterion/<group>/<bench>/new/{benchmark,estimates}.json   Rust (criterion)
+  target/criterion/<group>/<bench>/new/{benchmark,estimates}.json   Rust (criterion; the ffi-200B
+                                                                    group calls the C ABI in process)
   target/bench/c.jsonl                                              C (bench/c/bench.c)
   target/bench/python.json                                          Python (pyperf)
 Every figure is a median (criterion's, of the C harness's rounds, of pyperf's values).
@@ -82,7 +83,8 @@ for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")
     add("Rust", f"hostile policy match, {label} path (time ÷ {size})", m, "the same, 1 KiB path", b * size if b else None, "x", 1.5)
 
-add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (same message, criterion)", R.get("aevo-200B/apisig/sign"), "x", 1.05)
+add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", R.get("ffi-200B/apisig/ffi-signer-sign"), "the core's Signer::sign, same process", R.get("ffi-200B/baseline/core-sign"), "x", 1.05)
+add("C", "apisig_signer_sign from C, Aevo 200 B body", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (criterion, info)", R.get("aevo-200B/apisig/sign"), "x", 0)
 add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "OpenSSL HMAC, precomputed key (info)", C.get("aevo-200B/baseline/openssl-hmac-precomputed"), "x", 0)
 add("C", "stateless apisig_sign, Aevo 200 B (FFI)", C.get("aevo-200B/apisig/sign-stateless"), "apisig_signer_sign (info)", C.get("aevo-200B/apisig/sign"), "x", 0)
 add("C", "verify, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/verify"), "the Rust core's verify (criterion, info)", R.get("aevo-200B/apisig/verify"), "x", 0)
