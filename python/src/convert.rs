@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 
 /// Binary input: `bytes` (borrowed, never copied), `bytearray`, `memoryview` or any other
 /// object with the buffer protocol (copied once). `str` and other types are refused with a
@@ -120,6 +120,65 @@ pub(crate) fn header_pairs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(Stri
         out.push((text(&name, "header name")?, header_value(&value)?));
     }
     Ok(out)
+}
+
+/// Request headers as the Python objects holding them: kept alive and borrowed from, never
+/// copied (the verifier's per-request path). Same inputs and errors as [`header_pairs`].
+pub(crate) struct HeaderObjects<'py>(Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>);
+
+impl<'py> HeaderObjects<'py> {
+    pub(crate) fn new(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let mut out = Vec::new();
+        let mut push = |name: Bound<'py, PyAny>, value: Bound<'py, PyAny>| -> PyResult<()> {
+            borrow_text(&name, "header name")?;
+            borrow_value(&value)?;
+            out.push((name, value));
+            Ok(())
+        };
+        if obj.is_none() {
+        } else if let Ok(dict) = obj.cast::<PyDict>() {
+            for (name, value) in dict.iter() {
+                push(name, value)?;
+            }
+        } else {
+            let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
+            for item in items.try_iter()? {
+                let (name, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+                push(name, value)?;
+            }
+        }
+        Ok(HeaderObjects(out))
+    }
+
+    /// The core's view of the headers, borrowed from the objects.
+    pub(crate) fn core(&self) -> PyResult<Vec<apisig::Header<'_>>> {
+        self.0
+            .iter()
+            .map(|(n, v)| Ok(apisig::Header { name: borrow_text(n, "header name")?, value: borrow_value(v)? }))
+            .collect()
+    }
+}
+
+fn borrow_text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_str();
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if let Ok(s) = std::str::from_utf8(b.as_bytes()) {
+            return Ok(s);
+        }
+    }
+    Err(PyTypeError::new_err(format!("{what} must be str or UTF-8 bytes")))
+}
+
+fn borrow_value<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_str()?.as_bytes());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes());
+    }
+    Err(PyTypeError::new_err("header value must be str or bytes"))
 }
 
 /// A `str`, or ASCII `bytes`, as a `String`.

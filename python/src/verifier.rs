@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now, to_pyerr};
+use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, HeaderObjects, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
 use crate::tokens::parse_pin_kind;
 
@@ -493,11 +493,11 @@ impl Verifier {
         authorize: bool,
     ) -> PyResult<(Principal, Option<ReplayClaim>)> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
-        let pairs = header_pairs(Some(headers))?;
+        let objects = HeaderObjects::new(headers)?;
+        let hs = objects.core()?;
         let data = &scheme.data;
         let policy = self.policy.as_deref();
         let work = || -> Result<(Principal, Option<ReplayClaim>), Error> {
-            let hs = core_headers(&pairs);
             let req = Request { method, path, body: &body, headers: &hs };
             let mut state = self.lock();
             let (p, client_id, user_id, claim) = with_core!(&mut state.core, v => {
