@@ -153,20 +153,36 @@ fn dst_too_small(src_len: usize, dst_len: usize) -> bool {
     (src_len / 4).saturating_mul(3).saturating_add(2) > dst_len
 }
 
+/// The 6-bit value of a base64url character, `None` outside the alphabet. Branch-free in
+/// `c` (the technique base64ct uses): each range adds `value + 1` through a mask that is all
+/// ones exactly when `c` is inside it, so a valid token's text decides no branch; only the
+/// final "not in the alphabet" verdict does, and that refuses the token.
 fn sextet(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c.wrapping_sub(b'A')),
-        b'a'..=b'z' => Some(c.wrapping_sub(b'a').wrapping_add(26)),
-        b'0'..=b'9' => Some(c.wrapping_sub(b'0').wrapping_add(52)),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    }
+    let c = i16::from(c);
+    // All ones when lo <= c <= hi, else zero (the operands are small: no overflow).
+    let within = |lo: i16, hi: i16| (lo.wrapping_sub(1).wrapping_sub(c) & c.wrapping_sub(hi).wrapping_sub(1)) >> 8;
+    let mut v: i16 = -1;
+    v = v.wrapping_add(within(0x41, 0x5a) & c.wrapping_sub(0x41 - 1)); // A-Z: 0..=25
+    v = v.wrapping_add(within(0x61, 0x7a) & c.wrapping_sub(0x61 - 26 - 1)); // a-z: 26..=51
+    v = v.wrapping_add(within(0x30, 0x39) & c.wrapping_add(52 + 1 - 0x30)); // 0-9: 52..=61
+    v = v.wrapping_add(within(0x2d, 0x2d) & (62 + 1)); // '-'
+    v = v.wrapping_add(within(0x5f, 0x5f) & (63 + 1)); // '_'
+    u8::try_from(v).ok()
 }
 
 #[cfg(test)]
 mod base64url_tests {
     use super::*;
+
+    #[test]
+    fn sextet_is_the_alphabet() {
+        // Oracle: the alphabet of RFC 4648 section 5, written out.
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for c in 0..=255u8 {
+            let want = alphabet.iter().position(|&a| a == c).and_then(|p| u8::try_from(p).ok());
+            assert_eq!(sextet(c), want, "{c:#04x}");
+        }
+    }
 
     #[test]
     fn canonical_only() {
