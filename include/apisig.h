@@ -110,7 +110,7 @@
 #define APISIG_JWT_AUD_MAX 8
 
 /**
- * Most requests the replay cache remembers at once. Size it for about twice the signed
+ * Most requests the replay cache remembers at once. Size it for about three times the signed
  * requests expected inside one window; when full of live entries, verification fails
  * closed with `REPLAY_CACHE_FULL`.
  */

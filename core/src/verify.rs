@@ -279,10 +279,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let mut found = Choice::from(0);
         let mut index = 0u32;
         let mut secondary = Choice::from(0);
-        for (id, client) in self.keyring.iter() {
-            if named.is_some_and(|n| n != id) {
-                continue;
-            }
+        let mut try_client = |id: ClientId, client: &crate::keyring::Client| {
             for (slot, secret) in client.secrets() {
                 let mut state = secret.mac.start();
                 t.stream(input, &mut state);
@@ -291,6 +288,12 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
                 secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
                 found |= eq;
             }
+        };
+        // A named client (its key id is public) is the only candidate: the cost does not grow
+        // with the keyring. Keyless schemes try every client.
+        match named {
+            Some(id) => try_client(id, self.client(id)?),
+            None => self.keyring.iter().for_each(|(id, client)| try_client(id, client)),
         }
         if !bool::from(found) {
             return Err(Error::SignatureMismatch);

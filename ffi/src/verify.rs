@@ -8,7 +8,7 @@ use crate::result::apisig_result;
 use crate::scheme::{SchemeStore, apisig_scheme, scheme};
 use crate::storage;
 
-/// Most requests the replay cache remembers at once. Size it for about twice the signed
+/// Most requests the replay cache remembers at once. Size it for about three times the signed
 /// requests expected inside one window; when full of live entries, verification fails
 /// closed with `REPLAY_CACHE_FULL`.
 pub const APISIG_REPLAY_CAPACITY: usize = 64;
