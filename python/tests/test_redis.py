@@ -24,6 +24,8 @@ import pytest
 import redis
 import redis_worker as w
 from conftest import free_port, wait_for_port
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import apisig
 from apisig.replay import AsyncRedisReplayStore, RedisReplayStore, ReplayStore
@@ -66,7 +68,7 @@ class RedisServer:
             self.proc = None
 
     def client(self) -> redis.Redis:
-        return redis.Redis(**w.redis_options(self.port))
+        return redis.Redis(**w.redis_options(self.port), retry=Retry(NoBackoff(), 0))
 
 
 @pytest.fixture
