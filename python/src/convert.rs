@@ -105,52 +105,38 @@ pub(crate) fn resolve_now(py: Python<'_>, now: Option<u64>, clock: Option<&Py<Py
     }
 }
 
-/// Request headers as owned `(name, value)` pairs. Accepts a mapping (its `items()`) or an
-/// iterable of pairs; names are `str` (or ASCII `bytes`, as ASGI servers give them) and
-/// values `str` or `bytes` (taken byte for byte).
+/// Request headers as owned `(name, value)` pairs (the signer's, which may outlive the GIL).
+/// Accepts a mapping or an iterable of pairs; names are `str` (or UTF-8 `bytes`, as ASGI
+/// servers give them) and values `str` or `bytes` (taken byte for byte).
 pub(crate) fn header_pairs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Vec<u8>)>> {
     let Some(obj) = obj else { return Ok(Vec::new()) };
-    if obj.is_none() {
-        return Ok(Vec::new());
-    }
-    let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
-    let mut out = Vec::new();
-    for item in items.try_iter()? {
-        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        out.push((text(&name, "header name")?, header_value(&value)?));
-    }
-    Ok(out)
+    let objects = HeaderObjects::new(obj)?;
+    Ok(objects.core()?.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect())
 }
 
-/// Request headers as the Python objects holding them: kept alive and borrowed from, never
-/// copied (the verifier's per-request path). Same inputs and errors as [`header_pairs`].
+/// Request headers as the Python objects holding them, kept alive and borrowed from, never
+/// copied (the verifier's per-request path). `None` is no headers.
 pub(crate) struct HeaderObjects<'py>(Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>);
 
 impl<'py> HeaderObjects<'py> {
     pub(crate) fn new(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
         let mut out = Vec::new();
-        let mut push = |name: Bound<'py, PyAny>, value: Bound<'py, PyAny>| -> PyResult<()> {
-            borrow_text(&name, "header name")?;
-            borrow_value(&value)?;
-            out.push((name, value));
-            Ok(())
-        };
         if obj.is_none() {
-        } else if let Ok(dict) = obj.cast::<PyDict>() {
-            for (name, value) in dict.iter() {
-                push(name, value)?;
-            }
+            return Ok(HeaderObjects(out));
+        }
+        if let Ok(dict) = obj.cast::<PyDict>() {
+            out.extend(dict.iter());
         } else {
             let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
             for item in items.try_iter()? {
-                let (name, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-                push(name, value)?;
+                out.push(item?.extract()?);
             }
         }
         Ok(HeaderObjects(out))
     }
 
-    /// The core's view of the headers, borrowed from the objects.
+    /// The core's view of the headers, borrowed from the objects; a `TypeError` for a name
+    /// or value of the wrong type.
     pub(crate) fn core(&self) -> PyResult<Vec<apisig::Header<'_>>> {
         self.0
             .iter()
@@ -177,30 +163,6 @@ fn borrow_value<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(b.as_bytes());
-    }
-    Err(PyTypeError::new_err("header value must be str or bytes"))
-}
-
-/// A `str`, or ASCII `bytes`, as a `String`.
-fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(s.to_str()?.to_owned());
-    }
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        if let Ok(s) = std::str::from_utf8(b.as_bytes()) {
-            return Ok(s.to_owned());
-        }
-    }
-    Err(PyTypeError::new_err(format!("{what} must be str or UTF-8 bytes")))
-}
-
-/// A header value, byte for byte.
-fn header_value(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(s.to_str()?.as_bytes().to_vec());
-    }
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
     }
     Err(PyTypeError::new_err("header value must be str or bytes"))
 }
