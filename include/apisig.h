@@ -87,7 +87,7 @@
 /**
  * Size in bytes of `apisig_signer`.
  */
-#define APISIG_SIGNER_SIZE 1024
+#define APISIG_SIGNER_SIZE 1536
 
 /**
  * Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
@@ -898,7 +898,7 @@ typedef struct apisig_headers {
  * `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
  */
 typedef struct apisig_signer {
-  uint64_t opaque[128];
+  uint64_t opaque[192];
 } apisig_signer;
 
 /**

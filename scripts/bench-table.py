@@ -74,6 +74,7 @@ for g in ("aevo-200B",):
         add("Rust", f"{op}, Aevo 200 B body", m, "RustCrypto hmac, precomputed key", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", target)
     add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "ring hmac, precomputed key", R.get(f"{g}/baseline/ring-precomputed"), "x", 1.00)
     add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "RustCrypto hmac, new key (info)", R.get(f"{g}/baseline/rustcrypto-hmac-new-key"), "x", 0)
+    add("Rust", "MacKey::sign alone, same message", R.get(f"{g}/apisig/mac"), "RustCrypto hmac, precomputed key (info)", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", 0)
 for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("Rust", f"{op}, {label} body", R.get(f"{g}/apisig/{op}"), "SHA-256 (sha2) of the body", R.get(f"{g}/baseline/sha256"), "thrpt", 0.97)

@@ -230,7 +230,7 @@ fn apex(now: u64) -> Result<(), Error> {
     outcome("AuthenticateUser", check(&mut server, &dialect::APEX, &rx, now));
     outcome("the same request again", check(&mut server, &dialect::APEX, &rx, now));
     // Move the nonce's last digit into the user id: same concatenation, same signature.
-    let sig = headers.get("Signature").map(|h| h.value.as_str()).unwrap_or_default();
+    let sig = headers.get("Signature").map(|h| h.value).unwrap_or_default();
     let nonce_text = nonce.to_string();
     let (shifted_nonce, digit) = nonce_text.split_at(nonce_text.len() - 1);
     let user = format!("{digit}12");

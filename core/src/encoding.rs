@@ -36,18 +36,22 @@ impl Encoding {
     /// Writes `tag` as text.
     pub fn encode(self, tag: &Tag) -> SignatureText {
         let mut buf = [0u8; SIGNATURE_TEXT_MAX];
-        let bytes = tag.as_bytes();
-        let text: &[u8] = match self {
-            Encoding::LowerHex | Encoding::Hex => base16ct::lower::encode(bytes, &mut buf).unwrap_or(&[]),
-            Encoding::UpperHex => base16ct::upper::encode(bytes, &mut buf).unwrap_or(&[]),
-            Encoding::Base64 => Base64::encode(bytes, &mut buf).map(str::as_bytes).unwrap_or(&[]),
+        // Every encoder writes ASCII, and the text always fits.
+        core::str::from_utf8(self.encode_into(tag, &mut buf)).ok().and_then(|s| s.try_into().ok()).unwrap_or_default()
+    }
+
+    /// Writes `tag` as ASCII text into `buf`; returns the written part
+    /// ([`text_len`](Self::text_len) bytes).
+    pub(crate) fn encode_into<'b>(self, tag: &Tag, buf: &'b mut [u8; SIGNATURE_TEXT_MAX]) -> &'b [u8] {
+        let gap = match self {
+            Encoding::LowerHex | Encoding::Hex => b'a' - b'0' - 10,
+            Encoding::UpperHex => b'A' - b'0' - 10,
+            Encoding::Base64 => return Base64::encode(tag.as_bytes(), buf).map(str::as_bytes).unwrap_or(&[]),
         };
-        // The buffer always fits and every encoder writes ASCII.
-        let mut out = SignatureText::new();
-        if let Ok(s) = core::str::from_utf8(text) {
-            let _ = out.push_str(s);
+        for (pair, b) in buf.chunks_exact_mut(2).zip(tag.as_bytes()) {
+            pair.copy_from_slice(&[hex_digit(b >> 4, gap), hex_digit(b & 0x0f, gap)]);
         }
-        out
+        buf
     }
 
     /// Reads a presented signature. Constant time in the data (not in the length).
@@ -72,6 +76,14 @@ impl Encoding {
     }
 }
 
+/// One nibble (0–15) as a hex digit, branch-free: `'0' + n`, plus the gap up to the letters
+/// (`0x27` for `a-f`, `0x07` for `A-F`) when `9 - n` is negative. Byte-wise, so a loop of
+/// these vectorizes.
+const fn hex_digit(n: u8, gap: u8) -> u8 {
+    let letter = ((9i8.wrapping_sub(n as i8)) >> 7) as u8;
+    n.wrapping_add(b'0').wrapping_add(letter & gap)
+}
+
 /// base64ct's decoder is constant time and refuses bad padding; re-encoding and comparing
 /// also refuses non-zero trailing bits, so only the one canonical text is accepted.
 fn decode_base64(text: &[u8], tag: &mut [u8; TAG_LEN]) -> Option<usize> {
@@ -84,6 +96,21 @@ fn decode_base64(text: &[u8], tag: &mut [u8; TAG_LEN]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The branch-free hex encoder against base16ct's, as the oracle, on every byte
+    /// value in every position.
+    #[test]
+    fn hex_matches_base16ct() {
+        for offset in 0..=255u8 {
+            let tag = Tag::from(core::array::from_fn(|i| offset.wrapping_add(i as u8)));
+            let mut want = [0u8; SIGNATURE_TEXT_MAX];
+            let lower = base16ct::lower::encode(tag.as_bytes(), &mut want).unwrap_or(&[]).to_vec();
+            assert_eq!(Encoding::LowerHex.encode(&tag).as_bytes(), lower);
+            assert_eq!(Encoding::Hex.encode(&tag).as_bytes(), lower);
+            let upper = base16ct::upper::encode(tag.as_bytes(), &mut want).unwrap_or(&[]).to_vec();
+            assert_eq!(Encoding::UpperHex.encode(&tag).as_bytes(), upper);
+        }
+    }
 
     #[test]
     fn round_trips_and_strictness() {
@@ -98,6 +125,7 @@ mod tests {
         assert_eq!(Encoding::LowerHex.decode(upper.as_bytes()), Err(Error::InvalidSignatureEncoding));
         assert_eq!(Encoding::UpperHex.decode(lower.as_bytes()), Err(Error::InvalidSignatureEncoding));
         assert_eq!(Encoding::Hex.decode(upper.as_bytes()), Ok(tag.clone()));
+
         // base64 of 32 bytes ends in one '=' with two zero bits before it; flipping them is
         // the same bytes but a non-canonical text.
         let b64 = Encoding::Base64.encode(&Tag::from([0u8; TAG_LEN]));

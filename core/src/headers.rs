@@ -3,13 +3,10 @@
 
 use core::fmt;
 
-use crate::Error;
+use crate::{Error, Field, HeaderSpec};
 
 /// Most headers any scheme produces.
 pub const MAX_HEADERS: usize = 6;
-
-/// Longest value stored inline in a produced header (a hex signature, a decimal timestamp).
-pub const INLINE_VALUE_MAX: usize = 64;
 
 /// A header of an incoming request, as the HTTP server received it.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
@@ -64,34 +61,17 @@ pub fn check_value(value: &[u8]) -> Result<(), Error> {
     if inner_ok && ends_ok { Ok(()) } else { Err(Error::InvalidHeaderValue) }
 }
 
-/// The value part of a produced header: borrowed from the credentials, or stored inline.
-#[derive(Clone, Eq, PartialEq)]
-pub enum HeaderValue<'a> {
-    /// Text borrowed from the caller (a key, a token, a user id).
-    Borrowed(&'a str),
-    /// Text computed by apisig (a signature, a timestamp, a nonce).
-    Inline(heapless::String<INLINE_VALUE_MAX>),
-}
-
-impl HeaderValue<'_> {
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HeaderValue::Borrowed(s) => s,
-            HeaderValue::Inline(s) => s.as_str(),
-        }
-    }
-}
-
-/// One produced header: `name: prefix value`, e.g. `Authorization: Bearer <token>`.
-#[derive(Clone, Eq, PartialEq)]
-pub struct HeaderLine<'a> {
+/// One produced header, `name: prefix value` — e.g. `Authorization: Bearer <token>` — as a
+/// view into the [`HeaderSet`] that holds it.
+#[derive(Copy, Clone, Eq, PartialEq)]
+pub struct HeaderLine<'s> {
     /// The field name, as the scheme spells it.
-    pub name: &'a str,
+    pub name: &'s str,
     /// Fixed text before the value (`"Bearer "`), often empty.
-    pub prefix: &'a str,
-    /// The value.
-    pub value: HeaderValue<'a>,
+    pub prefix: &'s str,
+    /// The value: borrowed from the credentials (a key, a token, a user id) or computed by
+    /// the signer (a signature, a timestamp, a nonce).
+    pub value: &'s str,
     /// Whether the value is a secret (a static API key, an API secret, a token): `Debug`
     /// hides it, and loggers should too.
     pub secret: bool,
@@ -100,7 +80,7 @@ pub struct HeaderLine<'a> {
 impl HeaderLine<'_> {
     /// Length of the full value (prefix included).
     pub fn value_len(&self) -> usize {
-        self.prefix.len().saturating_add(self.value.as_str().len())
+        self.prefix.len().saturating_add(self.value.len())
     }
 
     /// Writes the full value (prefix included) into `out`; returns the written part.
@@ -109,9 +89,8 @@ impl HeaderLine<'_> {
     /// [`Error::BufferTooSmall`] when `out` is shorter than [`value_len`](Self::value_len);
     /// nothing is written then.
     pub fn write_value<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
-        let (p, v) = (self.prefix.as_bytes(), self.value.as_str().as_bytes());
-        let total = self.value_len();
-        let dst = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
+        let (p, v) = (self.prefix.as_bytes(), self.value.as_bytes());
+        let dst = out.get_mut(..self.value_len()).ok_or(Error::BufferTooSmall)?;
         let (a, b) = dst.split_at_mut(p.len());
         a.copy_from_slice(p);
         b.copy_from_slice(v);
@@ -122,46 +101,124 @@ impl HeaderLine<'_> {
 impl fmt::Display for HeaderLine<'_> {
     /// `Name: value`, as on the wire (secrets included: this is the header itself).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}{}", self.name, self.prefix, self.value.as_str())
+        write!(f, "{}: {}{}", self.name, self.prefix, self.value)
     }
 }
 
 impl fmt::Debug for HeaderLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = if self.secret { "<redacted>" } else { self.value.as_str() };
+        let value = if self.secret { "<redacted>" } else { self.value };
         write!(f, "{}: {}{}", self.name, self.prefix, value)
     }
 }
 
-/// The headers a signer produced, in the scheme's order, in fixed storage.
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
+/// The text a signer computes for one request, written in place: the timestamp and nonce
+/// digits (each right-aligned in its field) and the signature (from the start of its field).
+/// All of it ASCII.
+#[derive(Clone)]
+pub(crate) struct Computed {
+    pub(crate) timestamp: [u8; 20],
+    pub(crate) nonce: [u8; 20],
+    pub(crate) signature: [u8; crate::SIGNATURE_TEXT_MAX],
+}
+
+impl Computed {
+    pub(crate) const fn new() -> Computed {
+        Computed { timestamp: [0; 20], nonce: [0; 20], signature: [0; crate::SIGNATURE_TEXT_MAX] }
+    }
+}
+
+/// The credentials a [`HeaderSet`] sends as they are, borrowed from the signer.
+#[derive(Copy, Clone)]
+pub(crate) struct Sent<'a> {
+    pub(crate) api_key: &'a str,
+    /// The API secret as text (empty unless the scheme sends it).
+    pub(crate) secret: &'a str,
+    pub(crate) user_id: &'a str,
+    pub(crate) token: &'a str,
+    /// The API key is the credential itself (a static-key scheme), so it is a secret.
+    pub(crate) key_is_secret: bool,
+}
+
+/// The headers a signer produced, in the scheme's order, in fixed storage: the scheme's
+/// header specs, the credentials they send (borrowed), and the text computed for this
+/// request — timestamp, nonce and signature — in one inline buffer. Lines are views made on
+/// demand ([`iter`](Self::iter), [`get`](Self::get)): signing writes each computed byte once
+/// and copies nothing else.
+#[derive(Clone)]
 pub struct HeaderSet<'a> {
-    lines: heapless::Vec<HeaderLine<'a>, MAX_HEADERS>,
+    specs: &'a [HeaderSpec<'a>],
+    sent: Sent<'a>,
+    /// The computed text (read back through `str::from_utf8`, which cannot fail on it) and
+    /// the lengths of its three parts.
+    computed: Computed,
+    ts_len: u8,
+    nonce_len: u8,
+    signature_len: u8,
 }
 
 impl<'a> HeaderSet<'a> {
-    pub(crate) fn push(&mut self, line: HeaderLine<'a>) -> Result<(), Error> {
-        self.lines.push(line).map_err(|_| Error::InvalidTemplate)
+    /// A set for `specs` (at most [`MAX_HEADERS`], as [`Scheme::check`] ensures) whose
+    /// computed values are the last `ts_len` and `nonce_len` bytes of the digits in
+    /// `computed` and the first `signature_len` bytes of its signature (lengths the signer
+    /// keeps within each field).
+    ///
+    /// [`Scheme::check`]: crate::Scheme::check
+    pub(crate) fn new(
+        specs: &'a [HeaderSpec<'a>],
+        sent: Sent<'a>,
+        computed: &Computed,
+        [ts_len, nonce_len, signature_len]: [usize; 3],
+    ) -> HeaderSet<'a> {
+        let len = |n: usize| u8::try_from(n).unwrap_or(0);
+        HeaderSet {
+            specs,
+            sent,
+            computed: computed.clone(),
+            ts_len: len(ts_len),
+            nonce_len: len(nonce_len),
+            signature_len: len(signature_len),
+        }
+    }
+
+    /// The line `spec` makes.
+    fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {
+        fn text(field: &[u8], range: core::ops::Range<usize>) -> &str {
+            field.get(range).and_then(|text| core::str::from_utf8(text).ok()).unwrap_or("")
+        }
+        fn digits(field: &[u8; 20], len: u8) -> &str {
+            text(field, 20usize.saturating_sub(len.into())..20)
+        }
+        let (value, secret) = match spec.field {
+            Field::ApiKey => (self.sent.api_key, self.sent.key_is_secret),
+            Field::Secret => (self.sent.secret, true),
+            Field::Jwt | Field::SessionToken => (self.sent.token, true),
+            Field::UserId => (self.sent.user_id, false),
+            Field::Timestamp => (digits(&self.computed.timestamp, self.ts_len), false),
+            Field::Nonce => (digits(&self.computed.nonce, self.nonce_len), false),
+            Field::Signature => (text(&self.computed.signature, 0..self.signature_len.into()), false),
+        };
+        HeaderLine { name: spec.name, prefix: spec.prefix, value, secret }
     }
 
     /// The headers, in order.
-    pub fn iter(&self) -> core::slice::Iter<'_, HeaderLine<'a>> {
-        self.lines.iter()
+    pub fn iter(&self) -> Lines<'_, 'a> {
+        Lines { set: self, specs: self.specs.iter() }
     }
 
     /// How many headers.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.specs.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.specs.is_empty()
     }
 
     /// The line named `name` (ASCII case-insensitive).
-    pub fn get(&self, name: &str) -> Option<&HeaderLine<'a>> {
-        self.lines.iter().find(|l| l.name.eq_ignore_ascii_case(name))
+    pub fn get(&self, name: &str) -> Option<HeaderLine<'_>> {
+        self.iter().find(|l| l.name.eq_ignore_ascii_case(name))
     }
 
     /// The same headers as a request would carry them, for a verifier or a test.
@@ -175,7 +232,7 @@ impl<'a> HeaderSet<'a> {
         out: &'s mut [Header<'s>; MAX_HEADERS],
     ) -> Result<&'s [Header<'s>], Error> {
         let mut rest: &'s mut [u8] = store;
-        for (line, slot) in self.lines.iter().zip(out.iter_mut()) {
+        for (line, slot) in self.iter().zip(out.iter_mut()) {
             let n = line.value_len();
             if rest.len() < n {
                 return Err(Error::BufferTooSmall);
@@ -185,7 +242,7 @@ impl<'a> HeaderSet<'a> {
             *slot = Header { name: line.name, value };
             rest = tail;
         }
-        Ok(out.get(..self.lines.len()).unwrap_or(&[]))
+        Ok(out.get(..self.len()).unwrap_or(&[]))
     }
 
     /// Writes the headers as a compact JSON object, `{"Name":"value",…}`, in order — the
@@ -211,23 +268,59 @@ impl<'a> HeaderSet<'a> {
 
     fn json_into(&self, c: &mut Cursor<'_>) {
         c.put(b"{");
-        for (i, line) in self.lines.iter().enumerate() {
+        for (i, line) in self.iter().enumerate() {
             if i > 0 {
                 c.put(b",");
             }
             c.put_json_string(&[line.name.as_bytes()]);
             c.put(b":");
-            c.put_json_string(&[line.prefix.as_bytes(), line.value.as_str().as_bytes()]);
+            c.put_json_string(&[line.prefix.as_bytes(), line.value.as_bytes()]);
         }
         c.put(b"}");
     }
 }
 
+/// Two sets are equal when they send the same headers.
+impl PartialEq for HeaderSet<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderSet<'_> {}
+
+impl fmt::Debug for HeaderSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The lines of a [`HeaderSet`], in order.
+#[derive(Clone)]
+pub struct Lines<'s, 'a> {
+    set: &'s HeaderSet<'a>,
+    specs: core::slice::Iter<'s, HeaderSpec<'a>>,
+}
+
+impl<'s> Iterator for Lines<'s, '_> {
+    type Item = HeaderLine<'s>;
+
+    fn next(&mut self) -> Option<HeaderLine<'s>> {
+        self.specs.next().map(|spec| self.set.line(spec))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.specs.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Lines<'_, '_> {}
+
 impl<'s, 'a> IntoIterator for &'s HeaderSet<'a> {
-    type Item = &'s HeaderLine<'a>;
-    type IntoIter = core::slice::Iter<'s, HeaderLine<'a>>;
+    type Item = HeaderLine<'s>;
+    type IntoIter = Lines<'s, 'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.lines.iter()
+        self.iter()
     }
 }
 

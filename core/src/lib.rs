@@ -29,7 +29,7 @@ mod verify;
 
 pub use encoding::{Encoding, SIGNATURE_TEXT_MAX, SignatureText};
 pub use error::Error;
-pub use headers::{Header, HeaderLine, HeaderSet, HeaderValue, MAX_HEADERS};
+pub use headers::{Header, HeaderLine, HeaderSet, MAX_HEADERS};
 pub use keyring::{ClientId, Keyring, Pin, Slot};
 pub use lifetime::TokenLifetime;
 pub use mac::{MacKey, TAG_LEN, Tag, sign, verify};

@@ -202,12 +202,19 @@ impl<'a> Template<'a> {
     /// Streams the message into `sink`. Call [`check_input`](Self::check_input) first; this
     /// skips anything it would have refused.
     pub fn stream(&self, input: &MessageInput<'_>, sink: &mut impl Sink) {
-        for (i, part) in self.parts.iter().enumerate() {
+        self.stream_parts(0..self.parts.len(), input, sink);
+    }
+
+    /// Streams the parts at indexes `range`, each with the separator before it (but the very
+    /// first part of the template): the message is the parts `0..k` then the parts `k..`.
+    pub(crate) fn stream_parts(&self, range: core::ops::Range<usize>, input: &MessageInput<'_>, sink: &mut impl Sink) {
+        let (start, end) = (range.start, range.end);
+        for (i, part) in self.parts.iter().enumerate().take(end).skip(start) {
             if i > 0 {
                 sink.put(self.separator);
             }
             let Ok(value) = Self::value(part, input) else { continue };
-            if matches!(part, Part::Method) && input.uppercase_method {
+            if matches!(part, Part::Method) && input.uppercase_method && value.iter().any(u8::is_ascii_lowercase) {
                 let mut upper = [0u8; METHOD_MAX];
                 if let Some(dst) = upper.get_mut(..value.len()) {
                     dst.copy_from_slice(value);

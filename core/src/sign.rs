@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use crate::headers::{HeaderLine, HeaderSet, HeaderValue, check_value};
-use crate::mac::{MacKey, finish};
+use crate::headers::{Computed, HeaderSet, Sent, check_value};
+use crate::mac::{MacKey, Midstate, finish};
 use crate::message::{MessageInput, Part, check_path};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
@@ -50,7 +50,7 @@ pub struct Stamp {
 /// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
 /// let signer = Signer::new(&dialect::AEVO, creds)?;
 /// let headers = signer.sign(&Request::new("GET", "/account"), Stamp { now: 1673425955575713842, nonce: None })?;
-/// assert_eq!(headers.get("AEVO-TIMESTAMP").map(|h| h.value.as_str()), Some("1673425955575713842"));
+/// assert_eq!(headers.get("AEVO-TIMESTAMP").map(|h| h.value), Some("1673425955575713842"));
 /// assert_eq!(headers.get("AEVO-SIGNATURE").map(|h| h.value_len()), Some(64));
 /// # Ok::<(), apisig::Error>(())
 /// ```
@@ -58,8 +58,13 @@ pub struct Stamp {
 pub struct Signer<'a> {
     scheme: Scheme<'a>,
     creds: Credentials<'a>,
-    secret_text: &'a str,
+    /// What the headers send as it is.
+    sent: Sent<'a>,
     mac: Option<MacKey>,
+    /// The HMAC computation after the template's leading parts that never change for this
+    /// signer (the API key, the user id, literals), and how many parts that is.
+    midstate: Option<Midstate>,
+    fixed_parts: usize,
     /// Neither the API key nor the user id holds the template's separator (checked once
     /// here rather than on every request).
     creds_clean: bool,
@@ -81,7 +86,7 @@ impl<'a> Signer<'a> {
     pub fn new(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
         let mut signer = Self::checked(scheme, creds)?;
         if scheme.template.is_some() {
-            signer.mac = Some(MacKey::new(creds.secret)?);
+            signer.keyed(MacKey::new(creds.secret)?);
         }
         Ok(signer)
     }
@@ -110,9 +115,26 @@ impl<'a> Signer<'a> {
             if creds.secret.is_empty() {
                 return Err(Error::EmptySecret);
             }
-            signer.mac = Some(key);
+            signer.keyed(key);
         }
         Ok(signer)
+    }
+
+    /// Takes the HMAC key and hashes the template's leading fixed parts with it, once.
+    fn keyed(&mut self, key: MacKey) {
+        if let Some(t) = &self.scheme.template {
+            let fixed = t.parts.iter().take_while(|p| matches!(p, Part::ApiKey | Part::UserId | Part::Literal(_)));
+            self.fixed_parts = fixed.count();
+            let input = MessageInput {
+                api_key: self.creds.api_key.as_bytes(),
+                user_id: self.creds.user_id.as_bytes(),
+                ..MessageInput::EMPTY
+            };
+            let mut state = key.start();
+            t.stream_parts(0..self.fixed_parts, &input, &mut state);
+            self.midstate = Some(state.pause());
+        }
+        self.mac = Some(key);
     }
 
     /// Everything `new` checks but the HMAC key.
@@ -141,7 +163,25 @@ impl<'a> Signer<'a> {
         let (digits_clean, uses_path, uses_method) = scheme.template.map_or((true, false, false), |t| {
             (!t.separator.iter().all(u8::is_ascii_digit), t.uses(Part::Path), t.uses(Part::Method))
         });
-        Ok(Signer { scheme: *scheme, creds, secret_text, mac: None, creds_clean, digits_clean, uses_path, uses_method })
+        let sent = Sent {
+            api_key: creds.api_key,
+            secret: secret_text,
+            user_id: creds.user_id,
+            token: creds.token,
+            key_is_secret: scheme.kind() == Kind::StaticKey,
+        };
+        Ok(Signer {
+            scheme: *scheme,
+            creds,
+            sent,
+            mac: None,
+            midstate: None,
+            fixed_parts: 0,
+            creds_clean,
+            digits_clean,
+            uses_path,
+            uses_method,
+        })
     }
 
     /// The scheme this signer uses.
@@ -149,6 +189,7 @@ impl<'a> Signer<'a> {
         &self.scheme
     }
 
+    /// Writes the timestamp and (for schemes that send one) the nonce digits.
     fn stamp_digits<'b>(
         &self,
         stamp: Stamp,
@@ -200,32 +241,17 @@ impl<'a> Signer<'a> {
     /// [`Error::MissingCredential`] (a header the template signs is absent) for a request the
     /// scheme cannot sign unambiguously.
     pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
-        let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
-        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
-        let mut signature = crate::SignatureText::new();
-        if let (Some(t), Some(mac)) = (&self.scheme.template, &self.mac) {
+        let mut out = Computed::new();
+        let (ts, nonce) = self.stamp_digits(stamp, &mut out.timestamp, &mut out.nonce)?;
+        let (ts_len, nonce_len) = (ts.len(), nonce.len());
+        let mut signature_len = 0;
+        if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
             let input = self.input(req, ts, nonce)?;
-            let mut state = mac.start();
-            t.stream(&input, &mut state);
-            signature = encode(t.encoding, &finish(state));
+            let mut state = mac.resume(at);
+            t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
+            signature_len = t.encoding.encode_into(&finish(state), &mut out.signature).len();
         }
-        let static_key = self.scheme.kind() == Kind::StaticKey;
-        let mut out = HeaderSet::default();
-        for h in self.scheme.headers {
-            let value = match h.field {
-                Field::ApiKey => HeaderValue::Borrowed(self.creds.api_key),
-                Field::Secret => HeaderValue::Borrowed(self.secret_text),
-                Field::Jwt | Field::SessionToken => HeaderValue::Borrowed(self.creds.token),
-                Field::UserId => HeaderValue::Borrowed(self.creds.user_id),
-                Field::Timestamp => HeaderValue::Inline(ascii(ts)),
-                Field::Nonce => HeaderValue::Inline(ascii(nonce)),
-                Field::Signature => HeaderValue::Inline(core::mem::take(&mut signature)),
-            };
-            let secret = matches!(h.field, Field::Secret | Field::Jwt | Field::SessionToken)
-                || (static_key && h.field == Field::ApiKey);
-            out.push(HeaderLine { name: h.name, prefix: h.prefix, value, secret })?;
-        }
-        Ok(out)
+        Ok(HeaderSet::new(self.scheme.headers, self.sent, &out, [ts_len, nonce_len, signature_len]))
     }
 
     /// Length of the message `sign` would sign for `req` at `stamp`.
@@ -287,28 +313,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     }
 }
 
-/// ASCII digits as inline header text.
-fn ascii(digits: &[u8]) -> heapless::String<{ crate::headers::INLINE_VALUE_MAX }> {
-    core::str::from_utf8(digits).ok().and_then(|s| s.try_into().ok()).unwrap_or_default()
-}
-
-/// The signature as text. Hex is written here with a table: the tag is public (it is sent),
-/// so unlike decoding a presented one, encoding need not be constant time.
-fn encode(encoding: crate::Encoding, tag: &crate::Tag) -> crate::SignatureText {
-    let table: &[u8; 16] = match encoding {
-        crate::Encoding::LowerHex | crate::Encoding::Hex => b"0123456789abcdef",
-        crate::Encoding::UpperHex => b"0123456789ABCDEF",
-        other => return other.encode(tag),
-    };
-    let mut buf = [0u8; crate::SIGNATURE_TEXT_MAX];
-    for (pair, b) in buf.chunks_exact_mut(2).zip(tag.as_bytes()) {
-        let hi = table.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-        let lo = table.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
-        pair.copy_from_slice(&[hi, lo]);
-    }
-    core::str::from_utf8(&buf).ok().and_then(|s| s.try_into().ok()).unwrap_or_default()
-}
-
 impl fmt::Debug for Signer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer").field("scheme", &self.scheme.name).finish_non_exhaustive()
@@ -318,14 +322,6 @@ impl fmt::Debug for Signer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_matches_the_constant_time_encoder() {
-        let tag = crate::Tag::from(core::array::from_fn(|i| (i as u8).wrapping_mul(37)));
-        for e in [crate::Encoding::LowerHex, crate::Encoding::UpperHex, crate::Encoding::Hex, crate::Encoding::Base64] {
-            assert_eq!(encode(e, &tag), e.encode(&tag));
-        }
-    }
 
     /// The signer's own request checks (credentials checked once, digits skipped when the
     /// separator cannot occur in them) against the template's generic ones, as the oracle:

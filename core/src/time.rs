@@ -35,10 +35,11 @@ impl TimeUnit {
 
     /// Converts nanoseconds to this unit, rounding down.
     pub const fn from_nanos(self, nanos: UnixNanos) -> u64 {
-        // nanos_per_unit is never zero.
-        match nanos.checked_div(self.nanos_per_unit()) {
-            Some(v) => v,
-            None => 0,
+        // Division by a constant per arm: a multiplication, not a hardware divide.
+        match self {
+            TimeUnit::Seconds => nanos / 1_000_000_000,
+            TimeUnit::Millis => nanos / 1_000_000,
+            TimeUnit::Nanos => nanos,
         }
     }
 }
@@ -114,27 +115,39 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Writes `value` in decimal, two digits per division; returns the digits (at most 20 bytes).
-pub(crate) fn format_decimal(mut value: u64, out: &mut [u8; 20]) -> &[u8] {
-    let mut start = out.len();
-    while value >= 10 {
-        let pair = usize::try_from(value % 100).unwrap_or(0).saturating_mul(2);
-        value /= 100;
-        let digits = DIGIT_PAIRS.get(pair..pair.saturating_add(2)).unwrap_or(b"00");
-        start = start.saturating_sub(2);
-        if let Some(dst) = out.get_mut(start..start.saturating_add(2)) {
-            dst.copy_from_slice(digits);
-        }
+/// Writes `value` in decimal; returns the digits (at most 20 bytes, at the end of `out`).
+/// The value is cut into groups of eight digits first and each group into pairs, so the
+/// divisions form short independent chains rather than one long one.
+pub(crate) fn format_decimal(value: u64, out: &mut [u8; 20]) -> &[u8] {
+    const E8: u64 = 100_000_000;
+    let [top, mid, low] = [value / (E8 * E8), (value / E8) % E8, value % E8];
+    let (head, rest) = out.split_at_mut(4);
+    let (mid_out, low_out) = rest.split_at_mut(8);
+    // top < 1845, so its four digits are two pairs.
+    let top = top as u32;
+    pair(head, 0, top / 100);
+    pair(head, 2, top % 100);
+    eight(mid_out, mid as u32);
+    eight(low_out, low as u32);
+    let digits = value.checked_ilog10().map_or(1, |log| (log as usize).saturating_add(1));
+    out.get(20usize.saturating_sub(digits)..).unwrap_or(&[])
+}
+
+/// Eight digits of `v` (below 10^8) into `out[..8]`.
+fn eight(out: &mut [u8], v: u32) {
+    let (hi, lo) = (v / 10_000, v % 10_000);
+    pair(out, 0, hi / 100);
+    pair(out, 2, hi % 100);
+    pair(out, 4, lo / 100);
+    pair(out, 6, lo % 100);
+}
+
+/// The two digits of `v` (below 100) at `out[at..at + 2]`.
+fn pair(out: &mut [u8], at: usize, v: u32) {
+    let i = (v as usize).saturating_mul(2);
+    if let (Some(dst), Some(src)) = (out.get_mut(at..at.saturating_add(2)), DIGIT_PAIRS.get(i..i.saturating_add(2))) {
+        dst.copy_from_slice(src);
     }
-    // The last pair came from a value of at least 10, so it has no leading zero; what is
-    // left is one more digit, or nothing (but 0 itself is written).
-    if value > 0 || start == out.len() {
-        start = start.saturating_sub(1);
-        if let Some(d) = out.get_mut(start) {
-            *d = b'0'.wrapping_add(value as u8);
-        }
-    }
-    out.get(start..).unwrap_or(&[])
 }
 
 #[cfg(test)]

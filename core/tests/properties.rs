@@ -135,6 +135,44 @@ proptest! {
         }
     }
 
+    /// The signature is HMAC-SHA256 (RustCrypto's `hmac`, the oracle) of the message the
+    /// signer reports, for templates that start with any run of fixed parts (which the signer
+    /// hashes once, at construction, and resumes from on each request) of any length around
+    /// the block boundaries.
+    #[test]
+    fn signature_is_the_hmac_of_the_message(
+        fixed in prop::collection::vec(0u8..3, 0..4), key in "[A-Za-z0-9]{1,150}",
+        user in "[0-9]{1,70}", literal in "[a-z]{0,70}", sep in prop::sample::select(vec!["", ",", "\n"]),
+        secret in prop::collection::vec(any::<u8>(), 1..100), body in prop::collection::vec(any::<u8>(), 0..300),
+        now in any::<u64>(),
+    ) {
+        let literal = literal.into_bytes();
+        let mut parts: Vec<Part<'_>> = fixed
+            .iter()
+            .map(|f| match f { 0 => Part::ApiKey, 1 => Part::UserId, _ => Part::Literal(&literal) })
+            .collect();
+        parts.extend([Part::Timestamp, Part::Method, Part::Body]);
+        let headers = [
+            HeaderSpec::new("K", Field::ApiKey),
+            HeaderSpec::new("U", Field::UserId),
+            HeaderSpec::new("T", Field::Timestamp),
+            HeaderSpec::new("S", Field::Signature),
+        ];
+        let template = Template { parts: &parts, separator: sep.as_bytes(), encoding: Encoding::LowerHex };
+        let scheme = Scheme { name: "t", headers: &headers, template: Some(template), time_unit: TimeUnit::Nanos };
+        let creds = Credentials { api_key: &key, secret: &secret, user_id: &user, ..Credentials::EMPTY };
+        let signer = Signer::new(&scheme, creds).unwrap();
+        let req = Request::new("POST", "/x").with_body(&body);
+        let stamp = Stamp { now, nonce: None };
+        let set = signer.sign(&req, stamp).unwrap();
+        let mut msg = vec![0u8; signer.message_len(&req, stamp).unwrap()];
+        let msg = signer.message(&req, stamp, &mut msg).unwrap();
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&secret).unwrap();
+        hmac::Mac::update(&mut mac, msg);
+        let want: String = hmac::Mac::finalize(mac).into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        prop_assert_eq!(set.get("S").unwrap().value, want.as_str());
+    }
+
     /// Any headers, method, path and body: verification returns, never panics.
     #[test]
     fn verify_never_panics(

@@ -214,7 +214,7 @@ fn sign_vectors() {
             }
         };
         let got: Vec<(String, String)> =
-            headers.iter().map(|h| (h.name.to_owned(), format!("{}{}", h.prefix, h.value.as_str()))).collect();
+            headers.iter().map(|h| (h.name.to_owned(), format!("{}{}", h.prefix, h.value))).collect();
         let want: Vec<(String, String)> = case["headers"]
             .as_array()
             .unwrap()

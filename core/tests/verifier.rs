@@ -33,8 +33,8 @@ fn signed_webhook(secret: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let req = Request::new("POST", "/hooks").with_body(b"{\"a\":1}").with_headers(&id);
     let creds = Credentials { secret, ..Credentials::EMPTY };
     let set = Signer::new(&WEBHOOK, creds).unwrap().sign(&req, Stamp { now: NOW, nonce: None }).unwrap();
-    let ts = set.get("X-Webhook-Timestamp").unwrap().value.as_str().as_bytes().to_vec();
-    let sig = set.get("X-Webhook-Signature").unwrap().value.as_str().as_bytes().to_vec();
+    let ts = set.get("X-Webhook-Timestamp").unwrap().value.as_bytes().to_vec();
+    let sig = set.get("X-Webhook-Signature").unwrap().value.as_bytes().to_vec();
     (ts, sig)
 }
 
@@ -318,7 +318,7 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
     let set = Signer::new(&dialect::AEVO, creds).unwrap().sign(&req, Stamp { now: ts, nonce: None }).unwrap();
     let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
     let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
-    let sig = set.get("AEVO-SIGNATURE").unwrap().value.as_str().to_owned();
+    let sig = set.get("AEVO-SIGNATURE").unwrap().value.to_owned();
     for _ in 0..2 {
         // The deferred store decides nothing: the same request verifies twice, each time with
         // its claim; the shared store is what refuses the second.

@@ -12,7 +12,7 @@ use crate::sign::{apisig_credentials, apisig_headers, apisig_stamp, credentials,
 use crate::storage;
 
 /// Size in bytes of `apisig_signer`.
-pub const APISIG_SIGNER_SIZE: usize = 1024;
+pub const APISIG_SIGNER_SIZE: usize = 1536;
 
 /// Storage for a signer: a scheme and credentials, checked, with the HMAC key state
 /// precomputed. Declare it anywhere (static, stack, heap), call `apisig_signer_init`, and do
@@ -21,7 +21,7 @@ pub const APISIG_SIGNER_SIZE: usize = 1024;
 /// `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
 #[repr(C)]
 pub struct apisig_signer {
-    pub(crate) opaque: [u64; 128],
+    pub(crate) opaque: [u64; 192],
 }
 
 /// What the storage holds. `signer` borrows `store` (described schemes are converted into

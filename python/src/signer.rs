@@ -100,7 +100,7 @@ impl Signer {
 fn header_dict<'py>(py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     for line in set {
-        let value = line.value.as_str();
+        let value = line.value;
         if line.prefix.is_empty() {
             out.set_item(PyString::new(py, line.name), PyString::new(py, value))?;
         } else {
@@ -164,10 +164,7 @@ impl Signer {
             // Sign without the GIL; the header values are copied out before it is taken back.
             let lines = self.run(py, &req, |signer, request| {
                 let set = signer.sign(request, stamp)?;
-                Ok(set
-                    .iter()
-                    .map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value.as_str())))
-                    .collect::<Vec<_>>())
+                Ok(set.iter().map(|l| (l.name.to_owned(), format!("{}{}", l.prefix, l.value))).collect::<Vec<_>>())
             })?;
             let out = PyDict::new(py);
             for (name, value) in lines {

@@ -146,7 +146,7 @@ fn a_request_replayed_to_another_worker_is_refused() {
     let mut raw = server.client().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut raw).unwrap();
     assert_eq!(keys.len(), 1);
-    let sig = set.get("AEVO-SIGNATURE").unwrap().value.as_str();
+    let sig = set.get("AEVO-SIGNATURE").unwrap().value;
     assert!(keys[0].starts_with(&format!("{NS}:r:")) && !keys[0].contains(&sig[..16]), "{keys:?}");
     let pttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query(&mut raw).unwrap();
     assert!((24_000..=25_000).contains(&pttl), "{pttl}");
