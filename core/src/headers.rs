@@ -32,7 +32,7 @@ impl<'a> Header<'a> {
 pub fn find<'a>(headers: &[Header<'a>], name: &str) -> Result<Option<&'a [u8]>, Error> {
     let mut found = None;
     for h in headers {
-        if h.name.eq_ignore_ascii_case(name) {
+        if same_name(h.name.as_bytes(), name.as_bytes()) {
             if found.is_some() {
                 return Err(Error::DuplicateHeader);
             }
@@ -40,6 +40,30 @@ pub fn find<'a>(headers: &[Header<'a>], name: &str) -> Result<Option<&'a [u8]>, 
         }
     }
     Ok(found)
+}
+
+/// Whether two header names are equal ignoring ASCII case (`str::eq_ignore_ascii_case`),
+/// eight bytes at a time: names are public, and a verifier compares each presented header's
+/// name with each name its scheme reads.
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| fold(c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w)));
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let rests_match = a8.remainder().eq_ignore_ascii_case(b8.remainder());
+    a8.zip(b8).all(|(x, y)| word(x) == word(y)) && rests_match
+}
+
+/// Eight bytes with `A`–`Z` lowered (bit 5 set), every other byte unchanged.
+const fn fold(v: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Per byte, on the low seven bits (no carry between bytes): bit 7 of `b + 0x3f` is set
+    // when b >= 'A', bit 7 of `b + 0x25` when b > 'Z'; bytes >= 0x80 are not letters.
+    let low = v & LOW7;
+    let upper = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f) & !low.wrapping_add(0x2525_2525_2525_2525) & !v & HIGH;
+    v | (upper >> 2)
 }
 
 /// Like [`find`], but the header must be present.
@@ -357,6 +381,25 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time comparison against `eq_ignore_ascii_case`, the oracle, on names
+    /// that differ in one byte (every byte value, every position, lengths around a word).
+    #[test]
+    fn same_name_agrees_with_eq_ignore_ascii_case() {
+        for len in [1usize, 7, 8, 9, 15, 16, 17, 24] {
+            let base: std::vec::Vec<u8> = b"Aevo-Signature-Key-X-Y-Z".iter().copied().cycle().take(len).collect();
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut other = base.clone();
+                    other.iter_mut().skip(at).take(1).for_each(|b| *b = byte);
+                    assert_eq!(same_name(&base, &other), base.eq_ignore_ascii_case(&other), "{other:?}");
+                    let lower = base.to_ascii_lowercase();
+                    assert_eq!(same_name(&lower, &other), lower.eq_ignore_ascii_case(&other), "{other:?}");
+                }
+            }
+        }
+        assert!(!same_name(b"abc", b"abcd"));
+    }
 
     #[test]
     fn lookup_is_case_insensitive_and_refuses_duplicates() {

@@ -6,7 +6,7 @@ use core::fmt;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
-use crate::mac::{MacKey, digest};
+use crate::mac::{Chain, MacKey, digest};
 use crate::pin::{PIN_LEN, PinKind};
 use crate::policy::RoleId;
 use crate::{Error, headers};
@@ -40,17 +40,20 @@ impl Slot {
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
 pub struct ClientId(pub u32);
 
-/// A key or secret: its digest (to match static keys and clear secrets) and its keyed HMAC
-/// state (to check signatures).
+/// A key or secret: its digest (to match static keys and clear secrets), its keyed HMAC
+/// state (to check signatures), and that state after the whole blocks of the client's key id
+/// (Aevo's messages start with it: a 64-byte id is a block hashed here once, not per request).
 #[derive(Clone)]
 pub(crate) struct Secret {
     digest: [u8; 32],
     pub(crate) mac: MacKey,
+    pub(crate) after_id: Chain,
 }
 
 impl Secret {
-    fn new(secret: &[u8]) -> Result<Secret, Error> {
-        Ok(Secret { mac: MacKey::new(secret)?, digest: digest(secret) })
+    fn new(secret: &[u8], id: &str) -> Result<Secret, Error> {
+        let mac = MacKey::new(secret)?;
+        Ok(Secret { after_id: mac.chain(id.as_bytes()), mac, digest: digest(secret) })
     }
 
     fn matches(&self, presented_digest: &[u8; 32]) -> Choice {
@@ -274,7 +277,7 @@ impl<const N: usize> Keyring<N> {
         }
         headers::check_value(id.as_bytes())?;
         let id = heapless::String::try_from(id).map_err(|_| Error::FieldTooLong)?;
-        let secret = Secret::new(secret)?;
+        let secret = Secret::new(secret, &id)?;
         if self.find(id.as_bytes()).is_some() || self.holds(&secret.digest) {
             return Err(Error::DuplicateKeyId);
         }
@@ -297,7 +300,10 @@ impl<const N: usize> Keyring<N> {
     /// [`Error::UnknownKey`] for a bad id, [`Error::EmptySecret`], [`Error::DuplicateKeyId`]
     /// when another slot already holds this secret.
     pub fn set_secret(&mut self, client: ClientId, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
-        let secret = secret.map(Secret::new).transpose()?;
+        // The client's id, if it exists (an unknown client is refused below, after the checks
+        // of the secret itself).
+        let id = usize::try_from(client.0).ok().and_then(|i| self.clients.get(i)).map(|c| c.id.clone());
+        let secret = secret.map(|s| Secret::new(s, id.as_deref().unwrap_or_default())).transpose()?;
         if secret.as_ref().is_some_and(|s| self.holds(&s.digest)) {
             return Err(Error::DuplicateKeyId);
         }

@@ -36,8 +36,12 @@ impl From<[u8; TAG_LEN]> for Tag {
 }
 
 impl ConstantTimeEq for Tag {
+    /// The bytes' differences OR-ed together a word at a time, then one constant-time test
+    /// of the result for zero (`subtle`'s slice comparison makes a `Choice` per byte).
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
+        let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_ne_bytes(*w));
+        let diff = self.0.chunks_exact(8).zip(other.0.chunks_exact(8)).fold(0u64, |d, (a, b)| d | (word(a) ^ word(b)));
+        diff.ct_eq(&0)
     }
 }
 
@@ -119,6 +123,24 @@ impl MacKey {
     #[inline]
     pub(crate) fn start(&self) -> MacState<'_> {
         MacState { key: self, state: self.inner, buf: [0; BLOCK], pos: 0, blocks: 1 }
+    }
+
+    /// The inner hash's chaining value after the whole blocks at the start of `prefix` (the
+    /// rest of it is not absorbed: [`Chain::absorbed`] says how much was).
+    pub(crate) fn chain(&self, prefix: &[u8]) -> Chain {
+        let whole = prefix.len() & !(BLOCK - 1);
+        let mut state = self.inner;
+        let (blocks, _) = Array::<u8, U64>::slice_as_chunks(prefix.get(..whole).unwrap_or(&[]));
+        if !blocks.is_empty() {
+            sha2::block_api::compress256(&mut state, Array::cast_slice_to_core(blocks));
+        }
+        Chain { state, blocks: 1u64.saturating_add(blocks.len() as u64) }
+    }
+
+    /// Resumes a computation at `chain` (which must come from this key).
+    #[inline]
+    pub(crate) fn resume_chain(&self, chain: &Chain) -> MacState<'_> {
+        MacState { key: self, state: chain.state, buf: [0; BLOCK], pos: 0, blocks: chain.blocks }
     }
 
     /// Resumes a computation paused at `at` (which must come from this key).
@@ -215,6 +237,29 @@ impl MacState<'_> {
     /// starts with the same bytes (Aevo's API key) hashes them once, not once per request.
     pub(crate) fn pause(&self) -> Midstate {
         Midstate { state: self.state, buf: self.buf, pos: self.pos, blocks: self.blocks }
+    }
+}
+
+/// The inner hash's chaining value after some whole blocks of a message prefix (see
+/// [`MacKey::chain`]): what a keyring keeps beside each client's key, for messages that start
+/// with the client's key id. Zeroized on drop, like the key.
+#[derive(Clone)]
+pub(crate) struct Chain {
+    state: [u32; 8],
+    /// Blocks compressed, the key block included.
+    blocks: u64,
+}
+
+impl Chain {
+    /// How many bytes of the prefix are in it.
+    pub(crate) fn absorbed(&self) -> usize {
+        usize::try_from(self.blocks.saturating_sub(1)).unwrap_or(0).saturating_mul(BLOCK)
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        self.state.zeroize();
     }
 }
 
@@ -360,6 +405,21 @@ mod tests {
                 let m = &msg[..len];
                 assert_eq!(k.sign(m).into_bytes(), oracle(&key, m), "key {key_len} msg {len}");
                 assert_eq!(pieces(&k, m, &[1, 0, 7, 64, 55]), oracle(&key, m), "pieces, msg {len}");
+            }
+        }
+    }
+
+    /// Equal tags compare equal; a difference in any bit of any byte is seen.
+    #[test]
+    fn tag_equality_sees_every_bit() {
+        let a = Tag::from(core::array::from_fn(|i| i as u8 * 7));
+        assert_eq!(a.ct_eq(&a.clone()).unwrap_u8(), 1);
+        for i in 0..TAG_LEN {
+            for bit in 0..8 {
+                let mut b = a.clone().into_bytes();
+                b[i] ^= 1 << bit;
+                assert_eq!(a.ct_eq(&Tag::from(b)).unwrap_u8(), 0, "byte {i} bit {bit}");
+                assert_ne!(a, Tag::from(b));
             }
         }
     }

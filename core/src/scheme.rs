@@ -27,6 +27,13 @@ pub enum Field {
     Signature,
 }
 
+impl Field {
+    /// This field as one bit of a set of fields.
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
 /// One header a scheme sends: `name: prefix<field>`.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 pub struct HeaderSpec<'a> {
@@ -109,29 +116,119 @@ impl Scheme<'_> {
         if self.headers.is_empty() || self.headers.len() > crate::MAX_HEADERS {
             return bad;
         }
-        for (i, h) in self.headers.iter().enumerate() {
+        // One pass over the headers and one over the parts, recording fields as bits.
+        let mut sent = 0u8;
+        for h in self.headers {
             let token = !h.name.is_empty() && crate::message::check_method(h.name.as_bytes()).is_ok();
             let prefix_ok = crate::headers::check_value(h.prefix.trim_end().as_bytes()).is_ok();
-            let repeated = self.headers.iter().skip(i.saturating_add(1)).any(|o| o.field == h.field);
+            if !token || !prefix_ok || sent & h.field.bit() != 0 {
+                return bad;
+            }
+            sent |= h.field.bit();
+        }
+        let has = |field: Field| sent & field.bit() != 0;
+        match self.template {
+            None if has(Field::Signature) => bad,
+            None if !(has(Field::ApiKey) || has(Field::Jwt) || has(Field::SessionToken)) => bad,
+            None if has(Field::Jwt) && has(Field::SessionToken) => bad,
+            None => Ok(()),
+            Some(t) => {
+                t.check()?;
+                let signed = t.parts.iter().fold(0u8, |bits, part| {
+                    bits | match part {
+                        Part::ApiKey => Field::ApiKey.bit(),
+                        Part::Timestamp => Field::Timestamp.bit(),
+                        Part::Nonce => Field::Nonce.bit(),
+                        Part::UserId => Field::UserId.bit(),
+                        _ => 0,
+                    }
+                });
+                let all_sent = signed & !sent == 0;
+                let fresh = has(Field::Timestamp) || has(Field::Nonce);
+                if all_sent && fresh && has(Field::Signature) { Ok(()) } else { bad }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::Encoding;
+
+    /// `check` as first written, field by field, as the oracle for the one-pass version.
+    fn reference(s: &Scheme<'_>) -> Result<(), Error> {
+        let bad = Err(Error::InvalidTemplate);
+        if s.headers.is_empty() || s.headers.len() > crate::MAX_HEADERS {
+            return bad;
+        }
+        for (i, h) in s.headers.iter().enumerate() {
+            let token = !h.name.is_empty() && crate::message::check_method(h.name.as_bytes()).is_ok();
+            let prefix_ok = crate::headers::check_value(h.prefix.trim_end().as_bytes()).is_ok();
+            let repeated = s.headers.iter().skip(i + 1).any(|o| o.field == h.field);
             if !token || !prefix_ok || repeated {
                 return bad;
             }
         }
-        match self.template {
-            None if self.has(Field::Signature) => bad,
-            None if !(self.has(Field::ApiKey) || self.kind() == Kind::Token) => bad,
-            None if self.has(Field::Jwt) && self.has(Field::SessionToken) => bad,
+        match s.template {
+            None if s.has(Field::Signature) => bad,
+            None if !(s.has(Field::ApiKey) || s.kind() == Kind::Token) => bad,
+            None if s.has(Field::Jwt) && s.has(Field::SessionToken) => bad,
             None => Ok(()),
             Some(t) => {
                 t.check()?;
-                let sent = |part: Part<'_>, field: Field| !t.uses(part) || self.has(field);
+                let sent = |part: Part<'_>, field: Field| !t.uses(part) || s.has(field);
                 let all_sent = sent(Part::ApiKey, Field::ApiKey)
                     && sent(Part::Timestamp, Field::Timestamp)
                     && sent(Part::Nonce, Field::Nonce)
                     && sent(Part::UserId, Field::UserId);
-                let fresh = self.has(Field::Timestamp) || self.has(Field::Nonce);
-                if all_sent && fresh && self.has(Field::Signature) { Ok(()) } else { bad }
+                let fresh = s.has(Field::Timestamp) || s.has(Field::Nonce);
+                if all_sent && fresh && s.has(Field::Signature) { Ok(()) } else { bad }
             }
+        }
+    }
+
+    const FIELDS: [Field; 8] = [
+        Field::ApiKey,
+        Field::Secret,
+        Field::Jwt,
+        Field::SessionToken,
+        Field::Timestamp,
+        Field::Nonce,
+        Field::UserId,
+        Field::Signature,
+    ];
+    const PARTS: [Part<'static>; 8] = [
+        Part::ApiKey,
+        Part::Timestamp,
+        Part::Nonce,
+        Part::UserId,
+        Part::Method,
+        Part::Path,
+        Part::Body,
+        Part::Literal(b"x"),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+        #[test]
+        fn one_pass_check_agrees_with_the_reference(
+            headers in prop::collection::vec((0usize..8, 0usize..4, any::<bool>()), 0..8),
+            parts in prop::option::of(prop::collection::vec(0usize..8, 0..5)),
+        ) {
+            let names = ["X-A", "", "X B", "Authorization"];
+            let specs: Vec<HeaderSpec<'_>> = headers
+                .iter()
+                .map(|&(f, n, p)| HeaderSpec { name: names[n], prefix: if p { "Bearer " } else { "" }, field: FIELDS[f] })
+                .collect();
+            let parts: Option<Vec<Part<'_>>> = parts.map(|ps| ps.iter().map(|&i| PARTS[i]).collect());
+            let template = parts.as_deref().map(|parts| crate::Template { parts, separator: b",", encoding: Encoding::Hex });
+            let scheme = Scheme { name: "t", headers: &specs, template, time_unit: crate::TimeUnit::Seconds };
+            prop_assert_eq!(scheme.check(), reference(&scheme));
         }
     }
 }

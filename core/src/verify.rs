@@ -279,10 +279,21 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let mut found = Choice::from(0);
         let mut index = 0u32;
         let mut secondary = Choice::from(0);
+        // A message that starts with the named client's key id resumes from the state its
+        // keyring entry keeps after the id's whole blocks (the presented id is the client's).
+        let after_id = named.is_some() && t.parts.first() == Some(&Part::ApiKey);
         let mut try_client = |id: ClientId, client: &crate::keyring::Client| {
             for (slot, secret) in client.secrets() {
-                let mut state = secret.mac.start();
-                t.stream(input, &mut state);
+                let state = if after_id {
+                    let mut state = secret.mac.resume_chain(&secret.after_id);
+                    state.update(input.api_key.get(secret.after_id.absorbed()..).unwrap_or_default());
+                    t.stream_parts(1..t.parts.len(), input, &mut state);
+                    state
+                } else {
+                    let mut state = secret.mac.start();
+                    t.stream(input, &mut state);
+                    state
+                };
                 let eq = mac::finish(state).ct_eq(tag);
                 index.conditional_assign(&id.0, eq);
                 secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);

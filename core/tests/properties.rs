@@ -33,7 +33,7 @@ const COINBASE: Scheme<'static> = Scheme {
 const SIGNED: [&Scheme<'static>; 3] = [&dialect::AEVO, &dialect::APEX, &COINBASE];
 
 fn key_id() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9_]{1,40}"
+    "[A-Za-z0-9_]{1,64}"
 }
 fn path() -> impl Strategy<Value = String> {
     "/[a-z0-9/?=&_-]{0,40}"

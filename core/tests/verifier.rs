@@ -343,3 +343,33 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
     assert_eq!(v.verify(&dialect::APEX, &login.with_headers(hs), NOW).map(|p| p.client), Ok(c));
     assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { client: c.0, nonce: 41 }));
 }
+
+/// Aevo messages start with the key id, and the keyring keeps each key's HMAC state after the
+/// id's whole blocks: ids shorter than, one short of, and exactly one block, under a key set
+/// at registration and one rotated in later, each verify in its own slot and not in the other.
+#[test]
+fn key_ids_around_a_block_verify_in_both_slots() {
+    for len in [1usize, 63, 64] {
+        let id: String = "k".repeat(len);
+        let mut ring = Keyring::<4>::new();
+        let c = ring.add(&id, b"old secret").unwrap();
+        ring.set_secret(c, Slot::Secondary, Some(b"new secret")).unwrap();
+        let mut v = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);
+        for (secret, slot, now) in [(&b"old secret"[..], Slot::Primary, NOW), (b"new secret", Slot::Secondary, NOW + 1)]
+        {
+            let creds = Credentials { api_key: &id, secret, ..Credentials::EMPTY };
+            let req = Request::new("POST", "/orders").with_body(b"{}");
+            let set = Signer::new(&dialect::AEVO, creds).unwrap().sign(&req, Stamp { now, nonce: None }).unwrap();
+            let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
+            let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+            let who = v.verify(&dialect::AEVO, &req.with_headers(hs), now).unwrap();
+            assert_eq!((who.client, who.slot), (c, slot), "id of {len} bytes");
+        }
+        let creds = Credentials { api_key: &id, secret: b"other", ..Credentials::EMPTY };
+        let req = Request::new("POST", "/orders");
+        let set = Signer::new(&dialect::AEVO, creds).unwrap().sign(&req, Stamp { now: NOW + 2, nonce: None }).unwrap();
+        let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
+        let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
+        assert_eq!(v.verify(&dialect::AEVO, &req.with_headers(hs), NOW + 2), Err(Error::SignatureMismatch));
+    }
+}
