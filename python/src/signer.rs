@@ -16,16 +16,48 @@ use crate::scheme::{Scheme, SchemeData};
 #[pyclass(frozen, name = "Signer", module = "apisig._native")]
 pub(crate) struct Signer {
     scheme: Arc<SchemeData>,
-    api_key: String,
-    secret: Zeroizing<Vec<u8>>,
-    /// The HMAC key state, computed once (`None` for an empty secret: the core then says why).
+    /// The credentials, and for a preset scheme the core signer over them, built once.
+    core: Prepared,
+    /// The HMAC key state, computed once (`None` for an empty secret: the core then says why),
+    /// for custom schemes, whose core signer is built per request.
     key: Option<apisig::MacKey>,
-    user_id: String,
-    token: String,
+    /// The headers as a dict with every value that never changes (a key, a token) already
+    /// in place and `None` for the computed ones, in the scheme's order: each request copies
+    /// it and sets only what it computes.
+    template: Py<PyDict>,
+    /// Per header, in the scheme's order: its name (made once, hash cached) when its value is
+    /// computed per request.
+    computed: Vec<Option<Py<PyString>>>,
     clock: Option<Py<PyAny>>,
     nonces: Option<Py<PyAny>>,
     last_nonce: Mutex<u64>,
 }
+
+/// The credentials a [`Signer`] owns.
+struct Creds {
+    api_key: String,
+    secret: Zeroizing<Vec<u8>>,
+    user_id: String,
+    token: String,
+}
+
+impl Creds {
+    fn core(&self) -> Credentials<'_> {
+        Credentials { api_key: &self.api_key, secret: &self.secret, user_id: &self.user_id, token: &self.token }
+    }
+}
+
+/// The core signer a preset scheme gets (`None` for custom schemes).
+type CoreSigner<'a> = Option<apisig::Signer<'a>>;
+
+self_cell::self_cell!(
+    /// Credentials and the core signer that borrows them.
+    struct Prepared {
+        owner: Creds,
+        #[covariant]
+        dependent: CoreSigner,
+    }
+);
 
 /// One request as Python handed it over (text and `bytes` borrowed, not copied).
 struct Owned<'b> {
@@ -36,8 +68,8 @@ struct Owned<'b> {
 }
 
 impl Signer {
-    fn creds(&self) -> Credentials<'_> {
-        Credentials { api_key: &self.api_key, secret: &self.secret, user_id: &self.user_id, token: &self.token }
+    fn creds(&self) -> &Creds {
+        self.core.borrow_owner()
     }
 
     fn needs_nonce(&self) -> bool {
@@ -71,12 +103,17 @@ impl Signer {
         Ok(Stamp { now, nonce: Some(nonce) })
     }
 
-    /// The core signer, from the key state computed once.
-    fn core<'s>(&'s self, scheme: &apisig::Scheme<'s>) -> Result<apisig::Signer<'s>, apisig::Error> {
-        match &self.key {
-            Some(key) => apisig::Signer::with_key(scheme, self.creds(), key.clone()),
-            None => apisig::Signer::new(scheme, self.creds()),
+    /// Runs `f` with the core signer: the one built once for a preset scheme, or one built
+    /// now (from the key state computed once) for a custom scheme.
+    fn with_core<T>(&self, f: impl FnOnce(&apisig::Signer<'_>) -> Result<T, apisig::Error>) -> Result<T, apisig::Error> {
+        if let Some(signer) = self.core.borrow_dependent() {
+            return f(signer);
         }
+        let creds = self.creds().core();
+        self.scheme.with(|s| match &self.key {
+            Some(key) => f(&apisig::Signer::with_key(s, creds, key.clone())?),
+            None => f(&apisig::Signer::new(s, creds)?),
+        })
     }
 
     /// Runs `f` with the core signer and request, without the GIL for large bodies.
@@ -89,25 +126,33 @@ impl Signer {
         let work = || {
             let headers = core_headers(&req.headers);
             let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
-            self.scheme.with(|s| f(&self.core(s)?, &request))
+            self.with_core(|signer| f(signer, &request))
         };
         let result = if req.body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         result.py(py)
     }
 }
 
-/// The produced headers as a dict, built straight from the core's header set.
-fn header_dict<'py>(py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for line in set {
-        let value = line.value;
-        if line.prefix.is_empty() {
-            out.set_item(PyString::new(py, line.name), PyString::new(py, value))?;
-        } else {
-            out.set_item(PyString::new(py, line.name), PyString::new(py, &format!("{}{value}", line.prefix)))?;
+impl Signer {
+    /// The produced headers as a dict: a copy of the template, with the computed values set.
+    fn header_dict<'py>(&self, py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
+        let out = self.template.bind(py).copy()?;
+        for (line, name) in set.iter().zip(&self.computed) {
+            if let Some(name) = name {
+                out.set_item(name.bind(py), value_string(py, &line))?;
+            }
         }
+        Ok(out)
     }
-    Ok(out)
+}
+
+/// A header's whole value (prefix included) as a Python string.
+fn value_string<'py>(py: Python<'py>, line: &apisig::HeaderLine<'_>) -> Bound<'py, PyString> {
+    if line.prefix.is_empty() {
+        PyString::new(py, line.value)
+    } else {
+        PyString::new(py, &format!("{}{}", line.prefix, line.value))
+    }
 }
 
 #[pymethods]
@@ -124,20 +169,47 @@ impl Signer {
         clock: Option<Py<PyAny>>,
         nonces: Option<Py<PyAny>>,
     ) -> PyResult<Signer> {
-        let key = apisig::MacKey::new(&secret).ok();
-        let signer = Signer {
+        let creds = Creds { api_key, secret: Zeroizing::new(secret.into_owned()), user_id, token };
+        let key = apisig::MacKey::new(&creds.secret).ok();
+        // Checked here, for every scheme: an unusable scheme or credentials fail now.
+        scheme.data.with(|s| apisig::Signer::new(s, creds.core()).map(|_| ())).py(py)?;
+        let preset = match &*scheme.data {
+            SchemeData::Preset(s) => Some(*s),
+            SchemeData::Custom { .. } => None,
+        };
+        let core = Prepared::try_new(creds, |c| preset.map(|s| apisig::Signer::new(s, c.core())).transpose()).py(py)?;
+        let template = PyDict::new(py);
+        let computed = scheme.data.with(|s| {
+            let c = core.borrow_owner();
+            s.headers
+                .iter()
+                .map(|h| {
+                    let constant = match h.field {
+                        Field::ApiKey => Some(c.api_key.as_str()),
+                        Field::UserId => Some(c.user_id.as_str()),
+                        Field::Jwt | Field::SessionToken => Some(c.token.as_str()),
+                        Field::Secret => std::str::from_utf8(&c.secret).ok(),
+                        Field::Timestamp | Field::Nonce | Field::Signature => None,
+                    };
+                    let name = PyString::intern(py, h.name);
+                    let line = |v| apisig::HeaderLine { name: h.name, prefix: h.prefix, value: v, secret: false };
+                    match constant {
+                        Some(v) => template.set_item(&name, value_string(py, &line(v))).map(|()| None),
+                        None => template.set_item(&name, py.None()).map(|()| Some(name.unbind())),
+                    }
+                })
+                .collect::<PyResult<Vec<_>>>()
+        })?;
+        Ok(Signer {
             scheme: Arc::clone(&scheme.data),
-            api_key,
-            secret: Zeroizing::new(secret.into_owned()),
+            core,
             key,
-            user_id,
-            token,
+            template: template.unbind(),
+            computed,
             clock,
             nonces,
             last_nonce: Mutex::new(0),
-        };
-        signer.scheme.with(|s| apisig::Signer::new(s, signer.creds()).map(|_| ())).py(py)?;
-        Ok(signer)
+        })
     }
 
     /// The scheme this signer uses.
@@ -176,10 +248,11 @@ impl Signer {
         // the header set directly, without intermediate strings.
         let headers = core_headers(&req.headers);
         let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
-        self.scheme.with(|s| {
-            let set = self.core(s).and_then(|signer| signer.sign(&request, stamp)).py(py)?;
-            header_dict(py, &set)
+        self.with_core(|signer| {
+            let set = signer.sign(&request, stamp)?;
+            Ok(self.header_dict(py, &set))
         })
+        .py(py)?
     }
 
     /// The produced headers as a compact JSON object, in order: the body of APEX
@@ -235,7 +308,7 @@ impl Signer {
                 (t.parts.len(), literals.saturating_add(t.separator.len().saturating_mul(t.parts.len())))
             })
         });
-        let longest = [req.body.len(), req.path.len(), req.method.len(), self.api_key.len(), self.user_id.len(), 20]
+        let longest = [req.body.len(), req.path.len(), req.method.len(), self.creds().api_key.len(), self.creds().user_id.len(), 20]
             .into_iter()
             .chain(req.headers.iter().map(|(_, v)| v.len()))
             .max()
