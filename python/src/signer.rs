@@ -105,7 +105,10 @@ impl Signer {
 
     /// Runs `f` with the core signer: the one built once for a preset scheme, or one built
     /// now (from the key state computed once) for a custom scheme.
-    fn with_core<T>(&self, f: impl FnOnce(&apisig::Signer<'_>) -> Result<T, apisig::Error>) -> Result<T, apisig::Error> {
+    fn with_core<T>(
+        &self,
+        f: impl FnOnce(&apisig::Signer<'_>) -> Result<T, apisig::Error>,
+    ) -> Result<T, apisig::Error> {
         if let Some(signer) = self.core.borrow_dependent() {
             return f(signer);
         }
@@ -308,11 +311,18 @@ impl Signer {
                 (t.parts.len(), literals.saturating_add(t.separator.len().saturating_mul(t.parts.len())))
             })
         });
-        let longest = [req.body.len(), req.path.len(), req.method.len(), self.creds().api_key.len(), self.creds().user_id.len(), 20]
-            .into_iter()
-            .chain(req.headers.iter().map(|(_, v)| v.len()))
-            .max()
-            .unwrap_or(0);
+        let longest = [
+            req.body.len(),
+            req.path.len(),
+            req.method.len(),
+            self.creds().api_key.len(),
+            self.creds().user_id.len(),
+            20,
+        ]
+        .into_iter()
+        .chain(req.headers.iter().map(|(_, v)| v.len()))
+        .max()
+        .unwrap_or(0);
         let bound = longest.saturating_mul(parts).saturating_add(fixed);
         let msg = self.run(py, &req, |signer, request| {
             let mut buf = vec![0u8; bound];
