@@ -136,10 +136,8 @@ impl fmt::Debug for HeaderLine<'_> {
     }
 }
 
-/// The text a signer computes for one request, written in place: the timestamp and nonce
+/// Where a signer writes the text it computes for one request: the timestamp and nonce
 /// digits (each right-aligned in its field) and the signature (from the start of its field).
-/// All of it ASCII.
-#[derive(Clone)]
 pub(crate) struct Computed {
     pub(crate) timestamp: [u8; 20],
     pub(crate) nonce: [u8; 20],
@@ -173,54 +171,53 @@ pub(crate) struct Sent<'a> {
 pub struct HeaderSet<'a> {
     specs: &'a [HeaderSpec<'a>],
     sent: Sent<'a>,
-    /// The computed text (read back through `str::from_utf8`, which cannot fail on it) and
-    /// the lengths of its three parts.
-    computed: Computed,
-    ts_len: u8,
-    nonce_len: u8,
-    signature_len: u8,
+    /// The computed text — timestamp, nonce, signature, back to back — checked as UTF-8
+    /// once, so reading a line costs nothing.
+    computed: heapless::String<COMPUTED_MAX, u8>,
+    ts_end: u8,
+    nonce_end: u8,
 }
+
+/// Room for the computed text of a [`HeaderSet`].
+const COMPUTED_MAX: usize = 20 + 20 + crate::SIGNATURE_TEXT_MAX;
 
 impl<'a> HeaderSet<'a> {
     /// A set for `specs` (at most [`MAX_HEADERS`], as [`Scheme::check`] ensures) whose
-    /// computed values are the last `ts_len` and `nonce_len` bytes of the digits in
-    /// `computed` and the first `signature_len` bytes of its signature (lengths the signer
-    /// keeps within each field).
+    /// computed values are `timestamp`, `nonce` and `signature`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemplate`] if they are not ASCII or too long (the signer never makes
+    /// such text).
     ///
     /// [`Scheme::check`]: crate::Scheme::check
     pub(crate) fn new(
         specs: &'a [HeaderSpec<'a>],
         sent: Sent<'a>,
-        computed: &Computed,
-        [ts_len, nonce_len, signature_len]: [usize; 3],
-    ) -> HeaderSet<'a> {
-        let len = |n: usize| u8::try_from(n).unwrap_or(0);
-        HeaderSet {
-            specs,
-            sent,
-            computed: computed.clone(),
-            ts_len: len(ts_len),
-            nonce_len: len(nonce_len),
-            signature_len: len(signature_len),
-        }
+        [timestamp, nonce, signature]: [&[u8]; 3],
+    ) -> Result<HeaderSet<'a>, Error> {
+        let bad = |_| Error::InvalidTemplate;
+        let mut text = heapless::Vec::<u8, COMPUTED_MAX, u8>::new();
+        text.extend_from_slice(timestamp).map_err(bad)?;
+        let ts_end = text.len();
+        text.extend_from_slice(nonce).map_err(bad)?;
+        let nonce_end = text.len();
+        text.extend_from_slice(signature).map_err(bad)?;
+        let computed = heapless::String::from_utf8(text).map_err(|_| Error::InvalidTemplate)?;
+        Ok(HeaderSet { specs, sent, computed, ts_end: ts_end as u8, nonce_end: nonce_end as u8 })
     }
 
     /// The line `spec` makes.
     fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {
-        fn text(field: &[u8], range: core::ops::Range<usize>) -> &str {
-            field.get(range).and_then(|text| core::str::from_utf8(text).ok()).unwrap_or("")
-        }
-        fn digits(field: &[u8; 20], len: u8) -> &str {
-            text(field, 20usize.saturating_sub(len.into())..20)
-        }
+        let (ts, nonce) = (usize::from(self.ts_end), usize::from(self.nonce_end));
+        let computed = |range: core::ops::Range<usize>| self.computed.get(range).unwrap_or_default();
         let (value, secret) = match spec.field {
             Field::ApiKey => (self.sent.api_key, self.sent.key_is_secret),
             Field::Secret => (self.sent.secret, true),
             Field::Jwt | Field::SessionToken => (self.sent.token, true),
             Field::UserId => (self.sent.user_id, false),
-            Field::Timestamp => (digits(&self.computed.timestamp, self.ts_len), false),
-            Field::Nonce => (digits(&self.computed.nonce, self.nonce_len), false),
-            Field::Signature => (text(&self.computed.signature, 0..self.signature_len.into()), false),
+            Field::Timestamp => (computed(0..ts), false),
+            Field::Nonce => (computed(ts..nonce), false),
+            Field::Signature => (computed(nonce..self.computed.len()), false),
         };
         HeaderLine { name: spec.name, prefix: spec.prefix, value, secret }
     }

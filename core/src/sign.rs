@@ -243,15 +243,14 @@ impl<'a> Signer<'a> {
     pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
         let mut out = Computed::new();
         let (ts, nonce) = self.stamp_digits(stamp, &mut out.timestamp, &mut out.nonce)?;
-        let (ts_len, nonce_len) = (ts.len(), nonce.len());
-        let mut signature_len = 0;
+        let mut signature: &[u8] = &[];
         if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
             let input = self.input(req, ts, nonce)?;
             let mut state = mac.resume(at);
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
-            signature_len = t.encoding.encode_into(&finish(state), &mut out.signature).len();
+            signature = t.encoding.encode_into(&finish(state), &mut out.signature);
         }
-        Ok(HeaderSet::new(self.scheme.headers, self.sent, &out, [ts_len, nonce_len, signature_len]))
+        HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
     }
 
     /// Length of the message `sign` would sign for `req` at `stamp`.

@@ -172,13 +172,17 @@ pub(crate) fn write_headers(
     headers: &mut apisig_headers,
     out: &mut crate::convert::Out<'_>,
 ) -> Res<()> {
-    let needed = set.iter().try_fold(0usize, |n, line| n.checked_add(line.value_len()));
+    // The lines once (each is a view made on demand), then their total size, then the copy.
+    let mut views = [apisig::HeaderLine { name: "", prefix: "", value: "", secret: false }; APISIG_MAX_HEADERS];
+    let count = views.iter_mut().zip(set.iter()).map(|(v, line)| *v = line).count();
+    let views = views.get(..count).unwrap_or_default();
+    let needed = views.iter().try_fold(0usize, |n, line| n.checked_add(line.value_len()));
     out.check(needed.ok_or(apisig_result::BufferTooSmall)?)?;
     let empty = apisig_header { name: c"".as_ptr(), name_len: 0, value: c"".as_ptr(), value_len: 0, secret: false };
     let mut lines = [empty; APISIG_MAX_HEADERS];
     let mut rest: &mut [u8] = &mut *out.buf;
     let mut used = 0usize;
-    for (line, slot) in set.iter().zip(lines.iter_mut()) {
+    for (line, slot) in views.iter().zip(lines.iter_mut()) {
         let (head, tail) = core::mem::take(&mut rest).split_at_mut(line.value_len());
         let value = line.write_value(head)?;
         *slot = apisig_header {
