@@ -190,6 +190,7 @@ impl<'a> HeaderSet<'a> {
     /// such text).
     ///
     /// [`Scheme::check`]: crate::Scheme::check
+    #[inline]
     pub(crate) fn new(
         specs: &'a [HeaderSpec<'a>],
         sent: Sent<'a>,
@@ -207,6 +208,7 @@ impl<'a> HeaderSet<'a> {
     }
 
     /// The line `spec` makes.
+    #[inline]
     fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {
         let (ts, nonce) = (usize::from(self.ts_end), usize::from(self.nonce_end));
         let computed = |range: core::ops::Range<usize>| self.computed.get(range).unwrap_or_default();
@@ -223,6 +225,7 @@ impl<'a> HeaderSet<'a> {
     }
 
     /// The headers, in order.
+    #[inline]
     pub fn iter(&self) -> Lines<'_, 'a> {
         Lines { set: self, specs: self.specs.iter() }
     }
@@ -326,6 +329,7 @@ pub struct Lines<'s, 'a> {
 impl<'s> Iterator for Lines<'s, '_> {
     type Item = HeaderLine<'s>;
 
+    #[inline]
     fn next(&mut self) -> Option<HeaderLine<'s>> {
         self.specs.next().map(|spec| self.set.line(spec))
     }
