@@ -49,10 +49,16 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word = |c: &[u8]| fold(c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w)));
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let rests_match = a8.remainder().eq_ignore_ascii_case(b8.remainder());
-    a8.zip(b8).all(|(x, y)| word(x) == word(y)) && rests_match
+    let word = |c: Option<&[u8; 8]>| fold(c.map_or(0, |w| u64::from_le_bytes(*w)));
+    match a.len() {
+        0..8 => a.eq_ignore_ascii_case(b),
+        // Whole words, then the last eight bytes (overlapping the last whole word).
+        _ => {
+            let words = a.chunks_exact(8).zip(b.chunks_exact(8));
+            word(a.last_chunk()) == word(b.last_chunk())
+                && words.into_iter().all(|(x, y)| word(x.first_chunk()) == word(y.first_chunk()))
+        }
+    }
 }
 
 /// Eight bytes with `A`–`Z` lowered (bit 5 set), every other byte unchanged.
