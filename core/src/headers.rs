@@ -179,7 +179,7 @@ pub struct HeaderSet<'a> {
     sent: Sent<'a>,
     /// The computed text — timestamp, nonce, signature, back to back — checked as UTF-8
     /// once, so reading a line costs nothing.
-    computed: heapless::String<COMPUTED_MAX, u8>,
+    computed: heapless::String<COMPUTED_MAX>,
     ts_end: u8,
     nonce_end: u8,
 }
@@ -203,7 +203,7 @@ impl<'a> HeaderSet<'a> {
         [timestamp, nonce, signature]: [&[u8]; 3],
     ) -> Result<HeaderSet<'a>, Error> {
         let bad = |_| Error::InvalidTemplate;
-        let mut text = heapless::Vec::<u8, COMPUTED_MAX, u8>::new();
+        let mut text = heapless::Vec::<u8, COMPUTED_MAX>::new();
         text.extend_from_slice(timestamp).map_err(bad)?;
         let ts_end = text.len();
         text.extend_from_slice(nonce).map_err(bad)?;
