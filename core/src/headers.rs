@@ -142,20 +142,6 @@ impl fmt::Debug for HeaderLine<'_> {
     }
 }
 
-/// Where a signer writes the text it computes for one request: the timestamp and nonce
-/// digits (each right-aligned in its field) and the signature (from the start of its field).
-pub(crate) struct Computed {
-    pub(crate) timestamp: [u8; 20],
-    pub(crate) nonce: [u8; 20],
-    pub(crate) signature: [u8; crate::SIGNATURE_TEXT_MAX],
-}
-
-impl Computed {
-    pub(crate) const fn new() -> Computed {
-        Computed { timestamp: [0; 20], nonce: [0; 20], signature: [0; crate::SIGNATURE_TEXT_MAX] }
-    }
-}
-
 /// The credentials a [`HeaderSet`] sends as they are, borrowed from the signer.
 #[derive(Copy, Clone)]
 pub(crate) struct Sent<'a> {

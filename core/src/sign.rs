@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::headers::{Computed, HeaderSet, Sent, check_value};
+use crate::headers::{HeaderSet, Sent, check_value};
 use crate::mac::{MacKey, Midstate, finish};
 use crate::message::{MessageInput, Part, check_path};
 use crate::scheme::{Field, Kind, Scheme};
@@ -275,6 +275,20 @@ impl<'a> Signer<'a> {
         let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
         let input = self.input(req, ts, nonce)?;
         t.render(&input, out)
+    }
+}
+
+/// Where a signer writes the text it computes for one request: the timestamp and nonce
+/// digits (each right-aligned in its field) and the signature (from the start of its field).
+struct Computed {
+    timestamp: [u8; 20],
+    nonce: [u8; 20],
+    signature: [u8; crate::SIGNATURE_TEXT_MAX],
+}
+
+impl Computed {
+    const fn new() -> Computed {
+        Computed { timestamp: [0; 20], nonce: [0; 20], signature: [0; crate::SIGNATURE_TEXT_MAX] }
     }
 }
 
