@@ -296,7 +296,8 @@ pub fn check_path(path: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+/// Whether `needle` occurs in `haystack` (an empty needle never does).
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     match needle {
         [] => false,
         // The common one-byte separator in short fields: a branch-free scan beats memchr.

@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::headers::{HeaderSet, Sent, check_value};
 use crate::mac::{MacKey, Midstate, finish};
-use crate::message::{MessageInput, Part, check_path};
+use crate::message::{MessageInput, Part, check_path, contains};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
 use crate::{Error, Request, UnixNanos};
@@ -314,16 +314,6 @@ fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>, digits
         }
     }
     Ok(())
-}
-
-/// Whether `needle` occurs in `haystack` (an empty needle never does). Short fields and a
-/// one-byte separator: a branch-free scan beats a call to memchr.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    match needle {
-        [] => false,
-        [byte] => haystack.iter().fold(false, |seen, b| seen | (b == byte)),
-        _ => haystack.windows(needle.len()).any(|w| w == needle),
-    }
 }
 
 impl fmt::Debug for Signer<'_> {
