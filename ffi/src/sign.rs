@@ -159,8 +159,8 @@ pub unsafe extern "C" fn apisig_sign(
         // SAFETY: the caller guarantees the input pointers.
         unsafe {
             with_signer(scheme, creds, req, |signer, req, _| {
-                let set = signer.sign(req, self::stamp(&stamp))?;
-                write_headers(&set, headers, &mut out)
+                let signed = signer.sign(req, self::stamp(&stamp));
+                write_headers(signed.as_ref().map_err(|e| apisig_result::from(*e))?, headers, &mut out)
             })
         }
     }

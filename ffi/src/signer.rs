@@ -110,8 +110,9 @@ pub unsafe extern "C" fn apisig_signer_sign(
         let mut header_store = [NO_HEADER; RELEVANT_HEADERS_MAX];
         // SAFETY: the caller guarantees the request and its contents.
         let req = unsafe { request(in_ref(req)?, signer.scheme(), &mut header_store) }?;
-        let set = signer.sign(&req, self::stamp(&stamp))?;
-        write_headers(&set, headers, &mut out)
+        // Borrowed where it was returned (a move of the fresh set would stall on its stores).
+        let signed = signer.sign(&req, self::stamp(&stamp));
+        write_headers(signed.as_ref().map_err(|e| apisig_result::from(*e))?, headers, &mut out)
     }
 }
 

@@ -252,8 +252,9 @@ impl Signer {
         let headers = core_headers(&req.headers);
         let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
         self.with_core(|signer| {
-            let set = signer.sign(&request, stamp)?;
-            Ok(self.header_dict(py, &set))
+            // Borrowed where it was returned (a move of the fresh set would stall on its stores).
+            let signed = signer.sign(&request, stamp);
+            Ok(self.header_dict(py, signed.as_ref().map_err(|e| *e)?))
         })
         .py(py)?
     }
