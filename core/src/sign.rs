@@ -205,8 +205,9 @@ impl<'a> Signer<'a> {
         Ok((ts, nonce))
     }
 
-    fn input<'i>(&'i self, req: &Request<'i>, ts: &'i [u8], nonce: &'i [u8]) -> Result<MessageInput<'i>, Error> {
-        let input = MessageInput {
+    /// The values the template draws from, for `req` at these digits.
+    fn input<'i>(&'i self, req: &Request<'i>, ts: &'i [u8], nonce: &'i [u8]) -> MessageInput<'i> {
+        MessageInput {
             api_key: self.creds.api_key.as_bytes(),
             timestamp: ts,
             nonce,
@@ -216,7 +217,12 @@ impl<'a> Signer<'a> {
             body: req.body,
             headers: req.headers,
             uppercase_method: true,
-        };
+        }
+    }
+
+    /// Checks that `input` can be signed unambiguously (built and checked in two steps, so
+    /// the input is made in place rather than moved out of a `Result`).
+    fn check(&self, input: &MessageInput<'_>) -> Result<(), Error> {
         if let Some(t) = &self.scheme.template {
             if self.uses_path {
                 check_path(input.path)?;
@@ -225,12 +231,12 @@ impl<'a> Signer<'a> {
                 if self.uses_method {
                     crate::message::check_method(input.method)?;
                 }
-                check_request_parts(t, &input, self.digits_clean)?;
+                check_request_parts(t, input, self.digits_clean)?;
             } else {
-                t.check_input(&input)?;
+                t.check_input(input)?;
             }
         }
-        Ok(input)
+        Ok(())
     }
 
     /// The headers for `req` at `stamp`, in the scheme's order.
@@ -245,7 +251,8 @@ impl<'a> Signer<'a> {
         let (ts, nonce) = self.stamp_digits(stamp, &mut out.timestamp, &mut out.nonce)?;
         let mut signature: &[u8] = &[];
         if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
-            let input = self.input(req, ts, nonce)?;
+            let input = self.input(req, ts, nonce);
+            self.check(&input)?;
             let mut state = mac.resume(at);
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
             signature = t.encoding.encode_into(&finish(state), &mut out.signature);
@@ -261,7 +268,9 @@ impl<'a> Signer<'a> {
         let t = self.scheme.template.ok_or(Error::InvalidTemplate)?;
         let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
         let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
-        t.message_len(&self.input(req, ts, nonce)?)
+        let input = self.input(req, ts, nonce);
+        self.check(&input)?;
+        t.message_len(&input)
     }
 
     /// Writes the exact message `sign` would sign for `req` at `stamp` into `out`.
@@ -273,7 +282,8 @@ impl<'a> Signer<'a> {
         let t = self.scheme.template.ok_or(Error::InvalidTemplate)?;
         let (mut ts_buf, mut nonce_buf) = ([0u8; 20], [0u8; 20]);
         let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
-        let input = self.input(req, ts, nonce)?;
+        let input = self.input(req, ts, nonce);
+        self.check(&input)?;
         t.render(&input, out)
     }
 }
