@@ -35,13 +35,20 @@ impl From<[u8; TAG_LEN]> for Tag {
     }
 }
 
-impl ConstantTimeEq for Tag {
-    /// The bytes' differences OR-ed together a word at a time, then one constant-time test
-    /// of the result for zero (`subtle`'s slice comparison makes a `Choice` per byte).
-    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+impl Tag {
+    /// Constant-time equality with raw tag bytes: the bytes' differences OR-ed together a
+    /// word at a time, then one constant-time test of the result for zero (`subtle`'s slice
+    /// comparison makes a `Choice` per byte).
+    pub(crate) fn ct_eq_bytes(&self, other: &[u8; TAG_LEN]) -> subtle::Choice {
         let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_ne_bytes(*w));
-        let diff = self.0.chunks_exact(8).zip(other.0.chunks_exact(8)).fold(0u64, |d, (a, b)| d | (word(a) ^ word(b)));
+        let diff = self.0.chunks_exact(8).zip(other.chunks_exact(8)).fold(0u64, |d, (a, b)| d | (word(a) ^ word(b)));
         diff.ct_eq(&0)
+    }
+}
+
+impl ConstantTimeEq for Tag {
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.ct_eq_bytes(&other.0)
     }
 }
 

@@ -224,7 +224,9 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         if let (Some(c), Some(user)) = (named, user_id) {
             self.check_user_id(c, user)?;
         }
-        let tag = t.encoding.decode(sig_text)?;
+        // Decoded in place, word by word: the comparison reads it right back.
+        let mut tag = [0u8; crate::TAG_LEN];
+        t.encoding.decode_into(sig_text, &mut tag)?;
 
         let input = MessageInput {
             api_key: key_id.unwrap_or_default(),
@@ -250,7 +252,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         match (ts, nonce) {
             (Some(ts), _) => {
                 let mut id = [0u8; REPLAY_ID_LEN];
-                id.copy_from_slice(tag.as_bytes().get(..REPLAY_ID_LEN).unwrap_or(&[0; REPLAY_ID_LEN]));
+                id.copy_from_slice(tag.get(..REPLAY_ID_LEN).unwrap_or(&[0; REPLAY_ID_LEN]));
                 self.replay.check_and_insert(client_id.0, &id, self.window.expiry(ts), now)?;
             }
             (None, Some(nonce)) => {
@@ -274,7 +276,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         named: Option<ClientId>,
         t: &Template<'_>,
         input: &MessageInput<'_>,
-        tag: &crate::Tag,
+        tag: &[u8; crate::TAG_LEN],
     ) -> Result<(ClientId, Slot), Error> {
         let mut found = Choice::from(0);
         let mut index = 0u32;
@@ -294,7 +296,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
                     t.stream(input, &mut state);
                     state
                 };
-                let eq = mac::finish(state).ct_eq(tag);
+                let eq = mac::finish(state).ct_eq_bytes(tag);
                 index.conditional_assign(&id.0, eq);
                 secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
                 found |= eq;
