@@ -208,16 +208,21 @@ impl<const N: usize> Index<N> {
 /// fast unkeyed mix (8 bytes a step) is enough.
 fn id_hash(id: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = K ^ id.len() as u64;
-    let mut words = id.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(K).rotate_left(31);
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+    // Two lanes (even and odd words) mixed independently, so the multiplications overlap.
+    let (mut a, mut b) = (K ^ id.len() as u64, K2);
+    let mut pairs = id.chunks_exact(16);
+    for p in &mut pairs {
+        a = (a ^ word(p)).wrapping_mul(K).rotate_left(31);
+        b = (b ^ word(p.get(8..).unwrap_or_default())).wrapping_mul(K2).rotate_left(29);
     }
-    let mut b = [0u8; 8];
-    b.iter_mut().zip(words.remainder()).for_each(|(d, s)| *d = *s);
-    h = (h ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    let rest = pairs.remainder();
+    let mut tail = [0u8; 16];
+    tail.iter_mut().zip(rest).for_each(|(d, s)| *d = *s);
+    a = (a ^ word(&tail)).wrapping_mul(K);
+    b = (b ^ word(tail.get(8..).unwrap_or_default())).wrapping_mul(K2);
+    let h = a ^ b.rotate_left(17);
     h ^ (h >> 32)
 }
 
