@@ -135,13 +135,9 @@ impl MacKey {
     /// The inner hash's chaining value after the whole blocks at the start of `prefix` (the
     /// rest of it is not absorbed: [`Chain::absorbed`] says how much was).
     pub(crate) fn chain(&self, prefix: &[u8]) -> Chain {
-        let whole = prefix.len() & !(BLOCK - 1);
-        let mut state = self.inner;
-        let (blocks, _) = Array::<u8, U64>::slice_as_chunks(prefix.get(..whole).unwrap_or(&[]));
-        if !blocks.is_empty() {
-            sha2::block_api::compress256(&mut state, Array::cast_slice_to_core(blocks));
-        }
-        Chain { state, blocks: 1u64.saturating_add(blocks.len() as u64) }
+        let mut state = self.start();
+        state.update(prefix.get(..prefix.len() & !(BLOCK - 1)).unwrap_or_default());
+        state.chain()
     }
 
     /// Resumes a computation at `chain` (which must come from this key).
@@ -153,7 +149,7 @@ impl MacKey {
     /// Resumes a computation paused at `at` (which must come from this key).
     #[inline]
     pub(crate) fn resume(&self, at: &Midstate) -> MacState<'_> {
-        MacState { key: self, state: at.state, buf: at.buf, pos: at.pos, blocks: at.blocks }
+        MacState { key: self, state: at.chain.state, buf: at.buf, pos: at.pos, blocks: at.chain.blocks }
     }
 
     /// The tag of `msg`.
@@ -243,7 +239,12 @@ impl MacState<'_> {
     /// The computation so far, to resume from many times: a signer whose every message
     /// starts with the same bytes (Aevo's API key) hashes them once, not once per request.
     pub(crate) fn pause(&self) -> Midstate {
-        Midstate { state: self.state, buf: self.buf, pos: self.pos, blocks: self.blocks }
+        Midstate { chain: self.chain(), buf: self.buf, pos: self.pos }
+    }
+
+    /// The chaining value so far (the whole blocks compressed; not the partial one).
+    fn chain(&self) -> Chain {
+        Chain { state: self.state, blocks: self.blocks }
     }
 }
 
@@ -270,18 +271,17 @@ impl Drop for Chain {
     }
 }
 
-/// A paused HMAC computation (see [`MacState::pause`]); zeroized on drop, like the key.
+/// A paused HMAC computation (see [`MacState::pause`]): its chaining value and the partial
+/// block after it. Zeroized on drop, like the key.
 #[derive(Clone)]
 pub(crate) struct Midstate {
-    state: [u32; 8],
+    chain: Chain,
     buf: [u8; BLOCK],
     pos: usize,
-    blocks: u64,
 }
 
 impl Drop for Midstate {
     fn drop(&mut self) {
-        self.state.zeroize();
         self.buf.zeroize();
     }
 }
@@ -326,21 +326,11 @@ pub(crate) fn finish(mut mac: MacState<'_>) -> Tag {
     }
     let mut outer = mac.key.outer;
     compress(&mut outer, &block);
-    Tag(words_to_bytes(&outer))
-}
-
-/// A chaining value as the digest's bytes, big-endian, assembled in two 16-byte words: a
-/// reader loading 8 or 16 bytes of it right away (the hex encoder) is served from two wide
-/// stores instead of stalling on eight narrow ones.
-fn words_to_bytes(w: &[u32; 8]) -> [u8; TAG_LEN] {
-    let half = |w: &[u32]| w.iter().fold(0u128, |acc, &x| (acc << 32) | u128::from(x)).to_be_bytes();
-    let (hi, lo) = w.split_at(4);
-    let (hi, lo) = (half(hi), half(lo));
-    let mut out = [0u8; TAG_LEN];
-    let (a, b) = out.split_at_mut(16);
-    a.copy_from_slice(&hi);
-    b.copy_from_slice(&lo);
-    out
+    let mut tag = [0u8; TAG_LEN];
+    for (dst, w) in tag.chunks_exact_mut(4).zip(outer.iter()) {
+        dst.copy_from_slice(&w.to_be_bytes());
+    }
+    Tag(tag)
 }
 
 /// HMAC-SHA256 of `msg` under `key`, in one call.

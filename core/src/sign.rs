@@ -247,15 +247,15 @@ impl<'a> Signer<'a> {
     /// [`Error::MissingCredential`] (a header the template signs is absent) for a request the
     /// scheme cannot sign unambiguously.
     pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
-        let mut out = Computed::new();
-        let (ts, nonce) = self.stamp_digits(stamp, &mut out.timestamp, &mut out.nonce)?;
+        let (mut ts_buf, mut nonce_buf, mut sig_buf) = ([0u8; 20], [0u8; 20], [0u8; crate::SIGNATURE_TEXT_MAX]);
+        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
         let mut signature: &[u8] = &[];
         if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
             let input = self.input(req, ts, nonce);
             self.check(&input)?;
             let mut state = mac.resume(at);
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
-            signature = t.encoding.encode_into(&finish(state), &mut out.signature);
+            signature = t.encoding.encode_into(&finish(state), &mut sig_buf);
         }
         HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
     }
@@ -285,20 +285,6 @@ impl<'a> Signer<'a> {
         let input = self.input(req, ts, nonce);
         self.check(&input)?;
         t.render(&input, out)
-    }
-}
-
-/// Where a signer writes the text it computes for one request: the timestamp and nonce
-/// digits (each right-aligned in its field) and the signature (from the start of its field).
-struct Computed {
-    timestamp: [u8; 20],
-    nonce: [u8; 20],
-    signature: [u8; crate::SIGNATURE_TEXT_MAX],
-}
-
-impl Computed {
-    const fn new() -> Computed {
-        Computed { timestamp: [0; 20], nonce: [0; 20], signature: [0; crate::SIGNATURE_TEXT_MAX] }
     }
 }
 

@@ -35,11 +35,10 @@ impl TimeUnit {
 
     /// Converts nanoseconds to this unit, rounding down.
     pub const fn from_nanos(self, nanos: UnixNanos) -> u64 {
-        // Division by a constant per arm: a multiplication, not a hardware divide.
-        match self {
-            TimeUnit::Seconds => nanos / 1_000_000_000,
-            TimeUnit::Millis => nanos / 1_000_000,
-            TimeUnit::Nanos => nanos,
+        // nanos_per_unit is never zero.
+        match nanos.checked_div(self.nanos_per_unit()) {
+            Some(v) => v,
+            None => 0,
         }
     }
 }
