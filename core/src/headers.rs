@@ -199,6 +199,13 @@ impl<'a> HeaderSet<'a> {
         Ok(HeaderSet { specs, sent, computed, ts_end: ts_end as u8, nonce_end: nonce_end as u8 })
     }
 
+    /// A set for `specs` with the computed values empty (see [`Signer::fixed_headers`]).
+    ///
+    /// [`Signer::fixed_headers`]: crate::Signer::fixed_headers
+    pub(crate) fn fixed(specs: &'a [HeaderSpec<'a>], sent: Sent<'a>) -> HeaderSet<'a> {
+        HeaderSet { specs, sent, computed: heapless::String::new(), ts_end: 0, nonce_end: 0 }
+    }
+
     /// The line `spec` makes.
     #[inline]
     fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {

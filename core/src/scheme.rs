@@ -28,6 +28,12 @@ pub enum Field {
 }
 
 impl Field {
+    /// Whether a signer computes this field for each request (the timestamp, the nonce, the
+    /// signature) rather than sending a credential as it is.
+    pub const fn per_request(self) -> bool {
+        matches!(self, Field::Timestamp | Field::Nonce | Field::Signature)
+    }
+
     /// This field as one bit of a set of fields.
     const fn bit(self) -> u8 {
         1 << self as u8

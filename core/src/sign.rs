@@ -260,6 +260,22 @@ impl<'a> Signer<'a> {
         HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
     }
 
+    /// The headers as [`sign`](Self::sign) makes them, with the values it computes for each
+    /// request ([`Field::per_request`]: timestamp, nonce, signature) empty — the part of every
+    /// request's headers a binding can build once.
+    ///
+    /// ```
+    /// use apisig::{dialect, Credentials, Signer};
+    /// let signer = Signer::new(&dialect::AEVO, Credentials { api_key: "KEY", secret: b"S", ..Credentials::EMPTY })?;
+    /// let fixed = signer.fixed_headers();
+    /// assert_eq!(fixed.get("AEVO-KEY").map(|h| h.value), Some("KEY"));
+    /// assert_eq!(fixed.get("AEVO-SIGNATURE").map(|h| h.value), Some(""));
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    pub fn fixed_headers(&self) -> HeaderSet<'a> {
+        HeaderSet::fixed(self.scheme.headers, self.sent)
+    }
+
     /// Length of the message `sign` would sign for `req` at `stamp`.
     ///
     /// # Errors

@@ -174,35 +174,29 @@ impl Signer {
     ) -> PyResult<Signer> {
         let creds = Creds { api_key, secret: Zeroizing::new(secret.into_owned()), user_id, token };
         let key = apisig::MacKey::new(&creds.secret).ok();
-        // Checked here, for every scheme: an unusable scheme or credentials fail now.
-        scheme.data.with(|s| apisig::Signer::new(s, creds.core()).map(|_| ())).py(py)?;
+        // Built here for every scheme, so an unusable scheme or credentials fail now; the
+        // headers it sends unchanged go into the template.
+        let template = PyDict::new(py);
+        let computed = scheme.data.with(|s| {
+            let signer = apisig::Signer::new(s, creds.core()).py(py)?;
+            s.headers
+                .iter()
+                .zip(signer.fixed_headers().iter())
+                .map(|(h, line)| {
+                    let name = PyString::intern(py, line.name);
+                    if h.field.per_request() {
+                        template.set_item(&name, py.None()).map(|()| Some(name.unbind()))
+                    } else {
+                        template.set_item(&name, value_string(py, &line)).map(|()| None)
+                    }
+                })
+                .collect::<PyResult<Vec<_>>>()
+        })?;
         let preset = match &*scheme.data {
             SchemeData::Preset(s) => Some(*s),
             SchemeData::Custom { .. } => None,
         };
         let core = Prepared::try_new(creds, |c| preset.map(|s| apisig::Signer::new(s, c.core())).transpose()).py(py)?;
-        let template = PyDict::new(py);
-        let computed = scheme.data.with(|s| {
-            let c = core.borrow_owner();
-            s.headers
-                .iter()
-                .map(|h| {
-                    let constant = match h.field {
-                        Field::ApiKey => Some(c.api_key.as_str()),
-                        Field::UserId => Some(c.user_id.as_str()),
-                        Field::Jwt | Field::SessionToken => Some(c.token.as_str()),
-                        Field::Secret => std::str::from_utf8(&c.secret).ok(),
-                        Field::Timestamp | Field::Nonce | Field::Signature => None,
-                    };
-                    let name = PyString::intern(py, h.name);
-                    let line = |v| apisig::HeaderLine { name: h.name, prefix: h.prefix, value: v, secret: false };
-                    match constant {
-                        Some(v) => template.set_item(&name, value_string(py, &line(v))).map(|()| None),
-                        None => template.set_item(&name, py.None()).map(|()| Some(name.unbind())),
-                    }
-                })
-                .collect::<PyResult<Vec<_>>>()
-        })?;
         Ok(Signer {
             scheme: Arc::clone(&scheme.data),
             core,
