@@ -189,8 +189,12 @@ impl<'a> Template<'a> {
             check_method(input.method)?;
         }
         let last = self.parts.len().saturating_sub(1);
+        let mut upper = [0u8; METHOD_MAX];
         for (i, part) in self.parts.iter().enumerate() {
-            let value = Self::value(part, input)?;
+            let mut value = Self::value(part, input)?;
+            if matches!(part, Part::Method) {
+                value = sent_method(value, input.uppercase_method, &mut upper);
+            }
             let fixed = matches!(part, Part::Literal(_));
             if i < last && !fixed && contains(value, self.separator) {
                 return Err(Error::SeparatorInField);
@@ -209,18 +213,14 @@ impl<'a> Template<'a> {
     /// first part of the template): the message is the parts `0..k` then the parts `k..`.
     pub(crate) fn stream_parts(&self, range: core::ops::Range<usize>, input: &MessageInput<'_>, sink: &mut impl Sink) {
         let (start, end) = (range.start, range.end);
+        let mut upper = [0u8; METHOD_MAX];
         for (i, part) in self.parts.iter().enumerate().take(end).skip(start) {
             if i > 0 {
                 sink.put(self.separator);
             }
             let Ok(value) = Self::value(part, input) else { continue };
-            if matches!(part, Part::Method) && input.uppercase_method && value.iter().any(u8::is_ascii_lowercase) {
-                let mut upper = [0u8; METHOD_MAX];
-                if let Some(dst) = upper.get_mut(..value.len()) {
-                    dst.copy_from_slice(value);
-                    dst.make_ascii_uppercase();
-                    sink.put(dst);
-                }
+            if matches!(part, Part::Method) {
+                sink.put(sent_method(value, input.uppercase_method, &mut upper));
             } else {
                 sink.put(value);
             }
@@ -296,6 +296,23 @@ pub fn check_path(path: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The method as the message carries it: uppercased (into `buf`) when `uppercase` is set —
+/// what is streamed, so also what the separator checks must look at. A method longer than
+/// [`METHOD_MAX`] (which [`check_method`] refuses) is returned as it is.
+pub(crate) fn sent_method<'x>(method: &'x [u8], uppercase: bool, buf: &'x mut [u8; METHOD_MAX]) -> &'x [u8] {
+    if !uppercase || !method.iter().any(u8::is_ascii_lowercase) {
+        return method;
+    }
+    match buf.get_mut(..method.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(method);
+            dst.make_ascii_uppercase();
+            dst
+        }
+        None => method,
+    }
+}
+
 /// Whether `needle` occurs in `haystack` (an empty needle never does).
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     match needle {
@@ -345,6 +362,12 @@ mod tests {
         assert_eq!(AEVO.check_input(&bad_path), Err(Error::SeparatorInField));
         let bad_key = MessageInput { api_key: b"K,", ..base };
         assert_eq!(AEVO.check_input(&bad_key), Err(Error::SeparatorInField));
+        // The method is checked as it is sent: uppercased, it holds an uppercase separator
+        // (found by the `template` fuzz target).
+        let t = Template { parts: &[Part::Method, Part::Path], separator: b"E", encoding: Encoding::Hex };
+        let lower = MessageInput { method: b"get", path: b"/a", ..MessageInput::EMPTY };
+        assert_eq!(t.check_input(&MessageInput { uppercase_method: true, ..lower }), Err(Error::SeparatorInField));
+        assert_eq!(t.check_input(&lower), Ok(()));
     }
 
     #[test]

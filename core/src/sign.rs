@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::headers::{HeaderSet, Sent, check_value};
 use crate::mac::{MacKey, Midstate, finish};
-use crate::message::{MessageInput, Part, check_path, contains};
+use crate::message::{MessageInput, Part, check_path, contains, sent_method};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
 use crate::{Error, Request, UnixNanos};
@@ -310,13 +310,14 @@ impl<'a> Signer<'a> {
 /// only when the separator is all digits). Same errors, same order.
 fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>, digits_clean: bool) -> Result<(), Error> {
     let last = t.parts.len().saturating_sub(1);
+    let mut upper = [0u8; crate::message::METHOD_MAX];
     for (i, part) in t.parts.iter().enumerate() {
         let value = match *part {
             Part::ApiKey | Part::UserId | Part::Literal(_) => continue,
             Part::Timestamp | Part::Nonce if digits_clean => continue,
             Part::Timestamp => input.timestamp,
             Part::Nonce => input.nonce,
-            Part::Method => input.method,
+            Part::Method => sent_method(input.method, input.uppercase_method, &mut upper),
             Part::Path => input.path,
             Part::Body => input.body,
             Part::Header(name) => crate::headers::require(input.headers, name)?,
@@ -352,7 +353,7 @@ mod tests {
         ];
         let parts = [Part::ApiKey, Part::Timestamp, Part::Method, Part::Path, Part::Body];
         let mut outcomes = std::collections::BTreeSet::new();
-        for separator in [&b","[..], b"5", b"55", b"5,", b""] {
+        for separator in [&b","[..], b"5", b"55", b"5,", b"", b"E"] {
             let template = Template { parts: &parts, separator, encoding: Encoding::LowerHex };
             let scheme =
                 Scheme { name: "t", headers: &headers, template: Some(template), time_unit: crate::TimeUnit::Nanos };
