@@ -188,15 +188,20 @@ impl<'a> HeaderSet<'a> {
         sent: Sent<'a>,
         [timestamp, nonce, signature]: [&[u8]; 3],
     ) -> Result<HeaderSet<'a>, Error> {
-        let bad = |_| Error::InvalidTemplate;
-        let mut text = heapless::Vec::<u8, COMPUTED_MAX>::new();
-        text.extend_from_slice(timestamp).map_err(bad)?;
-        let ts_end = text.len();
-        text.extend_from_slice(nonce).map_err(bad)?;
-        let nonce_end = text.len();
-        text.extend_from_slice(signature).map_err(bad)?;
-        let computed = heapless::String::from_utf8(text).map_err(|_| Error::InvalidTemplate)?;
-        Ok(HeaderSet { specs, sent, computed, ts_end: ts_end as u8, nonce_end: nonce_end as u8 })
+        // Written where the set lives: text gathered elsewhere and moved in is read back
+        // right after its bytes were stored (a store-forwarding stall on every request).
+        let mut set = HeaderSet::fixed(specs, sent);
+        let mut push = |text: &[u8]| {
+            let text = core::str::from_utf8(text).map_err(|_| Error::InvalidTemplate)?;
+            set.computed.push_str(text).map_err(|_| Error::InvalidTemplate)?;
+            u8::try_from(set.computed.len()).map_err(|_| Error::InvalidTemplate)
+        };
+        let ts_end = push(timestamp)?;
+        let nonce_end = push(nonce)?;
+        push(signature)?;
+        set.ts_end = ts_end;
+        set.nonce_end = nonce_end;
+        Ok(set)
     }
 
     /// A set for `specs` with the computed values empty (see [`Signer::fixed_headers`]).

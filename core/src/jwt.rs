@@ -116,7 +116,7 @@ pub fn encode<'o>(key: &MacKey, header: &[u8], claims: &[u8], out: &'o mut [u8])
     base64url_encode(claims, body)?;
     let mut mac = key.start();
     mac.put(dst.get(..signed_len).unwrap_or_default());
-    let tag = finish(mac);
+    let tag = finish(&mut mac);
     let rest = dst.get_mut(signed_len..).ok_or(Error::BufferTooSmall)?;
     let (dot, sig) = rest.split_first_mut().ok_or(Error::BufferTooSmall)?;
     *dot = b'.';
@@ -169,7 +169,7 @@ pub fn verify<'s>(
     let signed = token.get(..h64.len().saturating_add(1).saturating_add(c64.len())).unwrap_or_default();
     let mut mac = key.start();
     mac.put(signed);
-    if !bool::from(finish(mac).as_bytes().ct_eq(&tag)) {
+    if !bool::from(finish(&mut mac).as_bytes().ct_eq(&tag)) {
         return Err(Error::SignatureMismatch);
     }
 

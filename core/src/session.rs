@@ -140,7 +140,7 @@ fn tag(key: &MacKey, payload: &[u8]) -> [u8; TAG_LEN] {
     let mut mac = key.start();
     mac.put(DOMAIN);
     mac.put(payload);
-    finish(mac).into_bytes()
+    finish(&mut mac).into_bytes()
 }
 
 fn check_field(f: &str) -> Result<u8, Error> {

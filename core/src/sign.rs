@@ -255,7 +255,7 @@ impl<'a> Signer<'a> {
             self.check(&input)?;
             let mut state = mac.resume(at);
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
-            signature = t.encoding.encode_into(&finish(state), &mut sig_buf);
+            signature = t.encoding.encode_into(&finish(&mut state), &mut sig_buf);
         }
         HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
     }

@@ -92,19 +92,45 @@ impl Default for Window {
 }
 
 /// Parses 1 to 20 ASCII decimal digits into a `u64`. No sign, no whitespace, no overflow.
+/// The leading `len % 8` digits one at a time, then groups of eight digits a word at a time.
 pub(crate) fn parse_decimal(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 20 {
         return None;
     }
-    let mut value: u64 = 0;
-    for &b in text {
+    let (head, groups) = text.split_at(text.len() % 8);
+    // At most seven digits: no overflow.
+    let mut value = head.iter().try_fold(0u64, |v, &b| {
         let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
+        (digit <= 9).then(|| v.wrapping_mul(10).wrapping_add(u64::from(digit)))
+    })?;
+    for group in groups.chunks_exact(8) {
+        let word = u64::from_le_bytes(group.try_into().ok()?);
+        if !eight_digits(word) {
             return None;
         }
-        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
+        value = value.checked_mul(100_000_000)?.checked_add(eight_digits_value(word))?;
     }
     Some(value)
+}
+
+/// Whether all eight bytes of `word` are ASCII digits: a byte below `'0'` sets its top bit
+/// in `word - 0x30…`, one above `'9'` in `word + 0x46…` (a carry or borrow between bytes
+/// only starts at a byte that is already caught).
+const fn eight_digits(word: u64) -> bool {
+    let low = word.wrapping_sub(0x3030_3030_3030_3030);
+    let high = word.wrapping_add(0x4646_4646_4646_4646);
+    (low | high) & 0x8080_8080_8080_8080 == 0
+}
+
+/// The value of eight ASCII digits (the first in the lowest byte): pairs, then fours, then
+/// the eight, each step one multiply.
+const fn eight_digits_value(word: u64) -> u64 {
+    const MASK: u64 = 0x0000_00ff_0000_00ff;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let d = word.wrapping_sub(0x3030_3030_3030_3030);
+    let pairs = d.wrapping_mul(10).wrapping_add(d >> 8);
+    ((pairs & MASK).wrapping_mul(MUL1).wrapping_add(((pairs >> 16) & MASK).wrapping_mul(MUL2))) >> 32
 }
 
 /// Two decimal digits for each value below 100.
@@ -150,6 +176,7 @@ fn pair(out: &mut [u8], at: usize, v: u32) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -165,6 +192,55 @@ mod tests {
             assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
         }
         assert_eq!(parse_decimal(b"00000000000000000001"), Some(1));
+    }
+
+    /// The digit-by-digit parser, as the oracle for the word-at-a-time one.
+    fn parse_by_digit(text: &[u8]) -> Option<u64> {
+        if text.is_empty() || text.len() > 20 {
+            return None;
+        }
+        text.iter().try_fold(0u64, |v, &b| {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 { None } else { v.checked_mul(10)?.checked_add(u64::from(digit)) }
+        })
+    }
+
+    /// Every length 1–21, every byte value at every position of a digit string, and the
+    /// values around each power of ten and `u64::MAX`: the same verdict and value as the
+    /// digit-by-digit oracle (and as `str::parse` for digit strings).
+    #[test]
+    fn decimal_parse_agrees_with_the_digit_by_digit_oracle() {
+        let base = b"184467440737095516159";
+        for len in 1..=base.len() {
+            let text = &base[..len];
+            assert_eq!(parse_decimal(text), parse_by_digit(text), "{len}");
+            let std = core::str::from_utf8(text).ok().and_then(|t| t.parse::<u64>().ok());
+            assert_eq!(parse_decimal(text), std.filter(|_| len <= 20), "{len}");
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut t = text.to_vec();
+                    t[at] = byte;
+                    assert_eq!(parse_decimal(&t), parse_by_digit(&t), "{t:?}");
+                }
+            }
+        }
+        let mut buf = [0u8; 20];
+        let mut p = 1u64;
+        let mut cases = std::vec![u64::MAX, u64::MAX - 1];
+        while let Some(next) = p.checked_mul(10) {
+            cases.extend([p - 1, p, p + 1]);
+            p = next;
+        }
+        for v in cases {
+            let text = format_decimal(v, &mut buf);
+            assert_eq!(parse_decimal(text), Some(v));
+            let mut padded = std::vec![b'0'; 20 - text.len()];
+            padded.extend_from_slice(text);
+            assert_eq!(parse_decimal(&padded), Some(v));
+        }
+        for over in ["18446744073709551616", "99999999999999999999", "20000000000000000000"] {
+            assert_eq!(parse_decimal(over.as_bytes()), None, "{over}");
+        }
     }
 
     #[test]

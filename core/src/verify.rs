@@ -286,17 +286,15 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let after_id = named.is_some() && t.parts.first() == Some(&Part::ApiKey);
         let mut try_client = |id: ClientId, client: &crate::keyring::Client| {
             for (slot, secret) in client.secrets() {
-                let state = if after_id {
-                    let mut state = secret.mac.resume_chain(&secret.after_id);
+                // One state, fed and finished in place (not moved out of a branch).
+                let mut state = if after_id { secret.mac.resume_chain(&secret.after_id) } else { secret.mac.start() };
+                if after_id {
                     state.update(input.api_key.get(secret.after_id.absorbed()..).unwrap_or_default());
                     t.stream_parts(1..t.parts.len(), input, &mut state);
-                    state
                 } else {
-                    let mut state = secret.mac.start();
                     t.stream(input, &mut state);
-                    state
-                };
-                let eq = mac::finish(state).ct_eq_bytes(tag);
+                }
+                let eq = mac::finish(&mut state).ct_eq_bytes(tag);
                 index.conditional_assign(&id.0, eq);
                 secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
                 found |= eq;
