@@ -170,11 +170,11 @@ fn reads(scheme: &Scheme<'_>, name: &[u8]) -> bool {
 ///
 /// # Safety
 /// Every pointer in `req` must satisfy [`in_bytes`] for `'a`.
-pub(crate) unsafe fn request<'a>(
+pub(crate) unsafe fn request<'a, 's>(
     req: &apisig_request,
     scheme: &Scheme<'_>,
-    store: &'a mut [Header<'a>; RELEVANT_HEADERS_MAX],
-) -> Res<Request<'a>> {
+    store: &'s mut HeaderStore<'a>,
+) -> Res<Request<'s>> {
     // SAFETY: the caller guarantees every (ptr, len) pair of `req`.
     let (method, path, body, c_headers) = unsafe {
         (
@@ -184,7 +184,6 @@ pub(crate) unsafe fn request<'a>(
             in_bytes(req.headers, req.headers_len)?,
         )
     };
-    let mut n = 0usize;
     for h in c_headers {
         // SAFETY: the caller guarantees each header's (ptr, len) pairs.
         let name = unsafe { in_bytes(h.name.cast::<u8>(), h.name_len) }?;
@@ -195,14 +194,12 @@ pub(crate) unsafe fn request<'a>(
         let value = unsafe { in_bytes(h.value, h.value_len) }?;
         // A name the scheme reads is ASCII, so this only fails for a name it does not read.
         let name = core::str::from_utf8(name).map_err(|_| apisig_result::InvalidHeaderValue)?;
-        let slot = store.get_mut(n).ok_or(apisig_result::DuplicateHeader)?;
-        *slot = Header { name, value };
-        n = n.saturating_add(1);
+        store.push(Header { name, value }).map_err(|_| apisig_result::DuplicateHeader)?;
     }
-    let store: &'a [Header<'a>; RELEVANT_HEADERS_MAX] = store;
-    let headers = store.get(..n).unwrap_or(&[]);
-    Ok(Request { method, path, body, headers })
+    let store: &'s HeaderStore<'a> = store;
+    Ok(Request { method, path, body, headers: store })
 }
 
-/// An empty header, to fill fixed arrays.
-pub(crate) const NO_HEADER: Header<'static> = Header { name: "", value: b"" };
+/// Room for the headers a scheme reads, filled by [`request`]. Not an array of empty headers:
+/// it is declared on every call, and only the slots used are written.
+pub(crate) type HeaderStore<'a> = heapless::Vec<Header<'a>, RELEVANT_HEADERS_MAX>;

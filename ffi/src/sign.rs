@@ -6,9 +6,7 @@ use core::ffi::c_char;
 use apisig::headers::HeaderSet;
 use apisig::{Credentials, Error, Signer, Stamp};
 
-use crate::convert::{
-    NO_HEADER, RELEVANT_HEADERS_MAX, Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request,
-};
+use crate::convert::{HeaderStore, Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request};
 use crate::result::apisig_result;
 use crate::scheme::{APISIG_MAX_HEADERS, SchemeStore, apisig_scheme, scheme};
 
@@ -111,7 +109,7 @@ unsafe fn with_signer<R>(
     f: impl FnOnce(&Signer<'_>, &apisig::Request<'_>, &Credentials<'_>) -> Res<R>,
 ) -> Res<R> {
     let mut scheme_store = SchemeStore::new();
-    let mut header_store = [NO_HEADER; RELEVANT_HEADERS_MAX];
+    let mut header_store = HeaderStore::new();
     // SAFETY: the caller guarantees the three pointers and their contents.
     let (scheme, creds, req) = unsafe {
         let scheme = scheme(in_ref(c_scheme)?, &mut scheme_store)?;
@@ -166,36 +164,46 @@ pub unsafe extern "C" fn apisig_sign(
     }
 }
 
-/// Copies a header set into the C outputs, or writes nothing.
+/// Copies a header set into the C outputs, or writes nothing: the sizes are summed first,
+/// and once they fit nothing can fail. Each line is written where C reads it (not built
+/// aside and copied: a copy of just-written lines would stall on their stores).
 pub(crate) fn write_headers(
     set: &HeaderSet<'_>,
     headers: &mut apisig_headers,
     out: &mut crate::convert::Out<'_>,
 ) -> Res<()> {
     // The lines once (each is a view made on demand), then their total size, then the copy.
-    let mut views = [apisig::HeaderLine { name: "", prefix: "", value: "", secret: false }; APISIG_MAX_HEADERS];
-    let count = views.iter_mut().zip(set.iter()).map(|(v, line)| *v = line).count();
-    let views = views.get(..count).unwrap_or_default();
+    let mut views = heapless::Vec::<apisig::HeaderLine<'_>, APISIG_MAX_HEADERS>::new();
+    for line in set.iter() {
+        views.push(line).map_err(|_| apisig_result::InvalidTemplate)?;
+    }
     let needed = views.iter().try_fold(0usize, |n, line| n.checked_add(line.value_len()));
     out.check(needed.ok_or(apisig_result::BufferTooSmall)?)?;
     let empty = apisig_header { name: c"".as_ptr(), name_len: 0, value: c"".as_ptr(), value_len: 0, secret: false };
-    let mut lines = [empty; APISIG_MAX_HEADERS];
+    let mut lines = views.iter();
     let mut rest: &mut [u8] = &mut *out.buf;
     let mut used = 0usize;
-    for (line, slot) in views.iter().zip(lines.iter_mut()) {
-        let (head, tail) = core::mem::take(&mut rest).split_at_mut(line.value_len());
-        let value = line.write_value(head)?;
+    for slot in &mut headers.lines {
+        let Some(line) = lines.next() else {
+            *slot = empty;
+            continue;
+        };
+        let (prefix, value) = (line.prefix.as_bytes(), line.value.as_bytes());
+        let (dst, tail) = core::mem::take(&mut rest).split_at_mut(line.value_len());
+        let (p, v) = dst.split_at_mut(prefix.len());
+        p.copy_from_slice(prefix);
+        v.copy_from_slice(value);
         *slot = apisig_header {
             name: line.name.as_ptr().cast(),
             name_len: line.name.len(),
-            value: value.as_ptr().cast(),
-            value_len: value.len(),
+            value: dst.as_ptr().cast(),
+            value_len: dst.len(),
             secret: line.secret,
         };
-        used = used.saturating_add(value.len());
+        used = used.saturating_add(dst.len());
         rest = tail;
     }
-    *headers = apisig_headers { len: set.len(), lines };
+    headers.len = set.len();
     *out.len = used;
     Ok(())
 }
