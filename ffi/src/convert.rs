@@ -160,7 +160,9 @@ fn reads(scheme: &Scheme<'_>, name: &[u8]) -> bool {
 }
 
 /// Converts a C request. Headers the scheme does not read are skipped (so a request may carry
-/// any number of them); the ones it reads are kept, in order.
+/// any number of them); the ones it reads are kept, in order, in `store` (a `heapless::Vec`,
+/// not an array of empty headers: it is declared on every call, and only the slots used are
+/// written).
 ///
 /// # Errors
 /// `NULL_PARAMETER` for a `(NULL, n > 0)` field; `INVALID_METHOD`, `INVALID_PATH`,
@@ -173,7 +175,7 @@ fn reads(scheme: &Scheme<'_>, name: &[u8]) -> bool {
 pub(crate) unsafe fn request<'a, 's>(
     req: &apisig_request,
     scheme: &Scheme<'_>,
-    store: &'s mut HeaderStore<'a>,
+    store: &'s mut heapless::Vec<Header<'a>, RELEVANT_HEADERS_MAX>,
 ) -> Res<Request<'s>> {
     // SAFETY: the caller guarantees every (ptr, len) pair of `req`.
     let (method, path, body, c_headers) = unsafe {
@@ -196,10 +198,6 @@ pub(crate) unsafe fn request<'a, 's>(
         let name = core::str::from_utf8(name).map_err(|_| apisig_result::InvalidHeaderValue)?;
         store.push(Header { name, value }).map_err(|_| apisig_result::DuplicateHeader)?;
     }
-    let store: &'s HeaderStore<'a> = store;
+    let store: &'s [Header<'a>] = store;
     Ok(Request { method, path, body, headers: store })
 }
-
-/// Room for the headers a scheme reads, filled by [`request`]. Not an array of empty headers:
-/// it is declared on every call, and only the slots used are written.
-pub(crate) type HeaderStore<'a> = heapless::Vec<Header<'a>, RELEVANT_HEADERS_MAX>;

@@ -6,7 +6,7 @@ use core::ffi::c_char;
 use apisig::headers::HeaderSet;
 use apisig::{Credentials, Error, Signer, Stamp};
 
-use crate::convert::{HeaderStore, Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request};
+use crate::convert::{Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request};
 use crate::result::apisig_result;
 use crate::scheme::{APISIG_MAX_HEADERS, SchemeStore, apisig_scheme, scheme};
 
@@ -109,7 +109,7 @@ unsafe fn with_signer<R>(
     f: impl FnOnce(&Signer<'_>, &apisig::Request<'_>, &Credentials<'_>) -> Res<R>,
 ) -> Res<R> {
     let mut scheme_store = SchemeStore::new();
-    let mut header_store = HeaderStore::new();
+    let mut header_store = heapless::Vec::new();
     // SAFETY: the caller guarantees the three pointers and their contents.
     let (scheme, creds, req) = unsafe {
         let scheme = scheme(in_ref(c_scheme)?, &mut scheme_store)?;

@@ -5,7 +5,7 @@
 
 use apisig::Signer;
 
-use crate::convert::{HeaderStore, apisig_request, in_ref, out_buf, out_ref, request};
+use crate::convert::{apisig_request, in_ref, out_buf, out_ref, request};
 use crate::result::apisig_result;
 use crate::scheme::{SchemeStore, apisig_scheme, scheme};
 use crate::sign::{apisig_credentials, apisig_headers, apisig_stamp, credentials, stamp, write_headers};
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn apisig_signer_sign(
         // only read (shared), so several threads may sign with it at once.
         let state: &State = unsafe { &*s.cast::<State>() };
         let signer = state.signer.as_ref().ok_or(apisig_result::NullParameter)?;
-        let mut header_store = HeaderStore::new();
+        let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees the request and its contents.
         let req = unsafe { request(in_ref(req)?, signer.scheme(), &mut header_store) };
         // The request and the set are borrowed where they were returned: a move of either,

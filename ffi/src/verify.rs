@@ -2,7 +2,7 @@
 
 use apisig::{ReplayCache, Verifier, Window};
 
-use crate::convert::{HeaderStore, apisig_request, in_ref, out_ref, request};
+use crate::convert::{apisig_request, in_ref, out_ref, request};
 use crate::keyring::{APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
 use crate::result::apisig_result;
 use crate::scheme::{SchemeStore, apisig_scheme, scheme};
@@ -179,7 +179,7 @@ pub unsafe extern "C" fn apisig_verifier_verify(
 ) -> apisig_result {
     ffi_boundary! {
         let mut scheme_store = SchemeStore::new();
-        let mut header_store = HeaderStore::new();
+        let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
         let (v, scheme, req, who) = unsafe {
             let v = verifier(v)?;
