@@ -212,7 +212,7 @@ impl<'a> HeaderSet<'a> {
     }
 
     /// The line `spec` makes.
-    #[inline]
+    #[inline(always)]
     fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {
         let (ts, nonce) = (usize::from(self.ts_end), usize::from(self.nonce_end));
         let computed = |range: core::ops::Range<usize>| self.computed.get(range).unwrap_or_default();
@@ -333,7 +333,9 @@ pub struct Lines<'s, 'a> {
 impl<'s> Iterator for Lines<'s, '_> {
     type Item = HeaderLine<'s>;
 
-    #[inline]
+    // Always inlined: a line returned through memory is read back with wider loads than it
+    // was written with (a store-forwarding stall per line, in every face's header loop).
+    #[inline(always)]
     fn next(&mut self) -> Option<HeaderLine<'s>> {
         self.specs.next().map(|spec| self.set.line(spec))
     }

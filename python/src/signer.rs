@@ -220,14 +220,17 @@ impl Signer {
     fn sign<'py>(
         &self,
         py: Python<'py>,
-        method: Cow<'_, str>,
-        path: Cow<'_, str>,
+        // Taken as the `str` objects and read here: a `Cow<str>` argument is moved through
+        // pyo3's extraction `Result`s right after it is written (a stall on every call).
+        method: &Bound<'py, PyString>,
+        path: &Bound<'py, PyString>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
         now: Option<u64>,
         nonce: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let stamp = self.stamp(py, now, nonce)?;
+        let (method, path) = (Cow::Borrowed(method.to_str()?), Cow::Borrowed(path.to_str()?));
         let req = Owned { method, path, body, headers: header_pairs(headers)? };
         if req.body.len() >= DETACH_THRESHOLD {
             // Sign without the GIL; the header values are copied out before it is taken back.
