@@ -38,7 +38,7 @@ pub use policy::{Policy, Role, RoleId};
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use request::Request;
 pub use rotation::Rotation;
-pub use scheme::{Field, HeaderSpec, Kind, Scheme};
+pub use scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 pub use sign::{Credentials, Signer, Stamp};
 pub use time::{TimeUnit, UnixNanos, Window};
 pub use verify::{Principal, TOKEN_SCRATCH, Verifier};

@@ -84,6 +84,10 @@ pub struct Scheme<'a> {
     pub time_unit: TimeUnit,
 }
 
+/// Most distinct header names a scheme reads ([`Scheme::reads`]): the headers it sends and
+/// those its template signs. More headers than this, all read, means a name is repeated.
+pub const READ_HEADERS_MAX: usize = crate::MAX_HEADERS + crate::message::MAX_PARTS;
+
 impl Scheme<'_> {
     /// The header carrying `field`, if the scheme has one.
     pub fn header_for(&self, field: Field) -> Option<&HeaderSpec<'_>> {
@@ -93,6 +97,28 @@ impl Scheme<'_> {
     /// Whether the scheme sends `field`.
     pub fn has(&self, field: Field) -> bool {
         self.header_for(field).is_some()
+    }
+
+    /// Whether the scheme reads a request header called `name` (ASCII case-insensitive): one
+    /// it sends, or one its template signs. A binding gathering a request's headers for the
+    /// core needs only these — at most [`READ_HEADERS_MAX`] of them, unless a name repeats.
+    ///
+    /// ```
+    /// use apisig::{dialect, Encoding, Field, HeaderSpec, Part, Scheme, Template, TimeUnit};
+    /// assert!(dialect::AEVO.reads(b"aevo-signature"));
+    /// assert!(!dialect::AEVO.reads(b"Content-Type"));
+    /// let signs_a_header = Scheme {
+    ///     name: "webhook",
+    ///     headers: &[HeaderSpec::new("X-Sig", Field::Signature), HeaderSpec::new("X-Ts", Field::Timestamp)],
+    ///     template: Some(Template { parts: &[Part::Header("X-Id"), Part::Body], separator: b".", encoding: Encoding::LowerHex }),
+    ///     time_unit: TimeUnit::Seconds,
+    /// };
+    /// assert!(signs_a_header.reads(b"x-id"));
+    /// ```
+    pub fn reads(&self, name: &[u8]) -> bool {
+        let named = |n: &str| n.as_bytes().eq_ignore_ascii_case(name);
+        self.headers.iter().any(|h| named(h.name))
+            || self.template.is_some_and(|t| t.parts.iter().any(|p| matches!(p, Part::Header(n) if named(n))))
     }
 
     /// How the scheme authenticates.

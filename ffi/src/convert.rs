@@ -4,7 +4,6 @@
 use core::ffi::c_char;
 
 use apisig::headers::Header;
-use apisig::message::{MAX_PARTS, Part};
 use apisig::{Error, Request, Scheme};
 
 use crate::result::apisig_result;
@@ -147,17 +146,8 @@ pub struct apisig_request {
     pub headers_len: usize,
 }
 
-/// Most headers of one request whose names the scheme reads. The scheme reads at most
-/// `MAX_HEADERS + MAX_PARTS` distinct names, so more than this means a name is repeated.
-pub(crate) const RELEVANT_HEADERS_MAX: usize = 32;
-const _: () = assert!(RELEVANT_HEADERS_MAX >= apisig::MAX_HEADERS + MAX_PARTS);
-
-/// Whether the scheme looks at a header called `name`.
-fn reads(scheme: &Scheme<'_>, name: &[u8]) -> bool {
-    let named = |n: &str| n.as_bytes().eq_ignore_ascii_case(name);
-    scheme.headers.iter().any(|h| named(h.name))
-        || scheme.template.is_some_and(|t| t.parts.iter().any(|p| matches!(p, Part::Header(n) if named(n))))
-}
+/// Most headers of one request whose names the scheme reads (more means a name repeats).
+pub(crate) const RELEVANT_HEADERS_MAX: usize = apisig::READ_HEADERS_MAX;
 
 /// Converts a C request. Headers the scheme does not read are skipped (so a request may carry
 /// any number of them); the ones it reads are kept, in order, in `store` (a `heapless::Vec`,
@@ -189,7 +179,7 @@ pub(crate) unsafe fn request<'a, 's>(
     for h in c_headers {
         // SAFETY: the caller guarantees each header's (ptr, len) pairs.
         let name = unsafe { in_bytes(h.name.cast::<u8>(), h.name_len) }?;
-        if !reads(scheme, name) {
+        if !scheme.reads(name) {
             continue;
         }
         // SAFETY: as above.
