@@ -252,10 +252,14 @@ impl<'a> Signer<'a> {
         let mut signature: &[u8] = &[];
         if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
             let input = self.input(req, ts, nonce);
-            self.check(&input)?;
             let mut state = mac.resume(at);
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
-            signature = t.encoding.encode_into(&finish(&mut state), &mut sig_buf);
+            let tag = finish(&mut state);
+            // Checked after the MAC (streaming skips what it cannot use, and a refused
+            // request's tag is dropped): the checks run while the last compressions, one long
+            // dependency chain, are still in flight.
+            self.check(&input)?;
+            signature = t.encoding.encode_into(&tag, &mut sig_buf);
         }
         HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
     }
