@@ -402,9 +402,9 @@ mod tests {
         }
     }
 
-    /// The word-at-a-time token check against RFC 9110's `tchar` byte by byte: every byte
-    /// value at every position of names of every length up to [`METHOD_MAX`], on a name of
-    /// letters, digits and `-` and on one of other `tchar`s.
+    /// The token check (a fold over the whole name, no early exit) against RFC 9110's
+    /// `tchar` set: every byte value at every position of names of every length up to
+    /// [`METHOD_MAX`], on a name of letters, digits and `-` and on one of other `tchar`s.
     #[test]
     fn token_check_agrees_with_tchar_by_byte() {
         let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
