@@ -188,11 +188,9 @@ pub(crate) fn write_headers(
             *slot = empty;
             continue;
         };
-        let (prefix, value) = (line.prefix.as_bytes(), line.value.as_bytes());
-        let (dst, tail) = core::mem::take(&mut rest).split_at_mut(line.value_len());
-        let (p, v) = dst.split_at_mut(prefix.len());
-        p.copy_from_slice(prefix);
-        v.copy_from_slice(value);
+        let (head, tail) = core::mem::take(&mut rest).split_at_mut(line.value_len());
+        // Cannot fail: `head` is exactly the value's length.
+        let dst = line.write_value(head)?;
         *slot = apisig_header {
             name: line.name.as_ptr().cast(),
             name_len: line.name.len(),
