@@ -63,6 +63,14 @@ pub(crate) enum SchemeData {
 }
 
 impl SchemeData {
+    /// The scheme's name (without building the core's view of a custom scheme).
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            SchemeData::Preset(s) => s.name,
+            SchemeData::Custom { name, .. } => name,
+        }
+    }
+
     /// Lends the scheme to `f` as the core's type.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Scheme<'_>) -> R) -> R {
         match self {
@@ -324,7 +332,7 @@ impl Scheme {
 
     #[getter]
     fn name(&self) -> String {
-        self.data.with(|s| s.name.to_owned())
+        self.data.name().to_owned()
     }
 
     #[getter]

@@ -330,7 +330,7 @@ impl Signer {
     }
 
     fn __repr__(&self) -> String {
-        let name = self.scheme.with(|s| s.name.to_owned());
+        let name = self.scheme.name().to_owned();
         format!("Signer(scheme={name:?}, credentials=<redacted>)")
     }
 }

@@ -520,13 +520,8 @@ impl Verifier {
                 let r = p.role.ok_or(Error::Forbidden)?;
                 pol.with(|x| x.authorize(r, path.as_bytes()))?;
             }
-            let principal = Principal {
-                client_id,
-                slot: slot_name(p.slot),
-                role,
-                user_id,
-                scheme: data.with(|s| s.name.to_owned()),
-            };
+            let principal =
+                Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: data.name().to_owned() };
             Ok((principal, claim))
         };
         let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
