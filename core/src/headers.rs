@@ -163,44 +163,72 @@ pub(crate) struct Sent<'a> {
 pub struct HeaderSet<'a> {
     specs: &'a [HeaderSpec<'a>],
     sent: Sent<'a>,
-    /// The computed text — timestamp, nonce, signature, back to back — checked as UTF-8
-    /// once, so reading a line costs nothing.
+    /// The computed text, laid out as [`Computed`] lays it out, checked as UTF-8 once, so
+    /// reading a line costs nothing.
     computed: heapless::String<COMPUTED_MAX>,
-    ts_end: u8,
-    nonce_end: u8,
+    ts_start: u8,
+    nonce_start: u8,
 }
 
 /// Room for the computed text of a [`HeaderSet`].
-const COMPUTED_MAX: usize = 20 + 20 + crate::SIGNATURE_TEXT_MAX;
+const COMPUTED_MAX: usize = Computed::SIGNATURE + crate::SIGNATURE_TEXT_MAX;
+
+/// The text a signer computes for one request, in fixed places — the timestamp's digits at
+/// the end of the first 20 bytes, the nonce's at the end of the next 20, the signature after
+/// them — so each is written where it stays and the whole is checked as UTF-8 in one call.
+pub(crate) struct Computed {
+    pub(crate) text: [u8; COMPUTED_MAX],
+    /// Length of each: timestamp, nonce, signature.
+    pub(crate) lens: [usize; 3],
+}
+
+impl Computed {
+    /// Where the nonce's 20 bytes start, and where the signature starts.
+    const NONCE: usize = 20;
+    const SIGNATURE: usize = 40;
+
+    /// Nothing computed yet.
+    pub(crate) const fn new() -> Computed {
+        Computed { text: [0; COMPUTED_MAX], lens: [0; 3] }
+    }
+
+    /// The timestamp's and the nonce's room, and the signature's (always `Some`: the layout
+    /// is fixed).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts(&mut self) -> Option<(&mut [u8; 20], &mut [u8; 20], &mut [u8; crate::SIGNATURE_TEXT_MAX])> {
+        let (ts, rest) = self.text.split_first_chunk_mut::<20>()?;
+        let (nonce, sig) = rest.split_first_chunk_mut::<20>()?;
+        Some((ts, nonce, sig.first_chunk_mut()?))
+    }
+}
 
 impl<'a> HeaderSet<'a> {
     /// A set for `specs` (at most [`MAX_HEADERS`], as [`Scheme::check`] ensures) whose
-    /// computed values are `timestamp`, `nonce` and `signature`.
+    /// computed values are in `computed`.
     ///
     /// # Errors
-    /// [`Error::InvalidTemplate`] if they are not ASCII or too long (the signer never makes
-    /// such text).
+    /// [`Error::InvalidTemplate`] if they are not UTF-8 or out of their places (the signer
+    /// never makes such text).
     ///
     /// [`Scheme::check`]: crate::Scheme::check
     #[inline]
     pub(crate) fn new(
         specs: &'a [HeaderSpec<'a>],
         sent: Sent<'a>,
-        [timestamp, nonce, signature]: [&[u8]; 3],
+        computed: &Computed,
     ) -> Result<HeaderSet<'a>, Error> {
+        let [ts, nonce, sig] = computed.lens;
+        let bad = ts > Computed::NONCE || nonce > Computed::SIGNATURE - Computed::NONCE;
+        let end = Computed::SIGNATURE.saturating_add(sig);
+        let text = computed.text.get(..end).filter(|_| !bad).ok_or(Error::InvalidTemplate)?;
+        let text = core::str::from_utf8(text).map_err(|_| Error::InvalidTemplate)?;
         // Written where the set lives: text gathered elsewhere and moved in is read back
         // right after its bytes were stored (a store-forwarding stall on every request).
         let mut set = HeaderSet::fixed(specs, sent);
-        let mut push = |text: &[u8]| {
-            let text = core::str::from_utf8(text).map_err(|_| Error::InvalidTemplate)?;
-            set.computed.push_str(text).map_err(|_| Error::InvalidTemplate)?;
-            u8::try_from(set.computed.len()).map_err(|_| Error::InvalidTemplate)
-        };
-        let ts_end = push(timestamp)?;
-        let nonce_end = push(nonce)?;
-        push(signature)?;
-        set.ts_end = ts_end;
-        set.nonce_end = nonce_end;
+        set.computed.push_str(text).map_err(|_| Error::InvalidTemplate)?;
+        set.ts_start = u8::try_from(Computed::NONCE.saturating_sub(ts)).map_err(|_| Error::InvalidTemplate)?;
+        set.nonce_start =
+            u8::try_from(Computed::SIGNATURE.saturating_sub(nonce)).map_err(|_| Error::InvalidTemplate)?;
         Ok(set)
     }
 
@@ -208,22 +236,22 @@ impl<'a> HeaderSet<'a> {
     ///
     /// [`Signer::fixed_headers`]: crate::Signer::fixed_headers
     pub(crate) fn fixed(specs: &'a [HeaderSpec<'a>], sent: Sent<'a>) -> HeaderSet<'a> {
-        HeaderSet { specs, sent, computed: heapless::String::new(), ts_end: 0, nonce_end: 0 }
+        HeaderSet { specs, sent, computed: heapless::String::new(), ts_start: 0, nonce_start: 0 }
     }
 
     /// The line `spec` makes.
     #[inline(always)]
     fn line(&self, spec: &HeaderSpec<'a>) -> HeaderLine<'_> {
-        let (ts, nonce) = (usize::from(self.ts_end), usize::from(self.nonce_end));
+        let (ts, nonce) = (usize::from(self.ts_start), usize::from(self.nonce_start));
         let computed = |range: core::ops::Range<usize>| self.computed.get(range).unwrap_or_default();
         let (value, secret) = match spec.field {
             Field::ApiKey => (self.sent.api_key, self.sent.key_is_secret),
             Field::Secret => (self.sent.secret, true),
             Field::Jwt | Field::SessionToken => (self.sent.token, true),
             Field::UserId => (self.sent.user_id, false),
-            Field::Timestamp => (computed(0..ts), false),
-            Field::Nonce => (computed(ts..nonce), false),
-            Field::Signature => (computed(nonce..self.computed.len()), false),
+            Field::Timestamp => (computed(ts..Computed::NONCE), false),
+            Field::Nonce => (computed(nonce..Computed::SIGNATURE), false),
+            Field::Signature => (computed(Computed::SIGNATURE..self.computed.len()), false),
         };
         HeaderLine { name: spec.name, prefix: spec.prefix, value, secret }
     }

@@ -212,18 +212,21 @@ impl<'a> Template<'a> {
     /// Streams the parts at indexes `range`, each with the separator before it (but the very
     /// first part of the template): the message is the parts `0..k` then the parts `k..`.
     pub(crate) fn stream_parts(&self, range: core::ops::Range<usize>, input: &MessageInput<'_>, sink: &mut impl Sink) {
-        let (start, end) = (range.start, range.end);
         let mut upper = [0u8; METHOD_MAX];
-        for (i, part) in self.parts.iter().enumerate().take(end).skip(start) {
-            if i > 0 {
+        let parts = self.parts.get(range.start..range.end.min(self.parts.len())).unwrap_or_default();
+        for (k, part) in parts.iter().enumerate() {
+            if k > 0 || range.start > 0 {
                 sink.put(self.separator);
             }
-            let Ok(value) = Self::value(part, input) else { continue };
-            if matches!(part, Part::Method) {
-                sink.put(sent_method(value, input.uppercase_method, &mut upper));
-            } else {
-                sink.put(value);
-            }
+            let value = match *part {
+                Part::Method => sent_method(input.method, input.uppercase_method, &mut upper),
+                Part::Header(name) => match headers::require(input.headers, name) {
+                    Ok(value) => value,
+                    Err(_) => continue,
+                },
+                _ => Self::value(part, input).unwrap_or_default(),
+            };
+            sink.put(value);
         }
     }
 
@@ -253,23 +256,37 @@ impl<'a> Template<'a> {
     }
 }
 
-/// RFC 9110 `tchar`, by byte. (Evaluated at compile time: an out-of-range index would fail
-/// the build, not panic.)
+/// Byte classes, by byte: [`TCHAR`] for RFC 9110 `tchar`s (methods), [`PRINTABLE`] for
+/// printable ASCII without space (paths). (Evaluated at compile time: an out-of-range index
+/// would fail the build, not panic.)
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const TCHAR: [bool; 256] = {
-    let mut t = [false; 256];
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0usize;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric()
+        let tchar = c.is_ascii_alphanumeric()
             || matches!(
                 c,
                 b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
             );
+        t[b] = if tchar { TCHAR } else { 0 } | if matches!(c, 0x21..=0x7e) { PRINTABLE } else { 0 };
         b += 1;
     }
     t
 };
+const TCHAR: u8 = 1;
+const PRINTABLE: u8 = 2;
+
+/// One pass over `text`: whether every byte is in `class`, and whether any byte is `sep` or
+/// `alt`. Every byte is looked at (no early exit, no branch).
+#[inline(always)]
+fn scan(text: &[u8], class: u8, sep: u8, alt: u8) -> (bool, bool) {
+    let (all, seen) = text.iter().fold((class, false), |(all, seen), &b| {
+        (all & CLASS.get(usize::from(b)).copied().unwrap_or(0), seen | (b == sep) | (b == alt))
+    });
+    (all == class, seen)
+}
 
 /// Checks that `method` is a non-empty HTTP token (RFC 9110 `tchar`s), at most
 /// [`METHOD_MAX`] bytes.
@@ -277,16 +294,18 @@ const TCHAR: [bool; 256] = {
 /// # Errors
 /// [`Error::InvalidMethod`] otherwise.
 pub fn check_method(method: &[u8]) -> Result<(), Error> {
-    if method.is_empty() || method.len() > METHOD_MAX || !is_token(method) {
-        return Err(Error::InvalidMethod);
-    }
-    Ok(())
+    method_fields(method, 0, 0).map(|_| ())
 }
 
-/// Whether every byte is a `tchar`: every byte looked up, no early exit (one load per
-/// byte and no branch).
-fn is_token(text: &[u8]) -> bool {
-    text.iter().fold(true, |ok, b| ok & TCHAR.get(usize::from(*b)).copied().unwrap_or(false))
+/// [`check_method`], and whether the method as sent uppercased holds the one-byte separator
+/// `sep` (0: none).
+#[inline(always)]
+fn method_fields(method: &[u8], sep: u8, alt: u8) -> Result<bool, Error> {
+    let (token, seen) = scan(method, TCHAR, sep, alt);
+    if method.is_empty() || method.len() > METHOD_MAX || !token {
+        return Err(Error::InvalidMethod);
+    }
+    Ok(seen)
 }
 
 /// Checks that a request target is printable ASCII (no space, no control byte) and starts
@@ -295,11 +314,94 @@ fn is_token(text: &[u8]) -> bool {
 /// # Errors
 /// [`Error::InvalidPath`] otherwise.
 pub fn check_path(path: &[u8]) -> Result<(), Error> {
-    let printable = path.iter().fold(true, |ok, b| ok & matches!(b, 0x21..=0x7e));
+    path_fields(path, 0).map(|_| ())
+}
+
+/// [`check_path`], and whether the path holds the one-byte separator `sep` (0: none).
+#[inline(always)]
+fn path_fields(path: &[u8], sep: u8) -> Result<bool, Error> {
+    let (printable, seen) = scan(path, PRINTABLE, sep, sep);
     if path.first() != Some(&b'/') || !printable {
         return Err(Error::InvalidPath);
     }
-    Ok(())
+    Ok(seen)
+}
+
+/// The request checks of a template with a one-byte separator, planned once: which fields
+/// the separator must be looked for in (those the template carries anywhere but last, unless
+/// known free of it), and whether the method and path are signed (so checked).
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct FieldChecks {
+    sep: u8,
+    /// Fields that must not hold the separator.
+    key: bool,
+    user: bool,
+    timestamp: bool,
+    nonce: bool,
+    method: bool,
+    path: bool,
+    body: bool,
+    /// The template signs the method / the path.
+    uses_method: bool,
+    uses_path: bool,
+}
+
+impl FieldChecks {
+    /// The plan for `t`, whose parts for which `settled` holds are known free of the
+    /// separator; `None` when the separator is not one byte (or is NUL) or a part is a
+    /// request header (those checks keep their place in [`Template::check_input`]).
+    pub(crate) fn plan(t: &Template<'_>, settled: impl Fn(&Part<'_>) -> bool) -> Option<FieldChecks> {
+        let [sep] = *t.separator else { return None };
+        if sep == 0 {
+            return None;
+        }
+        let mut f = FieldChecks { sep, ..FieldChecks::default() };
+        let last = t.parts.len().saturating_sub(1);
+        for (i, part) in t.parts.iter().enumerate() {
+            let early = i < last && !settled(part);
+            match part {
+                Part::Header(_) => return None,
+                Part::Literal(_) => {}
+                Part::ApiKey => f.key |= early,
+                Part::UserId => f.user |= early,
+                Part::Timestamp => f.timestamp |= early,
+                Part::Nonce => f.nonce |= early,
+                Part::Method => (f.method, f.uses_method) = (f.method | early, true),
+                Part::Path => (f.path, f.uses_path) = (f.path | early, true),
+                Part::Body => f.body |= early,
+            }
+        }
+        Some(f)
+    }
+
+    /// What [`check_path`] (for a template that signs the path), then
+    /// [`Template::check_input`] say of `input`, with one pass over each field: same errors,
+    /// same order.
+    #[inline(always)]
+    pub(crate) fn check(&self, input: &MessageInput<'_>) -> Result<(), Error> {
+        let sep = self.sep;
+        let in_path = if self.uses_path { path_fields(input.path, sep)? } else { false };
+        // A signer sends the method uppercased: a lowercase separator cannot be in it, an
+        // uppercase one comes from either case.
+        let (method_sep, method_alt) = match input.uppercase_method {
+            true if sep.is_ascii_lowercase() => (0, 0),
+            true => (sep, sep.to_ascii_lowercase()),
+            false => (sep, sep),
+        };
+        let in_method = if self.uses_method { method_fields(input.method, method_sep, method_alt)? } else { false };
+        let holds = |on: bool, field: &[u8]| on && contains(field, &[sep]);
+        if (self.path && in_path)
+            || (self.method && in_method && method_sep != 0)
+            || holds(self.key, input.api_key)
+            || holds(self.user, input.user_id)
+            || holds(self.timestamp, input.timestamp)
+            || holds(self.nonce, input.nonce)
+            || holds(self.body, input.body)
+        {
+            return Err(Error::SeparatorInField);
+        }
+        Ok(())
+    }
 }
 
 /// The method as the message carries it: uppercased (into `buf`) when `uppercase` is set —
@@ -392,6 +494,59 @@ mod tests {
         assert_eq!(t.render(&missing, &mut buf), Err(Error::MissingCredential));
         let empty = Template { parts: &[], ..t };
         assert_eq!(empty.check(), Err(Error::InvalidTemplate));
+    }
+
+    /// The one-pass field checks against [`check_path`] + [`Template::check_input`], the
+    /// oracle: same verdict for every input, for templates with each field early or last,
+    /// separators of digits, letters of either case and path bytes, methods as a signer
+    /// (uppercased) and as a verifier (as received) sends them.
+    #[test]
+    fn field_checks_agree_with_check_input() {
+        let shapes: [&[Part<'_>]; 5] = [
+            &[Part::ApiKey, Part::Timestamp, Part::Method, Part::Path, Part::Body],
+            &[Part::UserId, Part::Nonce, Part::Body, Part::Path, Part::Method],
+            &[Part::Body, Part::Path, Part::Literal(b"v,1"), Part::Method, Part::ApiKey],
+            &[Part::Method, Part::Path, Part::Path],
+            &[Part::Timestamp, Part::Path],
+        ];
+        let (mut planned, mut verdicts) = (0, std::collections::BTreeSet::new());
+        for parts in shapes {
+            for separator in [&b","[..], b"5", b"E", b"e", b"/", b"\0", b",,"] {
+                let t = Template { parts, separator, encoding: Encoding::LowerHex };
+                let Some(fields) = FieldChecks::plan(&t, |_| false) else { continue };
+                planned += 1;
+                for key in [&b"k"[..], b"k,", b"k5E"] {
+                    for digits in [&b"123"[..], b"155"] {
+                        for method in [&b"get"[..], b"GET", b"G,T", b"gEt", b"PO/ST", b"G T", b""] {
+                            for path in [&b"/a"[..], b"/a5", b"/a,b", b"/e", b"/E", b"a", b"/a b", b""] {
+                                for body in [&b"x,5"[..], b"E", b"", b"/e"] {
+                                    for uppercase_method in [true, false] {
+                                        let input = MessageInput {
+                                            api_key: key,
+                                            user_id: key,
+                                            timestamp: digits,
+                                            nonce: digits,
+                                            method,
+                                            path,
+                                            body,
+                                            uppercase_method,
+                                            ..MessageInput::EMPTY
+                                        };
+                                        let path_checked = if t.uses(Part::Path) { check_path(path) } else { Ok(()) };
+                                        let expected = path_checked.and_then(|()| t.check_input(&input));
+                                        assert_eq!(fields.check(&input), expected, "{parts:?} {separator:?} {input:?}");
+                                        verdicts.insert(std::format!("{expected:?}"));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(planned, 5 * 5, "every shape planned for each one-byte separator but NUL");
+        let all: std::vec::Vec<_> = verdicts.into_iter().collect();
+        assert_eq!(all, ["Err(InvalidMethod)", "Err(InvalidPath)", "Err(SeparatorInField)", "Ok(())"]);
     }
 
     #[test]

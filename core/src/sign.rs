@@ -2,9 +2,9 @@
 
 use core::fmt;
 
-use crate::headers::{HeaderSet, Sent, check_value};
+use crate::headers::{Computed, HeaderSet, Sent, check_value};
 use crate::mac::{MacKey, Midstate, finish};
-use crate::message::{MessageInput, Part, check_path, contains, sent_method};
+use crate::message::{FieldChecks, MessageInput, Part, check_path, contains, sent_method};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
 use crate::{Error, Request, UnixNanos};
@@ -74,6 +74,8 @@ pub struct Signer<'a> {
     /// The template signs the path / the method.
     uses_path: bool,
     uses_method: bool,
+    /// The request checks in one pass over each field, when the template allows it.
+    fields: Option<FieldChecks>,
 }
 
 impl<'a> Signer<'a> {
@@ -163,6 +165,13 @@ impl<'a> Signer<'a> {
         let (digits_clean, uses_path, uses_method) = scheme.template.map_or((true, false, false), |t| {
             (!t.separator.iter().all(u8::is_ascii_digit), t.uses(Part::Path), t.uses(Part::Method))
         });
+        let fields = scheme.template.as_ref().and_then(|t| {
+            FieldChecks::plan(t, |p| match p {
+                Part::ApiKey | Part::UserId => creds_clean,
+                Part::Timestamp | Part::Nonce => digits_clean,
+                _ => matches!(p, Part::Literal(_)),
+            })
+        });
         let sent = Sent {
             api_key: creds.api_key,
             secret: secret_text,
@@ -181,6 +190,7 @@ impl<'a> Signer<'a> {
             digits_clean,
             uses_path,
             uses_method,
+            fields,
         })
     }
 
@@ -223,6 +233,9 @@ impl<'a> Signer<'a> {
     /// Checks that `input` can be signed unambiguously (built and checked in two steps, so
     /// the input is made in place rather than moved out of a `Result`).
     fn check(&self, input: &MessageInput<'_>) -> Result<(), Error> {
+        if let Some(fields) = &self.fields {
+            return fields.check(input);
+        }
         if let Some(t) = &self.scheme.template {
             if self.uses_path {
                 check_path(input.path)?;
@@ -247,9 +260,10 @@ impl<'a> Signer<'a> {
     /// [`Error::MissingCredential`] (a header the template signs is absent) for a request the
     /// scheme cannot sign unambiguously.
     pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
-        let (mut ts_buf, mut nonce_buf, mut sig_buf) = ([0u8; 20], [0u8; 20], [0u8; crate::SIGNATURE_TEXT_MAX]);
-        let (ts, nonce) = self.stamp_digits(stamp, &mut ts_buf, &mut nonce_buf)?;
-        let mut signature: &[u8] = &[];
+        let mut computed = Computed::new();
+        let (ts_buf, nonce_buf, sig_buf) = computed.parts().ok_or(Error::InvalidTemplate)?;
+        let (ts, nonce) = self.stamp_digits(stamp, ts_buf, nonce_buf)?;
+        let mut sig_len = 0;
         if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
             let input = self.input(req, ts, nonce);
             let mut state = mac.resume(at);
@@ -259,9 +273,10 @@ impl<'a> Signer<'a> {
             // request's tag is dropped): the checks run while the last compressions, one long
             // dependency chain, are still in flight.
             self.check(&input)?;
-            signature = t.encoding.encode_into(&tag, &mut sig_buf);
+            sig_len = t.encoding.encode_into(&tag, sig_buf).len();
         }
-        HeaderSet::new(self.scheme.headers, self.sent, [ts, nonce, signature])
+        computed.lens = [ts.len(), nonce.len(), sig_len];
+        HeaderSet::new(self.scheme.headers, self.sent, &computed)
     }
 
     /// The headers as [`sign`](Self::sign) makes them, with the values it computes for each
@@ -344,8 +359,10 @@ mod tests {
     use super::*;
 
     /// The signer's own request checks (credentials checked once, digits skipped when the
-    /// separator cannot occur in them) against the template's generic ones, as the oracle:
-    /// same verdict for every request, including separators made of digits.
+    /// separator cannot occur in them, method, path and body checked in one pass each when
+    /// the template allows it) against the template's generic ones, as the oracle: same
+    /// verdict for every request, over separators made of digits, letters of either case and
+    /// path bytes, and templates where each request field comes last or not.
     #[test]
     fn request_checks_agree_with_the_template() {
         use crate::scheme::HeaderSpec;
@@ -355,37 +372,60 @@ mod tests {
             HeaderSpec::new("X-Sig", Field::Signature),
             HeaderSpec::new("X-Key", Field::ApiKey),
         ];
-        let parts = [Part::ApiKey, Part::Timestamp, Part::Method, Part::Path, Part::Body];
-        let mut outcomes = std::collections::BTreeSet::new();
-        for separator in [&b","[..], b"5", b"55", b"5,", b"", b"E"] {
-            let template = Template { parts: &parts, separator, encoding: Encoding::LowerHex };
-            let scheme =
-                Scheme { name: "t", headers: &headers, template: Some(template), time_unit: crate::TimeUnit::Nanos };
-            for key in ["k", "k5", "k,"] {
-                let creds = Credentials { api_key: key, secret: b"s", ..Credentials::EMPTY };
-                let Ok(signer) = Signer::new(&scheme, creds) else { continue };
-                for (now, method, path) in
-                    [(123u64, "get", "/a"), (155, "GET", "/a5"), (1, "G,T", "/a"), (7, "GET", "/a,b")]
-                {
-                    let req = Request::new(method, path).with_body(b"x,5");
-                    let mut digits = [0u8; 20];
-                    let input = MessageInput {
-                        api_key: key.as_bytes(),
-                        timestamp: format_decimal(now, &mut digits),
-                        method: method.as_bytes(),
-                        path: path.as_bytes(),
-                        body: b"x,5",
-                        uppercase_method: true,
-                        ..MessageInput::EMPTY
-                    };
-                    let expected = check_path(input.path).and_then(|()| template.check_input(&input));
-                    let got = signer.sign(&req, Stamp { now, nonce: None }).map(|_| ());
-                    assert_eq!(got, expected, "separator {separator:?} key {key} {now} {method} {path}");
-                    outcomes.insert(std::format!("{got:?}"));
+        let shapes: [&[Part<'_>]; 5] = [
+            &[Part::ApiKey, Part::Timestamp, Part::Method, Part::Path, Part::Body],
+            &[Part::Method, Part::Body, Part::Path, Part::Timestamp],
+            &[Part::Body, Part::Path, Part::Literal(b"v,1"), Part::Method],
+            &[Part::Timestamp, Part::Path, Part::Header("X-Id")],
+            &[Part::Timestamp, Part::Path, Part::Path],
+        ];
+        let extra = [crate::Header::new("x-id", "i,d")];
+        let (mut outcomes, mut fast) = (std::collections::BTreeSet::new(), 0);
+        for parts in shapes {
+            for separator in [&b","[..], b"5", b"55", b"5,", b"", b"E", b"e", b"/", b"\0"] {
+                let template = Template { parts, separator, encoding: Encoding::LowerHex };
+                let scheme = Scheme {
+                    name: "t",
+                    headers: &headers,
+                    template: Some(template),
+                    time_unit: crate::TimeUnit::Nanos,
+                };
+                for key in ["k", "k5", "k,"] {
+                    let creds = Credentials { api_key: key, secret: b"s", ..Credentials::EMPTY };
+                    let Ok(signer) = Signer::new(&scheme, creds) else { continue };
+                    fast += usize::from(signer.fields.is_some());
+                    for (now, method) in
+                        [(123u64, "get"), (155, "GET"), (1, "G,T"), (7, "gEt"), (8, "PO/ST"), (9, "G T")]
+                    {
+                        for path in ["/a", "/a5", "/a,b", "/e", "/E", "a", "/a b", "/"] {
+                            for body in [&b"x,5"[..], b"E", b"", b"/e"] {
+                                let req = Request::new(method, path).with_body(body).with_headers(&extra);
+                                let mut digits = [0u8; 20];
+                                let input = MessageInput {
+                                    api_key: key.as_bytes(),
+                                    timestamp: format_decimal(now, &mut digits),
+                                    method: method.as_bytes(),
+                                    path: path.as_bytes(),
+                                    body,
+                                    headers: &extra,
+                                    uppercase_method: true,
+                                    ..MessageInput::EMPTY
+                                };
+                                let expected = check_path(input.path).and_then(|()| template.check_input(&input));
+                                let got = signer.sign(&req, Stamp { now, nonce: None }).map(|_| ());
+                                assert_eq!(
+                                    got, expected,
+                                    "{parts:?} {separator:?} {key} {now} {method} {path} {body:?}"
+                                );
+                                outcomes.insert(std::format!("{got:?}"));
+                            }
+                        }
+                    }
                 }
             }
         }
         let all: std::vec::Vec<_> = outcomes.into_iter().collect();
-        assert_eq!(all, ["Err(InvalidMethod)", "Err(SeparatorInField)", "Ok(())"]);
+        assert_eq!(all, ["Err(InvalidMethod)", "Err(InvalidPath)", "Err(SeparatorInField)", "Ok(())"]);
+        assert!(fast > 20, "the one-pass checks ran for {fast} signers");
     }
 }
