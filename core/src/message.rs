@@ -211,6 +211,7 @@ impl<'a> Template<'a> {
 
     /// Streams the parts at indexes `range`, each with the separator before it (but the very
     /// first part of the template): the message is the parts `0..k` then the parts `k..`.
+    #[inline(always)]
     pub(crate) fn stream_parts(&self, range: core::ops::Range<usize>, input: &MessageInput<'_>, sink: &mut impl Sink) {
         let mut upper = [0u8; METHOD_MAX];
         let parts = self.parts.get(range.start..range.end.min(self.parts.len())).unwrap_or_default();
