@@ -122,7 +122,10 @@ impl HeaderLine<'_> {
         let (p, v) = (self.prefix.as_bytes(), self.value.as_bytes());
         let dst = out.get_mut(..self.value_len()).ok_or(Error::BufferTooSmall)?;
         let (a, b) = dst.split_at_mut(p.len());
-        a.copy_from_slice(p);
+        // Most values have no prefix: no copy call for it then.
+        if !p.is_empty() {
+            a.copy_from_slice(p);
+        }
         b.copy_from_slice(v);
         Ok(dst)
     }

@@ -33,6 +33,12 @@ pub(crate) unsafe fn in_bytes<'a, T>(ptr: *const T, len: usize) -> Res<&'a [T]> 
 pub(crate) unsafe fn in_str<'a>(ptr: *const c_char, len: usize, invalid: Error) -> Res<&'a str> {
     // SAFETY: forwarded contract; c_char and u8 have the same size and alignment.
     let bytes = unsafe { in_bytes(ptr.cast::<u8>(), len) }?;
+    // Methods and paths are ASCII (the core refuses anything else): checked inline, a word
+    // at a time, rather than by the general UTF-8 validator.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
+    }
     core::str::from_utf8(bytes).map_err(|_| apisig_result::from(invalid))
 }
 
