@@ -203,6 +203,20 @@ impl<'a> Template<'a> {
         Ok(())
     }
 
+    /// What a request must pass to be signed or verified under this template: [`check_path`]
+    /// when the template signs the path, then [`check_input`](Self::check_input) — in one
+    /// pass per field when `fields` (planned for this template) is given.
+    #[inline(always)]
+    pub(crate) fn check_request(&self, fields: Option<&FieldChecks>, input: &MessageInput<'_>) -> Result<(), Error> {
+        if let Some(fields) = fields {
+            return fields.check(input);
+        }
+        if self.uses(Part::Path) {
+            check_path(input.path)?;
+        }
+        self.check_input(input)
+    }
+
     /// Streams the message into `sink`. Call [`check_input`](Self::check_input) first; this
     /// skips anything it would have refused.
     pub fn stream(&self, input: &MessageInput<'_>, sink: &mut impl Sink) {

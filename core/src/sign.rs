@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::headers::{Computed, HeaderSet, Sent, check_value};
 use crate::mac::{MacKey, Midstate, finish};
-use crate::message::{FieldChecks, MessageInput, Part, check_path, contains, sent_method};
+use crate::message::{FieldChecks, MessageInput, Part, contains};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
 use crate::{Error, Request, UnixNanos};
@@ -65,16 +65,8 @@ pub struct Signer<'a> {
     /// signer (the API key, the user id, literals), and how many parts that is.
     midstate: Option<Midstate>,
     fixed_parts: usize,
-    /// Neither the API key nor the user id holds the template's separator (checked once
-    /// here rather than on every request).
-    creds_clean: bool,
-    /// The separator has a byte that is not a decimal digit, so no timestamp or nonce can
-    /// hold it.
-    digits_clean: bool,
-    /// The template signs the path / the method.
-    uses_path: bool,
-    uses_method: bool,
-    /// The request checks in one pass over each field, when the template allows it.
+    /// The request checks in one pass over each field, when the template allows it; the
+    /// credentials are checked for the separator once, here, not on every request.
     fields: Option<FieldChecks>,
 }
 
@@ -159,17 +151,16 @@ impl<'a> Signer<'a> {
                 secret_text = core::str::from_utf8(creds.secret).map_err(|_| Error::InvalidHeaderValue)?;
             }
         }
-        let creds_clean = scheme.template.is_none_or(|t| {
-            !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator)
-        });
-        let (digits_clean, uses_path, uses_method) = scheme.template.map_or((true, false, false), |t| {
-            (!t.separator.iter().all(u8::is_ascii_digit), t.uses(Part::Path), t.uses(Part::Method))
-        });
         let fields = scheme.template.as_ref().and_then(|t| {
+            // Neither the API key nor the user id holds the separator; a separator with a byte
+            // that is not a decimal digit cannot be in a timestamp or nonce.
+            let creds_clean =
+                !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator);
+            let digits_clean = !t.separator.iter().all(u8::is_ascii_digit);
             FieldChecks::plan(t, |p| match p {
                 Part::ApiKey | Part::UserId => creds_clean,
                 Part::Timestamp | Part::Nonce => digits_clean,
-                _ => matches!(p, Part::Literal(_)),
+                _ => false,
             })
         });
         let sent = Sent {
@@ -179,19 +170,7 @@ impl<'a> Signer<'a> {
             token: creds.token,
             key_is_secret: scheme.kind() == Kind::StaticKey,
         };
-        Ok(Signer {
-            scheme: *scheme,
-            creds,
-            sent,
-            mac: None,
-            midstate: None,
-            fixed_parts: 0,
-            creds_clean,
-            digits_clean,
-            uses_path,
-            uses_method,
-            fields,
-        })
+        Ok(Signer { scheme: *scheme, creds, sent, mac: None, midstate: None, fixed_parts: 0, fields })
     }
 
     /// The scheme this signer uses.
@@ -233,23 +212,7 @@ impl<'a> Signer<'a> {
     /// Checks that `input` can be signed unambiguously (built and checked in two steps, so
     /// the input is made in place rather than moved out of a `Result`).
     fn check(&self, input: &MessageInput<'_>) -> Result<(), Error> {
-        if let Some(fields) = &self.fields {
-            return fields.check(input);
-        }
-        if let Some(t) = &self.scheme.template {
-            if self.uses_path {
-                check_path(input.path)?;
-            }
-            if self.creds_clean {
-                if self.uses_method {
-                    crate::message::check_method(input.method)?;
-                }
-                check_request_parts(t, input, self.digits_clean)?;
-            } else {
-                t.check_input(input)?;
-            }
-        }
-        Ok(())
+        self.scheme.template.as_ref().map_or(Ok(()), |t| t.check_request(self.fields.as_ref(), input))
     }
 
     /// The headers for `req` at `stamp`, in the scheme's order.
@@ -323,31 +286,6 @@ impl<'a> Signer<'a> {
     }
 }
 
-/// What [`Template::check_input`](crate::message::Template::check_input) checks after the
-/// method, for a signer whose credentials are known to be free of the separator: referenced
-/// headers, and that no request part but the last holds the separator (timestamps and nonces
-/// only when the separator is all digits). Same errors, same order.
-fn check_request_parts(t: &crate::Template<'_>, input: &MessageInput<'_>, digits_clean: bool) -> Result<(), Error> {
-    let last = t.parts.len().saturating_sub(1);
-    let mut upper = [0u8; crate::message::METHOD_MAX];
-    for (i, part) in t.parts.iter().enumerate() {
-        let value = match *part {
-            Part::ApiKey | Part::UserId | Part::Literal(_) => continue,
-            Part::Timestamp | Part::Nonce if digits_clean => continue,
-            Part::Timestamp => input.timestamp,
-            Part::Nonce => input.nonce,
-            Part::Method => sent_method(input.method, input.uppercase_method, &mut upper),
-            Part::Path => input.path,
-            Part::Body => input.body,
-            Part::Header(name) => crate::headers::require(input.headers, name)?,
-        };
-        if i < last && contains(value, t.separator) {
-            return Err(Error::SeparatorInField);
-        }
-    }
-    Ok(())
-}
-
 impl fmt::Debug for Signer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer").field("scheme", &self.scheme.name).finish_non_exhaustive()
@@ -365,6 +303,7 @@ mod tests {
     /// path bytes, and templates where each request field comes last or not.
     #[test]
     fn request_checks_agree_with_the_template() {
+        use crate::message::check_path;
         use crate::scheme::HeaderSpec;
         use crate::{Encoding, Template};
         let headers = [

@@ -6,7 +6,7 @@ use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crate::headers::{self, Header};
 use crate::jwt::JwtPolicy;
 use crate::keyring::{ClientId, Keyring, Slot};
-use crate::message::{FieldChecks, MessageInput, Part, Template, check_path};
+use crate::message::{FieldChecks, MessageInput, Part, Template};
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
 use crate::scheme::{Field, Kind, Scheme};
@@ -242,15 +242,8 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         // Timestamps and nonces were parsed as decimal digits: a separator with another byte
         // cannot be in them.
         let digits_clean = !t.separator.iter().all(u8::is_ascii_digit);
-        match FieldChecks::plan(t, |p| digits_clean && matches!(p, Part::Timestamp | Part::Nonce)) {
-            Some(fields) => fields.check(&input)?,
-            None => {
-                if t.uses(Part::Path) {
-                    check_path(input.path)?;
-                }
-                t.check_input(&input)?;
-            }
-        }
+        let fields = FieldChecks::plan(t, |p| digits_clean && matches!(p, Part::Timestamp | Part::Nonce));
+        t.check_request(fields.as_ref(), &input)?;
 
         let (client_id, slot) = self.match_tag(named, t, &input, &tag)?;
         if let (None, Some(user)) = (named, user_id) {
