@@ -109,8 +109,11 @@ impl ReplayStore for [ReplayEntry] {
     ) -> Result<(), Error> {
         let n = self.len();
         let head = ReplayEntry::head_of(id);
-        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash.
-        let start = head.checked_rem(n as u64).and_then(|s| usize::try_from(s).ok()).unwrap_or(0);
+        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash, mapped
+        // onto 0..n by a multiply and a shift (a division costs ten times more where the
+        // capacity is only known at run time).
+        let scaled = u128::from(head).wrapping_mul(n as u128).wrapping_shr(64);
+        let start = usize::try_from(scaled).unwrap_or(0);
         // The PROBE slots from `start`, wrapping round the end: no division per slot. Whether a
         // slot is live is as good as random, so the scan does not branch on it (a mispredicted
         // branch per slot would cost more than the comparisons).

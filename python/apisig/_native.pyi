@@ -194,7 +194,8 @@ class Signer:
 
 @final
 class Principal:
-    """Who a verified request comes from."""
+    """Who a verified request comes from. Immutable: a verifier may hand back the same object
+    for another request with the same outcome (client, key slot, role, user id, scheme)."""
 
     @property
     def client_id(self) -> str:

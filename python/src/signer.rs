@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use zeroize::Zeroizing;
 
-use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, core_headers, header_pairs, resolve_now};
+use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, Nanos, core_headers, header_pairs, resolve_now};
 use crate::scheme::{Scheme, SchemeData};
 
 /// Signs requests for one scheme and one set of credentials.
@@ -79,7 +79,7 @@ impl Signer {
     /// The stamp for one request: `now` and `nonce` if given, else the clock and the counter.
     /// The counter is strictly increasing and starts at the time in milliseconds, so a
     /// restarted client stays above the nonces a server has already seen.
-    fn stamp(&self, py: Python<'_>, now: Option<u64>, nonce: Option<u64>) -> PyResult<Stamp> {
+    fn stamp(&self, py: Python<'_>, now: Option<Nanos>, nonce: Option<u64>) -> PyResult<Stamp> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         if !self.needs_nonce() {
             return Ok(Stamp { now, nonce });
@@ -226,7 +226,7 @@ impl Signer {
         path: &Bound<'py, PyString>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
-        now: Option<u64>,
+        now: Option<Nanos>,
         nonce: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let stamp = self.stamp(py, now, nonce)?;
@@ -266,7 +266,7 @@ impl Signer {
         path: Cow<'_, str>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
-        now: Option<u64>,
+        now: Option<Nanos>,
         nonce: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let stamp = self.stamp(py, now, nonce)?;
@@ -294,7 +294,7 @@ impl Signer {
         path: Cow<'_, str>,
         body: Bytes<'_>,
         headers: Option<&Bound<'py, PyAny>>,
-        now: Option<u64>,
+        now: Option<Nanos>,
         nonce: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let stamp = self.stamp(py, now, nonce)?;

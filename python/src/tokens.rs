@@ -10,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{Bytes, CoreResult, resolve_now, system_now_ns};
+use crate::convert::{Bytes, CoreResult, Nanos, resolve_now, system_now_ns};
 use crate::verifier::slot_name;
 
 /// A token given as `str` or bytes, byte for byte.
@@ -111,7 +111,7 @@ pub(crate) fn jwt_verify(
     py: Python<'_>,
     secret: Bytes<'_>,
     token: &Bound<'_, PyAny>,
-    now: Option<u64>,
+    now: Option<Nanos>,
     leeway: u64,
     require_exp: bool,
     issuer: Option<&str>,
@@ -121,7 +121,7 @@ pub(crate) fn jwt_verify(
 ) -> PyResult<JwtClaims> {
     let token = token_bytes(token)?;
     let key = MacKey::new(&secret).py(py)?;
-    let now = now.unwrap_or_else(system_now_ns);
+    let now = now.map_or_else(system_now_ns, |n| n.0);
     let v = Validation { leeway_s: leeway, require_exp, iss: issuer, aud: audience, sub: subject, max_len };
     // The length is checked before the scratch space is allocated.
     if token.len() > max_len {
@@ -200,9 +200,9 @@ impl SessionKeys {
     /// What a token says, checked at `now` (nanoseconds; default: the system clock) against
     /// both secrets in constant time.
     #[pyo3(signature = (token, *, now = None))]
-    fn verify(&self, py: Python<'_>, token: &Bound<'_, PyAny>, now: Option<u64>) -> PyResult<Session> {
+    fn verify(&self, py: Python<'_>, token: &Bound<'_, PyAny>, now: Option<Nanos>) -> PyResult<Session> {
         let token = token_bytes(token)?;
-        let now = now.unwrap_or_else(system_now_ns);
+        let now = now.map_or_else(system_now_ns, |n| n.0);
         let mut scratch = [0u8; session::TOKEN_MAX];
         let (s, slot) = self.keys.verify(&token, now, &mut scratch).py(py)?;
         Ok(Session {
@@ -267,13 +267,13 @@ impl TokenLifetime {
     /// Whether to fetch a new token before the next request, at `now` (default: the system
     /// clock).
     #[pyo3(signature = (now = None))]
-    fn needs_refresh(&self, py: Python<'_>, now: Option<u64>) -> PyResult<bool> {
+    fn needs_refresh(&self, py: Python<'_>, now: Option<Nanos>) -> PyResult<bool> {
         Ok(self.inner.needs_refresh(resolve_now(py, now, None)?))
     }
 
     /// Whether the token has expired at `now` (default: the system clock).
     #[pyo3(signature = (now = None))]
-    fn is_expired(&self, py: Python<'_>, now: Option<u64>) -> PyResult<bool> {
+    fn is_expired(&self, py: Python<'_>, now: Option<Nanos>) -> PyResult<bool> {
         Ok(self.inner.is_expired(resolve_now(py, now, None)?))
     }
 

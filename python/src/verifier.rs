@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, HeaderObjects, resolve_now, to_pyerr};
+use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
 use crate::tokens::parse_pin_kind;
 
@@ -96,6 +96,9 @@ impl Replay {
 
 type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
 
+/// The most clients a verifier holds (its largest keyring).
+const MAX_CAPACITY: usize = 1024;
+
 /// The keyring's capacity is a const generic in the core; the smallest of these that holds the
 /// requested capacity is used, and the requested capacity is enforced on top.
 enum Sized {
@@ -138,7 +141,8 @@ fn parse_slot(s: &str) -> PyResult<Slot> {
     }
 }
 
-/// Who a verified request comes from.
+/// Who a verified request comes from. Immutable: a verifier may hand back the same object for
+/// another request with the same outcome (see `Verifier::principal_object`).
 #[pyclass(frozen, eq, name = "Principal", module = "apisig._native")]
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Principal {
@@ -235,6 +239,10 @@ struct State {
 #[pyclass(frozen, name = "Verifier", module = "apisig._native")]
 pub(crate) struct Verifier {
     state: Mutex<State>,
+    /// The principal last returned for each client, by keyring index. Principals are frozen,
+    /// so a request with the same outcome gets the same object back: creating and freeing a
+    /// Python object is about a tenth of a verification.
+    principals: Mutex<Vec<Option<Py<Principal>>>>,
     policy: Option<Arc<PolicyData>>,
     replay_capacity: usize,
     window_ns: u64,
@@ -262,6 +270,26 @@ impl Verifier {
         let mut state = self.lock();
         let client = with_core!(&state.core, v => v.keyring().find(id.as_bytes())).ok_or(Error::UnknownKey).py(py)?;
         f(&mut state, client).py(py)
+    }
+
+    /// `p`, the principal of keyring client `client`, as a Python object: the one returned
+    /// last for that client when it is equal, else a new one (remembered in its place).
+    fn principal_object(&self, py: Python<'_>, client: ClientId, p: Principal) -> PyResult<Py<Principal>> {
+        let mut memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = usize::try_from(client.0).unwrap_or(usize::MAX);
+        if let Some(Some(last)) = memo.get(at) {
+            if *last.get() == p {
+                return Ok(last.clone_ref(py));
+            }
+        }
+        let object = Py::new(py, p)?;
+        if memo.len() <= at && at < MAX_CAPACITY {
+            memo.resize_with(at.saturating_add(1), || None);
+        }
+        if let Some(slot) = memo.get_mut(at) {
+            *slot = Some(object.clone_ref(py));
+        }
+        Ok(object)
     }
 }
 
@@ -295,7 +323,7 @@ impl Verifier {
         let mut core = match capacity {
             0..=16 => Sized::K16(new_core::<16>(replay_capacity, shared, window)),
             17..=128 => Sized::K128(new_core::<128>(replay_capacity, shared, window)),
-            129..=1024 => Sized::K1024(new_core::<1024>(replay_capacity, shared, window)),
+            129..=MAX_CAPACITY => Sized::K1024(new_core::<1024>(replay_capacity, shared, window)),
             _ => return Err(PyValueError::new_err("capacity is at most 1024 clients")),
         };
         let sessions = match (session_secret, session_secondary) {
@@ -322,6 +350,7 @@ impl Verifier {
         });
         Ok(Verifier {
             state: Mutex::new(State { core, capacity }),
+            principals: Mutex::new(Vec::new()),
             policy: policy.map(|p| Arc::clone(&p.data)),
             replay_capacity,
             window_ns: window.tolerance_nanos(),
@@ -430,7 +459,7 @@ impl Verifier {
     /// The client pinned to a TLS peer certificate (DER), after the TLS library has checked
     /// its chain; raises `UnpinnedCertificate` or `InvalidCertificate`. The principal's scheme
     /// is `"mtls"`.
-    fn verify_certificate(&self, py: Python<'_>, der: Bytes<'_>) -> PyResult<Principal> {
+    fn verify_certificate(&self, py: Python<'_>, der: Bytes<'_>) -> PyResult<Py<Principal>> {
         let state = self.lock();
         let found = with_core!(&state.core, v => {
             v.verify_certificate(&der).and_then(|p| {
@@ -441,7 +470,8 @@ impl Verifier {
         drop(state);
         let (p, client_id, user_id) = found.py(py)?;
         let role = p.role.and_then(|r| self.policy.as_ref().and_then(|pol| pol.role_name(r)));
-        Ok(Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: MTLS.to_owned() })
+        let principal = Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: MTLS.to_owned() };
+        self.principal_object(py, p.client, principal)
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
@@ -457,9 +487,9 @@ impl Verifier {
         path: &str,
         headers: &Bound<'_, PyAny>,
         body: Bytes<'_>,
-        now: Option<u64>,
+        now: Option<Nanos>,
         authorize: bool,
-    ) -> PyResult<Principal> {
+    ) -> PyResult<Py<Principal>> {
         let (principal, claim) = self.verify_deferred(py, scheme, method, path, headers, body, now, authorize)?;
         if let (Some(claim), Some(store)) = (claim, &self.replay_store) {
             let pending = store.bind(py).call_method1("claim", (claim,))?;
@@ -489,15 +519,15 @@ impl Verifier {
         path: &str,
         headers: &Bound<'_, PyAny>,
         body: Bytes<'_>,
-        now: Option<u64>,
+        now: Option<Nanos>,
         authorize: bool,
-    ) -> PyResult<(Principal, Option<ReplayClaim>)> {
+    ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         let objects = HeaderObjects::new(headers)?;
         let hs = objects.core()?;
         let data = &scheme.data;
         let policy = self.policy.as_deref();
-        let work = || -> Result<(Principal, Option<ReplayClaim>), Error> {
+        let work = || -> Result<(ClientId, Principal, Option<ReplayClaim>), Error> {
             let req = Request { method, path, body: &body, headers: &hs };
             let mut state = self.lock();
             let (p, client_id, user_id, claim) = with_core!(&mut state.core, v => {
@@ -522,10 +552,11 @@ impl Verifier {
             }
             let principal =
                 Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: data.name().to_owned() };
-            Ok((principal, claim))
+            Ok((p.client, principal, claim))
         };
         let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
-        result.py(py)
+        let (client, principal, claim) = result.py(py)?;
+        Ok((self.principal_object(py, client, principal)?, claim))
     }
 
     /// Issues an APEX session token (`aptoken`) for a client after a verified
@@ -537,7 +568,7 @@ impl Verifier {
         key_id: &str,
         user_id: &str,
         lifetime: u64,
-        now: Option<u64>,
+        now: Option<Nanos>,
     ) -> PyResult<String> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         let expires = (now / 1_000_000_000).saturating_add(lifetime);
@@ -588,7 +619,7 @@ impl Verifier {
 
     /// How many replay entries are live at `now` (default: the clock).
     #[pyo3(signature = (now = None))]
-    fn live_replay_entries(&self, py: Python<'_>, now: Option<u64>) -> PyResult<usize> {
+    fn live_replay_entries(&self, py: Python<'_>, now: Option<Nanos>) -> PyResult<usize> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         Ok(with_core!(&self.lock().core, v => match v.replay() {
             Replay::Heap(entries) => apisig::replay::live(entries, now),

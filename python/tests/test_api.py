@@ -164,6 +164,26 @@ def test_key_rotation_on_the_server() -> None:
     assert v.client_info("acme") == (None, None, False, False)
 
 
+def test_principals_follow_every_change_to_the_client() -> None:
+    # The verifier hands back the principal it returned last for a client when the outcome is
+    # the same (they are immutable); any difference must give a new, correct one.
+    v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES)
+    v.add("acme", b"key-1", secondary=b"key-2", role="serviceToken")
+    first = v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"})
+    again = v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"})
+    assert again == first and (again.slot, again.role, again.scheme) == ("primary", "serviceToken", "securosys")
+    assert v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-2"}).slot == "secondary"
+    assert v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "key-1"}).scheme == "zignsec"
+    v.set_role("acme", "keyOperationToken")
+    changed = v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"})
+    assert (changed.role, changed.slot, changed.scheme) == ("keyOperationToken", "primary", "securosys")
+    assert first.role == "serviceToken", "a principal already returned never changes"
+    v.bind_user_id("acme", "7")
+    assert v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"}).user_id == "7"
+    v.add("other", b"key-3")
+    assert v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-3"}).client_id == "other"
+
+
 def test_rotation_state_machine() -> None:
     r = apisig.Rotation.zignsec()
     a = r.begin()
