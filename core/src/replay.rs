@@ -10,11 +10,13 @@ use crate::{Error, UnixNanos};
 /// Length of a replay identifier: the first 16 bytes of the request's signature.
 pub const REPLAY_ID_LEN: usize = 16;
 
-/// How many consecutive slots one insertion looks at. A lookup costs the same at any
-/// capacity; the price is that a neighbourhood can fill before the whole cache does, so size
-/// the cache for about three times the requests you expect inside one window. (Simulated with
-/// uniform ids: with half the slots live, about one insertion in 20,000 finds all its slots
-/// live and fails closed; with a third live, none in 400,000.)
+/// How many consecutive slots, from an id's home slot, may hold its record. Each home slot
+/// keeps a bitmap of which of them hold records that started there, so a lookup reads only
+/// those (one or two slots, at any capacity) and an insertion reads up to the first slot that
+/// is not live. The price is that a neighbourhood can fill before the whole cache does, so
+/// size the cache for about three times the requests you expect inside one window.
+/// (Simulated with uniform ids: with half the slots live, about one insertion in 20,000 finds
+/// all its slots live and fails closed; with a third live, none in 400,000.)
 pub const PROBE: usize = 32;
 
 /// Where the verifier records accepted requests.
@@ -53,13 +55,16 @@ pub trait ReplayStore {
 pub struct ReplayEntry {
     id: [u8; REPLAY_ID_LEN],
     client: u32,
+    /// Bit `k`: the slot `k` places after this one holds a record whose home is this slot
+    /// (possibly expired since). A property of the slot, not of the record in it.
+    hops: u32,
     /// Last moment the record is live; 0 marks an empty slot.
     expires: UnixNanos,
 }
 
 impl ReplayEntry {
     /// A free slot.
-    pub const EMPTY: ReplayEntry = ReplayEntry { id: [0; REPLAY_ID_LEN], client: 0, expires: 0 };
+    pub const EMPTY: ReplayEntry = ReplayEntry { id: [0; REPLAY_ID_LEN], client: 0, hops: 0, expires: 0 };
 
     /// The first eight bytes of an id, as a word.
     fn head_of(id: &[u8; REPLAY_ID_LEN]) -> u64 {
@@ -97,8 +102,22 @@ impl<S: ReplayStore + ?Sized> ReplayStore for &mut S {
     }
 }
 
-/// The in-memory record: open addressing over the slice, [`PROBE`] slots per id. Expired
-/// records are reused; when every slot an id may use is live, insertion fails closed.
+/// The home slot of an id whose first eight bytes are `head`, in `n` slots. Ids are MAC tags,
+/// uniformly distributed, so those bytes are a fine hash, mapped onto `0..n` by a multiply and
+/// a shift (a division costs ten times more where `n` is only known at run time).
+fn home(head: u64, n: usize) -> usize {
+    usize::try_from(u128::from(head).wrapping_mul(n as u128).wrapping_shr(64)).unwrap_or(0)
+}
+
+/// The slot `k` places after `home`, wrapping round the end of `n` slots (`home < n`, `k <= n`).
+fn after(home: usize, k: usize, n: usize) -> usize {
+    let i = home.wrapping_add(k);
+    if i >= n { i.wrapping_sub(n) } else { i }
+}
+
+/// The in-memory record: open addressing over the slice, an id's record within [`PROBE`]
+/// slots of its home (hopscotch style: the home's bitmap says where). Expired records are
+/// reused; when every slot an id may use is live, insertion fails closed.
 impl ReplayStore for [ReplayEntry] {
     fn check_and_insert(
         &mut self,
@@ -109,45 +128,43 @@ impl ReplayStore for [ReplayEntry] {
     ) -> Result<(), Error> {
         let n = self.len();
         let head = ReplayEntry::head_of(id);
-        // Ids are MAC tags: uniformly distributed, so their first bytes are a fine hash, mapped
-        // onto 0..n by a multiply and a shift (a division costs ten times more where the
-        // capacity is only known at run time).
-        let scaled = u128::from(head).wrapping_mul(n as u128).wrapping_shr(64);
-        let start = usize::try_from(scaled).unwrap_or(0);
-        // The PROBE slots from `start`, wrapping round the end: no division per slot. Whether a
-        // slot is live is as good as random, so the scan does not branch on it (a mispredicted
-        // branch per slot would cost more than the comparisons).
-        let probe = PROBE.min(n);
-        let end = start.saturating_add(probe).min(n);
-        let wrapped = probe.saturating_sub(end.saturating_sub(start));
-        let slots = self.get(start..end).unwrap_or(&[]).iter().chain(self.get(..wrapped).unwrap_or(&[]));
-        let mut first_free = usize::MAX;
+        let home_at = home(head, n);
+        // Records that started at this home, live or expired since. The id's first eight
+        // bytes settle nearly every one (another id shares them once in 2^64), and the
+        // comparisons are folded without branching: the client is the verifier's match. The
+        // ids are accepted signatures, public (tests/ct/README.md).
+        let mut hops = self.get(home_at).map_or(0, |e| e.hops);
         let mut seen = false;
-        for (k, e) in slots.enumerate() {
-            if e.expires == 0 {
-                // Never used: records are only ever placed in the first slot of their probe
-                // sequence that is not live, and a used slot never reads 0 again, so no
-                // record of this id lies further on.
-                first_free = first_free.min(k);
-                break;
-            }
-            let live = e.expires >= now;
-            first_free = if !live & (first_free == usize::MAX) { k } else { first_free };
-            // The id's first eight bytes settle nearly every slot (ids are MAC tags: another
-            // id shares them once in 2^64), so the rest is compared only when they match. The
-            // ids are accepted signatures, public (tests/ct/README.md).
-            if e.head() == head {
-                seen |= live & (e.client == client) & (e.id == *id);
+        while hops != 0 {
+            let k = hops.trailing_zeros() as usize;
+            hops &= hops.wrapping_sub(1);
+            if let Some(e) = self.get(after(home_at, k, n)) {
+                seen |= e.live(now) & (e.head() == head) & (e.client == client) & (e.id == *id);
             }
         }
         if seen {
             return Err(Error::ReplayedRequest);
         }
-        let free = (first_free != usize::MAX)
-            .then(|| start.wrapping_add(first_free))
-            .map(|i| if i >= n { i.wrapping_sub(n) } else { i });
-        let slot = free.and_then(|i| self.get_mut(i)).ok_or(Error::ReplayCacheFull)?;
-        *slot = ReplayEntry { id: *id, client, expires: expires.max(1) };
+        // The first slot from home whose record (if any) is no longer live.
+        let k = (0..PROBE.min(n))
+            .find(|&k| self.get(after(home_at, k, n)).is_some_and(|e| !e.live(now)))
+            .ok_or(Error::ReplayCacheFull)?;
+        let at = after(home_at, k, n);
+        // The expired record there leaves its own home's bitmap.
+        if let Some(old) = self.get(at).filter(|e| e.expires != 0).copied() {
+            let old_home = home(old.head(), n);
+            let distance =
+                if at >= old_home { at.wrapping_sub(old_home) } else { at.wrapping_add(n).wrapping_sub(old_home) };
+            if let Some(e) = self.get_mut(old_home) {
+                e.hops &= !1u32.checked_shl(u32::try_from(distance).unwrap_or(u32::MAX)).unwrap_or(0);
+            }
+        }
+        if let Some(slot) = self.get_mut(at) {
+            *slot = ReplayEntry { id: *id, client, hops: slot.hops, expires: expires.max(1) };
+        }
+        if let Some(e) = self.get_mut(home_at) {
+            e.hops |= 1u32.checked_shl(u32::try_from(k).unwrap_or(u32::MAX)).unwrap_or(0);
+        }
         Ok(())
     }
 }
@@ -260,7 +277,19 @@ mod tests {
                     Err(Error::ReplayCacheFull) => proptest::prop_assert!(!live),
                     Err(other) => proptest::prop_assert!(false, "{other:?}"),
                 }
+                proptest::prop_assert!(homes_name_their_records(&slots), "after {got:?}");
             }
         }
+    }
+
+    /// Every record lies within PROBE slots of its home, whose bitmap has its bit.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    fn homes_name_their_records(slots: &[ReplayEntry]) -> bool {
+        let n = slots.len();
+        slots.iter().enumerate().filter(|(_, e)| e.expires != 0).all(|(at, e)| {
+            let h = home(e.head(), n);
+            let distance = (at + n - h) % n;
+            distance < PROBE && slots[h].hops & (1 << distance) != 0
+        })
     }
 }
