@@ -48,9 +48,7 @@ impl Encoding {
             Encoding::UpperHex => b'A' - b'0' - 10,
             Encoding::Base64 => return Base64::encode(tag.as_bytes(), buf).map(str::as_bytes).unwrap_or(&[]),
         };
-        for (pair, b) in buf.chunks_exact_mut(2).zip(tag.as_bytes()) {
-            pair.copy_from_slice(&[hex_digit(b >> 4, gap), hex_digit(b & 0x0f, gap)]);
-        }
+        hex_into(tag.as_bytes(), gap, buf);
         buf
     }
 
@@ -81,40 +79,57 @@ impl Encoding {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x80 * ONES;
-
-/// `2 * TAG_LEN` hex characters into `out`, branch-free; whether every character was a digit
-/// or an allowed letter (`a-f` if `lower`, `A-F` if `upper`).
+/// `2 * TAG_LEN` hex characters into `out`, branch-free; whether the text is exactly what the
+/// encoder writes for those bytes in an allowed case (`lower`, `upper`; digits are both).
+/// Each character is read loosely, eight at a time — its low four bits, plus 9 past `'@'` —
+/// and the bytes are encoded again and compared with the text: a character survives only if
+/// it is the digit of the nibble read from it. (As with base64: no per-character range
+/// checks, and every step vectorizes.)
 fn decode_hex(text: &[u8], out: &mut [u8; TAG_LEN], lower: bool, upper: bool) -> bool {
-    let word = |c: &[u8]| c.first_chunk::<8>().map_or(HIGH, |w| u64::from_le_bytes(*w));
-    let mut invalid = 0u64;
+    let Some(text) = text.first_chunk::<SIGNATURE_TEXT_MAX>() else {
+        return false;
+    };
+    let word = |c: &[u8]| c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
     for (sixteen, dst) in text.chunks_exact(16).zip(out.chunks_exact_mut(8)) {
-        let (lo, bad_lo) = hex_eight(word(sixteen), lower, upper);
-        let (hi, bad_hi) = hex_eight(word(sixteen.get(8..).unwrap_or_default()), lower, upper);
-        invalid |= bad_lo | bad_hi;
+        let lo = loose_hex_eight(word(sixteen));
+        let hi = loose_hex_eight(word(sixteen.get(8..).unwrap_or_default()));
         dst.copy_from_slice(&(u64::from(lo) | (u64::from(hi) << 32)).to_le_bytes());
     }
-    invalid == 0
+    let (mut small, mut capital) = ([0u8; SIGNATURE_TEXT_MAX], [0u8; SIGNATURE_TEXT_MAX]);
+    hex_into(out, b'a' - b'0' - 10, &mut small);
+    hex_into(out, b'A' - b'0' - 10, &mut capital);
+    let (small, capital) = match (lower, upper) {
+        (true, false) => (&small, &small),
+        (false, true) => (&capital, &capital),
+        _ => (&small, &capital),
+    };
+    let same = text
+        .iter()
+        .zip(small)
+        .zip(capital)
+        .fold(0xffu8, |all, ((&c, &s), &k)| all & (u8::from(c == s) | u8::from(c == k)).wrapping_neg());
+    same == 0xff
 }
 
 /// Eight hex characters (little-endian: the first in the low byte) as four bytes (the first
-/// in the low byte), and a non-zero mask if any character is not allowed. Per byte, on seven
-/// bits so no sum carries into the next byte: bit 7 of `b + (0x80 - c)` is set when b >= c.
-fn hex_eight(chars: u64, lower: bool, upper: bool) -> (u32, u64) {
-    let y = chars & !HIGH;
-    let at_least = |c: u8| y.wrapping_add(u64::from(0x80u8.wrapping_sub(c)).wrapping_mul(ONES)) & HIGH;
-    let digit = at_least(b'0') & !at_least(b'9' + 1);
-    let lower_letter = if lower { at_least(b'a') & !at_least(b'f' + 1) } else { 0 };
-    let upper_letter = if upper { at_least(b'A') & !at_least(b'F' + 1) } else { 0 };
-    let letter = (lower_letter | upper_letter) >> 7;
-    let invalid = (chars & HIGH) | (HIGH & !(digit | (letter << 7)));
-    // a-f and A-F end in 1-6: add 9 for 10-15.
-    let nibbles = (y & (0x0f * ONES)).wrapping_add((letter << 3) | letter);
+/// in the low byte), read loosely: each character's low four bits, plus 9 when its bit 6 is
+/// set (`a-f`, `A-F`). Other characters give some nibble, which [`decode_hex`] then refuses.
+fn loose_hex_eight(chars: u64) -> u32 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let letter = (chars >> 6) & ONES;
+    // At most 15 + 9 per byte: no carry into the next.
+    let nibbles = (chars & (0x0f * ONES)).wrapping_add((letter << 3) | letter);
     let pairs = ((nibbles & 0x000f_000f_000f_000f) << 4) | ((nibbles >> 8) & 0x000f_000f_000f_000f);
     let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
-    let bytes = (pairs | (pairs >> 16)) & 0xffff_ffff;
-    (bytes as u32, invalid)
+    ((pairs | (pairs >> 16)) & 0xffff_ffff) as u32
+}
+
+/// `bytes` as hex into `buf`, letters `gap` past `'9' + 1` (`a-f` or `A-F`). Byte-wise, so it
+/// vectorizes.
+fn hex_into(bytes: &[u8; TAG_LEN], gap: u8, buf: &mut [u8; SIGNATURE_TEXT_MAX]) {
+    for (pair, b) in buf.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&[hex_digit(b >> 4, gap), hex_digit(b & 0x0f, gap)]);
+    }
 }
 
 /// One nibble (0–15) as a hex digit, branch-free: `'0' + n`, plus the gap up to the letters
