@@ -130,44 +130,51 @@ pub(crate) fn resolve_now(py: Python<'_>, now: Option<Nanos>, clock: Option<&Py<
 /// servers give them) and values `str` or `bytes` (taken byte for byte).
 pub(crate) fn header_pairs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Vec<u8>)>> {
     let Some(obj) = obj else { return Ok(Vec::new()) };
-    let objects = HeaderObjects::new(obj)?;
-    Ok(objects.core()?.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect())
+    let mut objects = HeaderObjects::default();
+    objects.gather(obj)?;
+    let mut headers = CoreHeaders::new();
+    objects.core_into(&mut headers)?;
+    Ok(headers.iter().map(|h| (h.name.to_owned(), h.value.to_vec())).collect())
 }
 
 /// Request headers as the Python objects holding them, kept alive and borrowed from, never
-/// copied (the verifier's per-request path). `None` is no headers. Up to [`INLINE_HEADERS`]
-/// are held without an allocation.
+/// copied (the verifier's per-request path). Up to [`INLINE_HEADERS`] are held without an
+/// allocation; both this and the core's view are filled where the caller keeps them (a
+/// returned `SmallVec` would be copied, hundreds of bytes, on every request).
+#[derive(Default)]
 pub(crate) struct HeaderObjects<'py>(SmallVec<[(Bound<'py, PyAny>, Bound<'py, PyAny>); INLINE_HEADERS]>);
 
-/// Headers a request carries without a heap allocation on the verifier's path (a typical
-/// request has fewer; more are fine).
-const INLINE_HEADERS: usize = 16;
+/// Headers a request carries without a heap allocation on the verifier's path (more are
+/// fine).
+pub(crate) const INLINE_HEADERS: usize = 8;
+
+/// The core's view of [`HeaderObjects`].
+pub(crate) type CoreHeaders<'a> = SmallVec<[apisig::Header<'a>; INLINE_HEADERS]>;
 
 impl<'py> HeaderObjects<'py> {
-    pub(crate) fn new(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
-        let mut out = SmallVec::new();
+    /// Takes the headers of `obj`: a mapping, an iterable of pairs, or `None` (no headers).
+    pub(crate) fn gather(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<()> {
         if obj.is_none() {
-            return Ok(HeaderObjects(out));
+            return Ok(());
         }
         if let Ok(dict) = obj.cast::<PyDict>() {
-            out.extend(dict.iter());
+            self.0.extend(dict.iter());
         } else {
             let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
             for item in items.try_iter()? {
-                out.push(item?.extract()?);
+                self.0.push(item?.extract()?);
             }
         }
-        Ok(HeaderObjects(out))
+        Ok(())
     }
 
-    /// The core's view of the headers, borrowed from the objects; a `TypeError` for a name
-    /// or value of the wrong type.
-    pub(crate) fn core(&self) -> PyResult<SmallVec<[apisig::Header<'_>; INLINE_HEADERS]>> {
-        let mut out = SmallVec::with_capacity(self.0.len());
+    /// The core's view of the headers, borrowed from the objects, into `out`; a `TypeError`
+    /// for a name or value of the wrong type.
+    pub(crate) fn core_into<'s>(&'s self, out: &mut CoreHeaders<'s>) -> PyResult<()> {
         for (n, v) in &self.0 {
             out.push(apisig::Header { name: borrow_text(n, "header name")?, value: borrow_value(v)? });
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-use crate::convert::{Bytes, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
+use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
 use crate::tokens::parse_pin_kind;
 
@@ -523,8 +523,10 @@ impl Verifier {
         authorize: bool,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
-        let objects = HeaderObjects::new(headers)?;
-        let hs = objects.core()?;
+        let mut objects = HeaderObjects::default();
+        objects.gather(headers)?;
+        let mut hs = CoreHeaders::new();
+        objects.core_into(&mut hs)?;
         let data = &scheme.data;
         let policy = self.policy.as_deref();
         let work = || -> Result<(ClientId, Principal, Option<ReplayClaim>), Error> {
