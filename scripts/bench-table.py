@@ -72,6 +72,7 @@ for g in ("aevo-200B",):
     for op, target in (("sign", 1.10), ("verify", 1.20)):
         m = R.get(f"{g}/apisig/{op}")
         add("Rust", f"{op}, Aevo 200 B body", m, "RustCrypto hmac, precomputed key", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", target)
+    add("Rust", "verify, scheme prepared at run time (info)", R.get(f"{g}/apisig/verify-prepared"), "RustCrypto hmac, precomputed key", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", 0)
     add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "ring hmac, precomputed key", R.get(f"{g}/baseline/ring-precomputed"), "x", 1.00)
     add("Rust", "sign, Aevo 200 B body", R.get(f"{g}/apisig/sign"), "RustCrypto hmac, new key (info)", R.get(f"{g}/baseline/rustcrypto-hmac-new-key"), "x", 0)
     add("Rust", "MacKey::sign alone, same message", R.get(f"{g}/apisig/mac"), "RustCrypto hmac, precomputed key (info)", R.get(f"{g}/baseline/rustcrypto-hmac-precomputed"), "x", 0)

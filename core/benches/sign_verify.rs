@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::{
-    Credentials, Header, Keyring, MAX_HEADERS, Policy, ReplayCache, Request, Role, RoleId, Signer, Stamp, Verifier,
-    Window, dialect,
+    Credentials, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, ReplayCache, Request, Role, RoleId, Signer,
+    Stamp, Verifier, Window, dialect,
 };
 use criterion::{Criterion, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
@@ -73,7 +73,12 @@ fn signed(signer: &Signer<'_>, req: &Request<'_>, ts: u64) -> Signed {
 /// in chunks of `CHUNK`, so that — as on a server that has just parsed a request — each one
 /// is in cache, its headers in one block, when it is verified (criterion's batched setup would
 /// make a batch of millions of scattered allocations and time cache misses, not verification).
-fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, body: &[u8]) {
+///
+/// `name` is `apisig/verify`: `Verifier::verify` under the constant `dialect::AEVO` (which the
+/// compiler partly evaluates ahead); or `apisig/verify-prepared`: `verify_prepared` under a
+/// `PreparedScheme` the compiler cannot see through, as a server choosing schemes at run time
+/// (or the C and Python faces) has it.
+fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, body: &[u8], name: &str) {
     const CHUNK: u64 = 256;
     let signer = signer();
     let req = Request::new("POST", "/orders").with_body(body);
@@ -83,7 +88,9 @@ fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wa
     ring.add(KEY, SECRET).unwrap();
     let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
     let mut ts = NOW;
-    g.bench_function("apisig/verify", |b| {
+    let prepared = black_box(PreparedScheme::new(&dialect::AEVO).unwrap());
+    let runtime = name.ends_with("prepared");
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
             let mut left = iters;
@@ -110,7 +117,12 @@ fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wa
                 let start = Instant::now();
                 for (hs, len, ts) in &presented {
                     let req = req.with_headers(&hs[..*len]);
-                    black_box(verifier.verify(&dialect::AEVO, black_box(&req), *ts).unwrap());
+                    let who = if runtime {
+                        verifier.verify_prepared(&prepared, black_box(&req), *ts)
+                    } else {
+                        verifier.verify(&dialect::AEVO, black_box(&req), *ts)
+                    };
+                    black_box(who.unwrap());
                 }
                 timed += start.elapsed();
             }
@@ -151,7 +163,8 @@ fn small(c: &mut Criterion) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body);
+    verify_bench(&mut g, &body, "apisig/verify");
+    verify_bench(&mut g, &body, "apisig/verify-prepared");
     g.finish();
 }
 
@@ -166,7 +179,7 @@ fn large_group(c: &mut Criterion, name: &str, len: usize, samples: usize) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body);
+    verify_bench(&mut g, &body, "apisig/verify");
     g.finish();
 }
 

@@ -41,4 +41,4 @@ pub use rotation::Rotation;
 pub use scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 pub use sign::{Credentials, Signer, Stamp};
 pub use time::{TimeUnit, UnixNanos, Window};
-pub use verify::{Principal, TOKEN_SCRATCH, Verifier};
+pub use verify::{PreparedScheme, Principal, TOKEN_SCRATCH, Verifier};

@@ -261,6 +261,8 @@ mod tests {
             let template = parts.as_deref().map(|parts| crate::Template { parts, separator: b",", encoding: Encoding::Hex });
             let scheme = Scheme { name: "t", headers: &specs, template, time_unit: crate::TimeUnit::Seconds };
             prop_assert_eq!(scheme.check(), reference(&scheme));
+            // A verifier prepares exactly the schemes that check.
+            prop_assert_eq!(crate::PreparedScheme::new(&scheme).err(), scheme.check().err());
         }
     }
 }

@@ -7,8 +7,8 @@
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MacKey, Part, ReplayCache, Request, Scheme,
-    Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,
+    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MacKey, Part, PreparedScheme, ReplayCache,
+    Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,
 };
 use serde_json::Value;
 
@@ -235,8 +235,12 @@ fn sign_vectors() {
     }
 }
 
-fn run_verify<const R: usize>(case: &Value) {
+/// Runs a verify case's steps, each through `Verifier::verify` or, with `prepared`, through
+/// `verify_prepared` under one `PreparedScheme` made for the whole case (as a server holds it).
+fn run_verify<const R: usize>(case: &Value, prepared: bool) {
     let scheme = scheme_of(case);
+    let held = PreparedScheme::new(&scheme);
+    assert_eq!(held.as_ref().err().copied(), scheme.check().err(), "{}: prepared as checked", id(case));
     let mut ring = Keyring::<16>::new();
     for entry in case["keyring"].as_array().unwrap() {
         let primary = bytes(entry, "key").or_else(|| bytes(entry, "secret")).unwrap();
@@ -266,13 +270,17 @@ fn run_verify<const R: usize>(case: &Value) {
             headers: &hs,
         };
         let now = step["now_ns"].as_u64().unwrap_or(0);
-        let result = verifier.verify(&scheme, &req, now).and_then(|p| {
+        let verified = match &held {
+            Ok(p) if prepared => verifier.verify_prepared(p, &req, now),
+            _ => verifier.verify(&scheme, &req, now),
+        };
+        let result = verified.and_then(|p| {
             if step["authorize"].as_bool().unwrap_or(false) {
                 SECUROSYS_ROLES.authorize(p.role.ok_or(Error::Forbidden)?, req.path.as_bytes())?;
             }
             Ok(p)
         });
-        let where_ = format!("{} step {n}", id(case));
+        let where_ = format!("{} step {n}{}", id(case), if prepared { " (prepared)" } else { "" });
         match result {
             Ok(p) => {
                 assert!(valid(step), "{where_}: accepted, expected {}", step["error"]);
@@ -300,13 +308,15 @@ fn run_verify<const R: usize>(case: &Value) {
 fn verify_vectors() {
     let v = load("verify.json");
     for case in tests(&v) {
-        match case["replay_capacity"].as_u64().unwrap_or(64) {
-            1 => run_verify::<1>(case),
-            2 => run_verify::<2>(case),
-            3 => run_verify::<3>(case),
-            4 => run_verify::<4>(case),
-            64 => run_verify::<64>(case),
-            other => panic!("add a capacity {other} arm"),
+        for prepared in [false, true] {
+            match case["replay_capacity"].as_u64().unwrap_or(64) {
+                1 => run_verify::<1>(case, prepared),
+                2 => run_verify::<2>(case, prepared),
+                3 => run_verify::<3>(case, prepared),
+                4 => run_verify::<4>(case, prepared),
+                64 => run_verify::<64>(case, prepared),
+                other => panic!("add a capacity {other} arm"),
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
 
-use apisig::{ReplayCache, Verifier, Window};
+use apisig::{PreparedScheme, ReplayCache, Verifier, Window};
 
 use crate::convert::{apisig_request, in_ref, out_ref, request};
 use crate::keyring::{APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
@@ -181,14 +181,40 @@ pub unsafe extern "C" fn apisig_verifier_verify(
         let mut scheme_store = SchemeStore::new();
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
-        let (v, scheme, req, who) = unsafe {
+        let (v, c_scheme, scheme, req, who) = unsafe {
             let v = verifier(v)?;
-            let scheme = self::scheme(in_ref(scheme)?, &mut scheme_store)?;
+            let c_scheme = in_ref(scheme)?;
+            let scheme = self::scheme(c_scheme, &mut scheme_store)?;
             let req = request(in_ref(req)?, &scheme, &mut header_store)?;
-            (v, scheme, req, out_ref(who)?)
+            (v, c_scheme, scheme, req, out_ref(who)?)
         };
-        *who = principal(v.verify(&scheme, &req, now_ns)?);
+        let verified = match prepared_preset(c_scheme.preset) {
+            Some(prepared) => v.verify_prepared(prepared, &req, now_ns),
+            None => v.verify(&scheme, &req, now_ns),
+        };
+        *who = principal(verified?);
         Ok(())
+    }
+}
+
+/// The preset numbered `preset` (as in `apisig_scheme`), prepared for verification once per
+/// process. Without `std` (firmware) there is nowhere to keep it: `None`, and each call
+/// prepares the scheme it verifies under.
+fn prepared_preset(preset: u32) -> Option<&'static PreparedScheme<'static>> {
+    #[cfg(feature = "std")]
+    {
+        static PRESETS: std::sync::OnceLock<[Option<PreparedScheme<'static>>; apisig::dialect::ALL.len()]> =
+            std::sync::OnceLock::new();
+        let all = PRESETS.get_or_init(|| {
+            core::array::from_fn(|i| apisig::dialect::ALL.get(i).and_then(|s| PreparedScheme::new(s).ok()))
+        });
+        let i = usize::try_from(preset).ok()?.checked_sub(1)?;
+        all.get(i)?.as_ref()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = preset;
+        None
     }
 }
 

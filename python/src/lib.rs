@@ -74,7 +74,7 @@ mod _native {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         for s in apisig::dialect::ALL {
             let constant = s.name.to_ascii_uppercase().replace('-', "_");
-            m.add(constant, super::scheme::Scheme::preset(s))?;
+            m.add(constant, super::scheme::Scheme::preset(m.py(), s)?)?;
         }
         m.add("SECUROSYS_ROLES", super::scheme::Policy::securosys())?;
         m.add("TAG_LEN", apisig::TAG_LEN)?;

@@ -58,15 +58,21 @@ pub(crate) struct OwnedTemplate {
 /// A scheme: a core preset, or a user-defined one.
 #[derive(Clone, Debug)]
 pub(crate) enum SchemeData {
-    Preset(&'static apisig::Scheme<'static>),
-    Custom { name: String, headers: Vec<OwnedHeader>, template: Option<OwnedTemplate>, time_unit: TimeUnit },
+    /// A core preset, with its verification prepared once.
+    Preset(&'static apisig::Scheme<'static>, apisig::PreparedScheme<'static>),
+    Custom {
+        name: String,
+        headers: Vec<OwnedHeader>,
+        template: Option<OwnedTemplate>,
+        time_unit: TimeUnit,
+    },
 }
 
 impl SchemeData {
     /// The scheme's name (without building the core's view of a custom scheme).
     pub(crate) fn name(&self) -> &str {
         match self {
-            SchemeData::Preset(s) => s.name,
+            SchemeData::Preset(s, _) => s.name,
             SchemeData::Custom { name, .. } => name,
         }
     }
@@ -74,7 +80,7 @@ impl SchemeData {
     /// Lends the scheme to `f` as the core's type.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Scheme<'_>) -> R) -> R {
         match self {
-            SchemeData::Preset(s) => f(s),
+            SchemeData::Preset(s, _) => f(s),
             SchemeData::Custom { name, headers, template, time_unit } => {
                 let specs: Vec<HeaderSpec<'_>> =
                     headers.iter().map(|h| HeaderSpec { name: &h.name, prefix: &h.prefix, field: h.field }).collect();
@@ -87,6 +93,17 @@ impl SchemeData {
                 });
                 f(&apisig::Scheme { name, headers: &specs, template, time_unit: *time_unit })
             }
+        }
+    }
+    /// Lends the scheme to `f` prepared for verification: a preset's prepared once and for
+    /// all, a user-defined one's for this call.
+    pub(crate) fn with_prepared<R>(
+        &self,
+        f: impl FnOnce(&apisig::PreparedScheme<'_>) -> Result<R, apisig::Error>,
+    ) -> Result<R, apisig::Error> {
+        match self {
+            SchemeData::Preset(_, prepared) => f(prepared),
+            SchemeData::Custom { .. } => self.with(|s| f(&apisig::PreparedScheme::new(s)?)),
         }
     }
 }
@@ -221,8 +238,9 @@ pub(crate) struct Scheme {
 }
 
 impl Scheme {
-    pub(crate) fn preset(s: &'static apisig::Scheme<'static>) -> Scheme {
-        Scheme { data: Arc::new(SchemeData::Preset(s)) }
+    pub(crate) fn preset(py: Python<'_>, s: &'static apisig::Scheme<'static>) -> PyResult<Scheme> {
+        let prepared = apisig::PreparedScheme::new(s).py(py)?;
+        Ok(Scheme { data: Arc::new(SchemeData::Preset(s, prepared)) })
     }
 
     fn build(
@@ -325,7 +343,7 @@ impl Scheme {
     #[staticmethod]
     fn preset_named(py: Python<'_>, name: &str) -> PyResult<Scheme> {
         match dialect::by_name(name) {
-            Some(s) => Ok(Scheme::preset(s)),
+            Some(s) => Scheme::preset(py, s),
             None => Err(crate::convert::to_pyerr(py, apisig::Error::InvalidTemplate)),
         }
     }
@@ -342,7 +360,7 @@ impl Scheme {
 
     #[getter]
     fn is_preset(&self) -> bool {
-        matches!(*self.data, SchemeData::Preset(_))
+        matches!(*self.data, SchemeData::Preset(..))
     }
 
     #[getter]

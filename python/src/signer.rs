@@ -193,7 +193,7 @@ impl Signer {
                 .collect::<PyResult<Vec<_>>>()
         })?;
         let preset = match &*scheme.data {
-            SchemeData::Preset(s) => Some(*s),
+            SchemeData::Preset(s, _) => Some(*s),
             SchemeData::Custom { .. } => None,
         };
         let core = Prepared::try_new(creds, |c| preset.map(|s| apisig::Signer::new(s, c.core())).transpose()).py(py)?;

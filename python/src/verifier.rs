@@ -536,7 +536,7 @@ impl Verifier {
                 // A claim left by a request refused after it was made must not be taken for
                 // this one's.
                 let _ = v.replay_mut().take_claim();
-                let p = data.with(|s| v.verify(s, &req, now))?;
+                let p = data.with_prepared(|s| v.verify_prepared(s, &req, now))?;
                 let claim = v.replay_mut().take_claim();
                 let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
                 let claim = claim.map(|claim| ReplayClaim { claim, client_id: c.id().to_owned() });
