@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::{
-    Credentials, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, ReplayCache, Request, Role, RoleId, Signer,
-    Stamp, Verifier, Window, dialect,
+    Credentials, Error, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, Principal, ReplayCache, Request, Role,
+    RoleId, Signer, Stamp, Verifier, Window, dialect,
 };
 use criterion::{Criterion, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
@@ -78,7 +78,12 @@ fn signed(signer: &Signer<'_>, req: &Request<'_>, ts: u64) -> Signed {
 /// compiler partly evaluates ahead); or `apisig/verify-prepared`: `verify_prepared` under a
 /// `PreparedScheme` the compiler cannot see through, as a server choosing schemes at run time
 /// (or the C and Python faces) has it.
-fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, body: &[u8], name: &str) {
+fn verify_bench(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    body: &[u8],
+    name: &str,
+    mut verify: impl FnMut(&mut Verifier<16, ReplayCache<4096>>, &Request<'_>, u64) -> Result<Principal, Error>,
+) {
     const CHUNK: u64 = 256;
     let signer = signer();
     let req = Request::new("POST", "/orders").with_body(body);
@@ -88,8 +93,6 @@ fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wa
     ring.add(KEY, SECRET).unwrap();
     let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
     let mut ts = NOW;
-    let prepared = black_box(PreparedScheme::new(&dialect::AEVO).unwrap());
-    let runtime = name.ends_with("prepared");
     g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
@@ -117,12 +120,7 @@ fn verify_bench(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wa
                 let start = Instant::now();
                 for (hs, len, ts) in &presented {
                     let req = req.with_headers(&hs[..*len]);
-                    let who = if runtime {
-                        verifier.verify_prepared(&prepared, black_box(&req), *ts)
-                    } else {
-                        verifier.verify(&dialect::AEVO, black_box(&req), *ts)
-                    };
-                    black_box(who.unwrap());
+                    black_box(verify(&mut verifier, black_box(&req), *ts).unwrap());
                 }
                 timed += start.elapsed();
             }
@@ -163,8 +161,9 @@ fn small(c: &mut Criterion) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body, "apisig/verify");
-    verify_bench(&mut g, &body, "apisig/verify-prepared");
+    verify_bench(&mut g, &body, "apisig/verify", |v, req, now| v.verify(&dialect::AEVO, req, now));
+    let prepared = black_box(PreparedScheme::new(&dialect::AEVO).unwrap());
+    verify_bench(&mut g, &body, "apisig/verify-prepared", |v, req, now| v.verify_prepared(&prepared, req, now));
     g.finish();
 }
 
@@ -179,7 +178,7 @@ fn large_group(c: &mut Criterion, name: &str, len: usize, samples: usize) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body, "apisig/verify");
+    verify_bench(&mut g, &body, "apisig/verify", |v, req, now| v.verify(&dialect::AEVO, req, now));
     g.finish();
 }
 

@@ -59,6 +59,7 @@ impl<'a> PreparedScheme<'a> {
     ///
     /// # Errors
     /// [`Error::InvalidTemplate`] for an incoherent scheme (see [`Scheme::check`]).
+    #[inline]
     pub fn new(scheme: &Scheme<'a>) -> Result<Self, Error> {
         scheme.check()?;
         let mut specs = [None; FIELDS];
@@ -204,6 +205,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// for token schemes the verifier is not configured for, and the errors of
     /// [`jwt::verify`](crate::jwt::verify) and [`SessionKeys::verify`]; [`Error::InvalidTemplate`]
     /// for an incoherent scheme.
+    #[inline]
     pub fn verify(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {
         self.verify_prepared(&PreparedScheme::new(scheme)?, req, now)
     }
@@ -212,6 +214,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     ///
     /// # Errors
     /// As [`verify`](Self::verify).
+    #[inline]
     pub fn verify_prepared(
         &mut self,
         scheme: &PreparedScheme<'_>,
