@@ -104,7 +104,7 @@ const MAX_CAPACITY: usize = 1024;
 enum Sized {
     K16(Core<16>),
     K128(Core<128>),
-    K1024(Core<1024>),
+    K1024(Core<MAX_CAPACITY>),
 }
 
 macro_rules! with_core {
@@ -323,7 +323,7 @@ impl Verifier {
         let mut core = match capacity {
             0..=16 => Sized::K16(new_core::<16>(replay_capacity, shared, window)),
             17..=128 => Sized::K128(new_core::<128>(replay_capacity, shared, window)),
-            129..=MAX_CAPACITY => Sized::K1024(new_core::<1024>(replay_capacity, shared, window)),
+            129..=MAX_CAPACITY => Sized::K1024(new_core::<MAX_CAPACITY>(replay_capacity, shared, window)),
             _ => return Err(PyValueError::new_err("capacity is at most 1024 clients")),
         };
         let sessions = match (session_secret, session_secondary) {
