@@ -45,7 +45,8 @@ pub fn find<'a>(headers: &[Header<'a>], name: &str) -> Result<Option<&'a [u8]>, 
 /// Whether two header names are equal ignoring ASCII case (`str::eq_ignore_ascii_case`),
 /// eight bytes at a time: names are public, and a verifier compares each presented header's
 /// name with each name its scheme reads.
-fn same_name(a: &[u8], b: &[u8]) -> bool {
+#[inline]
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -116,7 +116,7 @@ impl Scheme<'_> {
     /// assert!(signs_a_header.reads(b"x-id"));
     /// ```
     pub fn reads(&self, name: &[u8]) -> bool {
-        let named = |n: &str| n.as_bytes().eq_ignore_ascii_case(name);
+        let named = |n: &str| crate::headers::same_name(n.as_bytes(), name);
         self.headers.iter().any(|h| named(h.name))
             || self.template.is_some_and(|t| t.parts.iter().any(|p| matches!(p, Part::Header(n) if named(n))))
     }

@@ -33,13 +33,17 @@ pub(crate) unsafe fn in_bytes<'a, T>(ptr: *const T, len: usize) -> Res<&'a [T]> 
 pub(crate) unsafe fn in_str<'a>(ptr: *const c_char, len: usize, invalid: Error) -> Res<&'a str> {
     // SAFETY: forwarded contract; c_char and u8 have the same size and alignment.
     let bytes = unsafe { in_bytes(ptr.cast::<u8>(), len) }?;
-    // Methods and paths are ASCII (the core refuses anything else): checked inline, a word
-    // at a time, rather than by the general UTF-8 validator.
+    text(bytes).ok_or(apisig_result::from(invalid))
+}
+
+/// `bytes` as `&str` if UTF-8. Methods, paths and header names are ASCII (the core refuses
+/// anything else): checked inline, a word at a time, rather than by the general validator.
+fn text(bytes: &[u8]) -> Option<&str> {
     if bytes.is_ascii() {
         // SAFETY: ASCII is UTF-8.
-        return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
+        return Some(unsafe { core::str::from_utf8_unchecked(bytes) });
     }
-    core::str::from_utf8(bytes).map_err(|_| apisig_result::from(invalid))
+    core::str::from_utf8(bytes).ok()
 }
 
 /// A required pointer argument as a shared reference.
@@ -191,7 +195,7 @@ pub(crate) unsafe fn request<'a, 's>(
         // SAFETY: as above.
         let value = unsafe { in_bytes(h.value, h.value_len) }?;
         // A name the scheme reads is ASCII, so this only fails for a name it does not read.
-        let name = core::str::from_utf8(name).map_err(|_| apisig_result::InvalidHeaderValue)?;
+        let name = text(name).ok_or(apisig_result::InvalidHeaderValue)?;
         store.push(Header { name, value }).map_err(|_| apisig_result::DuplicateHeader)?;
     }
     let store: &'s [Header<'a>] = store;

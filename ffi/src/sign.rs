@@ -8,7 +8,7 @@ use apisig::{Credentials, Error, Signer, Stamp};
 
 use crate::convert::{Res, apisig_request, in_bytes, in_ref, in_str, out_buf, out_ref, request};
 use crate::result::apisig_result;
-use crate::scheme::{APISIG_MAX_HEADERS, SchemeStore, apisig_scheme, scheme};
+use crate::scheme::{APISIG_MAX_HEADERS, apisig_scheme, scheme};
 
 /// What a client holds. Fields a scheme does not use may be `(NULL, 0)`. Borrowed for the
 /// duration of the call; `apisig_sign` copies what it sends into the caller's buffer.
@@ -108,7 +108,7 @@ unsafe fn with_signer<R>(
     c_req: *const apisig_request,
     f: impl FnOnce(&Signer<'_>, &apisig::Request<'_>, &Credentials<'_>) -> Res<R>,
 ) -> Res<R> {
-    let mut scheme_store = SchemeStore::new();
+    let mut scheme_store = None;
     let mut header_store = heapless::Vec::new();
     // SAFETY: the caller guarantees the three pointers and their contents.
     let (scheme, creds, req) = unsafe {

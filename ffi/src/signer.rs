@@ -27,7 +27,7 @@ pub struct apisig_signer {
 /// What the storage holds. `signer` borrows `store` (described schemes are converted into
 /// it) and the caller's buffers; neither moves while the storage is initialized.
 struct State {
-    store: SchemeStore<'static>,
+    store: Option<SchemeStore<'static>>,
     signer: Option<Signer<'static>>,
 }
 
@@ -59,14 +59,14 @@ pub unsafe extern "C" fn apisig_signer_init(
 ) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees writable storage.
-        unsafe { storage::init(s, State { store: SchemeStore::new(), signer: None }) }?;
+        unsafe { storage::init(s, State { store: None, signer: None }) }?;
         let p = s.cast::<State>();
         // SAFETY: `p` was just initialized. The scheme is converted into the storage's own
         // `store`, which stays put (the caller does not move the storage), and the caller
         // keeps the scheme's and credentials' buffers alive: the borrows may be 'static. The
         // two fields are disjoint; `signer` is written through the raw pointer.
         unsafe {
-            let store: &'static mut SchemeStore<'static> = &mut *core::ptr::addr_of_mut!((*p).store);
+            let store: &'static mut Option<SchemeStore<'static>> = &mut *core::ptr::addr_of_mut!((*p).store);
             let scheme = self::scheme(in_ref(scheme)?, store)?;
             let creds = credentials(in_ref(creds)?)?;
             let signer = Signer::new(&scheme, creds)?;

@@ -5,7 +5,7 @@ use apisig::{PreparedScheme, ReplayCache, Verifier, Window};
 use crate::convert::{apisig_request, in_ref, out_ref, request};
 use crate::keyring::{APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
 use crate::result::apisig_result;
-use crate::scheme::{SchemeStore, apisig_scheme, scheme};
+use crate::scheme::{apisig_scheme, scheme};
 use crate::storage;
 
 /// Most requests the replay cache remembers at once. Size it for about three times the signed
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn apisig_verifier_verify(
     who: *mut apisig_principal,
 ) -> apisig_result {
     ffi_boundary! {
-        let mut scheme_store = SchemeStore::new();
+        let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
         let (v, c_scheme, scheme, req, who) = unsafe {
