@@ -278,7 +278,7 @@ impl<'a> HeaderSet<'a> {
 
     /// The line named `name` (ASCII case-insensitive).
     pub fn get(&self, name: &str) -> Option<HeaderLine<'_>> {
-        self.iter().find(|l| l.name.eq_ignore_ascii_case(name))
+        self.iter().find(|l| same_name(l.name.as_bytes(), name.as_bytes()))
     }
 
     /// The same headers as a request would carry them, for a verifier or a test.
