@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::{
-    Credentials, Error, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, Principal, ReplayCache, Request, Role,
-    RoleId, Signer, Stamp, Verifier, Window, dialect,
+    Credentials, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, ReplayCache, Request, Role, RoleId, Signer,
+    Stamp, Verifier, Window, dialect,
 };
 use criterion::{Criterion, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
@@ -44,6 +44,15 @@ fn body() -> Vec<u8> {
 
 fn signer() -> Signer<'static> {
     Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap()
+}
+
+/// The verifier every verification benchmark starts from: the one client, a window of 1 µs.
+/// Timestamps advance 1 ns per request, so the replay cache recycles expired slots instead of
+/// filling.
+fn verifier() -> Verifier<16, ReplayCache<4096>> {
+    let mut ring = Keyring::<16>::new();
+    ring.add(KEY, SECRET).unwrap();
+    Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000))
 }
 
 /// A signed request's header block, as a server holds one it has just parsed: names and
@@ -77,21 +86,17 @@ fn signed(signer: &Signer<'_>, req: &Request<'_>, ts: u64) -> Signed {
 /// `name` is `apisig/verify`: `Verifier::verify` under the constant `dialect::AEVO` (which the
 /// compiler partly evaluates ahead); or `apisig/verify-prepared`: `verify_prepared` under a
 /// `PreparedScheme` the compiler cannot see through, as a server choosing schemes at run time
-/// (or the C and Python faces) has it.
-fn verify_bench(
+/// (or the C and Python faces) has it; or `by-hand/verify`: [`by_hand::Verifier`].
+fn verify_bench<V, T, E: std::fmt::Debug>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     body: &[u8],
     name: &str,
-    mut verify: impl FnMut(&mut Verifier<16, ReplayCache<4096>>, &Request<'_>, u64) -> Result<Principal, Error>,
+    mut verifier: V,
+    mut verify: impl FnMut(&mut V, &Request<'_>, u64) -> Result<T, E>,
 ) {
     const CHUNK: u64 = 256;
     let signer = signer();
     let req = Request::new("POST", "/orders").with_body(body);
-    // Timestamps advance 1 ns per request and the window is 1 µs, so the replay cache
-    // recycles expired slots instead of filling.
-    let mut ring = Keyring::<16>::new();
-    ring.add(KEY, SECRET).unwrap();
-    let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
     let mut ts = NOW;
     g.bench_function(name, |b| {
         b.iter_custom(|iters| {
@@ -129,6 +134,68 @@ fn verify_bench(
     });
 }
 
+/// What a Rust user would write by hand from the Aevo document: its Python example ported
+/// as it reads (the message formatted, RustCrypto HMAC with the key state kept and cloned per
+/// request, `hex`, the three headers as strings), and the verifying side a server author
+/// would pair with it (headers looked up by name, `hex::decode`, the timestamp parsed and
+/// windowed, the MAC recomputed and compared in constant time by `verify_slice`, seen
+/// signatures in a `HashMap` pruned of expired ones when it grows). Baselines only: the
+/// "faster than by hand" comparison.
+mod by_hand {
+    use std::collections::HashMap;
+
+    use apisig::Request;
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
+
+    pub fn sign(key: &str, mac: &Hmac<Sha256>, now_ns: u64, req: &Request<'_>) -> [(&'static str, String); 3] {
+        let timestamp = now_ns.to_string();
+        let mut m = mac.clone();
+        m.update(format!("{key},{timestamp},{},{},", req.method.to_uppercase(), req.path).as_bytes());
+        m.update(req.body);
+        let signature = hex::encode(m.finalize().into_bytes());
+        [("AEVO-TIMESTAMP", timestamp), ("AEVO-SIGNATURE", signature), ("AEVO-KEY", key.to_owned())]
+    }
+
+    pub struct Verifier {
+        keys: HashMap<String, Hmac<Sha256>>,
+        seen: HashMap<[u8; 32], u64>,
+        window: u64,
+    }
+
+    impl Verifier {
+        pub fn new(key: &str, secret: &[u8], window: u64) -> Verifier {
+            let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+            Verifier { keys: HashMap::from([(key.to_owned(), mac)]), seen: HashMap::new(), window }
+        }
+
+        pub fn verify(&mut self, req: &Request<'_>, now: u64) -> Result<(), &'static str> {
+            let get = |name: &str| {
+                req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value).ok_or("missing header")
+            };
+            let key = std::str::from_utf8(get("AEVO-KEY")?).map_err(|_| "bad key")?;
+            let ts = std::str::from_utf8(get("AEVO-TIMESTAMP")?).map_err(|_| "bad timestamp")?;
+            let sig = hex::decode(get("AEVO-SIGNATURE")?).map_err(|_| "bad signature")?;
+            let sent: u64 = ts.parse().map_err(|_| "bad timestamp")?;
+            if now.abs_diff(sent) > self.window {
+                return Err("expired");
+            }
+            let mut m = self.keys.get(key).ok_or("unknown key")?.clone();
+            m.update(format!("{key},{ts},{},{},", req.method.to_uppercase(), req.path).as_bytes());
+            m.update(req.body);
+            m.verify_slice(&sig).map_err(|_| "bad signature")?;
+            let id: [u8; 32] = sig.try_into().map_err(|_| "bad signature")?;
+            if self.seen.len() >= 4096 {
+                self.seen.retain(|_, expires| *expires >= now);
+            }
+            if self.seen.insert(id, sent + self.window).is_some() {
+                return Err("replayed");
+            }
+            Ok(())
+        }
+    }
+}
+
 fn small(c: &mut Criterion) {
     let body = body();
     let req = Request::new("POST", "/orders").with_body(&body);
@@ -161,9 +228,27 @@ fn small(c: &mut Criterion) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body, "apisig/verify", |v, req, now| v.verify(&dialect::AEVO, req, now));
+    verify_bench(&mut g, &body, "apisig/verify", verifier(), |v, req, now| v.verify(&dialect::AEVO, req, now));
     let prepared = black_box(PreparedScheme::new(&dialect::AEVO).unwrap());
-    verify_bench(&mut g, &body, "apisig/verify-prepared", |v, req, now| v.verify_prepared(&prepared, req, now));
+    verify_bench(&mut g, &body, "apisig/verify-prepared", verifier(), |v, req, now| {
+        v.verify_prepared(&prepared, req, now)
+    });
+
+    // The by-hand signer makes the same headers, or it would not be a baseline.
+    let ours = signer.sign(&req, Stamp { now: NOW, nonce: None }).unwrap();
+    for (name, value) in by_hand::sign(KEY, &keyed, NOW, &req) {
+        assert_eq!(ours.get(name).map(|line| line.value), Some(value.as_str()), "{name}");
+    }
+    // And its verifier takes what apisig signs, once, and refuses a changed body.
+    let (mut store, mut lines) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
+    let presented = req.with_headers(ours.as_request_headers(&mut store, &mut lines).unwrap());
+    let mut hand = by_hand::Verifier::new(KEY, SECRET, 1_000);
+    assert_eq!(hand.verify(&presented.with_body(b"{}"), NOW), Err("bad signature"));
+    assert_eq!(hand.verify(&presented, NOW), Ok(()));
+    assert_eq!(hand.verify(&presented, NOW), Err("replayed"));
+    g.bench_function("by-hand/sign", |b| b.iter(|| black_box(by_hand::sign(KEY, &keyed, NOW, black_box(&req)))));
+    let by_hand = by_hand::Verifier::new(KEY, SECRET, 1_000);
+    verify_bench(&mut g, &body, "by-hand/verify", by_hand, |v, req, now| v.verify(req, now));
     g.finish();
 }
 
@@ -178,7 +263,7 @@ fn large_group(c: &mut Criterion, name: &str, len: usize, samples: usize) {
     g.bench_function("apisig/sign", |b| {
         b.iter(|| black_box(signer.sign(black_box(&req), Stamp { now: NOW, nonce: None }).unwrap()))
     });
-    verify_bench(&mut g, &body, "apisig/verify", |v, req, now| v.verify(&dialect::AEVO, req, now));
+    verify_bench(&mut g, &body, "apisig/verify", verifier(), |v, req, now| v.verify(&dialect::AEVO, req, now));
     g.finish();
 }
 
