@@ -97,6 +97,7 @@ add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/si
 add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "the same sign by hand (OpenSSL, snprintf)", C.get("aevo-200B/by-hand/sign"), "faster", 1)
 add("C", "stateless apisig_sign, Aevo 200 B (FFI)", C.get("aevo-200B/apisig/sign-stateless"), "apisig_signer_sign (info)", C.get("aevo-200B/apisig/sign"), "x", 0)
 add("C", "verify, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/verify"), "the Rust core's verify (criterion, info)", R.get("aevo-200B/apisig/verify"), "x", 0)
+add("C", "verify, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/verify"), "the same verify by hand (OpenSSL, strtoull)", C.get("aevo-200B/by-hand/verify"), "faster", 1)
 for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("C", f"{op}, {label} body", C.get(f"{g}/apisig/{op}"), "OpenSSL SHA256() of the body", C.get(f"{g}/baseline/openssl-sha256"), "thrpt", 0.97)
