@@ -239,7 +239,7 @@ impl<'a> Signer<'a> {
             sig_len = t.encoding.encode_into(&tag, sig_buf).len();
         }
         computed.lens = [ts.len(), nonce.len(), sig_len];
-        HeaderSet::new(self.scheme.headers, self.sent, &computed)
+        HeaderSet::new(self.scheme.headers, self.sent, computed)
     }
 
     /// The headers as [`sign`](Self::sign) makes them, with the values it computes for each
