@@ -247,7 +247,8 @@ mod floor {
     }
 
     impl Signer {
-        /// `api_key` must be one block long (64 bytes), as the benchmarks' is.
+        /// `api_key` must be one block long (64 bytes) and `secret` at most one block, as the
+        /// benchmarks' are (a longer secret would first be hashed; the floor does not).
         pub fn new(api_key: &str, secret: &[u8]) -> Signer {
             let (mut ipad, mut opad) = ([0x36u8; 64], [0x5cu8; 64]);
             for (i, k) in secret.iter().enumerate() {
