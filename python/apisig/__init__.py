@@ -5,6 +5,8 @@ it with exceptions defined in Python (:mod:`apisig.exceptions`). Client integrat
 :mod:`apisig.client` (httpx and requests) and :mod:`apisig.oauth` (OAuth2 client credentials,
 ZignSec), server middleware in :mod:`apisig.server` (ASGI and WSGI), mutual TLS contexts and
 peer certificates in :mod:`apisig.tls`, and the ``apisig`` command line in :mod:`apisig.cli`.
+The fixed sets of text values (key slots, time units, encodings, ...) are ``Literal`` types in
+:mod:`apisig.types`.
 """
 
 from ._native import (
@@ -25,6 +27,7 @@ from ._native import (
     ZIGNSEC_OAUTH,
     Attempt,
     JwtClaims,
+    JwtPolicy,
     Next,
     Policy,
     Principal,
@@ -96,6 +99,17 @@ from .exceptions import (
     UserIdMismatch,
 )
 from .replay import verify_async
+from .types import (
+    ClientAuthMethod,
+    Encoding,
+    HeaderField,
+    MtlsMode,
+    PinKind,
+    SchemeKind,
+    Slot,
+    TemplatePart,
+    TimeUnit,
+)
 
 PRESETS: dict[str, Scheme] = {name: Scheme.preset_named(name) for name in preset_names()}
 """Every preset scheme by name (``"aevo"``, ``"apex"``, ...)."""
@@ -111,7 +125,7 @@ def scheme(name_or_spec: str | object) -> Scheme:
     return Scheme.from_dict(name_or_spec)
 
 
-__all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
+__all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then the exceptions)
     "AEVO",
     "AEVO_SECRET",
     "APEX",
@@ -130,6 +144,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "ZIGNSEC_OAUTH",
     "Attempt",
     "JwtClaims",
+    "JwtPolicy",
     "Next",
     "Policy",
     "Principal",
@@ -153,6 +168,15 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then the exceptions)
     "preset_names",
     "verify_async",
     "scheme",
+    "ClientAuthMethod",
+    "Encoding",
+    "HeaderField",
+    "MtlsMode",
+    "PinKind",
+    "SchemeKind",
+    "Slot",
+    "TemplatePart",
+    "TimeUnit",
     "AlgorithmNone",
     "AlgorithmNotAllowed",
     "ApisigError",
