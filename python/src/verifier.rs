@@ -199,9 +199,14 @@ impl Principal {
 #[pymethods]
 impl Principal {
     fn __repr__(&self) -> String {
+        let text = |s: Option<&str>| s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"));
         format!(
-            "Principal(client_id={:?}, slot={:?}, role={:?}, scheme={:?})",
-            self.client_id, self.slot, self.role, self.scheme
+            "Principal(client_id={:?}, slot={:?}, role={}, user_id={}, scheme={:?})",
+            self.client_id,
+            self.slot,
+            text(self.role.as_deref()),
+            text(self.user_id.as_deref()),
+            self.scheme
         )
     }
 }

@@ -227,6 +227,9 @@ def test_principals_are_hashable_values() -> None:
         assert other != a and a != other
     assert others[3] != others[4]  # only the user id differs
     assert len({a, b, *others}) == 6
+    assert repr(others[3]) == (
+        'Principal(client_id="gamma", slot="primary", role="keyOperationToken", user_id="7", scheme="securosys")'
+    )
 
 
 def test_literal_types_are_what_the_native_module_takes_and_gives() -> None:
