@@ -448,16 +448,20 @@ def aevo_cases(ids: TcIds, roles: dict) -> list:
         ("1.7e18", "exponent notation"), ("0x1F", "hex"), ("1700000000000000000.0", "decimal"),
         ("0" + str(NOW) + "0", "21 digits"), ("170000000000000000000000", "24 digits"),
         ("1_700_000_000", "digit separators"),
+        # One text per number: what a lenient integer parser would accept is refused.
+        ("0" + str(NOW), "the current time with a leading zero"), ("007", "leading zeros"),
+        ("00", "zero with a leading zero"), ("+7", "leading plus"), (" 7", "leading space"),
+        ("7 ", "trailing space"), ("00000000000000000001", "20 digits with leading zeros"),
     ]
-    out.append(verify_case(ids, roles, "Aevo: AEVO-TIMESTAMP must be 1-20 ASCII digits fitting "
-                           "u64 (each request correctly signed over the bad text)", "aevo", ring,
+    out.append(verify_case(ids, roles, "Aevo: AEVO-TIMESTAMP must be canonical decimal ('0' "
+                           "or 1-20 ASCII digits without a leading zero) fitting u64 (each "
+                           "request correctly signed over the bad text)", "aevo", ring,
                            [step(f"timestamp {text!r} ({why})", NOW,
                                  aevo_req(sec, "API_KEY", text, "GET", "/account"),
                                  "invalid_timestamp") for text, why in bad_ts]
-                           + [step("20-digit timestamp with leading zeros is syntactically "
-                                   "fine but far outside the window", NOW,
-                                   aevo_req(sec, "API_KEY", "00000000000000000001", "GET",
-                                            "/account"), "timestamp_outside_window")]))
+                           + [step("timestamp '0' at now 0: canonical zero, inside the window",
+                                   0, aevo_req(sec, "API_KEY", "0", "GET", "/account"),
+                                   ok("API_KEY"))]))
 
     def at(ts, comment, expect, now=NOW, path="/account"):
         return step(comment, now, aevo_req(sec, "API_KEY", ts, "GET", path), expect)
@@ -656,12 +660,24 @@ def apex_cases(ids: TcIds, roles: dict) -> list:
     bad_nonces = [("abc", "letters"), ("", "empty"), ("-1", "leading minus"),
                   ("+1", "leading plus"), (" 5", "leading space"),
                   ("18446744073709551616", "u64::MAX + 1"), ("1.5", "decimal"),
-                  ("1e3", "exponent"), ("000000000000000000001", "21 digits")]
-    out.append(verify_case(ids, roles, "APEX: Nonce must be 1-20 ASCII digits fitting u64 "
-                           "(each request correctly signed over the bad text)", "apex", ring,
+                  ("1e3", "exponent"), ("000000000000000000001", "21 digits"),
+                  # One text per number: what a lenient integer parser would accept.
+                  ("007", "leading zeros"), ("00", "zero with a leading zero"),
+                  ("+7", "leading plus"), (" 7", "leading space"), ("7 ", "trailing space"),
+                  ("01700000000123", "a millisecond counter with a leading zero")]
+    out.append(verify_case(ids, roles, "APEX: Nonce must be canonical decimal ('0' or 1-20 "
+                           "ASCII digits without a leading zero) fitting u64 (each request "
+                           "correctly signed over the bad text)", "apex", ring,
                            [step(f"nonce {text!r} ({why})", NOW,
                                  apex_req(sec, APEX_KEY, "12345", text), "invalid_nonce")
-                            for text, why in bad_nonces]))
+                            for text, why in bad_nonces]
+                           + [step("nonce '0': canonical zero, the first nonce of this key",
+                                   NOW, apex_req(sec, APEX_KEY, "12345", "0"), ok(APEX_KEY)),
+                              step("nonce '00' after '0': refused as text, not as a replay",
+                                   NOW, apex_req(sec, APEX_KEY, "12345", "00"),
+                                   "invalid_nonce"),
+                              step("nonce '1' after '0'", NOW,
+                                   apex_req(sec, APEX_KEY, "12345", "1"), ok(APEX_KEY))]))
 
     good = apex_req(sec, APEX_KEY, "12345", 42)
     sig = dict(good["headers"])["Signature"]
@@ -740,6 +756,9 @@ def build_verify(roles: dict) -> dict:
                 "no timestamp window (now_ns is irrelevant).",
                 "Numbers up to u64::MAX (18446744073709551615) appear in now_ns and in "
                 "header texts; JSON readers must parse now_ns as an unsigned 64-bit integer.",
+                "A timestamp or nonce has one text: '0', or 1-20 ASCII digits without a "
+                "leading zero, fitting u64. Anything else ('007', '00', '+7', ' 7', '7 ') is "
+                "invalid_timestamp / invalid_nonce, even when the signature covers it.",
             ],
         ),
         "tests": tests,

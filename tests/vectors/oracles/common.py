@@ -84,8 +84,9 @@ def is_header_value(text: str) -> bool:
 
 
 def parse_u64(text: str) -> int | None:
-    """1 to 20 ASCII digits whose value fits in a u64, else None."""
-    if re.fullmatch(r"[0-9]{1,20}", text) is None:
+    """Canonical decimal text of a u64 ("0", or 1 to 20 ASCII digits without a leading
+    zero, no sign, no space) and its value, else None: every number has exactly one text."""
+    if re.fullmatch(r"0|[1-9][0-9]{0,19}", text) is None:
         return None
     value = int(text, 10)
     return value if value <= U64_MAX else None
