@@ -580,7 +580,7 @@ def build_jwt() -> tuple:
         **file_header(
             "HS256 compact JWTs: verification cases (valid tokens and the attack table) and "
             "encode cases whose exact token an implementation must produce. Reference: a "
-            "hand-written JWT in oracle_tokens.py (base64url, strict JSON, hmac/hashlib).",
+            "hand-written JWT in oracles/jwt_hs256.py (base64url, strict JSON, hmac/hashlib).",
             [
                 "tests: key is UTF-8 text (key_hex for binary keys); token is the compact "
                 "serialization as received; now is UNIX seconds; validation is {leeway_s, "

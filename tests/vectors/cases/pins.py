@@ -398,7 +398,7 @@ def build_pins() -> dict:
             "the whole DER or of its SubjectPublicKeyInfo, looked up in a set of pins.",
             [
                 "cert: a DER file under tests/vectors/ (certs/*.der, real certificates made "
-                "once with the openssl CLI; see generate.py, regen_certs); or cert_hex: the "
+                "once with the openssl CLI; see cases/pins.py, regen_certs); or cert_hex: the "
                 "presented bytes, for inputs that are not certificates.",
                 "kind: 'certificate' pins SHA-256 of the whole DER; 'spki' pins SHA-256 of "
                 "the DER subjectPublicKeyInfo (tag and length included), found by walking "
