@@ -34,6 +34,8 @@ def test_every_block_is_run_or_marked() -> None:
         if b.lang == "rust" and b.path.name != "README.md":
             assert b.illustrative, f"{b.where}: only README.md's Rust blocks are doctests"
     assert {b.lang for b in BLOCKS if b.runs} == {"rust", "python", "sh", "c"}
+    doctests = (ROOT / "redis" / "src" / "lib.rs").read_text(encoding="utf-8")
+    assert '#[doc = include_str!("../../README.md")]' in doctests, "README's Rust blocks must stay doctests"
 
 
 @pytest.mark.parametrize("block", runnable("python"), ids=lambda b: b.where)
@@ -106,16 +108,19 @@ def layout() -> dict[str, str]:
 def required() -> set[str]:
     """Every module (each file of the crates' src/ and of the Python package), every crate and
     every test directory."""
+
+    def ours(p: Path) -> bool:  # not built, cached or hidden
+        rel = p.relative_to(ROOT).parts
+        return not any(part.startswith((".", "__")) or part == "target" for part in rel) and p.suffix != ".so"
+
     want: set[str] = set()
     for pattern in ("core/src/*.rs", "ffi/src/*.rs", "python/src/*.rs", "redis/src/*.rs", "python/apisig/*"):
-        want |= {
-            str(p.relative_to(ROOT)) for p in ROOT.glob(pattern) if p.is_file() and not p.name.endswith(".so")
-        }
+        want |= {str(p.relative_to(ROOT)) for p in ROOT.glob(pattern) if p.is_file() and ours(p)}
     for manifest in [*ROOT.glob("*/Cargo.toml"), *ROOT.glob("*/*/Cargo.toml")]:
-        if "target" not in manifest.parts:
+        if ours(manifest):
             want.add(f"{manifest.parent.relative_to(ROOT)}/")
     for tests in [*ROOT.glob("*/tests"), *(ROOT / "tests").rglob("*")]:
-        if tests.is_dir() and not any(part.startswith((".", "__")) for part in tests.parts):
+        if tests.is_dir() and ours(tests):
             want.add(f"{tests.relative_to(ROOT)}/")
     return want
 
