@@ -29,7 +29,7 @@ WINDOW = 30
 
 
 def redis_options(port: int) -> dict[str, Any]:
-    """Fail fast when Redis is down: a short timeout (and, below, no retries; see the README)."""
+    """Fail fast when Redis is down: a short timeout (and, below, no retries; see docs/redis.md)."""
     return {"host": "127.0.0.1", "port": port, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
 
