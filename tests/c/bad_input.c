@@ -589,7 +589,7 @@ static void test_rotation(void) {
     EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &a));
     EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 403, &next, &key));
     CHECK(next == APISIG_NEXT_DONE, "securosys does not retry 403");
-    EXPECT(APISIG_RESULT_OK, apisig_rotation_init(&r, 2, false));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_init(&r, 2, 0));
     EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &a));
     EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 401, &next, &key));
     EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&r, &a, 401, &next, &key));
@@ -611,7 +611,7 @@ static apisig_result jwt(const char *header, const char *claims, char *out, size
 static apisig_jwt_validation validation(void) {
     apisig_jwt_validation v;
     memset(&v, 0, sizeof v);
-    v.require_exp = true;
+    v.require_exp = 1;
     v.max_len = APISIG_JWT_MAX;
     return v;
 }
@@ -669,8 +669,8 @@ static void test_tokens(void) {
     EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"iss\":\"b\"}", token, sizeof token - 1, &len));
     token[len] = '\0';
     EXPECT(APISIG_RESULT_MISSING_CLAIM, jwt_check(token, &v, 1700000000));
-    v.require_exp = false;
-    v.iss.present = true;
+    v.require_exp = 0;
+    v.iss.present = 1;
     v.iss.ptr = "a";
     v.iss.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
@@ -684,7 +684,7 @@ static void test_tokens(void) {
     CHECK(session.user_id_len == 2 && memcmp(session.user_id, "42", 2) == 0 && session.expires == 1700003600u, "session");
     EXPECT(APISIG_RESULT_TOKEN_EXPIRED, apisig_session_verify((const uint8_t *)"k1", 2, none, (const uint8_t *)token, need, NOW + 3600000000000ull, &session));
     EXPECT(APISIG_RESULT_SIGNATURE_MISMATCH, apisig_session_verify((const uint8_t *)"k2", 2, none, (const uint8_t *)token, need, NOW, &session));
-    none.present = true; /* present but empty: refused, unlike absent */
+    none.present = 1; /* present but empty: refused, unlike absent */
     EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_session_verify((const uint8_t *)"k1", 2, none, (const uint8_t *)token, need, NOW, &session));
 }
 
@@ -717,8 +717,8 @@ static void test_verifier_tokens_and_pins(void) {
     r.headers = in;
     r.headers_len = to_request_headers(&h, in);
     EXPECT(APISIG_RESULT_UNSUPPORTED_CREDENTIAL, apisig_verifier_verify(v, &jwt_scheme, &r, NOW, &who));
-    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_verifier_set_jwt(v, NULL, 0, 0, true, none_str, none_str));
-    EXPECT(APISIG_RESULT_OK, apisig_verifier_set_jwt(v, (const uint8_t *)JWT_KEY, strlen(JWT_KEY), 0, true, none_str, none_str));
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_verifier_set_jwt(v, NULL, 0, 0, 1, none_str, none_str));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_set_jwt(v, (const uint8_t *)JWT_KEY, strlen(JWT_KEY), 0, 1, none_str, none_str));
     EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(v, &jwt_scheme, &r, NOW, &who));
     CHECK(who.client == client, "jwt principal");
 
