@@ -1175,13 +1175,13 @@ apisig_result apisig_keyring_wipe(struct apisig_keyring *ring);
  * clients are never moved), written only on `OK`.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or one not
- * UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the id or
- * the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or
+ * one not UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the
+ * id or the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)` and `(secret, secret_len)`
- * to readable bytes; `client` to a writable `uint32_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+ * and `(secret, secret_len)` to readable bytes; `client` to a writable `uint32_t`.
  */
 apisig_result apisig_keyring_add(struct apisig_keyring *ring, const char *id, size_t id_len, const uint8_t *secret, size_t secret_len, uint32_t *client);
 
@@ -1193,7 +1193,8 @@ apisig_result apisig_keyring_add(struct apisig_keyring *ring, const char *id, si
  * `DUPLICATE_KEY_ID` when another slot already holds this secret.
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret, secret_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret,
+ * secret_len)` to readable bytes.
  */
 apisig_result apisig_keyring_set_secret(struct apisig_keyring *ring, uint32_t client, uint32_t slot, const uint8_t *secret, size_t secret_len);
 
@@ -1236,11 +1237,12 @@ apisig_result apisig_keyring_clear_role(struct apisig_keyring *ring, uint32_t cl
  * Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or unsendable user
- * id; `FIELD_TOO_LONG` past 64 bytes.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or
+ * unsendable user id; `FIELD_TOO_LONG` past 64 bytes.
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id, user_id_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id,
+ * user_id_len)` to readable bytes.
  */
 apisig_result apisig_keyring_bind_user_id(struct apisig_keyring *ring, uint32_t client, const char *user_id, size_t user_id_len);
 
@@ -1251,8 +1253,8 @@ apisig_result apisig_keyring_bind_user_id(struct apisig_keyring *ring, uint32_t 
  * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` when none has it.
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id, key_id_len)` to readable bytes,
- * `client` to a writable `uint32_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id,
+ * key_id_len)` to readable bytes, `client` to a writable `uint32_t`.
  */
 apisig_result apisig_keyring_find(struct apisig_keyring *ring, const char *key_id, size_t key_id_len, uint32_t *client);
 
@@ -1269,12 +1271,12 @@ size_t apisig_keyring_len(struct apisig_keyring *ring);
  * length into `*out_len`.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to the length
- * needed (at most 64).
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to
+ * the length needed (at most 64).
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to `out_cap` writable bytes (or NULL
- * with `out_cap == 0`); `out_len` to a writable `size_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to
+ * `out_cap` writable bytes (or NULL with `out_cap == 0`); `out_len` to a writable `size_t`.
  */
 apisig_result apisig_keyring_client_id(struct apisig_keyring *ring, uint32_t client, uint8_t *out, size_t out_cap, size_t *out_len);
 
@@ -1326,15 +1328,17 @@ APISIG_MUST_USE apisig_result apisig_hmac_sha256_verify(const uint8_t *key, size
 apisig_result apisig_certificate_fingerprint(const uint8_t *der, size_t der_len, uint32_t kind, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
- * Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer
- * presenting a certificate with this `kind` fingerprint is this client.
+ * Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer presenting a
+ * certificate with this `kind` fingerprint is this client.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot; `INVALID_CERTIFICATE` for an
- * unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES` long.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+ * `INVALID_CERTIFICATE` for an unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES`
+ * long.
  *
  * # Safety
- * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)`
+ * to readable bytes.
  */
 apisig_result apisig_keyring_set_pin(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint32_t kind, const uint8_t *fp, size_t fp_len);
 
@@ -1350,16 +1354,16 @@ apisig_result apisig_keyring_set_pin(struct apisig_keyring *ring, uint32_t clien
 apisig_result apisig_keyring_clear_pin(struct apisig_keyring *ring, uint32_t client, uint32_t slot);
 
 /**
- * The client pinned to a TLS peer's certificate (DER), with the same principal and role as
- * its other credentials; `*who` is written only on `OK`. Call it after the TLS library has
- * checked the chain: apisig checks neither dates, issuer nor signature.
+ * The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
+ * other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
+ * the chain: apisig checks neither dates, issuer nor signature.
  *
  * # Errors
  * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
  *
  * # Safety
- * `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)` to readable bytes, `who` to a
- * writable `apisig_principal`.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
+ * to readable bytes, `who` to a writable `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, struct apisig_principal *who);
 
@@ -1819,15 +1823,15 @@ struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
  *
  * # Errors
  * `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
- * `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`,
- * `USER_ID_MISMATCH`; `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`,
- * `REPLAYED_REQUEST`, `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`,
- * `SEPARATOR_IN_FIELD`; `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`;
- * `INVALID_OBJECT`.
+ * `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`, `USER_ID_MISMATCH`;
+ * `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`, `REPLAYED_REQUEST`,
+ * `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`, `SEPARATOR_IN_FIELD`;
+ * `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`; `INVALID_OBJECT`.
  *
  * # Safety
- * `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and `req` to valid structs whose
- * `(ptr, len)` fields are readable; `who` to a writable `apisig_principal`.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and
+ * `req` to valid structs whose `(ptr, len)` fields are readable; `who` to a writable
+ * `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
 

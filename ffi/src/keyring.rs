@@ -140,13 +140,13 @@ pub unsafe extern "C" fn apisig_keyring_wipe(ring: *mut apisig_keyring) -> apisi
 /// clients are never moved), written only on `OK`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or one not
-/// UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the id or
-/// the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or
+/// one not UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the
+/// id or the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)` and `(secret, secret_len)`
-/// to readable bytes; `client` to a writable `uint32_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+/// and `(secret, secret_len)` to readable bytes; `client` to a writable `uint32_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_add(
     ring: *mut apisig_keyring,
@@ -178,7 +178,8 @@ pub unsafe extern "C" fn apisig_keyring_add(
 /// `DUPLICATE_KEY_ID` when another slot already holds this secret.
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret, secret_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret,
+/// secret_len)` to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_set_secret(
     ring: *mut apisig_keyring,
@@ -251,11 +252,12 @@ pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, cl
 /// Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or unsendable user
-/// id; `FIELD_TOO_LONG` past 64 bytes.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or
+/// unsendable user id; `FIELD_TOO_LONG` past 64 bytes.
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id, user_id_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id,
+/// user_id_len)` to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_bind_user_id(
     ring: *mut apisig_keyring,
@@ -277,8 +279,8 @@ pub unsafe extern "C" fn apisig_keyring_bind_user_id(
 /// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` when none has it.
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id, key_id_len)` to readable bytes,
-/// `client` to a writable `uint32_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id,
+/// key_id_len)` to readable bytes, `client` to a writable `uint32_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_find(
     ring: *mut apisig_keyring,
@@ -309,12 +311,12 @@ pub unsafe extern "C" fn apisig_keyring_len(ring: *mut apisig_keyring) -> usize 
 /// length into `*out_len`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to the length
-/// needed (at most 64).
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to
+/// the length needed (at most 64).
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to `out_cap` writable bytes (or NULL
-/// with `out_cap == 0`); `out_len` to a writable `size_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to
+/// `out_cap` writable bytes (or NULL with `out_cap == 0`); `out_len` to a writable `size_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_client_id(
     ring: *mut apisig_keyring,

@@ -59,15 +59,17 @@ pub unsafe extern "C" fn apisig_certificate_fingerprint(
     }
 }
 
-/// Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer
-/// presenting a certificate with this `kind` fingerprint is this client.
+/// Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer presenting a
+/// certificate with this `kind` fingerprint is this client.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot; `INVALID_CERTIFICATE` for an
-/// unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES` long.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+/// `INVALID_CERTIFICATE` for an unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES`
+/// long.
 ///
 /// # Safety
-/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)`
+/// to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_set_pin(
     ring: *mut apisig_keyring,
@@ -102,16 +104,16 @@ pub unsafe extern "C" fn apisig_keyring_clear_pin(ring: *mut apisig_keyring, cli
     }
 }
 
-/// The client pinned to a TLS peer's certificate (DER), with the same principal and role as
-/// its other credentials; `*who` is written only on `OK`. Call it after the TLS library has
-/// checked the chain: apisig checks neither dates, issuer nor signature.
+/// The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
+/// other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
+/// the chain: apisig checks neither dates, issuer nor signature.
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
 ///
 /// # Safety
-/// `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)` to readable bytes, `who` to a
-/// writable `apisig_principal`.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
+/// to readable bytes, `who` to a writable `apisig_principal`.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_verify_certificate(

@@ -170,15 +170,15 @@ pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mu
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
-/// `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`,
-/// `USER_ID_MISMATCH`; `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`,
-/// `REPLAYED_REQUEST`, `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`,
-/// `SEPARATOR_IN_FIELD`; `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`;
-/// `INVALID_OBJECT`.
+/// `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`, `USER_ID_MISMATCH`;
+/// `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`, `REPLAYED_REQUEST`,
+/// `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`, `SEPARATOR_IN_FIELD`;
+/// `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`; `INVALID_OBJECT`.
 ///
 /// # Safety
-/// `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and `req` to valid structs whose
-/// `(ptr, len)` fields are readable; `who` to a writable `apisig_principal`.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and
+/// `req` to valid structs whose `(ptr, len)` fields are readable; `who` to a writable
+/// `apisig_principal`.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_verify(
