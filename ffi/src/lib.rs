@@ -6,13 +6,15 @@
 //!
 //! - Symbols start with `apisig_`, macros with `APISIG_`.
 //! - Every fallible function returns an `apisig_result`, whose numbers are the core's
-//!   stable `Error::code()` values plus `OK` (0), `NULL_PARAMETER` (1) and `PANIC` (99).
+//!   stable `Error::code()` values plus `OK` (0), `NULL_PARAMETER` (1), `INVALID_OBJECT` (3)
+//!   and `PANIC` (99).
 //! - Inputs are `(ptr, len)` pairs; `(NULL, 0)` is the empty input; `(NULL, n > 0)` gives
 //!   `NULL_PARAMETER`. Outputs are `(out, cap, *out_len)`: a short `cap` gives
 //!   `BUFFER_TOO_SMALL` with `*out_len` set to the size needed. Outputs are written only on
 //!   `OK`.
-//! - Objects (keyring, verifier, rotation) live in storage the caller owns, sized by
-//!   `APISIG_*_SIZE` macros; host builds add `_new`/`_free` conveniences.
+//! - Objects (keyring, verifier, signer, rotation, attempt) live in storage the caller owns,
+//!   sized by `APISIG_*_SIZE` macros; host builds add `_new`/`_free` conveniences. A tag word
+//!   set by `_init` and cleared by `_wipe` is checked by every call (see `storage`).
 //! - With the default `std` feature, every export runs inside `catch_unwind`; without it
 //!   the crate is `no_std` for firmware and the core's panic-free code is the safeguard.
 

@@ -1,4 +1,4 @@
-//! Result codes: the core's stable error codes, plus the three that belong to the C ABI.
+//! Result codes: the core's stable error codes, plus the four that belong to the C ABI.
 
 use core::ffi::{CStr, c_char};
 
@@ -20,6 +20,10 @@ pub enum apisig_result {
     /// The output buffer is too small; `*out_len` holds the size needed, nothing else was
     /// written.
     BufferTooSmall = 2,
+    /// The object's storage was not initialised by its `_init` function, was wiped, or holds
+    /// another type (a keyring passed where a verifier is expected). Nothing was read from
+    /// it or written.
+    InvalidObject = 3,
     /// A credential header (or body field) the scheme requires is absent.
     MissingCredential = 10,
     /// A credential header appears more than once.
@@ -191,6 +195,10 @@ fn describe(code: u32) -> (&'static CStr, &'static CStr) {
         (_, Some(found)) => found,
         (0, None) => (c"ok", c"ok"),
         (1, None) => (c"a required pointer argument is NULL", c"null_parameter"),
+        (3, None) => (
+            c"the object's storage was not initialised by its _init function, was wiped, or holds another type",
+            c"invalid_object",
+        ),
         (99, None) => (c"internal error: a panic was caught at the C boundary", c"panic"),
         _ => (c"unknown apisig result code", c"unknown"),
     }
@@ -224,7 +232,7 @@ mod tests {
             assert_eq!(msg.to_str().ok(), Some(e.as_str()), "{e:?}");
             assert_eq!(name.to_str().ok(), Some(e.name()), "{e:?}");
         }
-        for code in [0u32, 1, 99] {
+        for code in [0u32, 1, 3, 99] {
             assert!(Error::from_code(code).is_none());
             assert_ne!(describe(code).1.to_bytes(), b"unknown");
         }
