@@ -111,7 +111,7 @@ pub(crate) fn parse_name<T: Named>(what: &str, name: &str) -> PyResult<T> {
             Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
             None => String::new(),
         };
-        PyValueError::new_err(format!("unknown {what} {name:?}: {accepted}"))
+        PyValueError::new_err(format!("unknown {what} '{name}': {accepted}"))
     })
 }
 
