@@ -25,6 +25,8 @@
 mod boundary;
 #[macro_use]
 mod storage;
+#[cfg(feature = "std")]
+mod cenums;
 mod convert;
 #[cfg(feature = "std")]
 mod host;
@@ -41,6 +43,9 @@ mod token;
 mod verify;
 mod version;
 
+#[cfg(feature = "std")]
+#[doc(hidden)] // for the header test: the C enums written from the core's tables
+pub use cenums::c_enums;
 pub use convert::{apisig_header_in, apisig_request};
 #[cfg(feature = "std")]
 pub use host::*;
