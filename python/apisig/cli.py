@@ -74,7 +74,7 @@ def read_body(spec: str | None) -> tuple[bytes, str | None]:
     return spec.encode(), None
 
 
-def split_target(target: str, base: str | None) -> tuple[str, str | None]:
+def _split_target(target: str, base: str | None) -> tuple[str, str | None]:
     """The request target to sign (path and query) and the URL curl is to fetch, if known:
     from a full URL, or from a path and ``--url BASE``."""
     if not target.startswith(("http://", "https://")):
@@ -90,7 +90,7 @@ def split_target(target: str, base: str | None) -> tuple[str, str | None]:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     scheme = load_scheme(args.dialect)
-    path, url = split_target(args.path, args.url)
+    path, url = _split_target(args.path, args.url)
     creds = {name: credential(args, name) for name in CREDENTIALS}
     signer = Signer(
         scheme,
