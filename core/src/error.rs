@@ -30,6 +30,10 @@ pub enum Error {
     SeparatorInField = 15,
     /// The path is not printable ASCII starting with `/`.
     InvalidPath = 16,
+    /// The request body is not the JSON object the scheme reads its credentials from (not
+    /// JSON, not one object, a credential that is not a string or, for a timestamp, nonce or
+    /// user id, a number, or that is written with escapes).
+    InvalidBody = 17,
 
     /// No registered client matches the presented key or key id.
     UnknownKey = 20,
@@ -107,7 +111,7 @@ pub enum Error {
 
 impl Error {
     /// Every variant, in code order (for tables, tests and the other faces).
-    pub const ALL: [Error; 40] = [
+    pub const ALL: [Error; 41] = [
         Error::BufferTooSmall,
         Error::MissingCredential,
         Error::DuplicateHeader,
@@ -116,6 +120,7 @@ impl Error {
         Error::InvalidMethod,
         Error::SeparatorInField,
         Error::InvalidPath,
+        Error::InvalidBody,
         Error::UnknownKey,
         Error::SecretMismatch,
         Error::SignatureMismatch,
@@ -171,6 +176,7 @@ impl Error {
             Error::InvalidMethod => "invalid_method",
             Error::SeparatorInField => "separator_in_field",
             Error::InvalidPath => "invalid_path",
+            Error::InvalidBody => "invalid_body",
             Error::UnknownKey => "unknown_key",
             Error::SecretMismatch => "secret_mismatch",
             Error::SignatureMismatch => "signature_mismatch",
@@ -217,6 +223,7 @@ impl Error {
             Error::InvalidMethod => "method is not an HTTP token",
             Error::SeparatorInField => "a signed field contains the template separator",
             Error::InvalidPath => "path is not printable ASCII starting with '/'",
+            Error::InvalidBody => "request body is not the JSON object of credentials the scheme reads",
             Error::UnknownKey => "no registered client matches the presented key",
             Error::SecretMismatch => "presented secret does not match",
             Error::SignatureMismatch => "signature does not match",

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
+use apisig::rotation::RetryOn;
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
 use apisig::{
@@ -159,6 +160,7 @@ fn scheme_of(case: &Value) -> Scheme<'static> {
         headers,
         template: Some(Template { parts, separator: o.separator, encoding: o.encoding }),
         time_unit: o.unit,
+        retry_on: RetryOn::Unauthorized,
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
+use apisig::rotation::RetryOn;
 use apisig::jwt::{self, JwtPolicy};
 use apisig::replay::ReplayStore;
 use apisig::session::{Session, SessionKeys};
@@ -24,6 +25,7 @@ const WEBHOOK: Scheme<'static> = Scheme {
         encoding: Encoding::UpperHex,
     }),
     time_unit: TimeUnit::Seconds,
+    retry_on: RetryOn::Unauthorized,
 };
 
 const NOW: u64 = 1_700_000_000_000_000_000;
@@ -200,6 +202,7 @@ fn incoherent_schemes_are_refused_on_both_sides() {
         headers: &[HeaderSpec::new("K", Field::ApiKey), HeaderSpec::new("S", Field::Signature)],
         template: Some(Template { parts: &[Part::ApiKey, Part::Body], separator: b"", encoding: Encoding::LowerHex }),
         time_unit: TimeUnit::Seconds,
+        retry_on: RetryOn::Unauthorized,
     };
     let unsent_part = Scheme {
         template: Some(Template { parts: &[Part::UserId, Part::Body], separator: b"", encoding: Encoding::LowerHex }),
@@ -262,11 +265,11 @@ struct SharedNonces {
 }
 
 impl ReplayStore for SharedNonces {
-    fn check_and_insert(&mut self, _: u32, _: &[u8; 16], _: u64, _: u64) -> Result<(), Error> {
+    fn check_and_insert(&mut self, _: u32, _: &str, _: &[u8; 16], _: u64, _: u64) -> Result<(), Error> {
         if self.down { Err(Error::ReplayStoreUnavailable) } else { Ok(()) }
     }
 
-    fn advance_nonce(&mut self, _client: u32, nonce: u64) -> Result<(), Error> {
+    fn advance_nonce(&mut self, _client: u32, _key_id: &str, nonce: u64) -> Result<(), Error> {
         if self.down {
             return Err(Error::ReplayStoreUnavailable);
         }
@@ -326,7 +329,9 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
         let claim = v.replay_mut().take().unwrap();
         let mut id = [0u8; 16];
         base16ct::lower::decode(&sig.as_bytes()[..32], &mut id).unwrap();
-        assert_eq!(claim, Claim::Once { client: c.0, id, expires: ts + 30_000_000_000, now: NOW });
+        let key_id = "key".try_into().unwrap();
+        assert_eq!(claim, Claim::Once { key_id, id, expires: ts + 30_000_000_000, now: NOW });
+        assert_eq!(claim.key_id(), "key");
         assert_eq!(claim.ttl_ms(), Some(25_000));
         assert_eq!(v.replay_mut().take(), None);
     }
@@ -341,7 +346,7 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
     let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
     let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
     assert_eq!(v.verify(&dialect::APEX, &login.with_headers(hs), NOW).map(|p| p.client), Ok(c));
-    assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { client: c.0, nonce: 41 }));
+    assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { key_id: "key".try_into().unwrap(), nonce: 41 }));
 }
 
 /// Aevo messages start with the key id, and the keyring keeps each key's HMAC state after the

@@ -34,6 +34,8 @@ pub enum apisig_result {
     SeparatorInField = 15,
     /// The path is not printable ASCII starting with `/`.
     InvalidPath = 16,
+    /// The request body is not the JSON object of credentials the scheme reads.
+    InvalidBody = 17,
     /// No registered client matches the presented key or key id.
     UnknownKey = 20,
     /// The presented secret is not the registered one.
@@ -113,6 +115,7 @@ impl From<Error> for apisig_result {
             Error::InvalidMethod => apisig_result::InvalidMethod,
             Error::SeparatorInField => apisig_result::SeparatorInField,
             Error::InvalidPath => apisig_result::InvalidPath,
+            Error::InvalidBody => apisig_result::InvalidBody,
             Error::UnknownKey => apisig_result::UnknownKey,
             Error::SecretMismatch => apisig_result::SecretMismatch,
             Error::SignatureMismatch => apisig_result::SignatureMismatch,

@@ -35,6 +35,7 @@ __all__ = [
     "EmptySecret",
     "FieldTooLong",
     "Forbidden",
+    "InvalidBody",
     "InvalidCertificate",
     "InvalidHeaderValue",
     "InvalidMethod",
@@ -159,6 +160,14 @@ class InvalidPath(MalformedRequest):
 
     code = 16
     name = "invalid_path"
+
+
+class InvalidBody(MalformedRequest):
+    """The request body is not the JSON object of credentials the scheme reads (APEX
+    ``AuthenticateUser``)."""
+
+    code = 17
+    name = "invalid_body"
 
 
 class UnknownKey(AuthenticationFailed):

@@ -4,6 +4,7 @@
 //! in every unit) and replay (APEX nonces must increase). A reference decides each outcome.
 #![no_main]
 
+use apisig::rotation::RetryOn;
 use apisig::dialect::{AEVO_TEMPLATE, APEX};
 use apisig::message::MessageInput;
 use apisig::scheme::{Field, HeaderSpec, Scheme};
@@ -48,6 +49,7 @@ fuzz_target!(|x: Input<'_>| {
         ],
         template: Some(AEVO_TEMPLATE),
         time_unit: unit,
+        retry_on: RetryOn::Unauthorized,
     };
     let mut ring = Keyring::<2>::new();
     ring.add("K", b"S").unwrap();
