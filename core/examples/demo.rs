@@ -5,9 +5,9 @@
 #![allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use apisig::rotation::RetryOn;
 use apisig::dialect::{self, KEY_MANAGEMENT, KEY_OPERATION, SECUROSYS_ROLES};
 use apisig::jwt::{self, JwtPolicy};
+use apisig::rotation::RetryOn;
 use apisig::rotation::{Next, Rotation};
 use apisig::session::{Session, SessionKeys};
 use apisig::{

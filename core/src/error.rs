@@ -48,11 +48,12 @@ pub enum Error {
     /// The core does not verify this kind of credential (bearer tokens, session tokens).
     UnsupportedCredential = 25,
 
-    /// The timestamp is not 1 to 20 decimal digits fitting in a `u64`.
+    /// The timestamp is not the decimal text of a `u64`: 1 to 20 digits, no leading zero (a
+    /// value has one text), no sign, no space.
     InvalidTimestamp = 30,
     /// The timestamp is outside the accepted window around `now`.
     TimestampOutsideWindow = 31,
-    /// The nonce is missing or not 1 to 20 decimal digits fitting in a `u64`.
+    /// The nonce is missing or not the decimal text of a `u64` (as for the timestamp).
     InvalidNonce = 32,
     /// The request (its nonce or its signature) was already accepted.
     ReplayedRequest = 33,

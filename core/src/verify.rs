@@ -302,17 +302,15 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             return self.verify_prepared(scheme, req, now);
         }
         let mut read = [Header::new("", ""); READ_HEADERS_MAX];
-        let (from_body, signed) = read.split_at_mut(crate::MAX_HEADERS);
-        let from_body: &mut [Header<'_>; crate::MAX_HEADERS] = from_body.try_into().map_err(|_| Error::InvalidTemplate)?;
-        let n = crate::body::read(&scheme.scheme, req.body, from_body)?;
+        let from_body: &mut [Header<'_>; crate::MAX_HEADERS] = read.first_chunk_mut().ok_or(Error::InvalidTemplate)?;
+        let mut m = crate::body::read(&scheme.scheme, req.body, from_body)?;
         // The headers a template signs (other than the scheme's own) still come from the
         // request. More of them than there is room for means a name repeats.
-        let mut m = n;
         for h in req.headers {
             let from_request = !specs.iter().any(|s| headers::same_name(h.name.as_bytes(), s.name.as_bytes()))
                 && scheme.scheme.reads(h.name.as_bytes());
             if from_request {
-                *signed.get_mut(m.saturating_sub(n)).ok_or(Error::DuplicateHeader)? = *h;
+                *read.get_mut(m).ok_or(Error::DuplicateHeader)? = *h;
                 m = m.saturating_add(1);
             }
         }

@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use apisig::rotation::RetryOn;
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::{check_canonical, pattern_matches};
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
+use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, Part, ReplayCache, Request, Scheme,
     Signer, Stamp, Template, TimeUnit, Verifier, Window,

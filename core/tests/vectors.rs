@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
-use apisig::rotation::RetryOn;
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
+use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MacKey, Part, PreparedScheme, ReplayCache,
     Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,

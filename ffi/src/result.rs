@@ -48,11 +48,12 @@ pub enum apisig_result {
     UserIdMismatch = 24,
     /// The verifier is not configured for this kind of credential.
     UnsupportedCredential = 25,
-    /// The timestamp is not 1 to 20 decimal digits fitting in 64 bits.
+    /// The timestamp is not the decimal text of a 64-bit number (1 to 20 digits, no leading
+    /// zero).
     InvalidTimestamp = 30,
     /// The timestamp is outside the accepted window around `now`.
     TimestampOutsideWindow = 31,
-    /// The nonce is missing or not 1 to 20 decimal digits fitting in 64 bits.
+    /// The nonce is missing or not the decimal text of a 64-bit number.
     InvalidNonce = 32,
     /// The request (its nonce or its signature) was already accepted.
     ReplayedRequest = 33,
