@@ -212,8 +212,7 @@ mod tests {
             let token = !h.name.is_empty() && crate::message::check_method(h.name.as_bytes()).is_ok();
             let prefix_ok = crate::headers::check_value(h.prefix.trim_end().as_bytes()).is_ok();
             let repeated = s.headers.iter().skip(i + 1).any(|o| o.field == h.field);
-            let renamed =
-                s.headers.iter().skip(i + 1).any(|o| o.name.to_ascii_lowercase() == h.name.to_ascii_lowercase());
+            let renamed = s.headers.iter().skip(i + 1).any(|o| o.name.eq_ignore_ascii_case(h.name));
             if !token || !prefix_ok || repeated || renamed {
                 return bad;
             }
