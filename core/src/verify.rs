@@ -1,9 +1,9 @@
 //! The server side: presented credentials + keyring + window + replay record + `now` →
 //! [`Principal`] or one [`Error`].
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable};
 
-use crate::headers::{self, Header};
+use crate::headers::{Header, NameKey};
 use crate::jwt::JwtPolicy;
 use crate::keyring::{ClientId, Keyring, Slot};
 use crate::message::{FieldChecks, MessageInput, Part, Template};
@@ -46,6 +46,8 @@ pub struct PreparedScheme<'a> {
     kind: Kind,
     /// The index in `scheme.headers` of the header carrying each field (by `Field as usize`).
     specs: [Option<u8>; FIELDS],
+    /// The name keys of `scheme.headers`, in order.
+    names: [NameKey; crate::MAX_HEADERS],
     /// A signed scheme's request checks, in one pass per field, when its template allows.
     fields: Option<FieldChecks>,
 }
@@ -63,10 +65,12 @@ impl<'a> PreparedScheme<'a> {
     pub fn new(scheme: &Scheme<'a>) -> Result<Self, Error> {
         scheme.check()?;
         let mut specs = [None; FIELDS];
-        for (i, h) in scheme.headers.iter().enumerate() {
+        let mut names = [NameKey::default(); crate::MAX_HEADERS];
+        for ((i, h), name) in scheme.headers.iter().enumerate().zip(names.iter_mut()) {
             if let Some(slot) = specs.get_mut(h.field as usize) {
                 *slot = u8::try_from(i).ok();
             }
+            *name = NameKey::new(h.name.as_bytes());
         }
         // Timestamps and nonces are parsed as decimal digits before the checks run: a
         // separator with another byte cannot be in them.
@@ -74,7 +78,7 @@ impl<'a> PreparedScheme<'a> {
             let digits_clean = !t.separator.iter().all(u8::is_ascii_digit);
             FieldChecks::plan(t, |p| digits_clean && matches!(p, Part::Timestamp | Part::Nonce))
         });
-        Ok(PreparedScheme { scheme: *scheme, kind: scheme.kind(), specs, fields })
+        Ok(PreparedScheme { scheme: *scheme, kind: scheme.kind(), specs, names, fields })
     }
 
     /// The scheme.
@@ -221,20 +225,21 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         req: &Request<'_>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
+        let presented = Presented::gather(scheme, req.headers);
         match (scheme.kind, &scheme.scheme.template) {
-            (Kind::Signed, Some(t)) => self.verify_signed(scheme, t, req, now),
+            (Kind::Signed, Some(t)) => self.verify_signed(scheme, &presented, t, req, now),
             (Kind::StaticKey, _) => {
-                let key = presented(scheme, req.headers, Field::ApiKey)?;
+                let key = presented.get(scheme, Field::ApiKey)?;
                 let (client, slot) = self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?;
                 self.principal(client, slot)
             }
             (Kind::KeyAndSecret, _) => {
-                let client = self.lookup(presented(scheme, req.headers, Field::ApiKey)?)?;
-                let secret = presented(scheme, req.headers, Field::Secret)?;
+                let client = self.lookup(presented.get(scheme, Field::ApiKey)?)?;
+                let secret = presented.get(scheme, Field::Secret)?;
                 let slot = self.client(client)?.match_secret(secret).ok_or(Error::SecretMismatch)?;
                 self.principal(client, slot)
             }
-            (Kind::Token, _) => self.verify_token(scheme, req, now),
+            (Kind::Token, _) => self.verify_token(scheme, &presented, now),
             (Kind::Signed, None) => Err(Error::InvalidTemplate),
         }
     }
@@ -245,16 +250,16 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     fn verify_token(
         &mut self,
         scheme: &PreparedScheme<'_>,
-        req: &Request<'_>,
+        presented: &Presented<'_>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
         for h in scheme.scheme.headers {
-            presented(scheme, req.headers, h.field)?;
+            presented.get(scheme, h.field)?;
         }
         let mut scratch = [0u8; TOKEN_SCRATCH];
         let from_token = if scheme.has(Field::Jwt) {
             let policy = self.jwt.as_ref().ok_or(Error::UnsupportedCredential)?;
-            let claims = policy.verify(presented(scheme, req.headers, Field::Jwt)?, now, &mut scratch)?;
+            let claims = policy.verify(presented.get(scheme, Field::Jwt)?, now, &mut scratch)?;
             match (scheme.has(Field::ApiKey), claims.sub) {
                 (true, _) => None,
                 (false, Some(sub)) => Some((self.lookup(sub.as_bytes())?, Slot::Primary)),
@@ -262,7 +267,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             }
         } else {
             let keys = self.sessions.as_ref().ok_or(Error::UnsupportedCredential)?;
-            let token = presented(scheme, req.headers, Field::SessionToken)?;
+            let token = presented.get(scheme, Field::SessionToken)?;
             let (session, slot) = keys.verify(token, now, &mut scratch)?;
             let client = self.lookup(session.key_id.as_bytes())?;
             if self.client(client)?.user_id().is_some() {
@@ -273,7 +278,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let (client, slot) = match from_token {
             Some(found) => found,
             None => {
-                let key = presented(scheme, req.headers, Field::ApiKey)?;
+                let key = presented.get(scheme, Field::ApiKey)?;
                 self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?
             }
         };
@@ -283,14 +288,14 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     fn verify_signed(
         &mut self,
         scheme: &PreparedScheme<'_>,
+        presented: &Presented<'_>,
         t: &Template<'_>,
         req: &Request<'_>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
-        let optional =
-            |field| if scheme.has(field) { presented(scheme, req.headers, field).map(Some) } else { Ok(None) };
+        let optional = |field| if scheme.has(field) { presented.get(scheme, field).map(Some) } else { Ok(None) };
         let key_id = optional(Field::ApiKey)?;
-        let sig_text = presented(scheme, req.headers, Field::Signature)?;
+        let sig_text = presented.get(scheme, Field::Signature)?;
         let ts_text = optional(Field::Timestamp)?;
         let nonce_text = optional(Field::Nonce)?;
         let user_id = optional(Field::UserId)?;
@@ -368,14 +373,9 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let mut try_client = |id: ClientId, client: &crate::keyring::Client| {
             for (slot, secret) in client.secrets() {
                 // One state, fed and finished in place (not moved out of a branch).
-                let mut state = if after_id { secret.mac.resume_chain(&secret.after_id) } else { secret.mac.start() };
-                if after_id {
-                    state.update(input.api_key.get(secret.after_id.absorbed()..).unwrap_or_default());
-                    t.stream_parts(1..t.parts.len(), input, &mut state);
-                } else {
-                    t.stream(input, &mut state);
-                }
-                let eq = mac::finish(&mut state).ct_eq_bytes(tag);
+                let mut state = if after_id { secret.mac.resume(input.api_key) } else { secret.mac.key().start() };
+                t.stream_parts(usize::from(after_id)..t.parts.len(), input, &mut state);
+                let eq = mac::ct_eq(mac::finish(&mut state).as_bytes(), tag);
                 index.conditional_assign(&id.0, eq);
                 secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
                 found |= eq;
@@ -395,7 +395,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
 
     fn check_user_id(&self, client: ClientId, presented: &[u8]) -> Result<(), Error> {
         let bound = self.client(client)?.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
-        if bound.len() == presented.len() && bool::from(bound.ct_eq(presented)) {
+        if bool::from(mac::ct_eq(bound, presented)) {
             Ok(())
         } else {
             Err(Error::UserIdMismatch)
@@ -415,13 +415,58 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     }
 }
 
-/// The value of the header carrying `field`, its prefix (`Bearer `) removed.
-fn presented<'a>(scheme: &PreparedScheme<'_>, headers: &[Header<'a>], field: Field) -> Result<&'a [u8], Error> {
-    let spec = scheme.spec(field).ok_or(Error::InvalidTemplate)?;
-    let value = headers::require(headers, spec.name)?;
-    let prefix = spec.prefix.as_bytes();
-    match value.get(..prefix.len()) {
-        Some(head) if head.eq_ignore_ascii_case(prefix) => Ok(value.get(prefix.len()..).unwrap_or_default()),
-        _ => Err(Error::MissingCredential),
+/// What a request presents for each field its scheme reads, gathered in one pass over its
+/// headers. A field's error (its header absent, repeated, or without its prefix) is kept, not
+/// returned, so it surfaces where the verifier first needs that field: the errors come in the
+/// order the vectors pin, as when each field was looked up on its own.
+struct Presented<'a> {
+    /// Each field's header value (by `Field as usize`).
+    values: [&'a [u8]; FIELDS],
+    /// How many headers carried each field: 0, 1, or 2 for more (refused).
+    count: [u8; FIELDS],
+}
+
+impl<'a> Presented<'a> {
+    /// One pass over `headers`, each name compared (ASCII case-insensitively) with the names
+    /// the scheme reads, by their [`NameKey`]s.
+    #[inline]
+    fn gather(scheme: &PreparedScheme<'_>, headers: &[Header<'a>]) -> Self {
+        let mut p = Presented { values: [&[]; FIELDS], count: [0; FIELDS] };
+        for h in headers {
+            let key = NameKey::new(h.name.as_bytes());
+            for (spec, name) in scheme.scheme.headers.iter().zip(&scheme.names) {
+                if key.matches(h.name.as_bytes(), name, spec.name.as_bytes()) {
+                    let i = spec.field as usize;
+                    if let (Some(value), Some(count)) = (p.values.get_mut(i), p.count.get_mut(i)) {
+                        *value = h.value;
+                        *count = if *count == 0 { 1 } else { 2 };
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    /// The value of the header carrying `field`, its prefix (`Bearer `) removed.
+    ///
+    /// # Errors
+    /// [`Error::MissingCredential`] when the header is absent or lacks the prefix,
+    /// [`Error::DuplicateHeader`] when it is repeated (which one a proxy or framework would
+    /// use is a guess), [`Error::InvalidTemplate`] when the scheme has no such header.
+    #[inline]
+    fn get(&self, scheme: &PreparedScheme<'_>, field: Field) -> Result<&'a [u8], Error> {
+        let spec = scheme.spec(field).ok_or(Error::InvalidTemplate)?;
+        let i = field as usize;
+        match self.count.get(i) {
+            Some(1) => {}
+            Some(0) => return Err(Error::MissingCredential),
+            _ => return Err(Error::DuplicateHeader),
+        }
+        let value = self.values.get(i).copied().unwrap_or_default();
+        let prefix = spec.prefix.as_bytes();
+        match value.get(..prefix.len()) {
+            Some(head) if head.eq_ignore_ascii_case(prefix) => Ok(value.get(prefix.len()..).unwrap_or_default()),
+            _ => Err(Error::MissingCredential),
+        }
     }
 }
