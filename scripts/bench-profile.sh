@@ -4,7 +4,7 @@
 # the difference. Also prints the instructions outside SHA-256's compression function: under
 # valgrind sha2 takes its software path (no SHA extensions), which dominates the total, while
 # on hardware with SHA-NI the compressions are cheap and what is left is the code's own cost.
-# Usage: scripts/bench-profile.sh [hmac mac floor sign verify verify-const ...]
+# Usage: scripts/bench-profile.sh [hmac mac floor sign verify verify-const verify-dyn ...]
 set -eu
 cd "$(dirname "$0")/.."
 bin=$(cargo bench -q -p apisig --bench profile --no-run --message-format=json 2>/dev/null |
@@ -23,7 +23,7 @@ count() {
         END { print total, total - sha }'
     rm -f "$out"
 }
-for what in "${@:-hmac mac floor sign verify verify-const}"; do
+for what in "${@:-hmac mac floor sign verify verify-const verify-dyn}"; do
     for w in $what; do
         a=$(count "$w" 200); b=$(count "$w" 1200)
         echo "$a $b" | awk -v w="$w" '{ printf "%s: %d instructions per call, %d outside SHA-256 compression\n", w, ($3 - $1) / 1000, ($4 - $2) / 1000 }'

@@ -494,7 +494,7 @@ mod tests {
                     }
                 }
             }
-            let shorter = &base[..len.saturating_sub(1)];
+            let shorter = base.get(..len.saturating_sub(1)).unwrap_or_default();
             assert_eq!(NameKey::new(&base).matches(&base, &NameKey::new(shorter), shorter), len == 0);
         }
     }

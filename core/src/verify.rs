@@ -395,11 +395,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
 
     fn check_user_id(&self, client: ClientId, presented: &[u8]) -> Result<(), Error> {
         let bound = self.client(client)?.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
-        if bool::from(mac::ct_eq(bound, presented)) {
-            Ok(())
-        } else {
-            Err(Error::UserIdMismatch)
-        }
+        if bool::from(mac::ct_eq(bound, presented)) { Ok(()) } else { Err(Error::UserIdMismatch) }
     }
 
     fn lookup(&self, key_id: &[u8]) -> Result<ClientId, Error> {
