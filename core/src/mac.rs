@@ -84,14 +84,15 @@ impl fmt::Debug for Tag {
 /// function straight from the caller's slice, without a copy. The tests check it against
 /// RustCrypto's `hmac` and the RFC 4231 cases.
 ///
-/// What this buys over `hmac`'s own keyed state (`Hmac<Sha256>`, cloned per message), measured
-/// with `scripts/bench-profile.sh` (callgrind, instructions per call outside SHA-256's
-/// compression, which both spend alike): one MAC of the 292-byte Aevo benchmark message costs
-/// 183 here against 245 for a clone of `Hmac<Sha256>` — the whole of a signer's work beyond
-/// the compressions is about 1,300, so a quarter of the signer's distance above the floor
-/// signer. And memory: a keyring entry keeps this key (64 bytes) and its state after the
-/// client's key id ([`Chain`], 40 bytes) where two `Hmac<Sha256>` states would take
-/// 2 × 216 bytes — beyond what a client may take in the C face's fixed keyring storage.
+/// What this buys over `hmac`'s own keyed state (an `Hmac<Sha256>` cloned per message),
+/// measured with `scripts/bench-profile.sh hmac mac` (callgrind: instructions per call outside
+/// SHA-256's compression function, which both call alike): a MAC of the 292-byte Aevo
+/// benchmark message costs 183 here against 245 through the clone: 62 more, over a third of
+/// the distance between a full Aevo sign (about 1,310) and the floor signer (about 1,150).
+/// And room: a keyring secret keeps this key (64 bytes) and its chaining value after the
+/// client's key id (40) where two `Hmac<Sha256>` states would take 2 × 144 bytes — for two
+/// slots, 576 of the 640 bytes a client has in the C face's fixed keyring storage, before its
+/// ids, digests and pins.
 #[derive(Clone)]
 pub struct MacKey {
     inner: [u32; 8],
