@@ -1,6 +1,12 @@
 //! Instruction counts for callgrind, not a benchmark: `profile <what> <iterations>` runs one
 //! operation in a loop so that `valgrind --tool=callgrind` runs at two iteration counts give the
 //! per-call instruction count by difference (scripts/bench-profile.sh).
+//!
+//! And one timing: `profile ratios <rounds>` times the floor signer, `Signer::sign` and
+//! `Verifier::verify` (as criterion's `aevo-200B` rows call them) in short batches taken in
+//! turn, and prints each one's fastest batch against the floor's. On a machine shared with
+//! other work, interleaved short batches and their minimum give steadier ratios than
+//! criterion's benchmarks run one after the other.
 
 #![allow(
     clippy::unwrap_used,
@@ -43,6 +49,7 @@ fn main() {
     let signer =
         Signer::new(&dialect::AEVO, Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY }).unwrap();
     match what {
+        "ratios" => ratios(&signer, &req, n),
         "hmac" => {
             let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
             for _ in 0..n {
@@ -140,4 +147,68 @@ fn main() {
         }
         other => panic!("unknown {other}"),
     }
+}
+
+/// See the module's documentation. Requests are signed ahead of each batch, outside the timed
+/// part, as criterion's `verify_bench` does; the verifier is the one it uses (one client, a
+/// window of 1 µs, timestamps 1 ns apart so that the replay cache recycles expired slots).
+fn ratios(signer: &Signer<'_>, req: &Request<'_>, rounds: u64) {
+    use std::time::Instant;
+    const BATCH: u64 = 256;
+    let floor = floor::Signer::new(KEY, SECRET);
+    let mut ring = Keyring::<16>::new();
+    ring.add(KEY, SECRET).unwrap();
+    let mut verifier = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
+    let mut best = [f64::MAX; 3];
+    let mut ts = NOW;
+    for _ in 0..rounds {
+        let blocks: Vec<Signed> = (0..BATCH)
+            .map(|_| {
+                ts += 1;
+                let set = signer.sign(req, Stamp { now: ts, nonce: None }).unwrap();
+                let (mut block, mut lines, mut at) = ([0u8; 256], Vec::new(), 0);
+                for line in set.iter() {
+                    block[at..at + line.name.len()].copy_from_slice(line.name.as_bytes());
+                    let value = line.write_value(&mut block[at + line.name.len()..]).unwrap().len();
+                    lines.push((at, line.name.len(), value));
+                    at += line.name.len() + value;
+                }
+                (block, lines)
+            })
+            .collect();
+        let presented: Vec<Vec<Header<'_>>> = blocks
+            .iter()
+            .map(|(block, lines)| {
+                lines
+                    .iter()
+                    .map(|&(at, name, value)| Header {
+                        name: std::str::from_utf8(&block[at..at + name]).unwrap(),
+                        value: &block[at + name..at + name + value],
+                    })
+                    .collect()
+            })
+            .collect();
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(floor.sign(black_box(NOW), b"POST", b"/orders", black_box(req.body)));
+        }
+        let floor_ns = start.elapsed().as_nanos() as f64;
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(signer.sign(black_box(req), Stamp { now: NOW, nonce: None }).unwrap());
+        }
+        let sign_ns = start.elapsed().as_nanos() as f64;
+        let first = ts + 1 - BATCH;
+        let start = Instant::now();
+        for (i, hs) in presented.iter().enumerate() {
+            let req = req.with_headers(hs);
+            black_box(verifier.verify(&dialect::AEVO, black_box(&req), first + i as u64).unwrap());
+        }
+        let verify_ns = start.elapsed().as_nanos() as f64;
+        for (b, t) in best.iter_mut().zip([floor_ns, sign_ns, verify_ns]) {
+            *b = b.min(t / BATCH as f64);
+        }
+    }
+    let [f, s, v] = best;
+    println!("floor {f:.1} ns, sign {s:.1} ns ({:.3}x), verify {v:.1} ns ({:.3}x)", s / f, v / f);
 }
