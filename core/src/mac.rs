@@ -464,6 +464,30 @@ mod tests {
         }
     }
 
+    /// A computation resumed after a prefix, either kind, gives the tag of the whole message
+    /// (RustCrypto's `hmac` over prefix and rest, the oracle), for prefixes around the block
+    /// boundaries; and it is the key it was made with that finishes it.
+    #[test]
+    fn prefixed_states_resume_under_their_own_key() {
+        let msg: Vec<u8> = (0..200u32).map(|i| (i * 11 + 5) as u8).collect();
+        for cut in [0usize, 1, 63, 64, 65, 127, 128, 129, 200] {
+            let (prefix, rest) = msg.split_at(cut);
+            for key in [&b"k"[..], &[7; 64], &[9; 100]] {
+                let paused = Prefixed::new(MacKey::new(key).unwrap_or_else(|_| unreachable!()), |s| s.update(prefix));
+                let mut state = paused.resume();
+                state.update(rest);
+                assert_eq!(finish(&mut state).into_bytes(), oracle(key, &msg), "midstate, cut {cut}");
+                let chain = Prefixed::after_blocks(MacKey::new(key).unwrap_or_else(|_| unreachable!()), prefix);
+                let mut state = chain.resume(prefix);
+                state.update(rest);
+                assert_eq!(finish(&mut state).into_bytes(), oracle(key, &msg), "chain, cut {cut}");
+                let mut fresh = chain.key().start();
+                fresh.update(&msg);
+                assert_eq!(finish(&mut fresh).into_bytes(), oracle(key, &msg), "fresh, cut {cut}");
+            }
+        }
+    }
+
     /// [`ct_eq`] against `==`, the oracle: every length up to three words (whole words and a
     /// tail), equal and with one bit flipped in every position, and unequal lengths.
     #[test]
