@@ -476,3 +476,80 @@ impl<'h, 'a> Presented<'h, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers;
+
+    /// Each field as gathered in one pass against each field looked up on its own with
+    /// [`headers::require`] and its prefix checked (as the verifier did before), the oracle:
+    /// every preset, over requests whose headers are absent, present in any case, repeated,
+    /// or without their prefix, with other headers around them and names sharing a length or
+    /// a first word with the scheme's.
+    #[test]
+    fn gathered_fields_agree_with_lookups_one_by_one() {
+        let oracle =
+            |scheme: &PreparedScheme<'_>, hs: &[Header<'_>], field: Field| -> Result<std::vec::Vec<u8>, Error> {
+                let spec = scheme.spec(field).ok_or(Error::InvalidTemplate)?;
+                let value = headers::require(hs, spec.name)?;
+                let prefix = spec.prefix.as_bytes();
+                match value.get(..prefix.len()) {
+                    Some(head) if head.eq_ignore_ascii_case(prefix) => {
+                        Ok(value.get(prefix.len()..).unwrap_or_default().to_vec())
+                    }
+                    _ => Err(Error::MissingCredential),
+                }
+            };
+        let fields = [
+            Field::ApiKey,
+            Field::Secret,
+            Field::Jwt,
+            Field::SessionToken,
+            Field::Timestamp,
+            Field::Nonce,
+            Field::UserId,
+            Field::Signature,
+        ];
+        let (mut checked, mut verdicts) = (0, std::collections::BTreeSet::new());
+        for preset in crate::dialect::ALL {
+            let scheme = PreparedScheme::new(preset).unwrap_or_else(|_| unreachable!());
+            // Candidate headers: each of the scheme's, upper- and lowercased, with and without
+            // its prefix, and decoys.
+            let mut pool: std::vec::Vec<(std::string::String, std::string::String)> = std::vec::Vec::new();
+            for h in preset.headers {
+                pool.push((h.name.to_ascii_lowercase(), std::format!("{}v1", h.prefix)));
+                pool.push((h.name.to_ascii_uppercase(), std::format!("{}v2", h.prefix.to_ascii_uppercase())));
+                pool.push((h.name.into(), "v3".into()));
+                let mut decoy = std::string::String::from(h.name);
+                decoy.pop();
+                decoy.push('#');
+                pool.push((decoy, "x".into()));
+            }
+            pool.push(("Content-Type".into(), "application/json".into()));
+            // Every subset of up to three pool entries, in order (repeats included).
+            let n = pool.len();
+            for a in 0..=n {
+                for b in a..=n {
+                    for c in b..=n {
+                        let hs: std::vec::Vec<Header<'_>> = [a, b, c]
+                            .iter()
+                            .filter_map(|&i| pool.get(i))
+                            .map(|(name, value)| Header::new(name, value))
+                            .collect();
+                        let gathered = Presented::gather(&scheme, &hs);
+                        for field in fields {
+                            let got = gathered.get(&scheme, field).map(<[u8]>::to_vec);
+                            assert_eq!(got, oracle(&scheme, &hs, field), "{} {field:?} {hs:?}", preset.name);
+                            checked += 1;
+                            verdicts.insert(std::format!("{:?}", got.map(|v| v.is_empty())));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        let all: std::vec::Vec<_> = verdicts.into_iter().collect();
+        assert_eq!(all, ["Err(DuplicateHeader)", "Err(InvalidTemplate)", "Err(MissingCredential)", "Ok(false)"]);
+    }
+}
