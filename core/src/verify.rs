@@ -34,7 +34,7 @@ pub struct Principal {
 /// [`dialect`](crate::dialect) preset the compiler does it ahead (`verify`, `new` and
 /// [`Scheme::check`] are always inlined so that it can); a server that chooses schemes at
 /// run time prepares each once and calls [`Verifier::verify_prepared`] (preparing an Aevo
-/// scheme costs about 850 instructions, against about 2,900 for the rest of a 200-byte
+/// scheme costs about 850 instructions, against about 2,200 for the rest of a 200-byte
 /// request's verification beyond SHA-256's compressions: `scripts/bench-profile.sh`).
 ///
 /// ```
