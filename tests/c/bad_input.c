@@ -1025,6 +1025,8 @@ static void test_flags(void) {
     v.iss.ptr = "a";
     v.iss.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
+}
+
 /* Reads a test certificate (run from the repository root); NULL when absent. */
 static uint8_t *read_cert(const char *name, size_t *len) {
     char path[128];
