@@ -324,6 +324,62 @@ enum apisig_result
    */
   APISIG_RESULT_UNPINNED_CERTIFICATE = 81,
   /**
+   * The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
+   */
+  APISIG_RESULT_CERTIFICATE_REVOKED = 100,
+  /**
+   * The OCSP responder does not know the client certificate (`unknown`).
+   */
+  APISIG_RESULT_CERTIFICATE_STATUS_UNKNOWN = 101,
+  /**
+   * The OCSP responder could not be reached, timed out or answered other than HTTP 200.
+   */
+  APISIG_RESULT_OCSP_UNAVAILABLE = 102,
+  /**
+   * The OCSP responder answered with a `responseStatus` other than `successful`.
+   */
+  APISIG_RESULT_OCSP_RESPONDER_ERROR = 103,
+  /**
+   * The OCSP response is not a well-formed basic response for one certificate.
+   */
+  APISIG_RESULT_OCSP_MALFORMED = 104,
+  /**
+   * The OCSP response is longer than the accepted maximum.
+   */
+  APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE = 105,
+  /**
+   * The OCSP response is about another certificate (serial or issuer hashes differ).
+   */
+  APISIG_RESULT_OCSP_CERT_ID_MISMATCH = 106,
+  /**
+   * A nonce was sent and the OCSP response does not echo it unchanged.
+   */
+  APISIG_RESULT_OCSP_NONCE_MISMATCH = 107,
+  /**
+   * The OCSP response is signed neither by the certificate's issuer nor by a current
+   * delegated responder that the issuer certified for `id-kp-OCSPSigning`.
+   */
+  APISIG_RESULT_OCSP_UNAUTHORIZED_RESPONDER = 108,
+  /**
+   * The OCSP response's signature does not verify with its signer's key, or uses an
+   * algorithm that is not accepted.
+   */
+  APISIG_RESULT_OCSP_SIGNATURE_INVALID = 109,
+  /**
+   * The OCSP response is out of date (`nextUpdate`, or `thisUpdate` plus the maximum age,
+   * is in the past beyond the tolerated skew).
+   */
+  APISIG_RESULT_OCSP_RESPONSE_STALE = 110,
+  /**
+   * The OCSP response's `thisUpdate` is in the future beyond the tolerated skew.
+   */
+  APISIG_RESULT_OCSP_RESPONSE_NOT_YET_VALID = 111,
+  /**
+   * No OCSP responder is configured and the certificate names none (Authority
+   * Information Access).
+   */
+  APISIG_RESULT_OCSP_NO_RESPONDER = 112,
+  /**
    * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
    */
   APISIG_RESULT_PANIC = 99,

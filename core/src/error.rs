@@ -103,11 +103,42 @@ pub enum Error {
     InvalidCertificate = 80,
     /// The peer certificate is not pinned to any registered client.
     UnpinnedCertificate = 81,
+
+    /// The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
+    CertificateRevoked = 100,
+    /// The OCSP responder does not know the client certificate (`unknown`).
+    CertificateStatusUnknown = 101,
+    /// The OCSP responder could not be reached, timed out or answered other than HTTP 200.
+    OcspUnavailable = 102,
+    /// The OCSP responder answered with a `responseStatus` other than `successful`.
+    OcspResponderError = 103,
+    /// The OCSP response is not a well-formed basic response for one certificate.
+    OcspMalformed = 104,
+    /// The OCSP response is longer than the accepted maximum.
+    OcspResponseTooLarge = 105,
+    /// The OCSP response is about another certificate (serial or issuer hashes differ).
+    OcspCertIdMismatch = 106,
+    /// A nonce was sent and the OCSP response does not echo it unchanged.
+    OcspNonceMismatch = 107,
+    /// The OCSP response is signed neither by the certificate's issuer nor by a current
+    /// delegated responder that the issuer certified for `id-kp-OCSPSigning`.
+    OcspUnauthorizedResponder = 108,
+    /// The OCSP response's signature does not verify with its signer's key, or uses an
+    /// algorithm that is not accepted.
+    OcspSignatureInvalid = 109,
+    /// The OCSP response is out of date (`nextUpdate`, or `thisUpdate` plus the maximum age,
+    /// is in the past beyond the tolerated skew).
+    OcspResponseStale = 110,
+    /// The OCSP response's `thisUpdate` is in the future beyond the tolerated skew.
+    OcspResponseNotYetValid = 111,
+    /// No OCSP responder is configured and the certificate names none (Authority
+    /// Information Access).
+    OcspNoResponder = 112,
 }
 
 impl Error {
     /// Every variant, in code order (for tables, tests and the other faces).
-    pub const ALL: [Error; 40] = [
+    pub const ALL: [Error; 53] = [
         Error::BufferTooSmall,
         Error::MissingCredential,
         Error::DuplicateHeader,
@@ -148,6 +179,19 @@ impl Error {
         Error::ClaimMismatch,
         Error::InvalidCertificate,
         Error::UnpinnedCertificate,
+        Error::CertificateRevoked,
+        Error::CertificateStatusUnknown,
+        Error::OcspUnavailable,
+        Error::OcspResponderError,
+        Error::OcspMalformed,
+        Error::OcspResponseTooLarge,
+        Error::OcspCertIdMismatch,
+        Error::OcspNonceMismatch,
+        Error::OcspUnauthorizedResponder,
+        Error::OcspSignatureInvalid,
+        Error::OcspResponseStale,
+        Error::OcspResponseNotYetValid,
+        Error::OcspNoResponder,
     ];
 
     /// The stable numeric code.
@@ -203,6 +247,19 @@ impl Error {
             Error::ClaimMismatch => "claim_mismatch",
             Error::InvalidCertificate => "invalid_certificate",
             Error::UnpinnedCertificate => "unpinned_certificate",
+            Error::CertificateRevoked => "certificate_revoked",
+            Error::CertificateStatusUnknown => "certificate_status_unknown",
+            Error::OcspUnavailable => "ocsp_unavailable",
+            Error::OcspResponderError => "ocsp_responder_error",
+            Error::OcspMalformed => "ocsp_malformed",
+            Error::OcspResponseTooLarge => "ocsp_response_too_large",
+            Error::OcspCertIdMismatch => "ocsp_cert_id_mismatch",
+            Error::OcspNonceMismatch => "ocsp_nonce_mismatch",
+            Error::OcspUnauthorizedResponder => "ocsp_unauthorized_responder",
+            Error::OcspSignatureInvalid => "ocsp_signature_invalid",
+            Error::OcspResponseStale => "ocsp_response_stale",
+            Error::OcspResponseNotYetValid => "ocsp_response_not_yet_valid",
+            Error::OcspNoResponder => "ocsp_no_responder",
         }
     }
 
@@ -249,6 +306,21 @@ impl Error {
             Error::ClaimMismatch => "a claim does not have the expected value",
             Error::InvalidCertificate => "certificate is not valid DER",
             Error::UnpinnedCertificate => "certificate is not pinned to any client",
+            Error::CertificateRevoked => "the client certificate is revoked (OCSP)",
+            Error::CertificateStatusUnknown => "the OCSP responder does not know the client certificate",
+            Error::OcspUnavailable => "the OCSP responder could not be reached (failing closed)",
+            Error::OcspResponderError => "the OCSP responder answered with an error status",
+            Error::OcspMalformed => "the OCSP response is malformed",
+            Error::OcspResponseTooLarge => "the OCSP response is too large",
+            Error::OcspCertIdMismatch => "the OCSP response is about another certificate",
+            Error::OcspNonceMismatch => "the OCSP response does not echo the request's nonce",
+            Error::OcspUnauthorizedResponder => {
+                "the OCSP response is not signed by the issuer or its delegated responder"
+            }
+            Error::OcspSignatureInvalid => "the OCSP response's signature does not verify",
+            Error::OcspResponseStale => "the OCSP response is out of date",
+            Error::OcspResponseNotYetValid => "the OCSP response's thisUpdate is in the future",
+            Error::OcspNoResponder => "no OCSP responder is known for the certificate",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod keyring;
 mod lifetime;
 mod mac;
 pub mod message;
+pub mod ocsp;
 pub mod pin;
 pub mod policy;
 pub mod replay;

@@ -98,6 +98,36 @@ pub enum apisig_result {
     InvalidCertificate = 80,
     /// The peer certificate is not pinned to any registered client.
     UnpinnedCertificate = 81,
+    /// The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
+    CertificateRevoked = 100,
+    /// The OCSP responder does not know the client certificate (`unknown`).
+    CertificateStatusUnknown = 101,
+    /// The OCSP responder could not be reached, timed out or answered other than HTTP 200.
+    OcspUnavailable = 102,
+    /// The OCSP responder answered with a `responseStatus` other than `successful`.
+    OcspResponderError = 103,
+    /// The OCSP response is not a well-formed basic response for one certificate.
+    OcspMalformed = 104,
+    /// The OCSP response is longer than the accepted maximum.
+    OcspResponseTooLarge = 105,
+    /// The OCSP response is about another certificate (serial or issuer hashes differ).
+    OcspCertIdMismatch = 106,
+    /// A nonce was sent and the OCSP response does not echo it unchanged.
+    OcspNonceMismatch = 107,
+    /// The OCSP response is signed neither by the certificate's issuer nor by a current
+    /// delegated responder that the issuer certified for `id-kp-OCSPSigning`.
+    OcspUnauthorizedResponder = 108,
+    /// The OCSP response's signature does not verify with its signer's key, or uses an
+    /// algorithm that is not accepted.
+    OcspSignatureInvalid = 109,
+    /// The OCSP response is out of date (`nextUpdate`, or `thisUpdate` plus the maximum age,
+    /// is in the past beyond the tolerated skew).
+    OcspResponseStale = 110,
+    /// The OCSP response's `thisUpdate` is in the future beyond the tolerated skew.
+    OcspResponseNotYetValid = 111,
+    /// No OCSP responder is configured and the certificate names none (Authority
+    /// Information Access).
+    OcspNoResponder = 112,
     /// A panic was caught at the boundary: a bug in apisig. Outputs were not written.
     Panic = 99,
 }
@@ -145,6 +175,19 @@ impl From<Error> for apisig_result {
             Error::ClaimMismatch => apisig_result::ClaimMismatch,
             Error::InvalidCertificate => apisig_result::InvalidCertificate,
             Error::UnpinnedCertificate => apisig_result::UnpinnedCertificate,
+            Error::CertificateRevoked => apisig_result::CertificateRevoked,
+            Error::CertificateStatusUnknown => apisig_result::CertificateStatusUnknown,
+            Error::OcspUnavailable => apisig_result::OcspUnavailable,
+            Error::OcspResponderError => apisig_result::OcspResponderError,
+            Error::OcspMalformed => apisig_result::OcspMalformed,
+            Error::OcspResponseTooLarge => apisig_result::OcspResponseTooLarge,
+            Error::OcspCertIdMismatch => apisig_result::OcspCertIdMismatch,
+            Error::OcspNonceMismatch => apisig_result::OcspNonceMismatch,
+            Error::OcspUnauthorizedResponder => apisig_result::OcspUnauthorizedResponder,
+            Error::OcspSignatureInvalid => apisig_result::OcspSignatureInvalid,
+            Error::OcspResponseStale => apisig_result::OcspResponseStale,
+            Error::OcspResponseNotYetValid => apisig_result::OcspResponseNotYetValid,
+            Error::OcspNoResponder => apisig_result::OcspNoResponder,
             // Unreachable while the test `every_core_error_has_its_code` passes: a new core
             // variant must get a variant here, with the same number, before release.
             _ => apisig_result::Panic,
