@@ -9,6 +9,7 @@ The classes are grouped by what a caller does about them::
     │   └── InvalidToken                     a bearer JWT or session token was refused
     ├── AuthorizationFailed                  authenticated, but not allowed here: answer 403
     ├── ReplayCacheFull                      fail closed: the replay record has no free slot
+    ├── RevocationCheckFailed                fail closed: OCSP could not establish the status
     └── ConfigurationError                   keys, schemes, templates or patterns are wrong
 
 so ``except apisig.ReplayedRequest:`` catches one case and ``except apisig.AuthenticationFailed:``
@@ -26,6 +27,8 @@ __all__ = [
     "AuthenticationFailed",
     "AuthorizationFailed",
     "BufferTooSmall",
+    "CertificateRevoked",
+    "CertificateStatusUnknown",
     "ClaimMismatch",
     "ConfigurationError",
     "DuplicateField",
@@ -51,9 +54,21 @@ __all__ = [
     "MissingClaim",
     "MissingCredential",
     "NonCanonicalPath",
+    "OcspCertIdMismatch",
+    "OcspMalformed",
+    "OcspNoResponder",
+    "OcspNonceMismatch",
+    "OcspResponderError",
+    "OcspResponseNotYetValid",
+    "OcspResponseStale",
+    "OcspResponseTooLarge",
+    "OcspSignatureInvalid",
+    "OcspUnauthorizedResponder",
+    "OcspUnavailable",
     "ReplayCacheFull",
     "ReplayStoreUnavailable",
     "ReplayedRequest",
+    "RevocationCheckFailed",
     "SecretMismatch",
     "SeparatorInField",
     "SignatureMismatch",
@@ -100,6 +115,12 @@ class AuthorizationFailed(ApisigError):
 
 class ConfigurationError(ApisigError):
     """Keys, schemes, templates or role patterns are not usable."""
+
+
+class RevocationCheckFailed(ApisigError):
+    """The client certificate's revocation status could not be established (OCSP: responder
+    unreachable, response badly signed, stale or malformed); refused, fail closed. A server
+    answers 503."""
 
 
 # ---- one class per core error (code order) --------------------------------------------------
@@ -385,6 +406,100 @@ class UnpinnedCertificate(AuthenticationFailed):
 
     code = 81
     name = "unpinned_certificate"
+
+
+class CertificateRevoked(AuthorizationFailed):
+    """The client certificate is revoked (its CA's OCSP responder says so). Never softened by
+    fail-soft."""
+
+    code = 100
+    name = "certificate_revoked"
+
+
+class CertificateStatusUnknown(AuthorizationFailed):
+    """The OCSP responder does not know the client certificate."""
+
+    code = 101
+    name = "certificate_status_unknown"
+
+
+class OcspUnavailable(RevocationCheckFailed):
+    """The OCSP responder could not be reached, timed out or answered other than HTTP 200."""
+
+    code = 102
+    name = "ocsp_unavailable"
+
+
+class OcspResponderError(RevocationCheckFailed):
+    """The OCSP responder answered with an error status (not ``successful``)."""
+
+    code = 103
+    name = "ocsp_responder_error"
+
+
+class OcspMalformed(RevocationCheckFailed):
+    """The OCSP response is not a well-formed basic response."""
+
+    code = 104
+    name = "ocsp_malformed"
+
+
+class OcspResponseTooLarge(RevocationCheckFailed):
+    """The OCSP response is longer than the accepted maximum."""
+
+    code = 105
+    name = "ocsp_response_too_large"
+
+
+class OcspCertIdMismatch(RevocationCheckFailed):
+    """The OCSP response is about another certificate."""
+
+    code = 106
+    name = "ocsp_cert_id_mismatch"
+
+
+class OcspNonceMismatch(RevocationCheckFailed):
+    """The OCSP response does not echo the request's nonce."""
+
+    code = 107
+    name = "ocsp_nonce_mismatch"
+
+
+class OcspUnauthorizedResponder(RevocationCheckFailed):
+    """The OCSP response is signed neither by the issuer nor by a delegated responder the
+    issuer certified for OCSP signing."""
+
+    code = 108
+    name = "ocsp_unauthorized_responder"
+
+
+class OcspSignatureInvalid(RevocationCheckFailed):
+    """The OCSP response's signature does not verify (or uses a refused algorithm)."""
+
+    code = 109
+    name = "ocsp_signature_invalid"
+
+
+class OcspResponseStale(RevocationCheckFailed):
+    """The OCSP response is out of date."""
+
+    code = 110
+    name = "ocsp_response_stale"
+
+
+class OcspResponseNotYetValid(RevocationCheckFailed):
+    """The OCSP response's ``thisUpdate`` is in the future."""
+
+    code = 111
+    name = "ocsp_response_not_yet_valid"
+
+
+class OcspNoResponder(RevocationCheckFailed):
+    """No OCSP responder is known for the certificate (none configured, none in its Authority
+    Information Access, or its issuer is not among the checker's)."""
+
+    code = 112
+    name = "ocsp_no_responder"
 
 
 def _leaves() -> list[type[ApisigError]]:

@@ -29,7 +29,11 @@ principal's scheme is ``"mtls"``; ``schemes`` may be empty); ``mtls="combined"``
 pinned certificate *and* the credentials of one scheme, naming the same client (Securosys TSB:
 API key plus client certificate), and answers with the credentials' principal. No certificate
 is 401 ``missing_credential``, an unpinned one (or one pinned to another client) 401
-``unpinned_certificate``.
+``unpinned_certificate``. With ``ocsp=`` (an :class:`apisig.ocsp.OcspChecker`) a pinned
+certificate is also checked with its CA's OCSP responder before anything else: ``revoked`` is 403
+``certificate_revoked``, ``unknown`` 403 ``certificate_status_unknown``, and a status that
+cannot be established 503 (``ocsp_unavailable``, ``ocsp_signature_invalid``, ...) unless the
+checker is fail-soft.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
@@ -49,10 +53,14 @@ from .exceptions import (
     MissingCredential,
     ReplayCacheFull,
     ReplayStoreUnavailable,
+    RevocationCheckFailed,
     UnpinnedCertificate,
 )
 from .replay import claim_async
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
+
+if TYPE_CHECKING:
+    from .ocsp import OcspChecker
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
 
@@ -71,7 +79,7 @@ def status_for(exc: ApisigError) -> int:
     """The HTTP status answering a refused request."""
     if isinstance(exc, AuthorizationFailed):
         return 403
-    if isinstance(exc, (ReplayCacheFull, ReplayStoreUnavailable)):
+    if isinstance(exc, (ReplayCacheFull, ReplayStoreUnavailable, RevocationCheckFailed)):
         return 503
     if isinstance(exc, ConfigurationError):
         return 500
@@ -96,9 +104,13 @@ class Authenticator:
         session_lifetime: int = 3600,
         exempt: Iterable[str] = (),
         mtls: str | None = None,
+        ocsp: OcspChecker | None = None,
     ) -> None:
         if mtls is not None and mtls not in MTLS_MODES:
             raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")
+        if ocsp is not None and mtls is None:
+            raise ValueError("ocsp= checks client certificates: it needs mtls=")
+        self.ocsp = ocsp
         if not schemes and mtls != "alone":
             raise ValueError("configure at least one scheme")
         self.mtls = mtls
@@ -128,26 +140,40 @@ class Authenticator:
     async def authenticate_async(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
     ) -> Principal:
-        """:meth:`authenticate` for asyncio: large bodies are verified off the event loop and an
-        asyncio replay store is awaited."""
+        """:meth:`authenticate` for asyncio: large bodies are verified off the event loop, an
+        asyncio replay store is awaited, and an OCSP responder is asked in a thread."""
+        checked = False
+        if self.ocsp is not None and certificate is not None:
+            self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch
+            await self.ocsp.check_async(certificate)
+            checked = True
         result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
-            body, self.authenticate_deferred, method, target, headers, body, certificate
+            body, self.authenticate_deferred, method, target, headers, body, certificate, checked
         )
         principal, claim = result
         await self.claim_async(claim)
         return principal
 
     def authenticate_deferred(
-        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+        self,
+        method: str,
+        target: str,
+        headers: HeaderList,
+        body: bytes,
+        certificate: bytes | None = None,
+        revocation_checked: bool = False,
     ) -> tuple[Principal, ReplayClaim | None]:
         """The principal and the claim still to be made good in the verifier's shared replay
-        store (see :meth:`apisig.Verifier.verify_deferred`)."""
+        store (see :meth:`apisig.Verifier.verify_deferred`). ``revocation_checked``: the
+        certificate's OCSP check was already made."""
         if self.mtls is None:
             return self._by_headers(method, target, headers, body)
         if certificate is None:
             raise MissingCredential("no client certificate")
         # The certificate first: a request refused for it records no nonce or signature.
         pinned = self.verifier.verify_certificate(certificate)
+        if self.ocsp is not None and not revocation_checked:
+            self.ocsp.check(certificate)
         if self.mtls == "alone":
             if self.authorize:
                 self.verifier.authorize(pinned, target)
