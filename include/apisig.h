@@ -44,116 +44,13 @@
 #endif
 
 /**
- * Most clients a keyring holds.
- */
-#define APISIG_KEYRING_CAPACITY 8
-
-/**
- * Size in bytes of `apisig_keyring`.
- */
-#define APISIG_KEYRING_SIZE 5120
-
-/**
- * Alignment in bytes of `apisig_keyring` (and every storage type).
- */
-#define APISIG_STORAGE_ALIGN 8
-
-/**
- * Length of an HMAC-SHA256 tag in bytes.
- */
-#define APISIG_TAG_BYTES 32
-
-/**
- * The largest OCSP response accepted, in bytes: refuse a longer one before parsing it (as
- * `failure = APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE`).
- */
-#define APISIG_OCSP_RESPONSE_MAX_BYTES 65536
-
-/**
- * Length of a certificate pin (a SHA-256 digest).
- */
-#define APISIG_PIN_BYTES 32
-
-/**
- * Most headers a scheme sends.
- */
-#define APISIG_MAX_HEADERS 6
-
-/**
- * Most parts a message template may have.
- */
-#define APISIG_MAX_PARTS 16
-
-/**
- * The longest value apisig computes for a header (a hex signature); keys and tokens are
- * copied as given and may be longer.
- */
-#define APISIG_SIGNATURE_TEXT_MAX 64
-
-/**
- * Size in bytes of `apisig_signer`.
- */
-#define APISIG_SIGNER_SIZE 1536
-
-/**
- * Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
- */
-#define APISIG_JWT_MAX 2048
-
-/**
- * Longest session token.
- */
-#define APISIG_SESSION_TOKEN_MAX 256
-
-/**
- * Longest user id or key id in a session token.
- */
-#define APISIG_SESSION_FIELD_MAX 64
-
-/**
- * Most audiences a JWT's `aud` may list.
- */
-#define APISIG_JWT_AUD_MAX 8
-
-/**
- * Most requests the replay cache remembers at once. Size it for about three times the signed
- * requests expected inside one window; when full of live entries, verification fails
- * closed with `REPLAY_CACHE_FULL`.
- */
-#define APISIG_REPLAY_CAPACITY 64
-
-/**
- * Size in bytes of `apisig_verifier`.
- */
-#define APISIG_VERIFIER_SIZE 8192
-
-/**
- * The default freshness window, ±300 seconds, in nanoseconds.
- */
-#define APISIG_WINDOW_DEFAULT_NS 300000000000
-
-/**
- * Major version of the apisig C ABI (checked against the crate version by a test).
- */
-#define APISIG_VERSION_MAJOR 0
-
-/**
- * Minor version.
- */
-#define APISIG_VERSION_MINOR 1
-
-/**
- * Patch version.
- */
-#define APISIG_VERSION_PATCH 0
-
-/**
  * What a call did. The numbers are stable: never renumbered or reused, and equal to the
- * core's `Error::code()` (so the Python face and the test vectors agree with C). A retired
- * code leaves a gap with a comment.
+ * core's `Error::code()` (so the Python face and the test vectors agree with C); 0, 1, 3
+ * and 99 are the C ABI's own. A retired code leaves a gap.
  *
- * Functions return this type; functions that take a code (`apisig_strerror`) take a
- * `uint32_t`, so an out-of-range value from C is never undefined behaviour.
+ * Functions return this type; functions that take a code (`apisig_strerror`,
+ * `apisig_result_name`, `apisig_result_http_status`) take a `uint32_t`, so an
+ * out-of-range value from C is never undefined behaviour.
  */
 enum apisig_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -169,20 +66,26 @@ enum apisig_result
    */
   APISIG_RESULT_NULL_PARAMETER = 1,
   /**
-   * The output buffer is too small; `*out_len` holds the size needed, nothing else was
-   * written.
+   * The caller's output buffer is too small; nothing was written (the C ABI sets
+   * `*out_len` to the size needed).
    */
   APISIG_RESULT_BUFFER_TOO_SMALL = 2,
+  /**
+   * The object's storage was not initialised by its `_init` function, was wiped, or holds
+   * another type. Nothing was read from it or written to it.
+   */
+  APISIG_RESULT_INVALID_OBJECT = 3,
   /**
    * A credential header (or body field) the scheme requires is absent.
    */
   APISIG_RESULT_MISSING_CREDENTIAL = 10,
   /**
-   * A credential header appears more than once.
+   * A credential header appears more than once, so which one counts would be a guess.
    */
   APISIG_RESULT_DUPLICATE_HEADER = 11,
   /**
-   * A header value holds a byte HTTP does not allow there, or text is not valid UTF-8.
+   * A header value holds a byte HTTP does not allow there (CR, LF, NUL, other controls,
+   * non-ASCII) or starts or ends with whitespace; from C, text that is not UTF-8.
    */
   APISIG_RESULT_INVALID_HEADER_VALUE = 12,
   /**
@@ -194,7 +97,7 @@ enum apisig_result
    */
   APISIG_RESULT_INVALID_METHOD = 14,
   /**
-   * A signed field holds the template's separator.
+   * A signed field holds the template's separator, which would make the message ambiguous.
    */
   APISIG_RESULT_SEPARATOR_IN_FIELD = 15,
   /**
@@ -214,7 +117,7 @@ enum apisig_result
    */
   APISIG_RESULT_SIGNATURE_MISMATCH = 22,
   /**
-   * The signature is not valid text in the scheme's encoding.
+   * The signature is not valid text in the scheme's encoding (case, length, alphabet).
    */
   APISIG_RESULT_INVALID_SIGNATURE_ENCODING = 23,
   /**
@@ -222,11 +125,12 @@ enum apisig_result
    */
   APISIG_RESULT_USER_ID_MISMATCH = 24,
   /**
-   * The verifier is not configured for this kind of credential.
+   * The verifier is not configured for this kind of credential (a bearer JWT or session
+   * token it has no keys for).
    */
   APISIG_RESULT_UNSUPPORTED_CREDENTIAL = 25,
   /**
-   * The timestamp is not 1 to 20 decimal digits fitting in 64 bits.
+   * The timestamp is not 1 to 20 decimal digits fitting in a `u64`.
    */
   APISIG_RESULT_INVALID_TIMESTAMP = 30,
   /**
@@ -234,7 +138,7 @@ enum apisig_result
    */
   APISIG_RESULT_TIMESTAMP_OUTSIDE_WINDOW = 31,
   /**
-   * The nonce is missing or not 1 to 20 decimal digits fitting in 64 bits.
+   * The nonce is missing or not 1 to 20 decimal digits fitting in a `u64`.
    */
   APISIG_RESULT_INVALID_NONCE = 32,
   /**
@@ -242,15 +146,17 @@ enum apisig_result
    */
   APISIG_RESULT_REPLAYED_REQUEST = 33,
   /**
-   * The replay cache has no free slot (fails closed).
+   * The replay cache has no free slot: every slot holds a live entry. Fails closed.
    */
   APISIG_RESULT_REPLAY_CACHE_FULL = 34,
   /**
-   * A shared replay store could not be reached (fails closed).
+   * A shared replay store (Redis) could not be reached; the request is refused (fail
+   * closed) unless the deployment chose to fail open.
    */
   APISIG_RESULT_REPLAY_STORE_UNAVAILABLE = 35,
   /**
-   * The path is not in canonical form; it is refused, never normalised.
+   * The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
+   * separators, control bytes); it is refused, never normalised.
    */
   APISIG_RESULT_NON_CANONICAL_PATH = 40,
   /**
@@ -266,19 +172,21 @@ enum apisig_result
    */
   APISIG_RESULT_KEYRING_FULL = 50,
   /**
-   * A client with this key id (or secret) is already registered.
+   * A client with this key id (or this key or secret) is already registered.
    */
   APISIG_RESULT_DUPLICATE_KEY_ID = 51,
   /**
-   * A secret or key is empty.
+   * A secret, key or token is empty.
    */
   APISIG_RESULT_EMPTY_SECRET = 52,
   /**
-   * A scheme or message template is not valid (or an enum value from C is out of range).
+   * A scheme or message template is not coherent (see `Scheme::check`), or names a
+   * field, part, encoding or unit this version does not know.
    */
   APISIG_RESULT_INVALID_TEMPLATE = 53,
   /**
-   * A token is not well formed (parts, base64url, JSON shape, `crit`).
+   * A token is not well formed: wrong number of parts, non-canonical base64url, JSON that
+   * is not an object of the expected shape, an unsupported `crit` header.
    */
   APISIG_RESULT_TOKEN_MALFORMED = 60,
   /**
@@ -286,7 +194,7 @@ enum apisig_result
    */
   APISIG_RESULT_TOKEN_TOO_LONG = 61,
   /**
-   * A JWT names the `none` algorithm.
+   * A JWT names the `none` algorithm (in any letter case).
    */
   APISIG_RESULT_ALGORITHM_NONE = 62,
   /**
@@ -310,11 +218,11 @@ enum apisig_result
    */
   APISIG_RESULT_TOKEN_EXPIRED = 67,
   /**
-   * The token is not valid yet.
+   * The token is not valid yet (`nbf` or `iat` in the future).
    */
   APISIG_RESULT_TOKEN_NOT_YET_VALID = 68,
   /**
-   * A required claim is absent.
+   * A required claim (`exp` by default) is absent.
    */
   APISIG_RESULT_MISSING_CLAIM = 69,
   /**
@@ -322,13 +230,17 @@ enum apisig_result
    */
   APISIG_RESULT_CLAIM_MISMATCH = 70,
   /**
-   * The peer certificate is not DER the core understands.
+   * The peer certificate is not DER this parser understands.
    */
   APISIG_RESULT_INVALID_CERTIFICATE = 80,
   /**
    * The peer certificate is not pinned to any registered client.
    */
   APISIG_RESULT_UNPINNED_CERTIFICATE = 81,
+  /**
+   * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
+   */
+  APISIG_RESULT_PANIC = 99,
   /**
    * The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
    */
@@ -385,10 +297,6 @@ enum apisig_result
    * Information Access).
    */
   APISIG_RESULT_OCSP_NO_RESPONDER = 112,
-  /**
-   * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
-   */
-  APISIG_RESULT_PANIC = 99,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -407,7 +315,8 @@ enum apisig_field
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * The API key: the credential itself for static-key schemes, else the key id.
+   * The API key. In a scheme without a secret or signature it is the credential itself
+   * (SIGNIUS, Securosys, ZignSec); otherwise it is the public key id (Aevo, APEX).
    */
   APISIG_FIELD_API_KEY = 0,
   /**
@@ -415,7 +324,7 @@ enum apisig_field
    */
   APISIG_FIELD_SECRET = 1,
   /**
-   * A bearer JWT (`"securosys-jwt"`, `"zignsec-oauth"`).
+   * A bearer JWT (Securosys JWT, ZignSec OAuth2 access token), HS256 in the core.
    */
   APISIG_FIELD_JWT = 2,
   /**
@@ -435,7 +344,7 @@ enum apisig_field
    */
   APISIG_FIELD_SIGNATURE = 6,
   /**
-   * An apisig session token (APEX `aptoken`).
+   * An apisig session token (APEX `aptoken`), see the `session` module.
    */
   APISIG_FIELD_SESSION_TOKEN = 7,
 };
@@ -456,39 +365,39 @@ enum apisig_part_kind
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * The API key (key id) as sent.
+   * The API key (or key id) as sent.
    */
   APISIG_PART_KIND_API_KEY = 0,
   /**
-   * The timestamp digits as sent.
+   * The timestamp, in decimal, as sent.
    */
   APISIG_PART_KIND_TIMESTAMP = 1,
   /**
-   * The nonce digits as sent.
+   * The nonce, in decimal, as sent.
    */
   APISIG_PART_KIND_NONCE = 2,
   /**
-   * The user id as sent.
+   * The user id, as sent.
    */
   APISIG_PART_KIND_USER_ID = 3,
   /**
-   * The HTTP method (uppercased by the signer, as received by the verifier).
+   * The HTTP method (uppercased by the signer; as received by the verifier).
    */
   APISIG_PART_KIND_METHOD = 4,
   /**
-   * The request target: path and query string.
+   * The request target as sent: path and query string.
    */
   APISIG_PART_KIND_PATH = 5,
   /**
-   * The body, byte for byte.
+   * The request body, byte for byte.
    */
   APISIG_PART_KIND_BODY = 6,
   /**
-   * Fixed bytes: `apisig_part.data`.
+   * Fixed text: the part's data.
    */
   APISIG_PART_KIND_LITERAL = 7,
   /**
-   * The value of the request header named `apisig_part.data`.
+   * The value of the request header named by the part's data.
    */
   APISIG_PART_KIND_HEADER = 8,
 };
@@ -509,7 +418,7 @@ enum apisig_encoding
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Lowercase hex; verification accepts lowercase only.
+   * Lowercase hex; verification accepts lowercase only (Aevo).
    */
   APISIG_ENCODING_LOWER_HEX = 0,
   /**
@@ -517,11 +426,11 @@ enum apisig_encoding
    */
   APISIG_ENCODING_UPPER_HEX = 1,
   /**
-   * Lowercase hex when signing; verification accepts either case.
+   * Lowercase hex when signing; verification accepts either case (AlphaPoint APEX).
    */
   APISIG_ENCODING_HEX = 2,
   /**
-   * Standard base64 with padding; verification accepts the canonical text only.
+   * Standard base64 with padding (RFC 4648 §4); verification accepts canonical text only.
    */
   APISIG_ENCODING_BASE64 = 3,
 };
@@ -550,7 +459,7 @@ enum apisig_time_unit
    */
   APISIG_TIME_UNIT_MILLIS = 1,
   /**
-   * Nanoseconds.
+   * Nanoseconds (Aevo).
    */
   APISIG_TIME_UNIT_NANOS = 2,
 };
@@ -575,7 +484,7 @@ enum apisig_slot
    */
   APISIG_SLOT_PRIMARY = 0,
   /**
-   * The other live key, for zero-downtime rotation.
+   * The other live key, for zero-downtime rotation (ZignSec keeps two).
    */
   APISIG_SLOT_SECONDARY = 1,
 };
@@ -586,6 +495,137 @@ typedef enum apisig_slot apisig_slot;
 typedef uint32_t apisig_slot;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * What a pin is the SHA-256 of (`kind` arguments).
+ */
+enum apisig_pin_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The whole DER certificate.
+   */
+  APISIG_PIN_KIND_CERTIFICATE = 0,
+  /**
+   * The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
+   */
+  APISIG_PIN_KIND_PUBLIC_KEY = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_pin_kind apisig_pin_kind;
+#else
+typedef uint32_t apisig_pin_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+
+/**
+ * Most clients a keyring holds.
+ */
+#define APISIG_KEYRING_CAPACITY 8
+
+/**
+ * Size in bytes of `apisig_keyring`.
+ */
+#define APISIG_KEYRING_SIZE 5120
+
+/**
+ * Alignment in bytes of `apisig_keyring` (and every storage type).
+ */
+#define APISIG_STORAGE_ALIGN 8
+
+/**
+ * Length of an HMAC-SHA256 tag in bytes.
+ */
+#define APISIG_TAG_BYTES 32
+
+/**
+ * The largest OCSP response accepted, in bytes: refuse a longer one before parsing it (as
+ * `failure = APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE`).
+ */
+#define APISIG_OCSP_RESPONSE_MAX_BYTES 65536
+
+/**
+ * Length of a certificate pin (a SHA-256 digest).
+ */
+#define APISIG_PIN_BYTES 32
+
+/**
+ * Most headers a scheme sends.
+ */
+#define APISIG_MAX_HEADERS 6
+
+/**
+ * Most parts a message template may have.
+ */
+#define APISIG_MAX_PARTS 16
+
+/**
+ * The longest value apisig computes for a header (a hex signature); keys and tokens are
+ * copied as given and may be longer.
+ */
+#define APISIG_SIGNATURE_TEXT_MAX 64
+
+/**
+ * Size in bytes of `apisig_signer`.
+ */
+#define APISIG_SIGNER_SIZE 1536
+
+/**
+ * Longest JWT accepted (the core's `jwt::TOKEN_MAX`): the default `max_len`, and what the
+ * verifier reads.
+ */
+#define APISIG_JWT_MAX 2048
+
+/**
+ * Longest session token.
+ */
+#define APISIG_SESSION_TOKEN_MAX 256
+
+/**
+ * Longest user id or key id in a session token.
+ */
+#define APISIG_SESSION_FIELD_MAX 64
+
+/**
+ * Most audiences a JWT's `aud` may list.
+ */
+#define APISIG_JWT_AUD_MAX 8
+
+/**
+ * Most requests the replay cache remembers at once. Size it for about three times the signed
+ * requests expected inside one window; when full of live entries, verification fails
+ * closed with `REPLAY_CACHE_FULL`.
+ */
+#define APISIG_REPLAY_CAPACITY 64
+
+/**
+ * Size in bytes of `apisig_verifier`.
+ */
+#define APISIG_VERIFIER_SIZE 8192
+
+/**
+ * The default freshness window, ±300 seconds, in nanoseconds.
+ */
+#define APISIG_WINDOW_DEFAULT_NS 300000000000
+
+/**
+ * Major version of the apisig C ABI (checked against the crate version by a test).
+ */
+#define APISIG_VERSION_MAJOR 0
+
+/**
+ * Minor version.
+ */
+#define APISIG_VERSION_MINOR 1
+
+/**
+ * Patch version.
+ */
+#define APISIG_VERSION_PATCH 0
 
 /**
  * What to do after a response (`*next` of `apisig_rotation_on_response`).
@@ -613,31 +653,6 @@ enum apisig_next
 typedef enum apisig_next apisig_next;
 #else
 typedef uint32_t apisig_next;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What a pin is the SHA-256 of (`kind` arguments).
- */
-enum apisig_pin_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The whole DER certificate.
-   */
-  APISIG_PIN_KIND_CERTIFICATE = 0,
-  /**
-   * The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
-   */
-  APISIG_PIN_KIND_PUBLIC_KEY = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_pin_kind apisig_pin_kind;
-#else
-typedef uint32_t apisig_pin_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1653,6 +1668,15 @@ const char *apisig_strerror(uint32_t code);
  * Never NULL: a static, NUL-terminated string.
  */
 const char *apisig_result_name(uint32_t code);
+
+/**
+ * The HTTP status a server answers when a request is refused with `code`, the same the
+ * Python middleware answers: 401 for a malformed request or failed authentication, 403
+ * when forbidden, 503 when shared state is unavailable, 500 for configuration errors; 200
+ * for `APISIG_RESULT_OK`; 500 for the C ABI's own failures and for codes this version does
+ * not know.
+ */
+uint16_t apisig_result_http_status(uint32_t code);
 
 /**
  * `keys` keys (0 counts as 1), starting with key 0; a retry on 401, and also on 403 when

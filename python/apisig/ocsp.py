@@ -13,7 +13,7 @@ which decides (the same decision the C face makes; see ``core/src/ocsp.rs``):
 * ``good`` passes; ``revoked`` raises :class:`apisig.CertificateRevoked` (HTTP 403),
   ``unknown`` :class:`apisig.CertificateStatusUnknown` (403); a responder that cannot be
   reached, a bad signature, a stale or malformed response raise a
-  :class:`apisig.RevocationCheckFailed` (503) — unless the checker is ``fail_soft``, which lets
+  :class:`apisig.ServiceUnavailable` (503) — unless the checker is ``fail_soft``, which lets
   the request through and logs a warning on the ``apisig.ocsp`` logger. A revocation is never
   softened.
 
@@ -55,7 +55,7 @@ from .exceptions import (
     OcspUnavailable,
 )
 
-__all__ = ["OcspChecker", "read_response", "request_for"]
+__all__ = ["Fetch", "OcspChecker", "http_fetch", "read_response", "request_for"]
 
 log = logging.getLogger("apisig.ocsp")
 
