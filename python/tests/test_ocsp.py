@@ -168,14 +168,19 @@ def test_hostile_responses_give_specific_errors() -> None:
 
 
 def test_bounded_entries_drop_the_soonest_to_expire() -> None:
-    now = [_this_update("good-no-nonce.der") + 10 * NS]
-    checker = _checker(Replayer("good-no-nonce.der"), now, max_entries=1)
-    cert = (DIR / "client-good.der").read_bytes()
-    checker.check(cert)
-    # Another certificate's answer (refused: the response is about client-good) is not cached.
-    with pytest.raises(apisig.OcspCertIdMismatch):
-        checker.check((DIR / "client-revoked.der").read_bytes())
-    assert len(checker) == 1
+    good, revoked = (DIR / "client-good.der").read_bytes(), (DIR / "client-revoked.der").read_bytes()
+    for max_entries, refetched in ((1, True), (2, False)):
+        fetch = Replayer("good-no-nonce.der")
+        now = [_this_update("good-no-nonce.der") + 10 * NS]
+        checker = _checker(fetch, now, max_entries=max_entries)
+        checker.check(good)
+        fetch.name = "revoked.der"
+        with pytest.raises(apisig.CertificateRevoked):
+            checker.check(revoked)
+        assert len(checker) == max_entries
+        fetch.name = "good-no-nonce.der"
+        checker.check(good)
+        assert fetch.calls == (3 if refetched else 2), max_entries
 
 
 def test_no_responder_and_bad_configuration() -> None:

@@ -75,6 +75,7 @@ def regen() -> None:
 
         respond("good-by-issuer", good, ca_a, "-ndays", "30")
         respond("good-by-delegate", good, resp_a, "-ndays", "30")
+        respond("good-by-delegate-key-id", good, resp_a, "-ndays", "30", "-resp_key_id")
         respond("good-by-issuer-no-certs", good, ca_a, "-ndays", "30", "-resp_no_certs")
         respond("good-no-nonce", good, resp_a, "-ndays", "30", nonce=False)
         respond("good-no-next-update", good, resp_a)
@@ -139,6 +140,8 @@ def cases() -> list[dict[str, object]]:
          "valid", oracle="good")  # fmt: skip
     case("good, signed by a delegated responder the issuer certified for OCSPSigning",
          f("good-by-delegate"), "valid", oracle="good")  # fmt: skip
+    case("good, delegated responder named by its key hash (ResponderID byKey)",
+         f("good-by-delegate-key-id"), "valid", oracle="good")  # fmt: skip
     case("revoked", f("revoked"), "invalid", cert="client-revoked", error="certificate_revoked",
          oracle="revoked")  # fmt: skip
     case("revoked: fail-soft never softens a revocation", f("revoked"), "invalid", cert="client-revoked",
@@ -171,10 +174,13 @@ def cases() -> list[dict[str, object]]:
          error="ocsp_response_stale", oracle="good")  # fmt: skip
     case("stale, fail-soft: accepted with a warning", f("good-by-delegate"), "valid", offset=later,
          fail_soft=True, warning="ocsp_response_stale", oracle="good")  # fmt: skip
-    case("thisUpdate in the future beyond the skew", f("good-by-delegate"), "invalid",
-         offset=-SKEW - 1, error="ocsp_response_not_yet_valid", oracle="good")  # fmt: skip
-    case("thisUpdate in the future within the skew", f("good-by-delegate"), "valid", offset=-SKEW,
+    # Signed by the issuer: a delegated responder certified at the same moment would not be
+    # current yet either (its notBefore is checked first).
+    case("thisUpdate in the future beyond the skew", f("good-by-issuer"), "invalid",
+         now_from="good-by-issuer", offset=-SKEW - 1, error="ocsp_response_not_yet_valid",
          oracle="good")  # fmt: skip
+    case("thisUpdate in the future within the skew", f("good-by-issuer"), "valid",
+         now_from="good-by-issuer", offset=-SKEW, oracle="good")  # fmt: skip
     case("no nextUpdate: valid for max_age after thisUpdate", f("good-no-next-update"), "valid",
          now_from="good-no-next-update", offset=MAX_AGE + SKEW, oracle="good")  # fmt: skip
     case("no nextUpdate: stale after max_age", f("good-no-next-update"), "invalid",
