@@ -136,7 +136,7 @@ def read_response(
         return {"failure": OcspResponseTooLarge.code}
     try:
         return _read(der, cert, issuer, nonce)
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
         return {"failure": OcspMalformed.code}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,41 @@ def test_bounded_entries_drop_the_soonest_to_expire() -> None:
         fetch.name = "good-no-nonce.der"
         checker.check(good)
         assert fetch.calls == (3 if refetched else 2), max_entries
+
+
+def test_mutated_responses_never_crash_the_reader() -> None:
+    """Every vector response with bytes flipped, cut or inserted (a fixed seed): the reader
+    returns facts or a failure, and the core a verdict or a specific error, never anything
+    else."""
+    rng = random.Random(21)
+    cert, issuer = _cert("client-good.der"), _cert("ca-a.der")
+    files = sorted(p for p in DIR.glob("*.der") if not p.name.startswith(("ca-", "client-", "responder-")))
+    names = {e.name for e in apisig.error_table()}
+    outcomes: set[str] = set()
+    for _ in range(3000):
+        der = bytearray(rng.choice(files).read_bytes())
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(der))
+            match rng.randrange(3):
+                case 0:
+                    der[at] ^= 1 << rng.randrange(8)
+                case 1:
+                    del der[at:]
+                case _:
+                    der[at:at] = bytes([rng.randrange(256)])
+            if not der:
+                break
+        facts = read_response(bytes(der), cert, issuer, None)
+        try:
+            warning = ocsp_verdict(
+                now=facts.get("this_update", 0), skew=0, max_age=0, fail_soft=False, **facts
+            )
+            outcomes.add("good" if warning is None else warning.name)
+        except apisig.ApisigError as e:
+            assert e.name in names
+            outcomes.add(e.name)
+    # The mutations reach the reader's failures and the core's refusals alike.
+    assert {"ocsp_malformed", "ocsp_signature_invalid"} <= outcomes, outcomes
 
 
 def test_no_responder_and_bad_configuration() -> None:
