@@ -25,6 +25,7 @@ lint:
 
 vectors:
 	python3 tests/vectors/generate.py --check
+	python3 tests/vectors/ocsp/gen.py --check
 
 rust-test:
 	scripts/redis-server.sh
