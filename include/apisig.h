@@ -44,6 +44,429 @@
 #endif
 
 /**
+ * What a call did. The numbers are stable: never renumbered or reused, and equal to the
+ * core's `Error::code()` (so the Python face and the test vectors agree with C); 0, 1, 3
+ * and 99 are the C ABI's own. A retired code leaves a gap.
+ *
+ * Functions return this type; functions that take a code (`apisig_strerror`,
+ * `apisig_result_name`, `apisig_result_http_status`) take a `uint32_t`, so an
+ * out-of-range value from C is never undefined behaviour.
+ */
+enum apisig_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Success; outputs were written.
+   */
+  APISIG_RESULT_OK = 0,
+  /**
+   * A required pointer argument was NULL (or a `(NULL, n > 0)` input).
+   */
+  APISIG_RESULT_NULL_PARAMETER = 1,
+  /**
+   * The caller's output buffer is too small; nothing was written (the C ABI sets
+   * `*out_len` to the size needed).
+   */
+  APISIG_RESULT_BUFFER_TOO_SMALL = 2,
+  /**
+   * The object's storage was not initialised by its `_init` function, was wiped, or holds
+   * another type. Nothing was read from it or written to it.
+   */
+  APISIG_RESULT_INVALID_OBJECT = 3,
+  /**
+   * A credential header (or body field) the scheme requires is absent.
+   */
+  APISIG_RESULT_MISSING_CREDENTIAL = 10,
+  /**
+   * A credential header appears more than once, so which one counts would be a guess.
+   */
+  APISIG_RESULT_DUPLICATE_HEADER = 11,
+  /**
+   * A header value holds a byte HTTP does not allow there (CR, LF, NUL, other controls,
+   * non-ASCII) or starts or ends with whitespace; from C, text that is not UTF-8.
+   */
+  APISIG_RESULT_INVALID_HEADER_VALUE = 12,
+  /**
+   * A field is longer than the fixed capacity reserved for it.
+   */
+  APISIG_RESULT_FIELD_TOO_LONG = 13,
+  /**
+   * The method is not an HTTP token.
+   */
+  APISIG_RESULT_INVALID_METHOD = 14,
+  /**
+   * A signed field holds the template's separator, which would make the message ambiguous.
+   */
+  APISIG_RESULT_SEPARATOR_IN_FIELD = 15,
+  /**
+   * The path is not printable ASCII starting with `/`.
+   */
+  APISIG_RESULT_INVALID_PATH = 16,
+  /**
+   * No registered client matches the presented key or key id.
+   */
+  APISIG_RESULT_UNKNOWN_KEY = 20,
+  /**
+   * The presented secret is not the registered one.
+   */
+  APISIG_RESULT_SECRET_MISMATCH = 21,
+  /**
+   * The signature does not match the request.
+   */
+  APISIG_RESULT_SIGNATURE_MISMATCH = 22,
+  /**
+   * The signature is not valid text in the scheme's encoding (case, length, alphabet).
+   */
+  APISIG_RESULT_INVALID_SIGNATURE_ENCODING = 23,
+  /**
+   * The user id is not the one bound to the key.
+   */
+  APISIG_RESULT_USER_ID_MISMATCH = 24,
+  /**
+   * The verifier is not configured for this kind of credential (a bearer JWT or session
+   * token it has no keys for).
+   */
+  APISIG_RESULT_UNSUPPORTED_CREDENTIAL = 25,
+  /**
+   * The timestamp is not 1 to 20 decimal digits fitting in a `u64`.
+   */
+  APISIG_RESULT_INVALID_TIMESTAMP = 30,
+  /**
+   * The timestamp is outside the accepted window around `now`.
+   */
+  APISIG_RESULT_TIMESTAMP_OUTSIDE_WINDOW = 31,
+  /**
+   * The nonce is missing or not 1 to 20 decimal digits fitting in a `u64`.
+   */
+  APISIG_RESULT_INVALID_NONCE = 32,
+  /**
+   * The request (its nonce or its signature) was already accepted.
+   */
+  APISIG_RESULT_REPLAYED_REQUEST = 33,
+  /**
+   * The replay cache has no free slot: every slot holds a live entry. Fails closed.
+   */
+  APISIG_RESULT_REPLAY_CACHE_FULL = 34,
+  /**
+   * A shared replay store (Redis) could not be reached; the request is refused (fail
+   * closed) unless the deployment chose to fail open.
+   */
+  APISIG_RESULT_REPLAY_STORE_UNAVAILABLE = 35,
+  /**
+   * The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
+   * separators, control bytes); it is refused, never normalised.
+   */
+  APISIG_RESULT_NON_CANONICAL_PATH = 40,
+  /**
+   * The client's role is not allowed on this path.
+   */
+  APISIG_RESULT_FORBIDDEN = 41,
+  /**
+   * A role pattern is not valid.
+   */
+  APISIG_RESULT_INVALID_PATTERN = 42,
+  /**
+   * The keyring has no room for another client.
+   */
+  APISIG_RESULT_KEYRING_FULL = 50,
+  /**
+   * A client with this key id (or this key or secret) is already registered.
+   */
+  APISIG_RESULT_DUPLICATE_KEY_ID = 51,
+  /**
+   * A secret, key or token is empty.
+   */
+  APISIG_RESULT_EMPTY_SECRET = 52,
+  /**
+   * A scheme or message template is not coherent (see `Scheme::check`), or names a
+   * field, part, encoding or unit this version does not know.
+   */
+  APISIG_RESULT_INVALID_TEMPLATE = 53,
+  /**
+   * A token is not well formed: wrong number of parts, non-canonical base64url, JSON that
+   * is not an object of the expected shape, an unsupported `crit` header.
+   */
+  APISIG_RESULT_TOKEN_MALFORMED = 60,
+  /**
+   * A token is longer than the accepted maximum.
+   */
+  APISIG_RESULT_TOKEN_TOO_LONG = 61,
+  /**
+   * A JWT names the `none` algorithm (in any letter case).
+   */
+  APISIG_RESULT_ALGORITHM_NONE = 62,
+  /**
+   * A JWT names an algorithm other than HS256.
+   */
+  APISIG_RESULT_ALGORITHM_NOT_ALLOWED = 63,
+  /**
+   * A JWT header has no `alg`.
+   */
+  APISIG_RESULT_MISSING_ALGORITHM = 64,
+  /**
+   * A JWT header or claims set names the same member twice.
+   */
+  APISIG_RESULT_DUPLICATE_FIELD = 65,
+  /**
+   * A JWT header embeds or points to a key (`jwk`, `jku`, `x5u`, `x5c`).
+   */
+  APISIG_RESULT_EMBEDDED_KEY = 66,
+  /**
+   * The token has expired.
+   */
+  APISIG_RESULT_TOKEN_EXPIRED = 67,
+  /**
+   * The token is not valid yet (`nbf` or `iat` in the future).
+   */
+  APISIG_RESULT_TOKEN_NOT_YET_VALID = 68,
+  /**
+   * A required claim (`exp` by default) is absent.
+   */
+  APISIG_RESULT_MISSING_CLAIM = 69,
+  /**
+   * `iss`, `aud` or `sub` is not the expected value.
+   */
+  APISIG_RESULT_CLAIM_MISMATCH = 70,
+  /**
+   * The peer certificate is not DER this parser understands.
+   */
+  APISIG_RESULT_INVALID_CERTIFICATE = 80,
+  /**
+   * The peer certificate is not pinned to any registered client.
+   */
+  APISIG_RESULT_UNPINNED_CERTIFICATE = 81,
+  /**
+   * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
+   */
+  APISIG_RESULT_PANIC = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_result apisig_result;
+#else
+typedef uint32_t apisig_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a header of a scheme carries (`apisig_header_spec.field`).
+ */
+enum apisig_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The API key. In a scheme without a secret or signature it is the credential itself
+   * (SIGNIUS, Securosys, ZignSec); otherwise it is the public key id (Aevo, APEX).
+   */
+  APISIG_FIELD_API_KEY = 0,
+  /**
+   * The API secret, sent in clear (Aevo's key-and-secret method).
+   */
+  APISIG_FIELD_SECRET = 1,
+  /**
+   * A bearer JWT (Securosys JWT, ZignSec OAuth2 access token), HS256 in the core.
+   */
+  APISIG_FIELD_JWT = 2,
+  /**
+   * The timestamp, in decimal, in the scheme's time unit.
+   */
+  APISIG_FIELD_TIMESTAMP = 3,
+  /**
+   * The nonce, in decimal.
+   */
+  APISIG_FIELD_NONCE = 4,
+  /**
+   * The user id (APEX).
+   */
+  APISIG_FIELD_USER_ID = 5,
+  /**
+   * The signature over the scheme's template.
+   */
+  APISIG_FIELD_SIGNATURE = 6,
+  /**
+   * An apisig session token (APEX `aptoken`), see the `session` module.
+   */
+  APISIG_FIELD_SESSION_TOKEN = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_field apisig_field;
+#else
+typedef uint32_t apisig_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a part of a message template is (`apisig_part.kind`).
+ */
+enum apisig_part_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The API key (or key id) as sent.
+   */
+  APISIG_PART_KIND_API_KEY = 0,
+  /**
+   * The timestamp, in decimal, as sent.
+   */
+  APISIG_PART_KIND_TIMESTAMP = 1,
+  /**
+   * The nonce, in decimal, as sent.
+   */
+  APISIG_PART_KIND_NONCE = 2,
+  /**
+   * The user id, as sent.
+   */
+  APISIG_PART_KIND_USER_ID = 3,
+  /**
+   * The HTTP method (uppercased by the signer; as received by the verifier).
+   */
+  APISIG_PART_KIND_METHOD = 4,
+  /**
+   * The request target as sent: path and query string.
+   */
+  APISIG_PART_KIND_PATH = 5,
+  /**
+   * The request body, byte for byte.
+   */
+  APISIG_PART_KIND_BODY = 6,
+  /**
+   * Fixed text: the part's data.
+   */
+  APISIG_PART_KIND_LITERAL = 7,
+  /**
+   * The value of the request header named by the part's data.
+   */
+  APISIG_PART_KIND_HEADER = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_part_kind apisig_part_kind;
+#else
+typedef uint32_t apisig_part_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How a signature is written as text (`apisig_scheme.encoding`).
+ */
+enum apisig_encoding
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Lowercase hex; verification accepts lowercase only (Aevo).
+   */
+  APISIG_ENCODING_LOWER_HEX = 0,
+  /**
+   * Uppercase hex; verification accepts uppercase only.
+   */
+  APISIG_ENCODING_UPPER_HEX = 1,
+  /**
+   * Lowercase hex when signing; verification accepts either case (AlphaPoint APEX).
+   */
+  APISIG_ENCODING_HEX = 2,
+  /**
+   * Standard base64 with padding (RFC 4648 §4); verification accepts canonical text only.
+   */
+  APISIG_ENCODING_BASE64 = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_encoding apisig_encoding;
+#else
+typedef uint32_t apisig_encoding;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The unit of a scheme's timestamps (`apisig_scheme.time_unit`).
+ */
+enum apisig_time_unit
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Seconds.
+   */
+  APISIG_TIME_UNIT_SECONDS = 0,
+  /**
+   * Milliseconds.
+   */
+  APISIG_TIME_UNIT_MILLIS = 1,
+  /**
+   * Nanoseconds (Aevo).
+   */
+  APISIG_TIME_UNIT_NANOS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_time_unit apisig_time_unit;
+#else
+typedef uint32_t apisig_time_unit;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which of a client's two keys or secrets (`slot` arguments, `apisig_principal.slot`).
+ */
+enum apisig_slot
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The current key.
+   */
+  APISIG_SLOT_PRIMARY = 0,
+  /**
+   * The other live key, for zero-downtime rotation (ZignSec keeps two).
+   */
+  APISIG_SLOT_SECONDARY = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_slot apisig_slot;
+#else
+typedef uint32_t apisig_slot;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a pin is the SHA-256 of (`kind` arguments).
+ */
+enum apisig_pin_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The whole DER certificate.
+   */
+  APISIG_PIN_KIND_CERTIFICATE = 0,
+  /**
+   * The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
+   */
+  APISIG_PIN_KIND_PUBLIC_KEY = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_pin_kind apisig_pin_kind;
+#else
+typedef uint32_t apisig_pin_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+
+/**
  * Most clients a keyring holds.
  */
 #define APISIG_KEYRING_CAPACITY 8
@@ -90,7 +513,8 @@
 #define APISIG_SIGNER_SIZE 1536
 
 /**
- * Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
+ * Longest JWT accepted (the core's `jwt::TOKEN_MAX`): the default `max_len`, and what the
+ * verifier reads.
  */
 #define APISIG_JWT_MAX 2048
 
@@ -142,390 +566,6 @@
 #define APISIG_VERSION_PATCH 0
 
 /**
- * What a call did. The numbers are stable: never renumbered or reused, and equal to the
- * core's `Error::code()` (so the Python face and the test vectors agree with C). A retired
- * code leaves a gap with a comment.
- *
- * Functions return this type; functions that take a code (`apisig_strerror`) take a
- * `uint32_t`, so an out-of-range value from C is never undefined behaviour.
- */
-enum apisig_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Success; outputs were written.
-   */
-  APISIG_RESULT_OK = 0,
-  /**
-   * A required pointer argument was NULL (or a `(NULL, n > 0)` input).
-   */
-  APISIG_RESULT_NULL_PARAMETER = 1,
-  /**
-   * The output buffer is too small; `*out_len` holds the size needed, nothing else was
-   * written.
-   */
-  APISIG_RESULT_BUFFER_TOO_SMALL = 2,
-  /**
-   * A credential header (or body field) the scheme requires is absent.
-   */
-  APISIG_RESULT_MISSING_CREDENTIAL = 10,
-  /**
-   * A credential header appears more than once.
-   */
-  APISIG_RESULT_DUPLICATE_HEADER = 11,
-  /**
-   * A header value holds a byte HTTP does not allow there, or text is not valid UTF-8.
-   */
-  APISIG_RESULT_INVALID_HEADER_VALUE = 12,
-  /**
-   * A field is longer than the fixed capacity reserved for it.
-   */
-  APISIG_RESULT_FIELD_TOO_LONG = 13,
-  /**
-   * The method is not an HTTP token.
-   */
-  APISIG_RESULT_INVALID_METHOD = 14,
-  /**
-   * A signed field holds the template's separator.
-   */
-  APISIG_RESULT_SEPARATOR_IN_FIELD = 15,
-  /**
-   * The path is not printable ASCII starting with `/`.
-   */
-  APISIG_RESULT_INVALID_PATH = 16,
-  /**
-   * No registered client matches the presented key or key id.
-   */
-  APISIG_RESULT_UNKNOWN_KEY = 20,
-  /**
-   * The presented secret is not the registered one.
-   */
-  APISIG_RESULT_SECRET_MISMATCH = 21,
-  /**
-   * The signature does not match the request.
-   */
-  APISIG_RESULT_SIGNATURE_MISMATCH = 22,
-  /**
-   * The signature is not valid text in the scheme's encoding.
-   */
-  APISIG_RESULT_INVALID_SIGNATURE_ENCODING = 23,
-  /**
-   * The user id is not the one bound to the key.
-   */
-  APISIG_RESULT_USER_ID_MISMATCH = 24,
-  /**
-   * The verifier is not configured for this kind of credential.
-   */
-  APISIG_RESULT_UNSUPPORTED_CREDENTIAL = 25,
-  /**
-   * The timestamp is not 1 to 20 decimal digits fitting in 64 bits.
-   */
-  APISIG_RESULT_INVALID_TIMESTAMP = 30,
-  /**
-   * The timestamp is outside the accepted window around `now`.
-   */
-  APISIG_RESULT_TIMESTAMP_OUTSIDE_WINDOW = 31,
-  /**
-   * The nonce is missing or not 1 to 20 decimal digits fitting in 64 bits.
-   */
-  APISIG_RESULT_INVALID_NONCE = 32,
-  /**
-   * The request (its nonce or its signature) was already accepted.
-   */
-  APISIG_RESULT_REPLAYED_REQUEST = 33,
-  /**
-   * The replay cache has no free slot (fails closed).
-   */
-  APISIG_RESULT_REPLAY_CACHE_FULL = 34,
-  /**
-   * A shared replay store could not be reached (fails closed).
-   */
-  APISIG_RESULT_REPLAY_STORE_UNAVAILABLE = 35,
-  /**
-   * The path is not in canonical form; it is refused, never normalised.
-   */
-  APISIG_RESULT_NON_CANONICAL_PATH = 40,
-  /**
-   * The client's role is not allowed on this path.
-   */
-  APISIG_RESULT_FORBIDDEN = 41,
-  /**
-   * A role pattern is not valid.
-   */
-  APISIG_RESULT_INVALID_PATTERN = 42,
-  /**
-   * The keyring has no room for another client.
-   */
-  APISIG_RESULT_KEYRING_FULL = 50,
-  /**
-   * A client with this key id (or secret) is already registered.
-   */
-  APISIG_RESULT_DUPLICATE_KEY_ID = 51,
-  /**
-   * A secret or key is empty.
-   */
-  APISIG_RESULT_EMPTY_SECRET = 52,
-  /**
-   * A scheme or message template is not valid (or an enum value from C is out of range).
-   */
-  APISIG_RESULT_INVALID_TEMPLATE = 53,
-  /**
-   * A token is not well formed (parts, base64url, JSON shape, `crit`).
-   */
-  APISIG_RESULT_TOKEN_MALFORMED = 60,
-  /**
-   * A token is longer than the accepted maximum.
-   */
-  APISIG_RESULT_TOKEN_TOO_LONG = 61,
-  /**
-   * A JWT names the `none` algorithm.
-   */
-  APISIG_RESULT_ALGORITHM_NONE = 62,
-  /**
-   * A JWT names an algorithm other than HS256.
-   */
-  APISIG_RESULT_ALGORITHM_NOT_ALLOWED = 63,
-  /**
-   * A JWT header has no `alg`.
-   */
-  APISIG_RESULT_MISSING_ALGORITHM = 64,
-  /**
-   * A JWT header or claims set names the same member twice.
-   */
-  APISIG_RESULT_DUPLICATE_FIELD = 65,
-  /**
-   * A JWT header embeds or points to a key (`jwk`, `jku`, `x5u`, `x5c`).
-   */
-  APISIG_RESULT_EMBEDDED_KEY = 66,
-  /**
-   * The token has expired.
-   */
-  APISIG_RESULT_TOKEN_EXPIRED = 67,
-  /**
-   * The token is not valid yet.
-   */
-  APISIG_RESULT_TOKEN_NOT_YET_VALID = 68,
-  /**
-   * A required claim is absent.
-   */
-  APISIG_RESULT_MISSING_CLAIM = 69,
-  /**
-   * `iss`, `aud` or `sub` is not the expected value.
-   */
-  APISIG_RESULT_CLAIM_MISMATCH = 70,
-  /**
-   * The peer certificate is not DER the core understands.
-   */
-  APISIG_RESULT_INVALID_CERTIFICATE = 80,
-  /**
-   * The peer certificate is not pinned to any registered client.
-   */
-  APISIG_RESULT_UNPINNED_CERTIFICATE = 81,
-  /**
-   * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
-   */
-  APISIG_RESULT_PANIC = 99,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_result apisig_result;
-#else
-typedef uint32_t apisig_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What a header of a scheme carries (`apisig_header_spec.field`).
- */
-enum apisig_field
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The API key: the credential itself for static-key schemes, else the key id.
-   */
-  APISIG_FIELD_API_KEY = 0,
-  /**
-   * The API secret, sent in clear (Aevo's key-and-secret method).
-   */
-  APISIG_FIELD_SECRET = 1,
-  /**
-   * A bearer JWT (`"securosys-jwt"`, `"zignsec-oauth"`).
-   */
-  APISIG_FIELD_JWT = 2,
-  /**
-   * The timestamp, in decimal, in the scheme's time unit.
-   */
-  APISIG_FIELD_TIMESTAMP = 3,
-  /**
-   * The nonce, in decimal.
-   */
-  APISIG_FIELD_NONCE = 4,
-  /**
-   * The user id (APEX).
-   */
-  APISIG_FIELD_USER_ID = 5,
-  /**
-   * The signature over the scheme's template.
-   */
-  APISIG_FIELD_SIGNATURE = 6,
-  /**
-   * An apisig session token (APEX `aptoken`).
-   */
-  APISIG_FIELD_SESSION_TOKEN = 7,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_field apisig_field;
-#else
-typedef uint32_t apisig_field;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What a part of a message template is (`apisig_part.kind`).
- */
-enum apisig_part_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The API key (key id) as sent.
-   */
-  APISIG_PART_KIND_API_KEY = 0,
-  /**
-   * The timestamp digits as sent.
-   */
-  APISIG_PART_KIND_TIMESTAMP = 1,
-  /**
-   * The nonce digits as sent.
-   */
-  APISIG_PART_KIND_NONCE = 2,
-  /**
-   * The user id as sent.
-   */
-  APISIG_PART_KIND_USER_ID = 3,
-  /**
-   * The HTTP method (uppercased by the signer, as received by the verifier).
-   */
-  APISIG_PART_KIND_METHOD = 4,
-  /**
-   * The request target: path and query string.
-   */
-  APISIG_PART_KIND_PATH = 5,
-  /**
-   * The body, byte for byte.
-   */
-  APISIG_PART_KIND_BODY = 6,
-  /**
-   * Fixed bytes: `apisig_part.data`.
-   */
-  APISIG_PART_KIND_LITERAL = 7,
-  /**
-   * The value of the request header named `apisig_part.data`.
-   */
-  APISIG_PART_KIND_HEADER = 8,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_part_kind apisig_part_kind;
-#else
-typedef uint32_t apisig_part_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * How a signature is written as text (`apisig_scheme.encoding`).
- */
-enum apisig_encoding
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Lowercase hex; verification accepts lowercase only.
-   */
-  APISIG_ENCODING_LOWER_HEX = 0,
-  /**
-   * Uppercase hex; verification accepts uppercase only.
-   */
-  APISIG_ENCODING_UPPER_HEX = 1,
-  /**
-   * Lowercase hex when signing; verification accepts either case.
-   */
-  APISIG_ENCODING_HEX = 2,
-  /**
-   * Standard base64 with padding; verification accepts the canonical text only.
-   */
-  APISIG_ENCODING_BASE64 = 3,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_encoding apisig_encoding;
-#else
-typedef uint32_t apisig_encoding;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * The unit of a scheme's timestamps (`apisig_scheme.time_unit`).
- */
-enum apisig_time_unit
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Seconds.
-   */
-  APISIG_TIME_UNIT_SECONDS = 0,
-  /**
-   * Milliseconds.
-   */
-  APISIG_TIME_UNIT_MILLIS = 1,
-  /**
-   * Nanoseconds.
-   */
-  APISIG_TIME_UNIT_NANOS = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_time_unit apisig_time_unit;
-#else
-typedef uint32_t apisig_time_unit;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Which of a client's two keys or secrets (`slot` arguments, `apisig_principal.slot`).
- */
-enum apisig_slot
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The current key.
-   */
-  APISIG_SLOT_PRIMARY = 0,
-  /**
-   * The other live key, for zero-downtime rotation.
-   */
-  APISIG_SLOT_SECONDARY = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_slot apisig_slot;
-#else
-typedef uint32_t apisig_slot;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * What to do after a response (`*next` of `apisig_rotation_on_response`).
  */
 enum apisig_next
@@ -551,31 +591,6 @@ enum apisig_next
 typedef enum apisig_next apisig_next;
 #else
 typedef uint32_t apisig_next;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What a pin is the SHA-256 of (`kind` arguments).
- */
-enum apisig_pin_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The whole DER certificate.
-   */
-  APISIG_PIN_KIND_CERTIFICATE = 0,
-  /**
-   * The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
-   */
-  APISIG_PIN_KIND_PUBLIC_KEY = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum apisig_pin_kind apisig_pin_kind;
-#else
-typedef uint32_t apisig_pin_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1397,6 +1412,15 @@ const char *apisig_strerror(uint32_t code);
  * Never NULL: a static, NUL-terminated string.
  */
 const char *apisig_result_name(uint32_t code);
+
+/**
+ * The HTTP status a server answers when a request is refused with `code`, the same the
+ * Python middleware answers: 401 for a malformed request or failed authentication, 403
+ * when forbidden, 503 when shared state is unavailable, 500 for configuration errors; 200
+ * for `APISIG_RESULT_OK`; 500 for the C ABI's own failures and for codes this version does
+ * not know.
+ */
+uint16_t apisig_result_http_status(uint32_t code);
 
 /**
  * `keys` keys (0 counts as 1), starting with key 0; a retry on 401, and also on 403 when

@@ -3,6 +3,7 @@
 use base64ct::{Base64, Encoding as _};
 use subtle::ConstantTimeEq as _;
 
+use crate::names::named;
 use crate::{Error, TAG_LEN, Tag};
 
 /// The longest signature text any encoding produces (hex of a 32-byte tag).
@@ -11,17 +12,19 @@ pub const SIGNATURE_TEXT_MAX: usize = 2 * TAG_LEN;
 /// A signature written as text, in fixed storage.
 pub type SignatureText = heapless::String<SIGNATURE_TEXT_MAX>;
 
-/// The text encoding of a signature.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum Encoding {
-    /// Lowercase hex; verification accepts lowercase only (Aevo).
-    LowerHex,
-    /// Uppercase hex; verification accepts uppercase only.
-    UpperHex,
-    /// Lowercase hex when signing; verification accepts either case (AlphaPoint APEX).
-    Hex,
-    /// Standard base64 with padding (RFC 4648 §4); verification accepts canonical text only.
-    Base64,
+named! {
+    /// The text encoding of a signature.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq)]
+    pub enum Encoding {
+        /// Lowercase hex; verification accepts lowercase only (Aevo).
+        LowerHex = 0, "lower_hex";
+        /// Uppercase hex; verification accepts uppercase only.
+        UpperHex = 1, "upper_hex";
+        /// Lowercase hex when signing; verification accepts either case (AlphaPoint APEX).
+        Hex = 2, "hex";
+        /// Standard base64 with padding (RFC 4648 §4); verification accepts canonical text only.
+        Base64 = 3, "base64";
+    }
 }
 
 impl Encoding {

@@ -1,255 +1,253 @@
-//! The one error type, shared by every face of apisig.
+//! The one error type, shared by every face of apisig, and the families errors fall into.
+//!
+//! Everything about an error is written once, in the table at the top of this file: its
+//! variant, stable code, snake_case name, family, message and documentation. The enum and
+//! every accessor are generated from that table, and every face reads them: the C ABI's
+//! result codes (and the `apisig_result` enum of `apisig.h`), the Python exception classes,
+//! and the HTTP status a server answers.
 
 use core::fmt;
 
-/// Everything that can go wrong, as one flat `Copy` enum.
-///
-/// Each variant has a stable numeric [`code`](Error::code) that the C ABI returns as
-/// `apisig_result` and the Python package carries on its exception classes. Codes are never
-/// renumbered or reused; a retired variant leaves a gap. Codes 0 (`OK`), 1 (`NULL_PARAMETER`)
-/// and 99 (`PANIC`) belong to the C ABI. No variant carries secret material.
-#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-#[repr(u32)]
-pub enum Error {
-    /// The caller's output buffer is too small; nothing was written.
-    BufferTooSmall = 2,
+use crate::names::{Named, named};
+
+named! {
+    /// What a caller (or a server) does about an error: the group every face derives its
+    /// exception base classes and HTTP statuses from ([`Family::http_status`]).
+    #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+    pub enum Family {
+        /// The request cannot be signed or verified as given: a credential missing or
+        /// repeated, a value HTTP cannot carry, a bad method, path, timestamp, nonce or
+        /// signature text.
+        Malformed = 0, "malformed";
+        /// The presented credentials are not good: an unknown key, a wrong secret or
+        /// signature, a stale or replayed request, a refused token or certificate.
+        Authentication = 1, "authentication";
+        /// The client is authenticated but may not make this request: its role does not allow
+        /// the path, or the path is not in canonical form.
+        Forbidden = 2, "forbidden";
+        /// State the verifier needs is unavailable (the replay record is full of live entries
+        /// or cannot be reached); the request is refused, failing closed.
+        Unavailable = 3, "unavailable";
+        /// Keys, schemes, templates or role patterns are not usable: the deployment's
+        /// mistake, not the client's.
+        Configuration = 4, "configuration";
+    }
+}
+
+impl Family {
+    /// The HTTP status a server answers when it refuses a request with an error of this
+    /// family: 401 for malformed requests and failed authentication (the client should
+    /// authenticate again), 403 when forbidden, 503 when unavailable, 500 for configuration.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Family::Malformed | Family::Authentication => 401,
+            Family::Forbidden => 403,
+            Family::Unavailable => 503,
+            Family::Configuration => 500,
+        }
+    }
+}
+
+/// Defines [`Error`] and its accessors from one table of
+/// `Variant = code, "name", Family, "message";` rows, each under its doc comment.
+macro_rules! errors {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $code:literal, $name:literal, $family:ident, $message:literal;
+    )*) => {
+        /// Everything that can go wrong, as one flat `Copy` enum.
+        ///
+        /// Each variant has a stable numeric [`code`](Error::code) that the C ABI returns as
+        /// `apisig_result` and the Python package carries on its exception classes, a
+        /// snake_case [`name`](Error::name), a [`Family`] and a message
+        /// ([`as_str`](Error::as_str), also its `Display`). Codes are never renumbered or
+        /// reused; a retired variant leaves a gap. Codes 0 (`OK`), 1 (`NULL_PARAMETER`),
+        /// 3 (`INVALID_OBJECT`) and 99 (`PANIC`) belong to the C ABI. No variant carries
+        /// secret material.
+        #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+        #[non_exhaustive]
+        #[repr(u32)]
+        pub enum Error {
+            $( $(#[doc = $doc])* $variant = $code, )*
+        }
+
+        impl Error {
+            /// Every variant, in code order (for tables, tests and the other faces).
+            pub const ALL: [Error; [$($name),*].len()] = [$(Error::$variant),*];
+
+            /// The stable numeric code.
+            pub const fn code(self) -> u32 {
+                self as u32
+            }
+
+            /// The variant with this code, if any.
+            pub const fn from_code(code: u32) -> Option<Error> {
+                match code {
+                    $($code => Some(Error::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The stable snake_case name used in test vectors and by the other faces.
+            pub const fn name(self) -> &'static str {
+                match self { $(Error::$variant => $name,)* }
+            }
+
+            /// The variant with this snake_case name, if any.
+            pub fn from_name(name: &str) -> Option<Error> {
+                match name {
+                    $($name => Some(Error::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// A human-readable message, without secrets.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Error::$variant => $message,)* }
+            }
+
+            /// What a caller does about this error.
+            pub const fn family(self) -> Family {
+                match self { $(Error::$variant => Family::$family,)* }
+            }
+
+            /// The HTTP status a server answers a request refused with this error (its
+            /// family's).
+            pub const fn http_status(self) -> u16 {
+                self.family().http_status()
+            }
+
+            /// The variant's documentation, one `\n`-terminated line per line of its doc
+            /// comment (as written after `///`).
+            pub const fn doc(self) -> &'static str {
+                match self { $(Error::$variant => concat!($($doc, "\n"),*),)* }
+            }
+        }
+    };
+}
+
+errors! {
+    /// The caller's output buffer is too small; nothing was written (the C ABI sets
+    /// `*out_len` to the size needed).
+    BufferTooSmall = 2, "buffer_too_small", Configuration, "output buffer too small";
 
     /// A credential header (or body field) the scheme requires is absent.
-    MissingCredential = 10,
+    MissingCredential = 10, "missing_credential", Malformed, "a required credential header is missing";
     /// A credential header appears more than once, so which one counts would be a guess.
-    DuplicateHeader = 11,
+    DuplicateHeader = 11, "duplicate_header", Malformed, "a credential header appears more than once";
     /// A header value holds a byte HTTP does not allow there (CR, LF, NUL, other controls,
-    /// non-ASCII) or starts or ends with whitespace.
-    InvalidHeaderValue = 12,
+    /// non-ASCII) or starts or ends with whitespace; from C, text that is not UTF-8.
+    InvalidHeaderValue = 12, "invalid_header_value", Malformed, "header value holds a byte not allowed in HTTP headers";
     /// A field is longer than the fixed capacity reserved for it.
-    FieldTooLong = 13,
+    FieldTooLong = 13, "field_too_long", Malformed, "field is longer than its fixed capacity";
     /// The method is not an HTTP token.
-    InvalidMethod = 14,
+    InvalidMethod = 14, "invalid_method", Malformed, "method is not an HTTP token";
     /// A signed field holds the template's separator, which would make the message ambiguous.
-    SeparatorInField = 15,
+    SeparatorInField = 15, "separator_in_field", Malformed, "a signed field contains the template separator";
     /// The path is not printable ASCII starting with `/`.
-    InvalidPath = 16,
+    InvalidPath = 16, "invalid_path", Malformed, "path is not printable ASCII starting with '/'";
 
     /// No registered client matches the presented key or key id.
-    UnknownKey = 20,
+    UnknownKey = 20, "unknown_key", Authentication, "no registered client matches the presented key";
     /// The presented secret is not the registered one.
-    SecretMismatch = 21,
+    SecretMismatch = 21, "secret_mismatch", Authentication, "presented secret does not match";
     /// The signature does not match the request.
-    SignatureMismatch = 22,
+    SignatureMismatch = 22, "signature_mismatch", Authentication, "signature does not match";
     /// The signature is not valid text in the scheme's encoding (case, length, alphabet).
-    InvalidSignatureEncoding = 23,
+    InvalidSignatureEncoding = 23, "invalid_signature_encoding", Malformed,
+        "signature is not valid in the scheme's encoding";
     /// The user id is not the one bound to the key.
-    UserIdMismatch = 24,
-    /// The core does not verify this kind of credential (bearer tokens, session tokens).
-    UnsupportedCredential = 25,
+    UserIdMismatch = 24, "user_id_mismatch", Authentication, "user id is not the one bound to the key";
+    /// The verifier is not configured for this kind of credential (a bearer JWT or session
+    /// token it has no keys for).
+    UnsupportedCredential = 25, "unsupported_credential", Authentication,
+        "this credential type is not verified by the core";
 
     /// The timestamp is not 1 to 20 decimal digits fitting in a `u64`.
-    InvalidTimestamp = 30,
+    InvalidTimestamp = 30, "invalid_timestamp", Malformed, "timestamp is not a decimal u64";
     /// The timestamp is outside the accepted window around `now`.
-    TimestampOutsideWindow = 31,
+    TimestampOutsideWindow = 31, "timestamp_outside_window", Authentication, "timestamp is outside the accepted window";
     /// The nonce is missing or not 1 to 20 decimal digits fitting in a `u64`.
-    InvalidNonce = 32,
+    InvalidNonce = 32, "invalid_nonce", Malformed, "nonce is missing or not a decimal u64";
     /// The request (its nonce or its signature) was already accepted.
-    ReplayedRequest = 33,
+    ReplayedRequest = 33, "replayed_request", Authentication, "request was already accepted (replay)";
     /// The replay cache has no free slot: every slot holds a live entry. Fails closed.
-    ReplayCacheFull = 34,
+    ReplayCacheFull = 34, "replay_cache_full", Unavailable, "replay cache is full of live entries";
     /// A shared replay store (Redis) could not be reached; the request is refused (fail
     /// closed) unless the deployment chose to fail open.
-    ReplayStoreUnavailable = 35,
+    ReplayStoreUnavailable = 35, "replay_store_unavailable", Unavailable,
+        "replay store is unreachable (failing closed)";
 
     /// The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
     /// separators, control bytes); it is refused, never normalised.
-    NonCanonicalPath = 40,
+    NonCanonicalPath = 40, "non_canonical_path", Forbidden, "path is not in canonical form";
     /// The client's role is not allowed on this path.
-    Forbidden = 41,
+    Forbidden = 41, "forbidden", Forbidden, "role is not allowed on this path";
     /// A role pattern is not valid.
-    InvalidPattern = 42,
+    InvalidPattern = 42, "invalid_pattern", Configuration, "role pattern is not valid";
 
     /// The keyring has no room for another client.
-    KeyringFull = 50,
-    /// A client with this key id is already registered.
-    DuplicateKeyId = 51,
-    /// A secret or key is empty.
-    EmptySecret = 52,
-    /// A message template is empty, too long, or needs a value the scheme does not carry.
-    InvalidTemplate = 53,
+    KeyringFull = 50, "keyring_full", Configuration, "keyring is full";
+    /// A client with this key id (or this key or secret) is already registered.
+    DuplicateKeyId = 51, "duplicate_key_id", Configuration, "key id is already registered";
+    /// A secret, key or token is empty.
+    EmptySecret = 52, "empty_secret", Configuration, "secret or key is empty";
+    /// A scheme or message template is not coherent (see `Scheme::check`), or names a
+    /// field, part, encoding or unit this version does not know.
+    InvalidTemplate = 53, "invalid_template", Configuration, "message template is not valid for this scheme";
 
     /// A token is not well formed: wrong number of parts, non-canonical base64url, JSON that
     /// is not an object of the expected shape, an unsupported `crit` header.
-    TokenMalformed = 60,
+    TokenMalformed = 60, "token_malformed", Authentication, "token is malformed";
     /// A token is longer than the accepted maximum.
-    TokenTooLong = 61,
+    TokenTooLong = 61, "token_too_long", Authentication, "token is too long";
     /// A JWT names the `none` algorithm (in any letter case).
-    AlgorithmNone = 62,
+    AlgorithmNone = 62, "algorithm_none", Authentication, "JWT algorithm 'none' is refused";
     /// A JWT names an algorithm other than HS256.
-    AlgorithmNotAllowed = 63,
+    AlgorithmNotAllowed = 63, "algorithm_not_allowed", Authentication, "JWT algorithm is not HS256";
     /// A JWT header has no `alg`.
-    MissingAlgorithm = 64,
+    MissingAlgorithm = 64, "missing_algorithm", Authentication, "JWT header has no 'alg'";
     /// A JWT header or claims set names the same member twice.
-    DuplicateField = 65,
+    DuplicateField = 65, "duplicate_field", Authentication, "JWT names the same member twice";
     /// A JWT header embeds or points to a key (`jwk`, `jku`, `x5u`, `x5c`).
-    EmbeddedKey = 66,
+    EmbeddedKey = 66, "embedded_key", Authentication, "JWT header embeds or points to a key";
     /// The token has expired.
-    TokenExpired = 67,
+    TokenExpired = 67, "token_expired", Authentication, "token has expired";
     /// The token is not valid yet (`nbf` or `iat` in the future).
-    TokenNotYetValid = 68,
+    TokenNotYetValid = 68, "token_not_yet_valid", Authentication, "token is not valid yet";
     /// A required claim (`exp` by default) is absent.
-    MissingClaim = 69,
+    MissingClaim = 69, "missing_claim", Authentication, "a required claim is missing";
+
     /// `iss`, `aud` or `sub` is not the expected value.
-    ClaimMismatch = 70,
+    ClaimMismatch = 70, "claim_mismatch", Authentication, "a claim does not have the expected value";
 
     /// The peer certificate is not DER this parser understands.
-    InvalidCertificate = 80,
+    InvalidCertificate = 80, "invalid_certificate", Authentication, "certificate is not valid DER";
     /// The peer certificate is not pinned to any registered client.
-    UnpinnedCertificate = 81,
+    UnpinnedCertificate = 81, "unpinned_certificate", Authentication, "certificate is not pinned to any client";
 }
 
-impl Error {
-    /// Every variant, in code order (for tables, tests and the other faces).
-    pub const ALL: [Error; 40] = [
-        Error::BufferTooSmall,
-        Error::MissingCredential,
-        Error::DuplicateHeader,
-        Error::InvalidHeaderValue,
-        Error::FieldTooLong,
-        Error::InvalidMethod,
-        Error::SeparatorInField,
-        Error::InvalidPath,
-        Error::UnknownKey,
-        Error::SecretMismatch,
-        Error::SignatureMismatch,
-        Error::InvalidSignatureEncoding,
-        Error::UserIdMismatch,
-        Error::UnsupportedCredential,
-        Error::InvalidTimestamp,
-        Error::TimestampOutsideWindow,
-        Error::InvalidNonce,
-        Error::ReplayedRequest,
-        Error::ReplayCacheFull,
-        Error::ReplayStoreUnavailable,
-        Error::NonCanonicalPath,
-        Error::Forbidden,
-        Error::InvalidPattern,
-        Error::KeyringFull,
-        Error::DuplicateKeyId,
-        Error::EmptySecret,
-        Error::InvalidTemplate,
-        Error::TokenMalformed,
-        Error::TokenTooLong,
-        Error::AlgorithmNone,
-        Error::AlgorithmNotAllowed,
-        Error::MissingAlgorithm,
-        Error::DuplicateField,
-        Error::EmbeddedKey,
-        Error::TokenExpired,
-        Error::TokenNotYetValid,
-        Error::MissingClaim,
-        Error::ClaimMismatch,
-        Error::InvalidCertificate,
-        Error::UnpinnedCertificate,
-    ];
+impl Named for Error {
+    const ALL: &'static [Error] = &Error::ALL;
 
-    /// The stable numeric code.
-    pub const fn code(self) -> u32 {
-        self as u32
+    fn code(self) -> u32 {
+        Error::code(self)
     }
 
-    /// The variant with this code, if any.
-    pub fn from_code(code: u32) -> Option<Error> {
-        Error::ALL.iter().copied().find(|e| e.code() == code)
+    fn name(self) -> &'static str {
+        Error::name(self)
     }
 
-    /// The stable snake_case name used in test vectors and by the other faces.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Error::BufferTooSmall => "buffer_too_small",
-            Error::MissingCredential => "missing_credential",
-            Error::DuplicateHeader => "duplicate_header",
-            Error::InvalidHeaderValue => "invalid_header_value",
-            Error::FieldTooLong => "field_too_long",
-            Error::InvalidMethod => "invalid_method",
-            Error::SeparatorInField => "separator_in_field",
-            Error::InvalidPath => "invalid_path",
-            Error::UnknownKey => "unknown_key",
-            Error::SecretMismatch => "secret_mismatch",
-            Error::SignatureMismatch => "signature_mismatch",
-            Error::InvalidSignatureEncoding => "invalid_signature_encoding",
-            Error::UserIdMismatch => "user_id_mismatch",
-            Error::UnsupportedCredential => "unsupported_credential",
-            Error::InvalidTimestamp => "invalid_timestamp",
-            Error::TimestampOutsideWindow => "timestamp_outside_window",
-            Error::InvalidNonce => "invalid_nonce",
-            Error::ReplayedRequest => "replayed_request",
-            Error::ReplayCacheFull => "replay_cache_full",
-            Error::ReplayStoreUnavailable => "replay_store_unavailable",
-            Error::NonCanonicalPath => "non_canonical_path",
-            Error::Forbidden => "forbidden",
-            Error::InvalidPattern => "invalid_pattern",
-            Error::KeyringFull => "keyring_full",
-            Error::DuplicateKeyId => "duplicate_key_id",
-            Error::EmptySecret => "empty_secret",
-            Error::InvalidTemplate => "invalid_template",
-            Error::TokenMalformed => "token_malformed",
-            Error::TokenTooLong => "token_too_long",
-            Error::AlgorithmNone => "algorithm_none",
-            Error::AlgorithmNotAllowed => "algorithm_not_allowed",
-            Error::MissingAlgorithm => "missing_algorithm",
-            Error::DuplicateField => "duplicate_field",
-            Error::EmbeddedKey => "embedded_key",
-            Error::TokenExpired => "token_expired",
-            Error::TokenNotYetValid => "token_not_yet_valid",
-            Error::MissingClaim => "missing_claim",
-            Error::ClaimMismatch => "claim_mismatch",
-            Error::InvalidCertificate => "invalid_certificate",
-            Error::UnpinnedCertificate => "unpinned_certificate",
-        }
+    fn doc(self) -> &'static str {
+        Error::doc(self)
     }
 
-    /// A human-readable message, without secrets.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Error::BufferTooSmall => "output buffer too small",
-            Error::MissingCredential => "a required credential header is missing",
-            Error::DuplicateHeader => "a credential header appears more than once",
-            Error::InvalidHeaderValue => "header value holds a byte not allowed in HTTP headers",
-            Error::FieldTooLong => "field is longer than its fixed capacity",
-            Error::InvalidMethod => "method is not an HTTP token",
-            Error::SeparatorInField => "a signed field contains the template separator",
-            Error::InvalidPath => "path is not printable ASCII starting with '/'",
-            Error::UnknownKey => "no registered client matches the presented key",
-            Error::SecretMismatch => "presented secret does not match",
-            Error::SignatureMismatch => "signature does not match",
-            Error::InvalidSignatureEncoding => "signature is not valid in the scheme's encoding",
-            Error::UserIdMismatch => "user id is not the one bound to the key",
-            Error::UnsupportedCredential => "this credential type is not verified by the core",
-            Error::InvalidTimestamp => "timestamp is not a decimal u64",
-            Error::TimestampOutsideWindow => "timestamp is outside the accepted window",
-            Error::InvalidNonce => "nonce is missing or not a decimal u64",
-            Error::ReplayedRequest => "request was already accepted (replay)",
-            Error::ReplayCacheFull => "replay cache is full of live entries",
-            Error::ReplayStoreUnavailable => "replay store is unreachable (failing closed)",
-            Error::NonCanonicalPath => "path is not in canonical form",
-            Error::Forbidden => "role is not allowed on this path",
-            Error::InvalidPattern => "role pattern is not valid",
-            Error::KeyringFull => "keyring is full",
-            Error::DuplicateKeyId => "key id is already registered",
-            Error::EmptySecret => "secret or key is empty",
-            Error::InvalidTemplate => "message template is not valid for this scheme",
-            Error::TokenMalformed => "token is malformed",
-            Error::TokenTooLong => "token is too long",
-            Error::AlgorithmNone => "JWT algorithm 'none' is refused",
-            Error::AlgorithmNotAllowed => "JWT algorithm is not HS256",
-            Error::MissingAlgorithm => "JWT header has no 'alg'",
-            Error::DuplicateField => "JWT names the same member twice",
-            Error::EmbeddedKey => "JWT header embeds or points to a key",
-            Error::TokenExpired => "token has expired",
-            Error::TokenNotYetValid => "token is not valid yet",
-            Error::MissingClaim => "a required claim is missing",
-            Error::ClaimMismatch => "a claim does not have the expected value",
-            Error::InvalidCertificate => "certificate is not valid DER",
-            Error::UnpinnedCertificate => "certificate is not pinned to any client",
-        }
+    fn from_code(code: u32) -> Option<Error> {
+        Error::from_code(code)
+    }
+
+    fn from_name(name: &str) -> Option<Error> {
+        Error::from_name(name)
     }
 }
 
@@ -263,19 +261,40 @@ impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::{Error, Family};
+    use crate::names::Named;
 
     #[test]
     fn codes_are_unique_and_round_trip() {
         for (i, a) in Error::ALL.iter().enumerate() {
             assert_eq!(Error::from_code(a.code()), Some(*a));
+            assert_eq!(Error::from_name(a.name()), Some(*a));
             for b in Error::ALL.iter().skip(i + 1) {
-                assert_ne!(a.code(), b.code(), "{a:?} and {b:?} share a code");
+                assert!(a.code() < b.code(), "{a:?} and {b:?}: codes must ascend");
                 assert_ne!(a.name(), b.name());
             }
         }
-        assert_eq!(Error::from_code(0), None);
-        assert_eq!(Error::from_code(1), None);
-        assert_eq!(Error::from_code(99), None);
+        // The C ABI's own codes are never core errors.
+        for code in [0, 1, 3, 99] {
+            assert_eq!(Error::from_code(code), None);
+        }
+    }
+
+    /// The statuses DESIGN.md and the server middleware promise: bad credentials 401, a role
+    /// outside its paths 403, unavailable shared state 503.
+    #[test]
+    fn families_give_the_promised_statuses() {
+        assert_eq!(Error::MissingCredential.http_status(), 401);
+        assert_eq!(Error::SignatureMismatch.http_status(), 401);
+        assert_eq!(Error::TokenExpired.http_status(), 401);
+        assert_eq!(Error::Forbidden.http_status(), 403);
+        assert_eq!(Error::NonCanonicalPath.http_status(), 403);
+        assert_eq!(Error::ReplayCacheFull.http_status(), 503);
+        assert_eq!(Error::ReplayStoreUnavailable.http_status(), 503);
+        assert_eq!(Error::KeyringFull.http_status(), 500);
+        assert_eq!(Error::ReplayedRequest.family(), Family::Authentication);
+        assert_eq!(Error::InvalidTimestamp.family(), Family::Malformed);
+        // Every family has at least one error.
+        assert!(Family::ALL.iter().all(|f| Error::ALL.iter().any(|e| e.family() == *f)));
     }
 }

@@ -36,8 +36,11 @@ use crate::{Error, MacKey, TAG_LEN, UnixNanos};
 /// The header apisig writes: `{"alg":"HS256","typ":"JWT"}` (PyJWT's, byte for byte).
 pub const DEFAULT_HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
 
-/// Longest token accepted by default.
-pub const TOKEN_MAX: usize = 8192;
+/// Longest JWT accepted: the default of [`Validation::max_len`], and the size of the scratch
+/// space the [`Verifier`](crate::Verifier) reads bearer and session tokens into (on the
+/// stack). The C ABI (`APISIG_JWT_MAX`) and Python (`JWT_MAX_LEN`) export this value.
+pub const TOKEN_MAX: usize = 2048;
+const _: () = assert!(crate::session::TOKEN_MAX <= TOKEN_MAX, "the verifier's scratch holds session tokens too");
 
 /// Most audiences a token may list.
 pub const AUD_MAX: usize = 8;

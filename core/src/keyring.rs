@@ -7,6 +7,7 @@ use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::mac::{Chain, MacKey, digest};
+use crate::names::{Named, named};
 use crate::pin::{PIN_LEN, PinKind};
 use crate::policy::RoleId;
 use crate::{Error, headers};
@@ -16,18 +17,18 @@ pub const KEY_ID_MAX: usize = 64;
 /// Longest user id that can be bound to a key.
 pub const USER_ID_MAX: usize = 64;
 
-/// Which of a client's two keys or secrets matched.
-#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-pub enum Slot {
-    /// The current key.
-    Primary,
-    /// The other live key, for zero-downtime rotation (ZignSec keeps two).
-    Secondary,
+named! {
+    /// Which of a client's two keys or secrets matched.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+    pub enum Slot {
+        /// The current key.
+        Primary = 0, "primary";
+        /// The other live key, for zero-downtime rotation (ZignSec keeps two).
+        Secondary = 1, "secondary";
+    }
 }
 
 impl Slot {
-    const ALL: [Slot; 2] = [Slot::Primary, Slot::Secondary];
-
     const fn index(self) -> usize {
         match self {
             Slot::Primary => 0,
@@ -114,11 +115,11 @@ impl Client {
     }
 
     pub(crate) fn pins(&self) -> impl Iterator<Item = (Slot, &Pin)> {
-        Slot::ALL.into_iter().zip(self.pins.iter()).filter_map(|(s, p)| p.as_ref().map(|p| (s, p)))
+        Slot::ALL.iter().copied().zip(self.pins.iter()).filter_map(|(s, p)| p.as_ref().map(|p| (s, p)))
     }
 
     pub(crate) fn secrets(&self) -> impl Iterator<Item = (Slot, &Secret)> {
-        Slot::ALL.into_iter().zip(self.slots.iter()).filter_map(|(s, x)| x.as_ref().map(|x| (s, x)))
+        Slot::ALL.iter().copied().zip(self.slots.iter()).filter_map(|(s, x)| x.as_ref().map(|x| (s, x)))
     }
 
     /// Compares a presented secret with both slots, in constant time.
@@ -436,7 +437,7 @@ impl<const N: usize> Keyring<N> {
     /// (a duplicate or not) is returned to the caller anyway.
     fn holds(&self, d: &[u8; 32]) -> bool {
         let mut found = Choice::from(0);
-        for (slot, index) in Slot::ALL.into_iter().zip(self.by_secret.iter()) {
+        for (slot, index) in Slot::ALL.iter().copied().zip(self.by_secret.iter()) {
             for i in index.chain(digest_hash(d)) {
                 let secret = self.clients.get(i).and_then(|c| c.slots.get(slot.index())).and_then(Option::as_ref);
                 if let Some(s) = secret {

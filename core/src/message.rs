@@ -27,6 +27,7 @@
 use hmac::Mac as _;
 
 use crate::headers::{self, Header};
+use crate::names::named;
 use crate::{Encoding, Error};
 
 /// Most parts a template may have.
@@ -56,6 +57,76 @@ pub enum Part<'a> {
     Literal(&'a [u8]),
     /// The value of another request header, by name.
     Header(&'a str),
+}
+
+named! {
+    /// What a [`Part`] is, without its data: the kinds the faces name and number.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+    pub enum PartKind {
+        /// The API key (or key id) as sent.
+        ApiKey = 0, "api_key" | "key_id";
+        /// The timestamp, in decimal, as sent.
+        Timestamp = 1, "timestamp";
+        /// The nonce, in decimal, as sent.
+        Nonce = 2, "nonce";
+        /// The user id, as sent.
+        UserId = 3, "user_id";
+        /// The HTTP method (uppercased by the signer; as received by the verifier).
+        Method = 4, "method";
+        /// The request target as sent: path and query string.
+        Path = 5, "path";
+        /// The request body, byte for byte.
+        Body = 6, "body";
+        /// Fixed text: the part's data.
+        Literal = 7, "literal";
+        /// The value of the request header named by the part's data.
+        Header = 8, "header";
+    }
+}
+
+impl<'a> Part<'a> {
+    /// The part of `kind`, with `data` the bytes of a [`Literal`](Part::Literal) or the name
+    /// of a [`Header`](Part::Header) (other kinds carry no data and ignore it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemplate`] when a header name is not UTF-8.
+    pub fn new(kind: PartKind, data: &'a [u8]) -> Result<Part<'a>, Error> {
+        Ok(match kind {
+            PartKind::ApiKey => Part::ApiKey,
+            PartKind::Timestamp => Part::Timestamp,
+            PartKind::Nonce => Part::Nonce,
+            PartKind::UserId => Part::UserId,
+            PartKind::Method => Part::Method,
+            PartKind::Path => Part::Path,
+            PartKind::Body => Part::Body,
+            PartKind::Literal => Part::Literal(data),
+            PartKind::Header => Part::Header(core::str::from_utf8(data).map_err(|_| Error::InvalidTemplate)?),
+        })
+    }
+
+    /// What this part is.
+    pub const fn kind(&self) -> PartKind {
+        match self {
+            Part::ApiKey => PartKind::ApiKey,
+            Part::Timestamp => PartKind::Timestamp,
+            Part::Nonce => PartKind::Nonce,
+            Part::UserId => PartKind::UserId,
+            Part::Method => PartKind::Method,
+            Part::Path => PartKind::Path,
+            Part::Body => PartKind::Body,
+            Part::Literal(_) => PartKind::Literal,
+            Part::Header(_) => PartKind::Header,
+        }
+    }
+
+    /// The part's data: a literal's bytes, a header part's header name, empty for the others.
+    pub const fn data(&self) -> &'a [u8] {
+        match self {
+            Part::Literal(bytes) => bytes,
+            Part::Header(name) => name.as_bytes(),
+            _ => &[],
+        }
+    }
 }
 
 /// A canonical message template: parts, the separator placed between them, and how the

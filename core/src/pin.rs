@@ -8,14 +8,17 @@
 
 use crate::Error;
 use crate::mac::digest;
+use crate::names::named;
 
-/// What a pin is the SHA-256 of.
-#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-pub enum PinKind {
-    /// The whole DER certificate.
-    Certificate,
-    /// The certificate's DER SubjectPublicKeyInfo.
-    PublicKey,
+named! {
+    /// What a pin is the SHA-256 of.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
+    pub enum PinKind {
+        /// The whole DER certificate.
+        Certificate = 0, "certificate";
+        /// The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
+        PublicKey = 1, "spki";
+    }
 }
 
 /// Length of a pin: a SHA-256 digest.

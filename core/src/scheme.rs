@@ -3,28 +3,31 @@
 //! constants, and users build their own the same way.
 
 use crate::message::{Part, Template};
+use crate::names::named;
 use crate::{Error, TimeUnit};
 
-/// What a header carries.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum Field {
-    /// The API key. In a scheme without a secret or signature it is the credential itself
-    /// (SIGNIUS, Securosys, ZignSec); otherwise it is the public key id (Aevo, APEX).
-    ApiKey,
-    /// The API secret, sent in clear (Aevo's key-and-secret method).
-    Secret,
-    /// A bearer JWT (Securosys JWT, ZignSec OAuth2 access token), HS256 in the core.
-    Jwt,
-    /// An apisig session token (APEX `aptoken`), see [`crate::session`].
-    SessionToken,
-    /// The timestamp, in decimal, in the scheme's [`TimeUnit`].
-    Timestamp,
-    /// The nonce, in decimal.
-    Nonce,
-    /// The user id (APEX).
-    UserId,
-    /// The signature over the scheme's template.
-    Signature,
+named! {
+    /// What a header carries.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq)]
+    pub enum Field {
+        /// The API key. In a scheme without a secret or signature it is the credential itself
+        /// (SIGNIUS, Securosys, ZignSec); otherwise it is the public key id (Aevo, APEX).
+        ApiKey = 0, "api_key" | "key_id";
+        /// The API secret, sent in clear (Aevo's key-and-secret method).
+        Secret = 1, "secret";
+        /// A bearer JWT (Securosys JWT, ZignSec OAuth2 access token), HS256 in the core.
+        Jwt = 2, "jwt";
+        /// An apisig session token (APEX `aptoken`), see the `session` module.
+        SessionToken = 7, "session_token";
+        /// The timestamp, in decimal, in the scheme's time unit.
+        Timestamp = 3, "timestamp";
+        /// The nonce, in decimal.
+        Nonce = 4, "nonce";
+        /// The user id (APEX).
+        UserId = 5, "user_id";
+        /// The signature over the scheme's template.
+        Signature = 6, "signature";
+    }
 }
 
 impl Field {
@@ -58,17 +61,19 @@ impl<'a> HeaderSpec<'a> {
     }
 }
 
-/// How a scheme authenticates, derived from its headers and template.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum Kind {
-    /// A static API key, matched against every registered key.
-    StaticKey,
-    /// A key id plus its secret, in clear.
-    KeyAndSecret,
-    /// A bearer JWT or session token (with a static key beside it, as ZignSec OAuth2 sends).
-    Token,
-    /// An HMAC signature over a template.
-    Signed,
+named! {
+    /// How a scheme authenticates, derived from its headers and template.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq)]
+    pub enum Kind {
+        /// A static API key, matched against every registered key.
+        StaticKey = 0, "static_key";
+        /// A key id plus its secret, in clear.
+        KeyAndSecret = 1, "key_and_secret";
+        /// A bearer JWT or session token (with a static key beside it, as ZignSec OAuth2 sends).
+        Token = 2, "token";
+        /// An HMAC signature over a template.
+        Signed = 3, "signed";
+    }
 }
 
 /// An authentication scheme: the headers it sends and, if it signs, what it signs.

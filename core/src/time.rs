@@ -4,19 +4,22 @@
 //! ([`UnixNanos`]). All arithmetic saturates, so no input can overflow or wrap.
 
 use crate::Error;
+use crate::names::named;
 
 /// Nanoseconds since the UNIX epoch (good until the year 2554).
 pub type UnixNanos = u64;
 
-/// The unit a scheme's timestamps are written in.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum TimeUnit {
-    /// Seconds.
-    Seconds,
-    /// Milliseconds.
-    Millis,
-    /// Nanoseconds (Aevo).
-    Nanos,
+named! {
+    /// The unit a scheme's timestamps are written in.
+    #[derive(Copy, Clone, Debug, Eq, PartialEq)]
+    pub enum TimeUnit {
+        /// Seconds.
+        Seconds = 0, "s";
+        /// Milliseconds.
+        Millis = 1, "ms";
+        /// Nanoseconds (Aevo).
+        Nanos = 2, "ns";
+    }
 }
 
 impl TimeUnit {

@@ -14,9 +14,6 @@ use crate::session::SessionKeys;
 use crate::time::parse_decimal;
 use crate::{Error, Request, UnixNanos, Window, mac, pin};
 
-/// Longest bearer or session token the verifier reads (its scratch space, on the stack).
-pub const TOKEN_SCRATCH: usize = 2048;
-
 /// Who a verified request comes from.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 pub struct Principal {
@@ -251,7 +248,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         for h in scheme.scheme.headers {
             presented(scheme, req.headers, h.field)?;
         }
-        let mut scratch = [0u8; TOKEN_SCRATCH];
+        let mut scratch = [0u8; crate::jwt::TOKEN_MAX];
         let from_token = if scheme.has(Field::Jwt) {
             let policy = self.jwt.as_ref().ok_or(Error::UnsupportedCredential)?;
             let claims = policy.verify(presented(scheme, req.headers, Field::Jwt)?, now, &mut scratch)?;

@@ -75,7 +75,7 @@ impl Out<'_> {
     pub(crate) fn check(&mut self, needed: usize) -> Res<()> {
         if needed > self.buf.len() {
             *self.len = needed;
-            return Err(apisig_result::BufferTooSmall);
+            return Err(apisig_result::from(Error::BufferTooSmall));
         }
         Ok(())
     }
@@ -91,7 +91,7 @@ impl Out<'_> {
             }
             None => {
                 *self.len = data.len();
-                Err(apisig_result::BufferTooSmall)
+                Err(apisig_result::from(Error::BufferTooSmall))
             }
         }
     }
@@ -195,8 +195,8 @@ pub(crate) unsafe fn request<'a, 's>(
         // SAFETY: as above.
         let value = unsafe { in_bytes(h.value, h.value_len) }?;
         // A name the scheme reads is ASCII, so this only fails for a name it does not read.
-        let name = text(name).ok_or(apisig_result::InvalidHeaderValue)?;
-        store.push(Header { name, value }).map_err(|_| apisig_result::DuplicateHeader)?;
+        let name = text(name).ok_or(apisig_result::from(Error::InvalidHeaderValue))?;
+        store.push(Header { name, value }).map_err(|_| apisig_result::from(Error::DuplicateHeader))?;
     }
     let store: &'s [Header<'a>] = store;
     Ok(Request { method, path, body, headers: store })

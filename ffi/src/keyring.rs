@@ -3,6 +3,7 @@
 
 use core::ffi::c_char;
 
+use apisig::names::Named;
 use apisig::policy::RoleId;
 use apisig::{ClientId, Error, Keyring, Slot};
 
@@ -35,29 +36,13 @@ assert_fits!(apisig_keyring, CoreKeyring);
 const _: () = assert!(core::mem::align_of::<apisig_keyring>() == APISIG_STORAGE_ALIGN);
 const _: () = assert!(core::mem::size_of::<apisig_keyring>() == APISIG_KEYRING_SIZE);
 
-/// Which of a client's two keys or secrets (`slot` arguments, `apisig_principal.slot`).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_slot {
-    /// The current key.
-    Primary = 0,
-    /// The other live key, for zero-downtime rotation.
-    Secondary = 1,
-}
-
+/// The slot numbered `code` (an `apisig_slot`); `UNKNOWN_KEY` for a number with none.
 pub(crate) fn slot(code: u32) -> Res<Slot> {
-    match code {
-        0 => Ok(Slot::Primary),
-        1 => Ok(Slot::Secondary),
-        _ => Err(Error::UnknownKey.into()),
-    }
+    Slot::from_code(code).ok_or(Error::UnknownKey.into())
 }
 
-pub(crate) const fn slot_code(slot: Slot) -> u32 {
-    match slot {
-        Slot::Primary => apisig_slot::Primary as u32,
-        Slot::Secondary => apisig_slot::Secondary as u32,
-    }
+pub(crate) fn slot_code(slot: Slot) -> u32 {
+    slot.code()
 }
 
 /// `sizeof(apisig_keyring)`, for bindings that cannot read the macro.

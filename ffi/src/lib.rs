@@ -6,7 +6,8 @@
 //!
 //! - Symbols start with `apisig_`, macros with `APISIG_`.
 //! - Every fallible function returns an `apisig_result`, whose numbers are the core's
-//!   stable `Error::code()` values plus `OK` (0), `NULL_PARAMETER` (1) and `PANIC` (99).
+//!   stable `Error::code()` values plus `OK` (0), `NULL_PARAMETER` (1), `INVALID_OBJECT` (3)
+//!   and `PANIC` (99).
 //! - Inputs are `(ptr, len)` pairs; `(NULL, 0)` is the empty input; `(NULL, n > 0)` gives
 //!   `NULL_PARAMETER`. Outputs are `(out, cap, *out_len)`: a short `cap` gives
 //!   `BUFFER_TOO_SMALL` with `*out_len` set to the size needed. Outputs are written only on
@@ -23,6 +24,8 @@
 mod boundary;
 #[macro_use]
 mod storage;
+#[cfg(feature = "std")]
+mod cenums;
 mod convert;
 #[cfg(feature = "std")]
 mod host;
@@ -39,6 +42,9 @@ mod token;
 mod verify;
 mod version;
 
+#[cfg(feature = "std")]
+#[doc(hidden)] // for the header test: the C enums written from the core's tables
+pub use cenums::c_enums;
 pub use convert::{apisig_header_in, apisig_request};
 #[cfg(feature = "std")]
 pub use host::*;

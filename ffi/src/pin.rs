@@ -2,6 +2,7 @@
 //! SHA-256 of the whole certificate or of its SubjectPublicKeyInfo.
 
 use apisig::keyring::Pin;
+use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind, fingerprint};
 use apisig::{ClientId, Error};
 
@@ -15,22 +16,10 @@ use crate::verify::{apisig_principal, apisig_verifier, principal, verifier};
 pub const APISIG_PIN_BYTES: usize = 32;
 const _: () = assert!(APISIG_PIN_BYTES == PIN_LEN);
 
-/// What a pin is the SHA-256 of (`kind` arguments).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_pin_kind {
-    /// The whole DER certificate.
-    Certificate = 0,
-    /// The certificate's DER SubjectPublicKeyInfo (survives re-issuing for the same key).
-    PublicKey = 1,
-}
-
+/// The pin kind numbered `code` (an `apisig_pin_kind`); `INVALID_CERTIFICATE` for a number
+/// with none.
 fn kind(code: u32) -> Res<PinKind> {
-    match code {
-        0 => Ok(PinKind::Certificate),
-        1 => Ok(PinKind::PublicKey),
-        _ => Err(Error::InvalidCertificate.into()),
-    }
+    PinKind::from_code(code).ok_or(Error::InvalidCertificate.into())
 }
 
 /// Writes the `kind` fingerprint (an `apisig_pin_kind`) of a DER certificate,

@@ -1,154 +1,82 @@
-//! Result codes: the core's stable error codes, plus the three that belong to the C ABI.
+//! Result codes: the core's stable error codes, plus the four that belong to the C ABI.
+//!
+//! The codes are not re-tabled here: a core error's number, name and message are the core's
+//! (`apisig::Error`), and the C ABI adds only the rows of [`own_codes!`]. The header's
+//! `apisig_result` enum is written from both by `c_enums` (cbindgen cannot expand the core's
+//! table), and the header test checks it.
 
 use core::ffi::{CStr, c_char};
+use core::fmt;
 
 use apisig::Error;
 
-/// What a call did. The numbers are stable: never renumbered or reused, and equal to the
-/// core's `Error::code()` (so the Python face and the test vectors agree with C). A retired
-/// code leaves a gap with a comment.
-///
-/// Functions return this type; functions that take a code (`apisig_strerror`) take a
-/// `uint32_t`, so an out-of-range value from C is never undefined behaviour.
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_result {
-    /// Success; outputs were written.
-    Ok = 0,
-    /// A required pointer argument was NULL (or a `(NULL, n > 0)` input).
-    NullParameter = 1,
-    /// The output buffer is too small; `*out_len` holds the size needed, nothing else was
-    /// written.
-    BufferTooSmall = 2,
-    /// A credential header (or body field) the scheme requires is absent.
-    MissingCredential = 10,
-    /// A credential header appears more than once.
-    DuplicateHeader = 11,
-    /// A header value holds a byte HTTP does not allow there, or text is not valid UTF-8.
-    InvalidHeaderValue = 12,
-    /// A field is longer than the fixed capacity reserved for it.
-    FieldTooLong = 13,
-    /// The method is not an HTTP token.
-    InvalidMethod = 14,
-    /// A signed field holds the template's separator.
-    SeparatorInField = 15,
-    /// The path is not printable ASCII starting with `/`.
-    InvalidPath = 16,
-    /// No registered client matches the presented key or key id.
-    UnknownKey = 20,
-    /// The presented secret is not the registered one.
-    SecretMismatch = 21,
-    /// The signature does not match the request.
-    SignatureMismatch = 22,
-    /// The signature is not valid text in the scheme's encoding.
-    InvalidSignatureEncoding = 23,
-    /// The user id is not the one bound to the key.
-    UserIdMismatch = 24,
-    /// The verifier is not configured for this kind of credential.
-    UnsupportedCredential = 25,
-    /// The timestamp is not 1 to 20 decimal digits fitting in 64 bits.
-    InvalidTimestamp = 30,
-    /// The timestamp is outside the accepted window around `now`.
-    TimestampOutsideWindow = 31,
-    /// The nonce is missing or not 1 to 20 decimal digits fitting in 64 bits.
-    InvalidNonce = 32,
-    /// The request (its nonce or its signature) was already accepted.
-    ReplayedRequest = 33,
-    /// The replay cache has no free slot (fails closed).
-    ReplayCacheFull = 34,
-    /// A shared replay store could not be reached (fails closed).
-    ReplayStoreUnavailable = 35,
-    /// The path is not in canonical form; it is refused, never normalised.
-    NonCanonicalPath = 40,
-    /// The client's role is not allowed on this path.
-    Forbidden = 41,
-    /// A role pattern is not valid.
-    InvalidPattern = 42,
-    /// The keyring has no room for another client.
-    KeyringFull = 50,
-    /// A client with this key id (or secret) is already registered.
-    DuplicateKeyId = 51,
-    /// A secret or key is empty.
-    EmptySecret = 52,
-    /// A scheme or message template is not valid (or an enum value from C is out of range).
-    InvalidTemplate = 53,
-    /// A token is not well formed (parts, base64url, JSON shape, `crit`).
-    TokenMalformed = 60,
-    /// A token is longer than the accepted maximum.
-    TokenTooLong = 61,
-    /// A JWT names the `none` algorithm.
-    AlgorithmNone = 62,
-    /// A JWT names an algorithm other than HS256.
-    AlgorithmNotAllowed = 63,
-    /// A JWT header has no `alg`.
-    MissingAlgorithm = 64,
-    /// A JWT header or claims set names the same member twice.
-    DuplicateField = 65,
-    /// A JWT header embeds or points to a key (`jwk`, `jku`, `x5u`, `x5c`).
-    EmbeddedKey = 66,
-    /// The token has expired.
-    TokenExpired = 67,
-    /// The token is not valid yet.
-    TokenNotYetValid = 68,
-    /// A required claim is absent.
-    MissingClaim = 69,
-    /// `iss`, `aud` or `sub` is not the expected value.
-    ClaimMismatch = 70,
-    /// The peer certificate is not DER the core understands.
-    InvalidCertificate = 80,
-    /// The peer certificate is not pinned to any registered client.
-    UnpinnedCertificate = 81,
-    /// A panic was caught at the boundary: a bug in apisig. Outputs were not written.
-    Panic = 99,
+/// What a call did: `APISIG_RESULT_OK` (0), one of the C ABI's own codes, or a core error's
+/// stable code (`apisig::Error::code`). A `uint32_t`, so any value C passes back
+/// (`apisig_strerror`) is defined; the header spells each code `APISIG_RESULT_<NAME>`.
+#[repr(transparent)]
+#[derive(Copy, Clone, Eq, PartialEq, Hash)]
+pub struct apisig_result(pub u32);
+
+/// Defines the C ABI's own codes, as associated constants of [`apisig_result`] (spelled
+/// like enum variants, as callers in this crate match on them) and as the rows [`OWN`] that
+/// `apisig_strerror` and the header read. Each row: `Name = code, "name", "message";`.
+macro_rules! own_codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, $name:literal, $message:literal; )*) => {
+        #[allow(non_upper_case_globals)] // the Rust spelling of the C enumerators
+        impl apisig_result {
+            $( $(#[doc = $doc])* pub const $variant: apisig_result = apisig_result($code); )*
+        }
+
+        /// The C ABI's own codes, in code order.
+        pub(crate) const OWN: [Own; [$($code),*].len()] = [
+            $( Own { code: $code, variant: stringify!($variant), name: concat!($name, "\0"), message: concat!($message, "\0"), doc: concat!($($doc, "\n"),*) }, )*
+        ];
+    };
 }
+
+/// A code of the C ABI's own: its number, Rust spelling, NUL-terminated name and message,
+/// and its doc.
+pub(crate) struct Own {
+    pub(crate) code: u32,
+    pub(crate) variant: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) message: &'static str,
+    pub(crate) doc: &'static str,
+}
+
+own_codes! {
+    /// Success; outputs were written.
+    Ok = 0, "ok", "ok";
+    /// A required pointer argument was NULL (or a `(NULL, n > 0)` input).
+    NullParameter = 1, "null_parameter", "a required pointer argument is NULL";
+    /// The object's storage was not initialised by its `_init` function, was wiped, or holds
+    /// another type. Nothing was read from it or written to it.
+    InvalidObject = 3, "invalid_object",
+        "the object's storage was not initialised by its _init function, was wiped, or holds another type";
+    /// A panic was caught at the boundary: a bug in apisig. Outputs were not written.
+    Panic = 99, "panic", "internal error: a panic was caught at the C boundary";
+}
+
+/// No core error uses a code of the C ABI's own.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const-evaluated
+const _: () = {
+    let mut i = 0;
+    while i < OWN.len() {
+        assert!(Error::from_code(OWN[i].code).is_none(), "a C ABI code is also a core error code");
+        i += 1;
+    }
+};
 
 impl From<Error> for apisig_result {
     fn from(e: Error) -> Self {
-        match e {
-            Error::BufferTooSmall => apisig_result::BufferTooSmall,
-            Error::MissingCredential => apisig_result::MissingCredential,
-            Error::DuplicateHeader => apisig_result::DuplicateHeader,
-            Error::InvalidHeaderValue => apisig_result::InvalidHeaderValue,
-            Error::FieldTooLong => apisig_result::FieldTooLong,
-            Error::InvalidMethod => apisig_result::InvalidMethod,
-            Error::SeparatorInField => apisig_result::SeparatorInField,
-            Error::InvalidPath => apisig_result::InvalidPath,
-            Error::UnknownKey => apisig_result::UnknownKey,
-            Error::SecretMismatch => apisig_result::SecretMismatch,
-            Error::SignatureMismatch => apisig_result::SignatureMismatch,
-            Error::InvalidSignatureEncoding => apisig_result::InvalidSignatureEncoding,
-            Error::UserIdMismatch => apisig_result::UserIdMismatch,
-            Error::UnsupportedCredential => apisig_result::UnsupportedCredential,
-            Error::InvalidTimestamp => apisig_result::InvalidTimestamp,
-            Error::TimestampOutsideWindow => apisig_result::TimestampOutsideWindow,
-            Error::InvalidNonce => apisig_result::InvalidNonce,
-            Error::ReplayedRequest => apisig_result::ReplayedRequest,
-            Error::ReplayCacheFull => apisig_result::ReplayCacheFull,
-            Error::ReplayStoreUnavailable => apisig_result::ReplayStoreUnavailable,
-            Error::NonCanonicalPath => apisig_result::NonCanonicalPath,
-            Error::Forbidden => apisig_result::Forbidden,
-            Error::InvalidPattern => apisig_result::InvalidPattern,
-            Error::KeyringFull => apisig_result::KeyringFull,
-            Error::DuplicateKeyId => apisig_result::DuplicateKeyId,
-            Error::EmptySecret => apisig_result::EmptySecret,
-            Error::InvalidTemplate => apisig_result::InvalidTemplate,
-            Error::TokenMalformed => apisig_result::TokenMalformed,
-            Error::TokenTooLong => apisig_result::TokenTooLong,
-            Error::AlgorithmNone => apisig_result::AlgorithmNone,
-            Error::AlgorithmNotAllowed => apisig_result::AlgorithmNotAllowed,
-            Error::MissingAlgorithm => apisig_result::MissingAlgorithm,
-            Error::DuplicateField => apisig_result::DuplicateField,
-            Error::EmbeddedKey => apisig_result::EmbeddedKey,
-            Error::TokenExpired => apisig_result::TokenExpired,
-            Error::TokenNotYetValid => apisig_result::TokenNotYetValid,
-            Error::MissingClaim => apisig_result::MissingClaim,
-            Error::ClaimMismatch => apisig_result::ClaimMismatch,
-            Error::InvalidCertificate => apisig_result::InvalidCertificate,
-            Error::UnpinnedCertificate => apisig_result::UnpinnedCertificate,
-            // Unreachable while the test `every_core_error_has_its_code` passes: a new core
-            // variant must get a variant here, with the same number, before release.
-            _ => apisig_result::Panic,
-        }
+        apisig_result(e.code())
+    }
+}
+
+impl fmt::Debug for apisig_result {
+    /// The code and its name: `apisig_result(22 signature_mismatch)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "apisig_result({} {})", self.0, describe(self.0).1.to_str().unwrap_or("?"))
     }
 }
 
@@ -187,13 +115,13 @@ fn describe(code: u32) -> (&'static CStr, &'static CStr) {
         let name = CStr::from_bytes_until_nul(NAMES.get(i)?).ok()?;
         Some((msg, name))
     });
-    match (code, core) {
-        (_, Some(found)) => found,
-        (0, None) => (c"ok", c"ok"),
-        (1, None) => (c"a required pointer argument is NULL", c"null_parameter"),
-        (99, None) => (c"internal error: a panic was caught at the C boundary", c"panic"),
-        _ => (c"unknown apisig result code", c"unknown"),
-    }
+    let own = || {
+        let row = OWN.iter().find(|r| r.code == code)?;
+        let msg = CStr::from_bytes_with_nul(row.message.as_bytes()).ok()?;
+        let name = CStr::from_bytes_with_nul(row.name.as_bytes()).ok()?;
+        Some((msg, name))
+    };
+    core.or_else(own).unwrap_or((c"unknown apisig result code", c"unknown"))
 }
 
 /// A human-readable message for `code` (an `apisig_result`). Never NULL: a static,
@@ -211,6 +139,20 @@ pub extern "C" fn apisig_result_name(code: u32) -> *const c_char {
     describe(code).1.as_ptr()
 }
 
+/// The HTTP status a server answers when a request is refused with `code`, the same the
+/// Python middleware answers: 401 for a malformed request or failed authentication, 403
+/// when forbidden, 503 when shared state is unavailable, 500 for configuration errors; 200
+/// for `APISIG_RESULT_OK`; 500 for the C ABI's own failures and for codes this version does
+/// not know.
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_result_http_status(code: u32) -> u16 {
+    match Error::from_code(code) {
+        Some(e) => e.http_status(),
+        None if code == apisig_result::Ok.0 => 200,
+        None => 500,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,17 +160,25 @@ mod tests {
     #[test]
     fn every_core_error_has_its_code_message_and_name() {
         for e in Error::ALL {
-            let r = apisig_result::from(e);
-            assert_eq!(r as u32, e.code(), "{e:?}");
+            assert_eq!(apisig_result::from(e).0, e.code(), "{e:?}");
             let (msg, name) = describe(e.code());
             assert_eq!(msg.to_str().ok(), Some(e.as_str()), "{e:?}");
             assert_eq!(name.to_str().ok(), Some(e.name()), "{e:?}");
+            assert_eq!(apisig_result_http_status(e.code()), e.family().http_status());
         }
-        for code in [0u32, 1, 99] {
-            assert!(Error::from_code(code).is_none());
-            assert_ne!(describe(code).1.to_bytes(), b"unknown");
+        for own in &OWN {
+            let (msg, name) = describe(own.code);
+            assert_eq!(msg.to_bytes_with_nul(), own.message.as_bytes());
+            assert_eq!(name.to_bytes_with_nul(), own.name.as_bytes());
         }
+        assert_eq!(describe(apisig_result::InvalidObject.0).1.to_bytes(), b"invalid_object");
         assert_eq!(describe(98).1.to_bytes(), b"unknown");
         assert_eq!(describe(u32::MAX).0.to_bytes(), b"unknown apisig result code");
+        assert_eq!(apisig_result_http_status(0), 200);
+        assert_eq!(apisig_result_http_status(apisig_result::Panic.0), 500);
+        assert_eq!(
+            format!("{:?}", apisig_result::from(Error::SignatureMismatch)),
+            "apisig_result(22 signature_mismatch)"
+        );
     }
 }

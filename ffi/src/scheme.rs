@@ -4,7 +4,8 @@
 use core::ffi::c_char;
 
 use apisig::message::{MAX_PARTS, Part, Template};
-use apisig::{Encoding, Error, Field, HeaderSpec, MAX_HEADERS, Scheme, TimeUnit, dialect};
+use apisig::names::Named;
+use apisig::{Error, Field, HeaderSpec, MAX_HEADERS, Scheme, dialect};
 
 use crate::convert::{Res, in_bytes, in_ref, in_str, out_ref};
 use crate::result::apisig_result;
@@ -16,78 +17,6 @@ const _: () = assert!(APISIG_MAX_HEADERS == MAX_HEADERS);
 /// Most parts a message template may have.
 pub const APISIG_MAX_PARTS: usize = 16;
 const _: () = assert!(APISIG_MAX_PARTS == MAX_PARTS);
-
-/// What a header of a scheme carries (`apisig_header_spec.field`).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_field {
-    /// The API key: the credential itself for static-key schemes, else the key id.
-    ApiKey = 0,
-    /// The API secret, sent in clear (Aevo's key-and-secret method).
-    Secret = 1,
-    /// A bearer JWT (`"securosys-jwt"`, `"zignsec-oauth"`).
-    Jwt = 2,
-    /// The timestamp, in decimal, in the scheme's time unit.
-    Timestamp = 3,
-    /// The nonce, in decimal.
-    Nonce = 4,
-    /// The user id (APEX).
-    UserId = 5,
-    /// The signature over the scheme's template.
-    Signature = 6,
-    /// An apisig session token (APEX `aptoken`).
-    SessionToken = 7,
-}
-
-/// What a part of a message template is (`apisig_part.kind`).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_part_kind {
-    /// The API key (key id) as sent.
-    ApiKey = 0,
-    /// The timestamp digits as sent.
-    Timestamp = 1,
-    /// The nonce digits as sent.
-    Nonce = 2,
-    /// The user id as sent.
-    UserId = 3,
-    /// The HTTP method (uppercased by the signer, as received by the verifier).
-    Method = 4,
-    /// The request target: path and query string.
-    Path = 5,
-    /// The body, byte for byte.
-    Body = 6,
-    /// Fixed bytes: `apisig_part.data`.
-    Literal = 7,
-    /// The value of the request header named `apisig_part.data`.
-    Header = 8,
-}
-
-/// How a signature is written as text (`apisig_scheme.encoding`).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_encoding {
-    /// Lowercase hex; verification accepts lowercase only.
-    LowerHex = 0,
-    /// Uppercase hex; verification accepts uppercase only.
-    UpperHex = 1,
-    /// Lowercase hex when signing; verification accepts either case.
-    Hex = 2,
-    /// Standard base64 with padding; verification accepts the canonical text only.
-    Base64 = 3,
-}
-
-/// The unit of a scheme's timestamps (`apisig_scheme.time_unit`).
-#[repr(u32)]
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub enum apisig_time_unit {
-    /// Seconds.
-    Seconds = 0,
-    /// Milliseconds.
-    Millis = 1,
-    /// Nanoseconds.
-    Nanos = 2,
-}
 
 /// One header a scheme sends: `name: prefix<field>`.
 #[repr(C)]
@@ -160,37 +89,10 @@ impl SchemeStore<'_> {
     }
 }
 
-fn field(code: u32) -> Res<Field> {
-    Ok(match code {
-        0 => Field::ApiKey,
-        1 => Field::Secret,
-        2 => Field::Jwt,
-        3 => Field::Timestamp,
-        4 => Field::Nonce,
-        5 => Field::UserId,
-        6 => Field::Signature,
-        7 => Field::SessionToken,
-        _ => return Err(Error::InvalidTemplate.into()),
-    })
-}
-
-fn encoding(code: u32) -> Res<Encoding> {
-    Ok(match code {
-        0 => Encoding::LowerHex,
-        1 => Encoding::UpperHex,
-        2 => Encoding::Hex,
-        3 => Encoding::Base64,
-        _ => return Err(Error::InvalidTemplate.into()),
-    })
-}
-
-fn time_unit(code: u32) -> Res<TimeUnit> {
-    Ok(match code {
-        0 => TimeUnit::Seconds,
-        1 => TimeUnit::Millis,
-        2 => TimeUnit::Nanos,
-        _ => return Err(Error::InvalidTemplate.into()),
-    })
+/// The variant of a core enum numbered `code` (a C enum value); `INVALID_TEMPLATE` when
+/// this version has none.
+fn from_c<T: Named>(code: u32) -> Res<T> {
+    T::from_code(code).ok_or(Error::InvalidTemplate.into())
 }
 
 /// Converts a C scheme into the core's. Shape limits (counts, enum values, UTF-8 names) give
@@ -222,23 +124,12 @@ pub(crate) unsafe fn scheme<'a>(s: &apisig_scheme, store: &'a mut Option<SchemeS
                 in_str(h.prefix, h.prefix_len, Error::InvalidTemplate)?,
             )
         };
-        *slot = HeaderSpec { name, prefix, field: field(h.field)? };
+        *slot = HeaderSpec { name, prefix, field: from_c(h.field)? };
     }
     for (slot, p) in store.parts.iter_mut().zip(c_parts) {
         // SAFETY: the caller guarantees each part's (ptr, len) pair.
         let data = unsafe { in_bytes(p.data, p.len) }?;
-        *slot = match p.kind {
-            0 => Part::ApiKey,
-            1 => Part::Timestamp,
-            2 => Part::Nonce,
-            3 => Part::UserId,
-            4 => Part::Method,
-            5 => Part::Path,
-            6 => Part::Body,
-            7 => Part::Literal(data),
-            8 => Part::Header(core::str::from_utf8(data).map_err(|_| bad())?),
-            _ => return Err(bad()),
-        };
+        *slot = Part::new(from_c(p.kind)?, data)?;
     }
     let store: &'a SchemeStore<'a> = store;
     let headers = store.headers.get(..c_headers.len()).ok_or_else(bad)?;
@@ -246,9 +137,9 @@ pub(crate) unsafe fn scheme<'a>(s: &apisig_scheme, store: &'a mut Option<SchemeS
         None
     } else {
         let parts = store.parts.get(..c_parts.len()).ok_or_else(bad)?;
-        Some(Template { parts, separator, encoding: encoding(s.encoding)? })
+        Some(Template { parts, separator, encoding: from_c(s.encoding)? })
     };
-    Ok(Scheme { name: "custom", headers, template, time_unit: time_unit(s.time_unit)? })
+    Ok(Scheme { name: "custom", headers, template, time_unit: from_c(s.time_unit)? })
 }
 
 /// Fills `*out` with the preset called `name` (`"aevo"`, `"apex"`, `"signius"`,

@@ -175,10 +175,10 @@ pub(crate) fn write_headers(
     // The lines once (each is a view made on demand), then their total size, then the copy.
     let mut views = heapless::Vec::<apisig::HeaderLine<'_>, APISIG_MAX_HEADERS>::new();
     for line in set.iter() {
-        views.push(line).map_err(|_| apisig_result::InvalidTemplate)?;
+        views.push(line).map_err(|_| apisig_result::from(Error::InvalidTemplate))?;
     }
     let needed = views.iter().try_fold(0usize, |n, line| n.checked_add(line.value_len()));
-    out.check(needed.ok_or(apisig_result::BufferTooSmall)?)?;
+    out.check(needed.ok_or(apisig_result::from(Error::BufferTooSmall))?)?;
     let empty = apisig_header { name: c"".as_ptr(), name_len: 0, value: c"".as_ptr(), value_len: 0, secret: false };
     let mut lines = views.iter();
     let mut rest: &mut [u8] = &mut *out.buf;
@@ -239,7 +239,7 @@ pub unsafe extern "C" fn apisig_message(
                     }
                     Err(Error::BufferTooSmall) => {
                         *out.len = signer.message_len(req, stamp)?;
-                        Err(apisig_result::BufferTooSmall)
+                        Err(apisig_result::from(Error::BufferTooSmall))
                     }
                     Err(e) => Err(e.into()),
                 }
@@ -280,7 +280,7 @@ pub unsafe extern "C" fn apisig_sign_json(
                     }
                     Err(Error::BufferTooSmall) => {
                         *out.len = set.json_len();
-                        Err(apisig_result::BufferTooSmall)
+                        Err(apisig_result::from(Error::BufferTooSmall))
                     }
                     Err(e) => Err(e.into()),
                 }

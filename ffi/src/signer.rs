@@ -216,6 +216,9 @@ mod tests {
         // An incoherent credential leaves the signer empty.
         let empty = apisig_credentials { secret_len: 0, ..creds };
         // SAFETY: as above.
-        assert_eq!(unsafe { apisig_signer_init(&mut storage, &scheme, &empty) }, apisig_result::EmptySecret);
+        assert_eq!(
+            unsafe { apisig_signer_init(&mut storage, &scheme, &empty) },
+            apisig_result::from(apisig::Error::EmptySecret)
+        );
     }
 }

@@ -12,9 +12,10 @@ use crate::keyring::slot_code;
 use crate::result::apisig_result;
 use crate::verify::{apisig_verifier, verifier};
 
-/// Longest JWT the verifier accepts (the core's `TOKEN_SCRATCH`, its scratch space).
+/// Longest JWT accepted (the core's `jwt::TOKEN_MAX`): the default `max_len`, and what the
+/// verifier reads.
 pub const APISIG_JWT_MAX: usize = 2048;
-const _: () = assert!(APISIG_JWT_MAX == apisig::TOKEN_SCRATCH, "keep APISIG_JWT_MAX equal to the core's TOKEN_SCRATCH");
+const _: () = assert!(APISIG_JWT_MAX == apisig::jwt::TOKEN_MAX);
 
 /// Longest session token.
 pub const APISIG_SESSION_TOKEN_MAX: usize = 256;
@@ -192,7 +193,7 @@ pub unsafe extern "C" fn apisig_jwt_encode(
             }
             Err(Error::BufferTooSmall) => {
                 *out.len = jwt::encoded_len(header.len(), claims.len());
-                Err(apisig_result::BufferTooSmall)
+                Err(apisig_result::from(Error::BufferTooSmall))
             }
             Err(e) => Err(e.into()),
         }

@@ -10,10 +10,14 @@ fn header_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/apisig.h")
 }
 
+/// cbindgen's output for the crate, with the C enums written from the core's tables
+/// (`apisig_ffi::c_enums`) after the includes.
 fn generate() -> Vec<u8> {
     let dir = env!("CARGO_MANIFEST_DIR");
+    let mut config = cbindgen::Config::from_root_or_default(dir);
+    config.after_includes = Some(format!("{}\n{}", config.after_includes.unwrap_or_default(), apisig_ffi::c_enums()));
     let mut fresh = Vec::new();
-    cbindgen::generate(dir).expect("cbindgen").write(&mut fresh);
+    cbindgen::Builder::new().with_crate(dir).with_config(config).generate().expect("cbindgen").write(&mut fresh);
     fresh
 }
 
@@ -47,4 +51,76 @@ fn version_macros_match_the_crate() {
     // SAFETY: apisig_version returns a static, NUL-terminated string.
     let v = unsafe { std::ffi::CStr::from_ptr(apisig_ffi::apisig_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+/// `APISIG_<ENUM>_<NAME> = <number>` lines of the committed header's `enum <name>`.
+fn enumerators(header: &str, name: &str) -> Vec<(String, u32)> {
+    let start = header.find(&format!("enum {name}\n")).unwrap_or_else(|| panic!("no enum {name}"));
+    let body = &header[start..];
+    let body = &body[..body.find("};").unwrap()];
+    let prefix = format!("{}_", name.to_ascii_uppercase());
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix(&prefix))
+        .map(|l| {
+            let (n, v) = l.trim_end_matches(',').split_once(" = ").unwrap();
+            (n.to_owned(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The header's result codes are exactly the core's errors plus the C ABI's own, with the
+/// core's numbers and names, in both directions; `apisig_result_name` agrees for each, and
+/// knows no code the header does not list.
+#[test]
+fn result_codes_are_the_core_table() {
+    let header = String::from_utf8(std::fs::read(header_path()).unwrap()).unwrap();
+    let listed = enumerators(&header, "apisig_result");
+    let name_of = |code: u32| {
+        // SAFETY: apisig_result_name returns a static, NUL-terminated string for any code.
+        unsafe { std::ffi::CStr::from_ptr(apisig_ffi::apisig_result_name(code)) }.to_str().unwrap().to_owned()
+    };
+    for (name, code) in &listed {
+        assert_eq!(name_of(*code), name.to_ascii_lowercase(), "APISIG_RESULT_{name}");
+        if let Some(e) = apisig::Error::from_code(*code) {
+            assert_eq!(e.name().to_ascii_uppercase(), *name);
+        }
+    }
+    for e in apisig::Error::ALL {
+        assert!(listed.contains(&(e.name().to_ascii_uppercase(), e.code())), "{e:?} missing from apisig.h");
+    }
+    for own in ["OK", "NULL_PARAMETER", "INVALID_OBJECT", "PANIC"] {
+        assert!(listed.iter().any(|(n, _)| n == own), "APISIG_RESULT_{own} missing");
+    }
+    assert_eq!(listed.len(), apisig::Error::ALL.len() + 4);
+    for code in 0..1024 {
+        let known = name_of(code) != "unknown";
+        assert_eq!(known, listed.iter().any(|(_, c)| *c == code), "code {code}");
+    }
+}
+
+/// The header's small enums carry the core's numbers, one enumerator per core variant.
+#[test]
+fn enums_are_the_core_tables() {
+    use apisig::names::Named;
+    fn check<T: Named + std::fmt::Debug>(header: &str, name: &str) {
+        let listed = enumerators(header, name);
+        assert_eq!(listed.len(), T::ALL.len(), "{name}");
+        for v in T::ALL {
+            let spelled: String = format!("{v:?}")
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    (i > 0 && c.is_ascii_uppercase()).then_some('_').into_iter().chain([c.to_ascii_uppercase()])
+                })
+                .collect();
+            assert!(listed.contains(&(spelled.clone(), v.code())), "{name}: {spelled} = {}", v.code());
+        }
+    }
+    let header = String::from_utf8(std::fs::read(header_path()).unwrap()).unwrap();
+    check::<apisig::Field>(&header, "apisig_field");
+    check::<apisig::message::PartKind>(&header, "apisig_part_kind");
+    check::<apisig::Encoding>(&header, "apisig_encoding");
+    check::<apisig::TimeUnit>(&header, "apisig_time_unit");
+    check::<apisig::Slot>(&header, "apisig_slot");
+    check::<apisig::pin::PinKind>(&header, "apisig_pin_kind");
 }
