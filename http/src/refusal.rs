@@ -5,26 +5,13 @@ use apisig::Error;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 
-/// The HTTP status answering a request refused with `error`.
-///
-/// 401 for missing, malformed or wrong credentials, 403 for a role not allowed on the path (or
-/// a path that is not canonical), 503 when the replay record is full or unreachable (fail
-/// closed), 500 for a server misconfiguration (an incoherent scheme, an empty secret).
-///
-/// Kept in this one function until the core decides it for every face (then it defers to
-/// the core's error families).
+/// The HTTP status answering a request refused with `error`: the core's, from the error's
+/// [`Family`](apisig::Family) (one source for every face): 401 for missing, malformed or wrong
+/// credentials, 403 for a role not allowed on the path (or a path not in canonical form), 503
+/// when the replay record is full or unreachable (fail closed), 500 for a server
+/// misconfiguration.
 pub fn status_for(error: Error) -> StatusCode {
-    match error {
-        Error::Forbidden | Error::NonCanonicalPath => StatusCode::FORBIDDEN,
-        Error::ReplayCacheFull | Error::ReplayStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Error::BufferTooSmall
-        | Error::InvalidPattern
-        | Error::KeyringFull
-        | Error::DuplicateKeyId
-        | Error::EmptySecret
-        | Error::InvalidTemplate => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::UNAUTHORIZED,
-    }
+    StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A refused request: the core's error and the answer made of it.
@@ -88,6 +75,26 @@ mod tests {
             assert_eq!(body["error"], error.name());
             assert_eq!(body["code"], error.code());
             assert_eq!(body["message"], error.as_str());
+        }
+    }
+
+    #[test]
+    fn statuses_are_those_the_python_middleware_answers() {
+        // Oracle: python/apisig/server.py's status_for, written by hand from the seeds.
+        let expected = [
+            (Error::SignatureMismatch, 401),
+            (Error::MissingCredential, 401),
+            (Error::ReplayedRequest, 401),
+            (Error::UnpinnedCertificate, 401),
+            (Error::Forbidden, 403),
+            (Error::NonCanonicalPath, 403),
+            (Error::ReplayCacheFull, 503),
+            (Error::ReplayStoreUnavailable, 503),
+            (Error::InvalidTemplate, 500),
+            (Error::EmptySecret, 500),
+        ];
+        for (error, status) in expected {
+            assert_eq!(status_for(error).as_u16(), status, "{error:?}");
         }
     }
 
