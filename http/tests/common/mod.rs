@@ -146,10 +146,17 @@ async fn whoami(Extension(p): Extension<Principal>, method: Method, uri: Uri, bo
         "scheme": p.scheme,
         "method": method.as_str(),
         "length": body.len(),
+        "sha256": sha256_hex(&body),
         "body": String::from_utf8_lossy(&body),
         "path": uri.path(),
     }))
     .into_response()
+}
+
+/// SHA-256 of `data` in lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The statuses the server answered, in order (the layer's refusals included).
