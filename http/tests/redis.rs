@@ -2,7 +2,13 @@
 //! "workers") on one redis-server that each test starts on a free loopback port. The tests
 //! run on tokio's single-threaded runtime, servers and clients on one thread: a claim that
 //! blocked the runtime would hang them.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 
