@@ -206,6 +206,34 @@ async fn bodies_are_buffered_only_for_schemes_that_sign_them() {
     assert_eq!((status, got["length"].as_u64()), (200, Some(100)), "a static key does not sign the body");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_are_verified_off_the_runtime_threads_and_handed_on() {
+    let (addr, _) = serve(gateway()).await;
+    let aevo = with(
+        SigningMiddleware::new(
+            &dialect::AEVO,
+            Credentials { api_key: AEVO_KEY, secret: AEVO_SECRET, ..Credentials::EMPTY },
+        )
+        .unwrap(),
+    );
+    // 1.5 MiB: under axum's own 2 MB limit for the handler's `Bytes`.
+    let body: Vec<u8> = (0..(3usize << 19)).map(|i| (i % 251) as u8).collect();
+    assert!(body.len() >= apisig_http::server::OFFLOAD_BODY);
+    let (status, got) = json(aevo.put(format!("http://{addr}/v1/blob")).body(body.clone()).send().await.unwrap()).await;
+    assert_eq!((status, got["length"].as_u64()), (200, Some(body.len() as u64)));
+    assert_eq!(got["sha256"], sha256_hex(&body));
+    let mut headers = aevo_headers("PUT", "/v1/blob", &body);
+    headers.retain(|(n, _)| n != "Content-Length");
+    let mut tampered = body.clone();
+    tampered[1 << 20] ^= 1;
+    let mut req = plain().put(format!("http://{addr}/v1/blob")).body(tampered);
+    for (n, v) in &headers {
+        req = req.header(n, v);
+    }
+    let (status, got) = json(req.send().await.unwrap()).await;
+    assert_eq!((status, got["error"].as_str()), (401, Some("signature_mismatch")));
+}
+
 #[tokio::test]
 async fn apex_login_refusals_and_body_fields() {
     let (addr, _) = serve(gateway()).await;
