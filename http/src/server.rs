@@ -31,8 +31,8 @@ use std::task::{Context, Poll};
 use apisig::claim::{Claim, Deferred};
 use apisig::session::{Session, TOKEN_MAX};
 use apisig::{
-    ClientId, Error, Header, Part, Policy, PreparedScheme, ReplayStore, Request as CoreRequest, RoleId, Scheme, Slot,
-    UnixNanos, Verifier, dialect,
+    ClientId, Error, Header, Part, Policy, PreparedScheme, ReplayEntry, ReplayStore, Request as CoreRequest, RoleId,
+    Scheme, Slot, UnixNanos, Verifier, dialect,
 };
 use bytes::Bytes;
 use http::{HeaderName, Method, Request, Response, StatusCode, header, request::Parts};
@@ -103,6 +103,54 @@ impl<T: ClaimStore> ClaimStore for Arc<T> {
 impl ClaimStore for apisig_redis::AsyncRedisReplayStore {
     fn claim<'a>(&'a self, key_id: &'a str, claim: Claim) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move { apisig_redis::AsyncRedisReplayStore::claim(self, key_id, &claim).await })
+    }
+}
+
+/// The in-memory replay record of one server process, sized when the server starts and kept
+/// on the heap (the core's [`ReplayCache`](apisig::ReplayCache) is sized at compile time, for
+/// firmware). Size it for about three times the requests expected inside one window: it
+/// refuses (503, failing closed) rather than forget a live record.
+#[derive(Clone)]
+pub struct MemoryReplay {
+    entries: Box<[ReplayEntry]>,
+}
+
+impl fmt::Debug for MemoryReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryReplay").field("capacity", &self.entries.len()).finish()
+    }
+}
+
+impl MemoryReplay {
+    /// A record of `capacity` entries (at least one), all free.
+    pub fn new(capacity: usize) -> MemoryReplay {
+        MemoryReplay { entries: vec![ReplayEntry::EMPTY; capacity.max(1)].into_boxed_slice() }
+    }
+
+    /// How many entries it holds.
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// How many records are live at `now`.
+    pub fn live(&self, now: UnixNanos) -> usize {
+        apisig::replay::live(&self.entries, now)
+    }
+}
+
+impl ReplayStore for MemoryReplay {
+    fn check_and_insert(
+        &mut self,
+        client: u32,
+        id: &[u8; apisig::replay::REPLAY_ID_LEN],
+        expires: UnixNanos,
+        now: UnixNanos,
+    ) -> Result<(), Error> {
+        self.entries.check_and_insert(client, id, expires, now)
+    }
+
+    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
+        self.entries.advance_nonce(client, nonce)
     }
 }
 
