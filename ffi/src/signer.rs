@@ -216,9 +216,7 @@ mod tests {
         // An incoherent credential leaves the signer empty.
         let empty = apisig_credentials { secret_len: 0, ..creds };
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { apisig_signer_init(&mut storage, &scheme, &empty) },
-            apisig_result::from(apisig::Error::EmptySecret)
-        );
+        let rc = unsafe { apisig_signer_init(&mut storage, &scheme, &empty) };
+        assert_eq!(rc, apisig_result::from(apisig::Error::EmptySecret));
     }
 }

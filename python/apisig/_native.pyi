@@ -25,6 +25,8 @@ __all__ = [
     "ZIGNSEC_LEGACY",
     "ZIGNSEC_OAUTH",
     "Attempt",
+    "ErrorInfo",
+    "FamilyInfo",
     "JwtClaims",
     "Next",
     "Policy",
@@ -66,7 +68,8 @@ TAG_LEN: Final[int]
 DETACH_THRESHOLD: Final[int]
 """Bodies at least this long are signed and verified without holding the GIL."""
 JWT_MAX_LEN: Final[int]
-"""Longest JWT :func:`jwt_verify` accepts by default (8192 bytes)."""
+"""Longest JWT accepted (2048 bytes, the core's ``jwt::TOKEN_MAX``): :func:`jwt_verify`'s
+default ``max_len``, and what a :class:`Verifier` reads."""
 PIN_LEN: Final[int]
 ADVANCE_NONCE_SCRIPT: Final[str]
 """The Redis Lua script that raises a nonce high-water mark atomically (see apisig.replay)."""
@@ -504,8 +507,45 @@ def pattern_matches(pattern: str, path: str) -> bool:
 def check_canonical(target: str) -> str:
     """The path part of a canonical request target; raises ``NonCanonicalPath``."""
 
-def error_table() -> list[tuple[int, str, str]]:
-    """Every core error as ``(code, name, message)``."""
+@final
+class FamilyInfo:
+    """A family of core errors: what every face derives its exception bases and HTTP
+    statuses from."""
+
+    @property
+    def name(self) -> str:
+        """``"malformed"``, ``"authentication"``, ``"forbidden"``, ``"unavailable"`` or
+        ``"configuration"``."""
+    @property
+    def http_status(self) -> int:
+        """The HTTP status a server answers a request refused with an error of this family."""
+    @property
+    def doc(self) -> str: ...
+
+@final
+class ErrorInfo:
+    """One row of the core's error table (what :mod:`apisig.exceptions` is generated from)."""
+
+    @property
+    def code(self) -> int:
+        """The stable numeric code (the C ABI's ``apisig_result``)."""
+    @property
+    def name(self) -> str:
+        """The stable snake_case name."""
+    @property
+    def message(self) -> str:
+        """The message an exception carries."""
+    @property
+    def family(self) -> FamilyInfo: ...
+    @property
+    def http_status(self) -> int:
+        """The HTTP status a server answers (the family's)."""
+    @property
+    def doc(self) -> str:
+        """The core's documentation of the error."""
+
+def error_table() -> list[ErrorInfo]:
+    """Every core error, in code order."""
 
 def preset_names() -> list[str]:
     """The names of the preset schemes."""

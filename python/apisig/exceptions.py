@@ -1,15 +1,20 @@
 """The exceptions apisig raises: one class per core error, each carrying the core's stable
-numeric ``code`` and snake_case ``name`` (the same codes the C ABI returns).
+numeric ``code`` (the one the C ABI returns), snake_case ``name``, ``family`` and the
+``http_status`` a server answers.
 
-The classes are grouped by what a caller does about them::
+Generated from the core's error table (``apisig._native.error_table()``) by
+``python/tests/test_exceptions.py``, which fails when this file is stale. Do not edit: change
+``core/src/error.rs``, then run ``APISIG_BLESS=1 pytest python/tests/test_exceptions.py``.
+
+The classes are grouped by the core's families, what a caller does about them::
 
     ApisigError
-    ├── MalformedRequest (also ValueError)   the request cannot be signed or verified as given
-    ├── AuthenticationFailed                 the credentials are not good: answer 401
-    │   └── InvalidToken                     a bearer JWT or session token was refused
-    ├── AuthorizationFailed                  authenticated, but not allowed here: answer 403
-    ├── ReplayCacheFull                      fail closed: the replay record has no free slot
-    └── ConfigurationError                   keys, schemes, templates or patterns are wrong
+    ├── MalformedRequest (also ValueError)      401
+    ├── AuthenticationFailed                    401
+    │   └── InvalidToken                        401  a bearer JWT or session token was refused
+    ├── AuthorizationFailed                     403
+    ├── ServiceUnavailable                      503
+    └── ConfigurationError                      500
 
 so ``except apisig.ReplayedRequest:`` catches one case and ``except apisig.AuthenticationFailed:``
 a family. Instances pickle and compare by message like any exception.
@@ -56,6 +61,7 @@ __all__ = [
     "ReplayedRequest",
     "SecretMismatch",
     "SeparatorInField",
+    "ServiceUnavailable",
     "SignatureMismatch",
     "TimestampOutsideWindow",
     "TokenExpired",
@@ -70,23 +76,36 @@ __all__ = [
 
 
 class ApisigError(Exception):
-    """Base class of every apisig error. ``code`` and ``name`` identify the core error."""
+    """Base class of every apisig error. ``code`` and ``name`` identify the core error,
+    ``family`` its family, ``http_status`` what a server answers (500 for an error this
+    version does not know)."""
 
     code: ClassVar[int] = 0
     name: ClassVar[str] = "apisig_error"
+    family: ClassVar[str] = ""
+    http_status: ClassVar[int] = 500
 
 
-# ---- families -------------------------------------------------------------------------------
+# ---- families: the core's, what a caller does about an error ------------------------------
 
 
 class MalformedRequest(ApisigError, ValueError):
-    """The request cannot be signed or verified as given (a missing or repeated header, a
-    value HTTP cannot carry, a bad method, path, timestamp or nonce)."""
+    """The request cannot be signed or verified as given: a credential missing or
+    repeated, a value HTTP cannot carry, a bad method, path, timestamp, nonce or
+    signature text.
+    A server answers 401."""
+
+    family = "malformed"
+    http_status = 401
 
 
 class AuthenticationFailed(ApisigError):
-    """The presented credentials are not good: unknown key, wrong secret or signature, stale
-    or replayed request. A server answers 401."""
+    """The presented credentials are not good: an unknown key, a wrong secret or
+    signature, a stale or replayed request, a refused token or certificate.
+    A server answers 401."""
+
+    family = "authentication"
+    http_status = 401
 
 
 class InvalidToken(AuthenticationFailed):
@@ -94,19 +113,38 @@ class InvalidToken(AuthenticationFailed):
 
 
 class AuthorizationFailed(ApisigError):
-    """The client is authenticated but its role does not allow this request. A server answers
-    403."""
+    """The client is authenticated but may not make this request: its role does not allow
+    the path, or the path is not in canonical form.
+    A server answers 403."""
+
+    family = "forbidden"
+    http_status = 403
+
+
+class ServiceUnavailable(ApisigError):
+    """State the verifier needs is unavailable (the replay record is full of live entries
+    or cannot be reached); the request is refused, failing closed.
+    A server answers 503."""
+
+    family = "unavailable"
+    http_status = 503
 
 
 class ConfigurationError(ApisigError):
-    """Keys, schemes, templates or role patterns are not usable."""
+    """Keys, schemes, templates or role patterns are not usable: the deployment's
+    mistake, not the client's.
+    A server answers 500."""
+
+    family = "configuration"
+    http_status = 500
 
 
-# ---- one class per core error (code order) --------------------------------------------------
+# ---- one class per core error, in code order ------------------------------------------------
 
 
 class BufferTooSmall(ConfigurationError):
-    """An internal output buffer was too small (a bug if it ever reaches Python)."""
+    """The caller's output buffer is too small; nothing was written (the C ABI sets
+    ``*out_len`` to the size needed)."""
 
     code = 2
     name = "buffer_too_small"
@@ -120,21 +158,22 @@ class MissingCredential(MalformedRequest):
 
 
 class DuplicateHeader(MalformedRequest):
-    """A credential header appears more than once."""
+    """A credential header appears more than once, so which one counts would be a guess."""
 
     code = 11
     name = "duplicate_header"
 
 
 class InvalidHeaderValue(MalformedRequest):
-    """A header value holds a byte HTTP does not allow there, or edge whitespace."""
+    """A header value holds a byte HTTP does not allow there (CR, LF, NUL, other controls,
+    non-ASCII) or starts or ends with whitespace; from C, text that is not UTF-8."""
 
     code = 12
     name = "invalid_header_value"
 
 
 class FieldTooLong(MalformedRequest):
-    """A field is longer than the capacity reserved for it."""
+    """A field is longer than the fixed capacity reserved for it."""
 
     code = 13
     name = "field_too_long"
@@ -148,7 +187,7 @@ class InvalidMethod(MalformedRequest):
 
 
 class SeparatorInField(MalformedRequest):
-    """A signed field holds the template's separator (the message would be ambiguous)."""
+    """A signed field holds the template's separator, which would make the message ambiguous."""
 
     code = 15
     name = "separator_in_field"
@@ -183,7 +222,7 @@ class SignatureMismatch(AuthenticationFailed):
 
 
 class InvalidSignatureEncoding(MalformedRequest):
-    """The signature is not valid text in the scheme's encoding."""
+    """The signature is not valid text in the scheme's encoding (case, length, alphabet)."""
 
     code = 23
     name = "invalid_signature_encoding"
@@ -197,58 +236,59 @@ class UserIdMismatch(AuthenticationFailed):
 
 
 class UnsupportedCredential(AuthenticationFailed):
-    """The verifier is not configured for this kind of credential."""
+    """The verifier is not configured for this kind of credential (a bearer JWT or session
+    token it has no keys for)."""
 
     code = 25
     name = "unsupported_credential"
 
 
 class InvalidTimestamp(MalformedRequest):
-    """The timestamp is not 1 to 20 decimal digits fitting in 64 bits."""
+    """The timestamp is not 1 to 20 decimal digits fitting in a ``u64``."""
 
     code = 30
     name = "invalid_timestamp"
 
 
 class TimestampOutsideWindow(AuthenticationFailed):
-    """The timestamp is outside the accepted window around now."""
+    """The timestamp is outside the accepted window around ``now``."""
 
     code = 31
     name = "timestamp_outside_window"
 
 
 class InvalidNonce(MalformedRequest):
-    """The nonce is missing or not 1 to 20 decimal digits fitting in 64 bits."""
+    """The nonce is missing or not 1 to 20 decimal digits fitting in a ``u64``."""
 
     code = 32
     name = "invalid_nonce"
 
 
 class ReplayedRequest(AuthenticationFailed):
-    """The request (its signature or nonce) was already accepted."""
+    """The request (its nonce or its signature) was already accepted."""
 
     code = 33
     name = "replayed_request"
 
 
-class ReplayCacheFull(ApisigError):
-    """The replay record has no free slot; the request is refused (fail closed). A server
-    answers 503."""
+class ReplayCacheFull(ServiceUnavailable):
+    """The replay cache has no free slot: every slot holds a live entry. Fails closed."""
 
     code = 34
     name = "replay_cache_full"
 
 
-class ReplayStoreUnavailable(ApisigError):
+class ReplayStoreUnavailable(ServiceUnavailable):
     """A shared replay store (Redis) could not be reached; the request is refused (fail
-    closed). A server answers 503."""
+    closed) unless the deployment chose to fail open."""
 
     code = 35
     name = "replay_store_unavailable"
 
 
 class NonCanonicalPath(AuthorizationFailed, ValueError):
-    """The path is not in canonical form; it is refused, never normalised."""
+    """The path is not in canonical form (dot segments, ``//``, backslash, ``;``, encoded
+    separators, control bytes); it is refused, never normalised."""
 
     code = 40
     name = "non_canonical_path"
@@ -276,7 +316,7 @@ class KeyringFull(ConfigurationError):
 
 
 class DuplicateKeyId(ConfigurationError, ValueError):
-    """A client with this key id (or this key) is already registered."""
+    """A client with this key id (or this key or secret) is already registered."""
 
     code = 51
     name = "duplicate_key_id"
@@ -290,14 +330,16 @@ class EmptySecret(ConfigurationError, ValueError):
 
 
 class InvalidTemplate(ConfigurationError, ValueError):
-    """A scheme or message template is not coherent."""
+    """A scheme or message template is not coherent (see ``Scheme::check``), or names a
+    field, part, encoding or unit this version does not know."""
 
     code = 53
     name = "invalid_template"
 
 
 class TokenMalformed(InvalidToken, ValueError):
-    """A token is not well formed."""
+    """A token is not well formed: wrong number of parts, non-canonical base64url, JSON that
+    is not an object of the expected shape, an unsupported ``crit`` header."""
 
     code = 60
     name = "token_malformed"
@@ -311,7 +353,7 @@ class TokenTooLong(InvalidToken):
 
 
 class AlgorithmNone(InvalidToken):
-    """A JWT names the ``none`` algorithm."""
+    """A JWT names the ``none`` algorithm (in any letter case)."""
 
     code = 62
     name = "algorithm_none"
@@ -339,7 +381,7 @@ class DuplicateField(InvalidToken):
 
 
 class EmbeddedKey(InvalidToken):
-    """A JWT header embeds or points to a key."""
+    """A JWT header embeds or points to a key (``jwk``, ``jku``, ``x5u``, ``x5c``)."""
 
     code = 66
     name = "embedded_key"
@@ -353,14 +395,14 @@ class TokenExpired(InvalidToken):
 
 
 class TokenNotYetValid(InvalidToken):
-    """The token is not valid yet."""
+    """The token is not valid yet (``nbf`` or ``iat`` in the future)."""
 
     code = 68
     name = "token_not_yet_valid"
 
 
 class MissingClaim(InvalidToken):
-    """A required claim is absent."""
+    """A required claim (``exp`` by default) is absent."""
 
     code = 69
     name = "missing_claim"
@@ -374,7 +416,7 @@ class ClaimMismatch(InvalidToken):
 
 
 class InvalidCertificate(AuthenticationFailed, ValueError):
-    """The peer certificate is not DER the core understands."""
+    """The peer certificate is not DER this parser understands."""
 
     code = 80
     name = "invalid_certificate"
@@ -387,23 +429,53 @@ class UnpinnedCertificate(AuthenticationFailed):
     name = "unpinned_certificate"
 
 
-def _leaves() -> list[type[ApisigError]]:
-    out: list[type[ApisigError]] = []
-    pending: list[type[ApisigError]] = [ApisigError]
-    while pending:
-        cls = pending.pop()
-        if cls.code:
-            out.append(cls)
-        pending.extend(cls.__subclasses__())
-    return out
-
-
-_BY_CODE: dict[int, type[ApisigError]] = {cls.code: cls for cls in _leaves()}
+_BY_CODE: dict[int, type[ApisigError]] = {
+    2: BufferTooSmall,
+    10: MissingCredential,
+    11: DuplicateHeader,
+    12: InvalidHeaderValue,
+    13: FieldTooLong,
+    14: InvalidMethod,
+    15: SeparatorInField,
+    16: InvalidPath,
+    20: UnknownKey,
+    21: SecretMismatch,
+    22: SignatureMismatch,
+    23: InvalidSignatureEncoding,
+    24: UserIdMismatch,
+    25: UnsupportedCredential,
+    30: InvalidTimestamp,
+    31: TimestampOutsideWindow,
+    32: InvalidNonce,
+    33: ReplayedRequest,
+    34: ReplayCacheFull,
+    35: ReplayStoreUnavailable,
+    40: NonCanonicalPath,
+    41: Forbidden,
+    42: InvalidPattern,
+    50: KeyringFull,
+    51: DuplicateKeyId,
+    52: EmptySecret,
+    53: InvalidTemplate,
+    60: TokenMalformed,
+    61: TokenTooLong,
+    62: AlgorithmNone,
+    63: AlgorithmNotAllowed,
+    64: MissingAlgorithm,
+    65: DuplicateField,
+    66: EmbeddedKey,
+    67: TokenExpired,
+    68: TokenNotYetValid,
+    69: MissingClaim,
+    70: ClaimMismatch,
+    80: InvalidCertificate,
+    81: UnpinnedCertificate,
+}
 
 
 def _from_code(code: int, name: str, message: str) -> ApisigError:
     """The exception for a core error (called by ``apisig._native``). A code this module does
-    not know yet (a newer core) still raises an ``ApisigError`` carrying the code and name."""
+    not know (a newer core) still raises an ``ApisigError`` carrying the code and name."""
     cls = _BY_CODE.get(code)
     if cls is not None:
         return cls(message)

@@ -45,10 +45,7 @@ from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Ver
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
-    ConfigurationError,
     MissingCredential,
-    ReplayCacheFull,
-    ReplayStoreUnavailable,
     UnpinnedCertificate,
 )
 from .replay import claim_async
@@ -68,14 +65,8 @@ HeaderList = list[tuple[str, bytes]]
 
 
 def status_for(exc: ApisigError) -> int:
-    """The HTTP status answering a refused request."""
-    if isinstance(exc, AuthorizationFailed):
-        return 403
-    if isinstance(exc, (ReplayCacheFull, ReplayStoreUnavailable)):
-        return 503
-    if isinstance(exc, ConfigurationError):
-        return 500
-    return 401
+    """The HTTP status answering a refused request: the core's, for the error's family."""
+    return exc.http_status
 
 
 def error_body(exc: ApisigError) -> bytes:

@@ -1,11 +1,13 @@
-//! Conversions between Python values and the core's borrowed types, the host clock, and the
-//! mapping of core errors to the exception classes defined in `apisig/exceptions.py`.
+//! Conversions between Python values and the core's borrowed types (and the names of its
+//! enums), the host clock, and the mapping of core errors to the exception classes defined in
+//! `apisig/exceptions.py`.
 
 use std::borrow::Cow;
 use std::ops::Deref;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use apisig::names::Named;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
@@ -96,6 +98,20 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: apisig::Error) -> PyErr {
         let err = PyRuntimeError::new_err(format!("apisig error {} ({})", e.code(), e.name()));
         err.set_cause(py, Some(import_failed));
         err
+    })
+}
+
+/// The variant of a core enum called `name` (its core name, see `apisig::names`); a
+/// `ValueError` naming the accepted names otherwise.
+pub(crate) fn parse_name<T: Named>(what: &str, name: &str) -> PyResult<T> {
+    T::from_name(name).ok_or_else(|| {
+        let names: Vec<String> = T::ALL.iter().map(|v| format!("'{}'", v.name())).collect();
+        let accepted = match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        PyValueError::new_err(format!("unknown {what} '{name}': {accepted}"))
     })
 }
 

@@ -3,13 +3,15 @@
 //! Thin by design: every protocol decision is the core's. This crate converts Python values
 //! to the core's borrowed types and back, supplies the host clock and a nonce counter (both
 //! injectable), holds shared verifier and rotation state behind mutexes, and releases the GIL
-//! for large bodies. Exceptions are Python classes in `apisig/exceptions.py`, looked up by the
-//! core error's stable code.
+//! for large bodies. Exceptions are Python classes in `apisig/exceptions.py` (generated from
+//! [`error_table`] by `python/tests/test_exceptions.py`), looked up by the core error's
+//! stable code.
 
 // Python signatures take keyword arguments (body, headers, now, nonce, ...) that clippy counts
 // as positional ones.
 #![allow(clippy::too_many_arguments)]
 
+use apisig::names::Named as _;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -40,10 +42,88 @@ fn hmac_verify(py: Python<'_>, key: Bytes<'_>, msg: Bytes<'_>, tag: Bytes<'_>) -
     result.py(py)
 }
 
-/// Every core error as `(code, name, message)`, in code order.
+/// One row of the core's error table: what `apisig/exceptions.py` is generated from.
+#[pyclass(frozen, name = "ErrorInfo", module = "apisig._native")]
+struct ErrorInfo(apisig::Error);
+
+#[pymethods]
+impl ErrorInfo {
+    /// The stable numeric code (the C ABI's `apisig_result`).
+    #[getter]
+    fn code(&self) -> u32 {
+        self.0.code()
+    }
+
+    /// The stable snake_case name.
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The message an exception carries.
+    #[getter]
+    fn message(&self) -> &'static str {
+        self.0.as_str()
+    }
+
+    /// What a caller does about the error.
+    #[getter]
+    fn family(&self) -> FamilyInfo {
+        FamilyInfo(self.0.family())
+    }
+
+    /// The HTTP status a server answers (the family's).
+    #[getter]
+    fn http_status(&self) -> u16 {
+        self.0.http_status()
+    }
+
+    /// The core's documentation of the error.
+    #[getter]
+    fn doc(&self) -> &'static str {
+        self.0.doc()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ErrorInfo({}, {:?}, family={:?})", self.0.code(), self.0.name(), self.0.family().name())
+    }
+}
+
+/// A family of core errors: what every face derives its exception bases and HTTP statuses
+/// from.
+#[pyclass(frozen, name = "FamilyInfo", module = "apisig._native")]
+struct FamilyInfo(apisig::Family);
+
+#[pymethods]
+impl FamilyInfo {
+    /// The stable name: `"malformed"`, `"authentication"`, `"forbidden"`, `"unavailable"` or
+    /// `"configuration"`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The HTTP status a server answers a request refused with an error of this family.
+    #[getter]
+    fn http_status(&self) -> u16 {
+        self.0.http_status()
+    }
+
+    /// The core's documentation of the family.
+    #[getter]
+    fn doc(&self) -> &'static str {
+        self.0.doc()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("FamilyInfo({:?}, http_status={})", self.0.name(), self.0.http_status())
+    }
+}
+
+/// Every core error, in code order.
 #[pyfunction]
-fn error_table() -> Vec<(u32, &'static str, &'static str)> {
-    apisig::Error::ALL.iter().map(|e| (e.code(), e.name(), e.as_str())).collect()
+fn error_table() -> Vec<ErrorInfo> {
+    apisig::Error::ALL.iter().copied().map(ErrorInfo).collect()
 }
 
 /// The names of the preset schemes.
@@ -68,7 +148,7 @@ mod _native {
     #[pymodule_export]
     use super::verifier::{Principal, ReplayClaim, Verifier};
     #[pymodule_export]
-    use super::{error_table, hmac_sign, hmac_verify, preset_names};
+    use super::{ErrorInfo, FamilyInfo, error_table, hmac_sign, hmac_verify, preset_names};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -4,23 +4,20 @@
 use std::sync::Arc;
 
 use apisig::dialect;
-use apisig::{Encoding, Field, HeaderSpec, Kind, Part, Role, Template, TimeUnit};
+use apisig::message::PartKind;
+use apisig::names::Named;
+use apisig::{Encoding, Field, HeaderSpec, Part, Role, Template, TimeUnit};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{IntoPyDict, PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::convert::CoreResult;
+use crate::convert::{CoreResult, parse_name};
 
 /// A template part, owned.
 #[derive(Clone, Debug)]
 pub(crate) enum OwnedPart {
-    ApiKey,
-    Timestamp,
-    Nonce,
-    UserId,
-    Method,
-    Path,
-    Body,
+    /// A part that carries no data (api key, timestamp, nonce, user id, method, path, body).
+    Plain(Part<'static>),
     Literal(Vec<u8>),
     Header(String),
 }
@@ -28,13 +25,7 @@ pub(crate) enum OwnedPart {
 impl OwnedPart {
     fn as_part(&self) -> Part<'_> {
         match self {
-            OwnedPart::ApiKey => Part::ApiKey,
-            OwnedPart::Timestamp => Part::Timestamp,
-            OwnedPart::Nonce => Part::Nonce,
-            OwnedPart::UserId => Part::UserId,
-            OwnedPart::Method => Part::Method,
-            OwnedPart::Path => Part::Path,
-            OwnedPart::Body => Part::Body,
+            OwnedPart::Plain(p) => *p,
             OwnedPart::Literal(b) => Part::Literal(b),
             OwnedPart::Header(h) => Part::Header(h),
         }
@@ -108,78 +99,6 @@ impl SchemeData {
     }
 }
 
-fn field_name(f: Field) -> &'static str {
-    match f {
-        Field::ApiKey => "api_key",
-        Field::Secret => "secret",
-        Field::Jwt => "jwt",
-        Field::SessionToken => "session_token",
-        Field::Timestamp => "timestamp",
-        Field::Nonce => "nonce",
-        Field::UserId => "user_id",
-        Field::Signature => "signature",
-    }
-}
-
-fn parse_field(s: &str) -> PyResult<Field> {
-    Ok(match s {
-        "api_key" | "key_id" => Field::ApiKey,
-        "secret" => Field::Secret,
-        "jwt" => Field::Jwt,
-        "session_token" => Field::SessionToken,
-        "timestamp" => Field::Timestamp,
-        "nonce" => Field::Nonce,
-        "user_id" => Field::UserId,
-        "signature" => Field::Signature,
-        other => return Err(PyValueError::new_err(format!("unknown header field {other:?}"))),
-    })
-}
-
-fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::LowerHex => "lower_hex",
-        Encoding::UpperHex => "upper_hex",
-        Encoding::Hex => "hex",
-        Encoding::Base64 => "base64",
-    }
-}
-
-fn parse_encoding(s: &str) -> PyResult<Encoding> {
-    Ok(match s {
-        "lower_hex" => Encoding::LowerHex,
-        "upper_hex" => Encoding::UpperHex,
-        "hex" => Encoding::Hex,
-        "base64" => Encoding::Base64,
-        other => return Err(PyValueError::new_err(format!("unknown encoding {other:?}"))),
-    })
-}
-
-pub(crate) fn unit_name(u: TimeUnit) -> &'static str {
-    match u {
-        TimeUnit::Seconds => "s",
-        TimeUnit::Millis => "ms",
-        TimeUnit::Nanos => "ns",
-    }
-}
-
-fn parse_unit(s: &str) -> PyResult<TimeUnit> {
-    Ok(match s {
-        "s" => TimeUnit::Seconds,
-        "ms" => TimeUnit::Millis,
-        "ns" => TimeUnit::Nanos,
-        other => return Err(PyValueError::new_err(format!("unknown time unit {other:?}"))),
-    })
-}
-
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::StaticKey => "static_key",
-        Kind::KeyAndSecret => "key_and_secret",
-        Kind::Token => "token",
-        Kind::Signed => "signed",
-    }
-}
-
 /// `str` as UTF-8 bytes, or `bytes` as they are.
 fn raw_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = obj.cast::<PyString>() {
@@ -193,16 +112,14 @@ fn raw_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
 
 fn parse_part(obj: &Bound<'_, PyAny>) -> PyResult<OwnedPart> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(match s.to_str()? {
-            "api_key" | "key_id" => OwnedPart::ApiKey,
-            "timestamp" => OwnedPart::Timestamp,
-            "nonce" => OwnedPart::Nonce,
-            "user_id" => OwnedPart::UserId,
-            "method" => OwnedPart::Method,
-            "path" => OwnedPart::Path,
-            "body" => OwnedPart::Body,
-            other => return Err(PyValueError::new_err(format!("unknown template part {other:?}"))),
-        });
+        let s = s.to_str()?;
+        return match PartKind::from_name(s) {
+            Some(PartKind::Literal | PartKind::Header) => {
+                Err(PyValueError::new_err(format!("a {s} part is {{{s:?}: ...}}, not a bare name")))
+            }
+            Some(kind) => Ok(OwnedPart::Plain(Part::new(kind, &[]).py(obj.py())?)),
+            None => Err(PyValueError::new_err(format!("unknown template part {s:?}"))),
+        };
     }
     if let Some(lit) = member(obj, "literal")? {
         return Ok(OwnedPart::Literal(raw_bytes(&lit, "literal")?));
@@ -278,7 +195,7 @@ impl Scheme {
                 let prefix = member(&h, "prefix")?.map(|p| p.extract::<String>()).transpose()?.unwrap_or_default();
                 (name.extract()?, field.extract()?, prefix)
             };
-            owned_headers.push(OwnedHeader { name, prefix, field: parse_field(&field)? });
+            owned_headers.push(OwnedHeader { name, prefix, field: parse_name("header field", &field)? });
         }
         // The Python face returns headers as a dict, so two headers of one name would lose one.
         for (i, a) in owned_headers.iter().enumerate() {
@@ -294,10 +211,15 @@ impl Scheme {
                     owned.push(parse_part(&p?)?);
                 }
                 let separator = separator.map(|s| raw_bytes(s, "separator")).transpose()?.unwrap_or_default();
-                Some(OwnedTemplate { parts: owned, separator, encoding: parse_encoding(encoding)? })
+                Some(OwnedTemplate { parts: owned, separator, encoding: parse_name("encoding", encoding)? })
             }
         };
-        let data = SchemeData::Custom { name, headers: owned_headers, template, time_unit: parse_unit(time_unit)? };
+        let data = SchemeData::Custom {
+            name,
+            headers: owned_headers,
+            template,
+            time_unit: parse_name("time unit", time_unit)?,
+        };
         data.with(|s| s.check()).py(py)?;
         Ok(Scheme { data: Arc::new(data) })
     }
@@ -355,7 +277,7 @@ impl Scheme {
 
     #[getter]
     fn kind(&self) -> &'static str {
-        self.data.with(|s| kind_name(s.kind()))
+        self.data.with(|s| s.kind().name())
     }
 
     #[getter]
@@ -366,53 +288,23 @@ impl Scheme {
     #[getter]
     fn headers(&self) -> Vec<(String, String, String)> {
         self.data.with(|s| {
-            s.headers.iter().map(|h| (h.name.to_owned(), field_name(h.field).to_owned(), h.prefix.to_owned())).collect()
+            s.headers.iter().map(|h| (h.name.to_owned(), h.field.name().to_owned(), h.prefix.to_owned())).collect()
         })
     }
 
     #[getter]
     fn parts<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        let parts: Option<Vec<OwnedPart>> = self.data.with(|s| {
-            s.template.map(|t| {
-                t.parts
-                    .iter()
-                    .map(|p| match *p {
-                        Part::ApiKey => OwnedPart::ApiKey,
-                        Part::Timestamp => OwnedPart::Timestamp,
-                        Part::Nonce => OwnedPart::Nonce,
-                        Part::UserId => OwnedPart::UserId,
-                        Part::Method => OwnedPart::Method,
-                        Part::Path => OwnedPart::Path,
-                        Part::Body => OwnedPart::Body,
-                        Part::Literal(b) => OwnedPart::Literal(b.to_vec()),
-                        Part::Header(h) => OwnedPart::Header(h.to_owned()),
-                    })
-                    .collect()
-            })
-        });
+        let parts: Option<Vec<(PartKind, Vec<u8>)>> =
+            self.data.with(|s| s.template.map(|t| t.parts.iter().map(|p| (p.kind(), p.data().to_vec())).collect()));
         let Some(parts) = parts else { return Ok(None) };
         let list = PyList::empty(py);
-        for p in parts {
-            match p {
-                OwnedPart::Literal(b) => {
-                    let d = PyDict::new(py);
-                    d.set_item("literal", PyBytes::new(py, &b))?;
-                    list.append(d)?;
+        for (kind, data) in parts {
+            match kind {
+                PartKind::Literal => list.append([("literal", PyBytes::new(py, &data))].into_py_dict(py)?)?,
+                PartKind::Header => {
+                    list.append([("header", String::from_utf8_lossy(&data))].into_py_dict(py)?)?;
                 }
-                OwnedPart::Header(h) => {
-                    let d = PyDict::new(py);
-                    d.set_item("header", h)?;
-                    list.append(d)?;
-                }
-                other => list.append(match other {
-                    OwnedPart::ApiKey => "api_key",
-                    OwnedPart::Timestamp => "timestamp",
-                    OwnedPart::Nonce => "nonce",
-                    OwnedPart::UserId => "user_id",
-                    OwnedPart::Method => "method",
-                    OwnedPart::Path => "path",
-                    _ => "body",
-                })?,
+                plain => list.append(plain.name())?,
             }
         }
         Ok(Some(list))
@@ -425,12 +317,12 @@ impl Scheme {
 
     #[getter]
     fn encoding(&self) -> Option<&'static str> {
-        self.data.with(|s| s.template.map(|t| encoding_name(t.encoding)))
+        self.data.with(|s| s.template.map(|t| t.encoding.name()))
     }
 
     #[getter]
     fn time_unit(&self) -> &'static str {
-        self.data.with(|s| unit_name(s.time_unit))
+        self.data.with(|s| s.time_unit.name())
     }
 
     /// The scheme as a dict that `Scheme.from_dict` reads back.

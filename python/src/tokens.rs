@@ -6,7 +6,6 @@ use apisig::jwt::{self, Validation};
 use apisig::pin::{self, PinKind};
 use apisig::session;
 use apisig::{Error, MacKey};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -23,11 +22,7 @@ fn token_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 
 /// `"certificate"` (SHA-256 of the whole DER) or `"spki"` (of its SubjectPublicKeyInfo).
 pub(crate) fn parse_pin_kind(kind: &str) -> PyResult<PinKind> {
-    match kind {
-        "certificate" => Ok(PinKind::Certificate),
-        "spki" => Ok(PinKind::PublicKey),
-        other => Err(PyValueError::new_err(format!("kind is 'certificate' or 'spki', not {other:?}"))),
-    }
+    crate::convert::parse_name("kind", kind)
 }
 
 /// The SHA-256 fingerprint of a DER certificate (`kind="certificate"`) or of its

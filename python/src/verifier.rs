@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::claim::{Claim, Deferred};
 use apisig::jwt::JwtPolicy;
+use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
 use apisig::session::{self, Session, SessionKeys};
@@ -127,18 +128,11 @@ fn new_core<const K: usize>(replay: usize, shared: bool, window: Window) -> Core
 }
 
 pub(crate) fn slot_name(s: Slot) -> &'static str {
-    match s {
-        Slot::Primary => "primary",
-        Slot::Secondary => "secondary",
-    }
+    s.name()
 }
 
 fn parse_slot(s: &str) -> PyResult<Slot> {
-    match s {
-        "primary" => Ok(Slot::Primary),
-        "secondary" => Ok(Slot::Secondary),
-        other => Err(PyValueError::new_err(format!("slot is 'primary' or 'secondary', not {other:?}"))),
-    }
+    crate::convert::parse_name("slot", s)
 }
 
 /// Who a verified request comes from. Immutable: a verifier may hand back the same object for
