@@ -701,3 +701,21 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_replay_refuses_a_live_record_and_reuses_expired_ones() {
+        let mut record = MemoryReplay::new(64);
+        assert_eq!((record.capacity(), MemoryReplay::new(0).capacity()), (64, 1));
+        let id = [7u8; apisig::replay::REPLAY_ID_LEN];
+        assert_eq!(record.check_and_insert(1, &id, 100, 10), Ok(()));
+        assert_eq!(record.check_and_insert(1, &id, 100, 20), Err(Error::ReplayedRequest));
+        assert_eq!(record.check_and_insert(2, &id, 100, 20), Ok(()), "another client's record");
+        assert_eq!(record.live(50), 2);
+        assert_eq!(record.check_and_insert(1, &id, 300, 200), Ok(()), "expired: accepted again");
+        assert_eq!(record.live(200), 1);
+    }
+}

@@ -40,7 +40,9 @@ pub const TSB_OPS_2: &str = "op-next-1Qa2Ws3Ed4";
 pub const TSB_MGMT: &str = "km-0d5e8b7a4c3f2169";
 pub const TSB_REVOKED: &str = "op-old";
 
-/// A user-defined scheme (Coinbase style), as `apps.COINBASE` defines it in Python.
+/// A user-defined scheme (Coinbase style), as `apps.COINBASE` defines it in Python. Fields
+/// the core adds later take the Aevo preset's values.
+#[allow(clippy::needless_update)]
 pub const COINBASE: Scheme<'static> = Scheme {
     name: "coinbase-style",
     headers: &[
@@ -54,6 +56,7 @@ pub const COINBASE: Scheme<'static> = Scheme {
         encoding: Encoding::Base64,
     }),
     time_unit: TimeUnit::Seconds,
+    ..dialect::AEVO
 };
 
 pub const GATEWAY_SCHEMES: [&Scheme<'static>; 9] = [
