@@ -65,10 +65,20 @@ pub struct Principal {
 
 /// The TLS client certificate (DER) of the connection a request came on. The server's TLS
 /// acceptor inserts it in each request's extensions after the TLS library checked the chain
-/// (with tokio-rustls: the first of `connection.peer_certificates()`); the layer reads it
-/// when the [`Authenticator`] has an [`Mtls`] mode.
+/// (with tokio-rustls and the `rustls` feature: `PeerCertificate::from_rustls`); the layer
+/// reads it when the [`Authenticator`] has an [`Mtls`] mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerCertificate(pub Bytes);
+
+#[cfg(feature = "rustls")]
+impl PeerCertificate {
+    /// The client's certificate on a rustls server connection, once the handshake is done
+    /// (the first of its peer certificates); `None` when the client sent none.
+    pub fn from_rustls(connection: &rustls::ServerConnection) -> Option<PeerCertificate> {
+        let first = connection.peer_certificates()?.first()?;
+        Some(PeerCertificate(Bytes::copy_from_slice(first.as_ref())))
+    }
+}
 
 /// How a pinned client certificate counts.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
