@@ -5,6 +5,10 @@
 //! `{"gateway": URL, "tsb": URL}` on one line and stops when its standard input closes (so it
 //! never outlives the test that started it).
 //!
+//! `interop serve-redis REDIS_PORT` serves one worker sharing its replay record in that Redis
+//! with the Python workers of `python/tests/redis_worker.py` (same keys, namespace, window and
+//! session secret; answers the client id as text), and prints its URL.
+//!
 //! `interop client GATEWAY TSB` drives two such servers (the Python ASGI middleware's, in the
 //! tests) with the reqwest middleware: every dialect, APEX's session flow, ZignSec and
 //! Securosys key rotation, a tampered and a replayed request. It prints one JSON object per
@@ -35,6 +39,10 @@ async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("serve") => serve_until_stdin_closes().await,
+        Some("serve-redis") => match args.get(2).map(|p| p.parse::<u16>()) {
+            Some(Ok(port)) => serve_redis_worker(port).await,
+            _ => Err("usage: interop serve-redis REDIS_PORT".into()),
+        },
         Some("client") => match (args.get(2), args.get(3)) {
             (Some(gateway), Some(tsb)) => client(gateway, tsb).await,
             _ => Err("usage: interop client GATEWAY_URL TSB_URL".into()),
@@ -47,6 +55,35 @@ async fn serve_until_stdin_closes() -> Result<(), Failure> {
     let (gateway, _) = serve(common::gateway()).await;
     let (tsb, _) = serve(common::tsb()).await;
     println!("{}", json!({"gateway": format!("http://{gateway}"), "tsb": format!("http://{tsb}")}));
+    tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
+    Ok(())
+}
+
+async fn serve_redis_worker(redis_port: u16) -> Result<(), Failure> {
+    use apisig::claim::Deferred;
+    use apisig::session::SessionKeys;
+    use apisig::{Keyring, Verifier, Window};
+    use apisig_http::server::{Authenticator, Principal};
+    use axum::extract::Extension;
+
+    let client = redis::Client::open(format!("redis://127.0.0.1:{redis_port}/"))?;
+    let store = apisig_redis::AsyncRedisReplayStore::new(client, "apisig-test")?;
+    let mut ring = Keyring::<4>::new();
+    ring.add("aevo-worker-key", b"aevo-worker-secret")?;
+    let apex = ring.add("apex-worker-key", b"apex-worker-secret")?;
+    ring.bind_user_id(apex, "42")?;
+    let mut verifier = Verifier::new(ring, Deferred::new(), Window::from_secs(30));
+    verifier.set_session_keys(Some(SessionKeys::new(b"session-secret-shared-by-the-workers")?));
+    let auth = Authenticator::shared(verifier, store)
+        .scheme(&dialect::AEVO)?
+        .scheme(&dialect::APEX_SESSION)?
+        .apex_login("/AuthenticateUser");
+    let app = axum::Router::new()
+        .fallback(|Extension(who): Extension<Principal>| async move { who.client_id })
+        .layer(auth.layer());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
     tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
     Ok(())
 }

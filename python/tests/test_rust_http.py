@@ -6,6 +6,8 @@
   rotation, refusals) and the curl tests of :mod:`test_cli` run against it unchanged.
 * The Rust client drives the Python server: ``interop client`` signs with the reqwest middleware
   against the ASGI middleware under uvicorn, and its report is checked here.
+* A Rust worker and a Python worker share one replay record in Redis: a request accepted by one
+  is a replay at the other (the claims are keyed alike in both faces).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import pytest
 import test_cli as cli_side
 import test_integration as python_side
+import test_redis as redis_side
 from apps import APEX_KEY, APEX_USER, asgi_app, gateway, tsb
 from conftest import uvicorn_server
 
@@ -66,6 +69,31 @@ def base(servers: dict[str, str]) -> str:
     return servers["gateway"]
 
 
+@pytest.fixture
+def workers(interop: Path) -> Iterator[dict[str, str]]:
+    """A Python ASGI worker and a Rust worker on one Redis. The names are those the reused
+    test expects ("asgi" and "wsgi"): "wsgi" is the Rust worker here."""
+    if redis_side.REDIS_SERVER is None:
+        assert "CI" not in os.environ, "redis-server is needed (scripts/py-env.sh installs it)"
+        pytest.skip("redis-server is not installed")
+    redis_server = redis_side.RedisServer()
+    redis_server.start()
+    python_url, python_proc = redis_side.worker("asgi", redis_server.port)
+    rust = subprocess.Popen(
+        [interop, "serve-redis", str(redis_server.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert rust.stdout is not None
+        yield {"asgi": python_url, "wsgi": rust.stdout.readline().decode().strip()}
+    finally:
+        assert rust.stdin is not None
+        rust.stdin.close()
+        rust.wait(timeout=10)
+        python_proc.kill()
+        python_proc.wait(timeout=10)
+        redis_server.kill()
+
+
 # The Python clients' tests, run here against the Rust server (the fixtures above).
 test_httpx_sync_every_dialect = python_side.test_httpx_sync_every_dialect
 test_httpx_async_every_dialect = python_side.test_httpx_async_every_dialect
@@ -79,6 +107,9 @@ test_server_refusals = python_side.test_server_refusals
 test_curl_aevo_with_env_secret_and_body_file = cli_side.test_curl_aevo_with_env_secret_and_body_file
 test_curl_static_key_from_file_and_custom_scheme = cli_side.test_curl_static_key_from_file_and_custom_scheme
 test_curl_apex_authenticate_user = cli_side.test_curl_apex_authenticate_user
+test_a_request_replayed_to_another_worker_is_refused = (
+    redis_side.test_a_request_replayed_to_another_worker_is_refused
+)
 
 
 def test_rust_client_against_the_asgi_middleware(interop: Path) -> None:
