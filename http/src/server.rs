@@ -401,10 +401,11 @@ impl Authenticator {
         ApisigLayer { auth: Arc::new(self) }
     }
 
-    fn core(&self) -> Result<std::sync::MutexGuard<'_, Box<dyn Core>>, Error> {
+    /// The verifier, locked. Held only for the core's own calls, never across an `.await`.
+    fn core(&self) -> std::sync::MutexGuard<'_, Box<dyn Core>> {
         // A panic while the lock was held cannot have left the verifier half-changed in a way
         // that matters more than refusing every request from then on would.
-        Ok(self.core.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        self.core.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Verifies a request's credentials (`body`: the bytes received, empty when no candidate
@@ -429,7 +430,7 @@ impl Authenticator {
             .collect();
         let req = CoreRequest { method: parts.method.as_str(), path: target, body, headers: &headers };
 
-        let mut core = self.core()?;
+        let mut core = self.core();
         // The certificate first: a request refused for it records no nonce or signature.
         let pinned = certificate.map(|c| core.certificate(&c.0)).transpose()?;
         let (found, claim, scheme) = match (self.mtls, pinned) {
@@ -627,7 +628,7 @@ impl Authenticator {
         let expires = ((self.clock)() / 1_000_000_000).saturating_add(self.session_lifetime);
         let user_id = principal.user_id.as_deref().unwrap_or_default();
         let session = Session { user_id, key_id: &principal.client_id, expires };
-        self.core()?.issue(&session)
+        self.core().issue(&session)
     }
 }
 
