@@ -17,6 +17,14 @@
  *    APISIG_*_SIZE macros and aligned to APISIG_STORAGE_ALIGN by their declared types. Call
  *    the _init function first, pass objects by address, never copy them, and call _wipe
  *    before the storage goes away. apisig_*_new/_free exist in host builds only.
+ *  - Each object's storage starts with a tag word naming its type, set by its _init and
+ *    cleared by its _wipe; every other call checks it first. Storage that was not
+ *    initialised by its _init (zeroed or garbage), was wiped, or holds another type (a
+ *    keyring passed where a verifier is expected) gives APISIG_RESULT_INVALID_OBJECT and is
+ *    neither read further nor written. _init may be given uninitialised memory; every other
+ *    call must be given storage whose bytes were written (by _init, memset, or anything
+ *    else) — reading uninitialised memory is the one case left undefined.
+ *  - Flags (in input structs and parameters) are uint8_t: 0 is false, any other value true.
  *  - No function ever lets a panic escape: host builds catch one as APISIG_RESULT_PANIC.
  *  - Threads: apisig has no global state. Functions that take only const pointers (signing
  *    and apisig_message, HMAC, JWT and session encoding, fingerprints, presets, token
@@ -598,7 +606,9 @@ typedef uint32_t apisig_next;
  * Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
  * (static, stack, heap), call `apisig_keyring_init`, and do not copy it afterwards: pass
  * its address. Secrets are kept only as SHA-256 digests and keyed HMAC states;
- * `apisig_keyring_wipe` zeroizes them.
+ * `apisig_keyring_wipe` zeroizes them. Its first word is a tag set by
+ * `apisig_keyring_init`: storage that was not initialised, was wiped or holds another type
+ * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_keyring {
   uint64_t opaque[640];
@@ -607,7 +617,9 @@ typedef struct apisig_keyring {
 /**
  * Storage for a verifier: a keyring, a replay cache of `APISIG_REPLAY_CAPACITY` entries
  * and a freshness window. Declare it anywhere, call `apisig_verifier_init`, and do not copy
- * it afterwards. `apisig_verifier_wipe` zeroizes its secrets.
+ * it afterwards. `apisig_verifier_wipe` zeroizes its secrets. Its first word is a tag set by
+ * `apisig_verifier_init`: storage that was not initialised, was wiped or holds another type
+ * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_verifier {
   uint64_t opaque[1024];
@@ -636,17 +648,21 @@ typedef struct apisig_principal {
 } apisig_principal;
 
 /**
- * Storage for a rotation state (which key is current, how many, when to move on).
+ * Storage for a rotation state (which key is current, how many, when to move on). It holds
+ * no secret and may be copied. Its first word is a tag set by the `apisig_rotation_*`
+ * constructors: storage that was not initialised or holds another type gives
+ * `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_rotation {
-  uint64_t opaque[1];
+  uint64_t opaque[2];
 } apisig_rotation;
 
 /**
- * Storage for one request's progress through the keys.
+ * Storage for one request's progress through the keys, written by `apisig_rotation_begin`.
+ * It holds no secret and may be copied; tagged like `apisig_rotation`.
  */
 typedef struct apisig_attempt {
-  uint64_t opaque[1];
+  uint64_t opaque[2];
 } apisig_attempt;
 
 /**
@@ -857,10 +873,10 @@ typedef struct apisig_stamp {
    */
   uint64_t nonce;
   /**
-   * Whether `nonce` is set; a scheme that sends a nonce fails with `INVALID_NONCE`
-   * without one.
+   * Whether `nonce` is set (nonzero: set); a scheme that sends a nonce fails with
+   * `INVALID_NONCE` without one.
    */
-  bool has_nonce;
+  uint8_t has_nonce;
 } apisig_stamp;
 
 /**
@@ -911,19 +927,21 @@ typedef struct apisig_headers {
  * not copy it afterwards: pass its address. It borrows the scheme's strings and arrays and
  * the credentials' buffers: keep them alive and unchanged until `apisig_signer_wipe`.
  * `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
+ * Its first word is a tag set by a successful `apisig_signer_init`: storage that was not
+ * initialised, was wiped or holds another type gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_signer {
   uint64_t opaque[192];
 } apisig_signer;
 
 /**
- * Bytes `(ptr, len)` that may be absent (`present == false`).
+ * Text `(ptr, len)` that may be absent (`present == 0`).
  */
 typedef struct apisig_opt_str {
   /**
-   * Whether the value is there.
+   * Whether the value is there: nonzero means present.
    */
-  bool present;
+  uint8_t present;
   /**
    * The text (not NUL-terminated).
    */
@@ -943,9 +961,9 @@ typedef struct apisig_jwt_validation {
    */
   uint64_t leeway_s;
   /**
-   * Refuse tokens without `exp`.
+   * Refuse tokens without `exp` (nonzero: refuse).
    */
-  bool require_exp;
+  uint8_t require_exp;
   /**
    * Required `iss` (compared with the raw JSON string text).
    */
@@ -969,9 +987,9 @@ typedef struct apisig_jwt_validation {
  */
 typedef struct apisig_opt_u64 {
   /**
-   * Whether the claim is there.
+   * Whether the claim is there: 1 when present, 0 when absent.
    */
-  bool present;
+  uint8_t present;
   /**
    * Its value, seconds since the UNIX epoch.
    */
@@ -1022,14 +1040,14 @@ typedef struct apisig_jwt_claims {
 } apisig_jwt_claims;
 
 /**
- * Bytes `(ptr, len)` that may be absent (`present == false`); present and empty is not the
+ * Bytes `(ptr, len)` that may be absent (`present == 0`); present and empty is not the
  * same as absent.
  */
 typedef struct apisig_opt_bytes {
   /**
-   * Whether the value is there.
+   * Whether the value is there: nonzero means present.
    */
-  bool present;
+  uint8_t present;
   /**
    * The bytes.
    */
@@ -1131,26 +1149,32 @@ void apisig_verifier_free(struct apisig_verifier *v);
 size_t apisig_keyring_size(void);
 
 /**
- * Makes `*ring` an empty keyring. The storage's previous contents are not read: call
- * `apisig_keyring_wipe` first to zeroize a keyring that held secrets.
+ * Makes `*ring` an empty keyring and sets its tag. The storage's previous contents are not
+ * read (it may be uninitialised): call `apisig_keyring_wipe` first to zeroize a keyring that
+ * held secrets.
  *
  * # Errors
  * `NULL_PARAMETER` when `ring` is NULL or not aligned to `APISIG_STORAGE_ALIGN`.
  *
  * # Safety
- * `ring` must point to writable storage of `APISIG_KEYRING_SIZE` bytes.
+ * `ring` must point to writable storage of `APISIG_KEYRING_SIZE` bytes. Every other
+ * function that takes a keyring reads its tag first, so it must get written storage:
+ * initialized by this function, or any bytes at all (zeroed, wiped, garbage, another
+ * object), which give `INVALID_OBJECT` — never uninitialised memory.
  */
 apisig_result apisig_keyring_init(struct apisig_keyring *ring);
 
 /**
- * Zeroizes every secret in `*ring` and leaves it empty (initialized). Call it before the
- * storage goes out of scope.
+ * Zeroizes every secret in `*ring` and clears its tag: the storage is no longer a keyring
+ * (calls other than `apisig_keyring_init` give `INVALID_OBJECT`). Call it before the
+ * storage goes out of scope. On a verifier's keyring (from `apisig_verifier_keyring`) it
+ * removes every client and the verifier stays usable.
  *
  * # Errors
- * `NULL_PARAMETER`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT` (also for a keyring already wiped).
  *
  * # Safety
- * `ring` must point to an initialized keyring.
+ * `ring` must be NULL or point to written storage (see `apisig_keyring_init`).
  */
 apisig_result apisig_keyring_wipe(struct apisig_keyring *ring);
 
@@ -1160,13 +1184,13 @@ apisig_result apisig_keyring_wipe(struct apisig_keyring *ring);
  * clients are never moved), written only on `OK`.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or one not
- * UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the id or
- * the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or
+ * one not UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the
+ * id or the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
  *
  * # Safety
- * `ring` must point to an initialized keyring; `(id, id_len)` and `(secret, secret_len)`
- * to readable bytes; `client` to a writable `uint32_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+ * and `(secret, secret_len)` to readable bytes; `client` to a writable `uint32_t`.
  */
 apisig_result apisig_keyring_add(struct apisig_keyring *ring, const char *id, size_t id_len, const uint8_t *secret, size_t secret_len, uint32_t *client);
 
@@ -1174,11 +1198,12 @@ apisig_result apisig_keyring_add(struct apisig_keyring *ring, const char *id, si
  * Sets the key or secret in `slot` (an `apisig_slot`) of `client`.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot; `EMPTY_SECRET`;
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot; `EMPTY_SECRET`;
  * `DUPLICATE_KEY_ID` when another slot already holds this secret.
  *
  * # Safety
- * `ring` must point to an initialized keyring, `(secret, secret_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret,
+ * secret_len)` to readable bytes.
  */
 apisig_result apisig_keyring_set_secret(struct apisig_keyring *ring, uint32_t client, uint32_t slot, const uint8_t *secret, size_t secret_len);
 
@@ -1187,10 +1212,10 @@ apisig_result apisig_keyring_set_secret(struct apisig_keyring *ring, uint32_t cl
  * revokes the client.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
  *
  * # Safety
- * `ring` must point to an initialized keyring.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
  */
 apisig_result apisig_keyring_remove_secret(struct apisig_keyring *ring, uint32_t client, uint32_t slot);
 
@@ -1199,10 +1224,10 @@ apisig_result apisig_keyring_remove_secret(struct apisig_keyring *ring, uint32_t
  * `apisig_securosys_role`).
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
  *
  * # Safety
- * `ring` must point to an initialized keyring.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
  */
 apisig_result apisig_keyring_set_role(struct apisig_keyring *ring, uint32_t client, uint8_t role);
 
@@ -1210,10 +1235,10 @@ apisig_result apisig_keyring_set_role(struct apisig_keyring *ring, uint32_t clie
  * Takes `client`'s role away.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
  *
  * # Safety
- * `ring` must point to an initialized keyring.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
  */
 apisig_result apisig_keyring_clear_role(struct apisig_keyring *ring, uint32_t client);
 
@@ -1221,11 +1246,12 @@ apisig_result apisig_keyring_clear_role(struct apisig_keyring *ring, uint32_t cl
  * Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or unsendable user
- * id; `FIELD_TOO_LONG` past 64 bytes.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or
+ * unsendable user id; `FIELD_TOO_LONG` past 64 bytes.
  *
  * # Safety
- * `ring` must point to an initialized keyring, `(user_id, user_id_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id,
+ * user_id_len)` to readable bytes.
  */
 apisig_result apisig_keyring_bind_user_id(struct apisig_keyring *ring, uint32_t client, const char *user_id, size_t user_id_len);
 
@@ -1233,19 +1259,19 @@ apisig_result apisig_keyring_bind_user_id(struct apisig_keyring *ring, uint32_t 
  * Finds the client whose key id is `key_id`; `*client` is written only on `OK`.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` when none has it.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` when none has it.
  *
  * # Safety
- * `ring` must point to an initialized keyring, `(key_id, key_id_len)` to readable bytes,
- * `client` to a writable `uint32_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id,
+ * key_id_len)` to readable bytes, `client` to a writable `uint32_t`.
  */
 apisig_result apisig_keyring_find(struct apisig_keyring *ring, const char *key_id, size_t key_id_len, uint32_t *client);
 
 /**
- * Number of registered clients; 0 when `ring` is NULL.
+ * Number of registered clients; 0 when `ring` is NULL or not a keyring.
  *
  * # Safety
- * `ring` must be NULL or point to an initialized keyring.
+ * `ring` must be NULL or point to written storage (see `apisig_keyring_init`).
  */
 size_t apisig_keyring_len(struct apisig_keyring *ring);
 
@@ -1254,12 +1280,12 @@ size_t apisig_keyring_len(struct apisig_keyring *ring);
  * length into `*out_len`.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to the length
- * needed (at most 64).
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to
+ * the length needed (at most 64).
  *
  * # Safety
- * `ring` must point to an initialized keyring; `out` to `out_cap` writable bytes (or NULL
- * with `out_cap == 0`); `out_len` to a writable `size_t`.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to
+ * `out_cap` writable bytes (or NULL with `out_cap == 0`); `out_len` to a writable `size_t`.
  */
 apisig_result apisig_keyring_client_id(struct apisig_keyring *ring, uint32_t client, uint8_t *out, size_t out_cap, size_t *out_len);
 
@@ -1311,15 +1337,17 @@ APISIG_MUST_USE apisig_result apisig_hmac_sha256_verify(const uint8_t *key, size
 apisig_result apisig_certificate_fingerprint(const uint8_t *der, size_t der_len, uint32_t kind, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
- * Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer
- * presenting a certificate with this `kind` fingerprint is this client.
+ * Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer presenting a
+ * certificate with this `kind` fingerprint is this client.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot; `INVALID_CERTIFICATE` for an
- * unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES` long.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+ * `INVALID_CERTIFICATE` for an unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES`
+ * long.
  *
  * # Safety
- * `ring` must point to an initialized keyring, `(fp, fp_len)` to readable bytes.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)`
+ * to readable bytes.
  */
 apisig_result apisig_keyring_set_pin(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint32_t kind, const uint8_t *fp, size_t fp_len);
 
@@ -1327,24 +1355,24 @@ apisig_result apisig_keyring_set_pin(struct apisig_keyring *ring, uint32_t clien
  * Removes the certificate pin in `slot` of `client`.
  *
  * # Errors
- * `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
  *
  * # Safety
- * `ring` must point to an initialized keyring.
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
  */
 apisig_result apisig_keyring_clear_pin(struct apisig_keyring *ring, uint32_t client, uint32_t slot);
 
 /**
- * The client pinned to a TLS peer's certificate (DER), with the same principal and role as
- * its other credentials; `*who` is written only on `OK`. Call it after the TLS library has
- * checked the chain: apisig checks neither dates, issuer nor signature.
+ * The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
+ * other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
+ * the chain: apisig checks neither dates, issuer nor signature.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
  *
  * # Safety
- * `v` must point to an initialized verifier, `(der, der_len)` to readable bytes, `who` to a
- * writable `apisig_principal`.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
+ * to readable bytes, `who` to a writable `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, struct apisig_principal *who);
 
@@ -1424,7 +1452,7 @@ uint16_t apisig_result_http_status(uint32_t code);
 
 /**
  * `keys` keys (0 counts as 1), starting with key 0; a retry on 401, and also on 403 when
- * `retry_on_forbidden`.
+ * `retry_on_forbidden` is nonzero.
  *
  * # Errors
  * `NULL_PARAMETER`.
@@ -1432,7 +1460,7 @@ uint16_t apisig_result_http_status(uint32_t code);
  * # Safety
  * `r` must point to a writable `apisig_rotation`.
  */
-apisig_result apisig_rotation_init(struct apisig_rotation *r, uint8_t keys, bool retry_on_forbidden);
+apisig_result apisig_rotation_init(struct apisig_rotation *r, uint8_t keys, uint8_t retry_on_forbidden);
 
 /**
  * ZignSec: primary and secondary key, retry with the other on 401 or 403.
@@ -1457,29 +1485,31 @@ apisig_result apisig_rotation_zignsec(struct apisig_rotation *r);
 apisig_result apisig_rotation_securosys(struct apisig_rotation *r, uint8_t keys);
 
 /**
- * The key new requests start with; 0 when `r` is NULL.
+ * The key new requests start with; 0 when `r` is NULL or not a rotation.
  *
  * # Safety
- * `r` must be NULL or point to an initialized `apisig_rotation`.
+ * `r` must be NULL or point to written storage: a rotation, or any bytes at all (never
+ * uninitialised memory).
  */
 size_t apisig_rotation_current(const struct apisig_rotation *r);
 
 /**
- * Starts a request: `*a` is written; send it with key `apisig_attempt_key(a)`.
+ * Starts a request: `*a` is written and tagged; send it with key `apisig_attempt_key(a)`.
  *
  * # Errors
- * `NULL_PARAMETER`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT` when `r` is not a rotation.
  *
  * # Safety
- * `r` must point to an initialized `apisig_rotation`, `a` to a writable `apisig_attempt`.
+ * `r` must point to written storage (as in `apisig_rotation_current`), `a` to a writable
+ * `apisig_attempt` (it may be uninitialised).
  */
 apisig_result apisig_rotation_begin(const struct apisig_rotation *r, struct apisig_attempt *a);
 
 /**
- * The key to send the attempt with; 0 when `a` is NULL.
+ * The key to send the attempt with; 0 when `a` is NULL or not an attempt.
  *
  * # Safety
- * `a` must be NULL or point to an initialized `apisig_attempt`.
+ * `a` must be NULL or point to written storage (as in `apisig_rotation_current`).
  */
 size_t apisig_attempt_key(const struct apisig_attempt *a);
 
@@ -1489,10 +1519,11 @@ size_t apisig_attempt_key(const struct apisig_attempt *a);
  * values it is the attempt's key). A retried key that succeeds becomes current.
  *
  * # Errors
- * `NULL_PARAMETER`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT` when `r` is not a rotation or `a` not an attempt.
  *
  * # Safety
- * `r` and `a` must point to initialized storage; `next` and `key` to writable values.
+ * `r` and `a` must point to written storage (as in `apisig_rotation_current`), not the
+ * same; `next` and `key` to writable values.
  */
 apisig_result apisig_rotation_on_response(struct apisig_rotation *r, struct apisig_attempt *a, uint16_t status, uint32_t *next, size_t *key);
 
@@ -1595,8 +1626,9 @@ apisig_result apisig_sign_json(const struct apisig_scheme *scheme, const struct 
 size_t apisig_signer_size(void);
 
 /**
- * Checks `scheme` and `creds` (as `apisig_sign` does) and precomputes the HMAC key state into
- * `*s`. On error `*s` is left initialized but empty: signing with it gives `NULL_PARAMETER`.
+ * Checks `scheme` and `creds` (as `apisig_sign` does), precomputes the HMAC key state into
+ * `*s` and sets its tag. The previous contents of `*s` are not read (it may be
+ * uninitialised). On error `*s` is left without a tag: using it gives `INVALID_OBJECT`.
  *
  * # Errors
  * `NULL_PARAMETER`; `INVALID_TEMPLATE` for an incoherent scheme; `EMPTY_SECRET`,
@@ -1605,7 +1637,10 @@ size_t apisig_signer_size(void);
  * # Safety
  * `s` must point to writable storage of `APISIG_SIGNER_SIZE` bytes that is not moved while
  * initialized; `scheme` and `creds` must be valid, and everything they point to must stay
- * valid and unchanged until `apisig_signer_wipe`.
+ * valid and unchanged until `apisig_signer_wipe`. Every other function that takes a signer
+ * reads its tag first, so it must get written storage: initialized by this function, or any
+ * bytes at all (zeroed, wiped, garbage, another object), which give `INVALID_OBJECT` —
+ * never uninitialised memory.
  */
 apisig_result apisig_signer_init(struct apisig_signer *s, const struct apisig_scheme *scheme, const struct apisig_credentials *creds);
 
@@ -1615,24 +1650,26 @@ apisig_result apisig_signer_init(struct apisig_signer *s, const struct apisig_sc
  * `BUFFER_TOO_SMALL`).
  *
  * # Errors
- * As `apisig_sign`; `NULL_PARAMETER` for a signer whose `apisig_signer_init` failed.
+ * As `apisig_sign`; `INVALID_OBJECT` when `s` is not a signer (never initialized, its
+ * `apisig_signer_init` failed, wiped, or another object).
  *
  * # Safety
- * `s` must point to a signer initialized by `apisig_signer_init` (whose scheme and
- * credentials are still valid); `req`, `headers` and `(buf, buf_cap, buf_len)` as in
- * `apisig_sign`.
+ * `s` must point to written storage (see `apisig_signer_init`); when it is a signer, its
+ * scheme and credentials must still be valid. `req`, `headers` and `(buf, buf_cap, buf_len)`
+ * as in `apisig_sign`.
  */
 apisig_result apisig_signer_sign(const struct apisig_signer *s, const struct apisig_request *req, struct apisig_stamp stamp, struct apisig_headers *headers, uint8_t *buf, size_t buf_cap, size_t *buf_len);
 
 /**
- * Zeroizes the signer's key state and leaves `*s` initialized but empty. Call it before the
- * storage goes out of scope (after it, the scheme and credentials may go).
+ * Zeroizes the signer's key state and clears its tag: the storage is no longer a signer
+ * (calls other than `apisig_signer_init` give `INVALID_OBJECT`). Call it before the storage
+ * goes out of scope (after it, the scheme and credentials may go).
  *
  * # Errors
- * `NULL_PARAMETER`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT` (also for a signer already wiped).
  *
  * # Safety
- * `s` must point to a signer initialized by `apisig_signer_init`.
+ * `s` must be NULL or point to written storage (see `apisig_signer_init`).
  */
 apisig_result apisig_signer_wipe(struct apisig_signer *s);
 
@@ -1673,17 +1710,18 @@ APISIG_MUST_USE apisig_result apisig_jwt_verify(const uint8_t *key, size_t key_l
 /**
  * Makes the verifier accept bearer JWTs (HS256 with `secret`): the principal is the client
  * whose key id is the token's `sub` (or, for `"zignsec-oauth"`, the static key sent beside
- * it). `exp` is required when `require_exp`; `(issuer)` and `(audience)` are required when
- * present. Without this call, JWT schemes give `UNSUPPORTED_CREDENTIAL`.
+ * it). `exp` is required when `require_exp` is nonzero; `(issuer)` and `(audience)` are
+ * required when present. Without this call, JWT schemes give `UNSUPPORTED_CREDENTIAL`.
  *
  * # Errors
- * `NULL_PARAMETER`; `EMPTY_SECRET`; `FIELD_TOO_LONG` for an issuer or audience past 64
- * bytes; `INVALID_HEADER_VALUE` for one that is not UTF-8.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `EMPTY_SECRET`; `FIELD_TOO_LONG` for an issuer or
+ * audience past 64 bytes; `INVALID_HEADER_VALUE` for one that is not UTF-8.
  *
  * # Safety
- * `v` must point to an initialized verifier; the `(ptr, len)` inputs must be readable.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`); the
+ * `(ptr, len)` inputs must be readable.
  */
-apisig_result apisig_verifier_set_jwt(struct apisig_verifier *v, const uint8_t *secret, size_t secret_len, uint64_t leeway_s, bool require_exp, struct apisig_opt_str issuer, struct apisig_opt_str audience);
+apisig_result apisig_verifier_set_jwt(struct apisig_verifier *v, const uint8_t *secret, size_t secret_len, uint64_t leeway_s, uint8_t require_exp, struct apisig_opt_str issuer, struct apisig_opt_str audience);
 
 /**
  * Makes the verifier accept session tokens (APEX `aptoken`) made with `primary` or, during a
@@ -1691,10 +1729,11 @@ apisig_result apisig_verifier_set_jwt(struct apisig_verifier *v, const uint8_t *
  * `UNSUPPORTED_CREDENTIAL`.
  *
  * # Errors
- * `NULL_PARAMETER`; `EMPTY_SECRET` for an empty primary.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `EMPTY_SECRET` for an empty primary.
  *
  * # Safety
- * `v` must point to an initialized verifier; the `(ptr, len)` inputs must be readable.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`); the
+ * `(ptr, len)` inputs must be readable.
  */
 apisig_result apisig_verifier_set_session_keys(struct apisig_verifier *v, const uint8_t *primary, size_t primary_len, struct apisig_opt_bytes secondary);
 
@@ -1749,39 +1788,47 @@ size_t apisig_verifier_size(void);
 /**
  * Makes `*v` a verifier with an empty replay cache and a window of ± `window_ns`
  * nanoseconds (0 means "exactly now", never "no check"; `APISIG_WINDOW_DEFAULT_NS` is
- * ±300 s). When `ring` is non-NULL its clients move into the verifier and `*ring` is left
- * empty; with NULL the verifier starts with an empty keyring
- * (add clients through `apisig_verifier_keyring`). The previous contents of `*v` are not
- * read.
+ * ±300 s), and sets its tag. When `ring` is non-NULL its clients move into the verifier and
+ * `*ring` is left empty; with NULL the verifier starts with an empty keyring (add clients
+ * through `apisig_verifier_keyring`). The previous contents of `*v` are not read (it may be
+ * uninitialised); nothing is written on error.
  *
  * # Errors
- * `NULL_PARAMETER` when `v` is NULL or misaligned.
+ * `NULL_PARAMETER` when `v` is NULL or misaligned; `INVALID_OBJECT` when `ring` is not a
+ * keyring, or is `v`'s own.
  *
  * # Safety
  * `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes; `ring` must be NULL
- * or point to an initialized keyring that does not overlap `*v`.
+ * or point to written storage (a keyring; see `apisig_keyring_init`) that does not overlap
+ * `*v`. Every other function that takes a verifier reads its tag first, so it must get
+ * written storage: initialized by this function, or any bytes at all (zeroed, wiped,
+ * garbage, another object), which give `INVALID_OBJECT` — never uninitialised memory.
  */
 apisig_result apisig_verifier_init(struct apisig_verifier *v, struct apisig_keyring *ring, uint64_t window_ns);
 
 /**
- * Zeroizes the verifier's secrets and leaves it with an empty keyring and an empty replay
- * cache (same window), still initialized. Call it before the storage goes out of scope.
+ * Zeroizes the verifier's secrets (its keyring's, JWT and session keys) and clears its tag:
+ * the storage is no longer a verifier (calls other than `apisig_verifier_init` give
+ * `INVALID_OBJECT`, also through the handle `apisig_verifier_keyring` returned). Call it
+ * before the storage goes out of scope.
  *
  * # Errors
- * `NULL_PARAMETER`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT` (also for a verifier already wiped).
  *
  * # Safety
- * `v` must point to an initialized verifier.
+ * `v` must be NULL or point to written storage (see `apisig_verifier_init`).
  */
 apisig_result apisig_verifier_wipe(struct apisig_verifier *v);
 
 /**
  * The verifier's own keyring, to register, rotate or revoke clients with the
- * `apisig_keyring_*` functions. NULL when `v` is NULL. Valid as long as `*v` is; do not
- * pass it to `apisig_keyring_init` (it is initialized) or copy what it points to.
+ * `apisig_keyring_*` functions: a handle that the keyring functions accept (it is the
+ * verifier's address, not a separate keyring's storage). NULL when `v` is NULL or not a
+ * verifier. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
+ * `INVALID_OBJECT`); do not pass it to `apisig_keyring_init` or copy what it points to.
  *
  * # Safety
- * `v` must be NULL or point to an initialized verifier.
+ * `v` must be NULL or point to written storage (see `apisig_verifier_init`).
  */
 struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
 
@@ -1794,22 +1841,23 @@ struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
  *
  * # Errors
  * `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
- * `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`,
- * `USER_ID_MISMATCH`; `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`,
- * `REPLAYED_REQUEST`, `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`,
- * `SEPARATOR_IN_FIELD`; `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`.
+ * `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`, `USER_ID_MISMATCH`;
+ * `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`, `REPLAYED_REQUEST`,
+ * `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`, `SEPARATOR_IN_FIELD`;
+ * `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`; `INVALID_OBJECT`.
  *
  * # Safety
- * `v` must point to an initialized verifier; `scheme` and `req` to valid structs whose
- * `(ptr, len)` fields are readable; `who` to a writable `apisig_principal`.
+ * `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and
+ * `req` to valid structs whose `(ptr, len)` fields are readable; `who` to a writable
+ * `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
 
 /**
- * How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL.
+ * How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL or not a verifier.
  *
  * # Safety
- * `v` must be NULL or point to an initialized verifier.
+ * `v` must be NULL or point to written storage (see `apisig_verifier_init`).
  */
 size_t apisig_verifier_replay_live(struct apisig_verifier *v, uint64_t now_ns);
 

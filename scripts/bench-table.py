@@ -8,6 +8,7 @@ Reads (whichever exist):
   target/bench/c.jsonl                                              C (bench/c/bench.c)
   target/bench/python.json                                          Python (pyperf)
 Every figure is a median (criterion's, of the C harness's rounds, of pyperf's values).
+docs/benchmarks.md shows the --markdown table of one run, with the machine it ran on.
 
   scripts/bench-table.py [--markdown] [ROOT]
 """

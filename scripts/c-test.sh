@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C face's tests (make c-test): the generated header compiles cleanly with every
 # compiler we support; tests/c/*.c link the static library (and smoke.c the shared one) and
-# pass under valgrind (no errors, no leaks) and under AddressSanitizer + UBSan.
+# pass under valgrind (no errors, no leaks) and under AddressSanitizer + UBSan; so do the C
+# examples of README.md and docs/*.md (scripts/md_blocks.py extracts them), as written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/c-deps.sh host
@@ -41,6 +42,15 @@ for t in smoke bad_input vectors; do
 done
 gcc $WARN -g -Iinclude tests/c/smoke.c -L"$LIBDIR" -lapisig_ffi -Wl,-rpath,"$PWD/$LIBDIR" -o "$OUT/smoke-shared"
 
+echo "c-test: building the examples in README.md and docs/*.md, as written"
+examples=$(python3 scripts/md_blocks.py c "$OUT/examples" README.md docs/*.md)
+for src in $examples; do
+  ex=$(basename "$src" .c)
+  gcc $WARN -g -Iinclude "$src" $LIBS -o "$OUT/examples/$ex"
+  clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
+    "$src" $LIBS -o "$OUT/examples/$ex-asan"
+done
+
 echo "c-test: running"
 VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -52,6 +62,11 @@ run bad_input-valgrind $VG "$OUT/bad_input"
 run bad_input-asan "$OUT/bad_input-asan"
 run vectors-valgrind $VG "$OUT/vectors" tests/vectors
 run vectors-asan "$OUT/vectors-asan" tests/vectors
+for src in $examples; do
+  ex=$(basename "$src" .c)
+  run "example-$ex-valgrind" $VG "$OUT/examples/$ex"
+  run "example-$ex-asan" "$OUT/examples/$ex-asan"
+done
 
 echo "c-test: make install into a scratch prefix, then build smoke.c the way users do"
 PREFIX_DIR="$PWD/$OUT/prefix"

@@ -91,7 +91,7 @@ static void sign_setup(signing *s, const uint8_t *body, size_t body_len) {
 }
 
 static void sign_once(signing *s, uint64_t ts) {
-    apisig_stamp stamp = {ts, 0, false};
+    apisig_stamp stamp = {ts, 0, 0};
     apisig_result rc = apisig_sign(&s->scheme, &s->creds, &s->req, stamp, &s->headers, s->buf, sizeof s->buf, &s->buf_len);
     if (rc != APISIG_RESULT_OK) die("sign", rc);
 }
@@ -115,7 +115,7 @@ static void sign_once(signing *s, uint64_t ts) {
  * same bytes), and checked against OpenSSL's HMAC of it. */
 static size_t message(signing *s, uint64_t ts, uint8_t *out, size_t cap) {
     size_t len = 0;
-    apisig_stamp stamp = {ts, 0, false};
+    apisig_stamp stamp = {ts, 0, 0};
     apisig_result rc = apisig_message(&s->scheme, &s->creds, &s->req, stamp, out, cap, &len);
     if (rc != APISIG_RESULT_OK) die("message", rc);
     return len;
@@ -361,7 +361,7 @@ static void small(void) {
     apisig_signer signer;
     apisig_result rc = apisig_signer_init(&signer, &s.scheme, &s.creds);
     if (rc != APISIG_RESULT_OK) die("signer init", rc);
-    apisig_stamp stamp = {NOW, 0, false};
+    apisig_stamp stamp = {NOW, 0, 0};
     apisig_headers kept;
     uint8_t kept_buf[512];
     size_t kept_len = 0;

@@ -62,7 +62,7 @@ fn ffi(c: &mut Criterion) {
     let mut storage: Box<std::mem::MaybeUninit<apisig_signer>> = Box::new(std::mem::MaybeUninit::zeroed());
     let storage = storage.as_mut_ptr();
     assert_eq!(unsafe { apisig_signer_init(storage, &scheme, &creds) }, apisig_result::Ok);
-    let stamp = apisig_stamp { now_ns: NOW, nonce: 0, has_nonce: false };
+    let stamp = apisig_stamp { now_ns: NOW, nonce: 0, has_nonce: 0 };
     let mut headers = std::mem::MaybeUninit::<apisig_headers>::zeroed();
     let (mut buf, mut len) = ([0u8; 512], 0usize);
     g.bench_function("apisig/ffi-signer-sign", |b| {

@@ -9,7 +9,8 @@ use apisig::{ClientId, Error, Keyring, Slot};
 
 use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
 use crate::result::apisig_result;
-use crate::storage;
+use crate::storage::{self, tag};
+use crate::verify::{apisig_verifier, verifier};
 
 /// Most clients a keyring holds.
 pub const APISIG_KEYRING_CAPACITY: usize = 8;
@@ -27,12 +28,14 @@ pub const APISIG_STORAGE_ALIGN: usize = 8;
 /// Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
 /// (static, stack, heap), call `apisig_keyring_init`, and do not copy it afterwards: pass
 /// its address. Secrets are kept only as SHA-256 digests and keyed HMAC states;
-/// `apisig_keyring_wipe` zeroizes them.
+/// `apisig_keyring_wipe` zeroizes them. Its first word is a tag set by
+/// `apisig_keyring_init`: storage that was not initialised, was wiped or holds another type
+/// gives `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 pub struct apisig_keyring {
     pub(crate) opaque: [u64; 640],
 }
-assert_fits!(apisig_keyring, CoreKeyring);
+storage!(apisig_keyring, CoreKeyring, tag::KEYRING);
 const _: () = assert!(core::mem::align_of::<apisig_keyring>() == APISIG_STORAGE_ALIGN);
 const _: () = assert!(core::mem::size_of::<apisig_keyring>() == APISIG_KEYRING_SIZE);
 
@@ -51,42 +54,64 @@ pub extern "C" fn apisig_keyring_size() -> usize {
     core::mem::size_of::<apisig_keyring>()
 }
 
+/// The keyring `ring` points to: a keyring's storage, or a verifier's storage (the handle
+/// `apisig_verifier_keyring` returns), whose own keyring it is.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT` for storage that holds neither.
+///
 /// # Safety
-/// `ring` must be NULL or initialized storage.
-unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyring> {
+/// `ring` must be NULL or written storage (see `storage`), not aliased for `'a`.
+pub(crate) unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyring> {
     // SAFETY: forwarded contract.
+    if unsafe { storage::tag_of(ring) }? == tag::VERIFIER {
+        // SAFETY: as above; the tag says it is a verifier's storage.
+        return unsafe { verifier(ring.cast::<apisig_verifier>()) }.map(|v| v.keyring_mut());
+    }
+    // SAFETY: as above.
     unsafe { storage::get(ring) }
 }
 
-/// Makes `*ring` an empty keyring. The storage's previous contents are not read: call
-/// `apisig_keyring_wipe` first to zeroize a keyring that held secrets.
+/// Makes `*ring` an empty keyring and sets its tag. The storage's previous contents are not
+/// read (it may be uninitialised): call `apisig_keyring_wipe` first to zeroize a keyring that
+/// held secrets.
 ///
 /// # Errors
 /// `NULL_PARAMETER` when `ring` is NULL or not aligned to `APISIG_STORAGE_ALIGN`.
 ///
 /// # Safety
-/// `ring` must point to writable storage of `APISIG_KEYRING_SIZE` bytes.
+/// `ring` must point to writable storage of `APISIG_KEYRING_SIZE` bytes. Every other
+/// function that takes a keyring reads its tag first, so it must get written storage:
+/// initialized by this function, or any bytes at all (zeroed, wiped, garbage, another
+/// object), which give `INVALID_OBJECT` — never uninitialised memory.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_init(ring: *mut apisig_keyring) -> apisig_result {
     // SAFETY: the caller guarantees the storage.
     ffi_boundary! { unsafe { storage::init(ring, EMPTY) } }
 }
 
-/// Zeroizes every secret in `*ring` and leaves it empty (initialized). Call it before the
-/// storage goes out of scope.
+/// Zeroizes every secret in `*ring` and clears its tag: the storage is no longer a keyring
+/// (calls other than `apisig_keyring_init` give `INVALID_OBJECT`). Call it before the
+/// storage goes out of scope. On a verifier's keyring (from `apisig_verifier_keyring`) it
+/// removes every client and the verifier stays usable.
 ///
 /// # Errors
-/// `NULL_PARAMETER`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` (also for a keyring already wiped).
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring.
+/// `ring` must be NULL or point to written storage (see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_wipe(ring: *mut apisig_keyring) -> apisig_result {
     ffi_boundary! {
-        // SAFETY: the caller guarantees an initialized keyring.
+        // SAFETY: the caller guarantees written storage.
+        if unsafe { storage::tag_of(ring) }? == tag::KEYRING {
+            // SAFETY: as above; dropping the keyring zeroizes its secrets.
+            return unsafe { storage::wipe(ring) };
+        }
+        // SAFETY: as above.
         let p: *mut CoreKeyring = core::ptr::from_mut(unsafe { self::ring(ring) }?);
-        // SAFETY: `p` is an initialized keyring: dropping it zeroizes its secrets, then an
-        // empty one is written over it (no keyring-sized temporary on the stack).
+        // SAFETY: `p` is a verifier's keyring: dropping it zeroizes its secrets, then an empty
+        // one is written over it (no keyring-sized temporary on the stack).
         unsafe {
             core::ptr::drop_in_place(p);
             p.write(EMPTY);
@@ -100,13 +125,13 @@ pub unsafe extern "C" fn apisig_keyring_wipe(ring: *mut apisig_keyring) -> apisi
 /// clients are never moved), written only on `OK`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or one not
-/// UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the id or
-/// the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an empty or unsendable id (or
+/// one not UTF-8); `FIELD_TOO_LONG` past 64 bytes; `EMPTY_SECRET`; `DUPLICATE_KEY_ID` when the
+/// id or the secret is already registered; `KEYRING_FULL`. Nothing changes on error.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring; `(id, id_len)` and `(secret, secret_len)`
-/// to readable bytes; `client` to a writable `uint32_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+/// and `(secret, secret_len)` to readable bytes; `client` to a writable `uint32_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_add(
     ring: *mut apisig_keyring,
@@ -134,11 +159,12 @@ pub unsafe extern "C" fn apisig_keyring_add(
 /// Sets the key or secret in `slot` (an `apisig_slot`) of `client`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot; `EMPTY_SECRET`;
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot; `EMPTY_SECRET`;
 /// `DUPLICATE_KEY_ID` when another slot already holds this secret.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring, `(secret, secret_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(secret,
+/// secret_len)` to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_set_secret(
     ring: *mut apisig_keyring,
@@ -158,10 +184,10 @@ pub unsafe extern "C" fn apisig_keyring_set_secret(
 /// revokes the client.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_remove_secret(
     ring: *mut apisig_keyring,
@@ -179,10 +205,10 @@ pub unsafe extern "C" fn apisig_keyring_remove_secret(
 /// `apisig_securosys_role`).
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_set_role(ring: *mut apisig_keyring, client: u32, role: u8) -> apisig_result {
     ffi_boundary! {
@@ -195,10 +221,10 @@ pub unsafe extern "C" fn apisig_keyring_set_role(ring: *mut apisig_keyring, clie
 /// Takes `client`'s role away.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, client: u32) -> apisig_result {
     ffi_boundary! {
@@ -211,11 +237,12 @@ pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, cl
 /// Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or unsendable user
-/// id; `FIELD_TOO_LONG` past 64 bytes.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `INVALID_HEADER_VALUE` for an empty or
+/// unsendable user id; `FIELD_TOO_LONG` past 64 bytes.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring, `(user_id, user_id_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(user_id,
+/// user_id_len)` to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_bind_user_id(
     ring: *mut apisig_keyring,
@@ -234,11 +261,11 @@ pub unsafe extern "C" fn apisig_keyring_bind_user_id(
 /// Finds the client whose key id is `key_id`; `*client` is written only on `OK`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` when none has it.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` when none has it.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring, `(key_id, key_id_len)` to readable bytes,
-/// `client` to a writable `uint32_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(key_id,
+/// key_id_len)` to readable bytes, `client` to a writable `uint32_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_find(
     ring: *mut apisig_keyring,
@@ -255,10 +282,10 @@ pub unsafe extern "C" fn apisig_keyring_find(
     }
 }
 
-/// Number of registered clients; 0 when `ring` is NULL.
+/// Number of registered clients; 0 when `ring` is NULL or not a keyring.
 ///
 /// # Safety
-/// `ring` must be NULL or point to an initialized keyring.
+/// `ring` must be NULL or point to written storage (see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_len(ring: *mut apisig_keyring) -> usize {
     // SAFETY: the caller guarantees `ring`.
@@ -269,12 +296,12 @@ pub unsafe extern "C" fn apisig_keyring_len(ring: *mut apisig_keyring) -> usize 
 /// length into `*out_len`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to the length
-/// needed (at most 64).
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY`; `BUFFER_TOO_SMALL` with `*out_len` set to
+/// the length needed (at most 64).
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring; `out` to `out_cap` writable bytes (or NULL
-/// with `out_cap == 0`); `out_len` to a writable `size_t`.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `out` to
+/// `out_cap` writable bytes (or NULL with `out_cap == 0`); `out_len` to a writable `size_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_client_id(
     ring: *mut apisig_keyring,

@@ -12,8 +12,9 @@
 //!   `NULL_PARAMETER`. Outputs are `(out, cap, *out_len)`: a short `cap` gives
 //!   `BUFFER_TOO_SMALL` with `*out_len` set to the size needed. Outputs are written only on
 //!   `OK`.
-//! - Objects (keyring, verifier, rotation) live in storage the caller owns, sized by
-//!   `APISIG_*_SIZE` macros; host builds add `_new`/`_free` conveniences.
+//! - Objects (keyring, verifier, signer, rotation, attempt) live in storage the caller owns,
+//!   sized by `APISIG_*_SIZE` macros; host builds add `_new`/`_free` conveniences. A tag word
+//!   set by `_init` and cleared by `_wipe` is checked by every call (see `storage`).
 //! - With the default `std` feature, every export runs inside `catch_unwind`; without it
 //!   the crate is `no_std` for firmware and the core's panic-free code is the safeguard.
 

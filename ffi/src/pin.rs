@@ -7,9 +7,8 @@ use apisig::pin::{PIN_LEN, PinKind, fingerprint};
 use apisig::{ClientId, Error};
 
 use crate::convert::{Res, in_bytes, out_buf, out_ref};
-use crate::keyring::{apisig_keyring, slot};
+use crate::keyring::{self, apisig_keyring, slot};
 use crate::result::apisig_result;
-use crate::storage;
 use crate::verify::{apisig_principal, apisig_verifier, principal, verifier};
 
 /// Length of a certificate pin (a SHA-256 digest).
@@ -49,15 +48,17 @@ pub unsafe extern "C" fn apisig_certificate_fingerprint(
     }
 }
 
-/// Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer
-/// presenting a certificate with this `kind` fingerprint is this client.
+/// Pins a client certificate to `client` in `slot` (an `apisig_slot`): a TLS peer presenting a
+/// certificate with this `kind` fingerprint is this client.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot; `INVALID_CERTIFICATE` for an
-/// unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES` long.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+/// `INVALID_CERTIFICATE` for an unknown `kind` or a fingerprint that is not `APISIG_PIN_BYTES`
+/// long.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring, `(fp, fp_len)` to readable bytes.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(fp, fp_len)`
+/// to readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_set_pin(
     ring: *mut apisig_keyring,
@@ -69,7 +70,7 @@ pub unsafe extern "C" fn apisig_keyring_set_pin(
 ) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
-        let (ring, fp): (&mut crate::keyring::CoreKeyring, _) = unsafe { (storage::get(ring)?, in_bytes(fp, fp_len)?) };
+        let (ring, fp) = unsafe { (keyring::ring(ring)?, in_bytes(fp, fp_len)?) };
         let fingerprint: [u8; PIN_LEN] = fp.try_into().map_err(|_| Error::InvalidCertificate)?;
         let pin = Pin { kind: self::kind(kind)?, fingerprint };
         Ok(ring.set_pin(ClientId(client), self::slot(slot)?, Some(pin))?)
@@ -79,29 +80,29 @@ pub unsafe extern "C" fn apisig_keyring_set_pin(
 /// Removes the certificate pin in `slot` of `client`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `UNKNOWN_KEY` for a bad client or slot.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
 ///
 /// # Safety
-/// `ring` must point to an initialized keyring.
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_keyring_clear_pin(ring: *mut apisig_keyring, client: u32, slot: u32) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
-        let ring: &mut crate::keyring::CoreKeyring = unsafe { storage::get(ring) }?;
+        let ring = unsafe { keyring::ring(ring) }?;
         Ok(ring.set_pin(ClientId(client), self::slot(slot)?, None)?)
     }
 }
 
-/// The client pinned to a TLS peer's certificate (DER), with the same principal and role as
-/// its other credentials; `*who` is written only on `OK`. Call it after the TLS library has
-/// checked the chain: apisig checks neither dates, issuer nor signature.
+/// The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
+/// other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
+/// the chain: apisig checks neither dates, issuer nor signature.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
 ///
 /// # Safety
-/// `v` must point to an initialized verifier, `(der, der_len)` to readable bytes, `who` to a
-/// writable `apisig_principal`.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
+/// to readable bytes, `who` to a writable `apisig_principal`.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_verify_certificate(

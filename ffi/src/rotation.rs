@@ -11,23 +11,27 @@ use apisig::rotation::{Attempt, Next, RetryOn, Rotation};
 
 use crate::convert::out_ref;
 use crate::result::apisig_result;
-use crate::storage;
+use crate::storage::{self, tag};
 
-/// Storage for a rotation state (which key is current, how many, when to move on).
+/// Storage for a rotation state (which key is current, how many, when to move on). It holds
+/// no secret and may be copied. Its first word is a tag set by the `apisig_rotation_*`
+/// constructors: storage that was not initialised or holds another type gives
+/// `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct apisig_rotation {
-    pub(crate) opaque: [u64; 1],
+    pub(crate) opaque: [u64; 2],
 }
-assert_fits!(apisig_rotation, Rotation);
+storage!(apisig_rotation, Rotation, tag::ROTATION);
 
-/// Storage for one request's progress through the keys.
+/// Storage for one request's progress through the keys, written by `apisig_rotation_begin`.
+/// It holds no secret and may be copied; tagged like `apisig_rotation`.
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct apisig_attempt {
-    pub(crate) opaque: [u64; 1],
+    pub(crate) opaque: [u64; 2],
 }
-assert_fits!(apisig_attempt, Attempt);
+storage!(apisig_attempt, Attempt, tag::ATTEMPT);
 
 /// What to do after a response (`*next` of `apisig_rotation_on_response`).
 #[repr(u32)]
@@ -47,7 +51,7 @@ fn init(r: *mut apisig_rotation, value: Rotation) -> apisig_result {
 }
 
 /// `keys` keys (0 counts as 1), starting with key 0; a retry on 401, and also on 403 when
-/// `retry_on_forbidden`.
+/// `retry_on_forbidden` is nonzero.
 ///
 /// # Errors
 /// `NULL_PARAMETER`.
@@ -58,9 +62,9 @@ fn init(r: *mut apisig_rotation, value: Rotation) -> apisig_result {
 pub unsafe extern "C" fn apisig_rotation_init(
     r: *mut apisig_rotation,
     keys: u8,
-    retry_on_forbidden: bool,
+    retry_on_forbidden: u8,
 ) -> apisig_result {
-    let on = if retry_on_forbidden { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
+    let on = if retry_on_forbidden != 0 { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
     init(r, Rotation::new(keys, on))
 }
 
@@ -88,41 +92,43 @@ pub unsafe extern "C" fn apisig_rotation_securosys(r: *mut apisig_rotation, keys
     init(r, Rotation::securosys(keys))
 }
 
-/// The key new requests start with; 0 when `r` is NULL.
+/// The key new requests start with; 0 when `r` is NULL or not a rotation.
 ///
 /// # Safety
-/// `r` must be NULL or point to an initialized `apisig_rotation`.
+/// `r` must be NULL or point to written storage: a rotation, or any bytes at all (never
+/// uninitialised memory).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_rotation_current(r: *const apisig_rotation) -> usize {
     // SAFETY: the caller guarantees `r`; it is only read.
-    ffi_value!(0, unsafe { storage::get::<_, Rotation>(r.cast_mut()) }.map(|r| r.current()).unwrap_or(0))
+    ffi_value!(0, unsafe { storage::get_ref(r) }.map(Rotation::current).unwrap_or(0))
 }
 
-/// Starts a request: `*a` is written; send it with key `apisig_attempt_key(a)`.
+/// Starts a request: `*a` is written and tagged; send it with key `apisig_attempt_key(a)`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` when `r` is not a rotation.
 ///
 /// # Safety
-/// `r` must point to an initialized `apisig_rotation`, `a` to a writable `apisig_attempt`.
+/// `r` must point to written storage (as in `apisig_rotation_current`), `a` to a writable
+/// `apisig_attempt` (it may be uninitialised).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_rotation_begin(r: *const apisig_rotation, a: *mut apisig_attempt) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees `r` (read only) and `a`.
-        let r: &mut Rotation = unsafe { storage::get(r.cast_mut()) }?;
+        let r: &Rotation = unsafe { storage::get_ref(r) }?;
         // SAFETY: as above.
         unsafe { storage::init(a, r.begin()) }
     }
 }
 
-/// The key to send the attempt with; 0 when `a` is NULL.
+/// The key to send the attempt with; 0 when `a` is NULL or not an attempt.
 ///
 /// # Safety
-/// `a` must be NULL or point to an initialized `apisig_attempt`.
+/// `a` must be NULL or point to written storage (as in `apisig_rotation_current`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_attempt_key(a: *const apisig_attempt) -> usize {
     // SAFETY: the caller guarantees `a`; it is only read.
-    ffi_value!(0, unsafe { storage::get::<_, Attempt>(a.cast_mut()) }.map(|a| a.key()).unwrap_or(0))
+    ffi_value!(0, unsafe { storage::get_ref(a) }.map(Attempt::key).unwrap_or(0))
 }
 
 /// Takes the HTTP `status` of the response to attempt `a` and says what to do: `*next` is an
@@ -130,10 +136,11 @@ pub unsafe extern "C" fn apisig_attempt_key(a: *const apisig_attempt) -> usize {
 /// values it is the attempt's key). A retried key that succeeds becomes current.
 ///
 /// # Errors
-/// `NULL_PARAMETER`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` when `r` is not a rotation or `a` not an attempt.
 ///
 /// # Safety
-/// `r` and `a` must point to initialized storage; `next` and `key` to writable values.
+/// `r` and `a` must point to written storage (as in `apisig_rotation_current`), not the
+/// same; `next` and `key` to writable values.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_rotation_on_response(
     r: *mut apisig_rotation,

@@ -41,9 +41,9 @@ pub struct apisig_stamp {
     pub now_ns: u64,
     /// The nonce, for schemes that send one (APEX: a per-request counter).
     pub nonce: u64,
-    /// Whether `nonce` is set; a scheme that sends a nonce fails with `INVALID_NONCE`
-    /// without one.
-    pub has_nonce: bool,
+    /// Whether `nonce` is set (nonzero: set); a scheme that sends a nonce fails with
+    /// `INVALID_NONCE` without one.
+    pub has_nonce: u8,
 }
 
 /// One produced header. `name` points into the scheme (static storage for presets, the
@@ -95,7 +95,7 @@ pub(crate) unsafe fn credentials<'a>(c: &apisig_credentials) -> Res<Credentials<
 }
 
 pub(crate) const fn stamp(s: &apisig_stamp) -> Stamp {
-    Stamp { now: s.now_ns, nonce: if s.has_nonce { Some(s.nonce) } else { None } }
+    Stamp { now: s.now_ns, nonce: if s.has_nonce != 0 { Some(s.nonce) } else { None } }
 }
 
 /// Runs `f` with a signer and request built from the C arguments.

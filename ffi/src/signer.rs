@@ -5,11 +5,11 @@
 
 use apisig::Signer;
 
-use crate::convert::{apisig_request, in_ref, out_buf, out_ref, request};
+use crate::convert::{Res, apisig_request, in_ref, out_buf, out_ref, request};
 use crate::result::apisig_result;
 use crate::scheme::{SchemeStore, apisig_scheme, scheme};
 use crate::sign::{apisig_credentials, apisig_headers, apisig_stamp, credentials, stamp, write_headers};
-use crate::storage;
+use crate::storage::{self, tag};
 
 /// Size in bytes of `apisig_signer`.
 pub const APISIG_SIGNER_SIZE: usize = 1536;
@@ -19,19 +19,22 @@ pub const APISIG_SIGNER_SIZE: usize = 1536;
 /// not copy it afterwards: pass its address. It borrows the scheme's strings and arrays and
 /// the credentials' buffers: keep them alive and unchanged until `apisig_signer_wipe`.
 /// `apisig_signer_sign` only reads it, so one signer may sign from several threads at once.
+/// Its first word is a tag set by a successful `apisig_signer_init`: storage that was not
+/// initialised, was wiped or holds another type gives `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 pub struct apisig_signer {
     pub(crate) opaque: [u64; 192],
 }
 
 /// What the storage holds. `signer` borrows `store` (described schemes are converted into
-/// it) and the caller's buffers; neither moves while the storage is initialized.
-struct State {
-    store: Option<SchemeStore<'static>>,
+/// it) and the caller's buffers; neither moves while the storage is initialized. `signer`
+/// is declared first so that it is dropped first, while `store` is still there.
+pub(crate) struct State {
     signer: Option<Signer<'static>>,
+    store: Option<SchemeStore<'static>>,
 }
 
-assert_fits!(apisig_signer, State);
+storage!(apisig_signer, State, tag::SIGNER);
 const _: () = assert!(core::mem::size_of::<apisig_signer>() == APISIG_SIGNER_SIZE);
 
 /// `sizeof(apisig_signer)`, for bindings that cannot read the macro.
@@ -40,8 +43,9 @@ pub extern "C" fn apisig_signer_size() -> usize {
     core::mem::size_of::<apisig_signer>()
 }
 
-/// Checks `scheme` and `creds` (as `apisig_sign` does) and precomputes the HMAC key state into
-/// `*s`. On error `*s` is left initialized but empty: signing with it gives `NULL_PARAMETER`.
+/// Checks `scheme` and `creds` (as `apisig_sign` does), precomputes the HMAC key state into
+/// `*s` and sets its tag. The previous contents of `*s` are not read (it may be
+/// uninitialised). On error `*s` is left without a tag: using it gives `INVALID_OBJECT`.
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `INVALID_TEMPLATE` for an incoherent scheme; `EMPTY_SECRET`,
@@ -50,7 +54,10 @@ pub extern "C" fn apisig_signer_size() -> usize {
 /// # Safety
 /// `s` must point to writable storage of `APISIG_SIGNER_SIZE` bytes that is not moved while
 /// initialized; `scheme` and `creds` must be valid, and everything they point to must stay
-/// valid and unchanged until `apisig_signer_wipe`.
+/// valid and unchanged until `apisig_signer_wipe`. Every other function that takes a signer
+/// reads its tag first, so it must get written storage: initialized by this function, or any
+/// bytes at all (zeroed, wiped, garbage, another object), which give `INVALID_OBJECT` —
+/// never uninitialised memory.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_signer_init(
     s: *mut apisig_signer,
@@ -59,20 +66,32 @@ pub unsafe extern "C" fn apisig_signer_init(
 ) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees writable storage.
-        unsafe { storage::init(s, State { store: None, signer: None }) }?;
-        let p = s.cast::<State>();
-        // SAFETY: `p` was just initialized. The scheme is converted into the storage's own
-        // `store`, which stays put (the caller does not move the storage), and the caller
-        // keeps the scheme's and credentials' buffers alive: the borrows may be 'static. The
-        // two fields are disjoint; `signer` is written through the raw pointer.
-        unsafe {
-            let store: &'static mut Option<SchemeStore<'static>> = &mut *core::ptr::addr_of_mut!((*p).store);
-            let scheme = self::scheme(in_ref(scheme)?, store)?;
-            let creds = credentials(in_ref(creds)?)?;
-            let signer = Signer::new(&scheme, creds)?;
-            core::ptr::addr_of_mut!((*p).signer).write(Some(signer));
+        unsafe { storage::init(s, State { signer: None, store: None }) }?;
+        // SAFETY: just initialized.
+        let p: *mut State = unsafe { storage::get(s) }?;
+        let build = || -> Res<Signer<'static>> {
+            // SAFETY: `p` was just initialized. The scheme is converted into the storage's own
+            // `store`, which stays put (the caller does not move the storage), and the caller
+            // keeps the scheme's and credentials' buffers alive: the borrows may be 'static.
+            unsafe {
+                let store: &'static mut Option<SchemeStore<'static>> = &mut *core::ptr::addr_of_mut!((*p).store);
+                let scheme = self::scheme(in_ref(scheme)?, store)?;
+                let creds = credentials(in_ref(creds)?)?;
+                Ok(Signer::new(&scheme, creds)?)
+            }
+        };
+        match build() {
+            Ok(signer) => {
+                // SAFETY: initialized above; `signer` is disjoint from the `store` it borrows.
+                unsafe { core::ptr::addr_of_mut!((*p).signer).write(Some(signer)) };
+                Ok(())
+            }
+            Err(e) => {
+                // SAFETY: initialized above; wiping drops it and clears the tag.
+                unsafe { storage::wipe(s) }?;
+                Err(e)
+            }
         }
-        Ok(())
     }
 }
 
@@ -81,12 +100,13 @@ pub unsafe extern "C" fn apisig_signer_init(
 /// `BUFFER_TOO_SMALL`).
 ///
 /// # Errors
-/// As `apisig_sign`; `NULL_PARAMETER` for a signer whose `apisig_signer_init` failed.
+/// As `apisig_sign`; `INVALID_OBJECT` when `s` is not a signer (never initialized, its
+/// `apisig_signer_init` failed, wiped, or another object).
 ///
 /// # Safety
-/// `s` must point to a signer initialized by `apisig_signer_init` (whose scheme and
-/// credentials are still valid); `req`, `headers` and `(buf, buf_cap, buf_len)` as in
-/// `apisig_sign`.
+/// `s` must point to written storage (see `apisig_signer_init`); when it is a signer, its
+/// scheme and credentials must still be valid. `req`, `headers` and `(buf, buf_cap, buf_len)`
+/// as in `apisig_sign`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_signer_sign(
     s: *const apisig_signer,
@@ -100,13 +120,10 @@ pub unsafe extern "C" fn apisig_signer_sign(
     ffi_boundary! {
         // SAFETY: the caller guarantees the output pointers.
         let (headers, mut out) = unsafe { (out_ref(headers)?, out_buf(buf, buf_cap, buf_len)?) };
-        if s.is_null() || !s.cast::<State>().is_aligned() {
-            return Err(apisig_result::NullParameter);
-        }
-        // SAFETY: non-null and aligned; the caller guarantees an initialized signer. It is
-        // only read (shared), so several threads may sign with it at once.
-        let state: &State = unsafe { &*s.cast::<State>() };
-        let signer = state.signer.as_ref().ok_or(apisig_result::NullParameter)?;
+        // SAFETY: the caller guarantees written storage. It is only read (shared), so several
+        // threads may sign with it at once.
+        let state: &State = unsafe { storage::get_ref(s) }?;
+        let signer = state.signer.as_ref().ok_or(apisig_result::InvalidObject)?;
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees the request and its contents.
         let req = unsafe { request(in_ref(req)?, signer.scheme(), &mut header_store) };
@@ -118,23 +135,20 @@ pub unsafe extern "C" fn apisig_signer_sign(
     }
 }
 
-/// Zeroizes the signer's key state and leaves `*s` initialized but empty. Call it before the
-/// storage goes out of scope (after it, the scheme and credentials may go).
+/// Zeroizes the signer's key state and clears its tag: the storage is no longer a signer
+/// (calls other than `apisig_signer_init` give `INVALID_OBJECT`). Call it before the storage
+/// goes out of scope (after it, the scheme and credentials may go).
 ///
 /// # Errors
-/// `NULL_PARAMETER`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` (also for a signer already wiped).
 ///
 /// # Safety
-/// `s` must point to a signer initialized by `apisig_signer_init`.
+/// `s` must be NULL or point to written storage (see `apisig_signer_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_signer_wipe(s: *mut apisig_signer) -> apisig_result {
-    ffi_boundary! {
-        // SAFETY: the caller guarantees an initialized signer.
-        let state: &mut State = unsafe { storage::get(s) }?;
-        // Dropping the signer zeroizes its key state.
-        state.signer = None;
-        Ok(())
-    }
+    // SAFETY: the caller guarantees written storage; dropping the signer zeroizes its key
+    // state.
+    ffi_boundary! { unsafe { storage::wipe(s) } }
 }
 
 #[cfg(test)]
@@ -178,7 +192,7 @@ mod tests {
         // SAFETY: storage, scheme and creds outlive the signer.
         assert_eq!(unsafe { apisig_signer_init(&mut storage, &scheme, &creds) }, apisig_result::Ok);
         for now in [1_673_425_955_575_713_842u64, 1, u64::MAX] {
-            let st = apisig_stamp { now_ns: now, nonce: 0, has_nonce: false };
+            let st = apisig_stamp { now_ns: now, nonce: 0, has_nonce: 0 };
             let run = |f: &dyn Fn(*mut apisig_headers, *mut u8, usize, *mut usize) -> apisig_result| {
                 let mut h = core::mem::MaybeUninit::<apisig_headers>::zeroed();
                 let (mut buf, mut len) = ([0u8; 256], 0usize);
@@ -206,17 +220,20 @@ mod tests {
         }
         // SAFETY: initialized above.
         assert_eq!(unsafe { apisig_signer_wipe(&mut storage) }, apisig_result::Ok);
-        let st = apisig_stamp { now_ns: 1, nonce: 0, has_nonce: false };
+        let st = apisig_stamp { now_ns: 1, nonce: 0, has_nonce: 0 };
         let mut h = core::mem::MaybeUninit::<apisig_headers>::zeroed();
         let (mut buf, mut len) = ([0u8; 256], 0usize);
         // SAFETY: as above; the wiped signer refuses.
         let rc =
             unsafe { apisig_signer_sign(&storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len) };
-        assert_eq!(rc, apisig_result::NullParameter);
-        // An incoherent credential leaves the signer empty.
+        assert_eq!(rc, apisig_result::InvalidObject);
+        // An incoherent credential leaves the storage without a signer.
         let empty = apisig_credentials { secret_len: 0, ..creds };
         // SAFETY: as above.
-        let rc = unsafe { apisig_signer_init(&mut storage, &scheme, &empty) };
-        assert_eq!(rc, apisig_result::from(apisig::Error::EmptySecret));
+        assert_eq!(unsafe { apisig_signer_init(&mut storage, &scheme, &empty) }, apisig_result::from(apisig::Error::EmptySecret));
+        // SAFETY: as above.
+        let rc =
+            unsafe { apisig_signer_sign(&storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len) };
+        assert_eq!(rc, apisig_result::InvalidObject);
     }
 }

@@ -29,25 +29,25 @@ const _: () = assert!(APISIG_SESSION_FIELD_MAX == session::FIELD_MAX);
 pub const APISIG_JWT_AUD_MAX: usize = 8;
 const _: () = assert!(APISIG_JWT_AUD_MAX == jwt::AUD_MAX);
 
-/// Bytes `(ptr, len)` that may be absent (`present == false`).
+/// Text `(ptr, len)` that may be absent (`present == 0`).
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_opt_str {
-    /// Whether the value is there.
-    pub present: bool,
+    /// Whether the value is there: nonzero means present.
+    pub present: u8,
     /// The text (not NUL-terminated).
     pub ptr: *const c_char,
     /// Its length.
     pub len: usize,
 }
 
-/// Bytes `(ptr, len)` that may be absent (`present == false`); present and empty is not the
+/// Bytes `(ptr, len)` that may be absent (`present == 0`); present and empty is not the
 /// same as absent.
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_opt_bytes {
-    /// Whether the value is there.
-    pub present: bool,
+    /// Whether the value is there: nonzero means present.
+    pub present: u8,
     /// The bytes.
     pub ptr: *const u8,
     /// Their length.
@@ -57,7 +57,7 @@ pub struct apisig_opt_bytes {
 /// # Safety
 /// When present, `o` must satisfy `in_bytes`.
 unsafe fn opt_bytes<'a>(o: &apisig_opt_bytes) -> Res<Option<&'a [u8]>> {
-    if !o.present {
+    if o.present == 0 {
         return Ok(None);
     }
     // SAFETY: forwarded contract.
@@ -70,8 +70,8 @@ unsafe fn opt_bytes<'a>(o: &apisig_opt_bytes) -> Res<Option<&'a [u8]>> {
 pub struct apisig_jwt_validation {
     /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway_s: u64,
-    /// Refuse tokens without `exp`.
-    pub require_exp: bool,
+    /// Refuse tokens without `exp` (nonzero: refuse).
+    pub require_exp: u8,
     /// Required `iss` (compared with the raw JSON string text).
     pub iss: apisig_opt_str,
     /// Required audience.
@@ -86,8 +86,8 @@ pub struct apisig_jwt_validation {
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_opt_u64 {
-    /// Whether the claim is there.
-    pub present: bool,
+    /// Whether the claim is there: 1 when present, 0 when absent.
+    pub present: u8,
     /// Its value, seconds since the UNIX epoch.
     pub value: u64,
 }
@@ -135,16 +135,16 @@ pub struct apisig_session {
     pub slot: u32,
 }
 
-const NONE: apisig_opt_str = apisig_opt_str { present: false, ptr: core::ptr::null(), len: 0 };
+const NONE: apisig_opt_str = apisig_opt_str { present: 0, ptr: core::ptr::null(), len: 0 };
 
 fn some(s: &str) -> apisig_opt_str {
-    apisig_opt_str { present: true, ptr: s.as_ptr().cast(), len: s.len() }
+    apisig_opt_str { present: 1, ptr: s.as_ptr().cast(), len: s.len() }
 }
 
 /// # Safety
 /// When present, `o` must satisfy `in_bytes`.
 unsafe fn opt<'a>(o: &apisig_opt_str) -> Res<Option<&'a str>> {
-    if !o.present {
+    if o.present == 0 {
         return Ok(None);
     }
     // SAFETY: forwarded contract.
@@ -152,7 +152,7 @@ unsafe fn opt<'a>(o: &apisig_opt_str) -> Res<Option<&'a str>> {
 }
 
 fn opt_u64(v: Option<u64>) -> apisig_opt_u64 {
-    apisig_opt_u64 { present: v.is_some(), value: v.unwrap_or(0) }
+    apisig_opt_u64 { present: v.is_some().into(), value: v.unwrap_or(0) }
 }
 
 /// Writes a compact HS256 JWT, `base64url(header).base64url(claims).base64url(HMAC)`, into
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn apisig_jwt_verify(
         };
         // SAFETY: the caller guarantees the validation's strings.
         let v = unsafe {
-            Validation { leeway_s: val.leeway_s, require_exp: val.require_exp, iss: opt(&val.iss)?, aud: opt(&val.aud)?, sub: opt(&val.sub)?, max_len: val.max_len }
+            Validation { leeway_s: val.leeway_s, require_exp: val.require_exp != 0, iss: opt(&val.iss)?, aud: opt(&val.aud)?, sub: opt(&val.sub)?, max_len: val.max_len }
         };
         let key = MacKey::new(key)?;
         let c = jwt::verify(&key, token, &v, now_ns, scratch.buf)?;
@@ -266,22 +266,23 @@ pub unsafe extern "C" fn apisig_jwt_verify(
 
 /// Makes the verifier accept bearer JWTs (HS256 with `secret`): the principal is the client
 /// whose key id is the token's `sub` (or, for `"zignsec-oauth"`, the static key sent beside
-/// it). `exp` is required when `require_exp`; `(issuer)` and `(audience)` are required when
-/// present. Without this call, JWT schemes give `UNSUPPORTED_CREDENTIAL`.
+/// it). `exp` is required when `require_exp` is nonzero; `(issuer)` and `(audience)` are
+/// required when present. Without this call, JWT schemes give `UNSUPPORTED_CREDENTIAL`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `EMPTY_SECRET`; `FIELD_TOO_LONG` for an issuer or audience past 64
-/// bytes; `INVALID_HEADER_VALUE` for one that is not UTF-8.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `EMPTY_SECRET`; `FIELD_TOO_LONG` for an issuer or
+/// audience past 64 bytes; `INVALID_HEADER_VALUE` for one that is not UTF-8.
 ///
 /// # Safety
-/// `v` must point to an initialized verifier; the `(ptr, len)` inputs must be readable.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`); the
+/// `(ptr, len)` inputs must be readable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_set_jwt(
     v: *mut apisig_verifier,
     secret: *const u8,
     secret_len: usize,
     leeway_s: u64,
-    require_exp: bool,
+    require_exp: u8,
     issuer: apisig_opt_str,
     audience: apisig_opt_str,
 ) -> apisig_result {
@@ -292,7 +293,7 @@ pub unsafe extern "C" fn apisig_verifier_set_jwt(
         };
         let mut policy = JwtPolicy::new(secret)?;
         policy.leeway_s = leeway_s;
-        policy.require_exp = require_exp;
+        policy.require_exp = require_exp != 0;
         policy.issuer = iss.map(heapless::String::try_from).transpose().map_err(|_| Error::FieldTooLong)?;
         policy.audience = aud.map(heapless::String::try_from).transpose().map_err(|_| Error::FieldTooLong)?;
         v.set_jwt(Some(policy));
@@ -303,7 +304,7 @@ pub unsafe extern "C" fn apisig_verifier_set_jwt(
 /// # Safety
 /// As `opt`.
 unsafe fn opt_text<'a>(o: &apisig_opt_str) -> Res<Option<&'a str>> {
-    if !o.present {
+    if o.present == 0 {
         return Ok(None);
     }
     // SAFETY: forwarded contract.
@@ -315,10 +316,11 @@ unsafe fn opt_text<'a>(o: &apisig_opt_str) -> Res<Option<&'a str>> {
 /// `UNSUPPORTED_CREDENTIAL`.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `EMPTY_SECRET` for an empty primary.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `EMPTY_SECRET` for an empty primary.
 ///
 /// # Safety
-/// `v` must point to an initialized verifier; the `(ptr, len)` inputs must be readable.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`); the
+/// `(ptr, len)` inputs must be readable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_set_session_keys(
     v: *mut apisig_verifier,

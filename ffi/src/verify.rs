@@ -3,10 +3,10 @@
 use apisig::{PreparedScheme, ReplayCache, Verifier, Window};
 
 use crate::convert::{apisig_request, in_ref, out_ref, request};
-use crate::keyring::{APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
+use crate::keyring::{self, APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
-use crate::storage;
+use crate::storage::{self, tag};
 
 /// Most requests the replay cache remembers at once. Size it for about three times the signed
 /// requests expected inside one window; when full of live entries, verification fails
@@ -24,12 +24,14 @@ const _: () = assert!(APISIG_WINDOW_DEFAULT_NS == Window::DEFAULT.tolerance_nano
 
 /// Storage for a verifier: a keyring, a replay cache of `APISIG_REPLAY_CAPACITY` entries
 /// and a freshness window. Declare it anywhere, call `apisig_verifier_init`, and do not copy
-/// it afterwards. `apisig_verifier_wipe` zeroizes its secrets.
+/// it afterwards. `apisig_verifier_wipe` zeroizes its secrets. Its first word is a tag set by
+/// `apisig_verifier_init`: storage that was not initialised, was wiped or holds another type
+/// gives `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 pub struct apisig_verifier {
     pub(crate) opaque: [u64; 1024],
 }
-assert_fits!(apisig_verifier, CoreVerifier);
+storage!(apisig_verifier, CoreVerifier, tag::VERIFIER);
 const _: () = assert!(core::mem::size_of::<apisig_verifier>() == APISIG_VERIFIER_SIZE);
 
 /// Who a verified request comes from.
@@ -61,8 +63,11 @@ pub extern "C" fn apisig_verifier_size() -> usize {
     core::mem::size_of::<apisig_verifier>()
 }
 
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT` for storage that is not a verifier.
+///
 /// # Safety
-/// `v` must be NULL or an initialized verifier.
+/// `v` must be NULL or written storage (see `storage`), not aliased for `'a`.
 pub(crate) unsafe fn verifier<'a>(v: *mut apisig_verifier) -> Result<&'a mut CoreVerifier, apisig_result> {
     // SAFETY: forwarded contract.
     unsafe { storage::get(v) }
@@ -70,17 +75,21 @@ pub(crate) unsafe fn verifier<'a>(v: *mut apisig_verifier) -> Result<&'a mut Cor
 
 /// Makes `*v` a verifier with an empty replay cache and a window of ± `window_ns`
 /// nanoseconds (0 means "exactly now", never "no check"; `APISIG_WINDOW_DEFAULT_NS` is
-/// ±300 s). When `ring` is non-NULL its clients move into the verifier and `*ring` is left
-/// empty; with NULL the verifier starts with an empty keyring
-/// (add clients through `apisig_verifier_keyring`). The previous contents of `*v` are not
-/// read.
+/// ±300 s), and sets its tag. When `ring` is non-NULL its clients move into the verifier and
+/// `*ring` is left empty; with NULL the verifier starts with an empty keyring (add clients
+/// through `apisig_verifier_keyring`). The previous contents of `*v` are not read (it may be
+/// uninitialised); nothing is written on error.
 ///
 /// # Errors
-/// `NULL_PARAMETER` when `v` is NULL or misaligned.
+/// `NULL_PARAMETER` when `v` is NULL or misaligned; `INVALID_OBJECT` when `ring` is not a
+/// keyring, or is `v`'s own.
 ///
 /// # Safety
 /// `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes; `ring` must be NULL
-/// or point to an initialized keyring that does not overlap `*v`.
+/// or point to written storage (a keyring; see `apisig_keyring_init`) that does not overlap
+/// `*v`. Every other function that takes a verifier reads its tag first, so it must get
+/// written storage: initialized by this function, or any bytes at all (zeroed, wiped,
+/// garbage, another object), which give `INVALID_OBJECT` — never uninitialised memory.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_init(
     v: *mut apisig_verifier,
@@ -88,13 +97,17 @@ pub unsafe extern "C" fn apisig_verifier_init(
     window_ns: u64,
 ) -> apisig_result {
     ffi_boundary! {
-        // SAFETY: the caller guarantees the storage; the verifier is written in place, then
-        // (when `ring` is given) its empty keyring is swapped with the caller's, so no large
-        // temporary lands on a firmware stack and the secrets move rather than being copied.
+        if !ring.is_null() && ring.cast::<u8>() == v.cast::<u8>() {
+            return Err(apisig_result::InvalidObject);
+        }
+        // SAFETY: the caller guarantees the storage, and that `ring` (checked before anything
+        // is written) does not overlap it. The verifier is written in place, then (when `ring`
+        // is given) its empty keyring is swapped with the caller's, so no large temporary lands
+        // on a firmware stack and the secrets move rather than being copied.
         unsafe {
+            let r = if ring.is_null() { None } else { Some(keyring::ring(ring)?) };
             write_empty(v, Window::from_nanos(window_ns))?;
-            if !ring.is_null() {
-                let r: &mut CoreKeyring = storage::get(ring)?;
+            if let Some(r) = r {
                 core::mem::swap(verifier(v)?.keyring_mut(), r);
             }
         }
@@ -113,41 +126,38 @@ unsafe fn write_empty(v: *mut apisig_verifier, window: Window) -> Result<(), api
     unsafe { storage::init(v, CoreVerifier::new(EMPTY_RING, EMPTY_CACHE, window)) }
 }
 
-/// Zeroizes the verifier's secrets and leaves it with an empty keyring and an empty replay
-/// cache (same window), still initialized. Call it before the storage goes out of scope.
+/// Zeroizes the verifier's secrets (its keyring's, JWT and session keys) and clears its tag:
+/// the storage is no longer a verifier (calls other than `apisig_verifier_init` give
+/// `INVALID_OBJECT`, also through the handle `apisig_verifier_keyring` returned). Call it
+/// before the storage goes out of scope.
 ///
 /// # Errors
-/// `NULL_PARAMETER`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` (also for a verifier already wiped).
 ///
 /// # Safety
-/// `v` must point to an initialized verifier.
+/// `v` must be NULL or point to written storage (see `apisig_verifier_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig_result {
-    ffi_boundary! {
-        // SAFETY: the caller guarantees an initialized verifier; it is dropped in place (its
-        // keyring's secrets zeroize on drop) and an empty one written over it.
-        unsafe {
-            let p: *mut CoreVerifier = verifier(v)?;
-            let window = (*p).window();
-            core::ptr::drop_in_place(p);
-            write_empty(v, window)
-        }
-    }
+    // SAFETY: the caller guarantees written storage; a verifier is dropped in place (its
+    // secrets zeroize on drop).
+    ffi_boundary! { unsafe { storage::wipe(v) } }
 }
 
 /// The verifier's own keyring, to register, rotate or revoke clients with the
-/// `apisig_keyring_*` functions. NULL when `v` is NULL. Valid as long as `*v` is; do not
-/// pass it to `apisig_keyring_init` (it is initialized) or copy what it points to.
+/// `apisig_keyring_*` functions: a handle that the keyring functions accept (it is the
+/// verifier's address, not a separate keyring's storage). NULL when `v` is NULL or not a
+/// verifier. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
+/// `INVALID_OBJECT`); do not pass it to `apisig_keyring_init` or copy what it points to.
 ///
 /// # Safety
-/// `v` must be NULL or point to an initialized verifier.
+/// `v` must be NULL or point to written storage (see `apisig_verifier_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mut apisig_keyring {
     ffi_value!(core::ptr::null_mut(), {
         // SAFETY: the caller guarantees `v`.
-        match unsafe { verifier(v) } {
-            Ok(v) => core::ptr::from_mut(v.keyring_mut()).cast::<apisig_keyring>(),
-            Err(_) => core::ptr::null_mut(),
+        match unsafe { storage::tag_of(v) } {
+            Ok(tag::VERIFIER) => v.cast::<apisig_keyring>(),
+            _ => core::ptr::null_mut(),
         }
     })
 }
@@ -160,14 +170,15 @@ pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mu
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
-/// `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`,
-/// `USER_ID_MISMATCH`; `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`,
-/// `REPLAYED_REQUEST`, `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`,
-/// `SEPARATOR_IN_FIELD`; `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`.
+/// `SECRET_MISMATCH`, `SIGNATURE_MISMATCH`, `INVALID_SIGNATURE_ENCODING`, `USER_ID_MISMATCH`;
+/// `INVALID_TIMESTAMP`, `TIMESTAMP_OUTSIDE_WINDOW`, `INVALID_NONCE`, `REPLAYED_REQUEST`,
+/// `REPLAY_CACHE_FULL`; `INVALID_METHOD`, `INVALID_PATH`, `SEPARATOR_IN_FIELD`;
+/// `UNSUPPORTED_CREDENTIAL` for token schemes; `INVALID_TEMPLATE`; `INVALID_OBJECT`.
 ///
 /// # Safety
-/// `v` must point to an initialized verifier; `scheme` and `req` to valid structs whose
-/// `(ptr, len)` fields are readable; `who` to a writable `apisig_principal`.
+/// `v` must point to written storage (a verifier; see `apisig_verifier_init`); `scheme` and
+/// `req` to valid structs whose `(ptr, len)` fields are readable; `who` to a writable
+/// `apisig_principal`.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_verify(
@@ -218,10 +229,10 @@ fn prepared_preset(preset: u32) -> Option<&'static PreparedScheme<'static>> {
     }
 }
 
-/// How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL.
+/// How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL or not a verifier.
 ///
 /// # Safety
-/// `v` must be NULL or point to an initialized verifier.
+/// `v` must be NULL or point to written storage (see `apisig_verifier_init`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_replay_live(v: *mut apisig_verifier, now_ns: u64) -> usize {
     // SAFETY: the caller guarantees `v`.

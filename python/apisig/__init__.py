@@ -5,6 +5,8 @@ it with exceptions defined in Python (:mod:`apisig.exceptions`). Client integrat
 :mod:`apisig.client` (httpx and requests) and :mod:`apisig.oauth` (OAuth2 client credentials,
 ZignSec), server middleware in :mod:`apisig.server` (ASGI and WSGI), mutual TLS contexts and
 peer certificates in :mod:`apisig.tls`, and the ``apisig`` command line in :mod:`apisig.cli`.
+The fixed sets of text values (key slots, time units, encodings, ...) are ``Literal`` types in
+:mod:`apisig.types`.
 """
 
 from . import exceptions
@@ -29,6 +31,7 @@ from ._native import (
     ErrorInfo,
     FamilyInfo,
     JwtClaims,
+    JwtPolicy,
     Next,
     Policy,
     Principal,
@@ -53,6 +56,17 @@ from ._native import (
 )
 from .exceptions import *  # noqa: F403  (every exception class: see exceptions.__all__)
 from .replay import verify_async
+from .types import (
+    ClientAuthMethod,
+    Encoding,
+    HeaderField,
+    MtlsMode,
+    PinKind,
+    SchemeKind,
+    Slot,
+    TemplatePart,
+    TimeUnit,
+)
 
 PRESETS: dict[str, Scheme] = {name: Scheme.preset_named(name) for name in preset_names()}
 """Every preset scheme by name (``"aevo"``, ``"apex"``, ...)."""
@@ -68,7 +82,7 @@ def scheme(name_or_spec: str | object) -> Scheme:
     return Scheme.from_dict(name_or_spec)
 
 
-__all__ = [  # noqa: RUF022  (grouped: the native API, then this package's own)
+__all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then this package's own)
     "ADVANCE_NONCE_SCRIPT",
     "AEVO",
     "AEVO_SECRET",
@@ -89,6 +103,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then this package's own)
     "ErrorInfo",
     "FamilyInfo",
     "JwtClaims",
+    "JwtPolicy",
     "Next",
     "Policy",
     "Principal",
@@ -112,6 +127,15 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, then this package's own)
     "preset_names",
     "PRESETS",
     "scheme",
+    "ClientAuthMethod",
+    "Encoding",
+    "HeaderField",
+    "MtlsMode",
+    "PinKind",
+    "SchemeKind",
+    "Slot",
+    "TemplatePart",
+    "TimeUnit",
     "verify_async",
 ]
 __all__ += exceptions.__all__

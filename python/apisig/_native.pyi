@@ -3,6 +3,9 @@
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeAlias, final
 
+from .replay import AsyncReplayStore, ReplayStore
+from .types import Encoding, HeaderField, PinKind, SchemeKind, Slot, TemplatePart, TimeUnit
+
 _Buffer: TypeAlias = bytes | bytearray | memoryview
 _HeaderValue: TypeAlias = str | bytes
 _Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
@@ -28,6 +31,7 @@ __all__ = [
     "ErrorInfo",
     "FamilyInfo",
     "JwtClaims",
+    "JwtPolicy",
     "Next",
     "Policy",
     "Principal",
@@ -92,12 +96,12 @@ class Scheme:
     def __new__(
         cls,
         name: str,
-        headers: Iterable[tuple[str, str] | tuple[str, str, str] | list[str] | Any],
+        headers: Iterable[tuple[str, HeaderField] | tuple[str, HeaderField, str] | list[str] | Any],
         *,
-        parts: Iterable[str | Mapping[str, str | bytes]] | None = None,
+        parts: Iterable[TemplatePart | Mapping[str, str | bytes]] | None = None,
         separator: str | bytes | None = None,
-        encoding: str = "lower_hex",
-        time_unit: str = "s",
+        encoding: Encoding = "lower_hex",
+        time_unit: TimeUnit = "s",
     ) -> Scheme: ...
     @staticmethod
     def from_dict(spec: Any) -> Scheme:
@@ -108,21 +112,21 @@ class Scheme:
     @property
     def name(self) -> str: ...
     @property
-    def kind(self) -> str:
+    def kind(self) -> SchemeKind:
         """``static_key``, ``key_and_secret``, ``token`` or ``signed``."""
     @property
     def is_preset(self) -> bool: ...
     @property
-    def headers(self) -> list[tuple[str, str, str]]:
+    def headers(self) -> list[tuple[str, HeaderField, str]]:
         """``(name, field, prefix)`` in the order they are produced."""
     @property
-    def parts(self) -> list[str | dict[str, str | bytes]] | None: ...
+    def parts(self) -> list[TemplatePart | dict[str, str | bytes]] | None: ...
     @property
     def separator(self) -> bytes | None: ...
     @property
-    def encoding(self) -> str | None: ...
+    def encoding(self) -> Encoding | None: ...
     @property
-    def time_unit(self) -> str: ...
+    def time_unit(self) -> TimeUnit: ...
     def to_dict(self) -> dict[str, Any]:
         """The scheme as a dict that :meth:`from_dict` reads back."""
 
@@ -197,14 +201,15 @@ class Signer:
 
 @final
 class Principal:
-    """Who a verified request comes from. Immutable: a verifier may hand back the same object
-    for another request with the same outcome (client, key slot, role, user id, scheme)."""
+    """Who a verified request comes from. Immutable and hashable (a dict key, a set member):
+    principals are equal when client, key slot, role, user id and scheme are, and a verifier
+    may hand back the same object for another request with the same outcome."""
 
     @property
     def client_id(self) -> str:
         """The key id (signed schemes) or label (static keys) of the client."""
     @property
-    def slot(self) -> str:
+    def slot(self) -> Slot:
         """``"primary"`` or ``"secondary"``: which of the client's keys matched."""
     @property
     def role(self) -> str | None: ...
@@ -215,7 +220,7 @@ class Principal:
         """The name of the scheme the request was verified under."""
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
-    __hash__: None  # type: ignore[assignment]
+    def __hash__(self) -> int: ...
 
 @final
 class ReplayClaim:
@@ -245,29 +250,26 @@ class ReplayClaim:
 @final
 class Verifier:
     """Verifies requests against registered clients (at most ``capacity``, up to 1024), a
-    two-sided freshness window (``window`` seconds, or ``window_ns``) and a replay record of
-    ``replay_capacity`` entries. One verifier may be shared by threads. ``policy`` gives
-    clients roles; ``session_secret`` enables APEX session tokens; ``jwt_secret`` enables
-    HS256 bearer JWTs. ``replay_store`` (see :mod:`apisig.replay`) replaces the in-memory
-    replay record with one shared by several processes, such as Redis."""
+    two-sided freshness window (``window`` seconds, or ``window_ns`` nanoseconds; default
+    300 s) and a replay record of ``replay_capacity`` entries. One verifier may be shared by
+    threads. ``policy`` gives clients roles; ``sessions`` enables APEX session tokens
+    (``aptoken``); ``jwt`` enables HS256 bearer JWTs. ``replay_store`` (see
+    :mod:`apisig.replay`) replaces the in-memory replay record with one shared by several
+    processes, such as Redis. ``clock`` returns the time in nanoseconds (default: the system
+    clock)."""
 
     def __new__(
         cls,
         *,
         capacity: int = 64,
         replay_capacity: int = 4096,
-        window: int = 300,
+        window: int | None = None,
         window_ns: int | None = None,
-        policy: Policy | None = None,
         clock: Callable[[], int] | None = None,
-        session_secret: _Buffer | None = None,
-        session_secondary: _Buffer | None = None,
-        replay_store: object | None = None,
-        jwt_secret: _Buffer | None = None,
-        jwt_issuer: str | None = None,
-        jwt_audience: str | None = None,
-        jwt_leeway: int = 0,
-        jwt_require_exp: bool = True,
+        policy: Policy | None = None,
+        sessions: SessionKeys | None = None,
+        jwt: JwtPolicy | None = None,
+        replay_store: ReplayStore | AsyncReplayStore | None = None,
     ) -> Verifier: ...
     def add(
         self,
@@ -280,14 +282,14 @@ class Verifier:
     ) -> None:
         """Registers a client: ``id`` is its key id or label, ``key`` its key or secret, or
         ``None`` for a client that authenticates only by a pinned certificate."""
-    def set_key(self, id: str, slot: str, key: _Buffer | None) -> None:
+    def set_key(self, id: str, slot: Slot, key: _Buffer | None) -> None:
         """Sets (or with ``None`` removes) the key in ``slot`` (``primary``/``secondary``)."""
     def set_role(self, id: str, role: str | None) -> None: ...
     def bind_user_id(self, id: str, user_id: str) -> None: ...
     def revoke(self, id: str) -> None:
         """Removes both of the client's keys and both certificate pins."""
     def pin(
-        self, id: str, pin: _Buffer | str | None, *, kind: str = "certificate", slot: str = "primary"
+        self, id: str, pin: _Buffer | str | None, *, kind: PinKind = "certificate", slot: Slot = "primary"
     ) -> None:
         """Pins a TLS client certificate to the client in ``slot`` (``None`` unpins): ``pin``
         is a SHA-256 fingerprint (32 bytes or 64 hex digits, ``:`` allowed) or a DER
@@ -347,7 +349,7 @@ class Verifier:
     @property
     def policy(self) -> Policy | None: ...
     @property
-    def replay_store(self) -> Any:
+    def replay_store(self) -> ReplayStore | AsyncReplayStore | None:
         """The shared replay store given as ``replay_store=``, if any."""
 
 @final
@@ -455,7 +457,7 @@ class Session:
     def expires(self) -> int:
         """The first moment the token is no longer valid, UNIX seconds."""
     @property
-    def slot(self) -> str:
+    def slot(self) -> Slot:
         """Which server secret made it: ``"primary"`` or ``"secondary"``."""
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
@@ -472,6 +474,32 @@ class SessionKeys:
     def verify(self, token: _Buffer | str, *, now: int | None = None) -> Session:
         """What a token says, checked against both secrets in constant time at ``now``
         (nanoseconds; default: the system clock). Raises an ``InvalidToken`` subclass."""
+
+@final
+class JwtPolicy:
+    """What a :class:`Verifier` accepts as a bearer JWT (``Verifier(jwt=...)``): HS256 under
+    ``secret``, ``iss`` equal to ``issuer`` and ``aud`` naming ``audience`` when given, ``exp``
+    required unless ``require_exp=False``, ``leeway`` seconds of clock skew (as
+    :func:`jwt_verify`). Raises ``EmptySecret`` for an empty secret and ``FieldTooLong`` for an
+    issuer or audience over 64 bytes. ``repr`` never shows the secret."""
+
+    def __new__(
+        cls,
+        secret: _Buffer,
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        leeway: int = 0,
+        require_exp: bool = True,
+    ) -> JwtPolicy: ...
+    @property
+    def issuer(self) -> str | None: ...
+    @property
+    def audience(self) -> str | None: ...
+    @property
+    def leeway(self) -> int: ...
+    @property
+    def require_exp(self) -> bool: ...
 
 @final
 class TokenLifetime:
@@ -497,7 +525,7 @@ class TokenLifetime:
     def __ne__(self, other: object, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]
 
-def fingerprint(der: _Buffer, kind: str = "certificate") -> bytes:
+def fingerprint(der: _Buffer, kind: PinKind = "certificate") -> bytes:
     """The SHA-256 fingerprint of a DER certificate (``kind="certificate"``) or of its
     SubjectPublicKeyInfo (``kind="spki"``); raises ``InvalidCertificate``."""
 

@@ -1,8 +1,10 @@
 """The ``apisig`` command line.
 
-``apisig sign <dialect> METHOD PATH [--body @file | --body TEXT] [--curl --url BASE]``
+``apisig sign <dialect> METHOD URL|PATH [--body @file | --body TEXT] [--curl [--url BASE]]``
     prints the headers a request needs (``Name: value`` lines), or with ``--curl`` a
-    ready-to-run curl command line. Credentials come from the environment or from files,
+    ready-to-run curl command line. The request target signed is PATH (path and query, as
+    sent), or the path and query of a full URL (``https://api.example.com/orders?x=1``); a curl
+    line needs the full URL, or PATH and ``--url BASE``. Credentials come from the environment or from files,
     never from the command line: ``APISIG_API_KEY``, ``APISIG_SECRET``, ``APISIG_USER_ID``,
     ``APISIG_TOKEN``, or the files named by ``APISIG_API_KEY_FILE``, ``APISIG_SECRET_FILE``,
     ``APISIG_USER_ID_FILE``, ``APISIG_TOKEN_FILE`` (or ``--api-key-file`` and the like).
@@ -27,6 +29,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import PRESETS, SECUROSYS_ROLES, Scheme, Signer, Verifier
 from .exceptions import ApisigError
@@ -71,8 +74,23 @@ def read_body(spec: str | None) -> tuple[bytes, str | None]:
     return spec.encode(), None
 
 
+def _split_target(target: str, base: str | None) -> tuple[str, str | None]:
+    """The request target to sign (path and query) and the URL curl is to fetch, if known:
+    from a full URL, or from a path and ``--url BASE``."""
+    if not target.startswith(("http://", "https://")):
+        return target, base.rstrip("/") + target if base else None
+    if base:
+        raise SystemExit("apisig: give either a full URL or a path with --url, not both")
+    parts = urlsplit(target)
+    if not parts.netloc or parts.fragment:
+        raise SystemExit(f"apisig: {target!r} is not a URL curl can fetch (https://host/path?query)")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return path, target
+
+
 def cmd_sign(args: argparse.Namespace) -> int:
     scheme = load_scheme(args.dialect)
+    path, url = _split_target(args.path, args.url)
     creds = {name: credential(args, name) for name in CREDENTIALS}
     signer = Signer(
         scheme,
@@ -84,15 +102,17 @@ def cmd_sign(args: argparse.Namespace) -> int:
     body, body_file = read_body(args.body)
     extra = [tuple(h.split(":", 1)) for h in args.header]
     extra_headers = [(n.strip(), v.strip()) for n, v in extra]
-    headers = signer.sign(args.method, args.path, body, extra_headers, now=args.now, nonce=args.nonce)
+    headers = signer.sign(args.method, path, body, extra_headers, now=args.now, nonce=args.nonce)
     all_headers = [*extra_headers, *headers.items()]
     if not args.curl:
         for name, value in all_headers:
             print(f"{name}: {value}")
         return 0
-    if not args.url:
-        raise SystemExit("apisig: --curl needs --url (the base URL, e.g. https://api.example.com)")
-    argv = ["curl", "-sS", "-X", args.method.upper(), args.url.rstrip("/") + args.path]
+    if url is None:
+        raise SystemExit(
+            "apisig: --curl needs the full URL (https://api.example.com/orders) or --url BASE with a path"
+        )
+    argv = ["curl", "-sS", "-X", args.method.upper(), url]
     for name, value in all_headers:
         argv += ["-H", f"{name}: {value}"]
     if body:
@@ -180,11 +200,11 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("dialect")
     s.add_argument("method")
-    s.add_argument("path", help="request target as sent: path and query")
+    s.add_argument("path", help="request target as sent (path and query), or the full URL")
     s.add_argument("--body", help="@file (exact bytes), @- (stdin) or the body text")
     s.add_argument("--header", action="append", default=[], help="'Name: value', sent (and signable) as is")
     s.add_argument("--curl", action="store_true", help="print a curl command line instead of headers")
-    s.add_argument("--url", help="base URL for --curl")
+    s.add_argument("--url", help="base URL for --curl when PATH is not a full URL")
     s.add_argument("--now", type=int, help="time in ns since the epoch (default: now)")
     s.add_argument("--nonce", type=int, help="nonce (default: a counter from the time in ms)")
     for name in CREDENTIALS:

@@ -32,11 +32,12 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlencode
 
 from ._native import SECUROSYS_JWT, ZIGNSEC_OAUTH, Signer, TokenLifetime
 from .client import _HttpxBase, _requests_body, _RequestsBase
+from .types import ClientAuthMethod
 
 if TYPE_CHECKING:
     import httpx
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientCredentials", "OAuth2Error", "OAuth2HttpxAuth", "OAuth2RequestsAuth"]
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+AUTH_METHODS: tuple[ClientAuthMethod, ...] = get_args(ClientAuthMethod)
 
 
 class OAuth2Error(Exception):
@@ -74,7 +75,7 @@ class ClientCredentials:
         client_secret: str,
         *,
         scope: str | None = None,
-        auth_method: str = "client_secret_basic",
+        auth_method: ClientAuthMethod = "client_secret_basic",
         skew: int = 60,
         default_lifetime: int = 1200,
         extra: dict[str, str] | None = None,

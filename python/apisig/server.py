@@ -38,7 +38,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote, urlsplit
 
 from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
@@ -50,10 +50,11 @@ from .exceptions import (
 )
 from .replay import claim_async
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
+from .types import MtlsMode
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
 
-MTLS_MODES = ("alone", "combined")
+MTLS_MODES: tuple[MtlsMode, ...] = get_args(MtlsMode)
 """``mtls=`` values: the pinned client certificate by itself, or with a scheme's credentials."""
 
 PRINCIPAL_KEY = "apisig.principal"
@@ -86,7 +87,7 @@ class Authenticator:
         apex_authenticate: str | None = None,
         session_lifetime: int = 3600,
         exempt: Iterable[str] = (),
-        mtls: str | None = None,
+        mtls: MtlsMode | None = None,
     ) -> None:
         if mtls is not None and mtls not in MTLS_MODES:
             raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")

@@ -22,7 +22,7 @@ def show(label: str, verifier: apisig.Verifier, scheme: apisig.Scheme, method: s
 
 
 def main() -> None:
-    v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES, session_secret=b"demo-session-secret")
+    v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES, sessions=apisig.SessionKeys(b"demo-session-secret"))
     v.add("portal", b"sg-3H06Ydk2Al4aSBuT6zXAuXEqOI6V")
     v.add("acme", b"zs-primary-5b1f0c", secondary=b"zs-secondary-93ad27")
     v.add("ops", b"op-7f3a9c2e51d84b06", role="keyOperationToken")

@@ -144,7 +144,9 @@ mod _native {
     #[pymodule_export]
     use super::signer::Signer;
     #[pymodule_export]
-    use super::tokens::{JwtClaims, Session, SessionKeys, TokenLifetime, fingerprint, jwt_encode, jwt_verify};
+    use super::tokens::{
+        JwtClaims, JwtPolicy, Session, SessionKeys, TokenLifetime, fingerprint, jwt_encode, jwt_verify,
+    };
     #[pymodule_export]
     use super::verifier::{Principal, ReplayClaim, Verifier};
     #[pymodule_export]

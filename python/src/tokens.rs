@@ -1,6 +1,7 @@
-//! Tokens and certificates: HS256 JWTs (`jwt_encode`, `jwt_verify`, `JwtClaims`), APEX session
-//! tokens (`SessionKeys`, `Session`), access-token lifetimes (`TokenLifetime`) and certificate
-//! fingerprints (`fingerprint`). Each is a thin wrapper over the core's function of that name.
+//! Tokens and certificates: HS256 JWTs (`jwt_encode`, `jwt_verify`, `JwtClaims`, and the
+//! verifier's `JwtPolicy`), APEX session tokens (`SessionKeys`, `Session`), access-token
+//! lifetimes (`TokenLifetime`) and certificate fingerprints (`fingerprint`). Each is a thin
+//! wrapper over the core's type or function of that name.
 
 use apisig::jwt::{self, Validation};
 use apisig::pin::{self, PinKind};
@@ -9,7 +10,7 @@ use apisig::{Error, MacKey};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{Bytes, CoreResult, Nanos, resolve_now, system_now_ns};
+use crate::convert::{Bytes, CoreResult, Nanos, resolve_now, system_now_ns, to_pyerr};
 use crate::verifier::slot_name;
 
 /// A token given as `str` or bytes, byte for byte.
@@ -135,6 +136,78 @@ pub(crate) fn jwt_verify(
     })
 }
 
+/// `FieldTooLong` for an argument longer than the core keeps, with the note pyo3 gives an
+/// argument it cannot convert.
+fn too_long(py: Python<'_>, arg: &str) -> PyErr {
+    let err = to_pyerr(py, Error::FieldTooLong);
+    let _ = err.add_note(py, format!("while processing '{arg}'"));
+    err
+}
+
+/// What a verifier accepts as a bearer JWT (`Verifier(jwt=...)`): the core's
+/// [`jwt::JwtPolicy`], HS256 under one secret with an optional required issuer and audience.
+#[pyclass(frozen, name = "JwtPolicy", module = "apisig._native")]
+pub(crate) struct JwtPolicy {
+    pub(crate) policy: jwt::JwtPolicy,
+}
+
+#[pymethods]
+impl JwtPolicy {
+    #[new]
+    #[pyo3(signature = (secret, *, issuer = None, audience = None, leeway = 0, require_exp = true))]
+    fn new(
+        py: Python<'_>,
+        secret: Bytes<'_>,
+        issuer: Option<&str>,
+        audience: Option<&str>,
+        leeway: u64,
+        require_exp: bool,
+    ) -> PyResult<JwtPolicy> {
+        let mut policy = jwt::JwtPolicy::new(&secret).py(py)?;
+        policy.leeway_s = leeway;
+        policy.require_exp = require_exp;
+        policy.issuer = issuer.map(|i| i.try_into().map_err(|_| too_long(py, "issuer"))).transpose()?;
+        policy.audience = audience.map(|a| a.try_into().map_err(|_| too_long(py, "audience"))).transpose()?;
+        Ok(JwtPolicy { policy })
+    }
+
+    /// The required `iss`, if any.
+    #[getter]
+    fn issuer(&self) -> Option<&str> {
+        self.policy.issuer.as_deref()
+    }
+
+    /// The audience `aud` must name, if any.
+    #[getter]
+    fn audience(&self) -> Option<&str> {
+        self.policy.audience.as_deref()
+    }
+
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    #[getter]
+    fn leeway(&self) -> u64 {
+        self.policy.leeway_s
+    }
+
+    /// Whether a token without `exp` is refused.
+    #[getter]
+    fn require_exp(&self) -> bool {
+        self.policy.require_exp
+    }
+
+    fn __repr__(&self) -> String {
+        let text = |s: Option<&str>| s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"));
+        let p = &self.policy;
+        format!(
+            "JwtPolicy(<redacted>, issuer={}, audience={}, leeway={}, require_exp={})",
+            text(p.issuer.as_deref()),
+            text(p.audience.as_deref()),
+            p.leeway_s,
+            if p.require_exp { "True" } else { "False" }
+        )
+    }
+}
+
 /// What an APEX session token says.
 #[pyclass(frozen, eq, name = "Session", module = "apisig._native")]
 #[derive(Clone, PartialEq, Eq)]
@@ -167,7 +240,7 @@ impl Session {
 /// an optional secondary, so the secret can rotate without logging everyone out.
 #[pyclass(frozen, name = "SessionKeys", module = "apisig._native")]
 pub(crate) struct SessionKeys {
-    keys: session::SessionKeys,
+    pub(crate) keys: session::SessionKeys,
 }
 
 #[pymethods]

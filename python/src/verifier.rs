@@ -7,19 +7,19 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::claim::{Claim, Deferred};
-use apisig::jwt::JwtPolicy;
+use apisig::keyring::Client;
 use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
-use apisig::session::{self, Session, SessionKeys};
-use apisig::{ClientId, Error, Keyring, Pin, ReplayEntry, ReplayStore, Request, Slot, UnixNanos, Window};
+use apisig::session::{self, Session};
+use apisig::{ClientId, Error, Keyring, Pin, ReplayEntry, ReplayStore, Request, RoleId, Slot, UnixNanos, Window};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme};
-use crate::tokens::parse_pin_kind;
+use crate::tokens::{JwtPolicy, SessionKeys, parse_pin_kind};
 
 /// The scheme name of a principal authenticated by its TLS client certificate.
 const MTLS: &str = "mtls";
@@ -100,6 +100,14 @@ type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
 /// The most clients a verifier holds (its largest keyring).
 const MAX_CAPACITY: usize = 1024;
 
+/// The freshness window without `window=` or `window_ns=`: ±300 s (DESIGN.md).
+const DEFAULT_WINDOW_S: u64 = 300;
+
+/// The name of `obj`'s type, for an error message.
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map_or_else(|_| "an object".to_owned(), |n| n.to_string())
+}
+
 /// The keyring's capacity is a const generic in the core; the smallest of these that holds the
 /// requested capacity is used, and the requested capacity is enforced on top.
 enum Sized {
@@ -135,10 +143,11 @@ fn parse_slot(s: &str) -> PyResult<Slot> {
     crate::convert::parse_name("slot", s)
 }
 
-/// Who a verified request comes from. Immutable: a verifier may hand back the same object for
-/// another request with the same outcome (see `Verifier::principal_object`).
-#[pyclass(frozen, eq, name = "Principal", module = "apisig._native")]
-#[derive(Clone, PartialEq, Eq)]
+/// Who a verified request comes from. Immutable and hashable (equal and hashed by all its
+/// fields): a verifier may hand back the same object for another request with the same
+/// outcome (see `Verifier::remembered`).
+#[pyclass(frozen, eq, hash, name = "Principal", module = "apisig._native")]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Principal {
     /// The client's key id (signed and key-and-secret schemes) or label (static keys).
     #[pyo3(get)]
@@ -157,12 +166,41 @@ pub(crate) struct Principal {
     scheme: String,
 }
 
+impl Principal {
+    /// The principal the core's `p` names: client `c` (which `p.client` is) under `scheme`.
+    fn new(c: &Client, p: &apisig::Principal, scheme: &str, policy: Option<&PolicyData>) -> Principal {
+        Principal {
+            client_id: c.id().to_owned(),
+            slot: slot_name(p.slot),
+            role: p.role.and_then(|r| policy.and_then(|pol| pol.role_name(r))),
+            user_id: c.user_id().map(str::to_owned),
+            scheme: scheme.to_owned(),
+        }
+    }
+
+    /// Whether this is the principal `new(c, p, scheme, ...)` would make, given that `role`
+    /// (under the verifier's fixed policy) is the role id it was made with: compares borrowed
+    /// strings, allocates nothing.
+    fn describes(&self, role: Option<RoleId>, c: &Client, p: &apisig::Principal, scheme: &str) -> bool {
+        role == p.role
+            && self.slot == slot_name(p.slot)
+            && self.client_id == c.id()
+            && self.user_id.as_deref() == c.user_id()
+            && self.scheme == scheme
+    }
+}
+
 #[pymethods]
 impl Principal {
     fn __repr__(&self) -> String {
+        let text = |s: Option<&str>| s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"));
         format!(
-            "Principal(client_id={:?}, slot={:?}, role={:?}, scheme={:?})",
-            self.client_id, self.slot, self.role, self.scheme
+            "Principal(client_id={:?}, slot={:?}, role={}, user_id={}, scheme={:?})",
+            self.client_id,
+            self.slot,
+            text(self.role.as_deref()),
+            text(self.user_id.as_deref()),
+            self.scheme
         )
     }
 }
@@ -229,14 +267,31 @@ struct State {
     capacity: usize,
 }
 
+/// The principal last returned for a client, with the id of its role (the verifier's policy
+/// is fixed, so the id stands for the name). Behind an `Arc` so that it can be taken while the
+/// GIL is released (a `Py` is cloned only with it).
+struct Remembered {
+    role: Option<RoleId>,
+    object: Arc<Py<Principal>>,
+}
+
+/// A verification's principal, before it becomes a Python object.
+enum Found {
+    /// The object returned last for this client says the same.
+    Same(Arc<Py<Principal>>),
+    /// A new principal, to be remembered for the client.
+    New(Principal),
+}
+
 /// Verifies requests against registered clients, a freshness window and a replay record.
 #[pyclass(frozen, name = "Verifier", module = "apisig._native")]
 pub(crate) struct Verifier {
     state: Mutex<State>,
     /// The principal last returned for each client, by keyring index. Principals are frozen,
-    /// so a request with the same outcome gets the same object back: creating and freeing a
-    /// Python object is about a tenth of a verification.
-    principals: Mutex<Vec<Option<Py<Principal>>>>,
+    /// so a request with the same outcome gets the same object back (creating and freeing a
+    /// Python object is about a tenth of a verification), found equal by comparing it with the
+    /// keyring in place: nothing is copied for it.
+    principals: Mutex<Vec<Option<Remembered>>>,
     policy: Option<Arc<PolicyData>>,
     replay_capacity: usize,
     window_ns: u64,
@@ -266,22 +321,41 @@ impl Verifier {
         f(&mut state, client).py(py)
     }
 
-    /// `p`, the principal of keyring client `client`, as a Python object: the one returned
-    /// last for that client when it is equal, else a new one (remembered in its place).
-    fn principal_object(&self, py: Python<'_>, client: ClientId, p: Principal) -> PyResult<Py<Principal>> {
+    /// The principal for the core's `p` (client `c`) under `scheme`: the object returned last
+    /// for that client if it says the same, else a new principal. Called with the state lock
+    /// held, so the keyring's strings are compared in place and copied only for a new one.
+    fn remembered(&self, c: &Client, p: &apisig::Principal, scheme: &str) -> Found {
+        let memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = usize::try_from(p.client.0).unwrap_or(usize::MAX);
+        match memo.get(at) {
+            Some(Some(last)) if last.object.get().describes(last.role, c, p, scheme) => {
+                Found::Same(Arc::clone(&last.object))
+            }
+            _ => Found::New(Principal::new(c, p, scheme, self.policy.as_deref())),
+        }
+    }
+
+    /// `found` as a Python object; a new principal is remembered for keyring client `client`
+    /// (with role id `role`) in place of the last one.
+    fn principal_object(
+        &self,
+        py: Python<'_>,
+        client: ClientId,
+        role: Option<RoleId>,
+        found: Found,
+    ) -> PyResult<Py<Principal>> {
+        let p = match found {
+            Found::Same(object) => return Ok(object.clone_ref(py)),
+            Found::New(p) => p,
+        };
+        let object = Py::new(py, p)?;
         let mut memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
         let at = usize::try_from(client.0).unwrap_or(usize::MAX);
-        if let Some(Some(last)) = memo.get(at) {
-            if *last.get() == p {
-                return Ok(last.clone_ref(py));
-            }
-        }
-        let object = Py::new(py, p)?;
         if memo.len() <= at && at < MAX_CAPACITY {
             memo.resize_with(at.saturating_add(1), || None);
         }
         if let Some(slot) = memo.get_mut(at) {
-            *slot = Some(object.clone_ref(py));
+            *slot = Some(Remembered { role, object: Arc::new(object.clone_ref(py)) });
         }
         Ok(object)
     }
@@ -291,56 +365,55 @@ impl Verifier {
 impl Verifier {
     #[new]
     #[pyo3(signature = (
-        *, capacity = 64, replay_capacity = 4096, window = 300, window_ns = None, policy = None, clock = None,
-        session_secret = None, session_secondary = None, replay_store = None,
-        jwt_secret = None, jwt_issuer = None, jwt_audience = None, jwt_leeway = 0, jwt_require_exp = true,
+        *, capacity = 64, replay_capacity = 4096, window = None, window_ns = None, clock = None, policy = None,
+        sessions = None, jwt = None, replay_store = None,
     ))]
     fn new(
-        py: Python<'_>,
         capacity: usize,
         replay_capacity: usize,
-        window: u64,
+        window: Option<u64>,
         window_ns: Option<u64>,
+        clock: Option<Bound<'_, PyAny>>,
         policy: Option<&Policy>,
-        clock: Option<Py<PyAny>>,
-        session_secret: Option<Bytes<'_>>,
-        session_secondary: Option<Bytes<'_>>,
-        replay_store: Option<Py<PyAny>>,
-        jwt_secret: Option<Bytes<'_>>,
-        jwt_issuer: Option<&str>,
-        jwt_audience: Option<&str>,
-        jwt_leeway: u64,
-        jwt_require_exp: bool,
+        sessions: Option<&SessionKeys>,
+        jwt: Option<&JwtPolicy>,
+        replay_store: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Verifier> {
-        let window = window_ns.map_or_else(|| Window::from_secs(window), Window::from_nanos);
+        let window = match (window, window_ns) {
+            (Some(_), Some(_)) => {
+                return Err(PyTypeError::new_err("give window (seconds) or window_ns (nanoseconds), not both"));
+            }
+            (_, Some(ns)) => Window::from_nanos(ns),
+            (s, None) => Window::from_secs(s.unwrap_or(DEFAULT_WINDOW_S)),
+        };
+        if let Some(c) = clock.as_ref().filter(|c| !c.is_callable()) {
+            return Err(PyTypeError::new_err(format!(
+                "clock must be a callable returning nanoseconds (like time.time_ns), not {}",
+                type_name(c)
+            )));
+        }
+        if let Some(store) = &replay_store {
+            if !store.getattr("claim").is_ok_and(|m| m.is_callable()) {
+                return Err(PyTypeError::new_err(format!(
+                    "replay_store must have a claim(claim) method (see apisig.replay), not {}",
+                    type_name(store)
+                )));
+            }
+        }
         let shared = replay_store.is_some();
         let mut core = match capacity {
             0..=16 => Sized::K16(new_core::<16>(replay_capacity, shared, window)),
             17..=128 => Sized::K128(new_core::<128>(replay_capacity, shared, window)),
             129..=MAX_CAPACITY => Sized::K1024(new_core::<MAX_CAPACITY>(replay_capacity, shared, window)),
-            _ => return Err(PyValueError::new_err("capacity is at most 1024 clients")),
-        };
-        let sessions = match (session_secret, session_secondary) {
-            (None, None) => None,
-            (Some(p), None) => Some(SessionKeys::new(&p).py(py)?),
-            (Some(p), Some(s)) => Some(SessionKeys::new(&p).and_then(|k| k.with_secondary(&s)).py(py)?),
-            (None, Some(_)) => return Err(PyValueError::new_err("session_secondary needs session_secret")),
-        };
-        let jwt = match jwt_secret {
-            None => None,
-            Some(secret) => {
-                let mut policy = JwtPolicy::new(&secret).py(py)?;
-                policy.leeway_s = jwt_leeway;
-                policy.require_exp = jwt_require_exp;
-                let too_long = || to_pyerr(py, Error::FieldTooLong);
-                policy.issuer = jwt_issuer.map(|i| i.try_into().map_err(|_| too_long())).transpose()?;
-                policy.audience = jwt_audience.map(|a| a.try_into().map_err(|_| too_long())).transpose()?;
-                Some(policy)
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "capacity is at most {MAX_CAPACITY} clients, not {capacity}"
+                )));
             }
         };
         with_core!(&mut core, v => {
-            v.set_session_keys(sessions);
-            v.set_jwt(jwt);
+            v.set_session_keys(sessions.map(|s| s.keys.clone()));
+            v.set_jwt(jwt.map(|j| j.policy.clone()));
         });
         Ok(Verifier {
             state: Mutex::new(State { core, capacity }),
@@ -348,8 +421,8 @@ impl Verifier {
             policy: policy.map(|p| Arc::clone(&p.data)),
             replay_capacity,
             window_ns: window.tolerance_nanos(),
-            clock,
-            replay_store,
+            clock: clock.map(Bound::unbind),
+            replay_store: replay_store.map(Bound::unbind),
         })
     }
 
@@ -458,14 +531,12 @@ impl Verifier {
         let found = with_core!(&state.core, v => {
             v.verify_certificate(&der).and_then(|p| {
                 let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                Ok((p, c.id().to_owned(), c.user_id().map(str::to_owned)))
+                Ok((p, self.remembered(c, &p, MTLS)))
             })
         });
         drop(state);
-        let (p, client_id, user_id) = found.py(py)?;
-        let role = p.role.and_then(|r| self.policy.as_ref().and_then(|pol| pol.role_name(r)));
-        let principal = Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: MTLS.to_owned() };
-        self.principal_object(py, p.client, principal)
+        let (p, found) = found.py(py)?;
+        self.principal_object(py, p.client, p.role, found)
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
@@ -523,10 +594,10 @@ impl Verifier {
         objects.core_into(&mut hs)?;
         let data = &scheme.data;
         let policy = self.policy.as_deref();
-        let work = || -> Result<(ClientId, Principal, Option<ReplayClaim>), Error> {
+        let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
             let req = Request { method, path, body: &body, headers: &hs };
             let mut state = self.lock();
-            let (p, client_id, user_id, claim) = with_core!(&mut state.core, v => {
+            let (p, found, claim) = with_core!(&mut state.core, v => {
                 // A claim left by a request refused after it was made must not be taken for
                 // this one's.
                 let _ = v.replay_mut().take_claim();
@@ -534,25 +605,19 @@ impl Verifier {
                 let claim = v.replay_mut().take_claim();
                 let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
                 let claim = claim.map(|claim| ReplayClaim { claim, client_id: c.id().to_owned() });
-                (p, c.id().to_owned(), c.user_id().map(str::to_owned), claim)
+                (p, self.remembered(c, &p, data.name()), claim)
             });
             drop(state);
-            let role = match (p.role, policy) {
-                (Some(r), Some(pol)) => pol.role_name(r),
-                _ => None,
-            };
             if authorize {
                 let pol = policy.ok_or(Error::Forbidden)?;
                 let r = p.role.ok_or(Error::Forbidden)?;
                 pol.with(|x| x.authorize(r, path.as_bytes()))?;
             }
-            let principal =
-                Principal { client_id, slot: slot_name(p.slot), role, user_id, scheme: data.name().to_owned() };
-            Ok((p.client, principal, claim))
+            Ok((p, found, claim))
         };
         let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
-        let (client, principal, claim) = result.py(py)?;
-        Ok((self.principal_object(py, client, principal)?, claim))
+        let (p, found, claim) = result.py(py)?;
+        Ok((self.principal_object(py, p.client, p.role, found)?, claim))
     }
 
     /// Issues an APEX session token (`aptoken`) for a client after a verified

@@ -51,7 +51,7 @@ TSB_SCHEMES = [apisig.SECUROSYS, apisig.SECUROSYS_JWT]
 
 
 def gateway() -> Authenticator:
-    v = apisig.Verifier(session_secret=SESSION_SECRET, jwt_secret=JWT_SECRET)
+    v = apisig.Verifier(sessions=apisig.SessionKeys(SESSION_SECRET), jwt=apisig.JwtPolicy(JWT_SECRET))
     v.add("signius-portal", SIGNIUS_KEY.encode())
     v.add("zs-acme", ZS_PRIMARY.encode(), secondary=ZS_SECONDARY.encode())
     v.add("zs-rotated", ZS_OLD.encode(), secondary=ZS_NEW.encode())
@@ -63,7 +63,7 @@ def gateway() -> Authenticator:
 
 
 def tsb() -> Authenticator:
-    v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES, jwt_secret=JWT_SECRET)
+    v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES, jwt=apisig.JwtPolicy(JWT_SECRET))
     v.add("tsb-ops", TSB_OPS.encode(), role="keyOperationToken")
     v.add("tsb-ops-2", TSB_OPS_2.encode(), role="keyOperationToken")
     v.add("tsb-mgmt", TSB_MGMT.encode(), role="keyManagementToken")

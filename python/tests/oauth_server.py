@@ -108,7 +108,7 @@ def authorization_server(state: AuthServerState) -> Any:
 
 
 def verifier() -> apisig.Verifier:
-    v = apisig.Verifier(jwt_secret=SHARED_SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    v = apisig.Verifier(jwt=apisig.JwtPolicy(SHARED_SECRET, issuer=ISSUER, audience=AUDIENCE))
     v.add("zs-customer", PRODUCT_KEY.encode())
     return v
 

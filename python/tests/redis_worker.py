@@ -18,7 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 import apisig
-from apisig.replay import AsyncRedisReplayStore, RedisReplayStore
+from apisig.replay import AsyncRedisReplayStore, AsyncReplayStore, RedisReplayStore, ReplayStore
 from apisig.server import PRINCIPAL_KEY, ApisigASGIMiddleware, ApisigWSGIMiddleware
 
 AEVO_KEY, AEVO_SECRET = "aevo-worker-key", b"aevo-worker-secret"
@@ -29,12 +29,12 @@ WINDOW = 30
 
 
 def redis_options(port: int) -> dict[str, Any]:
-    """Fail fast when Redis is down: a short timeout (and, below, no retries; see the README)."""
+    """Fail fast when Redis is down: a short timeout (and, below, no retries; see docs/redis.md)."""
     return {"host": "127.0.0.1", "port": port, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
 
-def verifier(store: object) -> apisig.Verifier:
-    v = apisig.Verifier(replay_store=store, window=WINDOW, session_secret=SESSION_SECRET)
+def verifier(store: ReplayStore | AsyncReplayStore) -> apisig.Verifier:
+    v = apisig.Verifier(replay_store=store, window=WINDOW, sessions=apisig.SessionKeys(SESSION_SECRET))
     v.add(AEVO_KEY, AEVO_SECRET)
     v.add(APEX_KEY, APEX_SECRET, user_id=APEX_USER)
     return v

@@ -7,10 +7,14 @@ import pickle
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, get_args
 
 import pytest
+from conftest import VECTORS
 
 import apisig
+import apisig.oauth
+import apisig.server
 from apisig import exceptions
 
 NOW = 1_700_000_000_000_000_000
@@ -183,6 +187,112 @@ def test_principals_follow_every_change_to_the_client() -> None:
     assert v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"}).user_id == "7"
     v.add("other", b"key-3")
     assert v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-3"}).client_id == "other"
+
+
+def test_principals_are_hashable_values() -> None:
+    # Two verifiers make distinct objects for the same outcome: equal, and hashed alike.
+    def verifier() -> apisig.Verifier:
+        v = apisig.Verifier(policy=apisig.SECUROSYS_ROLES)
+        v.add("acme", b"key-1", secondary=b"key-2", role="serviceToken")
+        v.add("beta", b"key-3", role="serviceToken")
+        v.add("gamma", b"key-4", role="keyOperationToken", user_id="7")
+        v.add("delta", b"key-5", role="keyOperationToken")
+        return v
+
+    first, second = verifier(), verifier()
+    a = first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"})
+    b = second.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"})
+    assert a is not b and a == b and hash(a) == hash(b)
+    assert {a: "seen"}[b] == "seen" and len({a, b}) == 1
+    # The same verifier hands back the object it returned last for the same outcome.
+    assert first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-1"}) is a
+    # One field different each: slot, client id, role, user id, scheme.
+    others = [
+        first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-2"}),
+        first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-3"}),
+        second.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "key-1"}),
+        first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-4"}),
+        first.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "key-5"}),
+    ]
+    fields = [(p.client_id, p.slot, p.role, p.user_id, p.scheme) for p in [a, *others]]
+    assert fields == [
+        ("acme", "primary", "serviceToken", None, "securosys"),
+        ("acme", "secondary", "serviceToken", None, "securosys"),
+        ("beta", "primary", "serviceToken", None, "securosys"),
+        ("acme", "primary", "serviceToken", None, "signius"),
+        ("gamma", "primary", "keyOperationToken", "7", "securosys"),
+        ("delta", "primary", "keyOperationToken", None, "securosys"),
+    ]
+    for other in others:
+        assert other != a and a != other
+    assert others[3] != others[4]  # only the user id differs
+    assert len({a, b, *others}) == 6
+    assert repr(others[3]) == (
+        'Principal(client_id="gamma", slot="primary", role="keyOperationToken", user_id="7", scheme="securosys")'
+    )
+
+
+def test_literal_types_are_what_the_native_module_takes_and_gives() -> None:
+    def scheme(**options: Any) -> apisig.Scheme:
+        headers = [("X-Key", "api_key"), ("X-Ts", "timestamp"), ("X-Sig", "signature")]
+        return apisig.Scheme("t", headers, **{"parts": ["api_key", "timestamp"], **options})
+
+    for unit in get_args(apisig.TimeUnit):
+        assert scheme(time_unit=unit).time_unit == unit
+    for encoding in get_args(apisig.Encoding):
+        assert scheme(encoding=encoding).encoding == encoding
+    with pytest.raises(ValueError, match="time unit"):
+        scheme(time_unit="us")
+    with pytest.raises(ValueError, match="encoding"):
+        scheme(encoding="base32")
+    presets = list(apisig.PRESETS.values())
+    assert {s.kind for s in presets} == set(get_args(apisig.SchemeKind))
+    assert {h[1] for s in presets for h in s.headers} <= set(get_args(apisig.HeaderField))
+    every_field = [
+        apisig.Scheme("t", [("X-K", "api_key"), ("X-S", "secret")]),
+        apisig.Scheme("t", [("X-J", "jwt")]),
+        apisig.Scheme("t", [("X-T", "session_token")]),
+        apisig.Scheme(
+            "t",
+            [
+                ("X-K", "api_key"),
+                ("X-U", "user_id"),
+                ("X-N", "nonce"),
+                ("X-Ts", "timestamp"),
+                ("X-Sig", "signature"),
+            ],
+            parts=["api_key", "user_id", "nonce", "timestamp"],
+        ),
+    ]
+    assert {h[1] for s in every_field for h in s.headers} == set(get_args(apisig.HeaderField))
+    with pytest.raises(ValueError, match="header field"):
+        apisig.Scheme("t", [("X-F", "password")])
+    signed = every_field[-1].to_dict()
+    for part in get_args(apisig.TemplatePart):
+        assert apisig.Scheme.from_dict({**signed, "parts": [part, "timestamp"]}).parts == [part, "timestamp"]
+    with pytest.raises(ValueError, match="template part"):
+        apisig.Scheme.from_dict({**signed, "parts": ["query"]})
+    v = apisig.Verifier()
+    v.add("c", b"primary-key", secondary=b"secondary-key")
+    assert {
+        v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": k}).slot for k in ("primary-key", "secondary-key")
+    } == set(get_args(apisig.Slot))
+    for slot in get_args(apisig.Slot):
+        v.set_key("c", slot, None)
+    assert v.client_info("c") == (None, None, False, False)
+    der = (VECTORS / "certs" / "client-ec-p256.der").read_bytes()
+    assert len({apisig.fingerprint(der, kind) for kind in get_args(apisig.PinKind)}) == 2
+    for mode in get_args(apisig.MtlsMode):
+        assert apisig.server.Authenticator(v, [apisig.SIGNIUS], mtls=mode).mtls == mode
+    with pytest.raises(ValueError, match="mtls"):
+        apisig.server.Authenticator(v, [apisig.SIGNIUS], mtls="optional")  # type: ignore[arg-type]
+    for method in get_args(apisig.ClientAuthMethod):
+        assert (
+            apisig.oauth.ClientCredentials("https://x/token", "id", "s", auth_method=method).auth_method
+            == method
+        )
+    with pytest.raises(ValueError, match="auth_method"):
+        apisig.oauth.ClientCredentials("https://x/token", "id", "s", auth_method="none")  # type: ignore[arg-type]
 
 
 def test_rotation_state_machine() -> None:

@@ -85,6 +85,28 @@ def test_curl_aevo_with_env_secret_and_body_file(base: str, tmp_path: Path) -> N
     assert got["sha256"] == hashlib.sha256(body).hexdigest()
 
 
+def test_curl_from_a_full_url(base: str, tmp_path: Path) -> None:
+    """A full URL signs its path and query; curl fetches it as given."""
+    (tmp_path / "order.json").write_bytes(b'{"qty":1}')
+    env = {"APISIG_API_KEY": AEVO_KEY, "APISIG_SECRET": AEVO_SECRET.decode()}
+    got = curl_through_cli(
+        ["aevo", "POST", f"{base}/orders?x=1", "--body", f"@{tmp_path / 'order.json'}"], env
+    )
+    assert got["client_id"] == AEVO_KEY and got["sha256"] == hashlib.sha256(b'{"qty":1}').hexdigest()
+    headers = run([APISIG, "sign", "aevo", "GET", f"{base}/orders?x=1"], env)
+    by_path = run([APISIG, "sign", "aevo", "GET", "/orders?x=1", "--now", "1"], env)
+    by_url = run([APISIG, "sign", "aevo", "GET", f"{base}/orders?x=1", "--now", "1"], env)
+    assert headers.returncode == 0 and by_url.stdout == by_path.stdout != b""
+    for args, says in [
+        (["aevo", "GET", "/orders", "--curl"], b"needs the full URL"),
+        (["aevo", "GET", f"{base}/orders", "--curl", "--url", base], b"not both"),
+        (["aevo", "GET", f"{base}/orders#top", "--curl"], b"not a URL curl can fetch"),
+        (["aevo", "GET", "https:///orders", "--curl"], b"not a URL curl can fetch"),
+    ]:
+        refused = run([APISIG, "sign", *args], env)
+        assert refused.returncode != 0 and says in refused.stderr, refused.stderr
+
+
 def test_curl_static_key_from_file_and_custom_scheme(base: str, tmp_path: Path) -> None:
     (tmp_path / "key").write_text(SIGNIUS_KEY + "\n")
     got = curl_through_cli(

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 import apisig
-from apisig import _native, exceptions
+from apisig import _native, exceptions, types
 
 MODULES = sorted(
     m.name for m in pkgutil.iter_modules(apisig.__path__, "apisig.") if not m.name.startswith("apisig._")
@@ -69,5 +69,7 @@ def test_package_reexports_the_native_api_and_every_exception() -> None:
         assert name in apisig.__all__, f"apisig does not re-export {name}"
         source = _native if name in native else exceptions
         assert getattr(apisig, name) is getattr(source, name)
-    own = set(apisig.__all__) - native - set(exceptions.__all__)
+    own = set(apisig.__all__) - native - set(exceptions.__all__) - set(types.__all__)
     assert own == {"PRESETS", "scheme", "verify_async"}
+    for name in types.__all__:
+        assert getattr(apisig, name) is getattr(types, name)

@@ -263,11 +263,7 @@ def test_session_verify(case: dict[str, Any]) -> None:
 
     # The same token as an `aptoken` header, through a Verifier configured with the secrets.
     def through_verifier() -> apisig.Principal:
-        secondary = case.get("secondary")
-        v = apisig.Verifier(
-            session_secret=case["primary"].encode(),
-            session_secondary=None if secondary is None else secondary.encode(),
-        )
+        v = apisig.Verifier(sessions=session_keys(case))
         if case["result"] == "valid":
             v.add(case["session"]["key_id"], b"apex-secret-of-" + case["session"]["key_id"].encode())
         return v.verify(apisig.APEX_SESSION, "GET", "/x", {"aptoken": case["token"]}, now=now)
@@ -301,7 +297,7 @@ def test_session_issue(case: dict[str, Any]) -> None:
         return
     assert issue() == case["token"], where
     # A Verifier issues the same token for the same expiry.
-    v = apisig.Verifier(session_secret=case["primary"].encode())
+    v = apisig.Verifier(sessions=apisig.SessionKeys(case["primary"].encode()))
     expires = case["expires"]
     lifetime = min(3600, expires) if expires * S < 2**64 else expires
     now = (expires - lifetime) * S
@@ -412,3 +408,51 @@ def test_token_lifetime_is_the_cores() -> None:
     assert apisig.TokenLifetime(0, 1200) == apisig.TokenLifetime(0, 1200, 60)
     fresh = apisig.TokenLifetime(time.time_ns(), 1200)
     assert not fresh.needs_refresh() and not fresh.is_expired()
+
+
+# ---- the verifier's JWT policy -------------------------------------------------------------------
+
+
+def test_jwt_policy_through_the_verifier() -> None:
+    """``Verifier(jwt=JwtPolicy(...))``: tokens written by PyJWT, refused or accepted by the
+    rules of RFC 7519 (exact ``iss``, ``aud`` naming the audience, ``exp`` with leeway)."""
+    secret = b"verifier-jwt-secret/0123456789abcdef"
+    policy = apisig.JwtPolicy(secret, issuer="https://issuer.example", audience="tsb", leeway=30)
+    assert (policy.issuer, policy.audience, policy.leeway, policy.require_exp) == (
+        "https://issuer.example",
+        "tsb",
+        30,
+        True,
+    )
+    assert repr(policy) == (
+        'JwtPolicy(<redacted>, issuer="https://issuer.example", audience="tsb", leeway=30, require_exp=True)'
+    )
+    now = 1_700_000_000
+    good = {"sub": "svc", "iss": "https://issuer.example", "aud": ["other", "tsb"], "exp": now + 60}
+
+    def verify(claims: dict[str, Any], v: apisig.Verifier) -> apisig.Principal:
+        token = pyjwt.encode(claims, secret, algorithm="HS256")
+        return v.verify(apisig.SECUROSYS_JWT, "GET", "/", {"Authorization": f"Bearer {token}"}, now=now * S)
+
+    v = apisig.Verifier(jwt=policy)
+    v.add("svc", b"svc-static-key")
+    p = verify(good, v)
+    assert (p.client_id, p.scheme) == ("svc", "securosys-jwt")
+    assert verify({**good, "exp": now - 29}, v) == p  # inside the leeway
+    for changed, error in [
+        ({"iss": "https://issuer.example/"}, apisig.ClaimMismatch),
+        ({"aud": "tsb2"}, apisig.ClaimMismatch),
+        ({"exp": now - 31}, apisig.TokenExpired),
+    ]:
+        with pytest.raises(error):
+            verify({**good, **changed}, v)
+    no_exp = {k: c for k, c in good.items() if k != "exp"}
+    with pytest.raises(apisig.MissingClaim):
+        verify(no_exp, v)
+    lenient = apisig.Verifier(jwt=apisig.JwtPolicy(secret, require_exp=False))
+    lenient.add("svc", b"svc-static-key")
+    assert verify(no_exp, lenient).client_id == "svc"
+    with pytest.raises(apisig.SignatureMismatch):
+        verify(good, apisig.Verifier(jwt=apisig.JwtPolicy(b"another-secret")))
+    with pytest.raises(apisig.UnsupportedCredential):
+        verify(good, apisig.Verifier())

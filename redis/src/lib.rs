@@ -56,6 +56,12 @@ use std::time::Duration;
 use apisig::claim::{ADVANCE_NONCE_SCRIPT, Claim, Deferred};
 use apisig::{Error, Principal, Request, Scheme, UnixNanos, Verifier};
 
+// The workspace README's Rust examples, compiled and run as this crate's doctests (it depends
+// on the core), so every example a newcomer copies from the README is known to work.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 /// The shared replay record in Redis, over one blocking connection (opened on first use and
 /// again after an error). Give each thread its own.
 pub struct RedisReplayStore {

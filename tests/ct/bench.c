@@ -104,7 +104,7 @@ static void run_secret(int cls) {
 static const char *SESSION = "apisig-session-primary-2024-Qm8vT3xK";
 static void run_session(int cls) {
   apisig_session s;
-  apisig_opt_bytes none = {false, NULL, 0};
+  apisig_opt_bytes none = {0, NULL, 0};
   volatile apisig_result r = apisig_session_verify((const uint8_t *)SESSION, strlen(SESSION), none, variants[cls], variant_len, NOW, &s);
   (void)r;
 }
@@ -112,8 +112,8 @@ static const char *JWT_KEY = "apisig-jwt-test-key/0123456789abcdef";
 static void run_jwt(int cls) {
   uint8_t scratch[256];
   apisig_jwt_claims c;
-  apisig_opt_str no = {false, NULL, 0};
-  apisig_jwt_validation val = {0, true, no, no, no, 8192};
+  apisig_opt_str no = {0, NULL, 0};
+  apisig_jwt_validation val = {0, 1, no, no, no, 8192};
   volatile apisig_result r = apisig_jwt_verify((const uint8_t *)JWT_KEY, strlen(JWT_KEY), variants[cls], variant_len, &val, NOW, scratch, sizeof scratch, &c);
   (void)r;
 }

@@ -309,12 +309,12 @@ static void tokens(void) {
   expect("add", apisig_keyring_add(ring, "client-7", 8, (const uint8_t *)"unused-secret-7", 15, &id), APISIG_RESULT_OK);
   expect("add", apisig_keyring_add(ring, "d6b1bf0e", 8, (const uint8_t *)"unused-secret-8", 15, &id), APISIG_RESULT_OK);
   expect("bind", apisig_keyring_bind_user_id(ring, id, "12345", 5), APISIG_RESULT_OK);
-  apisig_opt_str none = {false, NULL, 0};
+  apisig_opt_str none = {0, NULL, 0};
   secret_copy(jwt_key, JWT_SECRET, &nj);
-  expect("set jwt", apisig_verifier_set_jwt(&v, jwt_key, nj, 0, true, none, none), APISIG_RESULT_OK);
+  expect("set jwt", apisig_verifier_set_jwt(&v, jwt_key, nj, 0, 1, none, none), APISIG_RESULT_OK);
   secret_copy(s0, SESSION[0], &n0);
   secret_copy(s1, SESSION[1], &n1);
-  apisig_opt_bytes second = {true, s1, n1};
+  apisig_opt_bytes second = {1, s1, n1};
   expect("set session", apisig_verifier_set_session_keys(&v, s0, n0, second), APISIG_RESULT_OK);
 
   apisig_scheme jwt_scheme = preset("securosys-jwt");

@@ -1,7 +1,8 @@
 //! The C entry points, called through the `apisig-ffi` rlib with arbitrary (valid) pointers
 //! and lengths — including `(NULL, 0)` and `(NULL, n > 0)` — and arbitrary enum codes. No
 //! call may report `PANIC`; `(NULL, n > 0)` is refused; outputs are written
-//! only on `OK`; the C answers agree with the core's.
+//! only on `OK`; the C answers agree with the core's; storage that holds no object gives
+//! `INVALID_OBJECT`.
 #![no_main]
 
 use core::ffi::{CStr, c_char};
@@ -13,6 +14,7 @@ use libfuzzer_sys::fuzz_target;
 
 const OK: u32 = 0;
 const NULL_PARAMETER: u32 = 1;
+const INVALID_OBJECT: u32 = 3;
 const PANIC: u32 = 99;
 
 /// A `(ptr, len)` argument: real bytes, `(NULL, 0)`, or `(NULL, n)`.
@@ -64,7 +66,7 @@ enum Call<'a> {
     PatternMatch(Buf<'a>, Buf<'a>),
     Authorize(u8, Buf<'a>),
     Fingerprint(Buf<'a>, u32, u8),
-    JwtVerify { key: Buf<'a>, token: Buf<'a>, leeway: u64, exp: bool, iss: Option<Buf<'a>>, max_len: u16, now: u64, scratch: u16 },
+    JwtVerify { key: Buf<'a>, token: Buf<'a>, leeway: u64, exp: u8, iss: Option<Buf<'a>>, max_len: u16, now: u64, scratch: u16 },
     JwtEncode { key: Buf<'a>, header: Buf<'a>, claims: Buf<'a>, cap: u16 },
     SessionVerify { primary: Buf<'a>, secondary: Option<Buf<'a>>, token: Buf<'a>, now: u64 },
     SessionIssue { secret: Buf<'a>, user: Buf<'a>, key: Buf<'a>, expires: u64, cap: u16 },
@@ -73,6 +75,8 @@ enum Call<'a> {
     Sign { specs: Vec<Spec<'a>>, parts: Vec<PartIn<'a>>, sep: Buf<'a>, encoding: u32, unit: u32, api_key: Buf<'a>, secret: Buf<'a>, method: Buf<'a>, path: Buf<'a>, now: u64, nonce: Option<u64>, cap: u16 },
     Keyring { id: Buf<'a>, secret: Buf<'a>, client: u32, slot: u32, role: u8, user: Buf<'a>, find: Buf<'a>, kind: u32, fp: Buf<'a> },
     Strings(u32, Buf<'a>),
+    /// Object storage that holds no object: filled with `fill`, its first (tag) word `first`.
+    Garbage { first: u64, fill: u8, kind: u8 },
 }
 
 fn check(r: apisig_result) -> u32 {
@@ -89,10 +93,10 @@ fn check(r: apisig_result) -> u32 {
 
 fn opt_str(b: &Option<Buf<'_>>) -> apisig_opt_str {
     match b {
-        None => apisig_opt_str { present: false, ptr: ptr::null(), len: 0 },
+        None => apisig_opt_str { present: 0, ptr: ptr::null(), len: 0 },
         Some(b) => {
             let (ptr, len) = b.c();
-            apisig_opt_str { present: true, ptr, len }
+            apisig_opt_str { present: 1, ptr, len }
         }
     }
 }
@@ -106,6 +110,21 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
         let ring = apisig_verifier_keyring(&mut *verifier);
         let mut c = 0u32;
         assert_eq!(check(apisig_keyring_add(ring, c"API_KEY".as_ptr(), 7, b"API_SECRET".as_ptr(), 10, &mut c)), OK);
+        // The tag words of real objects: garbage may not carry one (the contract leaves that
+        // to `_init`; a random word matches with probability 2^-64, a fuzzer could aim).
+        let first_word = |p: *const u8| p.cast::<u64>().read();
+        let mut real_ring: Box<apisig_keyring> = Box::new(core::mem::zeroed());
+        assert_eq!(check(apisig_keyring_init(&mut *real_ring)), OK);
+        let mut real_rotation: apisig_rotation = core::mem::zeroed();
+        let mut real_attempt: apisig_attempt = core::mem::zeroed();
+        assert_eq!(check(apisig_rotation_zignsec(&mut real_rotation)), OK);
+        assert_eq!(check(apisig_rotation_begin(&real_rotation, &mut real_attempt)), OK);
+        let tags = [
+            first_word((&raw const *real_ring).cast()),
+            first_word((&raw const *verifier).cast()),
+            first_word((&raw const real_rotation).cast()),
+            first_word((&raw const real_attempt).cast()),
+        ];
         for call in calls.iter().take(16) {
             match call {
                 Call::PatternMatch(p, s) => {
@@ -176,7 +195,7 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                         let mut cl: apisig_jwt_claims = core::mem::zeroed();
                         let v = apisig_jwt_validation {
                             leeway_s: u64::MAX,
-                            require_exp: false,
+                            require_exp: 0,
                             iss: opt_str(&None),
                             aud: opt_str(&None),
                             sub: opt_str(&None),
@@ -191,10 +210,10 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                 Call::SessionVerify { primary, secondary, token, now } => {
                     let (pp, pl) = primary.raw();
                     let sec = match secondary {
-                        None => apisig_opt_bytes { present: false, ptr: ptr::null(), len: 0 },
+                        None => apisig_opt_bytes { present: 0, ptr: ptr::null(), len: 0 },
                         Some(b) => {
                             let (ptr, len) = b.raw();
-                            apisig_opt_bytes { present: true, ptr, len }
+                            apisig_opt_bytes { present: 1, ptr, len }
                         }
                     };
                     let (tp, tl) = token.raw();
@@ -214,7 +233,7 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                     let r = check(apisig_session_issue(sp, sl, up, ul, kp, kl, *expires, out.as_mut_ptr(), out.len(), &mut len));
                     if r == OK {
                         let mut s: apisig_session = core::mem::zeroed();
-                        let none = apisig_opt_bytes { present: false, ptr: ptr::null(), len: 0 };
+                        let none = apisig_opt_bytes { present: 0, ptr: ptr::null(), len: 0 };
                         let r2 = check(apisig_session_verify(sp, sl, none, out.as_ptr(), len, 0, &mut s));
                         assert!(r2 == OK || (*expires == 0 && r2 == apisig::Error::TokenExpired.code()), "issued token refused: {r2}");
                     }
@@ -324,7 +343,7 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                         headers: ptr::null(),
                         headers_len: 0,
                     };
-                    let stamp = apisig_stamp { now_ns: *now, nonce: nonce.unwrap_or(0), has_nonce: nonce.is_some() };
+                    let stamp = apisig_stamp { now_ns: *now, nonce: nonce.unwrap_or(0), has_nonce: nonce.is_some().into() };
                     let mut out = vec![0xa5u8; usize::from(*cap) % 1024];
                     let mut headers: apisig_headers = core::mem::zeroed();
                     headers.len = 0xa5;
@@ -365,6 +384,30 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                     let _ = check(apisig_keyring_remove_secret(ring, *client % 10, *slot % 3));
                     assert!(apisig_keyring_len(ring) <= APISIG_KEYRING_CAPACITY);
                 }
+                Call::Garbage { first, fill, kind } => {
+                    if tags.contains(first) {
+                        continue;
+                    }
+                    let mut st: Box<apisig_verifier> = Box::new(core::mem::zeroed());
+                    let p = (&raw mut *st).cast::<u8>();
+                    p.write_bytes(*fill, core::mem::size_of::<apisig_verifier>());
+                    p.cast::<u64>().write(*first);
+                    let mut out = 0xa5a5u32;
+                    let r = match kind % 4 {
+                        0 => check(apisig_keyring_add(p.cast(), c"k".as_ptr(), 1, b"s".as_ptr(), 1, &mut out)),
+                        1 => {
+                            let mut who: apisig_principal = core::mem::zeroed();
+                            check(apisig_verifier_verify_certificate(p.cast(), b"0".as_ptr(), 1, &mut who))
+                        }
+                        2 => check(apisig_rotation_begin(p.cast(), &mut real_attempt)),
+                        _ => {
+                            let (mut next, mut key) = (0u32, 0usize);
+                            check(apisig_rotation_on_response(&mut real_rotation, p.cast(), 401, &mut next, &mut key))
+                        }
+                    };
+                    assert_eq!(r, INVALID_OBJECT, "garbage storage accepted");
+                    assert_eq!(out, 0xa5a5);
+                }
                 Call::Strings(code, name) => {
                     assert!(!CStr::from_ptr(apisig_strerror(*code)).to_bytes().is_empty());
                     assert!(!CStr::from_ptr(apisig_result_name(*code)).to_bytes().is_empty());
@@ -378,5 +421,6 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
             }
         }
         let _ = check(apisig_verifier_wipe(&mut *verifier));
+        assert_eq!(check(apisig_keyring_wipe(&mut *real_ring)), OK);
     }
 });

@@ -289,7 +289,7 @@ def main():
     for c in jw["tests"]:
         v = c["validation"]
         def opt(x):
-            return "{false, NULL, 0}" if x is None else "{true, %s}" % text(x)
+            return "{0, NULL, 0}" if x is None else "{1, %s}" % text(x)
         w.emit(
             "    {%d, %s, %s, {%du, %s, %s, %s, %s, %du}, %du, %d},"
             % (
@@ -297,7 +297,7 @@ def main():
                 blob(field_bytes(c, "key")),
                 blob(c["token"].encode()),
                 v["leeway_s"],
-                "true" if v["require_exp"] else "false",
+                "1" if v["require_exp"] else "0",
                 opt(v.get("iss")),
                 opt(v.get("aud")),
                 opt(v.get("sub")),
@@ -316,7 +316,7 @@ def main():
             % (
                 c["tcId"],
                 blob(c["primary"].encode()),
-                "{false, NULL, 0}" if sec is None else "{true, %s}" % blob(sec.encode()),
+                "{0, NULL, 0}" if sec is None else "{1, %s}" % blob(sec.encode()),
                 blob(c["token"].encode()),
                 c["now"],
                 code_of(c),

@@ -215,7 +215,7 @@ static const uint64_t NOW = 1673425955575713842ull;
 static void op_sign(void) {
     static const char body[] = "{\"instrument\":\"ETH-PERP\",\"amount\":\"1\",\"limit_price\":\"1800\"}";
     apisig_credentials creds = {"API_KEY", 7, (const uint8_t *)"API_SECRET", 10, NULL, 0, NULL, 0};
-    apisig_stamp stamp = {NOW, 0, false};
+    apisig_stamp stamp = {NOW, 0, 0};
     size_t len = 0, i;
     aevo_req.method = "POST";
     aevo_req.method_len = 4;
