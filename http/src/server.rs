@@ -176,6 +176,8 @@ trait Core: Send {
     /// The client's key id and bound user id.
     fn client(&self, client: ClientId) -> Option<(String, Option<String>)>;
     fn issue(&self, session: &Session<'_>) -> Result<String, Error>;
+    /// The concrete `Held` verifier, for [`Authenticator::with_verifier`].
+    fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
 
 struct Held<const K: usize, S> {
@@ -184,7 +186,7 @@ struct Held<const K: usize, S> {
     take: fn(&mut S) -> Option<Claim>,
 }
 
-impl<const K: usize, S: ReplayStore + Send> Core for Held<K, S> {
+impl<const K: usize, S: ReplayStore + Send + 'static> Core for Held<K, S> {
     fn verify(
         &mut self,
         scheme: &PreparedScheme<'static>,
@@ -211,6 +213,10 @@ impl<const K: usize, S: ReplayStore + Send> Core for Held<K, S> {
         let mut out = [0u8; TOKEN_MAX];
         let token = keys.issue(session, &mut out)?;
         String::from_utf8(token.to_vec()).map_err(|_| Error::InvalidHeaderValue)
+    }
+
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }
 
@@ -394,6 +400,32 @@ impl Authenticator {
     pub fn clock(mut self, clock: impl Fn() -> UnixNanos + Send + Sync + 'static) -> Authenticator {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// Runs `change` on the verifier while serving (register, rotate or revoke clients
+    /// through [`Verifier::keyring_mut`], change the window): under the verifier's lock, so
+    /// keep it short. `K` and `S` must be the verifier's keyring size and replay store, as
+    /// given to [`new`](Self::new) or [`shared`](Self::shared); `None` when they are not.
+    ///
+    /// ```
+    /// use apisig::{dialect, Keyring, ReplayCache, Slot, Verifier, Window};
+    /// use apisig_http::server::Authenticator;
+    ///
+    /// let verifier = Verifier::new(Keyring::<8>::new(), ReplayCache::<64>::new(), Window::DEFAULT);
+    /// let layer = Authenticator::new(verifier).scheme(&dialect::ZIGNSEC)?.layer();
+    /// let added = layer.authenticator().with_verifier(|v: &mut Verifier<8, ReplayCache<64>>| {
+    ///     v.keyring_mut().add("zs-acme", b"zs-primary-key")
+    /// });
+    /// assert!(matches!(added, Some(Ok(_))));
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    pub fn with_verifier<const K: usize, S: ReplayStore + Send + 'static, R>(
+        &self,
+        change: impl FnOnce(&mut Verifier<K, S>) -> R,
+    ) -> Option<R> {
+        let mut core = self.core();
+        let held = core.as_any().downcast_mut::<Held<K, S>>()?;
+        Some(change(&mut held.verifier))
     }
 
     /// The layer verifying requests with this authenticator.

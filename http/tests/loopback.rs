@@ -174,6 +174,34 @@ async fn rotation_moves_to_the_next_key_and_keeps_it() {
 }
 
 #[tokio::test]
+async fn keys_rotated_on_the_server_while_it_serves() {
+    let layer = gateway().layer();
+    let auth = layer.authenticator();
+    // The gateway's verifier, as common::gateway_verifier builds it.
+    type Gateway = Verifier<16, apisig::ReplayCache<4096>>;
+    let wrong: Option<()> = auth.with_verifier(|_: &mut Verifier<4, apisig::ReplayCache<4096>>| ());
+    assert_eq!(wrong, None, "another keyring size is not this verifier");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().fallback(|| async { "ok" }).layer(layer.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let client = with(SigningMiddleware::new(&dialect::ZIGNSEC, creds("zs-brand-new-key-1")).unwrap());
+    let get = || client.get(format!("http://{addr}/v1/x")).send();
+    assert_eq!(get().await.unwrap().status(), 401, "not registered yet");
+    let added = auth.with_verifier(|v: &mut Gateway| v.keyring_mut().add("zs-new", b"zs-brand-new-key-1"));
+    assert!(matches!(added, Some(Ok(_))));
+    assert_eq!(get().await.unwrap().status(), 200, "registered while serving");
+    let retired = auth.with_verifier(|v: &mut Gateway| {
+        let id = v.keyring().find(b"zs-new").unwrap();
+        v.keyring_mut().set_secret(id, Slot::Primary, None)
+    });
+    assert_eq!(retired, Some(Ok(())));
+    assert_eq!(get().await.unwrap().status(), 401, "retired while serving");
+}
+
+#[tokio::test]
 async fn roles_are_applied_to_the_canonical_path() {
     let (addr, _) = serve(tsb()).await;
     let client = with(SigningMiddleware::new(&dialect::SECUROSYS, creds(TSB_MGMT)).unwrap());
