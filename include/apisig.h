@@ -113,6 +113,12 @@ enum apisig_result
    */
   APISIG_RESULT_INVALID_PATH = 16,
   /**
+   * A body that should carry the credentials (APEX's `AuthenticateUser`) is not what the
+   * scheme reads: not strict JSON, not one object, a credential that is not a string or, for
+   * a timestamp, nonce or user id, a number, or one written with escapes.
+   */
+  APISIG_RESULT_INVALID_BODY = 17,
+  /**
    * No registered client matches the presented key or key id.
    */
   APISIG_RESULT_UNKNOWN_KEY = 20,
@@ -658,14 +664,6 @@ typedef struct apisig_rotation {
 } apisig_rotation;
 
 /**
- * Storage for one request's progress through the keys, written by `apisig_rotation_begin`.
- * It holds no secret and may be copied; tagged like `apisig_rotation`.
- */
-typedef struct apisig_attempt {
-  uint64_t opaque[2];
-} apisig_attempt;
-
-/**
  * One header a scheme sends: `name: prefix<field>`.
  */
 typedef struct apisig_header_spec {
@@ -756,7 +754,20 @@ typedef struct apisig_scheme {
    * An `apisig_time_unit` value.
    */
   uint32_t time_unit;
+  /**
+   * Nonzero: a client holding several keys retries with another on 401 or 403 (ZignSec);
+   * 0: on 401 only (every other service). See `apisig_rotation_for_scheme`.
+   */
+  uint8_t retry_on_forbidden;
 } apisig_scheme;
+
+/**
+ * Storage for one request's progress through the keys, written by `apisig_rotation_begin`.
+ * It holds no secret and may be copied; tagged like `apisig_rotation`.
+ */
+typedef struct apisig_attempt {
+  uint64_t opaque[2];
+} apisig_attempt;
 
 /**
  * What a client holds. Fields a scheme does not use may be `(NULL, 0)`. Borrowed for the
@@ -1463,6 +1474,20 @@ uint16_t apisig_result_http_status(uint32_t code);
 apisig_result apisig_rotation_init(struct apisig_rotation *r, uint8_t keys, uint8_t retry_on_forbidden);
 
 /**
+ * `keys` keys (0 counts as 1) for a service that speaks `scheme`, retried on the responses
+ * the scheme names: 401 or 403 for the ZignSec presets (and described schemes with
+ * `retry_on_forbidden`), 401 for every other.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_TEMPLATE` for a scheme that does not convert.
+ *
+ * # Safety
+ * `r` must point to a writable `apisig_rotation`; `s` to a valid `apisig_scheme` whose
+ * arrays and strings are readable.
+ */
+apisig_result apisig_rotation_for_scheme(struct apisig_rotation *r, const struct apisig_scheme *s, uint8_t keys);
+
+/**
  * ZignSec: primary and secondary key, retry with the other on 401 or 403.
  *
  * # Errors
@@ -1834,10 +1859,10 @@ struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
 
 /**
  * Verifies `req` under `scheme` at `now_ns` (nanoseconds since the UNIX epoch), reading the
- * credentials from the request's headers (for the APEX body variant, pass the
- * `AuthenticateUser` JSON fields as headers of the same names). On `OK`, `*who` says which
- * client, key slot and role, and the request is recorded against replay; on error nothing is
- * recorded and `*who` is not written.
+ * credentials from the request's headers (for the APEX body variant, see
+ * `apisig_verifier_verify_json_body`). On `OK`, `*who` says which client, key slot and
+ * role, and the request is recorded against replay; on error nothing is recorded and `*who`
+ * is not written.
  *
  * # Errors
  * `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
@@ -1852,6 +1877,47 @@ struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
  * `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
+
+/**
+ * As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
+ * instead of its headers: APEX `AuthenticateUser`, which sends
+ * `{"APIKey", "Signature", "UserId", "Nonce"}` in its body (`UserName` and other members are
+ * ignored) or as headers. When the headers name every header of the scheme they are used and
+ * the body is not read; otherwise the credentials are the body's members named exactly like
+ * the scheme's headers: strings, or for a timestamp, nonce or user id numbers, taken as
+ * written.
+ *
+ * # Errors
+ * As `apisig_verifier_verify`; from the body, `INVALID_BODY` (not one JSON object, or a
+ * credential of another type or written with escapes) and `DUPLICATE_HEADER` (a credential
+ * named twice).
+ *
+ * # Safety
+ * As `apisig_verifier_verify`.
+ */
+APISIG_MUST_USE apisig_result apisig_verifier_verify_json_body(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
+
+/**
+ * Verifies a request from a TLS peer whose client certificate `(der, der_len)` the TLS
+ * library has checked (mutual TLS). With `scheme` NULL the pinned certificate authenticates
+ * by itself (`req` is not read and may be NULL); with a scheme, `req` must also carry the
+ * scheme's credentials, naming the client the certificate is pinned to (Securosys TSB: API
+ * key plus client certificate), and `*who` is the credentials' principal. The certificate is
+ * checked first: a request refused for it records nothing, nor does one whose credentials
+ * name another client. `*who` is written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `MISSING_CREDENTIAL` when `(der, der_len)` is `(NULL, 0)` (no
+ * certificate); `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE` when no client is pinned to it
+ * or the credentials name another client; with a scheme, every error of
+ * `apisig_verifier_verify`.
+ *
+ * # Safety
+ * `v` must point to an initialized verifier; `scheme` be NULL or point to a valid
+ * `apisig_scheme`; `req` point to a valid `apisig_request` (or be NULL when `scheme` is);
+ * `(der, der_len)` be readable; `who` point to a writable `apisig_principal`.
+ */
+APISIG_MUST_USE apisig_result apisig_verifier_verify_with_certificate(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, const uint8_t *der, size_t der_len, uint64_t now_ns, struct apisig_principal *who);
 
 /**
  * How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL or not a verifier.

@@ -462,12 +462,12 @@ fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion
     let mut now = 1u64;
     for _ in 0..4 * N {
         now += 1;
-        cache.check_and_insert(0, &next_id(), now + ttl, now).unwrap();
+        cache.check_and_insert(0, "k", &next_id(), now + ttl, now).unwrap();
     }
     g.bench_function(name, |b| {
         b.iter(|| {
             now += 1;
-            cache.check_and_insert(0, black_box(&next_id()), now + ttl, now).unwrap();
+            cache.check_and_insert(0, "k", black_box(&next_id()), now + ttl, now).unwrap();
         })
     });
 }

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use apisig::dialect::{self, KEY_MANAGEMENT, KEY_OPERATION, SECUROSYS_ROLES};
 use apisig::jwt::{self, JwtPolicy};
+use apisig::rotation::RetryOn;
 use apisig::rotation::{Next, Rotation};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
@@ -308,6 +309,7 @@ fn custom(now: u64) -> Result<(), Error> {
             encoding: Encoding::Base64,
         }),
         time_unit: TimeUnit::Seconds,
+        retry_on: RetryOn::Unauthorized,
     };
     let mut server = server();
     server.keyring_mut().add("cb-key-1", b"a-64-byte-secret-would-go-here")?;

@@ -6,9 +6,9 @@
 //! round trip, so the verifier is given a [`Deferred`] store instead: it accepts every record
 //! and remembers it as a [`Claim`]. After verifying, the caller takes the claim and makes it
 //! good in the shared store (`SET key NX PX ttl` in Redis); the request is accepted only if
-//! that succeeds. The claim names everything the shared store needs — a key derived from the
-//! client's key id (not its index, which differs between processes), the expiry, the nonce —
-//! so every process asks the same question of the store.
+//! that succeeds. The claim names everything the shared store needs — the client's key id
+//! (not its index, which differs between processes), the expiry, the nonce — so every process
+//! asks the same question of the store, and none looks the client up again.
 //!
 //! For Redis, [`Claim::store_key`] names the key (`<namespace>:r:<hex>` for a request,
 //! `<namespace>:n:<hex>` for a nonce high-water mark): a request is recorded with
@@ -22,13 +22,16 @@
 //! let mut v = Verifier::new(Keyring::<4>::new(), Deferred::new(), Window::from_secs(30));
 //! // ... v.verify(&scheme, &request, now)? ...
 //! if let Some(claim) = v.replay_mut().take() {
-//!     let key = claim.key(b"client-key-id"); // SET hex(key) NX PX claim.ttl_ms()
+//!     let mut key = [0u8; 80];
+//!     let key = claim.store_key("my-api", &mut key)?; // SET <key> 1 NX PX claim.ttl_ms()
 //!     # let _ = key;
 //! }
+//! # Ok::<(), apisig::Error>(())
 //! ```
 
 use sha2::{Digest, Sha256};
 
+use crate::keyring::KEY_ID_MAX;
 use crate::replay::{REPLAY_ID_LEN, ReplayStore};
 use crate::{Error, UnixNanos};
 
@@ -53,14 +56,17 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1
 ";
 
+/// A client's key id, as a claim carries it.
+pub type KeyId = heapless::String<KEY_ID_MAX>;
+
 /// What a verified request asks of the shared replay record.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
     /// Record the request until `expires`; refuse it if a live record exists (schemes with
     /// a timestamp: the id is the first bytes of the signature).
     Once {
-        /// The client's index in the verifier's keyring (local to this process).
-        client: u32,
+        /// The client's key id.
+        key_id: KeyId,
         /// The replay id: the first [`REPLAY_ID_LEN`] bytes of the request's signature.
         id: [u8; REPLAY_ID_LEN],
         /// Last moment the record must be kept (the timestamp plus the window's tolerance).
@@ -71,32 +77,32 @@ pub enum Claim {
     /// Raise the client's nonce high-water mark to `nonce`; refuse unless `nonce` is above
     /// it (schemes whose nonce is a growing counter, like APEX).
     Nonce {
-        /// The client's index in the verifier's keyring (local to this process).
-        client: u32,
+        /// The client's key id.
+        key_id: KeyId,
         /// The request's nonce.
         nonce: u64,
     },
 }
 
 impl Claim {
-    /// The client's index in the verifier's keyring (map it to the key id with
-    /// [`Keyring::get`](crate::Keyring::get)).
-    pub const fn client(&self) -> u32 {
-        match *self {
-            Claim::Once { client, .. } | Claim::Nonce { client, .. } => client,
+    /// The key id of the client whose request made the claim.
+    pub fn key_id(&self) -> &str {
+        match self {
+            Claim::Once { key_id, .. } | Claim::Nonce { key_id, .. } => key_id,
         }
     }
 
-    /// The key this claim is stored under, for the client whose key id is `key_id`: SHA-256
-    /// over a domain tag, the kind, the length-prefixed key id and (for [`Claim::Once`]) the
-    /// replay id. No signature is stored in clear, and every process derives the same key.
-    pub fn key(&self, key_id: &[u8]) -> [u8; CLAIM_KEY_LEN] {
+    /// The key this claim is stored under: SHA-256 over a domain tag, the kind, the
+    /// length-prefixed key id and (for [`Claim::Once`]) the replay id. No signature is stored
+    /// in clear, and every process derives the same key.
+    pub fn key(&self) -> [u8; CLAIM_KEY_LEN] {
         let mut h = Sha256::new();
         h.update(KEY_DOMAIN);
         let (kind, id): (u8, &[u8]) = match self {
             Claim::Once { id, .. } => (b'o', id),
             Claim::Nonce { .. } => (b'n', &[]),
         };
+        let key_id = self.key_id().as_bytes();
         h.update([kind]);
         h.update((key_id.len() as u64).to_be_bytes());
         h.update(key_id);
@@ -128,7 +134,7 @@ impl Claim {
     /// # Errors
     /// [`Error::BufferTooSmall`] when `out` is shorter than
     /// [`store_key_len`](Self::store_key_len); nothing is written then.
-    pub fn store_key<'o>(&self, namespace: &str, key_id: &[u8], out: &'o mut [u8]) -> Result<&'o str, Error> {
+    pub fn store_key<'o>(&self, namespace: &str, out: &'o mut [u8]) -> Result<&'o str, Error> {
         let len = Self::store_key_len(namespace);
         let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
         let (prefix, hex) = out.split_at_mut(namespace.len().saturating_add(3));
@@ -139,7 +145,7 @@ impl Claim {
         for (o, b) in prefix.iter_mut().zip(namespace.bytes().chain([b':', kind, b':'])) {
             *o = b;
         }
-        base16ct::lower::encode(&self.key(key_id), hex).map_err(|_| Error::BufferTooSmall)?;
+        base16ct::lower::encode(&self.key(), hex).map_err(|_| Error::BufferTooSmall)?;
         core::str::from_utf8(out).map_err(|_| Error::InvalidHeaderValue)
     }
 
@@ -167,6 +173,9 @@ impl Claim {
 /// A [`ReplayStore`] that decides nothing: it accepts every record and keeps it as the
 /// [`Claim`] for the caller to make good in a shared store. [`take`](Self::take) it after
 /// each verification (and before the next: a claim left over is overwritten).
+///
+/// It refuses only a key id longer than [`KEY_ID_MAX`] ([`Error::FieldTooLong`]), which a
+/// verifier's keyring never holds.
 #[derive(Clone, Debug, Default)]
 pub struct Deferred {
     claim: Option<Claim>,
@@ -187,17 +196,20 @@ impl Deferred {
 impl ReplayStore for Deferred {
     fn check_and_insert(
         &mut self,
-        client: u32,
+        _client: u32,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.claim = Some(Claim::Once { client, id: *id, expires, now });
+        let key_id = KeyId::try_from(key_id).map_err(|_| Error::FieldTooLong)?;
+        self.claim = Some(Claim::Once { key_id, id: *id, expires, now });
         Ok(())
     }
 
-    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
-        self.claim = Some(Claim::Nonce { client, nonce });
+    fn advance_nonce(&mut self, _client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+        let key_id = KeyId::try_from(key_id).map_err(|_| Error::FieldTooLong)?;
+        self.claim = Some(Claim::Nonce { key_id, nonce });
         Ok(())
     }
 }
@@ -206,21 +218,28 @@ impl ReplayStore for Deferred {
 mod tests {
     use super::*;
 
+    fn key_id(id: &str) -> KeyId {
+        KeyId::try_from(id).unwrap_or_default()
+    }
+
+    fn once(k: &str, id: u8, expires: UnixNanos) -> Claim {
+        Claim::Once { key_id: key_id(k), id: [id; REPLAY_ID_LEN], expires, now: 1 }
+    }
+
     #[test]
     fn keys_depend_on_key_id_kind_and_id_only() {
-        let once = |client, id: u8, expires| Claim::Once { client, id: [id; REPLAY_ID_LEN], expires, now: 1 };
-        // The index and the expiry are local facts: two processes must agree on the key.
-        assert_eq!(once(0, 7, 10).key(b"k"), once(5, 7, 99).key(b"k"));
-        assert_ne!(once(0, 7, 10).key(b"k"), once(0, 8, 10).key(b"k"));
-        assert_ne!(once(0, 7, 10).key(b"k"), once(0, 7, 10).key(b"k2"));
-        let nonce = |client, nonce| Claim::Nonce { client, nonce };
-        assert_eq!(nonce(0, 1).key(b"k"), nonce(3, 2).key(b"k"));
-        assert_ne!(nonce(0, 1).key(b"k"), once(0, 0, 1).key(b"k"));
+        // The expiry is a local fact: two processes must agree on the key.
+        assert_eq!(once("k", 7, 10).key(), once("k", 7, 99).key());
+        assert_ne!(once("k", 7, 10).key(), once("k", 8, 10).key());
+        assert_ne!(once("k", 7, 10).key(), once("k2", 7, 10).key());
+        let nonce = |nonce| Claim::Nonce { key_id: key_id("k"), nonce };
+        assert_eq!(nonce(1).key(), nonce(2).key());
+        assert_ne!(nonce(1).key(), once("k", 0, 1).key());
         // Length prefix: "ab" ‖ id never equals "a" ‖ "b"-prefixed id.
         let mut id = [0u8; REPLAY_ID_LEN];
         id[0] = b'b';
-        let shifted = Claim::Once { client: 0, id, expires: 1, now: 1 };
-        assert_ne!(once(0, 0, 1).key(b"ab"), shifted.key(b"a"));
+        let shifted = Claim::Once { key_id: key_id("a"), id, expires: 1, now: 1 };
+        assert_ne!(once("ab", 0, 1).key(), shifted.key());
     }
 
     #[test]
@@ -232,27 +251,27 @@ mod tests {
             let _ = base16ct::lower::encode(&k, &mut out);
             out
         };
-        let once = Claim::Once { client: 9, id: [0x5a; REPLAY_ID_LEN], expires: 5, now: 1 };
-        assert_eq!(&hex(once.key(b"key")), b"012fbe1acdb312ddc56ce3b3199c40fbc3a377461b58289ec0dab659b588f1c2");
-        let nonce = Claim::Nonce { client: 9, nonce: 5 };
-        assert_eq!(&hex(nonce.key(b"key")), b"ecdf48b02f86a713d6b2cac7da5fd1a5d5acd4e9cce1fc3266f29cb5cd04f8df");
+        let once = Claim::Once { key_id: key_id("key"), id: [0x5a; REPLAY_ID_LEN], expires: 5, now: 1 };
+        assert_eq!(&hex(once.key()), b"012fbe1acdb312ddc56ce3b3199c40fbc3a377461b58289ec0dab659b588f1c2");
+        let nonce = Claim::Nonce { key_id: key_id("key"), nonce: 5 };
+        assert_eq!(&hex(nonce.key()), b"ecdf48b02f86a713d6b2cac7da5fd1a5d5acd4e9cce1fc3266f29cb5cd04f8df");
     }
 
     #[test]
     fn store_keys_and_nonce_digits() {
-        let once = Claim::Once { client: 9, id: [0x5a; REPLAY_ID_LEN], expires: 5, now: 1 };
+        let once = Claim::Once { key_id: key_id("key"), id: [0x5a; REPLAY_ID_LEN], expires: 5, now: 1 };
         let mut out = [0u8; 80];
         assert_eq!(
-            once.store_key("svc", b"key", &mut out),
+            once.store_key("svc", &mut out),
             Ok("svc:r:012fbe1acdb312ddc56ce3b3199c40fbc3a377461b58289ec0dab659b588f1c2")
         );
         assert_eq!(Claim::store_key_len("svc"), 70);
         let mut short = [7u8; 69];
-        assert_eq!(once.store_key("svc", b"key", &mut short), Err(Error::BufferTooSmall));
+        assert_eq!(once.store_key("svc", &mut short), Err(Error::BufferTooSmall));
         assert!(short.iter().all(|b| *b == 7), "nothing written on error");
-        let nonce = |n| Claim::Nonce { client: 0, nonce: n };
+        let nonce = |n| Claim::Nonce { key_id: key_id("key"), nonce: n };
         assert_eq!(
-            nonce(5).store_key("a", b"key", &mut out),
+            nonce(5).store_key("a", &mut out),
             Ok("a:n:ecdf48b02f86a713d6b2cac7da5fd1a5d5acd4e9cce1fc3266f29cb5cd04f8df")
         );
         assert_eq!(&nonce(0).nonce_digits().unwrap_or_default(), b"00000000000000000000");
@@ -263,22 +282,26 @@ mod tests {
 
     #[test]
     fn ttl_rounds_up_to_whole_milliseconds() {
-        let ttl = |expires, now| Claim::Once { client: 0, id: [0; REPLAY_ID_LEN], expires, now }.ttl_ms();
+        let ttl = |expires, now| Claim::Once { key_id: key_id("k"), id: [0; REPLAY_ID_LEN], expires, now }.ttl_ms();
         assert_eq!(ttl(1_000_000_000, 0), Some(1000));
         assert_eq!(ttl(1_000_000_001, 0), Some(1001));
         assert_eq!(ttl(5, 5), Some(1));
         assert_eq!(ttl(5, 9), Some(1));
-        assert_eq!(Claim::Nonce { client: 0, nonce: 3 }.ttl_ms(), None);
+        assert_eq!(Claim::Nonce { key_id: key_id("k"), nonce: 3 }.ttl_ms(), None);
     }
 
     #[test]
-    fn deferred_keeps_the_last_claim_once() {
+    fn deferred_keeps_the_last_claim_once_by_key_id() {
         let mut d = Deferred::new();
         assert_eq!(d.take(), None);
-        assert_eq!(d.check_and_insert(1, &[2; REPLAY_ID_LEN], 30, 10), Ok(()));
-        assert_eq!(d.take(), Some(Claim::Once { client: 1, id: [2; REPLAY_ID_LEN], expires: 30, now: 10 }));
-        assert_eq!(d.advance_nonce(4, 77), Ok(()));
-        assert_eq!(d.take(), Some(Claim::Nonce { client: 4, nonce: 77 }));
+        assert_eq!(d.check_and_insert(1, "a", &[2; REPLAY_ID_LEN], 30, 10), Ok(()));
+        let once = Claim::Once { key_id: key_id("a"), id: [2; REPLAY_ID_LEN], expires: 30, now: 10 };
+        assert_eq!(d.take(), Some(once));
+        assert_eq!(d.advance_nonce(4, "b", 77), Ok(()));
+        assert_eq!(d.take(), Some(Claim::Nonce { key_id: key_id("b"), nonce: 77 }));
         assert_eq!(d.take(), None);
+        let long = "k".repeat(KEY_ID_MAX + 1);
+        assert_eq!(d.advance_nonce(0, &long, 1), Err(Error::FieldTooLong));
+        assert_eq!(d.take(), None, "nothing kept on error");
     }
 }

@@ -16,39 +16,42 @@
 
 use crate::message::{Part, Template};
 use crate::policy::{Policy, Role, RoleId};
+use crate::rotation::RetryOn;
 use crate::scheme::{Field, HeaderSpec, Scheme};
 use crate::{Encoding, TimeUnit};
 
-const fn key_only(name: &'static str, headers: &'static [HeaderSpec<'static>]) -> Scheme<'static> {
-    Scheme { name, headers, template: None, time_unit: TimeUnit::Seconds }
+/// A scheme that signs nothing (a key, a token, or both): timestamps in seconds (unused),
+/// another key tried on 401.
+const fn unsigned(name: &'static str, headers: &'static [HeaderSpec<'static>]) -> Scheme<'static> {
+    Scheme { name, headers, template: None, time_unit: TimeUnit::Seconds, retry_on: RetryOn::Unauthorized }
+}
+
+/// ZignSec keeps two live keys and tells clients to retry with the other on 401 or 403.
+const fn zignsec(scheme: Scheme<'static>) -> Scheme<'static> {
+    Scheme { retry_on: RetryOn::UnauthorizedOrForbidden, ..scheme }
 }
 
 const BEARER: HeaderSpec<'static> = HeaderSpec { name: "Authorization", prefix: "Bearer ", field: Field::Jwt };
 
 /// SIGNIUS: `X-Api-Key`.
-pub const SIGNIUS: Scheme<'static> = key_only("signius", &[HeaderSpec::new("X-Api-Key", Field::ApiKey)]);
+pub const SIGNIUS: Scheme<'static> = unsigned("signius", &[HeaderSpec::new("X-Api-Key", Field::ApiKey)]);
 
 /// Securosys TSB: `X-API-KEY`, one key per role.
-pub const SECUROSYS: Scheme<'static> = key_only("securosys", &[HeaderSpec::new("X-API-KEY", Field::ApiKey)]);
+pub const SECUROSYS: Scheme<'static> = unsigned("securosys", &[HeaderSpec::new("X-API-KEY", Field::ApiKey)]);
 
 /// Securosys TSB with a JWT: `Authorization: Bearer <JWT>`.
-pub const SECUROSYS_JWT: Scheme<'static> =
-    Scheme { name: "securosys-jwt", headers: &[BEARER], template: None, time_unit: TimeUnit::Seconds };
+pub const SECUROSYS_JWT: Scheme<'static> = unsigned("securosys-jwt", &[BEARER]);
 
 /// ZignSec subscription key: `Zs-Product-Key`.
-pub const ZIGNSEC: Scheme<'static> = key_only("zignsec", &[HeaderSpec::new("Zs-Product-Key", Field::ApiKey)]);
+pub const ZIGNSEC: Scheme<'static> = zignsec(unsigned("zignsec", &[HeaderSpec::new("Zs-Product-Key", Field::ApiKey)]));
 
 /// ZignSec legacy scheme: the raw subscription key in `Authorization`.
 pub const ZIGNSEC_LEGACY: Scheme<'static> =
-    key_only("zignsec-legacy", &[HeaderSpec::new("Authorization", Field::ApiKey)]);
+    zignsec(unsigned("zignsec-legacy", &[HeaderSpec::new("Authorization", Field::ApiKey)]));
 
 /// ZignSec OAuth2: `Authorization: Bearer <access token>` plus `Zs-Product-Key`.
-pub const ZIGNSEC_OAUTH: Scheme<'static> = Scheme {
-    name: "zignsec-oauth",
-    headers: &[BEARER, HeaderSpec::new("Zs-Product-Key", Field::ApiKey)],
-    template: None,
-    time_unit: TimeUnit::Seconds,
-};
+pub const ZIGNSEC_OAUTH: Scheme<'static> =
+    zignsec(unsigned("zignsec-oauth", &[BEARER, HeaderSpec::new("Zs-Product-Key", Field::ApiKey)]));
 
 /// The APEX signed message: `Nonce ‖ UserId ‖ APIKey`, no separator, hex (lowercase when
 /// signing, either case accepted).
@@ -67,15 +70,11 @@ pub const APEX: Scheme<'static> = Scheme {
     ],
     template: Some(APEX_TEMPLATE),
     time_unit: TimeUnit::Millis,
+    retry_on: RetryOn::Unauthorized,
 };
 
 /// APEX after `AuthenticateUser`: `aptoken: <session token>`.
-pub const APEX_SESSION: Scheme<'static> = Scheme {
-    name: "apex-session",
-    headers: &[HeaderSpec::new("aptoken", Field::SessionToken)],
-    template: None,
-    time_unit: TimeUnit::Seconds,
-};
+pub const APEX_SESSION: Scheme<'static> = unsigned("apex-session", &[HeaderSpec::new("aptoken", Field::SessionToken)]);
 
 /// Aevo key and secret in clear: `AEVO-KEY`, `AEVO-SECRET`.
 pub const AEVO_SECRET: Scheme<'static> = Scheme {
@@ -83,6 +82,7 @@ pub const AEVO_SECRET: Scheme<'static> = Scheme {
     headers: &[HeaderSpec::new("AEVO-KEY", Field::ApiKey), HeaderSpec::new("AEVO-SECRET", Field::Secret)],
     template: None,
     time_unit: TimeUnit::Nanos,
+    retry_on: RetryOn::Unauthorized,
 };
 
 /// The Aevo signed message: `apiKey,timestamp,METHOD,path,body`, lowercase hex. An empty body
@@ -103,6 +103,7 @@ pub const AEVO: Scheme<'static> = Scheme {
     ],
     template: Some(AEVO_TEMPLATE),
     time_unit: TimeUnit::Nanos,
+    retry_on: RetryOn::Unauthorized,
 };
 
 /// Every preset, for lookup by name.
@@ -211,6 +212,13 @@ mod tests {
             assert!(ALL.iter().skip(i + 1).all(|o| o.name != s.name));
         }
         assert_eq!(SECUROSYS_ROLES.check(), Ok(()));
+        // The seeds: ZignSec retries with the other key on 401 or 403, Securosys (and every
+        // other service) on 401.
+        for s in ALL {
+            let zignsec = [ZIGNSEC.name, ZIGNSEC_LEGACY.name, ZIGNSEC_OAUTH.name].contains(&s.name);
+            let want = if zignsec { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
+            assert_eq!(s.retry_on, want, "{}", s.name);
+        }
         assert_eq!(SECUROSYS_ROLES.role_id("serviceToken"), Some(SERVICE));
     }
 }

@@ -146,6 +146,10 @@ errors! {
     SeparatorInField = 15, "separator_in_field", Malformed, "a signed field contains the template separator";
     /// The path is not printable ASCII starting with `/`.
     InvalidPath = 16, "invalid_path", Malformed, "path is not printable ASCII starting with '/'";
+    /// A body that should carry the credentials (APEX's `AuthenticateUser`) is not what the
+    /// scheme reads: not strict JSON, not one object, a credential that is not a string or, for
+    /// a timestamp, nonce or user id, a number, or one written with escapes.
+    InvalidBody = 17, "invalid_body", Malformed, "request body is not the JSON object of credentials the scheme reads";
 
     /// No registered client matches the presented key or key id.
     UnknownKey = 20, "unknown_key", Authentication, "no registered client matches the presented key";

@@ -6,6 +6,7 @@
 #[cfg(test)]
 extern crate std;
 
+mod body;
 pub mod claim;
 pub mod dialect;
 mod encoding;

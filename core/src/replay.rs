@@ -19,7 +19,9 @@ pub const REPLAY_ID_LEN: usize = 16;
 /// all its slots live and fails closed; with a third live, none in 400,000.)
 pub const PROBE: usize = 32;
 
-/// Where the verifier records accepted requests.
+/// Where the verifier records accepted requests. Each record belongs to a client, given
+/// twice: `client`, its index in the verifier's keyring (cheap, but local to the process),
+/// and `key_id`, its key id (the same in every process: what a shared store keys on).
 pub trait ReplayStore {
     /// Records `(client, id)` as seen until `expires`, or refuses it.
     ///
@@ -30,6 +32,7 @@ pub trait ReplayStore {
     fn check_and_insert(
         &mut self,
         client: u32,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
@@ -44,8 +47,8 @@ pub trait ReplayStore {
     /// [`Error::ReplayedRequest`] when `nonce` is not above the shared high-water mark;
     /// [`Error::ReplayStoreUnavailable`] when the store cannot say. Nothing is recorded on
     /// error.
-    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
-        let _ = (client, nonce);
+    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+        let _ = (client, key_id, nonce);
         Ok(())
     }
 }
@@ -90,15 +93,16 @@ impl<S: ReplayStore + ?Sized> ReplayStore for &mut S {
     fn check_and_insert(
         &mut self,
         client: u32,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        (**self).check_and_insert(client, id, expires, now)
+        (**self).check_and_insert(client, key_id, id, expires, now)
     }
 
-    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
-        (**self).advance_nonce(client, nonce)
+    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+        (**self).advance_nonce(client, key_id, nonce)
     }
 }
 
@@ -119,9 +123,11 @@ fn after(home: usize, k: usize, n: usize) -> usize {
 /// slots of its home (hopscotch style: the home's bitmap says where). Expired records are
 /// reused; when every slot an id may use is live, insertion fails closed.
 impl ReplayStore for [ReplayEntry] {
+    /// Keyed by the client's index: the record is this process's own.
     fn check_and_insert(
         &mut self,
         client: u32,
+        _key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
@@ -213,11 +219,12 @@ impl<const N: usize> ReplayStore for ReplayCache<N> {
     fn check_and_insert(
         &mut self,
         client: u32,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.entries.as_mut_slice().check_and_insert(client, id, expires, now)
+        self.entries.as_mut_slice().check_and_insert(client, key_id, id, expires, now)
     }
 }
 
@@ -232,19 +239,19 @@ mod tests {
     #[test]
     fn refuses_duplicates_fails_closed_and_reuses_expired() {
         let mut c = ReplayCache::<2>::new();
-        assert_eq!(c.check_and_insert(0, &id(1), 100, 10), Ok(()));
-        assert_eq!(c.check_and_insert(0, &id(1), 100, 50), Err(Error::ReplayedRequest));
-        assert_eq!(c.check_and_insert(1, &id(1), 100, 50), Ok(()), "another client's id is distinct");
-        assert_eq!(c.check_and_insert(0, &id(2), 100, 50), Err(Error::ReplayCacheFull));
+        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 10), Ok(()));
+        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 50), Err(Error::ReplayedRequest));
+        assert_eq!(c.check_and_insert(1, "", &id(1), 100, 50), Ok(()), "another client's id is distinct");
+        assert_eq!(c.check_and_insert(0, "", &id(2), 100, 50), Err(Error::ReplayCacheFull));
         assert_eq!(c.live(50), 2);
-        assert_eq!(c.check_and_insert(0, &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
-        assert_eq!(c.check_and_insert(0, &id(2), 300, 101), Ok(()), "expired slot reused");
-        assert_eq!(ReplayCache::<0>::new().check_and_insert(0, &id(1), 1, 0), Err(Error::ReplayCacheFull));
+        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
+        assert_eq!(c.check_and_insert(0, "", &id(2), 300, 101), Ok(()), "expired slot reused");
+        assert_eq!(ReplayCache::<0>::new().check_and_insert(0, "", &id(1), 1, 0), Err(Error::ReplayCacheFull));
         // Any slice works the same way, e.g. storage sized at run time.
         let mut slots = [ReplayEntry::EMPTY; 3];
         let store: &mut [ReplayEntry] = &mut slots;
-        assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Ok(()));
-        assert_eq!(store.check_and_insert(0, &id(1), 100, 10), Err(Error::ReplayedRequest));
+        assert_eq!(store.check_and_insert(0, "", &id(1), 100, 10), Ok(()));
+        assert_eq!(store.check_and_insert(0, "", &id(1), 100, 10), Err(Error::ReplayedRequest));
         assert_eq!(live(&slots, 10), 1);
     }
 
@@ -267,7 +274,7 @@ mod tests {
                     *b = if i < 8 { (n / 4).wrapping_mul(31).wrapping_add(i as u8) } else { n.wrapping_add(i as u8) }
                 });
                 let live = model.get(&(client, n)).is_some_and(|&e| e >= now);
-                let got = slots.as_mut_slice().check_and_insert(client, &id, now.saturating_add(ttl), now);
+                let got = slots.as_mut_slice().check_and_insert(client, "", &id, now.saturating_add(ttl), now);
                 match got {
                     Err(Error::ReplayedRequest) => proptest::prop_assert!(live),
                     Ok(()) => {

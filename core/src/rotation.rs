@@ -15,6 +15,8 @@
 //! assert_eq!(keys.begin().key(), 1, "the key that worked is kept");
 //! ```
 
+use crate::Scheme;
+
 /// Which responses mean "try another key".
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 pub enum RetryOn {
@@ -70,6 +72,22 @@ impl Rotation {
     /// `keys` keys (at least one), starting with key 0.
     pub const fn new(keys: u8, retry_on: RetryOn) -> Rotation {
         Rotation { keys: if keys == 0 { 1 } else { keys }, current: 0, retry_on }
+    }
+
+    /// `keys` keys for a service that speaks `scheme`: retried on the responses the scheme's
+    /// [`retry_on`](Scheme::retry_on) names (ZignSec's 401 or 403, everyone else's 401).
+    ///
+    /// ```
+    /// use apisig::{dialect, rotation::{Next, Rotation}};
+    /// let mut zs = Rotation::for_scheme(&dialect::ZIGNSEC_OAUTH, 2);
+    /// let mut attempt = zs.begin();
+    /// assert_eq!(zs.on_response(&mut attempt, 403), Next::Retry(1));
+    /// let mut tsb = Rotation::for_scheme(&dialect::SECUROSYS, 3);
+    /// let mut attempt = tsb.begin();
+    /// assert_eq!(tsb.on_response(&mut attempt, 403), Next::Done);
+    /// ```
+    pub const fn for_scheme(scheme: &Scheme<'_>, keys: u8) -> Rotation {
+        Rotation::new(keys, scheme.retry_on)
     }
 
     /// ZignSec: primary and secondary, retry on 401 or 403.

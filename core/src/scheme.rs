@@ -4,6 +4,7 @@
 
 use crate::message::{Part, Template};
 use crate::names::named;
+use crate::rotation::RetryOn;
 use crate::{Error, TimeUnit};
 
 named! {
@@ -87,6 +88,10 @@ pub struct Scheme<'a> {
     pub template: Option<Template<'a>>,
     /// The unit of the timestamp header, if any.
     pub time_unit: TimeUnit,
+    /// Which responses tell a client holding several keys to retry with another
+    /// ([`Rotation::for_scheme`](crate::Rotation::for_scheme)): 401 or 403 for ZignSec, 401
+    /// for every other service.
+    pub retry_on: RetryOn,
 }
 
 /// Most distinct header names a scheme reads ([`Scheme::reads`]): the headers it sends and
@@ -110,6 +115,7 @@ impl Scheme<'_> {
     ///
     /// ```
     /// use apisig::{dialect, Encoding, Field, HeaderSpec, Part, Scheme, Template, TimeUnit};
+    /// use apisig::rotation::RetryOn;
     /// assert!(dialect::AEVO.reads(b"aevo-signature"));
     /// assert!(!dialect::AEVO.reads(b"Content-Type"));
     /// let signs_a_header = Scheme {
@@ -117,6 +123,7 @@ impl Scheme<'_> {
     ///     headers: &[HeaderSpec::new("X-Sig", Field::Signature), HeaderSpec::new("X-Ts", Field::Timestamp)],
     ///     template: Some(Template { parts: &[Part::Header("X-Id"), Part::Body], separator: b".", encoding: Encoding::LowerHex }),
     ///     time_unit: TimeUnit::Seconds,
+    ///     retry_on: RetryOn::Unauthorized,
     /// };
     /// assert!(signs_a_header.reads(b"x-id"));
     /// ```
@@ -140,7 +147,9 @@ impl Scheme<'_> {
     }
 
     /// Checks that the scheme is coherent: 1 to [`MAX_HEADERS`](crate::MAX_HEADERS) headers
-    /// with token names, each field at most once; a signature header exactly when there is a
+    /// with token names, no name twice (ASCII case-insensitive: a receiver could not tell the
+    /// two apart, and a face returning headers as a mapping would lose one), each field at
+    /// most once; a signature header exactly when there is a
     /// template; every value the template signs is sent in a header (so the verifier can
     /// read it); and a signed scheme sends a timestamp or a nonce (else nothing stops replay).
     /// A signed scheme may omit the key id (webhook style: the receiver holds one secret per
@@ -155,10 +164,11 @@ impl Scheme<'_> {
         }
         // One pass over the headers and one over the parts, recording fields as bits.
         let mut sent = 0u8;
-        for h in self.headers {
+        for (i, h) in self.headers.iter().enumerate() {
             let token = !h.name.is_empty() && crate::message::check_method(h.name.as_bytes()).is_ok();
             let prefix_ok = crate::headers::check_value(h.prefix.trim_end().as_bytes()).is_ok();
-            if !token || !prefix_ok || sent & h.field.bit() != 0 {
+            let named_before = self.headers.iter().take(i).any(|o| o.name.eq_ignore_ascii_case(h.name));
+            if !token || !prefix_ok || named_before || sent & h.field.bit() != 0 {
                 return bad;
             }
             sent |= h.field.bit();
@@ -207,7 +217,8 @@ mod tests {
             let token = !h.name.is_empty() && crate::message::check_method(h.name.as_bytes()).is_ok();
             let prefix_ok = crate::headers::check_value(h.prefix.trim_end().as_bytes()).is_ok();
             let repeated = s.headers.iter().skip(i + 1).any(|o| o.field == h.field);
-            if !token || !prefix_ok || repeated {
+            let renamed = s.headers.iter().skip(i + 1).any(|o| o.name.eq_ignore_ascii_case(h.name));
+            if !token || !prefix_ok || repeated || renamed {
                 return bad;
             }
         }
@@ -227,6 +238,23 @@ mod tests {
                 if all_sent && fresh && s.has(Field::Signature) { Ok(()) } else { bad }
             }
         }
+    }
+
+    #[test]
+    fn header_names_are_unique_ignoring_ascii_case() {
+        let scheme = |headers| Scheme {
+            name: "t",
+            headers,
+            template: None,
+            time_unit: crate::TimeUnit::Seconds,
+            retry_on: RetryOn::Unauthorized,
+        };
+        let twice = [HeaderSpec::new("X-Key", Field::ApiKey), HeaderSpec::new("x-KEY", Field::Secret)];
+        assert_eq!(scheme(&twice).check(), Err(Error::InvalidTemplate));
+        let same = [HeaderSpec::new("X-Key", Field::ApiKey), HeaderSpec::new("X-Key", Field::Secret)];
+        assert_eq!(scheme(&same).check(), Err(Error::InvalidTemplate));
+        let distinct = [HeaderSpec::new("X-Key", Field::ApiKey), HeaderSpec::new("X-Keys", Field::Secret)];
+        assert_eq!(scheme(&distinct).check(), Ok(()));
     }
 
     const FIELDS: [Field; 8] = [
@@ -254,17 +282,17 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
         #[test]
         fn one_pass_check_agrees_with_the_reference(
-            headers in prop::collection::vec((0usize..8, 0usize..4, any::<bool>()), 0..8),
+            headers in prop::collection::vec((0usize..8, 0usize..6, any::<bool>()), 0..8),
             parts in prop::option::of(prop::collection::vec(0usize..8, 0..5)),
         ) {
-            let names = ["X-A", "", "X B", "Authorization"];
+            let names = ["X-A", "", "X B", "Authorization", "x-a", "AUTHORIZATION"];
             let specs: Vec<HeaderSpec<'_>> = headers
                 .iter()
                 .map(|&(f, n, p)| HeaderSpec { name: names[n], prefix: if p { "Bearer " } else { "" }, field: FIELDS[f] })
                 .collect();
             let parts: Option<Vec<Part<'_>>> = parts.map(|ps| ps.iter().map(|&i| PARTS[i]).collect());
             let template = parts.as_deref().map(|parts| crate::Template { parts, separator: b",", encoding: Encoding::Hex });
-            let scheme = Scheme { name: "t", headers: &specs, template, time_unit: crate::TimeUnit::Seconds };
+            let scheme = Scheme { name: "t", headers: &specs, template, time_unit: crate::TimeUnit::Seconds, retry_on: RetryOn::Unauthorized };
             prop_assert_eq!(scheme.check(), reference(&scheme));
             // A verifier prepares exactly the schemes that check.
             prop_assert_eq!(crate::PreparedScheme::new(&scheme).err(), scheme.check().err());

@@ -328,6 +328,7 @@ mod tests {
                     headers: &headers,
                     template: Some(template),
                     time_unit: crate::TimeUnit::Nanos,
+                    retry_on: crate::rotation::RetryOn::Unauthorized,
                 };
                 for key in ["k", "k5", "k,"] {
                     let creds = Credentials { api_key: key, secret: b"s", ..Credentials::EMPTY };

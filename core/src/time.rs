@@ -95,10 +95,12 @@ impl Default for Window {
     }
 }
 
-/// Parses 1 to 20 ASCII decimal digits into a `u64`. No sign, no whitespace, no overflow.
+/// Parses the one decimal text of a `u64`: 1 to 20 ASCII digits, no leading zero (but `"0"`
+/// itself), no sign, no whitespace, no overflow. A credential's integer has one text, so a
+/// value cannot be re-sent under another spelling (`"007"` for `"7"`) and every face agrees.
 /// The leading `len % 8` digits one at a time, then groups of eight digits a word at a time.
 pub(crate) fn parse_decimal(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || text.len() > 20 {
+    if text.is_empty() || text.len() > 20 || (text.len() > 1 && text.first() == Some(&b'0')) {
         return None;
     }
     let (head, groups) = text.split_at(text.len() % 8);
@@ -195,42 +197,40 @@ mod tests {
         for bad in ["", "-1", "+1", " 1", "1 ", "1a", "18446744073709551616", "000000000000000000001"] {
             assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
         }
-        assert_eq!(parse_decimal(b"00000000000000000001"), Some(1));
+        // One text per integer: leading zeros are another spelling of the same value.
+        for bad in ["00", "01", "007", "00000000000000000001", "01844674407370955161"] {
+            assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(parse_decimal(b"0"), Some(0));
     }
 
-    /// The digit-by-digit parser, as the oracle for the word-at-a-time one.
-    fn parse_by_digit(text: &[u8]) -> Option<u64> {
-        if text.is_empty() || text.len() > 20 {
-            return None;
-        }
-        text.iter().try_fold(0u64, |v, &b| {
-            let digit = b.wrapping_sub(b'0');
-            if digit > 9 { None } else { v.checked_mul(10)?.checked_add(u64::from(digit)) }
-        })
+    /// The oracle: `u64::from_str`, and the text must be the one `Display` writes for the
+    /// value (which refuses `+`, leading zeros and anything `from_str` would tolerate).
+    fn oracle(text: &[u8]) -> Option<u64> {
+        let v = core::str::from_utf8(text).ok()?.parse::<u64>().ok()?;
+        (std::format!("{v}").as_bytes() == text).then_some(v)
     }
 
     /// Every length 1–21, every byte value at every position of a digit string, and the
-    /// values around each power of ten and `u64::MAX`: the same verdict and value as the
-    /// digit-by-digit oracle (and as `str::parse` for digit strings).
+    /// values around each power of ten and `u64::MAX` (also zero-padded): the same verdict
+    /// and value as the oracle.
     #[test]
-    fn decimal_parse_agrees_with_the_digit_by_digit_oracle() {
+    fn decimal_parse_agrees_with_the_oracle() {
         let base = b"184467440737095516159";
         for len in 1..=base.len() {
             let text = &base[..len];
-            assert_eq!(parse_decimal(text), parse_by_digit(text), "{len}");
-            let std = core::str::from_utf8(text).ok().and_then(|t| t.parse::<u64>().ok());
-            assert_eq!(parse_decimal(text), std.filter(|_| len <= 20), "{len}");
+            assert_eq!(parse_decimal(text), oracle(text), "{len}");
             for at in 0..len {
                 for byte in 0..=255u8 {
                     let mut t = text.to_vec();
                     t[at] = byte;
-                    assert_eq!(parse_decimal(&t), parse_by_digit(&t), "{t:?}");
+                    assert_eq!(parse_decimal(&t), oracle(&t), "{t:?}");
                 }
             }
         }
         let mut buf = [0u8; 20];
         let mut p = 1u64;
-        let mut cases = std::vec![u64::MAX, u64::MAX - 1];
+        let mut cases = std::vec![0, u64::MAX, u64::MAX - 1];
         while let Some(next) = p.checked_mul(10) {
             cases.extend([p - 1, p, p + 1]);
             p = next;
@@ -238,12 +238,34 @@ mod tests {
         for v in cases {
             let text = format_decimal(v, &mut buf);
             assert_eq!(parse_decimal(text), Some(v));
-            let mut padded = std::vec![b'0'; 20 - text.len()];
-            padded.extend_from_slice(text);
-            assert_eq!(parse_decimal(&padded), Some(v));
+            for pad in 1..=(21 - text.len()) {
+                let mut padded = std::vec![b'0'; pad];
+                padded.extend_from_slice(text);
+                assert_eq!(parse_decimal(&padded), None, "{padded:?}");
+                assert_eq!(oracle(&padded), None);
+            }
         }
         for over in ["18446744073709551616", "99999999999999999999", "20000000000000000000"] {
             assert_eq!(parse_decimal(over.as_bytes()), None, "{over}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 20_000, ..Default::default() })]
+        /// Short texts over digits and the bytes a number is misspelt with.
+        #[test]
+        fn decimal_parse_agrees_with_the_oracle_on_any_text(
+            text in proptest::collection::vec(proptest::sample::select(b"0000123456789+- .e_x".to_vec()), 0..23),
+        ) {
+            proptest::prop_assert_eq!(parse_decimal(&text), oracle(&text));
+        }
+
+        /// Every value's `Display` text parses back; with a zero in front it is refused.
+        #[test]
+        fn decimal_parse_round_trips_every_value(v in proptest::prelude::any::<u64>()) {
+            let text = std::format!("{v}");
+            proptest::prop_assert_eq!(parse_decimal(text.as_bytes()), Some(v));
+            proptest::prop_assert_eq!(parse_decimal(std::format!("0{v}").as_bytes()), None);
         }
     }
 

@@ -9,7 +9,7 @@ use crate::keyring::{ClientId, Keyring, Slot};
 use crate::message::{FieldChecks, MessageInput, Part, Template};
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
-use crate::scheme::{Field, HeaderSpec, Kind, Scheme};
+use crate::scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 use crate::session::SessionKeys;
 use crate::time::parse_decimal;
 use crate::{Error, Request, UnixNanos, Window, mac, pin};
@@ -154,6 +154,44 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         self.principal(client, slot)
     }
 
+    /// Verifies a request from a TLS peer whose client certificate (DER) the TLS library has
+    /// checked (mutual TLS). With no `scheme` the pinned certificate authenticates by itself;
+    /// with a scheme, the request must also carry the scheme's credentials, naming the client
+    /// the certificate is pinned to (Securosys TSB: an API key plus the client certificate),
+    /// and the principal is the credentials' (their key slot).
+    ///
+    /// The certificate is checked first, so a request refused for it records nothing (no
+    /// nonce, no signature); nor does one whose credentials name another client.
+    ///
+    /// ```
+    /// use apisig::{dialect, Error, Header, Keyring, PreparedScheme, ReplayCache, Request, Verifier, Window};
+    /// let mut v = Verifier::new(Keyring::<4>::new(), ReplayCache::<8>::new(), Window::DEFAULT);
+    /// let securosys = PreparedScheme::new(&dialect::SECUROSYS)?;
+    /// let headers = [Header::new("X-API-KEY", "tsb-key")];
+    /// let req = Request::new("GET", "/v1/sign").with_headers(&headers);
+    /// assert_eq!(v.verify_with_certificate(Some(&securosys), &req, None, 0), Err(Error::MissingCredential));
+    /// assert_eq!(v.verify_with_certificate(None, &req, Some(b"not DER"), 0), Err(Error::InvalidCertificate));
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MissingCredential`] without a certificate; [`Error::InvalidCertificate`];
+    /// [`Error::UnpinnedCertificate`] when no client is pinned to it, or when the credentials
+    /// name another client; with a scheme, every error of [`verify`](Self::verify).
+    pub fn verify_with_certificate(
+        &mut self,
+        scheme: Option<&PreparedScheme<'_>>,
+        req: &Request<'_>,
+        certificate: Option<&[u8]>,
+        now: UnixNanos,
+    ) -> Result<Principal, Error> {
+        let pinned = self.verify_certificate(certificate.ok_or(Error::MissingCredential)?)?;
+        match scheme {
+            None => Ok(pinned),
+            Some(scheme) => self.verify_for(scheme, req, now, Some(pinned.client)),
+        }
+    }
+
     /// The keyring.
     pub fn keyring(&self) -> &Keyring<K> {
         &self.keyring
@@ -186,10 +224,10 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
 
     /// Verifies `req` under `scheme` at `now` (nanoseconds since the UNIX epoch).
     ///
-    /// Credentials are read from the request's headers; for APEX's body variant, pass the
-    /// `AuthenticateUser` JSON fields as headers of the same names. On success the request is
-    /// recorded (its signature in the replay store, or its nonce as the client's new
-    /// high-water mark); on error nothing is recorded.
+    /// Credentials are read from the request's headers (for APEX's body variant, see
+    /// [`verify_json_body`](Self::verify_json_body)). On success the request is recorded (its
+    /// signature in the replay store, or its nonce as the client's new high-water mark); on
+    /// error nothing is recorded.
     ///
     /// # Errors
     /// [`Error::MissingCredential`], [`Error::DuplicateHeader`] for the headers;
@@ -218,8 +256,78 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         req: &Request<'_>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
-        match (scheme.kind, &scheme.scheme.template) {
-            (Kind::Signed, Some(t)) => self.verify_signed(scheme, t, req, now),
+        self.verify_for(scheme, req, now, None)
+    }
+
+    /// As [`verify_prepared`](Self::verify_prepared), for a request whose credentials may
+    /// come in its JSON body instead of its headers: APEX `AuthenticateUser`, which sends
+    /// `{"APIKey", "Signature", "UserId", "Nonce"}` in its body (its OpenAPI) or as headers
+    /// (`UserName` and any other member are ignored). When the headers name every header of
+    /// the scheme they are used and the body is not read; otherwise the credentials are the
+    /// body's members named exactly like the scheme's headers — strings, or for a timestamp,
+    /// nonce or user id numbers, taken as written — and headers of those names are ignored.
+    ///
+    /// ```
+    /// use apisig::{dialect, Credentials, Keyring, PreparedScheme, ReplayCache, Request, Signer, Stamp, Verifier, Window};
+    /// let mut ring = Keyring::<4>::new();
+    /// let client = ring.add("f3a9c2e5", b"apex-secret")?;
+    /// ring.bind_user_id(client, "12")?;
+    /// let mut v = Verifier::new(ring, ReplayCache::<8>::new(), Window::DEFAULT);
+    /// let creds = Credentials { api_key: "f3a9c2e5", secret: b"apex-secret", user_id: "12", ..Credentials::EMPTY };
+    /// let signed = Signer::new(&dialect::APEX, creds)?.sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: 0, nonce: Some(7) })?;
+    /// let mut body = [0u8; 256];
+    /// let body = signed.write_json(&mut body)?; // {"APIKey":"f3a9c2e5","Signature":"…","UserId":"12","Nonce":"7"}
+    /// let req = Request::new("POST", "/AuthenticateUser").with_body(body);
+    /// let apex = PreparedScheme::new(&dialect::APEX)?;
+    /// assert_eq!(v.verify_json_body(&apex, &req, 0)?.client, client);
+    /// assert_eq!(v.verify_json_body(&apex, &req, 0), Err(apisig::Error::ReplayedRequest));
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify); from the body, [`Error::InvalidBody`] for one that is not
+    /// one JSON object, or a credential of another type or written with escapes, and
+    /// [`Error::DuplicateHeader`] for a credential named twice.
+    pub fn verify_json_body(
+        &mut self,
+        scheme: &PreparedScheme<'_>,
+        req: &Request<'_>,
+        now: UnixNanos,
+    ) -> Result<Principal, Error> {
+        let specs = scheme.scheme.headers;
+        if specs.iter().all(|s| req.headers.iter().any(|h| headers::same_name(h.name.as_bytes(), s.name.as_bytes()))) {
+            return self.verify_prepared(scheme, req, now);
+        }
+        let mut read = [Header::new("", ""); READ_HEADERS_MAX];
+        let from_body: &mut [Header<'_>; crate::MAX_HEADERS] = read.first_chunk_mut().ok_or(Error::InvalidTemplate)?;
+        let mut m = crate::body::read(&scheme.scheme, req.body, from_body)?;
+        // The headers a template signs (other than the scheme's own) still come from the
+        // request. More of them than there is room for means a name repeats.
+        for h in req.headers {
+            let from_request = !specs.iter().any(|s| headers::same_name(h.name.as_bytes(), s.name.as_bytes()))
+                && scheme.scheme.reads(h.name.as_bytes());
+            if from_request {
+                *read.get_mut(m).ok_or(Error::DuplicateHeader)? = *h;
+                m = m.saturating_add(1);
+            }
+        }
+        let headers = read.get(..m).unwrap_or_default();
+        self.verify_prepared(scheme, &Request { headers, ..*req }, now)
+    }
+
+    /// `verify_prepared`, for the client `pinned` only when one is given: a request whose
+    /// credentials name another is refused with [`Error::UnpinnedCertificate`], before anything
+    /// is recorded.
+    #[inline]
+    fn verify_for(
+        &mut self,
+        scheme: &PreparedScheme<'_>,
+        req: &Request<'_>,
+        now: UnixNanos,
+        pinned: Option<ClientId>,
+    ) -> Result<Principal, Error> {
+        let principal = match (scheme.kind, &scheme.scheme.template) {
+            (Kind::Signed, Some(t)) => self.verify_signed(scheme, t, req, now, pinned),
             (Kind::StaticKey, _) => {
                 let key = presented(scheme, req.headers, Field::ApiKey)?;
                 let (client, slot) = self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?;
@@ -233,7 +341,11 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             }
             (Kind::Token, _) => self.verify_token(scheme, req, now),
             (Kind::Signed, None) => Err(Error::InvalidTemplate),
+        }?;
+        if pinned.is_some_and(|c| c != principal.client) {
+            return Err(Error::UnpinnedCertificate);
         }
+        Ok(principal)
     }
 
     /// A bearer JWT or session token, with a static key beside it when the scheme sends one.
@@ -283,6 +395,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         t: &Template<'_>,
         req: &Request<'_>,
         now: UnixNanos,
+        pinned: Option<ClientId>,
     ) -> Result<Principal, Error> {
         let optional =
             |field| if scheme.has(field) { presented(scheme, req.headers, field).map(Some) } else { Ok(None) };
@@ -326,19 +439,22 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         if let (None, Some(user)) = (named, user_id) {
             self.check_user_id(client_id, user)?;
         }
+        if pinned.is_some_and(|c| c != client_id) {
+            return Err(Error::UnpinnedCertificate);
+        }
 
+        let client = self.keyring.get(client_id).ok_or(Error::UnknownKey)?;
         match (ts, nonce) {
             (Some(ts), _) => {
                 let mut id = [0u8; REPLAY_ID_LEN];
                 id.copy_from_slice(tag.get(..REPLAY_ID_LEN).unwrap_or(&[0; REPLAY_ID_LEN]));
-                self.replay.check_and_insert(client_id.0, &id, self.window.expiry(ts), now)?;
+                self.replay.check_and_insert(client_id.0, client.id(), &id, self.window.expiry(ts), now)?;
             }
             (None, Some(nonce)) => {
-                let last = self.keyring.get(client_id).ok_or(Error::UnknownKey)?.last_nonce;
-                if last.is_some_and(|last| nonce <= last) {
+                if client.last_nonce.is_some_and(|last| nonce <= last) {
                     return Err(Error::ReplayedRequest);
                 }
-                self.replay.advance_nonce(client_id.0, nonce)?;
+                self.replay.advance_nonce(client_id.0, client.id(), nonce)?;
                 self.keyring.client_mut(client_id)?.last_nonce = Some(nonce);
             }
             (None, None) => return Err(Error::InvalidTemplate),

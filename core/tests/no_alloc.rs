@@ -87,6 +87,14 @@ fn main() {
         });
     }
 
+    total += count("APEX AuthenticateUser from the JSON body", || {
+        let set = Signer::new(&dialect::APEX, creds).unwrap().sign(&req, Stamp { now: NOW, nonce: Some(8) }).unwrap();
+        let mut json = [0u8; 512];
+        let json = set.write_json(&mut json).unwrap();
+        let apex = apisig::PreparedScheme::new(&dialect::APEX).unwrap();
+        verifier.verify_json_body(&apex, &req.with_body(json), NOW).unwrap();
+    });
+
     total += count("static key + secret verify", || {
         let hs = [Header::new("X-Api-Key", "static-key")];
         verifier.verify(&dialect::SIGNIUS, &req.with_headers(&hs), NOW).unwrap();

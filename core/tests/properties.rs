@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::{check_canonical, pattern_matches};
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
+use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, Part, ReplayCache, Request, Scheme,
     Signer, Stamp, Template, TimeUnit, Verifier, Window,
@@ -28,6 +29,7 @@ const COINBASE: Scheme<'static> = Scheme {
         encoding: Encoding::Base64,
     }),
     time_unit: TimeUnit::Seconds,
+    retry_on: RetryOn::Unauthorized,
 };
 
 const SIGNED: [&Scheme<'static>; 3] = [&dialect::AEVO, &dialect::APEX, &COINBASE];
@@ -159,7 +161,7 @@ proptest! {
             HeaderSpec::new("S", Field::Signature),
         ];
         let template = Template { parts: &parts, separator: sep.as_bytes(), encoding: Encoding::LowerHex };
-        let scheme = Scheme { name: "t", headers: &headers, template: Some(template), time_unit: TimeUnit::Nanos };
+        let scheme = Scheme { name: "t", headers: &headers, template: Some(template), time_unit: TimeUnit::Nanos, retry_on: RetryOn::Unauthorized };
         let creds = Credentials { api_key: &key, secret: &secret, user_id: &user, ..Credentials::EMPTY };
         let signer = Signer::new(&scheme, creds).unwrap();
         let req = Request::new("POST", "/x").with_body(&body);
@@ -222,7 +224,7 @@ proptest! {
             now += advance;
             let id = [n; REPLAY_ID_LEN];
             let live = model.get(&n).is_some_and(|&exp| exp >= now);
-            match cache.check_and_insert(0, &id, now + ttl, now) {
+            match cache.check_and_insert(0, "k", &id, now + ttl, now) {
                 Ok(()) => { prop_assert!(!live, "accepted a live duplicate"); model.insert(n, now + ttl); }
                 Err(Error::ReplayedRequest) => prop_assert!(live, "refused a fresh id as a replay"),
                 Err(Error::ReplayCacheFull) => {

@@ -6,6 +6,7 @@
 
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
+use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MacKey, Part, PreparedScheme, ReplayCache,
     Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,
@@ -159,6 +160,7 @@ fn scheme_of(case: &Value) -> Scheme<'static> {
         headers,
         template: Some(Template { parts, separator: o.separator, encoding: o.encoding }),
         time_unit: o.unit,
+        retry_on: RetryOn::Unauthorized,
     }
 }
 

@@ -6,6 +6,7 @@
 
 use apisig::jwt::{self, JwtPolicy};
 use apisig::replay::ReplayStore;
+use apisig::rotation::RetryOn;
 use apisig::session::{Session, SessionKeys};
 use apisig::{
     Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, ReplayCache, Request,
@@ -24,6 +25,7 @@ const WEBHOOK: Scheme<'static> = Scheme {
         encoding: Encoding::UpperHex,
     }),
     time_unit: TimeUnit::Seconds,
+    retry_on: RetryOn::Unauthorized,
 };
 
 const NOW: u64 = 1_700_000_000_000_000_000;
@@ -200,6 +202,7 @@ fn incoherent_schemes_are_refused_on_both_sides() {
         headers: &[HeaderSpec::new("K", Field::ApiKey), HeaderSpec::new("S", Field::Signature)],
         template: Some(Template { parts: &[Part::ApiKey, Part::Body], separator: b"", encoding: Encoding::LowerHex }),
         time_unit: TimeUnit::Seconds,
+        retry_on: RetryOn::Unauthorized,
     };
     let unsent_part = Scheme {
         template: Some(Template { parts: &[Part::UserId, Part::Body], separator: b"", encoding: Encoding::LowerHex }),
@@ -262,11 +265,11 @@ struct SharedNonces {
 }
 
 impl ReplayStore for SharedNonces {
-    fn check_and_insert(&mut self, _: u32, _: &[u8; 16], _: u64, _: u64) -> Result<(), Error> {
+    fn check_and_insert(&mut self, _: u32, _: &str, _: &[u8; 16], _: u64, _: u64) -> Result<(), Error> {
         if self.down { Err(Error::ReplayStoreUnavailable) } else { Ok(()) }
     }
 
-    fn advance_nonce(&mut self, _client: u32, nonce: u64) -> Result<(), Error> {
+    fn advance_nonce(&mut self, _client: u32, _key_id: &str, nonce: u64) -> Result<(), Error> {
         if self.down {
             return Err(Error::ReplayStoreUnavailable);
         }
@@ -326,7 +329,9 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
         let claim = v.replay_mut().take().unwrap();
         let mut id = [0u8; 16];
         base16ct::lower::decode(&sig.as_bytes()[..32], &mut id).unwrap();
-        assert_eq!(claim, Claim::Once { client: c.0, id, expires: ts + 30_000_000_000, now: NOW });
+        let key_id = "key".try_into().unwrap();
+        assert_eq!(claim, Claim::Once { key_id, id, expires: ts + 30_000_000_000, now: NOW });
+        assert_eq!(claim.key_id(), "key");
         assert_eq!(claim.ttl_ms(), Some(25_000));
         assert_eq!(v.replay_mut().take(), None);
     }
@@ -341,7 +346,7 @@ fn a_deferred_store_hands_over_the_claim_a_shared_store_makes_good() {
     let (mut store, mut slots) = ([0u8; 512], [Header::new("", ""); MAX_HEADERS]);
     let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
     assert_eq!(v.verify(&dialect::APEX, &login.with_headers(hs), NOW).map(|p| p.client), Ok(c));
-    assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { client: c.0, nonce: 41 }));
+    assert_eq!(v.replay_mut().take(), Some(Claim::Nonce { key_id: "key".try_into().unwrap(), nonce: 41 }));
 }
 
 /// Aevo messages start with the key id, and the keyring keeps each key's HMAC state after the
@@ -371,5 +376,199 @@ fn key_ids_around_a_block_verify_in_both_slots() {
         let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); MAX_HEADERS]);
         let hs = set.as_request_headers(&mut store, &mut slots).unwrap();
         assert_eq!(v.verify(&dialect::AEVO, &req.with_headers(hs), NOW + 2), Err(Error::SignatureMismatch));
+    }
+}
+
+fn cert(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../tests/vectors/certs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn pin_of(der: &[u8]) -> apisig::Pin {
+    let kind = apisig::pin::PinKind::Certificate;
+    apisig::Pin { kind, fingerprint: apisig::pin::fingerprint(der, kind).unwrap() }
+}
+
+/// APEX headers for `nonce`, signed by the registered "apex" client.
+fn apex_headers(nonce: u64) -> Vec<(String, String)> {
+    let creds = Credentials { api_key: "apex", secret: b"apex-secret", user_id: "12", ..Credentials::EMPTY };
+    let set = Signer::new(&dialect::APEX, creds)
+        .unwrap()
+        .sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: NOW, nonce: Some(nonce) })
+        .unwrap();
+    set.iter().map(|h| (h.name.to_owned(), h.to_string().split_once(": ").unwrap().1.to_owned())).collect()
+}
+
+fn as_headers(hs: &[(String, String)]) -> Vec<Header<'_>> {
+    hs.iter().map(|(n, v)| Header::new(n, v)).collect()
+}
+
+/// Mutual TLS: the pinned certificate alone, or with a scheme's credentials naming the same
+/// client; the certificate is checked first, and a refusal records nothing.
+#[test]
+fn certificates_alone_and_combined_with_credentials() {
+    let (tsb, apex, unpinned) = (cert("client-ec-p256.der"), cert("ec-p256-leaf.der"), cert("rsa2048-leaf.der"));
+    let mut ring = Keyring::<4>::new();
+    let ops = ring.add("tsb-ops", b"tsb-key").unwrap();
+    ring.set_pin(ops, Slot::Primary, Some(pin_of(&tsb))).unwrap();
+    ring.set_secret(ops, Slot::Secondary, Some(b"tsb-key-2")).unwrap();
+    let a = ring.add("apex", b"apex-secret").unwrap();
+    ring.bind_user_id(a, "12").unwrap();
+    ring.set_pin(a, Slot::Secondary, Some(pin_of(&apex))).unwrap();
+    let mut v = Verifier::new(ring, ReplayCache::<8>::new(), Window::DEFAULT);
+    let none = Request::new("GET", "/v1/sign");
+
+    // Alone: the certificate is the credential.
+    let alone = v.verify_with_certificate(None, &none, Some(&tsb), NOW).unwrap();
+    assert_eq!((alone.client, alone.slot), (ops, Slot::Primary));
+    assert_eq!(
+        v.verify_with_certificate(None, &none, Some(&apex), NOW).map(|p| (p.client, p.slot)),
+        Ok((a, Slot::Secondary))
+    );
+    assert_eq!(v.verify_with_certificate(None, &none, Some(&unpinned), NOW), Err(Error::UnpinnedCertificate));
+    assert_eq!(v.verify_with_certificate(None, &none, Some(b"not DER"), NOW), Err(Error::InvalidCertificate));
+    assert_eq!(v.verify_with_certificate(None, &none, None, NOW), Err(Error::MissingCredential));
+
+    // Combined with a static key: the key's principal (its slot), the certificate's client.
+    let securosys = apisig::PreparedScheme::new(&dialect::SECUROSYS).unwrap();
+    let key2 = [Header::new("X-API-KEY", "tsb-key-2")];
+    let with_key = none.with_headers(&key2);
+    let p = v.verify_with_certificate(Some(&securosys), &with_key, Some(&tsb), NOW).unwrap();
+    assert_eq!((p.client, p.slot), (ops, Slot::Secondary));
+    assert_eq!(
+        v.verify_with_certificate(Some(&securosys), &with_key, Some(&apex), NOW),
+        Err(Error::UnpinnedCertificate)
+    );
+    assert_eq!(
+        v.verify_with_certificate(Some(&securosys), &with_key, Some(&unpinned), NOW),
+        Err(Error::UnpinnedCertificate)
+    );
+    assert_eq!(v.verify_with_certificate(Some(&securosys), &with_key, None, NOW), Err(Error::MissingCredential));
+    assert_eq!(v.verify_with_certificate(Some(&securosys), &none, Some(&tsb), NOW), Err(Error::MissingCredential));
+    let wrong = [Header::new("X-API-KEY", "nope")];
+    assert_eq!(
+        v.verify_with_certificate(Some(&securosys), &none.with_headers(&wrong), Some(&tsb), NOW),
+        Err(Error::UnknownKey)
+    );
+
+    // Combined with a signed scheme: refused for the certificate, or for credentials naming
+    // another client, the nonce is not recorded: the same request then verifies.
+    let apex_scheme = apisig::PreparedScheme::new(&dialect::APEX).unwrap();
+    let signed = apex_headers(5);
+    let login = Request::new("POST", "/AuthenticateUser");
+    let hs = as_headers(&signed);
+    let req = login.with_headers(&hs);
+    assert_eq!(v.verify_with_certificate(Some(&apex_scheme), &req, Some(&tsb), NOW), Err(Error::UnpinnedCertificate));
+    assert_eq!(
+        v.verify_with_certificate(Some(&apex_scheme), &req, Some(&unpinned), NOW),
+        Err(Error::UnpinnedCertificate)
+    );
+    assert_eq!(v.verify_with_certificate(Some(&apex_scheme), &req, None, NOW), Err(Error::MissingCredential));
+    assert_eq!(v.verify_with_certificate(Some(&apex_scheme), &req, Some(&apex), NOW).map(|p| p.client), Ok(a));
+    assert_eq!(v.verify_with_certificate(Some(&apex_scheme), &req, Some(&apex), NOW), Err(Error::ReplayedRequest));
+}
+
+/// APEX `AuthenticateUser` with its credentials in the JSON body: strings or numbers, the
+/// headers when they carry all four, and each bad body refused with its own error.
+#[test]
+fn apex_credentials_from_the_json_body() {
+    let mut ring = Keyring::<2>::new();
+    let a = ring.add("apex", b"apex-secret").unwrap();
+    ring.bind_user_id(a, "12").unwrap();
+    let mut v = Verifier::new(ring, ReplayCache::<8>::new(), Window::DEFAULT);
+    let apex = apisig::PreparedScheme::new(&dialect::APEX).unwrap();
+    let login = Request::new("POST", "/AuthenticateUser");
+    let sig = |nonce: &str| {
+        let tag = MacKey::new(b"apex-secret").unwrap().sign(format!("{nonce}12apex").as_bytes());
+        Encoding::LowerHex.encode(&tag).as_str().to_owned()
+    };
+    let mut verify = |headers: &[Header<'_>], body: &str| {
+        v.verify_json_body(&apex, &login.with_headers(headers).with_body(body.as_bytes()), NOW).map(|p| p.client)
+    };
+
+    // The body the core's signer writes (strings), then numbers as AlphaPoint clients send.
+    let signed = apex_headers(7);
+    let json: String =
+        format!("{{{}}}", signed.iter().map(|(n, v)| format!("\"{n}\":\"{v}\"")).collect::<Vec<_>>().join(","));
+    assert_eq!(verify(&[], &json), Ok(a));
+    assert_eq!(verify(&[], &json), Err(Error::ReplayedRequest));
+    let numbers = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12,"Nonce":8,"UserName":"ann"}}"#, sig("8"));
+    assert_eq!(verify(&[], &numbers), Ok(a));
+    // All four headers: they are used, the body is not read.
+    let nine = apex_headers(9);
+    assert_eq!(verify(&as_headers(&nine), "not json"), Ok(a));
+    // Some headers only: the body's credentials, the headers ignored.
+    let ten = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":"12","Nonce":10}}"#, sig("10"));
+    assert_eq!(verify(&[Header::new("Nonce", "999"), Header::new("APIKey", "x")], &ten), Ok(a));
+
+    // Integers have one text: signed correctly over another spelling, still refused.
+    for nonce in ["011", "-11", "11.0", "1.1e1", "+11", "18446744073709551616"] {
+        let body = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12,"Nonce":{nonce}}}"#, sig(nonce));
+        let want =
+            if nonce.starts_with('0') || nonce.starts_with('+') { Error::InvalidBody } else { Error::InvalidNonce };
+        assert_eq!(verify(&[], &body), Err(want), "number {nonce}");
+        let quoted = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12,"Nonce":"{nonce}"}}"#, sig(nonce));
+        assert_eq!(verify(&[], &quoted), Err(Error::InvalidNonce), "string {nonce:?}");
+    }
+    // A user id is compared as written: 12.0 is not "12".
+    let body = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12.0,"Nonce":12}}"#, sig("12"));
+    assert_eq!(verify(&[], &body), Err(Error::UserIdMismatch));
+    let dup = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12,"Nonce":12,"Nonce":13}}"#, sig("12"));
+    assert_eq!(verify(&[], &dup), Err(Error::DuplicateHeader));
+    for bad in ["{", "[]", "{\"APIKey\":true}", "{\"APIKey\":5}", "{\"Nonce\":null}", "\u{feff}{}"] {
+        assert_eq!(verify(&[], bad), Err(Error::InvalidBody), "{bad:?}");
+    }
+    assert_eq!(verify(&[], ""), Err(Error::MissingCredential));
+    assert_eq!(verify(&[], "{}"), Err(Error::MissingCredential));
+    assert_eq!(verify(&[], r#"{"APIKey":"apex","UserId":12,"Nonce":20}"#), Err(Error::MissingCredential));
+    // Nothing refused was recorded: nonce 12 still verifies.
+    let body = format!(r#"{{"APIKey":"apex","Signature":"{}","UserId":12,"Nonce":12}}"#, sig("12"));
+    assert_eq!(verify(&[], &body), Ok(a));
+}
+
+/// A scheme whose template signs a request header, with its own credentials in the body:
+/// the signed header still comes from the request, once.
+#[test]
+fn body_credentials_with_a_signed_request_header() {
+    let scheme = Scheme {
+        name: "body-hook",
+        headers: &[HeaderSpec::new("ts", Field::Timestamp), HeaderSpec::new("sig", Field::Signature)],
+        template: Some(Template {
+            parts: &[Part::Header("X-Id"), Part::Timestamp],
+            separator: b".",
+            encoding: Encoding::LowerHex,
+        }),
+        time_unit: TimeUnit::Seconds,
+        retry_on: RetryOn::Unauthorized,
+    };
+    let mut ring = Keyring::<2>::new();
+    let c = ring.add("hook", b"hook-secret").unwrap();
+    let mut v = Verifier::new(ring, ReplayCache::<8>::new(), Window::DEFAULT);
+    let prepared = apisig::PreparedScheme::new(&scheme).unwrap();
+    let ts = NOW / 1_000_000_000;
+    let tag = MacKey::new(b"hook-secret").unwrap().sign(format!("evt-1.{ts}").as_bytes());
+    let body = format!(r#"{{"ts":{ts},"sig":"{}"}}"#, Encoding::LowerHex.encode(&tag).as_str());
+    let req = Request::new("POST", "/hook").with_body(body.as_bytes());
+    let id = [Header::new("X-Id", "evt-1"), Header::new("Content-Type", "application/json")];
+    assert_eq!(v.verify_json_body(&prepared, &req.with_headers(&[id[1]]), NOW), Err(Error::MissingCredential));
+    let twice = [id[0], Header::new("x-id", "evt-2")];
+    assert_eq!(v.verify_json_body(&prepared, &req.with_headers(&twice), NOW), Err(Error::DuplicateHeader));
+    let many = vec![id[0]; 40];
+    assert_eq!(v.verify_json_body(&prepared, &req.with_headers(&many), NOW), Err(Error::DuplicateHeader));
+    assert_eq!(v.verify_json_body(&prepared, &req.with_headers(&id), NOW).map(|p| p.client), Ok(c));
+    assert_eq!(v.verify_json_body(&prepared, &req.with_headers(&id), NOW), Err(Error::ReplayedRequest));
+}
+
+#[test]
+fn rotation_follows_the_scheme() {
+    use apisig::rotation::{Next, Rotation};
+    for scheme in dialect::ALL {
+        let mut r = Rotation::for_scheme(scheme, 2);
+        let mut attempt = r.begin();
+        let on_403 = r.on_response(&mut attempt, 403);
+        // The seeds: ZignSec retries with the other key on 403 (and 401), Securosys only on 401.
+        let zignsec = scheme.name.starts_with("zignsec");
+        assert_eq!(on_403, if zignsec { Next::Retry(1) } else { Next::Done }, "{}", scheme.name);
+        let mut attempt = r.begin();
+        assert_eq!(r.on_response(&mut attempt, 401), Next::Retry(1), "{}", scheme.name);
     }
 }

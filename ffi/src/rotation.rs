@@ -9,8 +9,9 @@
 
 use apisig::rotation::{Attempt, Next, RetryOn, Rotation};
 
-use crate::convert::out_ref;
+use crate::convert::{in_ref, out_ref};
 use crate::result::apisig_result;
+use crate::scheme::{apisig_scheme, scheme};
 use crate::storage::{self, tag};
 
 /// Storage for a rotation state (which key is current, how many, when to move on). It holds
@@ -66,6 +67,31 @@ pub unsafe extern "C" fn apisig_rotation_init(
 ) -> apisig_result {
     let on = if retry_on_forbidden != 0 { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
     init(r, Rotation::new(keys, on))
+}
+
+/// `keys` keys (0 counts as 1) for a service that speaks `scheme`, retried on the responses
+/// the scheme names: 401 or 403 for the ZignSec presets (and described schemes with
+/// `retry_on_forbidden`), 401 for every other.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_TEMPLATE` for a scheme that does not convert.
+///
+/// # Safety
+/// `r` must point to a writable `apisig_rotation`; `s` to a valid `apisig_scheme` whose
+/// arrays and strings are readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_rotation_for_scheme(
+    r: *mut apisig_rotation,
+    s: *const apisig_scheme,
+    keys: u8,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut store = None;
+        // SAFETY: the caller guarantees `s` and its contents.
+        let s = unsafe { scheme(in_ref(s)?, &mut store) }?;
+        // SAFETY: the caller guarantees `r`.
+        unsafe { storage::init(r, Rotation::for_scheme(&s, keys)) }
+    }
 }
 
 /// ZignSec: primary and secondary key, retry with the other on 401 or 403.

@@ -5,6 +5,7 @@ use core::ffi::c_char;
 
 use apisig::message::{MAX_PARTS, Part, Template};
 use apisig::names::Named;
+use apisig::rotation::RetryOn;
 use apisig::{Error, Field, HeaderSpec, MAX_HEADERS, Scheme, dialect};
 
 use crate::convert::{Res, in_bytes, in_ref, in_str, out_ref};
@@ -75,6 +76,9 @@ pub struct apisig_scheme {
     pub encoding: u32,
     /// An `apisig_time_unit` value.
     pub time_unit: u32,
+    /// Nonzero: a client holding several keys retries with another on 401 or 403 (ZignSec);
+    /// 0: on 401 only (every other service). See `apisig_rotation_for_scheme`.
+    pub retry_on_forbidden: u8,
 }
 
 /// Room for a described scheme's converted arrays, on the caller's stack.
@@ -139,7 +143,8 @@ pub(crate) unsafe fn scheme<'a>(s: &apisig_scheme, store: &'a mut Option<SchemeS
         let parts = store.parts.get(..c_parts.len()).ok_or_else(bad)?;
         Some(Template { parts, separator, encoding: from_c(s.encoding)? })
     };
-    Ok(Scheme { name: "custom", headers, template, time_unit: from_c(s.time_unit)? })
+    let retry_on = if s.retry_on_forbidden != 0 { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
+    Ok(Scheme { name: "custom", headers, template, time_unit: from_c(s.time_unit)?, retry_on })
 }
 
 /// Fills `*out` with the preset called `name` (`"aevo"`, `"apex"`, `"signius"`,
@@ -169,6 +174,7 @@ pub unsafe extern "C" fn apisig_preset(name: *const c_char, name_len: usize, out
             separator_len: 0,
             encoding: 0,
             time_unit: 0,
+            retry_on_forbidden: 0,
         };
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
 
-use apisig::{PreparedScheme, ReplayCache, Verifier, Window};
+use apisig::{PreparedScheme, ReplayCache, Scheme, Verifier, Window};
 
-use crate::convert::{apisig_request, in_ref, out_ref, request};
+use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
 use crate::keyring::{self, APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
@@ -163,10 +163,10 @@ pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mu
 }
 
 /// Verifies `req` under `scheme` at `now_ns` (nanoseconds since the UNIX epoch), reading the
-/// credentials from the request's headers (for the APEX body variant, pass the
-/// `AuthenticateUser` JSON fields as headers of the same names). On `OK`, `*who` says which
-/// client, key slot and role, and the request is recorded against replay; on error nothing is
-/// recorded and `*who` is not written.
+/// credentials from the request's headers (for the APEX body variant, see
+/// `apisig_verifier_verify_json_body`). On `OK`, `*who` says which client, key slot and
+/// role, and the request is recorded against replay; on error nothing is recorded and `*who`
+/// is not written.
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `MISSING_CREDENTIAL`, `DUPLICATE_HEADER`; `UNKNOWN_KEY`,
@@ -205,6 +205,112 @@ pub unsafe extern "C" fn apisig_verifier_verify(
         };
         *who = principal(verified?);
         Ok(())
+    }
+}
+
+/// As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
+/// instead of its headers: APEX `AuthenticateUser`, which sends
+/// `{"APIKey", "Signature", "UserId", "Nonce"}` in its body (`UserName` and other members are
+/// ignored) or as headers. When the headers name every header of the scheme they are used and
+/// the body is not read; otherwise the credentials are the body's members named exactly like
+/// the scheme's headers: strings, or for a timestamp, nonce or user id numbers, taken as
+/// written.
+///
+/// # Errors
+/// As `apisig_verifier_verify`; from the body, `INVALID_BODY` (not one JSON object, or a
+/// credential of another type or written with escapes) and `DUPLICATE_HEADER` (a credential
+/// named twice).
+///
+/// # Safety
+/// As `apisig_verifier_verify`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_verify_json_body(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut scheme_store = None;
+        let mut header_store = heapless::Vec::new();
+        // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
+        let (v, c_scheme, scheme, req, who) = unsafe {
+            let v = verifier(v)?;
+            let c_scheme = in_ref(scheme)?;
+            let scheme = self::scheme(c_scheme, &mut scheme_store)?;
+            let req = request(in_ref(req)?, &scheme, &mut header_store)?;
+            (v, c_scheme, scheme, req, out_ref(who)?)
+        };
+        let mut here = None;
+        *who = principal(v.verify_json_body(prepared(c_scheme.preset, &scheme, &mut here)?, &req, now_ns)?);
+        Ok(())
+    }
+}
+
+/// Verifies a request from a TLS peer whose client certificate `(der, der_len)` the TLS
+/// library has checked (mutual TLS). With `scheme` NULL the pinned certificate authenticates
+/// by itself (`req` is not read and may be NULL); with a scheme, `req` must also carry the
+/// scheme's credentials, naming the client the certificate is pinned to (Securosys TSB: API
+/// key plus client certificate), and `*who` is the credentials' principal. The certificate is
+/// checked first: a request refused for it records nothing, nor does one whose credentials
+/// name another client. `*who` is written only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `MISSING_CREDENTIAL` when `(der, der_len)` is `(NULL, 0)` (no
+/// certificate); `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE` when no client is pinned to it
+/// or the credentials name another client; with a scheme, every error of
+/// `apisig_verifier_verify`.
+///
+/// # Safety
+/// `v` must point to an initialized verifier; `scheme` be NULL or point to a valid
+/// `apisig_scheme`; `req` point to a valid `apisig_request` (or be NULL when `scheme` is);
+/// `(der, der_len)` be readable; `who` point to a writable `apisig_principal`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_verify_with_certificate(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    der: *const u8,
+    der_len: usize,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut scheme_store = None;
+        let mut header_store = heapless::Vec::new();
+        // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
+        let (v, der, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, out_ref(who)?) };
+        let certificate = (!der.is_empty()).then_some(der);
+        let verified = if scheme.is_null() {
+            v.verify_with_certificate(None, &apisig::Request::new("", ""), certificate, now_ns)
+        } else {
+            // SAFETY: as above.
+            let (c_scheme, scheme, req) = unsafe {
+                let c_scheme = in_ref(scheme)?;
+                let scheme = self::scheme(c_scheme, &mut scheme_store)?;
+                let req = request(in_ref(req)?, &scheme, &mut header_store)?;
+                (c_scheme, scheme, req)
+            };
+            let mut here = None;
+            v.verify_with_certificate(Some(prepared(c_scheme.preset, &scheme, &mut here)?), &req, certificate, now_ns)
+        };
+        *who = principal(verified?);
+        Ok(())
+    }
+}
+
+/// `scheme` prepared for verification: a preset's once per process, else into `here`.
+fn prepared<'p, 's>(
+    preset: u32,
+    scheme: &Scheme<'s>,
+    here: &'p mut Option<PreparedScheme<'s>>,
+) -> Result<&'p PreparedScheme<'s>, apisig_result> {
+    match prepared_preset(preset) {
+        Some(prepared) => Ok(prepared),
+        None => Ok(here.insert(PreparedScheme::new(scheme)?)),
     }
 }
 

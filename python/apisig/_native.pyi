@@ -90,7 +90,10 @@ class Scheme:
     ``user_id``, ``signature``. ``parts`` (signing schemes) are ``api_key``, ``timestamp``,
     ``nonce``, ``user_id``, ``method``, ``path``, ``body``, ``{"literal": text}`` or
     ``{"header": name}``. ``encoding``: ``lower_hex``, ``upper_hex``, ``hex``, ``base64``.
-    ``time_unit``: ``s``, ``ms``, ``ns``. Raises ``InvalidTemplate`` for an incoherent scheme.
+    ``time_unit``: ``s``, ``ms``, ``ns``. ``retry_on_forbidden``: a client holding several keys
+    retries with another on 403 as well as 401 (ZignSec), see :meth:`Rotation.for_scheme`.
+    Raises ``InvalidTemplate`` for an incoherent scheme (two headers of one name, in any case,
+    included).
     """
 
     def __new__(
@@ -102,6 +105,7 @@ class Scheme:
         separator: str | bytes | None = None,
         encoding: Encoding = "lower_hex",
         time_unit: TimeUnit = "s",
+        retry_on_forbidden: bool = False,
     ) -> Scheme: ...
     @staticmethod
     def from_dict(spec: Any) -> Scheme:
@@ -127,6 +131,9 @@ class Scheme:
     def encoding(self) -> Encoding | None: ...
     @property
     def time_unit(self) -> TimeUnit: ...
+    @property
+    def retry_on_forbidden(self) -> bool:
+        """Whether a client with several keys retries on 403 as well as 401 (ZignSec)."""
     def to_dict(self) -> dict[str, Any]:
         """The scheme as a dict that :meth:`from_dict` reads back."""
 
@@ -310,10 +317,15 @@ class Verifier:
         *,
         now: int | None = None,
         authorize: bool = False,
+        json_body: bool = False,
     ) -> Principal:
         """The principal of a request; raises an ``ApisigError`` subclass otherwise, never
-        returns a flag. With ``authorize=True`` the role must also allow ``path``. A shared
-        replay store's ``claim`` is called before the principal is returned."""
+        returns a flag. With ``authorize=True`` the role must also allow ``path``. With
+        ``json_body=True`` the credentials may come in the JSON body (APEX
+        ``AuthenticateUser``): the headers when they carry all of the scheme's, else the body's
+        members of those names (strings, or numbers for a timestamp, nonce or user id; raises
+        ``InvalidBody`` for anything else). A shared replay store's ``claim`` is called before
+        the principal is returned."""
     def verify_deferred(
         self,
         scheme: Scheme,
@@ -324,9 +336,28 @@ class Verifier:
         *,
         now: int | None = None,
         authorize: bool = False,
+        json_body: bool = False,
     ) -> tuple[Principal, ReplayClaim | None]:
         """Like ``verify``, but leaves the claim to the caller: with a shared replay store the
         request is accepted only once ``claim`` is made good in it."""
+    def verify_with_certificate(
+        self,
+        certificate: _Buffer | None,
+        scheme: Scheme | None = None,
+        method: str = "GET",
+        path: str = "/",
+        headers: _Headers | None = None,
+        body: _Buffer = ...,
+        *,
+        now: int | None = None,
+        authorize: bool = False,
+    ) -> tuple[Principal, ReplayClaim | None]:
+        """Mutual TLS, as ``verify_deferred``: the TLS client certificate (DER, ``None`` when
+        the peer sent none) by itself (no ``scheme``; the principal's scheme is ``"mtls"``),
+        or with the scheme's credentials naming the client it is pinned to (the principal is
+        the credentials'). The certificate is checked first, so a refusal records nothing.
+        Raises ``MissingCredential`` without a certificate, ``InvalidCertificate``,
+        ``UnpinnedCertificate`` (not pinned, or pinned to another client)."""
     def issue_session(
         self, key_id: str, user_id: str, *, lifetime: int = 3600, now: int | None = None
     ) -> str:
@@ -379,6 +410,10 @@ class Rotation:
     after a retry becomes current."""
 
     def __new__(cls, keys: int, *, retry_on_forbidden: bool = False) -> Rotation: ...
+    @staticmethod
+    def for_scheme(scheme: Scheme, keys: int) -> Rotation:
+        """``keys`` keys for a service that speaks ``scheme``: retried on 401 or 403 for
+        ZignSec (``scheme.retry_on_forbidden``), on 401 for every other."""
     @staticmethod
     def zignsec() -> Rotation:
         """Primary and secondary key, retry on 401 or 403."""

@@ -36,14 +36,6 @@ __all__ = [
 ]
 
 
-def default_rotation(scheme: Scheme, keys: int) -> Rotation:
-    """The rotation a scheme's service documents: ZignSec retries on 401 or 403, everything
-    else (Securosys's roll-over) on 401."""
-    if scheme.name.startswith("zignsec"):
-        return Rotation(keys, retry_on_forbidden=True)
-    return Rotation(keys)
-
-
 class KeyChain:
     """One or more signers for one service, and the rotation between them.
 
@@ -76,7 +68,7 @@ class KeyChain:
         if not signers:
             raise ValueError("KeyChain needs at least one key")
         self.signers: tuple[Signer, ...] = tuple(signers)
-        self.rotation: Rotation = rotation or default_rotation(self.signers[0].scheme, len(self.signers))
+        self.rotation: Rotation = rotation or Rotation.for_scheme(self.signers[0].scheme, len(self.signers))
         if self.rotation.keys != len(self.signers):
             raise ValueError(f"rotation has {self.rotation.keys} keys, chain has {len(self.signers)}")
 

@@ -40,6 +40,7 @@ __all__ = [
     "EmptySecret",
     "FieldTooLong",
     "Forbidden",
+    "InvalidBody",
     "InvalidCertificate",
     "InvalidHeaderValue",
     "InvalidMethod",
@@ -198,6 +199,15 @@ class InvalidPath(MalformedRequest):
 
     code = 16
     name = "invalid_path"
+
+
+class InvalidBody(MalformedRequest):
+    """A body that should carry the credentials (APEX's ``AuthenticateUser``) is not what the
+    scheme reads: not strict JSON, not one object, a credential that is not a string or, for
+    a timestamp, nonce or user id, a number, or one written with escapes."""
+
+    code = 17
+    name = "invalid_body"
 
 
 class UnknownKey(AuthenticationFailed):
@@ -438,6 +448,7 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     14: InvalidMethod,
     15: SeparatorInField,
     16: InvalidPath,
+    17: InvalidBody,
     20: UnknownKey,
     21: SecretMismatch,
     22: SignatureMismatch,

@@ -29,7 +29,8 @@ principal's scheme is ``"mtls"``; ``schemes`` may be empty); ``mtls="combined"``
 pinned certificate *and* the credentials of one scheme, naming the same client (Securosys TSB:
 API key plus client certificate), and answers with the credentials' principal. No certificate
 is 401 ``missing_credential``, an unpinned one (or one pinned to another client) 401
-``unpinned_certificate``.
+``unpinned_certificate``. Both are the core's rule (:meth:`apisig.Verifier.verify_with_certificate`),
+the same a C server applies.
 """
 
 from __future__ import annotations
@@ -59,8 +60,6 @@ MTLS_MODES: tuple[MtlsMode, ...] = get_args(MtlsMode)
 
 PRINCIPAL_KEY = "apisig.principal"
 """The scope (ASGI) or environ (WSGI) key holding the verified :class:`apisig.Principal`."""
-
-APEX_FIELDS = ("APIKey", "Signature", "UserId", "Nonce")
 
 HeaderList = list[tuple[str, bytes]]
 
@@ -134,22 +133,9 @@ class Authenticator:
     ) -> tuple[Principal, ReplayClaim | None]:
         """The principal and the claim still to be made good in the verifier's shared replay
         store (see :meth:`apisig.Verifier.verify_deferred`)."""
-        if self.mtls is None:
-            return self._by_headers(method, target, headers, body)
-        if certificate is None:
-            raise MissingCredential("no client certificate")
-        # The certificate first: a request refused for it records no nonce or signature.
-        pinned = self.verifier.verify_certificate(certificate)
         if self.mtls == "alone":
-            if self.authorize:
-                self.verifier.authorize(pinned, target)
-            return pinned, None
-        principal, claim = self._by_headers(method, target, headers, body)
-        if principal.client_id != pinned.client_id:
-            raise UnpinnedCertificate(
-                "the client certificate is pinned to another client than the credentials"
-            )
-        return principal, claim
+            return self.verifier.verify_with_certificate(certificate, path=target, authorize=self.authorize)
+        return self._by_headers(method, target, headers, body, certificate)
 
     def claim(self, claim: ReplayClaim | None) -> None:
         """Makes ``claim`` good in the verifier's shared replay store (synchronous stores)."""
@@ -166,16 +152,24 @@ class Authenticator:
             await claim_async(store, claim)
 
     def _by_headers(
-        self, method: str, target: str, headers: HeaderList, body: bytes
+        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None
     ) -> tuple[Principal, ReplayClaim | None]:
         present = {name.lower() for name, _ in headers}
         candidates = [s for s, names in self._names if names <= present]
         candidates.sort(key=lambda s: -len(s.headers))
         if not candidates:
-            raise MissingCredential("no credentials for any accepted scheme")
+            if self.mtls != "combined":
+                raise MissingCredential("no credentials for any accepted scheme")
+            # The core still judges the certificate first: none, or an unpinned one, is its
+            # answer; a pinned one without credentials is missing_credential.
+            candidates = list(self.schemes[:1])
         first: ApisigError | None = None
         for scheme in candidates:
             try:
+                if self.mtls == "combined":
+                    return self.verifier.verify_with_certificate(
+                        certificate, scheme, method, target, headers, body, authorize=self.authorize
+                    )
                 return self.verifier.verify_deferred(
                     scheme, method, target, headers, body, authorize=self.authorize
                 )
@@ -210,17 +204,9 @@ class Authenticator:
     def _apex_verify(
         self, target: str, headers: HeaderList, body: bytes
     ) -> tuple[Principal, ReplayClaim | None]:
-        present = {name.lower() for name, _ in headers}
-        fields = list(headers)
-        if not all(f.lower() in present for f in APEX_FIELDS):
-            try:
-                doc = json.loads(body) if body else {}
-            except ValueError:
-                doc = {}
-            if isinstance(doc, dict):
-                fields = [(n, v) for n, v in fields if n.lower() not in {f.lower() for f in APEX_FIELDS}]
-                fields += [(f, str(doc[f]).encode()) for f in APEX_FIELDS if f in doc]
-        return self.verifier.verify_deferred(APEX, "POST", target, fields, body)
+        # The headers when they carry all four credentials, else the JSON body's: the core's
+        # rule (Verifier::verify_json_body), the same a C server applies.
+        return self.verifier.verify_deferred(APEX, "POST", target, headers, body, json_body=True)
 
     def _apex_session(self, principal: Principal) -> tuple[int, bytes]:
         user_id = principal.user_id or ""

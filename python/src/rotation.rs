@@ -7,6 +7,8 @@ use apisig::rotation::{self, RetryOn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::scheme::Scheme;
+
 /// What to do after a response.
 #[pyclass(frozen, eq, eq_int, name = "Next", module = "apisig._native")]
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,14 @@ impl Rotation {
         let keys = u8::try_from(keys).ok().filter(|k| *k > 0).ok_or_else(|| PyValueError::new_err("1 to 255 keys"))?;
         let on = if retry_on_forbidden { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
         Ok(Rotation::from_core(rotation::Rotation::new(keys, on)))
+    }
+
+    /// `keys` keys for a service that speaks `scheme`, retried on the responses the scheme
+    /// names: 401 or 403 for ZignSec (`scheme.retry_on_forbidden`), 401 for every other.
+    #[staticmethod]
+    fn for_scheme(scheme: &Scheme, keys: usize) -> PyResult<Rotation> {
+        let keys = u8::try_from(keys).ok().filter(|k| *k > 0).ok_or_else(|| PyValueError::new_err("1 to 255 keys"))?;
+        Ok(Rotation::from_core(scheme.data.with(|s| rotation::Rotation::for_scheme(s, keys))))
     }
 
     /// ZignSec: primary and secondary key, retry on 401 or 403.

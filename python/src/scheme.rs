@@ -6,6 +6,7 @@ use std::sync::Arc;
 use apisig::dialect;
 use apisig::message::PartKind;
 use apisig::names::Named;
+use apisig::rotation::RetryOn;
 use apisig::{Encoding, Field, HeaderSpec, Part, Role, Template, TimeUnit};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -56,6 +57,7 @@ pub(crate) enum SchemeData {
         headers: Vec<OwnedHeader>,
         template: Option<OwnedTemplate>,
         time_unit: TimeUnit,
+        retry_on: RetryOn,
     },
 }
 
@@ -72,7 +74,7 @@ impl SchemeData {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Scheme<'_>) -> R) -> R {
         match self {
             SchemeData::Preset(s, _) => f(s),
-            SchemeData::Custom { name, headers, template, time_unit } => {
+            SchemeData::Custom { name, headers, template, time_unit, retry_on } => {
                 let specs: Vec<HeaderSpec<'_>> =
                     headers.iter().map(|h| HeaderSpec { name: &h.name, prefix: &h.prefix, field: h.field }).collect();
                 let parts: Vec<Part<'_>> =
@@ -82,7 +84,7 @@ impl SchemeData {
                     separator: &t.separator,
                     encoding: t.encoding,
                 });
-                f(&apisig::Scheme { name, headers: &specs, template, time_unit: *time_unit })
+                f(&apisig::Scheme { name, headers: &specs, template, time_unit: *time_unit, retry_on: *retry_on })
             }
         }
     }
@@ -168,6 +170,7 @@ impl Scheme {
         separator: Option<&Bound<'_, PyAny>>,
         encoding: &str,
         time_unit: &str,
+        retry_on_forbidden: bool,
     ) -> PyResult<Scheme> {
         let mut owned_headers = Vec::new();
         for h in headers.try_iter()? {
@@ -197,12 +200,6 @@ impl Scheme {
             };
             owned_headers.push(OwnedHeader { name, prefix, field: parse_name("header field", &field)? });
         }
-        // The Python face returns headers as a dict, so two headers of one name would lose one.
-        for (i, a) in owned_headers.iter().enumerate() {
-            if owned_headers.iter().skip(i.saturating_add(1)).any(|b| b.name.eq_ignore_ascii_case(&a.name)) {
-                return Err(crate::convert::to_pyerr(py, apisig::Error::InvalidTemplate));
-            }
-        }
         let template = match parts {
             None => None,
             Some(parts) => {
@@ -214,12 +211,9 @@ impl Scheme {
                 Some(OwnedTemplate { parts: owned, separator, encoding: parse_name("encoding", encoding)? })
             }
         };
-        let data = SchemeData::Custom {
-            name,
-            headers: owned_headers,
-            template,
-            time_unit: parse_name("time unit", time_unit)?,
-        };
+        let retry_on = if retry_on_forbidden { RetryOn::UnauthorizedOrForbidden } else { RetryOn::Unauthorized };
+        let time_unit = parse_name("time unit", time_unit)?;
+        let data = SchemeData::Custom { name, headers: owned_headers, template, time_unit, retry_on };
         data.with(|s| s.check()).py(py)?;
         Ok(Scheme { data: Arc::new(data) })
     }
@@ -228,7 +222,7 @@ impl Scheme {
 #[pymethods]
 impl Scheme {
     #[new]
-    #[pyo3(signature = (name, headers, *, parts = None, separator = None, encoding = "lower_hex", time_unit = "s"))]
+    #[pyo3(signature = (name, headers, *, parts = None, separator = None, encoding = "lower_hex", time_unit = "s", retry_on_forbidden = false))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -237,8 +231,9 @@ impl Scheme {
         separator: Option<&Bound<'_, PyAny>>,
         encoding: &str,
         time_unit: &str,
+        retry_on_forbidden: bool,
     ) -> PyResult<Scheme> {
-        Scheme::build(py, name, headers, parts, separator, encoding, time_unit)
+        Scheme::build(py, name, headers, parts, separator, encoding, time_unit, retry_on_forbidden)
     }
 
     /// A scheme from a mapping or a dataclass with the constructor's fields.
@@ -250,6 +245,7 @@ impl Scheme {
         let separator = member(spec, "separator")?;
         let encoding = member(spec, "encoding")?.map(|e| e.extract::<String>()).transpose()?;
         let unit = member(spec, "time_unit")?.map(|e| e.extract::<String>()).transpose()?;
+        let retry_on_forbidden = member(spec, "retry_on_forbidden")?.map(|r| r.extract::<bool>()).transpose()?;
         Scheme::build(
             py,
             name,
@@ -258,6 +254,7 @@ impl Scheme {
             separator.as_ref(),
             encoding.as_deref().unwrap_or("lower_hex"),
             unit.as_deref().unwrap_or("s"),
+            retry_on_forbidden.unwrap_or(false),
         )
     }
 
@@ -325,6 +322,13 @@ impl Scheme {
         self.data.with(|s| s.time_unit.name())
     }
 
+    /// Whether a client holding several keys retries with another on 403 as well as on 401
+    /// (ZignSec), rather than on 401 only (see `Rotation.for_scheme`).
+    #[getter]
+    fn retry_on_forbidden(&self) -> bool {
+        self.data.with(|s| s.retry_on == RetryOn::UnauthorizedOrForbidden)
+    }
+
     /// The scheme as a dict that `Scheme.from_dict` reads back.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -342,6 +346,7 @@ impl Scheme {
         d.set_item("separator", self.separator(py))?;
         d.set_item("encoding", self.encoding())?;
         d.set_item("time_unit", self.time_unit())?;
+        d.set_item("retry_on_forbidden", self.retry_on_forbidden())?;
         Ok(d)
     }
 

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
-use crate::scheme::{Policy, PolicyData, Scheme};
+use crate::scheme::{Policy, PolicyData, Scheme, SchemeData};
 use crate::tokens::{JwtPolicy, SessionKeys, parse_pin_kind};
 
 /// The scheme name of a principal authenticated by its TLS client certificate.
@@ -68,20 +68,21 @@ impl ReplayStore for Replay {
     fn check_and_insert(
         &mut self,
         client: u32,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
         match self {
-            Replay::Heap(entries) => entries.check_and_insert(client, id, expires, now),
-            Replay::Deferred(d) => d.check_and_insert(client, id, expires, now),
+            Replay::Heap(entries) => entries.check_and_insert(client, key_id, id, expires, now),
+            Replay::Deferred(d) => d.check_and_insert(client, key_id, id, expires, now),
         }
     }
 
-    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
+    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
         match self {
-            Replay::Heap(entries) => entries.advance_nonce(client, nonce),
-            Replay::Deferred(d) => d.advance_nonce(client, nonce),
+            Replay::Heap(entries) => entries.advance_nonce(client, key_id, nonce),
+            Replay::Deferred(d) => d.advance_nonce(client, key_id, nonce),
         }
     }
 }
@@ -96,6 +97,18 @@ impl Replay {
 }
 
 type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
+
+/// How a request presents its credentials.
+#[derive(Clone, Copy)]
+enum Presented<'c> {
+    /// In the scheme's headers.
+    Headers,
+    /// In the scheme's headers, or else in the JSON body (APEX `AuthenticateUser`).
+    JsonBody,
+    /// With the TLS client certificate (DER; `None` when the peer sent none): by itself
+    /// without a scheme, else beside the scheme's credentials.
+    Certificate(Option<&'c [u8]>),
+}
 
 /// The most clients a verifier holds (its largest keyring).
 const MAX_CAPACITY: usize = 1024;
@@ -215,14 +228,13 @@ impl Principal {
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct ReplayClaim {
     claim: Claim,
-    client_id: String,
 }
 
 #[pymethods]
 impl ReplayClaim {
     #[getter]
     fn key(&self) -> String {
-        self.claim.key(self.client_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        self.claim.key().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     #[getter]
@@ -244,20 +256,21 @@ impl ReplayClaim {
     /// The key id of the client whose request made the claim.
     #[getter]
     fn client_id(&self) -> &str {
-        &self.client_id
+        self.claim.key_id()
     }
 
     /// The store's key under `namespace`: `<namespace>:r:<key>` for a request,
     /// `<namespace>:n:<key>` for a nonce high-water mark.
     fn store_key(&self, py: Python<'_>, namespace: &str) -> PyResult<String> {
         let mut out = vec![0u8; Claim::store_key_len(namespace)];
-        self.claim.store_key(namespace, self.client_id.as_bytes(), &mut out).map(str::to_owned).py(py)
+        self.claim.store_key(namespace, &mut out).map(str::to_owned).py(py)
     }
 
     fn __repr__(&self) -> String {
+        let client_id = self.claim.key_id();
         match self.claim.nonce() {
-            Some(n) => format!("ReplayClaim(nonce={n}, client_id={:?})", self.client_id),
-            None => format!("ReplayClaim(ttl_ms={:?}, client_id={:?})", self.claim.ttl_ms(), self.client_id),
+            Some(n) => format!("ReplayClaim(nonce={n}, client_id={client_id:?})"),
+            None => format!("ReplayClaim(ttl_ms={:?}, client_id={client_id:?})", self.claim.ttl_ms()),
         }
     }
 }
@@ -319,6 +332,60 @@ impl Verifier {
         let mut state = self.lock();
         let client = with_core!(&state.core, v => v.keyring().find(id.as_bytes())).ok_or(Error::UnknownKey).py(py)?;
         f(&mut state, client).py(py)
+    }
+
+    /// Verifies a request whose credentials are presented as `how`: the body of `verify`,
+    /// `verify_deferred` and `verify_with_certificate`.
+    fn verify_presented(
+        &self,
+        py: Python<'_>,
+        scheme: Option<&Scheme>,
+        method: &str,
+        path: &str,
+        headers: &Bound<'_, PyAny>,
+        body: Bytes<'_>,
+        now: Option<Nanos>,
+        authorize: bool,
+        how: Presented<'_>,
+    ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        let mut objects = HeaderObjects::default();
+        objects.gather(headers)?;
+        let mut hs = CoreHeaders::new();
+        objects.core_into(&mut hs)?;
+        let data = scheme.map(|s| &*s.data);
+        let policy = self.policy.as_deref();
+        let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
+            let req = Request { method, path, body: &body, headers: &hs };
+            let mut state = self.lock();
+            let (p, found, claim) = with_core!(&mut state.core, v => {
+                // A claim left by a request refused after it was made must not be taken for
+                // this one's.
+                let _ = v.replay_mut().take_claim();
+                let p = match (how, data) {
+                    (Presented::Headers, Some(d)) => d.with_prepared(|s| v.verify_prepared(s, &req, now))?,
+                    (Presented::JsonBody, Some(d)) => d.with_prepared(|s| v.verify_json_body(s, &req, now))?,
+                    (Presented::Certificate(der), Some(d)) => {
+                        d.with_prepared(|s| v.verify_with_certificate(Some(s), &req, der, now))?
+                    }
+                    (Presented::Certificate(der), None) => v.verify_with_certificate(None, &req, der, now)?,
+                    (_, None) => return Err(Error::InvalidTemplate),
+                };
+                let claim = v.replay_mut().take_claim().map(|claim| ReplayClaim { claim });
+                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
+                (p, self.remembered(c, &p, data.map_or(MTLS, SchemeData::name)), claim)
+            });
+            drop(state);
+            if authorize {
+                let pol = policy.ok_or(Error::Forbidden)?;
+                let r = p.role.ok_or(Error::Forbidden)?;
+                pol.with(|x| x.authorize(r, path.as_bytes()))?;
+            }
+            Ok((p, found, claim))
+        };
+        let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
+        let (p, found, claim) = result.py(py)?;
+        Ok((self.principal_object(py, p.client, p.role, found)?, claim))
     }
 
     /// The principal for the core's `p` (client `c`) under `scheme`: the object returned last
@@ -540,10 +607,13 @@ impl Verifier {
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
-    /// otherwise. With `authorize=True` the principal's role must also allow `path`. With a
+    /// otherwise. With `authorize=True` the principal's role must also allow `path`. With
+    /// `json_body=True` the credentials may come in the JSON body instead of the headers
+    /// (APEX `AuthenticateUser`: the headers when they carry all of the scheme's, else the
+    /// body's members of those names; see the core's `Verifier::verify_json_body`). With a
     /// shared replay store, its `claim` is called (outside the verifier's lock) before the
     /// principal is returned.
-    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false))]
     fn verify(
         &self,
         py: Python<'_>,
@@ -554,8 +624,10 @@ impl Verifier {
         body: Bytes<'_>,
         now: Option<Nanos>,
         authorize: bool,
+        json_body: bool,
     ) -> PyResult<Py<Principal>> {
-        let (principal, claim) = self.verify_deferred(py, scheme, method, path, headers, body, now, authorize)?;
+        let (principal, claim) =
+            self.verify_deferred(py, scheme, method, path, headers, body, now, authorize, json_body)?;
         if let (Some(claim), Some(store)) = (claim, &self.replay_store) {
             let pending = store.bind(py).call_method1("claim", (claim,))?;
             if !pending.is_none() {
@@ -575,7 +647,7 @@ impl Verifier {
     /// with a shared replay store, the request is accepted only once `claim` has been made good
     /// in it (`store.claim(claim)`, or `await` it for an asyncio store). `claim` is `None`
     /// without a shared store and for schemes that record nothing.
-    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false))]
     fn verify_deferred(
         &self,
         py: Python<'_>,
@@ -586,38 +658,37 @@ impl Verifier {
         body: Bytes<'_>,
         now: Option<Nanos>,
         authorize: bool,
+        json_body: bool,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
-        let now = resolve_now(py, now, self.clock.as_ref())?;
-        let mut objects = HeaderObjects::default();
-        objects.gather(headers)?;
-        let mut hs = CoreHeaders::new();
-        objects.core_into(&mut hs)?;
-        let data = &scheme.data;
-        let policy = self.policy.as_deref();
-        let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
-            let req = Request { method, path, body: &body, headers: &hs };
-            let mut state = self.lock();
-            let (p, found, claim) = with_core!(&mut state.core, v => {
-                // A claim left by a request refused after it was made must not be taken for
-                // this one's.
-                let _ = v.replay_mut().take_claim();
-                let p = data.with_prepared(|s| v.verify_prepared(s, &req, now))?;
-                let claim = v.replay_mut().take_claim();
-                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                let claim = claim.map(|claim| ReplayClaim { claim, client_id: c.id().to_owned() });
-                (p, self.remembered(c, &p, data.name()), claim)
-            });
-            drop(state);
-            if authorize {
-                let pol = policy.ok_or(Error::Forbidden)?;
-                let r = p.role.ok_or(Error::Forbidden)?;
-                pol.with(|x| x.authorize(r, path.as_bytes()))?;
-            }
-            Ok((p, found, claim))
-        };
-        let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
-        let (p, found, claim) = result.py(py)?;
-        Ok((self.principal_object(py, p.client, p.role, found)?, claim))
+        let how = if json_body { Presented::JsonBody } else { Presented::Headers };
+        self.verify_presented(py, Some(scheme), method, path, headers, body, now, authorize, how)
+    }
+
+    /// Verifies a request from a TLS peer whose client certificate (DER, or `None` when the
+    /// peer sent none) the TLS library has checked, and returns `(principal, claim)` as
+    /// `verify_deferred` does. Without a scheme the pinned certificate authenticates by itself
+    /// (the principal's scheme is `"mtls"`); with one, the request must also carry the scheme's
+    /// credentials naming the client the certificate is pinned to, and the principal is the
+    /// credentials'. The certificate is checked first: a request refused for it records
+    /// nothing. Raises `MissingCredential` without a certificate, `InvalidCertificate`,
+    /// `UnpinnedCertificate` (not pinned, or pinned to another client than the credentials').
+    #[pyo3(signature = (certificate, scheme = None, method = "GET", path = "/", headers = None, body = Bytes::EMPTY, *, now = None, authorize = false))]
+    fn verify_with_certificate(
+        &self,
+        py: Python<'_>,
+        certificate: Option<Bytes<'_>>,
+        scheme: Option<&Scheme>,
+        method: &str,
+        path: &str,
+        headers: Option<&Bound<'_, PyAny>>,
+        body: Bytes<'_>,
+        now: Option<Nanos>,
+        authorize: bool,
+    ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
+        let none = py.None().into_bound(py);
+        let headers = headers.unwrap_or(&none);
+        let how = Presented::Certificate(certificate.as_deref());
+        self.verify_presented(py, scheme, method, path, headers, body, now, authorize, how)
     }
 
     /// Issues an APEX session token (`aptoken`) for a client after a verified

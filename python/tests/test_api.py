@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import pickle
 import threading
 import time
@@ -16,6 +18,7 @@ import apisig
 import apisig.oauth
 import apisig.server
 from apisig import exceptions
+from apisig.client import KeyChain
 
 NOW = 1_700_000_000_000_000_000
 
@@ -340,3 +343,78 @@ def test_one_verifier_shared_by_threads_accepts_each_request_once() -> None:
         list(pool.map(attempt, signed * 4))  # every request sent four times, concurrently
     assert sorted(accepted) == sorted(p for p, _ in requests)
     assert len(refused) == 3 * len(requests)
+
+
+def test_header_names_are_unique_in_any_case() -> None:
+    """The core's Scheme::check refuses two headers of one name (the C face alike)."""
+    with pytest.raises(apisig.InvalidTemplate):
+        apisig.Scheme("twice", [("X-Key", "api_key"), ("x-KEY", "secret")])
+    assert apisig.Scheme("once", [("X-Key", "api_key"), ("X-Keys", "secret")]).kind == "key_and_secret"
+
+
+def test_rotation_follows_the_scheme() -> None:
+    # The seeds: ZignSec retries with the other key on 401 or 403, Securosys (and every other
+    # service) on 401 only.
+    for name, preset in apisig.PRESETS.items():
+        zignsec = name.startswith("zignsec")
+        assert preset.retry_on_forbidden is zignsec, name
+        r = apisig.Rotation.for_scheme(preset, 2)
+        assert r.on_response(r.begin(), 403) is (apisig.Next.RETRY if zignsec else apisig.Next.DONE), name
+        assert r.on_response(r.begin(), 401) is apisig.Next.RETRY, name
+        chain = KeyChain(preset, keys=["k1", "k2"]) if preset.kind == "static_key" else None
+        if chain is not None:
+            assert chain.rotation.on_response(chain.rotation.begin(), 403) is r.on_response(r.begin(), 403)
+    custom = apisig.Scheme("two-keys", [("X-Key", "api_key")], retry_on_forbidden=True)
+    r = apisig.Rotation.for_scheme(custom, 2)
+    assert r.on_response(r.begin(), 403) is apisig.Next.RETRY
+    assert apisig.Scheme.from_dict(custom.to_dict()).retry_on_forbidden
+    assert not apisig.Scheme("one", [("X-Key", "api_key")]).retry_on_forbidden
+
+
+def _apex_signature(nonce: str) -> str:
+    # Oracle: Python's hmac over Nonce ‖ UserId ‖ APIKey.
+    return hmac.new(b"apex-secret", f"{nonce}12apex".encode(), hashlib.sha256).hexdigest()
+
+
+def test_apex_credentials_in_the_json_body() -> None:
+    """AuthenticateUser's body is read by the core (json_body=True), as the C face reads it."""
+    v = apisig.Verifier()
+    v.add("apex", b"apex-secret", user_id="12")
+
+    def login(body: str, headers: dict[str, str] | None = None) -> str:
+        p = v.verify(apisig.APEX, "POST", "/AuthenticateUser", headers or {}, body.encode(), json_body=True)
+        return p.client_id
+
+    def body(nonce: str, user: str = "12", signed: str | None = None) -> str:
+        """The body with ``nonce`` and ``user`` as JSON text, signed over ``signed`` (default:
+        the nonce's text as written)."""
+        sig = _apex_signature(nonce if signed is None else signed)
+        return f'{{"APIKey":"apex","Signature":"{sig}","UserId":{user},"Nonce":{nonce},"UserName":"ann"}}'
+
+    assert login(body("8")) == "apex"
+    with pytest.raises(apisig.ReplayedRequest):
+        login(body("8"))
+    assert login(body('"9"', '"12"', signed="9")) == "apex"
+    # Integers have one text: another spelling is refused even when signed over that text.
+    for nonce in ["1e3", "10.0", "-10", str(2**64)]:
+        with pytest.raises(apisig.InvalidNonce):
+            login(body(nonce))
+    with pytest.raises(apisig.InvalidNonce):
+        login(body('"010"', signed="010"))
+    with pytest.raises(apisig.InvalidBody):
+        login(body("010"))  # not JSON
+    with pytest.raises(apisig.UserIdMismatch):
+        login(body("11", "12.0"))
+    with pytest.raises(apisig.DuplicateHeader):
+        login(body("11")[:-1] + ',"Nonce":12}')
+    for bad in ["[]", "{", '{"APIKey":true}', '{"APIKey":5}', '{"Nonce":null}']:
+        with pytest.raises(apisig.InvalidBody):
+            login(bad)
+    with pytest.raises(apisig.MissingCredential):
+        login("")
+    # All four headers: used, the body is not read.
+    signer = apisig.Signer(apisig.APEX, api_key="apex", secret=b"apex-secret", user_id="12")
+    assert login("not json", signer.sign("POST", "/AuthenticateUser", nonce=20)) == "apex"
+    # Without json_body the body is never read.
+    with pytest.raises(apisig.MissingCredential):
+        v.verify(apisig.APEX, "POST", "/AuthenticateUser", {}, body("21").encode())

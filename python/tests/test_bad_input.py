@@ -138,6 +138,9 @@ NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "keyring_full": keyring_full,
     "duplicate_key_id": duplicate_key_id,
     "replay_store_unavailable": replay_store_unavailable,
+    "invalid_body": lambda: verifier().verify(
+        apisig.APEX, "POST", "/AuthenticateUser", {}, b"[]", json_body=True
+    ),
 }
 
 # Python sizes every output itself: the core's buffer_too_small cannot happen here (C tests it).

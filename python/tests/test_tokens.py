@@ -456,3 +456,38 @@ def test_jwt_policy_through_the_verifier() -> None:
         verify(good, apisig.Verifier(jwt=apisig.JwtPolicy(b"another-secret")))
     with pytest.raises(apisig.UnsupportedCredential):
         verify(good, apisig.Verifier())
+
+
+def test_certificate_alone_or_with_credentials_records_nothing_when_refused() -> None:
+    """The core's mutual-TLS rule (what the middleware's ``mtls=`` modes call): the
+    certificate first, then credentials naming the same client; a refusal records no nonce."""
+    ops = (VECTORS / "certs" / "client-ec-p256.der").read_bytes()
+    device = (VECTORS / "certs" / "ec-p256-leaf.der").read_bytes()
+    unpinned = (VECTORS / "certs" / "rsa2048-leaf.der").read_bytes()
+    v = apisig.Verifier()
+    v.add("tsb-ops", b"tsb-key")
+    v.pin("tsb-ops", ops)
+    v.add("apex", b"apex-secret", user_id="12")
+    v.pin("apex", device)
+    p, claim = v.verify_with_certificate(ops)
+    assert (p.client_id, p.scheme, claim) == ("tsb-ops", "mtls", None)
+    for der, error in [(None, apisig.MissingCredential), (unpinned, apisig.UnpinnedCertificate),
+                       (b"not DER", apisig.InvalidCertificate)]:  # fmt: skip
+        with pytest.raises(error):
+            v.verify_with_certificate(der)
+    key = {"X-API-KEY": "tsb-key"}
+    p, _ = v.verify_with_certificate(ops, apisig.SECUROSYS, "GET", "/v1/sign", key)
+    assert (p.client_id, p.scheme) == ("tsb-ops", "securosys")
+    with pytest.raises(apisig.UnpinnedCertificate):
+        v.verify_with_certificate(device, apisig.SECUROSYS, "GET", "/v1/sign", key)
+    with pytest.raises(apisig.MissingCredential):
+        v.verify_with_certificate(ops, apisig.SECUROSYS, "GET", "/v1/sign", {})
+    signer = apisig.Signer(apisig.APEX, api_key="apex", secret=b"apex-secret", user_id="12")
+    login = signer.sign("POST", "/AuthenticateUser", nonce=5)
+    for der in (ops, unpinned, None):
+        with pytest.raises((apisig.UnpinnedCertificate, apisig.MissingCredential)):
+            v.verify_with_certificate(der, apisig.APEX, "POST", "/AuthenticateUser", login)
+    p, _ = v.verify_with_certificate(device, apisig.APEX, "POST", "/AuthenticateUser", login)
+    assert p.client_id == "apex", "the refusals recorded no nonce"
+    with pytest.raises(apisig.ReplayedRequest):
+        v.verify_with_certificate(device, apisig.APEX, "POST", "/AuthenticateUser", login)

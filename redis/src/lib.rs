@@ -25,23 +25,24 @@
 //! ```
 //!
 //! Several threads: keep the verifier behind a lock and release it before the round trip
-//! to Redis, with [`take_pending`]:
+//! to Redis; the claim names the client by its key id, so nothing is looked up after:
 //!
 //! ```no_run
 //! # use std::sync::Mutex;
 //! # use apisig::claim::Deferred;
 //! # use apisig::{Keyring, Request, Verifier, Window, dialect};
-//! # use apisig_redis::{RedisReplayStore, take_pending};
+//! # use apisig_redis::RedisReplayStore;
 //! # let verifier = Mutex::new(Verifier::new(Keyring::<4>::new(), Deferred::new(), Window::DEFAULT));
 //! # let mut store = RedisReplayStore::new(redis::Client::open("redis://127.0.0.1/")?, "api");
 //! # let (request, now) = (Request::new("GET", "/"), 0);
-//! let (principal, pending) = {
+//! let (principal, claim) = {
 //!     let mut v = verifier.lock().map_err(|_| "poisoned")?;
+//!     let _ = v.replay_mut().take(); // a claim a refused request left behind
 //!     let p = v.verify(&dialect::AEVO, &request, now)?;
-//!     (p, take_pending(&mut v, &p))
+//!     (p, v.replay_mut().take())
 //! };
-//! if let Some(pending) = pending {
-//!     store.claim(&pending.key_id, &pending.claim)?; // each thread its own store (connection)
+//! if let Some(claim) = claim {
+//!     store.claim(&claim)?; // each thread its own store (connection)
 //! }
 //! # let _ = principal;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -84,16 +85,6 @@ impl core::fmt::Debug for RedisReplayStore {
     }
 }
 
-/// A claim still to be made good, with the key id of the client that made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pending {
-    /// The client's key id: what the store's keys are derived from (not its index, which
-    /// differs between processes).
-    pub key_id: String,
-    /// What the verified request asks of the store.
-    pub claim: Claim,
-}
-
 impl RedisReplayStore {
     /// A store on `client` with keys under `namespace` (one per service sharing the Redis).
     /// Connecting and each command time out after 1 s by default.
@@ -129,15 +120,15 @@ impl RedisReplayStore {
         self.accepted_unavailable
     }
 
-    /// Makes `claim` good for the client whose key id is `key_id`.
+    /// Makes `claim` good (for the client it names by key id).
     ///
     /// # Errors
     /// [`Error::ReplayedRequest`] when Redis already holds the request (or a nonce not below
     /// this one); [`Error::ReplayStoreUnavailable`] when Redis cannot be reached or answers
     /// an error (and the store does not fail open).
-    pub fn claim(&mut self, key_id: &str, claim: &Claim) -> Result<(), Error> {
+    pub fn claim(&mut self, claim: &Claim) -> Result<(), Error> {
         let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
-        let key = claim.store_key(&self.namespace, key_id.as_bytes(), &mut key)?;
+        let key = claim.store_key(&self.namespace, &mut key)?;
         let done = match self.ask(key, claim) {
             Ok(done) => done,
             Err(_) => {
@@ -177,14 +168,6 @@ impl RedisReplayStore {
     }
 }
 
-/// The claim the last verification left in `verifier`'s [`Deferred`] store, with the key id
-/// of `principal`, the client it verified.
-pub fn take_pending<const K: usize>(verifier: &mut Verifier<K, Deferred>, principal: &Principal) -> Option<Pending> {
-    let claim = verifier.replay_mut().take()?;
-    let key_id = verifier.keyring().get(principal.client)?.id().to_owned();
-    Some(Pending { key_id, claim })
-}
-
 /// Verifies `request` and makes its claim good in `store`: [`Verifier::verify`] with the
 /// replay record in Redis.
 ///
@@ -200,8 +183,8 @@ pub fn verify<const K: usize>(
     // A claim left behind by a caller that did not take it must not be taken for this one's.
     let _ = verifier.replay_mut().take();
     let principal = verifier.verify(scheme, request, now)?;
-    if let Some(pending) = take_pending(verifier, &principal) {
-        store.claim(&pending.key_id, &pending.claim)?;
+    if let Some(claim) = verifier.replay_mut().take() {
+        store.claim(&claim)?;
     }
     Ok(principal)
 }

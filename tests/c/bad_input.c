@@ -35,6 +35,7 @@ static const uint32_t all_codes[] = {
     APISIG_RESULT_INVALID_METHOD,
     APISIG_RESULT_SEPARATOR_IN_FIELD,
     APISIG_RESULT_INVALID_PATH,
+    APISIG_RESULT_INVALID_BODY,
     APISIG_RESULT_UNKNOWN_KEY,
     APISIG_RESULT_SECRET_MISMATCH,
     APISIG_RESULT_SIGNATURE_MISMATCH,
@@ -1024,6 +1025,170 @@ static void test_flags(void) {
     v.iss.ptr = "a";
     v.iss.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
+/* Reads a test certificate (run from the repository root); NULL when absent. */
+static uint8_t *read_cert(const char *name, size_t *len) {
+    char path[128];
+    uint8_t *der;
+    FILE *f;
+    snprintf(path, sizeof path, "tests/vectors/certs/%s", name);
+    f = fopen(path, "rb");
+    CHECK(f != NULL, "certificate file %s (run from the repository root)", path);
+    if (!f) return NULL;
+    der = malloc(4096);
+    *len = der ? fread(der, 1, 4096, f) : 0;
+    fclose(f);
+    return der;
+}
+
+/* An APEX AuthenticateUser body for apex-key / user 42 with `nonce` and `user` written as
+ * given (JSON text), signed over the nonce text `signed`. */
+static size_t apex_body(char *out, size_t cap, const char *nonce, const char *user, const char *signed_nonce) {
+    uint8_t msg[64], tag[APISIG_TAG_BYTES];
+    char hex[2 * APISIG_TAG_BYTES + 1];
+    size_t len = 0, i;
+    int n = snprintf((char *)msg, sizeof msg, "%s42apex-key", signed_nonce);
+    EXPECT(APISIG_RESULT_OK, apisig_hmac_sha256((const uint8_t *)"apex-secret", 11, msg, (size_t)n, tag, sizeof tag, &len));
+    for (i = 0; i < sizeof tag; i++) snprintf(hex + 2 * i, 3, "%02x", tag[i]);
+    n = snprintf(out, cap, "{\"APIKey\":\"apex-key\",\"Signature\":\"%s\",\"UserId\":%s,\"Nonce\":%s,\"UserName\":\"ann\"}",
+                 hex, user, nonce);
+    return (size_t)n;
+}
+
+/* The protocol rules the core decides once, so a C server answers as a Python one does:
+ * header names unique in a scheme, which rotation a scheme gets, the APEX JSON body, and a
+ * client certificate alone or with credentials (checked first: a refusal records nothing). */
+static void test_protocol_rules(void) {
+    apisig_scheme apex = preset("apex"), securosys = preset("securosys"), zignsec = preset("zignsec-oauth");
+    apisig_header_spec hs[2];
+    apisig_scheme s;
+    apisig_rotation rot;
+    apisig_attempt a;
+    apisig_verifier *v = apisig_verifier_new(NULL, APISIG_WINDOW_DEFAULT_NS);
+    apisig_keyring *ring = apisig_verifier_keyring(v);
+    apisig_credentials c = creds("apex-key", "apex-secret", "42", NULL);
+    apisig_request r = request("POST", "/AuthenticateUser", NULL);
+    apisig_header_in in[APISIG_MAX_HEADERS];
+    apisig_headers h;
+    apisig_principal who;
+    char body[512];
+    uint8_t buf[512], fp[APISIG_PIN_BYTES];
+    size_t len = 0, key = 0, ops_len = 0, dev_len = 0;
+    uint32_t next = 0, apex_client = 0, ops_client = 0;
+    uint8_t *ops_der, *dev_der;
+
+    /* Two headers of one name, in any case. */
+    memset(hs, 0, sizeof hs);
+    memset(&s, 0, sizeof s);
+    hs[0].name = "X-Key";
+    hs[0].name_len = 5;
+    hs[0].field = APISIG_FIELD_API_KEY;
+    hs[1].name = "x-KEY";
+    hs[1].name_len = 5;
+    hs[1].field = APISIG_FIELD_SECRET;
+    s.headers = hs;
+    s.headers_len = 2;
+    EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_scheme_check(&s));
+    hs[1].name = "X-Keys";
+    hs[1].name_len = 6;
+    EXPECT(APISIG_RESULT_OK, apisig_scheme_check(&s));
+
+    /* The scheme's rotation: ZignSec retries on 403 (the seed), Securosys does not; a
+     * described scheme says so with its flag, 0 or 1. */
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_for_scheme(&rot, &zignsec, 2));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&rot, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_RETRY && key == 1, "zignsec retries on 403");
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_for_scheme(&rot, &securosys, 2));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&rot, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_DONE, "securosys does not retry on 403");
+    s.retry_on_forbidden = 1;
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_for_scheme(&rot, &s, 2));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&rot, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_RETRY, "a described scheme's flag");
+    s.retry_on_forbidden = 0x80; /* a flag: any nonzero value is true */
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_for_scheme(&rot, &s, 2));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&rot, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_RETRY, "retry_on_forbidden = 0x80 is true");
+    s.retry_on_forbidden = 0;
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_for_scheme(&rot, &s, 2));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &a));
+    EXPECT(APISIG_RESULT_OK, apisig_rotation_on_response(&rot, &a, 403, &next, &key));
+    CHECK(next == APISIG_NEXT_DONE, "retry_on_forbidden = 0 is false");
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_rotation_for_scheme(NULL, &zignsec, 2));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_rotation_for_scheme(&rot, NULL, 2));
+
+    /* APEX AuthenticateUser with its credentials in the JSON body. */
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("apex-key"), (const uint8_t *)"apex-secret", 11, &apex_client));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_bind_user_id(ring, apex_client, S("42")));
+    EXPECT(APISIG_RESULT_OK, apisig_sign_json(&apex, &c, &r, stamp(NOW, 1, 7), buf, sizeof buf, &len));
+    r.body = buf;
+    r.body_len = len;
+    EXPECT(APISIG_RESULT_MISSING_CREDENTIAL, apisig_verifier_verify(v, &apex, &r, NOW, &who));
+    memset(&who, 0xee, sizeof who);
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    CHECK(who.client == apex_client, "body principal");
+    EXPECT(APISIG_RESULT_REPLAYED_REQUEST, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    /* Numbers as AlphaPoint clients send them; one text per integer. */
+    r.body = (const uint8_t *)body;
+    r.body_len = apex_body(body, sizeof body, "8", "42", "8");
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "\"09\"", "42", "09");
+    EXPECT(APISIG_RESULT_INVALID_NONCE, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "9.0", "42", "9.0");
+    EXPECT(APISIG_RESULT_INVALID_NONCE, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "09", "42", "09");
+    EXPECT(APISIG_RESULT_INVALID_BODY, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "9,\"Nonce\":10", "42", "9");
+    EXPECT(APISIG_RESULT_DUPLICATE_HEADER, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "true", "42", "9");
+    EXPECT(APISIG_RESULT_INVALID_BODY, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "9", "42.0", "9");
+    EXPECT(APISIG_RESULT_USER_ID_MISMATCH, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    r.body_len = apex_body(body, sizeof body, "9", "42", "9");
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_json_body(v, &apex, &r, NOW, &who));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify_json_body(v, &apex, NULL, NOW, &who));
+
+    /* A client certificate alone, or with credentials naming the same client. */
+    ops_der = read_cert("client-ec-p256.der", &ops_len);
+    dev_der = read_cert("ec-p256-leaf.der", &dev_len);
+    if (ops_der && dev_der) {
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("ops"), (const uint8_t *)"ops-key", 7, &ops_client));
+        EXPECT(APISIG_RESULT_OK, apisig_certificate_fingerprint(ops_der, ops_len, APISIG_PIN_KIND_CERTIFICATE, fp, sizeof fp, &len));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_pin(ring, ops_client, APISIG_SLOT_PRIMARY, APISIG_PIN_KIND_CERTIFICATE, fp, sizeof fp));
+        EXPECT(APISIG_RESULT_OK, apisig_certificate_fingerprint(dev_der, dev_len, APISIG_PIN_KIND_CERTIFICATE, fp, sizeof fp, &len));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_pin(ring, apex_client, APISIG_SLOT_PRIMARY, APISIG_PIN_KIND_CERTIFICATE, fp, sizeof fp));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_with_certificate(v, NULL, NULL, ops_der, ops_len, NOW, &who));
+        CHECK(who.client == ops_client, "the certificate alone");
+        EXPECT(APISIG_RESULT_MISSING_CREDENTIAL, apisig_verifier_verify_with_certificate(v, NULL, NULL, NULL, 0, NOW, &who));
+        EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_verifier_verify_with_certificate(v, NULL, NULL, (const uint8_t *)"\x30\x80", 2, NOW, &who));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_verifier_verify_with_certificate(v, &securosys, NULL, ops_der, ops_len, NOW, &who));
+        r = request("GET", "/v1/sign", NULL);
+        in[0].name = "X-API-KEY";
+        in[0].name_len = 9;
+        in[0].value = (const uint8_t *)"ops-key";
+        in[0].value_len = 7;
+        r.headers = in;
+        r.headers_len = 1;
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_with_certificate(v, &securosys, &r, ops_der, ops_len, NOW, &who));
+        CHECK(who.client == ops_client, "key and certificate of one client");
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_with_certificate(v, &securosys, &r, dev_der, dev_len, NOW, &who));
+        EXPECT(APISIG_RESULT_MISSING_CREDENTIAL, apisig_verifier_verify_with_certificate(v, &securosys, &r, NULL, 0, NOW, &who));
+        /* A signed request refused for its certificate records no nonce. */
+        r = request("POST", "/AuthenticateUser", NULL);
+        EXPECT(APISIG_RESULT_OK, apisig_sign(&apex, &c, &r, stamp(NOW, 1, 20), &h, buf, sizeof buf, &len));
+        r.headers = in;
+        r.headers_len = to_request_headers(&h, in);
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_with_certificate(v, &apex, &r, ops_der, ops_len, NOW, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_with_certificate(v, &apex, &r, dev_der, dev_len, NOW, &who));
+        CHECK(who.client == apex_client, "signed request and certificate of one client");
+        EXPECT(APISIG_RESULT_REPLAYED_REQUEST, apisig_verifier_verify_with_certificate(v, &apex, &r, dev_der, dev_len, NOW, &who));
+    }
+    free(ops_der);
+    free(dev_der);
+    apisig_verifier_free(v);
 }
 
 /* ZignSec's 20-minute access tokens: refresh a minute early; the skew is capped at half the
@@ -1054,6 +1219,7 @@ int main(void) {
     test_rotation();
     test_tokens();
     test_verifier_tokens_and_pins();
+    test_protocol_rules();
     test_token_lifetime();
     test_invalid_objects();
     test_flags();

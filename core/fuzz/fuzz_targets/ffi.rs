@@ -317,6 +317,8 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                         separator_len: sl,
                         encoding: encoding % 6,
                         time_unit: unit % 5,
+                        // The high bits of the unit, so 0, 1 and an out-of-range flag all occur.
+                        retry_on_forbidden: (unit >> 8) as u8 % 3,
                     };
                     let _ = check(apisig_scheme_check(&scheme));
                     let (ap, al) = api_key.c();

@@ -4,6 +4,7 @@
 //! Invariants: no panic; a signed request accepted once is refused as a replay.
 #![no_main]
 
+use apisig::rotation::RetryOn;
 use apisig::dialect::{self, KEY_OPERATION};
 use apisig::jwt::{self, JwtPolicy};
 use apisig::message::{Part, Template};
@@ -148,6 +149,7 @@ fuzz_target!(|x: Input<'_>| {
                 headers: &specs,
                 template: parts.as_ref().map(|p| Template { parts: p, separator: c.separator, encoding }),
                 time_unit: unit,
+                retry_on: RetryOn::Unauthorized,
             }
         }
     };

@@ -138,7 +138,7 @@ class Writer:
             self.emit("    {%s, NULL, 0, %s}," % (text(name), FIELD[field]))
         self.emit("};")
         sep = t.get("separator") or ""
-        return "{0, %s, %d, %s, %d, %s, %s, %s}" % (
+        return "{0, %s, %d, %s, %d, %s, %s, %s, 0}" % (
             specs,
             len(t["headers"]),
             parts,
@@ -197,7 +197,7 @@ def main():
                 continue  # shape errors are covered by the host tests
             preset = "NULL"
         else:
-            scheme = "{0, NULL, 0, NULL, 0, NULL, 0, 0, 0}"
+            scheme = "{0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0}"
             preset = text(c["scheme"]).split(",")[0]
         cr = c["credentials"]
         creds = "{%s, %s, %s, %s}" % (text(cr.get("key_id")), blob(field_bytes(cr, "secret")), text(cr.get("user_id")), text(cr.get("token")))
@@ -243,7 +243,7 @@ def main():
             scheme = w.template(c["template"])
             preset = "NULL"
         else:
-            scheme = "{0, NULL, 0, NULL, 0, NULL, 0, 0, 0}"
+            scheme = "{0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0}"
             preset = text(c["scheme"]).split(",")[0]
         ring = w.fresh("ring")
         w.emit("static const struct fw_client %s[] = {" % ring)
