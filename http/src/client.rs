@@ -124,17 +124,6 @@ impl Nonces {
 
 type Clock = std::sync::Arc<dyn Fn() -> UnixNanos + Send + Sync>;
 
-/// The rotation a scheme's service documents for `keys` keys: ZignSec retries with the other
-/// key on 401 or 403, every other service (Securosys's roll-over) on 401. The same rule as
-/// the Python client's.
-pub fn rotation_for(scheme: &Scheme<'_>, keys: u8) -> Rotation {
-    if scheme.name.starts_with("zignsec") {
-        Rotation::new(keys, RetryOn::UnauthorizedOrForbidden)
-    } else {
-        Rotation::new(keys, RetryOn::Unauthorized)
-    }
-}
-
 /// The request target as sent: the URL's path and query.
 fn target(url: &url::Url) -> String {
     match url.query() {
@@ -185,7 +174,8 @@ impl SigningMiddleware {
     }
 
     /// Signs with the first of several keys (ZignSec primary and secondary, Securosys keys of
-    /// one role) and moves to the next as the scheme's service documents ([`rotation_for`]).
+    /// one role) and moves to the next as the scheme's service documents
+    /// ([`Rotation::for_scheme`]: ZignSec on 401 or 403, Securosys on 401).
     ///
     /// # Errors
     /// Those of [`Signer::new`] for any key; [`Error::EmptySecret`] for no key at all,
@@ -202,13 +192,14 @@ impl SigningMiddleware {
         Ok(SigningMiddleware {
             scheme: *scheme,
             keys,
-            rotation: Mutex::new(rotation_for(scheme, n)),
+            rotation: Mutex::new(Rotation::for_scheme(scheme, n)),
             nonces: Nonces::default(),
             clock: std::sync::Arc::new(crate::now),
         })
     }
 
-    /// Which responses move to the next key (instead of [`rotation_for`]'s choice).
+    /// Which responses move to the next key (instead of the scheme's own,
+    /// [`Scheme::retry_on`]).
     pub fn retry_on(self, retry_on: RetryOn) -> SigningMiddleware {
         let n = u8::try_from(self.keys.len()).unwrap_or(u8::MAX);
         SigningMiddleware { rotation: Mutex::new(Rotation::new(n, retry_on)), ..self }
@@ -438,17 +429,6 @@ mod tests {
         let b = n.next(5_000_000);
         assert_eq!((a, b), (5, 6));
         assert_eq!(n.next(100_000_000), 100);
-    }
-
-    #[test]
-    fn rotation_follows_the_service() {
-        use apisig::dialect;
-        let mut z = rotation_for(&dialect::ZIGNSEC, 2);
-        let mut a = z.begin();
-        assert_eq!(z.on_response(&mut a, 403), Step::Retry(1));
-        let mut s = rotation_for(&dialect::SECUROSYS, 2);
-        let mut a = s.begin();
-        assert_eq!(s.on_response(&mut a, 403), Step::Done);
     }
 
     #[test]

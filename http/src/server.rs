@@ -94,25 +94,25 @@ pub enum Mtls {
 /// [`Deferred`] store) hands over a [`Claim`], the layer makes it good here before the request
 /// is accepted.
 pub trait ClaimStore: Send + Sync + 'static {
-    /// Records `claim` for the client whose key id is `key_id`.
+    /// Records `claim` (it names the client by its key id).
     ///
     /// # Errors
     /// [`Error::ReplayedRequest`] when the record already holds it;
     /// [`Error::ReplayStoreUnavailable`] when the store cannot answer (fail closed).
-    fn claim<'a>(&'a self, key_id: &'a str, claim: Claim) -> BoxFuture<'a, Result<(), Error>>;
+    fn claim<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// A store behind an `Arc`, so the caller keeps a handle on it (counters, shutdown).
 impl<T: ClaimStore> ClaimStore for Arc<T> {
-    fn claim<'a>(&'a self, key_id: &'a str, claim: Claim) -> BoxFuture<'a, Result<(), Error>> {
-        T::claim(self, key_id, claim)
+    fn claim<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Result<(), Error>> {
+        T::claim(self, claim)
     }
 }
 
 #[cfg(feature = "redis")]
 impl ClaimStore for apisig_redis::AsyncRedisReplayStore {
-    fn claim<'a>(&'a self, key_id: &'a str, claim: Claim) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { apisig_redis::AsyncRedisReplayStore::claim(self, key_id, &claim).await })
+    fn claim<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(apisig_redis::AsyncRedisReplayStore::claim(self, claim))
     }
 }
 
@@ -152,27 +152,40 @@ impl ReplayStore for MemoryReplay {
     fn check_and_insert(
         &mut self,
         client: u32,
+        key_id: &str,
         id: &[u8; apisig::replay::REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.entries.check_and_insert(client, id, expires, now)
+        self.entries.check_and_insert(client, key_id, id, expires, now)
     }
 
-    fn advance_nonce(&mut self, client: u32, nonce: u64) -> Result<(), Error> {
-        self.entries.advance_nonce(client, nonce)
+    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+        self.entries.advance_nonce(client, key_id, nonce)
     }
+}
+
+/// Which of the core's verifications a request gets.
+#[derive(Copy, Clone)]
+enum Check<'s> {
+    /// The scheme's credentials in the headers ([`Verifier::verify_prepared`]).
+    Headers(&'s PreparedScheme<'static>),
+    /// The scheme's credentials in the headers or the JSON body
+    /// ([`Verifier::verify_json_body`]: APEX `AuthenticateUser`).
+    JsonBody(&'s PreparedScheme<'static>),
+    /// The pinned client certificate (DER, if the client sent one), alone or with the
+    /// scheme's credentials naming the same client ([`Verifier::verify_with_certificate`]).
+    Certificate(Option<&'s PreparedScheme<'static>>, Option<&'s [u8]>),
 }
 
 /// What the layer asks of the core verifier, whatever its keyring size and replay store.
 trait Core: Send {
     fn verify(
         &mut self,
-        scheme: &PreparedScheme<'static>,
+        check: Check<'_>,
         req: &CoreRequest<'_>,
         now: UnixNanos,
     ) -> Result<(apisig::Principal, Option<Claim>), Error>;
-    fn certificate(&self, der: &[u8]) -> Result<apisig::Principal, Error>;
     /// The client's key id and bound user id.
     fn client(&self, client: ClientId) -> Option<(String, Option<String>)>;
     fn issue(&self, session: &Session<'_>) -> Result<String, Error>;
@@ -189,18 +202,19 @@ struct Held<const K: usize, S> {
 impl<const K: usize, S: ReplayStore + Send + 'static> Core for Held<K, S> {
     fn verify(
         &mut self,
-        scheme: &PreparedScheme<'static>,
+        check: Check<'_>,
         req: &CoreRequest<'_>,
         now: UnixNanos,
     ) -> Result<(apisig::Principal, Option<Claim>), Error> {
         // A claim left by a request refused after it was made must not be taken for this one.
         let _ = (self.take)(self.verifier.replay_mut());
-        let principal = self.verifier.verify_prepared(scheme, req, now)?;
+        let v = &mut self.verifier;
+        let principal = match check {
+            Check::Headers(scheme) => v.verify_prepared(scheme, req, now),
+            Check::JsonBody(scheme) => v.verify_json_body(scheme, req, now),
+            Check::Certificate(scheme, der) => v.verify_with_certificate(scheme, req, der, now),
+        }?;
         Ok((principal, (self.take)(self.verifier.replay_mut())))
-    }
-
-    fn certificate(&self, der: &[u8]) -> Result<apisig::Principal, Error> {
-        self.verifier.verify_certificate(der)
     }
 
     fn client(&self, client: ClientId) -> Option<(String, Option<String>)> {
@@ -441,19 +455,18 @@ impl Authenticator {
     }
 
     /// Verifies a request's credentials (`body`: the bytes received, empty when no candidate
-    /// scheme signs it) and returns the principal with the claim still to be made good.
+    /// scheme signs it; `json_body`: the candidates' credentials may be the body's members)
+    /// and returns the principal with the claim still to be made good.
     fn verify(
         &self,
         parts: &Parts,
         candidates: &[&Accepted],
         body: &[u8],
+        json_body: bool,
     ) -> Result<(Principal, Option<Claim>), Error> {
         let target = target(parts);
         let now = (self.clock)();
-        let certificate = match self.mtls {
-            None => None,
-            Some(_) => Some(parts.extensions.get::<PeerCertificate>().ok_or(Error::MissingCredential)?),
-        };
+        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
         let headers: Vec<Header<'_>> = parts
             .headers
             .iter()
@@ -463,30 +476,39 @@ impl Authenticator {
         let req = CoreRequest { method: parts.method.as_str(), path: target, body, headers: &headers };
 
         let mut core = self.core();
-        // The certificate first: a request refused for it records no nonce or signature.
-        let pinned = certificate.map(|c| core.certificate(&c.0)).transpose()?;
-        let (found, claim, scheme) = match (self.mtls, pinned) {
-            (Some(Mtls::Alone), Some(p)) => (p, None, "mtls"),
-            _ => {
-                let mut first = None;
-                let mut verified = None;
-                for a in candidates {
-                    match core.verify(&a.prepared, &req, now) {
-                        Ok((p, claim)) => {
-                            verified = Some((p, claim, a.scheme().name));
-                            break;
-                        }
-                        Err(e) => {
-                            first.get_or_insert(e);
-                        }
+        let (found, claim, scheme) = if self.mtls == Some(Mtls::Alone) {
+            let (p, claim) = core.verify(Check::Certificate(None, certificate), &req, now)?;
+            (p, claim, "mtls")
+        } else {
+            // A pinned certificate checked before the credentials when a request comes with
+            // both in a way the core takes in two calls (the JSON body).
+            let pinned = match (self.mtls, json_body) {
+                (Some(Mtls::Combined), true) => Some(core.verify(Check::Certificate(None, certificate), &req, now)?.0),
+                _ => None,
+            };
+            let mut first = None;
+            let mut verified = None;
+            for a in candidates {
+                let check = match (self.mtls, json_body) {
+                    (_, true) => Check::JsonBody(&a.prepared),
+                    (Some(Mtls::Combined), false) => Check::Certificate(Some(&a.prepared), certificate),
+                    _ => Check::Headers(&a.prepared),
+                };
+                match core.verify(check, &req, now) {
+                    Ok((p, claim)) => {
+                        verified = Some((p, claim, a.scheme().name));
+                        break;
+                    }
+                    Err(e) => {
+                        first.get_or_insert(e);
                     }
                 }
-                let found = verified.ok_or(first.unwrap_or(Error::MissingCredential))?;
-                if pinned.is_some_and(|p| p.client != found.0.client) {
-                    return Err(Error::UnpinnedCertificate);
-                }
-                found
             }
+            let found = verified.ok_or(first.unwrap_or(Error::MissingCredential))?;
+            if pinned.is_some_and(|p| p.client != found.0.client) {
+                return Err(Error::UnpinnedCertificate);
+            }
+            found
         };
         let (client_id, user_id) = core.client(found.client).ok_or(Error::UnknownKey)?;
         drop(core);
@@ -500,9 +522,9 @@ impl Authenticator {
     }
 
     /// Makes a verified request's claim good in the shared store, if there is one.
-    async fn settle(&self, principal: &Principal, claim: Option<Claim>) -> Result<(), Error> {
+    async fn settle(&self, claim: Option<Claim>) -> Result<(), Error> {
         match (&self.claims, claim) {
-            (Some(store), Some(claim)) => store.claim(&principal.client_id, claim).await,
+            (Some(store), Some(claim)) => store.claim(&claim).await,
             _ => Ok(()),
         }
     }
@@ -541,7 +563,7 @@ impl Authenticator {
                 Ok(runtime) if bytes.len() >= OFFLOAD_BODY => {
                     let auth = Arc::clone(&self);
                     let work = move || {
-                        let verified = auth.verify(&parts, &auth.candidates(&candidates), &bytes);
+                        let verified = auth.verify(&parts, &auth.candidates(&candidates), &bytes, false);
                         (parts, bytes, verified)
                     };
                     runtime
@@ -550,17 +572,17 @@ impl Authenticator {
                         .map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"internal_error"}"#))?
                 }
                 _ => {
-                    let verified = self.verify(&parts, &self.candidates(&candidates), &bytes);
+                    let verified = self.verify(&parts, &self.candidates(&candidates), &bytes, false);
                     (parts, bytes, verified)
                 }
             };
             (parts, B::from(bytes), verified)
         } else {
-            let verified = self.verify(&parts, &self.candidates(&candidates), b"");
+            let verified = self.verify(&parts, &self.candidates(&candidates), b"", false);
             (parts, body, verified)
         };
         let (principal, claim) = verified.map_err(|e| self.refuse(e))?;
-        self.settle(&principal, claim).await.map_err(|e| self.refuse(e))?;
+        self.settle(claim).await.map_err(|e| self.refuse(e))?;
         parts.extensions.insert(principal);
         Ok(Request::from_parts(parts, body))
     }
@@ -598,7 +620,7 @@ impl Authenticator {
     async fn apex_answer<R: From<Bytes>>(&self, parts: &Parts, body: &Bytes) -> Response<R> {
         let verified = self.apex_verify(parts, body);
         let issued = match verified {
-            Ok((principal, claim)) => match self.settle(&principal, claim).await {
+            Ok((principal, claim)) => match self.settle(claim).await {
                 Ok(()) => self.apex_session(&principal).map(|token| (principal, token)),
                 Err(e) => Err(e),
             },
@@ -626,34 +648,10 @@ impl Authenticator {
         plain(status, &answer.to_string())
     }
 
+    /// `AuthenticateUser`: the APEX fields as headers, or as the JSON body's members (read by
+    /// the core).
     fn apex_verify(&self, parts: &Parts, body: &[u8]) -> Result<(Principal, Option<Claim>), Error> {
-        let scheme = self.apex.scheme();
-        let in_headers = scheme.headers.iter().all(|h| parts.headers.contains_key(h.name));
-        if in_headers {
-            return self.verify(parts, &[&self.apex], body);
-        }
-        // The signed fields in the JSON body: passed to the core as headers of the same names.
-        let doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| Error::MissingCredential)?;
-        let mut fields = Vec::new();
-        for h in scheme.headers {
-            let text = match doc.get(h.name) {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(serde_json::Value::Number(n)) => n.to_string(),
-                Some(_) => return Err(Error::InvalidHeaderValue),
-                None => return Err(Error::MissingCredential),
-            };
-            let value = http::HeaderValue::from_str(&text).map_err(|_| Error::InvalidHeaderValue)?;
-            fields.push((HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| Error::InvalidTemplate)?, value));
-        }
-        let mut with_fields = Request::new(());
-        *with_fields.method_mut() = parts.method.clone();
-        *with_fields.uri_mut() = parts.uri.clone();
-        let (mut fake, ()) = with_fields.into_parts();
-        fake.extensions = parts.extensions.clone();
-        for (name, value) in fields {
-            fake.headers.insert(name, value);
-        }
-        self.verify(&fake, &[&self.apex], body)
+        self.verify(parts, &[&self.apex], body, true)
     }
 
     fn apex_session(&self, principal: &Principal) -> Result<String, Error> {
@@ -754,11 +752,11 @@ mod tests {
         let mut record = MemoryReplay::new(64);
         assert_eq!((record.capacity(), MemoryReplay::new(0).capacity()), (64, 1));
         let id = [7u8; apisig::replay::REPLAY_ID_LEN];
-        assert_eq!(record.check_and_insert(1, &id, 100, 10), Ok(()));
-        assert_eq!(record.check_and_insert(1, &id, 100, 20), Err(Error::ReplayedRequest));
-        assert_eq!(record.check_and_insert(2, &id, 100, 20), Ok(()), "another client's record");
+        assert_eq!(record.check_and_insert(1, "a", &id, 100, 10), Ok(()));
+        assert_eq!(record.check_and_insert(1, "a", &id, 100, 20), Err(Error::ReplayedRequest));
+        assert_eq!(record.check_and_insert(2, "b", &id, 100, 20), Ok(()), "another client's record");
         assert_eq!(record.live(50), 2);
-        assert_eq!(record.check_and_insert(1, &id, 300, 200), Ok(()), "expired: accepted again");
+        assert_eq!(record.check_and_insert(1, "a", &id, 300, 200), Ok(()), "expired: accepted again");
         assert_eq!(record.live(200), 1);
     }
 }

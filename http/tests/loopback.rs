@@ -300,14 +300,14 @@ struct MapStore {
 }
 
 impl ClaimStore for MapStore {
-    fn claim<'a>(&'a self, key_id: &'a str, claim: Claim) -> BoxFuture<'a, Result<(), Error>> {
+    fn claim<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::task::yield_now().await; // a real await point, as a network store has
             if self.down.load(Ordering::SeqCst) {
                 return Err(Error::ReplayStoreUnavailable);
             }
-            let fresh = self.seen.lock().unwrap().insert(claim.key(key_id.as_bytes()).to_vec());
+            let fresh = self.seen.lock().unwrap().insert(claim.key().to_vec());
             if fresh { Ok(()) } else { Err(Error::ReplayedRequest) }
         })
     }

@@ -197,8 +197,8 @@ pub fn verify<const K: usize>(
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use apisig_redis::AsyncRedisReplayStore;
 /// let store = AsyncRedisReplayStore::new(redis::Client::open("redis://127.0.0.1/")?, "shop-api")?;
-/// # let claim = apisig::claim::Claim::Nonce { client: 0, nonce: 1 };
-/// store.claim("aevo-key-1", &claim).await?;
+/// # let claim = apisig::claim::Claim::Nonce { key_id: "aevo-key-1".try_into().map_err(|_| "long")?, nonce: 1 };
+/// store.claim(&claim).await?;
 /// # Ok(())
 /// # }
 /// ```
@@ -266,13 +266,13 @@ impl AsyncRedisReplayStore {
         self.accepted_unavailable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Makes `claim` good for the client whose key id is `key_id`, asynchronously.
+    /// Makes `claim` good, asynchronously.
     ///
     /// # Errors
     /// As [`RedisReplayStore::claim`].
-    pub async fn claim(&self, key_id: &str, claim: &Claim) -> Result<(), Error> {
+    pub async fn claim(&self, claim: &Claim) -> Result<(), Error> {
         let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
-        let key = claim.store_key(&self.namespace, key_id.as_bytes(), &mut key)?;
+        let key = claim.store_key(&self.namespace, &mut key)?;
         let mut conn = self.conn.clone();
         let asked: redis::RedisResult<bool> = match (claim.ttl_ms(), claim.nonce_digits()) {
             (Some(ttl), _) => redis::cmd("SET")
