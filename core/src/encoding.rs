@@ -1,7 +1,6 @@
 //! How a signature is written as text: hex (either case) or base64.
 
 use base64ct::{Base64, Encoding as _};
-use subtle::ConstantTimeEq as _;
 
 use crate::names::named;
 use crate::{Error, TAG_LEN, Tag};
@@ -151,7 +150,7 @@ fn decode_base64(text: &[u8], tag: &mut [u8; TAG_LEN]) -> Option<usize> {
     let len = Base64::decode(text, tag).ok()?.len();
     let mut again = [0u8; 44];
     let canonical = Base64::encode(tag.get(..len)?, &mut again).ok()?;
-    bool::from(canonical.as_bytes().ct_eq(text)).then_some(len)
+    bool::from(crate::mac::ct_eq(canonical.as_bytes(), text)).then_some(len)
 }
 
 #[cfg(test)]

@@ -62,6 +62,42 @@ pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// A header name as integers — its length and its first and last eight bytes with ASCII case
+/// folded — made once per name, so that a verifier gathering a request's headers compares
+/// each presented name with each name its scheme reads in three integer comparisons. Names
+/// of at most 16 bytes are equal (ignoring ASCII case) exactly when their keys are; longer
+/// ones whose keys are equal are then compared in full ([`matches`](Self::matches)).
+#[derive(Copy, Clone, Debug, Default, Eq, PartialEq)]
+pub(crate) struct NameKey {
+    len: usize,
+    first: u64,
+    last: u64,
+}
+
+impl NameKey {
+    /// The key of `name`.
+    #[inline]
+    pub(crate) fn new(name: &[u8]) -> NameKey {
+        let word = |w: &[u8; 8]| fold(u64::from_le_bytes(*w));
+        match (name.first_chunk::<8>(), name.last_chunk::<8>()) {
+            (Some(first), Some(last)) => NameKey { len: name.len(), first: word(first), last: word(last) },
+            // Shorter than a word: zero-padded (a zero byte folds to itself).
+            _ => {
+                let mut w = [0u8; 8];
+                w.iter_mut().zip(name).for_each(|(d, s)| *d = *s);
+                NameKey { len: name.len(), first: word(&w), last: 0 }
+            }
+        }
+    }
+
+    /// Whether `name`, whose key this is, is the name `other` whose key is `other_key`
+    /// (ignoring ASCII case).
+    #[inline]
+    pub(crate) fn matches(&self, name: &[u8], other_key: &NameKey, other: &[u8]) -> bool {
+        self == other_key && (self.len <= 16 || same_name(name, other))
+    }
+}
+
 /// Eight bytes with `A`–`Z` lowered (bit 5 set), every other byte unchanged.
 const fn fold(v: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -438,6 +474,29 @@ mod tests {
             }
         }
         assert!(!same_name(b"abc", b"abcd"));
+    }
+
+    /// Name keys against `eq_ignore_ascii_case`, the oracle, as for [`same_name`]: names that
+    /// differ in one byte, every byte value at every position, lengths 0 to 24.
+    #[test]
+    fn name_keys_agree_with_eq_ignore_ascii_case() {
+        for len in 0..=24usize {
+            let base: std::vec::Vec<u8> = b"Aevo-Signature-Key-X-Y-Z".iter().copied().take(len).collect();
+            let lower = base.to_ascii_lowercase();
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut other = base.clone();
+                    other.iter_mut().skip(at).take(1).for_each(|b| *b = byte);
+                    let key = NameKey::new(&other);
+                    for name in [&base, &lower] {
+                        let same = NameKey::new(name).matches(name, &key, &other);
+                        assert_eq!(same, name.eq_ignore_ascii_case(&other), "{name:?} {other:?}");
+                    }
+                }
+            }
+            let shorter = base.get(..len.saturating_sub(1)).unwrap_or_default();
+            assert_eq!(NameKey::new(&base).matches(&base, &NameKey::new(shorter), shorter), len == 0);
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use core::fmt;
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable};
 use zeroize::Zeroize;
 
-use crate::mac::{Chain, MacKey, digest};
+use crate::mac::{Chain, MacKey, Prefixed, ct_eq, digest};
 use crate::names::{Named, named};
 use crate::pin::{PIN_LEN, PinKind};
 use crate::policy::RoleId;
@@ -41,24 +41,22 @@ impl Slot {
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
 pub struct ClientId(pub u32);
 
-/// A key or secret: its digest (to match static keys and clear secrets), its keyed HMAC
-/// state (to check signatures), and that state after the whole blocks of the client's key id
+/// A key or secret: its digest (to match static keys and clear secrets) and its keyed HMAC
+/// state (to check signatures) with that state after the whole blocks of the client's key id
 /// (Aevo's messages start with it: a 64-byte id is a block hashed here once, not per request).
 #[derive(Clone)]
 pub(crate) struct Secret {
     digest: [u8; 32],
-    pub(crate) mac: MacKey,
-    pub(crate) after_id: Chain,
+    pub(crate) mac: Prefixed<Chain>,
 }
 
 impl Secret {
     fn new(secret: &[u8], id: &str) -> Result<Secret, Error> {
-        let mac = MacKey::new(secret)?;
-        Ok(Secret { after_id: mac.chain(id.as_bytes()), mac, digest: digest(secret) })
+        Ok(Secret { mac: Prefixed::after_blocks(MacKey::new(secret)?, id.as_bytes()), digest: digest(secret) })
     }
 
     fn matches(&self, presented_digest: &[u8; 32]) -> Choice {
-        self.digest.ct_eq(presented_digest)
+        ct_eq(&self.digest, presented_digest)
     }
 }
 
@@ -419,7 +417,7 @@ impl<const N: usize> Keyring<N> {
                     PinKind::Certificate => cert,
                     PinKind::PublicKey => spki,
                 };
-                let eq = pin.fingerprint.ct_eq(presented);
+                let eq = ct_eq(&pin.fingerprint, presented);
                 index.conditional_assign(&id.0, eq);
                 slot.conditional_assign(&(s.index() as u8), eq);
                 found |= eq;

@@ -34,7 +34,7 @@ pub use error::{Error, Family};
 pub use headers::{Header, HeaderLine, HeaderSet, MAX_HEADERS};
 pub use keyring::{ClientId, Keyring, Pin, Slot};
 pub use lifetime::TokenLifetime;
-pub use mac::{MacKey, TAG_LEN, Tag, sign, verify};
+pub use mac::{MacKey, TAG_LEN, Tag, hmac_sign, hmac_verify};
 pub use message::{MessageInput, Part, Template};
 pub use policy::{Policy, Role, RoleId};
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};

@@ -24,8 +24,6 @@
 //! # Ok::<(), apisig::Error>(())
 //! ```
 
-use hmac::Mac as _;
-
 use crate::headers::{self, Header};
 use crate::names::named;
 use crate::{Encoding, Error};
@@ -184,12 +182,6 @@ impl MessageInput<'_> {
 pub trait Sink {
     /// Takes the next bytes of the message.
     fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for hmac::Hmac<sha2::Sha256> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
 }
 
 /// Counts the bytes of a message.

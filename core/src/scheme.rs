@@ -157,6 +157,8 @@ impl Scheme<'_> {
     ///
     /// # Errors
     /// [`Error::InvalidTemplate`] otherwise.
+    // Always inlined: a constant scheme (a preset) is checked at compile time (see `PreparedScheme`).
+    #[inline(always)]
     pub fn check(&self) -> Result<(), Error> {
         let bad = Err(Error::InvalidTemplate);
         if self.headers.is_empty() || self.headers.len() > crate::MAX_HEADERS {

@@ -18,10 +18,10 @@
 //! # Ok::<(), apisig::Error>(())
 //! ```
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable};
 
 use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
-use crate::mac::finish;
+use crate::mac::{ct_eq, finish};
 use crate::message::Sink;
 use crate::{Error, MacKey, Slot, TAG_LEN, UnixNanos};
 
@@ -119,9 +119,9 @@ impl SessionKeys {
         let payload: &'s [u8] = base64url_decode(p64, scratch)?;
         let session = read_payload(payload)?;
 
-        let primary = tag(&self.primary, payload).ct_eq(&presented);
+        let primary = ct_eq(&tag(&self.primary, payload), &presented);
         let secondary = match &self.secondary {
-            Some(k) => tag(k, payload).ct_eq(&presented),
+            Some(k) => ct_eq(&tag(k, payload), &presented),
             None => Choice::from(0),
         };
         if !bool::from(primary | secondary) {

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::headers::{Computed, HeaderSet, Sent, check_value};
-use crate::mac::{MacKey, Midstate, finish};
+use crate::mac::{MacKey, Midstate, Prefixed, finish};
 use crate::message::{FieldChecks, MessageInput, Part, contains};
 use crate::scheme::{Field, Kind, Scheme};
 use crate::time::format_decimal;
@@ -60,10 +60,10 @@ pub struct Signer<'a> {
     creds: Credentials<'a>,
     /// What the headers send as it is.
     sent: Sent<'a>,
-    mac: Option<MacKey>,
-    /// The HMAC computation after the template's leading parts that never change for this
-    /// signer (the API key, the user id, literals), and how many parts that is.
-    midstate: Option<Midstate>,
+    /// The HMAC key, with its computation paused after the template's leading parts that
+    /// never change for this signer (the API key, the user id, literals), and how many parts
+    /// that is.
+    mac: Option<Prefixed<Midstate>>,
     fixed_parts: usize,
     /// The request checks in one pass over each field, when the template allows it; the
     /// credentials are checked for the separator once, here, not on every request.
@@ -124,11 +124,8 @@ impl<'a> Signer<'a> {
                 user_id: self.creds.user_id.as_bytes(),
                 ..MessageInput::EMPTY
             };
-            let mut state = key.start();
-            t.stream_parts(0..self.fixed_parts, &input, &mut state);
-            self.midstate = Some(state.pause());
+            self.mac = Some(Prefixed::new(key, |state| t.stream_parts(0..self.fixed_parts, &input, state)));
         }
-        self.mac = Some(key);
     }
 
     /// Everything `new` checks but the HMAC key.
@@ -170,7 +167,7 @@ impl<'a> Signer<'a> {
             token: creds.token,
             key_is_secret: scheme.kind() == Kind::StaticKey,
         };
-        Ok(Signer { scheme: *scheme, creds, sent, mac: None, midstate: None, fixed_parts: 0, fields })
+        Ok(Signer { scheme: *scheme, creds, sent, mac: None, fixed_parts: 0, fields })
     }
 
     /// The scheme this signer uses.
@@ -227,9 +224,9 @@ impl<'a> Signer<'a> {
         let (ts_buf, nonce_buf, sig_buf) = computed.parts().ok_or(Error::InvalidTemplate)?;
         let (ts, nonce) = self.stamp_digits(stamp, ts_buf, nonce_buf)?;
         let mut sig_len = 0;
-        if let (Some(t), Some(mac), Some(at)) = (&self.scheme.template, &self.mac, &self.midstate) {
+        if let (Some(t), Some(mac)) = (&self.scheme.template, &self.mac) {
             let input = self.input(req, ts, nonce);
-            let mut state = mac.resume(at);
+            let mut state = mac.resume();
             t.stream_parts(self.fixed_parts..t.parts.len(), &input, &mut state);
             let tag = finish(&mut state);
             // Checked after the MAC (streaming skips what it cannot use, and a refused

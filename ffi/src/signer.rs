@@ -230,10 +230,8 @@ mod tests {
         // An incoherent credential leaves the storage without a signer.
         let empty = apisig_credentials { secret_len: 0, ..creds };
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { apisig_signer_init(&mut storage, &scheme, &empty) },
-            apisig_result::from(apisig::Error::EmptySecret)
-        );
+        let rc = unsafe { apisig_signer_init(&mut storage, &scheme, &empty) };
+        assert_eq!(rc, apisig_result::from(apisig::Error::EmptySecret));
         // SAFETY: as above.
         let rc =
             unsafe { apisig_signer_sign(&storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len) };

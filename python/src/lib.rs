@@ -29,7 +29,7 @@ use convert::{CoreResult, DETACH_THRESHOLD};
 /// HMAC-SHA256 of `msg` under `key`.
 #[pyfunction]
 fn hmac_sign<'py>(py: Python<'py>, key: Bytes<'_>, msg: Bytes<'_>) -> PyResult<Bound<'py, PyBytes>> {
-    let run = || apisig::sign(&key, &msg).map(apisig::Tag::into_bytes);
+    let run = || apisig::hmac_sign(&key, &msg).map(apisig::Tag::into_bytes);
     let tag = if msg.len() >= DETACH_THRESHOLD { py.detach(run) } else { run() };
     Ok(PyBytes::new(py, &tag.py(py)?))
 }
@@ -37,7 +37,7 @@ fn hmac_sign<'py>(py: Python<'py>, key: Bytes<'_>, msg: Bytes<'_>) -> PyResult<B
 /// Checks `tag` against HMAC-SHA256 of `msg` under `key` in constant time; raises on mismatch.
 #[pyfunction]
 fn hmac_verify(py: Python<'_>, key: Bytes<'_>, msg: Bytes<'_>, tag: Bytes<'_>) -> PyResult<()> {
-    let run = || apisig::verify(&key, &msg, &tag);
+    let run = || apisig::hmac_verify(&key, &msg, &tag);
     let result = if msg.len() >= DETACH_THRESHOLD { py.detach(run) } else { run() };
     result.py(py)
 }
