@@ -51,7 +51,6 @@ from .exceptions import (
     ApisigError,
     AuthorizationFailed,
     MissingCredential,
-    UnpinnedCertificate,
 )
 from .replay import claim_async
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
