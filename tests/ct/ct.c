@@ -213,7 +213,7 @@ static void signed_requests(void) {
       {"aevo", preset("aevo"), "AEVO-SIGNATURE", 0},
       {"apex", preset("apex"), "Signature", 1},
       {"custom-base64",
-       {0, CUSTOM_HEADERS, 3, CUSTOM_PARTS, 4, NULL, 0, APISIG_ENCODING_BASE64, APISIG_TIME_UNIT_SECONDS},
+       {0, CUSTOM_HEADERS, 3, CUSTOM_PARTS, 4, NULL, 0, APISIG_ENCODING_BASE64, APISIG_TIME_UNIT_SECONDS, 0},
        "CB-ACCESS-SIGN", 0},
   };
   expect("custom scheme", apisig_scheme_check(&dialects[2].scheme), APISIG_RESULT_OK);
