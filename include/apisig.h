@@ -255,6 +255,62 @@ enum apisig_result
    * A panic was caught at the boundary: a bug in apisig. Outputs were not written.
    */
   APISIG_RESULT_PANIC = 99,
+  /**
+   * The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
+   */
+  APISIG_RESULT_CERTIFICATE_REVOKED = 100,
+  /**
+   * The OCSP responder does not know the client certificate (`unknown`).
+   */
+  APISIG_RESULT_CERTIFICATE_STATUS_UNKNOWN = 101,
+  /**
+   * The OCSP responder could not be reached, timed out or answered other than HTTP 200.
+   */
+  APISIG_RESULT_OCSP_UNAVAILABLE = 102,
+  /**
+   * The OCSP responder answered with a `responseStatus` other than `successful`.
+   */
+  APISIG_RESULT_OCSP_RESPONDER_ERROR = 103,
+  /**
+   * The OCSP response is not a well-formed basic response for one certificate.
+   */
+  APISIG_RESULT_OCSP_MALFORMED = 104,
+  /**
+   * The OCSP response is longer than the accepted maximum.
+   */
+  APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE = 105,
+  /**
+   * The OCSP response is about another certificate (serial or issuer hashes differ).
+   */
+  APISIG_RESULT_OCSP_CERT_ID_MISMATCH = 106,
+  /**
+   * A nonce was sent and the OCSP response does not echo it unchanged.
+   */
+  APISIG_RESULT_OCSP_NONCE_MISMATCH = 107,
+  /**
+   * The OCSP response is signed neither by the certificate's issuer nor by a current
+   * delegated responder that the issuer certified for `id-kp-OCSPSigning`.
+   */
+  APISIG_RESULT_OCSP_UNAUTHORIZED_RESPONDER = 108,
+  /**
+   * The OCSP response's signature does not verify with its signer's key, or uses an
+   * algorithm that is not accepted.
+   */
+  APISIG_RESULT_OCSP_SIGNATURE_INVALID = 109,
+  /**
+   * The OCSP response is out of date (`nextUpdate`, or `thisUpdate` plus the maximum age,
+   * is in the past beyond the tolerated skew).
+   */
+  APISIG_RESULT_OCSP_RESPONSE_STALE = 110,
+  /**
+   * The OCSP response's `thisUpdate` is in the future beyond the tolerated skew.
+   */
+  APISIG_RESULT_OCSP_RESPONSE_NOT_YET_VALID = 111,
+  /**
+   * No OCSP responder is configured and the certificate names none (Authority
+   * Information Access).
+   */
+  APISIG_RESULT_OCSP_NO_RESPONDER = 112,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -501,6 +557,12 @@ typedef uint32_t apisig_pin_kind;
 #define APISIG_TAG_BYTES 32
 
 /**
+ * The largest OCSP response accepted, in bytes: refuse a longer one before parsing it (as
+ * `failure = APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE`).
+ */
+#define APISIG_OCSP_RESPONSE_MAX_BYTES 65536
+
+/**
  * Length of a certificate pin (a SHA-256 digest).
  */
 #define APISIG_PIN_BYTES 32
@@ -609,6 +671,98 @@ typedef uint32_t apisig_next;
 #endif // __cplusplus
 
 /**
+ * Who signed the response (`apisig_ocsp_response.signer`).
+ */
+enum apisig_ocsp_signer
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Neither the issuer nor a certificate included in the response.
+   */
+  APISIG_OCSP_SIGNER_UNRELATED = 0,
+  /**
+   * The issuer's key.
+   */
+  APISIG_OCSP_SIGNER_ISSUER = 1,
+  /**
+   * A responder certificate included in the response (fill the `responder_*` fields).
+   */
+  APISIG_OCSP_SIGNER_DELEGATED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_ocsp_signer apisig_ocsp_signer;
+#else
+typedef uint8_t apisig_ocsp_signer;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What became of the nonce (`apisig_ocsp_response.nonce`).
+ */
+enum apisig_ocsp_nonce
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The request carried none.
+   */
+  APISIG_OCSP_NONCE_NOT_SENT = 0,
+  /**
+   * The response echoes it (OpenSSL: `OCSP_check_nonce` returned 1).
+   */
+  APISIG_OCSP_NONCE_ECHOED = 1,
+  /**
+   * The request carried one and the response has none (`OCSP_check_nonce` returned -1).
+   */
+  APISIG_OCSP_NONCE_MISSING = 2,
+  /**
+   * The response carries another (`OCSP_check_nonce` returned 0).
+   */
+  APISIG_OCSP_NONCE_DIFFERENT = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_ocsp_nonce apisig_ocsp_nonce;
+#else
+typedef uint8_t apisig_ocsp_nonce;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The certificate status (`apisig_ocsp_response.status`): OpenSSL's `V_OCSP_CERTSTATUS_*`
+ * values.
+ */
+enum apisig_ocsp_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not revoked.
+   */
+  APISIG_OCSP_STATUS_GOOD = 0,
+  /**
+   * Revoked.
+   */
+  APISIG_OCSP_STATUS_REVOKED = 1,
+  /**
+   * Unknown to the responder.
+   */
+  APISIG_OCSP_STATUS_UNKNOWN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_ocsp_status apisig_ocsp_status;
+#else
+typedef uint8_t apisig_ocsp_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
  * (static, stack, heap), call `apisig_keyring_init`, and do not copy it afterwards: pass
  * its address. Secrets are kept only as SHA-256 digests and keyed HMAC states;
@@ -630,6 +784,80 @@ typedef struct apisig_keyring {
 typedef struct apisig_verifier {
   uint64_t opaque[1024];
 } apisig_verifier;
+
+/**
+ * What a successful basic OCSP response says, as the caller's parser found it. Flags are 0 or
+ * 1; times are nanoseconds since the UNIX epoch.
+ */
+typedef struct apisig_ocsp_response {
+  /**
+   * An `apisig_ocsp_signer`.
+   */
+  uint8_t signer;
+  /**
+   * Delegated: the responder certificate names the issuer and the issuer's key verifies it.
+   */
+  uint8_t responder_issued_by_issuer;
+  /**
+   * Delegated: its extended key usage has `id-kp-OCSPSigning`.
+   */
+  uint8_t responder_ocsp_signing;
+  /**
+   * The signer's key verifies the response's signature with an accepted algorithm.
+   */
+  uint8_t signature_valid;
+  /**
+   * The single response's CertID names this certificate (serial and issuer hashes).
+   */
+  uint8_t cert_id_matches;
+  /**
+   * An `apisig_ocsp_nonce`.
+   */
+  uint8_t nonce;
+  /**
+   * An `apisig_ocsp_status`.
+   */
+  uint8_t status;
+  /**
+   * Whether `next_update` is present.
+   */
+  uint8_t has_next_update;
+  /**
+   * Delegated: the responder certificate's `notBefore`.
+   */
+  uint64_t responder_not_before;
+  /**
+   * Delegated: the responder certificate's `notAfter`.
+   */
+  uint64_t responder_not_after;
+  /**
+   * `thisUpdate`.
+   */
+  uint64_t this_update;
+  /**
+   * `nextUpdate`, when `has_next_update`.
+   */
+  uint64_t next_update;
+} apisig_ocsp_response;
+
+/**
+ * The server's choices.
+ */
+typedef struct apisig_ocsp_policy {
+  /**
+   * Clock skew tolerated on the response's times, in nanoseconds.
+   */
+  uint64_t skew_ns;
+  /**
+   * The longest an answer is reused (and the validity of one without `nextUpdate`), in
+   * nanoseconds.
+   */
+  uint64_t max_age_ns;
+  /**
+   * 1: let the request through, with a warning, when the status cannot be established.
+   */
+  uint8_t fail_soft;
+} apisig_ocsp_policy;
 
 /**
  * Who a verified request comes from.
@@ -1331,6 +1559,34 @@ apisig_result apisig_hmac_sha256(const uint8_t *key, size_t key_len, const uint8
  * The three `(ptr, len)` pairs must be readable.
  */
 APISIG_MUST_USE apisig_result apisig_hmac_sha256_verify(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len, const uint8_t *tag, size_t tag_len);
+
+/**
+ * The verdict on a client certificate at `now` (ns): from `response`, what its OCSP
+ * response says, or, when `failure` is not 0, from the error that kept the caller from
+ * reading one (`APISIG_RESULT_OCSP_UNAVAILABLE` for an unreachable responder,
+ * `..._OCSP_MALFORMED`, `..._OCSP_RESPONDER_ERROR`, `..._OCSP_RESPONSE_TOO_LARGE`,
+ * `..._OCSP_NO_RESPONDER`); `response` is then ignored and may be NULL.
+ *
+ * `OK` when the request may proceed: `*warning` is 0 when the certificate is good, or the
+ * code of the failure that fail-soft let through (log it).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; the refusal (`CERTIFICATE_REVOKED`, `CERTIFICATE_STATUS_UNKNOWN`,
+ * `OCSP_*`); `OCSP_MALFORMED` for a flag other than 0 or 1 or an enum value out of range,
+ * never softened; `failure` itself when it is not an apisig code. `*warning` is written only
+ * on `OK`.
+ *
+ * # Safety
+ * `response` (unless `failure` is not 0) and `policy` must point to initialized structs,
+ * `warning` to a writable `uint32_t`.
+ */
+APISIG_MUST_USE apisig_result apisig_ocsp_verdict(const struct apisig_ocsp_response *response, uint32_t failure, uint64_t now, const struct apisig_ocsp_policy *policy, uint32_t *warning);
+
+/**
+ * Until when (ns) an answer fetched at `now` may be reused: its `nextUpdate` (without one,
+ * `this_update + max_age_ns`), at most `max_age_ns` after `now`. 0: do not cache it.
+ */
+uint64_t apisig_ocsp_cache_until(uint64_t this_update, uint8_t has_next_update, uint64_t next_update, uint64_t now, uint64_t max_age_ns);
 
 /**
  * Writes the `kind` fingerprint (an `apisig_pin_kind`) of a DER certificate,

@@ -40,6 +40,11 @@ for t in smoke bad_input vectors; do
   clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
     "tests/c/$t.c" $LIBS $CJSON -o "$OUT/$t-asan"
 done
+# ocsp.c parses the OCSP vectors with OpenSSL, as a C server would.
+CRYPTO=$(pkg-config --cflags --libs libcrypto 2>/dev/null || echo -lcrypto)
+gcc $WARN -g -Iinclude tests/c/ocsp.c $LIBS $CJSON $CRYPTO -o "$OUT/ocsp"
+clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
+  tests/c/ocsp.c $LIBS $CJSON $CRYPTO -o "$OUT/ocsp-asan"
 gcc $WARN -g -Iinclude tests/c/smoke.c -L"$LIBDIR" -lapisig_ffi -Wl,-rpath,"$PWD/$LIBDIR" -o "$OUT/smoke-shared"
 
 echo "c-test: building the examples in README.md and docs/*.md, as written"
@@ -67,6 +72,8 @@ for src in $examples; do
   run "example-$ex-valgrind" $VG "$OUT/examples/$ex"
   run "example-$ex-asan" "$OUT/examples/$ex-asan"
 done
+run ocsp-valgrind $VG "$OUT/ocsp" tests/vectors
+run ocsp-asan "$OUT/ocsp-asan" tests/vectors
 
 echo "c-test: make install into a scratch prefix, then build smoke.c the way users do"
 PREFIX_DIR="$PWD/$OUT/prefix"

@@ -26,7 +26,8 @@ named! {
         /// the path, or the path is not in canonical form.
         Forbidden = 2, "forbidden";
         /// State the verifier needs is unavailable (the replay record is full of live entries
-        /// or cannot be reached); the request is refused, failing closed.
+        /// or cannot be reached; no trustworthy OCSP answer can be had); the request is
+        /// refused, failing closed.
         Unavailable = 3, "unavailable";
         /// Keys, schemes, templates or role patterns are not usable: the deployment's
         /// mistake, not the client's.
@@ -229,6 +230,40 @@ errors! {
     InvalidCertificate = 80, "invalid_certificate", Authentication, "certificate is not valid DER";
     /// The peer certificate is not pinned to any registered client.
     UnpinnedCertificate = 81, "unpinned_certificate", Authentication, "certificate is not pinned to any client";
+
+    /// The OCSP responder says the client certificate is revoked. Never softened by fail-soft.
+    CertificateRevoked = 100, "certificate_revoked", Forbidden, "the client certificate is revoked (OCSP)";
+    /// The OCSP responder does not know the client certificate (`unknown`).
+    CertificateStatusUnknown = 101, "certificate_status_unknown", Forbidden,
+        "the OCSP responder does not know the client certificate";
+    /// The OCSP responder could not be reached, timed out or answered other than HTTP 200.
+    OcspUnavailable = 102, "ocsp_unavailable", Unavailable, "the OCSP responder could not be reached (failing closed)";
+    /// The OCSP responder answered with a `responseStatus` other than `successful`.
+    OcspResponderError = 103, "ocsp_responder_error", Unavailable, "the OCSP responder answered with an error status";
+    /// The OCSP response is not a well-formed basic response for one certificate.
+    OcspMalformed = 104, "ocsp_malformed", Unavailable, "the OCSP response is malformed";
+    /// The OCSP response is longer than the accepted maximum.
+    OcspResponseTooLarge = 105, "ocsp_response_too_large", Unavailable, "the OCSP response is too large";
+    /// The OCSP response is about another certificate (serial or issuer hashes differ).
+    OcspCertIdMismatch = 106, "ocsp_cert_id_mismatch", Unavailable, "the OCSP response is about another certificate";
+    /// A nonce was sent and the OCSP response does not echo it unchanged.
+    OcspNonceMismatch = 107, "ocsp_nonce_mismatch", Unavailable, "the OCSP response does not echo the request's nonce";
+    /// The OCSP response is signed neither by the certificate's issuer nor by a current
+    /// delegated responder that the issuer certified for `id-kp-OCSPSigning`.
+    OcspUnauthorizedResponder = 108, "ocsp_unauthorized_responder", Unavailable,
+        "the OCSP response is not signed by the issuer or its delegated responder";
+    /// The OCSP response's signature does not verify with its signer's key, or uses an
+    /// algorithm that is not accepted.
+    OcspSignatureInvalid = 109, "ocsp_signature_invalid", Unavailable, "the OCSP response's signature does not verify";
+    /// The OCSP response is out of date (`nextUpdate`, or `thisUpdate` plus the maximum age,
+    /// is in the past beyond the tolerated skew).
+    OcspResponseStale = 110, "ocsp_response_stale", Unavailable, "the OCSP response is out of date";
+    /// The OCSP response's `thisUpdate` is in the future beyond the tolerated skew.
+    OcspResponseNotYetValid = 111, "ocsp_response_not_yet_valid", Unavailable,
+        "the OCSP response's thisUpdate is in the future";
+    /// No OCSP responder is configured and the certificate names none (Authority
+    /// Information Access).
+    OcspNoResponder = 112, "ocsp_no_responder", Unavailable, "no OCSP responder is known for the certificate";
 }
 
 impl Named for Error {
@@ -296,6 +331,8 @@ mod tests {
         assert_eq!(Error::ReplayCacheFull.http_status(), 503);
         assert_eq!(Error::ReplayStoreUnavailable.http_status(), 503);
         assert_eq!(Error::KeyringFull.http_status(), 500);
+        assert_eq!(Error::CertificateRevoked.http_status(), 403);
+        assert_eq!(Error::OcspUnavailable.http_status(), 503);
         assert_eq!(Error::ReplayedRequest.family(), Family::Authentication);
         assert_eq!(Error::InvalidTimestamp.family(), Family::Malformed);
         // Every family has at least one error.

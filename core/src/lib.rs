@@ -54,6 +54,7 @@ mod lifetime;
 mod mac;
 pub mod message;
 pub mod names;
+pub mod ocsp;
 pub mod pin;
 pub mod policy;
 pub mod replay;

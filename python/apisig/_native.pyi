@@ -18,6 +18,7 @@ __all__ = [
     "APEX_SESSION",
     "DETACH_THRESHOLD",
     "JWT_MAX_LEN",
+    "OCSP_RESPONSE_MAX_LEN",
     "PIN_LEN",
     "SECUROSYS",
     "SECUROSYS_JWT",
@@ -51,6 +52,8 @@ __all__ = [
     "hmac_verify",
     "jwt_encode",
     "jwt_verify",
+    "ocsp_cache_until",
+    "ocsp_verdict",
     "pattern_matches",
     "preset_names",
 ]
@@ -612,3 +615,34 @@ def error_table() -> list[ErrorInfo]:
 
 def preset_names() -> list[str]:
     """The names of the preset schemes."""
+
+OCSP_RESPONSE_MAX_LEN: Final[int]
+
+def ocsp_verdict(
+    *,
+    now: int,
+    skew: int,
+    max_age: int,
+    fail_soft: bool,
+    failure: int | None = None,
+    signer: str = "unrelated",
+    signature_valid: bool = False,
+    cert_id_matches: bool = False,
+    nonce: str = "not_sent",
+    status: str = "unknown",
+    this_update: int = 0,
+    next_update: int | None = None,
+    responder_issued_by_issuer: bool = False,
+    responder_ocsp_signing: bool = False,
+    responder_not_before: int = 0,
+    responder_not_after: int = 0,
+) -> Any:
+    """The core's verdict on a client certificate from what an OCSP response says (times in
+    nanoseconds; ``signer`` ``"issuer"``, ``"delegated"`` or ``"unrelated"``; ``nonce``
+    ``"not_sent"``, ``"echoed"``, ``"missing"`` or ``"different"``; ``status`` ``"good"``,
+    ``"revoked"`` or ``"unknown"``), or from ``failure``, the code of the error that kept the
+    caller from reading one. ``None`` when good; the exception to log when fail-soft lets the
+    request through; raises it otherwise."""
+
+def ocsp_cache_until(this_update: int, next_update: int | None, now: int, max_age: int) -> int | None:
+    """Until when (ns) a response fetched at ``now`` may be reused, or ``None``."""

@@ -31,6 +31,8 @@ __all__ = [
     "AuthenticationFailed",
     "AuthorizationFailed",
     "BufferTooSmall",
+    "CertificateRevoked",
+    "CertificateStatusUnknown",
     "ClaimMismatch",
     "ConfigurationError",
     "DuplicateField",
@@ -57,6 +59,17 @@ __all__ = [
     "MissingClaim",
     "MissingCredential",
     "NonCanonicalPath",
+    "OcspCertIdMismatch",
+    "OcspMalformed",
+    "OcspNoResponder",
+    "OcspNonceMismatch",
+    "OcspResponderError",
+    "OcspResponseNotYetValid",
+    "OcspResponseStale",
+    "OcspResponseTooLarge",
+    "OcspSignatureInvalid",
+    "OcspUnauthorizedResponder",
+    "OcspUnavailable",
     "ReplayCacheFull",
     "ReplayStoreUnavailable",
     "ReplayedRequest",
@@ -124,7 +137,8 @@ class AuthorizationFailed(ApisigError):
 
 class ServiceUnavailable(ApisigError):
     """State the verifier needs is unavailable (the replay record is full of live entries
-    or cannot be reached); the request is refused, failing closed.
+    or cannot be reached; no trustworthy OCSP answer can be had); the request is
+    refused, failing closed.
     A server answers 503."""
 
     family = "unavailable"
@@ -439,6 +453,101 @@ class UnpinnedCertificate(AuthenticationFailed):
     name = "unpinned_certificate"
 
 
+class CertificateRevoked(AuthorizationFailed):
+    """The OCSP responder says the client certificate is revoked. Never softened by fail-soft."""
+
+    code = 100
+    name = "certificate_revoked"
+
+
+class CertificateStatusUnknown(AuthorizationFailed):
+    """The OCSP responder does not know the client certificate (``unknown``)."""
+
+    code = 101
+    name = "certificate_status_unknown"
+
+
+class OcspUnavailable(ServiceUnavailable):
+    """The OCSP responder could not be reached, timed out or answered other than HTTP 200."""
+
+    code = 102
+    name = "ocsp_unavailable"
+
+
+class OcspResponderError(ServiceUnavailable):
+    """The OCSP responder answered with a ``responseStatus`` other than ``successful``."""
+
+    code = 103
+    name = "ocsp_responder_error"
+
+
+class OcspMalformed(ServiceUnavailable):
+    """The OCSP response is not a well-formed basic response for one certificate."""
+
+    code = 104
+    name = "ocsp_malformed"
+
+
+class OcspResponseTooLarge(ServiceUnavailable):
+    """The OCSP response is longer than the accepted maximum."""
+
+    code = 105
+    name = "ocsp_response_too_large"
+
+
+class OcspCertIdMismatch(ServiceUnavailable):
+    """The OCSP response is about another certificate (serial or issuer hashes differ)."""
+
+    code = 106
+    name = "ocsp_cert_id_mismatch"
+
+
+class OcspNonceMismatch(ServiceUnavailable):
+    """A nonce was sent and the OCSP response does not echo it unchanged."""
+
+    code = 107
+    name = "ocsp_nonce_mismatch"
+
+
+class OcspUnauthorizedResponder(ServiceUnavailable):
+    """The OCSP response is signed neither by the certificate's issuer nor by a current
+    delegated responder that the issuer certified for ``id-kp-OCSPSigning``."""
+
+    code = 108
+    name = "ocsp_unauthorized_responder"
+
+
+class OcspSignatureInvalid(ServiceUnavailable):
+    """The OCSP response's signature does not verify with its signer's key, or uses an
+    algorithm that is not accepted."""
+
+    code = 109
+    name = "ocsp_signature_invalid"
+
+
+class OcspResponseStale(ServiceUnavailable):
+    """The OCSP response is out of date (``nextUpdate``, or ``thisUpdate`` plus the maximum age,
+    is in the past beyond the tolerated skew)."""
+
+    code = 110
+    name = "ocsp_response_stale"
+
+
+class OcspResponseNotYetValid(ServiceUnavailable):
+    """The OCSP response's ``thisUpdate`` is in the future beyond the tolerated skew."""
+
+    code = 111
+    name = "ocsp_response_not_yet_valid"
+
+
+class OcspNoResponder(ServiceUnavailable):
+    """No OCSP responder is configured and the certificate names none (Authority
+    Information Access)."""
+
+    code = 112
+    name = "ocsp_no_responder"
+
+
 _BY_CODE: dict[int, type[ApisigError]] = {
     2: BufferTooSmall,
     10: MissingCredential,
@@ -481,6 +590,19 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     70: ClaimMismatch,
     80: InvalidCertificate,
     81: UnpinnedCertificate,
+    100: CertificateRevoked,
+    101: CertificateStatusUnknown,
+    102: OcspUnavailable,
+    103: OcspResponderError,
+    104: OcspMalformed,
+    105: OcspResponseTooLarge,
+    106: OcspCertIdMismatch,
+    107: OcspNonceMismatch,
+    108: OcspUnauthorizedResponder,
+    109: OcspSignatureInvalid,
+    110: OcspResponseStale,
+    111: OcspResponseNotYetValid,
+    112: OcspNoResponder,
 }
 
 

@@ -30,7 +30,11 @@ pinned certificate *and* the credentials of one scheme, naming the same client (
 API key plus client certificate), and answers with the credentials' principal. No certificate
 is 401 ``missing_credential``, an unpinned one (or one pinned to another client) 401
 ``unpinned_certificate``. Both are the core's rule (:meth:`apisig.Verifier.verify_with_certificate`),
-the same a C server applies.
+the same a C server applies. With ``ocsp=`` (an :class:`apisig.ocsp.OcspChecker`) a pinned
+certificate is also checked with its CA's OCSP responder before its credentials: ``revoked`` is
+403 ``certificate_revoked``, ``unknown`` 403 ``certificate_status_unknown``, and a status that
+cannot be established 503 (``ocsp_unavailable``, ``ocsp_signature_invalid``, ...) unless the
+checker is fail-soft.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlsplit
 
 from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
@@ -52,6 +56,9 @@ from .exceptions import (
 from .replay import claim_async
 from .tls import asgi_peer_certificate, wsgi_peer_certificate
 from .types import MtlsMode
+
+if TYPE_CHECKING:
+    from .ocsp import OcspChecker
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
 
@@ -87,9 +94,13 @@ class Authenticator:
         session_lifetime: int = 3600,
         exempt: Iterable[str] = (),
         mtls: MtlsMode | None = None,
+        ocsp: OcspChecker | None = None,
     ) -> None:
         if mtls is not None and mtls not in MTLS_MODES:
             raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")
+        if ocsp is not None and mtls is None:
+            raise ValueError("ocsp= checks client certificates: it needs mtls=")
+        self.ocsp = ocsp
         if not schemes and mtls != "alone":
             raise ValueError("configure at least one scheme")
         self.mtls = mtls
@@ -119,20 +130,36 @@ class Authenticator:
     async def authenticate_async(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
     ) -> Principal:
-        """:meth:`authenticate` for asyncio: large bodies are verified off the event loop and an
-        asyncio replay store is awaited."""
+        """:meth:`authenticate` for asyncio: large bodies are verified off the event loop, an
+        asyncio replay store is awaited, and an OCSP responder is asked in a thread."""
+        checked = False
+        if self.ocsp is not None and certificate is not None:
+            self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch
+            await self.ocsp.check_async(certificate)
+            checked = True
         result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
-            body, self.authenticate_deferred, method, target, headers, body, certificate
+            body, self.authenticate_deferred, method, target, headers, body, certificate, checked
         )
         principal, claim = result
         await self.claim_async(claim)
         return principal
 
     def authenticate_deferred(
-        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+        self,
+        method: str,
+        target: str,
+        headers: HeaderList,
+        body: bytes,
+        certificate: bytes | None = None,
+        revocation_checked: bool = False,
     ) -> tuple[Principal, ReplayClaim | None]:
         """The principal and the claim still to be made good in the verifier's shared replay
-        store (see :meth:`apisig.Verifier.verify_deferred`)."""
+        store (see :meth:`apisig.Verifier.verify_deferred`). ``revocation_checked``: the
+        certificate's OCSP check was already made."""
+        if self.ocsp is not None and certificate is not None and not revocation_checked:
+            # The pin first, so an unpinned certificate costs no responder round trip.
+            self.verifier.verify_certificate(certificate)
+            self.ocsp.check(certificate)
         if self.mtls == "alone":
             return self.verifier.verify_with_certificate(certificate, path=target, authorize=self.authorize)
         return self._by_headers(method, target, headers, body, certificate)

@@ -2,8 +2,9 @@
 hands to :meth:`apisig.Verifier.verify_certificate` (or to the middleware's ``mtls=`` modes).
 
 The TLS library checks the chain (the CA bundle); apisig then checks that the certificate is
-one *exchanged beforehand*, pinned to a registered client by its SHA-256 fingerprint. OCSP and
-CRLs are not checked.
+one *exchanged beforehand*, pinned to a registered client by its SHA-256 fingerprint. With an
+:class:`apisig.ocsp.OcspChecker` (the middleware's ``ocsp=``) the CA's OCSP responder is asked
+whether the certificate was revoked; CRLs are not checked.
 
 Getting the peer certificate to the application:
 

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 mod convert;
+mod ocsp;
 mod rotation;
 mod scheme;
 mod signer;
@@ -138,6 +139,8 @@ mod _native {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use super::ocsp::{ocsp_cache_until, ocsp_verdict};
+    #[pymodule_export]
     use super::rotation::{Attempt, Next, Rotation};
     #[pymodule_export]
     use super::scheme::{Policy, Scheme, check_canonical, pattern_matches};
@@ -163,6 +166,7 @@ mod _native {
         m.add("DETACH_THRESHOLD", super::DETACH_THRESHOLD)?;
         m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
         m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
+        m.add("OCSP_RESPONSE_MAX_LEN", apisig::ocsp::RESPONSE_MAX_LEN)?;
         m.add("ADVANCE_NONCE_SCRIPT", apisig::claim::ADVANCE_NONCE_SCRIPT)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())

@@ -160,7 +160,7 @@ def names_in_vectors() -> set[str]:
             for x in v:
                 walk(x)
 
-    for name in ("sign", "verify", "policy", "jwt", "session", "pins"):
+    for name in ("sign", "verify", "policy", "jwt", "session", "pins", "ocsp"):
         walk(json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8")))
     return names
 

@@ -32,7 +32,6 @@ NOT_YET_PRIVATE: dict[str, set[str]] = {
         "read_body",
         "read_secret_file",
     },
-    "apisig.client": {"default_rotation"},
     "apisig.server": {"error_body", "status_for"},
 }
 

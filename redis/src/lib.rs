@@ -188,3 +188,115 @@ pub fn verify<const K: usize>(
     }
     Ok(principal)
 }
+
+/// The shared replay record in Redis for servers on a tokio runtime: one multiplexed
+/// connection shared by every task (redis-rs's connection manager, opened on first use and
+/// reopened after a failure), so no claim blocks a runtime thread. Clone it freely.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use apisig_redis::AsyncRedisReplayStore;
+/// let store = AsyncRedisReplayStore::new(redis::Client::open("redis://127.0.0.1/")?, "shop-api")?;
+/// # let claim = apisig::claim::Claim::Nonce { key_id: "aevo-key-1".try_into().map_err(|_| "long")?, nonce: 1 };
+/// store.claim(&claim).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+#[derive(Clone)]
+pub struct AsyncRedisReplayStore {
+    conn: redis::aio::ConnectionManager,
+    namespace: String,
+    fail_open: bool,
+    script: redis::Script,
+    accepted_unavailable: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[cfg(feature = "tokio")]
+impl core::fmt::Debug for AsyncRedisReplayStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AsyncRedisReplayStore")
+            .field("namespace", &self.namespace)
+            .field("fail_open", &self.fail_open)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncRedisReplayStore {
+    /// A store on `client` with keys under `namespace`; connecting and each command time out
+    /// after 1 s. Call it inside a tokio runtime; it does not connect yet.
+    ///
+    /// # Errors
+    /// redis-rs's, for a configuration it refuses.
+    pub fn new(client: redis::Client, namespace: impl Into<String>) -> redis::RedisResult<Self> {
+        Self::with_timeout(client, namespace, Duration::from_secs(1))
+    }
+
+    /// As [`new`](Self::new), with another timeout for connecting and for each command.
+    ///
+    /// # Errors
+    /// redis-rs's, for a configuration it refuses.
+    pub fn with_timeout(
+        client: redis::Client,
+        namespace: impl Into<String>,
+        timeout: Duration,
+    ) -> redis::RedisResult<Self> {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1);
+        Ok(AsyncRedisReplayStore {
+            conn: redis::aio::ConnectionManager::new_lazy_with_config(client, config)?,
+            namespace: namespace.into(),
+            fail_open: false,
+            script: redis::Script::new(ADVANCE_NONCE_SCRIPT),
+            accepted_unavailable: Default::default(),
+        })
+    }
+
+    /// As [`RedisReplayStore::fail_open`].
+    pub fn fail_open(mut self, yes: bool) -> Self {
+        self.fail_open = yes;
+        self
+    }
+
+    /// How many claims were accepted without Redis because of [`fail_open`](Self::fail_open).
+    pub fn accepted_unavailable(&self) -> u64 {
+        self.accepted_unavailable.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes `claim` good, asynchronously.
+    ///
+    /// # Errors
+    /// As [`RedisReplayStore::claim`].
+    pub async fn claim(&self, claim: &Claim) -> Result<(), Error> {
+        let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
+        let key = claim.store_key(&self.namespace, &mut key)?;
+        let mut conn = self.conn.clone();
+        let asked: redis::RedisResult<bool> = match (claim.ttl_ms(), claim.nonce_digits()) {
+            (Some(ttl), _) => redis::cmd("SET")
+                .arg(key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl)
+                .query_async::<Option<String>>(&mut conn)
+                .await
+                .map(|set| set.is_some()),
+            (None, Some(digits)) => {
+                self.script.key(key).arg(&digits[..]).invoke_async::<i64>(&mut conn).await.map(|raised| raised == 1)
+            }
+            (None, None) => Ok(true),
+        };
+        match asked {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::ReplayedRequest),
+            Err(_) if self.fail_open => {
+                self.accepted_unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            Err(_) => Err(Error::ReplayStoreUnavailable),
+        }
+    }
+}

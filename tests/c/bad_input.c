@@ -11,14 +11,14 @@
 
 #include "check.h"
 
-static int seen[100];
+static int seen[128];
 
 /* CHECK_RC that also records which codes the tests produced. */
 #define EXPECT(want, expr)                    \
     do {                                      \
         apisig_result expect_rc_ = (expr);    \
         CHECK_RC(want, expect_rc_);           \
-        if (expect_rc_ < 100) seen[expect_rc_] = 1; \
+        if (expect_rc_ < 128) seen[expect_rc_] = 1; \
     } while (0)
 
 #define S(lit) lit, (sizeof lit - 1)
@@ -68,6 +68,19 @@ static const uint32_t all_codes[] = {
     APISIG_RESULT_CLAIM_MISMATCH,
     APISIG_RESULT_INVALID_CERTIFICATE,
     APISIG_RESULT_UNPINNED_CERTIFICATE,
+    APISIG_RESULT_CERTIFICATE_REVOKED,
+    APISIG_RESULT_CERTIFICATE_STATUS_UNKNOWN,
+    APISIG_RESULT_OCSP_UNAVAILABLE,
+    APISIG_RESULT_OCSP_RESPONDER_ERROR,
+    APISIG_RESULT_OCSP_MALFORMED,
+    APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE,
+    APISIG_RESULT_OCSP_CERT_ID_MISMATCH,
+    APISIG_RESULT_OCSP_NONCE_MISMATCH,
+    APISIG_RESULT_OCSP_UNAUTHORIZED_RESPONDER,
+    APISIG_RESULT_OCSP_SIGNATURE_INVALID,
+    APISIG_RESULT_OCSP_RESPONSE_STALE,
+    APISIG_RESULT_OCSP_RESPONSE_NOT_YET_VALID,
+    APISIG_RESULT_OCSP_NO_RESPONDER,
     APISIG_RESULT_PANIC,
 };
 #define N_CODES (sizeof all_codes / sizeof all_codes[0])
@@ -164,10 +177,12 @@ static void test_codes_and_strings(void) {
               apisig_result_http_status(APISIG_RESULT_TOKEN_EXPIRED) == 401,
           "status 401");
     CHECK(apisig_result_http_status(APISIG_RESULT_FORBIDDEN) == 403 &&
-              apisig_result_http_status(APISIG_RESULT_NON_CANONICAL_PATH) == 403,
+              apisig_result_http_status(APISIG_RESULT_NON_CANONICAL_PATH) == 403 &&
+              apisig_result_http_status(APISIG_RESULT_CERTIFICATE_REVOKED) == 403,
           "status 403");
     CHECK(apisig_result_http_status(APISIG_RESULT_REPLAY_CACHE_FULL) == 503 &&
-              apisig_result_http_status(APISIG_RESULT_REPLAY_STORE_UNAVAILABLE) == 503,
+              apisig_result_http_status(APISIG_RESULT_REPLAY_STORE_UNAVAILABLE) == 503 &&
+              apisig_result_http_status(APISIG_RESULT_OCSP_UNAVAILABLE) == 503,
           "status 503");
     CHECK(apisig_result_http_status(APISIG_RESULT_KEYRING_FULL) == 500 &&
               apisig_result_http_status(APISIG_RESULT_NULL_PARAMETER) == 500 &&
@@ -1025,6 +1040,8 @@ static void test_flags(void) {
     v.issuer.ptr = "a";
     v.issuer.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
+}
+
 /* Reads a test certificate (run from the repository root); NULL when absent. */
 static uint8_t *read_cert(const char *name, size_t *len) {
     char path[128];
@@ -1206,6 +1223,48 @@ static void test_token_lifetime(void) {
     CHECK(apisig_token_expires_at(t) == UINT64_MAX, "saturates");
 }
 
+/* OCSP: every refusal of apisig_ocsp_verdict, from the facts or from a failure (the shared
+ * vectors, parsed with OpenSSL, are tests/c/ocsp.c). */
+static void test_ocsp(void) {
+    const uint64_t s = 1000000000ull;
+    apisig_ocsp_policy closed = {300 * s, 3600 * s, 0};
+    apisig_ocsp_response good, r;
+    uint32_t warning = 0;
+    static const uint32_t failures[] = {APISIG_RESULT_OCSP_UNAVAILABLE, APISIG_RESULT_OCSP_RESPONDER_ERROR,
+                                        APISIG_RESULT_OCSP_MALFORMED, APISIG_RESULT_OCSP_RESPONSE_TOO_LARGE,
+                                        APISIG_RESULT_OCSP_NO_RESPONDER};
+    size_t i;
+    memset(&good, 0, sizeof good);
+    good.signer = APISIG_OCSP_SIGNER_ISSUER;
+    good.signature_valid = 1;
+    good.cert_id_matches = 1;
+    good.nonce = APISIG_OCSP_NONCE_ECHOED;
+    good.this_update = 1000 * s;
+    good.has_next_update = 1;
+    good.next_update = 2000 * s;
+    EXPECT(APISIG_RESULT_OK, apisig_ocsp_verdict(&good, 0, 1500 * s, &closed, &warning));
+    r = good, r.status = APISIG_OCSP_STATUS_REVOKED;
+    EXPECT(APISIG_RESULT_CERTIFICATE_REVOKED, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    r = good, r.status = APISIG_OCSP_STATUS_UNKNOWN;
+    EXPECT(APISIG_RESULT_CERTIFICATE_STATUS_UNKNOWN, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    r = good, r.cert_id_matches = 0;
+    EXPECT(APISIG_RESULT_OCSP_CERT_ID_MISMATCH, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    r = good, r.nonce = APISIG_OCSP_NONCE_MISSING;
+    EXPECT(APISIG_RESULT_OCSP_NONCE_MISMATCH, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    r = good, r.signer = APISIG_OCSP_SIGNER_DELEGATED, r.responder_ocsp_signing = 0, r.responder_issued_by_issuer = 1;
+    r.responder_not_after = 3000 * s;
+    EXPECT(APISIG_RESULT_OCSP_UNAUTHORIZED_RESPONDER, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    r = good, r.signature_valid = 0;
+    EXPECT(APISIG_RESULT_OCSP_SIGNATURE_INVALID, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    EXPECT(APISIG_RESULT_OCSP_RESPONSE_STALE, apisig_ocsp_verdict(&good, 0, 2301 * s, &closed, &warning));
+    EXPECT(APISIG_RESULT_OCSP_RESPONSE_NOT_YET_VALID, apisig_ocsp_verdict(&good, 0, 699 * s, &closed, &warning));
+    for (i = 0; i < sizeof failures / sizeof failures[0]; i++)
+        EXPECT(failures[i], apisig_ocsp_verdict(NULL, failures[i], 1500 * s, &closed, &warning));
+    r = good, r.nonce = 4;
+    EXPECT(APISIG_RESULT_OCSP_MALFORMED, apisig_ocsp_verdict(&r, 0, 1500 * s, &closed, &warning));
+    CHECK(warning == 0, "warning untouched by refusals");
+}
+
 int main(void) {
     size_t i;
     test_codes_and_strings();
@@ -1223,6 +1282,7 @@ int main(void) {
     test_token_lifetime();
     test_invalid_objects();
     test_flags();
+    test_ocsp();
     /* Every code was produced by some call above, but the two skipped below. */
     for (i = 0; i < N_CODES; i++) {
         /* PANIC: the core cannot panic. REPLAY_STORE_UNAVAILABLE: only a shared store

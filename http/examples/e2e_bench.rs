@@ -1,0 +1,93 @@
+//! The servers and requests of the end-to-end benchmark (`scripts/bench-http.sh`, run by
+//! `make bench`): what authentication costs a real axum server, measured by a real HTTP load
+//! generator (wrk).
+//!
+//! * `e2e_bench presign N FILE` writes N Aevo requests signed ahead (a 200-byte body, distinct
+//!   timestamps): the body on the first line, then `timestamp signature` per line.
+//! * `e2e_bench serve auth|plain` serves `POST /orders` (reads the body, answers `ok`) on one
+//!   runtime thread, behind the apisig layer verifying Aevo (`auth`) or with no
+//!   authentication (`plain`); prints the port and stops when its standard input closes.
+#![allow(missing_docs)]
+
+use std::io::{BufWriter, Read, Write};
+
+use apisig::{Credentials, Keyring, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect};
+use apisig_http::server::{Authenticator, MemoryReplay};
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::post;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+const KEY: &str = "bench-aevo-key";
+const SECRET: &[u8] = b"bench-aevo-secret-0123456789abcdef";
+/// The freshness window: each round's requests are signed just before it is sent, and the
+/// records of a round long past expire (so the replay record holds about two rounds).
+const WINDOW_SECS: u64 = 30;
+/// Room for every request of a whole benchmark run inside the window (it refuses, failing
+/// closed, when full of live entries).
+const REPLAY_SLOTS: usize = 1 << 22;
+
+fn body() -> String {
+    let order =
+        r#"{"instrument":"ETH-PERP","side":"buy","amount":"1.5","limit_price":"2000.00","post_only":true,"pad":""#;
+    let pad = 200usize.saturating_sub(order.len()).saturating_sub(2);
+    format!("{order}{}\"}}", "x".repeat(pad))
+}
+
+fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().collect();
+    match (args.get(1).map(String::as_str), args.get(2), args.get(3)) {
+        (Some("presign"), Some(n), Some(file)) => presign(n.parse()?, file),
+        (Some("serve"), Some(mode), _) if mode == "auth" || mode == "plain" => serve(mode == "auth"),
+        _ => Err("usage: e2e_bench presign N FILE | e2e_bench serve auth|plain".into()),
+    }
+}
+
+fn presign(n: u64, file: &str) -> Result<(), Failure> {
+    let body = body();
+    let creds = Credentials { api_key: KEY, secret: SECRET, ..Credentials::EMPTY };
+    let signer = Signer::new(&dialect::AEVO, creds)?;
+    let req = CoreRequest::new("POST", "/orders").with_body(body.as_bytes());
+    let start = apisig_http::now();
+    let mut out = BufWriter::new(std::fs::File::create(file)?);
+    writeln!(out, "{body}")?;
+    for i in 0..n {
+        let set = signer.sign(&req, Stamp { now: start.saturating_add(i), nonce: None })?;
+        let ts = set.get("AEVO-TIMESTAMP").map(|l| l.value).unwrap_or_default();
+        let sig = set.get("AEVO-SIGNATURE").map(|l| l.value).unwrap_or_default();
+        writeln!(out, "{ts} {sig}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn authenticator() -> Result<Authenticator, apisig::Error> {
+    let mut keyring = Keyring::<4>::new();
+    keyring.add(KEY, SECRET)?;
+    let verifier = Verifier::new(keyring, MemoryReplay::new(REPLAY_SLOTS), Window::from_secs(WINDOW_SECS));
+    Authenticator::new(verifier).scheme(&dialect::AEVO)
+}
+
+fn serve(auth: bool) -> Result<(), Failure> {
+    let layer = if auth { Some(authenticator()?.layer()) } else { None };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    runtime.block_on(async move {
+        let app = Router::new()
+            .route("/orders", post(|body: Bytes| async move { if body.is_empty() { "empty" } else { "ok" } }));
+        let app = match layer {
+            Some(layer) => app.layer(layer),
+            None => app,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("{}", listener.local_addr()?.port());
+        std::io::stdout().flush()?;
+        let stop = tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new()));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.await;
+            })
+            .await?;
+        Ok(())
+    })
+}
