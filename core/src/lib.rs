@@ -34,6 +34,7 @@
 //! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
 //! | [`jwt`] | HS256 JSON Web Tokens |
 //! | [`session`] | APEX session tokens |
+//! | [`ocsp`] | deciding on an OCSP response for a pinned mTLS certificate |
 //! | [`names`] | the text names of the enums ([`Named`](names::Named)) |
 //!
 //! `core/tests/public_api.rs` names every root item and module by this one path.

@@ -13,7 +13,9 @@ use apisig::{
     hmac_verify,
 };
 // The modules, which hold their own types.
-use apisig::{claim, dialect, headers, jwt, keyring, message, names, pin, policy, replay, rotation, scheme, session};
+use apisig::{
+    claim, dialect, headers, jwt, keyring, message, names, ocsp, pin, policy, replay, rotation, scheme, session,
+};
 
 const ROOT_ITEMS: [&str; 21] = [
     "Credentials",
@@ -39,8 +41,8 @@ const ROOT_ITEMS: [&str; 21] = [
     "hmac_verify",
 ];
 
-const MODULES: [&str; 13] = [
-    "claim", "dialect", "headers", "jwt", "keyring", "message", "names", "pin", "policy", "replay", "rotation",
+const MODULES: [&str; 14] = [
+    "claim", "dialect", "headers", "jwt", "keyring", "message", "names", "ocsp", "pin", "policy", "replay", "rotation",
     "scheme", "session",
 ];
 
@@ -145,6 +147,7 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let _: message::MessageInput<'_> = message::MessageInput::EMPTY;
     let _: Option<headers::HeaderLine<'_>> = sent.get("AEVO-KEY");
     let _: headers::HeaderSet<'_> = sent;
+    assert_eq!(ocsp::check_len(ocsp::RESPONSE_MAX_LEN), Ok(()));
     let _: Option<pin::Pin> = None;
     let _: pin::PinKind = pin::PinKind::PublicKey;
     let _: Option<policy::RoleId> = dialect::SECUROSYS_ROLES.role_id("serviceToken");
