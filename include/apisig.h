@@ -1204,17 +1204,17 @@ typedef struct apisig_jwt_validation {
    */
   uint8_t require_exp;
   /**
-   * Required `iss` (compared with the raw JSON string text).
+   * Required issuer: the token's `iss` (compared with the raw JSON string text).
    */
-  struct apisig_opt_str iss;
+  struct apisig_opt_str issuer;
   /**
-   * Required audience.
+   * Required audience: the token's `aud` is it, or a list holding it.
    */
-  struct apisig_opt_str aud;
+  struct apisig_opt_str audience;
   /**
-   * Required `sub`.
+   * Required subject: the token's `sub`.
    */
-  struct apisig_opt_str sub;
+  struct apisig_opt_str subject;
   /**
    * Longest token accepted.
    */

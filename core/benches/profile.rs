@@ -20,8 +20,10 @@
 use std::hint::black_box;
 
 use apisig::{
-    Credentials, Header, Keyring, PreparedScheme, Principal, ReplayCache, ReplayStore, Request, Signer, Stamp,
-    Verifier, Window, dialect,
+    Credentials, PreparedScheme, Principal, Request, Signer, Stamp, Verifier, Window, dialect,
+    headers::Header,
+    keyring::Keyring,
+    replay::{ReplayCache, ReplayStore},
 };
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -141,7 +143,11 @@ fn main() {
                         black_box(verifier.verify(black_box(&dialect::AEVO), black_box(&req), now).unwrap())
                     }
                     // The loop alone (the verifier's copies every round): subtract it.
-                    _ => black_box(Principal { client: apisig::ClientId(0), slot: apisig::Slot::Primary, role: None }),
+                    _ => black_box(Principal {
+                        client: apisig::keyring::ClientIndex(0),
+                        slot: apisig::keyring::Slot::Primary,
+                        role: None,
+                    }),
                 };
             }
         }

@@ -26,8 +26,11 @@ use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::{
-    Credentials, Header, Keyring, MAX_HEADERS, Policy, PreparedScheme, ReplayCache, Request, Role, RoleId, Signer,
-    Stamp, Verifier, Window, dialect,
+    Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, dialect,
+    headers::{Header, MAX_HEADERS},
+    keyring::Keyring,
+    policy::{Policy, Role, RoleId},
+    replay::ReplayCache,
 };
 use criterion::{Criterion, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};

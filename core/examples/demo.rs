@@ -11,8 +11,12 @@ use apisig::rotation::RetryOn;
 use apisig::rotation::{Next, Rotation};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSet, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, Principal,
-    ReplayCache, Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, TokenLifetime, Verifier, Window,
+    Credentials, Encoding, Error, MacKey, Principal, Request, Signer, Stamp, TimeUnit, TokenLifetime, Verifier, Window,
+    headers::{Header, HeaderSet, MAX_HEADERS},
+    keyring::{Keyring, Slot},
+    message::{Part, Template},
+    replay::ReplayCache,
+    scheme::{Field, HeaderSpec, Scheme},
 };
 
 type Server = Verifier<8, ReplayCache<64>>;

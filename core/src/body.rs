@@ -11,9 +11,10 @@
 //! taken as written: `"Nonce": 1700000000000` is the text `1700000000000`, and `1e3`, `1.0`
 //! or `-1` are not a nonce ([`Error::InvalidNonce`] when it is parsed).
 
+use crate::Error;
 use crate::headers::Header;
+use crate::headers::MAX_HEADERS;
 use crate::scheme::{Field, Scheme};
-use crate::{Error, MAX_HEADERS};
 
 /// How deeply the values of members the scheme does not read may nest.
 const DEPTH_MAX: u32 = 64;

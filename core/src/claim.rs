@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use apisig::claim::{Claim, Deferred};
-//! use apisig::{Keyring, Verifier, Window};
+//! use apisig::{Verifier, Window, keyring::Keyring};
 //!
 //! let mut v = Verifier::new(Keyring::<4>::new(), Deferred::new(), Window::from_secs(30));
 //! // ... v.verify(&scheme, &request, now)? ...

@@ -59,7 +59,7 @@ pub const APEX_TEMPLATE: Template<'static> =
     Template { parts: &[Part::Nonce, Part::UserId, Part::ApiKey], separator: b"", encoding: Encoding::Hex };
 
 /// Kiiex / AlphaPoint APEX `AuthenticateUser`, header variant. For the body variant, write
-/// the produced headers with [`HeaderSet::write_json`](crate::HeaderSet::write_json).
+/// the produced headers with [`HeaderSet::write_json`](crate::headers::HeaderSet::write_json).
 pub const APEX: Scheme<'static> = Scheme {
     name: "apex",
     headers: &[

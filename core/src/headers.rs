@@ -3,7 +3,8 @@
 
 use core::fmt;
 
-use crate::{Error, Field, HeaderSpec};
+use crate::Error;
+use crate::scheme::{Field, HeaderSpec};
 
 /// Most headers any scheme produces.
 pub const MAX_HEADERS: usize = 6;
@@ -29,7 +30,7 @@ impl<'a> Header<'a> {
 /// # Errors
 /// [`Error::DuplicateHeader`] when the name appears more than once: which one a proxy or
 /// framework would use is a guess, so both are refused.
-pub fn find<'a>(headers: &[Header<'a>], name: &str) -> Result<Option<&'a [u8]>, Error> {
+pub(crate) fn find<'a>(headers: &[Header<'a>], name: &str) -> Result<Option<&'a [u8]>, Error> {
     let mut found = None;
     for h in headers {
         if same_name(h.name.as_bytes(), name.as_bytes()) {
@@ -113,7 +114,7 @@ const fn fold(v: u64) -> u64 {
 ///
 /// # Errors
 /// [`Error::MissingCredential`] when absent, [`Error::DuplicateHeader`] when repeated.
-pub fn require<'a>(headers: &[Header<'a>], name: &str) -> Result<&'a [u8], Error> {
+pub(crate) fn require<'a>(headers: &[Header<'a>], name: &str) -> Result<&'a [u8], Error> {
     find(headers, name)?.ok_or(Error::MissingCredential)
 }
 
@@ -122,7 +123,7 @@ pub fn require<'a>(headers: &[Header<'a>], name: &str) -> Result<&'a [u8], Error
 ///
 /// # Errors
 /// [`Error::InvalidHeaderValue`] otherwise.
-pub fn check_value(value: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_value(value: &[u8]) -> Result<(), Error> {
     let inner_ok = value.iter().all(|&b| matches!(b, 0x21..=0x7e | b' ' | b'\t'));
     let ends_ok = !matches!(value.first(), Some(b' ' | b'\t')) && !matches!(value.last(), Some(b' ' | b'\t'));
     if inner_ok && ends_ok { Ok(()) } else { Err(Error::InvalidHeaderValue) }

@@ -17,7 +17,7 @@
 //! let mut token = [0u8; 256];
 //! let token = jwt::encode(&key, jwt::DEFAULT_HEADER, br#"{"sub":"client-7","exp":1900000000}"#, &mut token)?;
 //! let mut scratch = [0u8; 256];
-//! let v = jwt::Validation { sub: Some("client-7"), ..jwt::Validation::DEFAULT };
+//! let v = jwt::Validation { subject: Some("client-7"), ..jwt::Validation::DEFAULT };
 //! let claims = jwt::verify(&key, token, &v, 1_800_000_000_000_000_000, &mut scratch)?;
 //! assert_eq!(claims.exp, Some(1900000000));
 //! # Ok::<(), apisig::Error>(())
@@ -54,12 +54,12 @@ pub struct Validation<'a> {
     pub leeway_s: u64,
     /// Refuse tokens without `exp` (default: yes).
     pub require_exp: bool,
-    /// Required issuer.
-    pub iss: Option<&'a str>,
+    /// Required issuer (the token's `iss`).
+    pub issuer: Option<&'a str>,
     /// Required audience (the token's `aud` must be it, or a list holding it).
-    pub aud: Option<&'a str>,
-    /// Required subject.
-    pub sub: Option<&'a str>,
+    pub audience: Option<&'a str>,
+    /// Required subject (the token's `sub`).
+    pub subject: Option<&'a str>,
     /// Longest token accepted.
     pub max_len: usize,
 }
@@ -67,7 +67,7 @@ pub struct Validation<'a> {
 impl Validation<'_> {
     /// `exp` required, no leeway, no expectations, [`TOKEN_MAX`].
     pub const DEFAULT: Validation<'static> =
-        Validation { leeway_s: 0, require_exp: true, iss: None, aud: None, sub: None, max_len: TOKEN_MAX };
+        Validation { leeway_s: 0, require_exp: true, issuer: None, audience: None, subject: None, max_len: TOKEN_MAX };
 }
 
 impl Default for Validation<'_> {
@@ -76,7 +76,9 @@ impl Default for Validation<'_> {
     }
 }
 
-/// The registered claims of a verified token, borrowed from the caller's scratch buffer.
+/// The registered claims of a verified token, borrowed from the caller's scratch buffer. The
+/// fields carry the claims' own names from RFC 7519, as written in the token; what
+/// verification requires of them is spelt out in words ([`Validation::issuer`], …).
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct Claims<'a> {
     /// `iss`, as written in the JSON.
@@ -216,9 +218,9 @@ fn check_claims(c: &Claims<'_>, v: &Validation<'_>, now: UnixNanos) -> Result<()
         Some(w) if got != Some(w) => Err(if got.is_none() { Error::MissingClaim } else { Error::ClaimMismatch }),
         _ => Ok(()),
     };
-    expect(v.iss, c.iss)?;
-    expect(v.sub, c.sub)?;
-    if let Some(aud) = v.aud {
+    expect(v.issuer, c.iss)?;
+    expect(v.subject, c.sub)?;
+    if let Some(aud) = v.audience {
         if c.aud.is_empty() {
             return Err(Error::MissingClaim);
         }
@@ -399,7 +401,7 @@ mod tests {
         let mut out = [0u8; 256];
         assert_eq!(encode(&key, header, claims, &mut out).map(|t| t.to_vec()), Ok(want.as_bytes().to_vec()));
         let mut scratch = [0u8; 256];
-        let v = Validation { iss: Some("joe"), ..Validation::DEFAULT };
+        let v = Validation { issuer: Some("joe"), ..Validation::DEFAULT };
         let c = verify(&key, want.as_bytes(), &v, 1_300_819_379_000_000_000, &mut scratch);
         assert_eq!(c.as_ref().map(|c| (c.iss, c.exp)), Ok((Some("joe"), Some(1_300_819_380))));
         let mut scratch2 = [0u8; 256];
@@ -418,9 +420,9 @@ pub struct JwtPolicy {
     pub leeway_s: u64,
     /// Refuse tokens without `exp`.
     pub require_exp: bool,
-    /// Required `iss`.
+    /// Required issuer (the token's `iss`).
     pub issuer: Option<heapless::String<64>>,
-    /// Required audience.
+    /// Required audience (the token's `aud` must be it, or a list holding it).
     pub audience: Option<heapless::String<64>>,
 }
 
@@ -438,9 +440,9 @@ impl JwtPolicy {
         Validation {
             leeway_s: self.leeway_s,
             require_exp: self.require_exp,
-            iss: self.issuer.as_deref(),
-            aud: self.audience.as_deref(),
-            sub: None,
+            issuer: self.issuer.as_deref(),
+            audience: self.audience.as_deref(),
+            subject: None,
             max_len,
         }
     }

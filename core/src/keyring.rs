@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 
 use crate::mac::{Chain, MacKey, Prefixed, ct_eq, digest};
 use crate::names::{Named, named};
-use crate::pin::{PIN_LEN, PinKind};
+use crate::pin::{PIN_LEN, Pin, PinKind};
 use crate::policy::RoleId;
 use crate::{Error, headers};
 
@@ -37,9 +37,11 @@ impl Slot {
     }
 }
 
-/// A client's position in its keyring. Stable: clients are revoked, never moved.
+/// A client's position in its keyring (0, 1, …, in the order they were added), as returned by
+/// [`Keyring::add`]. Stable: clients are revoked, never moved. It is not the client's id: that
+/// is its key id string, [`Client::id`].
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-pub struct ClientId(pub u32);
+pub struct ClientIndex(pub u32);
 
 /// A key or secret: its digest (to match static keys and clear secrets) and its keyed HMAC
 /// state (to check signatures) with that state after the whole blocks of the client's key id
@@ -75,15 +77,6 @@ pub struct Client {
     slots: [Option<Secret>; 2],
     pins: [Option<Pin>; 2],
     pub(crate) last_nonce: Option<u64>,
-}
-
-/// A certificate pin: the SHA-256 of a certificate or of its public key.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
-pub struct Pin {
-    /// What the fingerprint is of.
-    pub kind: PinKind,
-    /// The SHA-256 fingerprint.
-    pub fingerprint: [u8; PIN_LEN],
 }
 
 impl Client {
@@ -240,7 +233,7 @@ fn digest_hash(d: &[u8; 32]) -> u64 {
 /// that comparison must not reveal which, or whether a near, key exists.
 ///
 /// ```
-/// use apisig::{Keyring, Slot};
+/// use apisig::{keyring::{Keyring, Slot}};
 /// let mut ring = Keyring::<8>::new();
 /// let c = ring.add("API_KEY", b"API_SECRET")?;
 /// ring.set_secret(c, Slot::Secondary, Some(b"NEXT_SECRET"))?;
@@ -275,7 +268,7 @@ impl<const N: usize> Keyring<N> {
     /// header, [`Error::FieldTooLong`] past [`KEY_ID_MAX`], [`Error::EmptySecret`],
     /// [`Error::DuplicateKeyId`] when the id or the secret is already registered,
     /// [`Error::KeyringFull`]. Nothing changes on error.
-    pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<ClientId, Error> {
+    pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<ClientIndex, Error> {
         if id.is_empty() {
             return Err(Error::InvalidHeaderValue);
         }
@@ -295,7 +288,7 @@ impl<const N: usize> Keyring<N> {
         if let Some(index) = self.by_secret.get_mut(Slot::Primary.index()) {
             index.insert(secret_key, i);
         }
-        Ok(ClientId(n))
+        Ok(ClientIndex(n))
     }
 
     /// Sets or (with `None`) removes the key in `slot`. Removing both revokes the client.
@@ -303,7 +296,7 @@ impl<const N: usize> Keyring<N> {
     /// # Errors
     /// [`Error::UnknownKey`] for a bad id, [`Error::EmptySecret`], [`Error::DuplicateKeyId`]
     /// when another slot already holds this secret.
-    pub fn set_secret(&mut self, client: ClientId, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
+    pub fn set_secret(&mut self, client: ClientIndex, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
         // The client's id, if it exists (an unknown client is refused below, after the checks
         // of the secret itself).
         let id = usize::try_from(client.0).ok().and_then(|i| self.clients.get(i)).map(|c| c.id.clone());
@@ -332,7 +325,7 @@ impl<const N: usize> Keyring<N> {
     ///
     /// # Errors
     /// [`Error::UnknownKey`] for a bad id.
-    pub fn set_pin(&mut self, client: ClientId, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
+    pub fn set_pin(&mut self, client: ClientIndex, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
         if let Some(p) = self.client_mut(client)?.pins.get_mut(slot.index()) {
             *p = pin;
         }
@@ -343,7 +336,7 @@ impl<const N: usize> Keyring<N> {
     ///
     /// # Errors
     /// [`Error::UnknownKey`] for a bad id.
-    pub fn set_role(&mut self, client: ClientId, role: Option<RoleId>) -> Result<(), Error> {
+    pub fn set_role(&mut self, client: ClientIndex, role: Option<RoleId>) -> Result<(), Error> {
         self.client_mut(client)?.role = role;
         Ok(())
     }
@@ -354,7 +347,7 @@ impl<const N: usize> Keyring<N> {
     /// # Errors
     /// [`Error::UnknownKey`] for a bad id, [`Error::InvalidHeaderValue`] for an empty or
     /// unsendable user id, [`Error::FieldTooLong`] past [`USER_ID_MAX`].
-    pub fn bind_user_id(&mut self, client: ClientId, user_id: &str) -> Result<(), Error> {
+    pub fn bind_user_id(&mut self, client: ClientIndex, user_id: &str) -> Result<(), Error> {
         if user_id.is_empty() {
             return Err(Error::InvalidHeaderValue);
         }
@@ -365,28 +358,28 @@ impl<const N: usize> Keyring<N> {
     }
 
     /// The client with this id.
-    pub fn get(&self, client: ClientId) -> Option<&Client> {
+    pub fn get(&self, client: ClientIndex) -> Option<&Client> {
         self.clients.get(usize::try_from(client.0).ok()?)
     }
 
-    pub(crate) fn client_mut(&mut self, client: ClientId) -> Result<&mut Client, Error> {
+    pub(crate) fn client_mut(&mut self, client: ClientIndex) -> Result<&mut Client, Error> {
         let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
         self.clients.get_mut(i).ok_or(Error::UnknownKey)
     }
 
     /// The client whose key id is `key_id`. Key ids are public, so this may exit early; it
     /// costs the same at any number of clients.
-    pub fn find(&self, key_id: &[u8]) -> Option<ClientId> {
+    pub fn find(&self, key_id: &[u8]) -> Option<ClientIndex> {
         let i = self
             .by_id
             .chain(id_hash(key_id))
             .find(|&i| self.clients.get(i).is_some_and(|c| c.id.as_bytes() == key_id))?;
-        u32::try_from(i).ok().map(ClientId)
+        u32::try_from(i).ok().map(ClientIndex)
     }
 
     /// The client and slot whose static key is `presented`. The presented key's digest is
     /// compared with every registered digest, in constant time, with no early exit.
-    pub fn match_static_key(&self, presented: &[u8]) -> Option<(ClientId, Slot)> {
+    pub(crate) fn match_static_key(&self, presented: &[u8]) -> Option<(ClientIndex, Slot)> {
         let d = digest(presented);
         let mut found = Choice::from(0);
         let mut index = 0u32;
@@ -401,13 +394,13 @@ impl<const N: usize> Keyring<N> {
             }
         }
         let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
-        bool::from(found).then_some((ClientId(index), slot))
+        bool::from(found).then_some((ClientIndex(index), slot))
     }
 
     /// The client and slot pinned to a certificate whose fingerprints are `cert` (of the
     /// whole certificate) and `spki` (of its public key). Every pin is compared, in constant
     /// time, with no early exit.
-    pub fn match_pin(&self, cert: &[u8; PIN_LEN], spki: &[u8; PIN_LEN]) -> Option<(ClientId, Slot)> {
+    pub(crate) fn match_pin(&self, cert: &[u8; PIN_LEN], spki: &[u8; PIN_LEN]) -> Option<(ClientIndex, Slot)> {
         let mut found = Choice::from(0);
         let mut index = 0u32;
         let mut slot = 0u8;
@@ -424,7 +417,7 @@ impl<const N: usize> Keyring<N> {
             }
         }
         let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
-        bool::from(found).then_some((ClientId(index), slot))
+        bool::from(found).then_some((ClientIndex(index), slot))
     }
 
     /// Whether any slot of any client holds the secret with digest `d`. Only the clients in
@@ -462,8 +455,8 @@ impl<const N: usize> Keyring<N> {
     }
 
     /// The clients, in registration order.
-    pub fn iter(&self) -> impl Iterator<Item = (ClientId, &Client)> {
-        (0u32..).zip(self.clients.iter()).map(|(i, c)| (ClientId(i), c))
+    pub fn iter(&self) -> impl Iterator<Item = (ClientIndex, &Client)> {
+        (0u32..).zip(self.clients.iter()).map(|(i, c)| (ClientIndex(i), c))
     }
 }
 
@@ -482,7 +475,7 @@ mod tests {
     fn registration_rules() {
         let mut ring = Keyring::<2>::new();
         let a = ring.add("a", b"secret-a").ok();
-        assert_eq!(a, Some(ClientId(0)));
+        assert_eq!(a, Some(ClientIndex(0)));
         assert_eq!(ring.add("a", b"other").err(), Some(Error::DuplicateKeyId));
         assert_eq!(ring.add("b", b"secret-a").err(), Some(Error::DuplicateKeyId));
         assert_eq!(ring.add("b", b"").err(), Some(Error::EmptySecret));
@@ -492,14 +485,14 @@ mod tests {
         assert!(ring.add("b", b"secret-b").is_ok());
         assert_eq!(ring.add("c", b"secret-c").err(), Some(Error::KeyringFull));
         assert_eq!(ring.len(), 2);
-        assert_eq!(ring.set_role(ClientId(7), None), Err(Error::UnknownKey));
+        assert_eq!(ring.set_role(ClientIndex(7), None), Err(Error::UnknownKey));
     }
 
     #[test]
     fn static_match_finds_either_slot_and_debug_hides_secrets() {
         let mut ring = Keyring::<4>::new();
-        let a = ring.add("a", b"key-a").unwrap_or(ClientId(9));
-        let b = ring.add("b", b"key-b").unwrap_or(ClientId(9));
+        let a = ring.add("a", b"key-a").unwrap_or(ClientIndex(9));
+        let b = ring.add("b", b"key-b").unwrap_or(ClientIndex(9));
         assert_eq!(ring.set_secret(b, Slot::Secondary, Some(b"key-b2")), Ok(()));
         assert_eq!(ring.match_static_key(b"key-a"), Some((a, Slot::Primary)));
         assert_eq!(ring.match_static_key(b"key-b2"), Some((b, Slot::Secondary)));
@@ -531,7 +524,7 @@ mod tests {
                         } else if ids.len() == 8 {
                             Err(Error::KeyringFull)
                         } else {
-                            Ok(ClientId(ids.len() as u32))
+                            Ok(ClientIndex(ids.len() as u32))
                         };
                         proptest::prop_assert_eq!(ring.add(&id, &secret), expected);
                         if expected.is_ok() {
@@ -545,7 +538,7 @@ mod tests {
                         let slot_ = if slot == 0 { Slot::Primary } else { Slot::Secondary };
                         let new = (op == 1).then_some(secret);
                         let expected = if new.is_some() && held { Err(Error::DuplicateKeyId) } else { Ok(()) };
-                        proptest::prop_assert_eq!(ring.set_secret(ClientId(c as u32), slot_, new.as_deref()), expected);
+                        proptest::prop_assert_eq!(ring.set_secret(ClientIndex(c as u32), slot_, new.as_deref()), expected);
                         if expected.is_ok() {
                             secrets[c][usize::from(slot)] = new;
                         }
@@ -554,14 +547,14 @@ mod tests {
                 }
                 for a in 0u8..12 {
                     let id = std::format!("id-{a}");
-                    let expected = ids.iter().position(|x| *x == id).map(|i| ClientId(i as u32));
+                    let expected = ids.iter().position(|x| *x == id).map(|i| ClientIndex(i as u32));
                     proptest::prop_assert_eq!(ring.find(id.as_bytes()), expected);
                 }
                 for b in 0u8..24 {
                     let secret = std::format!("secret-{b}").into_bytes();
                     let expected = secrets.iter().enumerate().find_map(|(i, s)| {
                         s.iter().position(|x| x.as_deref() == Some(&secret[..])).map(|slot| {
-                            (ClientId(i as u32), if slot == 0 { Slot::Primary } else { Slot::Secondary })
+                            (ClientIndex(i as u32), if slot == 0 { Slot::Primary } else { Slot::Secondary })
                         })
                     });
                     proptest::prop_assert_eq!(ring.match_static_key(&secret), expected);

@@ -1,6 +1,43 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
+//!
+//! # The public API
+//!
+//! Every item has one path. The crate root holds what signing and verifying a request takes,
+//! defined in private modules and re-exported here once:
+//!
+//! | Item | What it is |
+//! |------|------------|
+//! | [`Signer`], [`Credentials`], [`Stamp`] | sign a request as a client |
+//! | [`Verifier`], [`PreparedScheme`], [`Principal`] | verify one as a server, and who sent it |
+//! | [`Request`] | the method, path, body and headers being signed or verified |
+//! | [`Error`], [`Family`] | every failure, and its class (HTTP status, exception base) |
+//! | [`Window`], [`TimeUnit`], [`UnixNanos`] | time: the accepted skew, a scheme's unit, the clock |
+//! | [`MacKey`], [`Tag`], [`TAG_LEN`], [`hmac_sign`], [`hmac_verify`] | HMAC-SHA256 |
+//! | [`Encoding`], [`SignatureText`], [`SIGNATURE_TEXT_MAX`] | how a tag is written (hex, base64) |
+//! | [`TokenLifetime`] | when a short-lived access token is refreshed |
+//!
+//! Each module holds its own types, which are not re-exported at the root:
+//!
+//! | Module | Holds |
+//! |--------|-------|
+//! | [`dialect`] | the built-in schemes (`dialect::AEVO`, …) and Securosys's roles |
+//! | [`scheme`] | [`Scheme`](scheme::Scheme): which headers carry which [`Field`](scheme::Field), and its [`Kind`](scheme::Kind) |
+//! | [`message`] | [`Template`](message::Template): the signed message's [`Part`](message::Part)s |
+//! | [`headers`] | [`Header`](headers::Header) (a received header), [`HeaderSet`](headers::HeaderSet) (headers to send) |
+//! | [`keyring`] | [`Keyring`](keyring::Keyring): registered clients, by [`ClientIndex`](keyring::ClientIndex) and [`Slot`](keyring::Slot) |
+//! | [`pin`] | mTLS certificate [`Pin`](pin::Pin)s |
+//! | [`policy`] | role-scoped keys: [`Policy`](policy::Policy), [`RoleId`](policy::RoleId) |
+//! | [`replay`] | the [`ReplayStore`](replay::ReplayStore) and the in-memory [`ReplayCache`](replay::ReplayCache) |
+//! | [`claim`] | a replay claim for a shared store (Redis) |
+//! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
+//! | [`jwt`] | HS256 JSON Web Tokens |
+//! | [`session`] | APEX session tokens |
+//! | [`ocsp`] | deciding on an OCSP response for a pinned mTLS certificate |
+//! | [`names`] | the text names of the enums ([`Named`](names::Named)) |
+//!
+//! `core/tests/public_api.rs` names every root item and module by this one path.
 #![cfg_attr(not(test), warn(missing_docs))]
 
 #[cfg(test)]
@@ -32,16 +69,9 @@ mod verify;
 
 pub use encoding::{Encoding, SIGNATURE_TEXT_MAX, SignatureText};
 pub use error::{Error, Family};
-pub use headers::{Header, HeaderLine, HeaderSet, MAX_HEADERS};
-pub use keyring::{ClientId, Keyring, Pin, Slot};
 pub use lifetime::TokenLifetime;
 pub use mac::{MacKey, TAG_LEN, Tag, hmac_sign, hmac_verify};
-pub use message::{MessageInput, Part, Template};
-pub use policy::{Policy, Role, RoleId};
-pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use request::Request;
-pub use rotation::Rotation;
-pub use scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 pub use sign::{Credentials, Signer, Stamp};
 pub use time::{TimeUnit, UnixNanos, Window};
 pub use verify::{PreparedScheme, Principal, Verifier};

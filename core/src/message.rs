@@ -371,7 +371,7 @@ fn scan(text: &[u8], class: u8, sep: u8, alt: u8) -> (bool, bool) {
 ///
 /// # Errors
 /// [`Error::InvalidMethod`] otherwise.
-pub fn check_method(method: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_method(method: &[u8]) -> Result<(), Error> {
     method_fields(method, 0, 0).map(|_| ())
 }
 
@@ -391,7 +391,7 @@ fn method_fields(method: &[u8], sep: u8, alt: u8) -> Result<bool, Error> {
 ///
 /// # Errors
 /// [`Error::InvalidPath`] otherwise.
-pub fn check_path(path: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_path(path: &[u8]) -> Result<(), Error> {
     path_fields(path, 0).map(|_| ())
 }
 

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use apisig::names::Named;
-//! use apisig::{Encoding, Field};
+//! use apisig::{Encoding, scheme::Field};
 //! assert_eq!(Field::from_name("user_id"), Some(Field::UserId));
 //! assert_eq!(Field::UserId.name(), "user_id");
 //! assert_eq!(Encoding::from_code(Encoding::Base64.code()), Some(Encoding::Base64));
@@ -87,9 +87,11 @@ pub(crate) use named;
 #[cfg(test)]
 mod tests {
     use super::Named;
+    use crate::keyring::Slot;
     use crate::message::PartKind;
     use crate::pin::PinKind;
-    use crate::{Encoding, Family, Field, Kind, Slot, TimeUnit};
+    use crate::scheme::{Field, Kind};
+    use crate::{Encoding, Family, TimeUnit};
 
     /// Numbers and names are unique, names are snake_case, every variant has a doc, and both
     /// parsers find each variant again.

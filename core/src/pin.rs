@@ -24,6 +24,16 @@ named! {
 /// Length of a pin: a SHA-256 digest.
 pub const PIN_LEN: usize = 32;
 
+/// A certificate pin, as a keyring holds it per client and slot: the SHA-256 of a
+/// certificate or of its public key.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct Pin {
+    /// What the fingerprint is of.
+    pub kind: PinKind,
+    /// The SHA-256 fingerprint.
+    pub fingerprint: [u8; PIN_LEN],
+}
+
 /// The fingerprint of a DER certificate.
 ///
 /// # Errors

@@ -15,7 +15,7 @@
 //! assert_eq!(keys.begin().key(), 1, "the key that worked is kept");
 //! ```
 
-use crate::Scheme;
+use crate::scheme::Scheme;
 
 /// Which responses mean "try another key".
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]

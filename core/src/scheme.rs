@@ -89,14 +89,14 @@ pub struct Scheme<'a> {
     /// The unit of the timestamp header, if any.
     pub time_unit: TimeUnit,
     /// Which responses tell a client holding several keys to retry with another
-    /// ([`Rotation::for_scheme`](crate::Rotation::for_scheme)): 401 or 403 for ZignSec, 401
+    /// ([`Rotation::for_scheme`](crate::rotation::Rotation::for_scheme)): 401 or 403 for ZignSec, 401
     /// for every other service.
     pub retry_on: RetryOn,
 }
 
 /// Most distinct header names a scheme reads ([`Scheme::reads`]): the headers it sends and
 /// those its template signs. More headers than this, all read, means a name is repeated.
-pub const READ_HEADERS_MAX: usize = crate::MAX_HEADERS + crate::message::MAX_PARTS;
+pub const READ_HEADERS_MAX: usize = crate::headers::MAX_HEADERS + crate::message::MAX_PARTS;
 
 impl Scheme<'_> {
     /// The header carrying `field`, if the scheme has one.
@@ -114,7 +114,7 @@ impl Scheme<'_> {
     /// core needs only these — at most [`READ_HEADERS_MAX`] of them, unless a name repeats.
     ///
     /// ```
-    /// use apisig::{dialect, Encoding, Field, HeaderSpec, Part, Scheme, Template, TimeUnit};
+    /// use apisig::{dialect, Encoding, TimeUnit, scheme::{Field, HeaderSpec, Scheme}, message::{Part, Template}};
     /// use apisig::rotation::RetryOn;
     /// assert!(dialect::AEVO.reads(b"aevo-signature"));
     /// assert!(!dialect::AEVO.reads(b"Content-Type"));
@@ -146,7 +146,7 @@ impl Scheme<'_> {
         }
     }
 
-    /// Checks that the scheme is coherent: 1 to [`MAX_HEADERS`](crate::MAX_HEADERS) headers
+    /// Checks that the scheme is coherent: 1 to [`MAX_HEADERS`](crate::headers::MAX_HEADERS) headers
     /// with token names, no name twice (ASCII case-insensitive: a receiver could not tell the
     /// two apart, and a face returning headers as a mapping would lose one), each field at
     /// most once; a signature header exactly when there is a
@@ -161,7 +161,7 @@ impl Scheme<'_> {
     #[inline(always)]
     pub fn check(&self) -> Result<(), Error> {
         let bad = Err(Error::InvalidTemplate);
-        if self.headers.is_empty() || self.headers.len() > crate::MAX_HEADERS {
+        if self.headers.is_empty() || self.headers.len() > crate::headers::MAX_HEADERS {
             return bad;
         }
         // One pass over the headers and one over the parts, recording fields as bits.
@@ -212,7 +212,7 @@ mod tests {
     /// `check` as first written, field by field, as the oracle for the one-pass version.
     fn reference(s: &Scheme<'_>) -> Result<(), Error> {
         let bad = Err(Error::InvalidTemplate);
-        if s.headers.is_empty() || s.headers.len() > crate::MAX_HEADERS {
+        if s.headers.is_empty() || s.headers.len() > crate::headers::MAX_HEADERS {
             return bad;
         }
         for (i, h) in s.headers.iter().enumerate() {
@@ -293,7 +293,7 @@ mod tests {
                 .map(|&(f, n, p)| HeaderSpec { name: names[n], prefix: if p { "Bearer " } else { "" }, field: FIELDS[f] })
                 .collect();
             let parts: Option<Vec<Part<'_>>> = parts.map(|ps| ps.iter().map(|&i| PARTS[i]).collect());
-            let template = parts.as_deref().map(|parts| crate::Template { parts, separator: b",", encoding: Encoding::Hex });
+            let template = parts.as_deref().map(|parts| crate::message::Template { parts, separator: b",", encoding: Encoding::Hex });
             let scheme = Scheme { name: "t", headers: &specs, template, time_unit: crate::TimeUnit::Seconds, retry_on: RetryOn::Unauthorized };
             prop_assert_eq!(scheme.check(), reference(&scheme));
             // A verifier prepares exactly the schemes that check.

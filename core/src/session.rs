@@ -21,9 +21,10 @@
 use subtle::{Choice, ConditionallySelectable};
 
 use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
+use crate::keyring::Slot;
 use crate::mac::{ct_eq, finish};
 use crate::message::Sink;
-use crate::{Error, MacKey, Slot, TAG_LEN, UnixNanos};
+use crate::{Error, MacKey, TAG_LEN, UnixNanos};
 
 /// Longest user id or key id a session may name.
 pub const FIELD_MAX: usize = 64;

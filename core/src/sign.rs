@@ -300,9 +300,10 @@ mod tests {
     /// path bytes, and templates where each request field comes last or not.
     #[test]
     fn request_checks_agree_with_the_template() {
+        use crate::Encoding;
+        use crate::message::Template;
         use crate::message::check_path;
         use crate::scheme::HeaderSpec;
-        use crate::{Encoding, Template};
         let headers = [
             HeaderSpec::new("X-Ts", Field::Timestamp),
             HeaderSpec::new("X-Sig", Field::Signature),
@@ -315,7 +316,7 @@ mod tests {
             &[Part::Timestamp, Part::Path, Part::Header("X-Id")],
             &[Part::Timestamp, Part::Path, Part::Path],
         ];
-        let extra = [crate::Header::new("x-id", "i,d")];
+        let extra = [crate::headers::Header::new("x-id", "i,d")];
         let (mut outcomes, mut fast) = (std::collections::BTreeSet::new(), 0);
         for parts in shapes {
             for separator in [&b","[..], b"5", b"55", b"5,", b"", b"E", b"e", b"/", b"\0"] {

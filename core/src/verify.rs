@@ -5,7 +5,7 @@ use subtle::{Choice, ConditionallySelectable};
 
 use crate::headers::{Header, NameKey};
 use crate::jwt::JwtPolicy;
-use crate::keyring::{ClientId, Keyring, Slot};
+use crate::keyring::{ClientIndex, Keyring, Slot};
 use crate::message::{FieldChecks, MessageInput, Part, Template};
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
@@ -17,11 +17,13 @@ use crate::{Error, Request, UnixNanos, Window, mac, pin};
 /// Who a verified request comes from.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 pub struct Principal {
-    /// The client, in the verifier's keyring.
-    pub client: ClientId,
+    /// The client's position in the verifier's keyring: look it up with
+    /// [`Keyring::get`](crate::keyring::Keyring::get). Its stable id is the key id string,
+    /// [`Client::id`](crate::keyring::Client::id).
+    pub client: ClientIndex,
     /// Which of its keys matched.
     pub slot: Slot,
-    /// Its role, if it has one (authorise it with [`Policy::authorize`](crate::Policy::authorize)).
+    /// Its role, if it has one (authorise it with [`Policy::authorize`](crate::policy::Policy::authorize)).
     pub role: Option<RoleId>,
 }
 
@@ -47,7 +49,7 @@ pub struct PreparedScheme<'a> {
     /// The index in `scheme.headers` of the header carrying each field (by `Field as usize`).
     specs: [Option<u8>; FIELDS],
     /// The name keys of `scheme.headers`, in order.
-    names: [NameKey; crate::MAX_HEADERS],
+    names: [NameKey; crate::headers::MAX_HEADERS],
     /// A signed scheme's request checks, in one pass per field, when its template allows.
     fields: Option<FieldChecks>,
 }
@@ -65,7 +67,7 @@ impl<'a> PreparedScheme<'a> {
     pub fn new(scheme: &Scheme<'a>) -> Result<Self, Error> {
         scheme.check()?;
         let mut specs = [None; FIELDS];
-        let mut names = [NameKey::default(); crate::MAX_HEADERS];
+        let mut names = [NameKey::default(); crate::headers::MAX_HEADERS];
         for ((i, h), name) in scheme.headers.iter().enumerate().zip(names.iter_mut()) {
             if let Some(slot) = specs.get_mut(h.field as usize) {
                 *slot = u8::try_from(i).ok();
@@ -101,7 +103,7 @@ impl<'a> PreparedScheme<'a> {
 /// store (by default an in-memory [`ReplayCache`]).
 ///
 /// ```
-/// use apisig::{dialect, Credentials, Header, Keyring, ReplayCache, Request, Signer, Stamp, Verifier, Window};
+/// use apisig::{dialect, Credentials, Request, Signer, Stamp, Verifier, Window, headers::Header, keyring::Keyring, replay::ReplayCache};
 /// let mut ring = Keyring::<4>::new();
 /// ring.add("API_KEY", b"API_SECRET")?;
 /// let mut verifier = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);
@@ -109,7 +111,7 @@ impl<'a> PreparedScheme<'a> {
 /// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
 /// let now = 1673425955575713842;
 /// let signed = Signer::new(&dialect::AEVO, creds)?.sign(&Request::new("GET", "/account"), Stamp { now, nonce: None })?;
-/// let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); apisig::MAX_HEADERS]);
+/// let (mut store, mut slots) = ([0u8; 256], [Header::new("", ""); apisig::headers::MAX_HEADERS]);
 /// let headers = signed.as_request_headers(&mut store, &mut slots)?;
 ///
 /// let req = Request::new("GET", "/account").with_headers(headers);
@@ -171,7 +173,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// nonce, no signature); nor does one whose credentials name another client.
     ///
     /// ```
-    /// use apisig::{dialect, Error, Header, Keyring, PreparedScheme, ReplayCache, Request, Verifier, Window};
+    /// use apisig::{dialect, Error, PreparedScheme, Request, Verifier, Window, headers::Header, keyring::Keyring, replay::ReplayCache};
     /// let mut v = Verifier::new(Keyring::<4>::new(), ReplayCache::<8>::new(), Window::DEFAULT);
     /// let securosys = PreparedScheme::new(&dialect::SECUROSYS)?;
     /// let headers = [Header::new("X-API-KEY", "tsb-key")];
@@ -276,7 +278,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// nonce or user id numbers, taken as written — and headers of those names are ignored.
     ///
     /// ```
-    /// use apisig::{dialect, Credentials, Keyring, PreparedScheme, ReplayCache, Request, Signer, Stamp, Verifier, Window};
+    /// use apisig::{dialect, Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, keyring::Keyring, replay::ReplayCache};
     /// let mut ring = Keyring::<4>::new();
     /// let client = ring.add("f3a9c2e5", b"apex-secret")?;
     /// ring.bind_user_id(client, "12")?;
@@ -310,7 +312,8 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             return self.verify_prepared(scheme, req, now);
         }
         let mut read = [Header::new("", ""); READ_HEADERS_MAX];
-        let from_body: &mut [Header<'_>; crate::MAX_HEADERS] = read.first_chunk_mut().ok_or(Error::InvalidTemplate)?;
+        let from_body: &mut [Header<'_>; crate::headers::MAX_HEADERS] =
+            read.first_chunk_mut().ok_or(Error::InvalidTemplate)?;
         let mut m = crate::body::read(&scheme.scheme, req.body, from_body)?;
         // The headers a template signs (other than the scheme's own) still come from the
         // request. More of them than there is room for means a name repeats.
@@ -335,7 +338,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         scheme: &PreparedScheme<'_>,
         req: &Request<'_>,
         now: UnixNanos,
-        pinned: Option<ClientId>,
+        pinned: Option<ClientIndex>,
     ) -> Result<Principal, Error> {
         let presented = Presented::gather(scheme, req.headers);
         let principal = match (scheme.kind, &scheme.scheme.template) {
@@ -408,7 +411,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         t: &Template<'_>,
         req: &Request<'_>,
         now: UnixNanos,
-        pinned: Option<ClientId>,
+        pinned: Option<ClientIndex>,
     ) -> Result<Principal, Error> {
         let optional = |field| if scheme.has(field) { presented.get(scheme, field).map(Some) } else { Ok(None) };
         let key_id = optional(Field::ApiKey)?;
@@ -479,18 +482,18 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// result is chosen without branching on secret data.
     fn match_tag(
         &self,
-        named: Option<ClientId>,
+        named: Option<ClientIndex>,
         t: &Template<'_>,
         input: &MessageInput<'_>,
         tag: &[u8; crate::TAG_LEN],
-    ) -> Result<(ClientId, Slot), Error> {
+    ) -> Result<(ClientIndex, Slot), Error> {
         let mut found = Choice::from(0);
         let mut index = 0u32;
         let mut secondary = Choice::from(0);
         // A message that starts with the named client's key id resumes from the state its
         // keyring entry keeps after the id's whole blocks (the presented id is the client's).
         let after_id = named.is_some() && t.parts.first() == Some(&Part::ApiKey);
-        let mut try_client = |id: ClientId, client: &crate::keyring::Client| {
+        let mut try_client = |id: ClientIndex, client: &crate::keyring::Client| {
             for (slot, secret) in client.secrets() {
                 // One state, fed and finished in place (not moved out of a branch).
                 let mut state = if after_id { secret.mac.resume(input.api_key) } else { secret.mac.key().start() };
@@ -514,23 +517,23 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         if !bool::from(found) {
             return Err(Error::SignatureMismatch);
         }
-        Ok((ClientId(index), if bool::from(secondary) { Slot::Secondary } else { Slot::Primary }))
+        Ok((ClientIndex(index), if bool::from(secondary) { Slot::Secondary } else { Slot::Primary }))
     }
 
-    fn check_user_id(&self, client: ClientId, presented: &[u8]) -> Result<(), Error> {
+    fn check_user_id(&self, client: ClientIndex, presented: &[u8]) -> Result<(), Error> {
         let bound = self.client(client)?.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
         if bool::from(mac::ct_eq(bound, presented)) { Ok(()) } else { Err(Error::UserIdMismatch) }
     }
 
-    fn lookup(&self, key_id: &[u8]) -> Result<ClientId, Error> {
+    fn lookup(&self, key_id: &[u8]) -> Result<ClientIndex, Error> {
         self.keyring.find(key_id).ok_or(Error::UnknownKey)
     }
 
-    fn client(&self, id: ClientId) -> Result<&crate::keyring::Client, Error> {
+    fn client(&self, id: ClientIndex) -> Result<&crate::keyring::Client, Error> {
         self.keyring.get(id).ok_or(Error::UnknownKey)
     }
 
-    fn principal(&self, client: ClientId, slot: Slot) -> Result<Principal, Error> {
+    fn principal(&self, client: ClientIndex, slot: Slot) -> Result<Principal, Error> {
         Ok(Principal { client, slot, role: self.client(client)?.role() })
     }
 }

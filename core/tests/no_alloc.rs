@@ -12,8 +12,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use apisig::jwt::{self, JwtPolicy};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Header, Keyring, MAX_HEADERS, MacKey, ReplayCache, Request, Signer, Slot, Stamp, Verifier, Window,
-    dialect,
+    Credentials, MacKey, Request, Signer, Stamp, Verifier, Window, dialect,
+    headers::{Header, MAX_HEADERS},
+    keyring::{Keyring, Slot},
+    replay::ReplayCache,
 };
 
 struct Counting;

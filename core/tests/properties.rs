@@ -11,8 +11,12 @@ use apisig::policy::{check_canonical, pattern_matches};
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
 use apisig::rotation::RetryOn;
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, Part, ReplayCache, Request, Scheme,
-    Signer, Stamp, Template, TimeUnit, Verifier, Window,
+    Credentials, Encoding, Error, Request, Signer, Stamp, TimeUnit, Verifier, Window,
+    headers::{Header, MAX_HEADERS},
+    keyring::Keyring,
+    message::{Part, Template},
+    replay::ReplayCache,
+    scheme::{Field, HeaderSpec, Scheme},
 };
 use proptest::prelude::*;
 
@@ -190,7 +194,7 @@ proptest! {
         let path = String::from_utf8_lossy(&path);
         let mut v = verifier("API_KEY", b"secret");
         let _ = v.verify(scheme, &Request { method: &method, path: &path, body: &body, headers: &hs }, now);
-        let _ = SECUROSYS_ROLES.authorize(apisig::RoleId((now % 7) as u8), path.as_bytes());
+        let _ = SECUROSYS_ROLES.authorize(apisig::policy::RoleId((now % 7) as u8), path.as_bytes());
     }
 
     #[test]

@@ -7,7 +7,12 @@
 use apisig::jwt::{self, Validation};
 use apisig::pin::{PIN_LEN, PinKind};
 use apisig::session::{Session, SessionKeys};
-use apisig::{Error, Keyring, MacKey, Pin, ReplayCache, Slot, Verifier, Window};
+use apisig::{
+    Error, MacKey, Verifier, Window,
+    keyring::{Keyring, Slot},
+    pin::Pin,
+    replay::ReplayCache,
+};
 use serde_json::Value;
 
 fn dir() -> String {
@@ -67,9 +72,9 @@ fn jwt_verify_vectors() {
         let validation = Validation {
             leeway_s: val["leeway_s"].as_u64().unwrap(),
             require_exp: val["require_exp"].as_bool().unwrap(),
-            iss: val["iss"].as_str(),
-            aud: val["aud"].as_str(),
-            sub: val["sub"].as_str(),
+            issuer: val["iss"].as_str(),
+            audience: val["aud"].as_str(),
+            subject: val["sub"].as_str(),
             max_len: val["max_len"].as_u64().unwrap() as usize,
         };
         let token = case["token"].as_str().unwrap().as_bytes();

@@ -8,8 +8,12 @@ use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
 use apisig::rotation::RetryOn;
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MacKey, Part, PreparedScheme, ReplayCache,
-    Request, Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window,
+    Credentials, Encoding, Error, MacKey, PreparedScheme, Request, Signer, Stamp, TimeUnit, Verifier, Window,
+    headers::Header,
+    keyring::{Keyring, Slot},
+    message::{Part, Template},
+    replay::ReplayCache,
+    scheme::{Field, HeaderSpec, Scheme},
 };
 use serde_json::Value;
 

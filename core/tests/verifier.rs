@@ -9,8 +9,12 @@ use apisig::replay::ReplayStore;
 use apisig::rotation::RetryOn;
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Encoding, Error, Field, Header, HeaderSpec, Keyring, MAX_HEADERS, MacKey, Part, ReplayCache, Request,
-    Scheme, Signer, Slot, Stamp, Template, TimeUnit, Verifier, Window, dialect,
+    Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window, dialect,
+    headers::{Header, MAX_HEADERS},
+    keyring::{Keyring, Slot},
+    message::{Part, Template},
+    replay::ReplayCache,
+    scheme::{Field, HeaderSpec, Scheme},
 };
 
 const WEBHOOK: Scheme<'static> = Scheme {
@@ -383,9 +387,9 @@ fn cert(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../tests/vectors/certs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-fn pin_of(der: &[u8]) -> apisig::Pin {
+fn pin_of(der: &[u8]) -> apisig::pin::Pin {
     let kind = apisig::pin::PinKind::Certificate;
-    apisig::Pin { kind, fingerprint: apisig::pin::fingerprint(der, kind).unwrap() }
+    apisig::pin::Pin { kind, fingerprint: apisig::pin::fingerprint(der, kind).unwrap() }
 }
 
 /// APEX headers for `nonce`, signed by the registered "apex" client.

@@ -4,7 +4,7 @@
 use core::ffi::c_char;
 
 use apisig::headers::Header;
-use apisig::{Error, Request, Scheme};
+use apisig::{Error, Request, scheme::Scheme};
 
 use crate::result::apisig_result;
 
@@ -157,7 +157,7 @@ pub struct apisig_request {
 }
 
 /// Most headers of one request whose names the scheme reads (more means a name repeats).
-pub(crate) const RELEVANT_HEADERS_MAX: usize = apisig::READ_HEADERS_MAX;
+pub(crate) const RELEVANT_HEADERS_MAX: usize = apisig::scheme::READ_HEADERS_MAX;
 
 /// Converts a C request. Headers the scheme does not read are skipped (so a request may carry
 /// any number of them); the ones it reads are kept, in order, in `store` (a `heapless::Vec`,

@@ -5,7 +5,10 @@ use core::ffi::c_char;
 
 use apisig::names::Named;
 use apisig::policy::RoleId;
-use apisig::{ClientId, Error, Keyring, Slot};
+use apisig::{
+    Error,
+    keyring::{ClientIndex, Keyring, Slot},
+};
 
 use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
 use crate::result::apisig_result;
@@ -176,7 +179,7 @@ pub unsafe extern "C" fn apisig_keyring_set_secret(
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (ring, secret) = unsafe { (self::ring(ring)?, in_bytes(secret, secret_len)?) };
-        Ok(ring.set_secret(ClientId(client), self::slot(slot)?, Some(secret))?)
+        Ok(ring.set_secret(ClientIndex(client), self::slot(slot)?, Some(secret))?)
     }
 }
 
@@ -197,7 +200,7 @@ pub unsafe extern "C" fn apisig_keyring_remove_secret(
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_secret(ClientId(client), self::slot(slot)?, None)?)
+        Ok(ring.set_secret(ClientIndex(client), self::slot(slot)?, None)?)
     }
 }
 
@@ -214,7 +217,7 @@ pub unsafe extern "C" fn apisig_keyring_set_role(ring: *mut apisig_keyring, clie
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_role(ClientId(client), Some(RoleId(role)))?)
+        Ok(ring.set_role(ClientIndex(client), Some(RoleId(role)))?)
     }
 }
 
@@ -230,7 +233,7 @@ pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, cl
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_role(ClientId(client), None)?)
+        Ok(ring.set_role(ClientIndex(client), None)?)
     }
 }
 
@@ -254,7 +257,7 @@ pub unsafe extern "C" fn apisig_keyring_bind_user_id(
         // SAFETY: the caller guarantees every pointer.
         let (ring, user_id) =
             unsafe { (self::ring(ring)?, in_str(user_id, user_id_len, Error::InvalidHeaderValue)?) };
-        Ok(ring.bind_user_id(ClientId(client), user_id)?)
+        Ok(ring.bind_user_id(ClientIndex(client), user_id)?)
     }
 }
 
@@ -313,7 +316,7 @@ pub unsafe extern "C" fn apisig_keyring_client_id(
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (ring, out) = unsafe { (self::ring(ring)?, out_buf(out, out_cap, out_len)?) };
-        let c = ring.get(ClientId(client)).ok_or(Error::UnknownKey)?;
+        let c = ring.get(ClientIndex(client)).ok_or(Error::UnknownKey)?;
         out.put(c.id().as_bytes())
     }
 }

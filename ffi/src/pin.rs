@@ -1,10 +1,10 @@
 //! mTLS certificate pinning: a peer certificate (DER) maps to a registered client by the
 //! SHA-256 of the whole certificate or of its SubjectPublicKeyInfo.
 
-use apisig::keyring::Pin;
 use apisig::names::Named;
+use apisig::pin::Pin;
 use apisig::pin::{PIN_LEN, PinKind, fingerprint};
-use apisig::{ClientId, Error};
+use apisig::{Error, keyring::ClientIndex};
 
 use crate::convert::{Res, in_bytes, out_buf, out_ref};
 use crate::keyring::{self, apisig_keyring, slot};
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn apisig_keyring_set_pin(
         let (ring, fp) = unsafe { (keyring::ring(ring)?, in_bytes(fp, fp_len)?) };
         let fingerprint: [u8; PIN_LEN] = fp.try_into().map_err(|_| Error::InvalidCertificate)?;
         let pin = Pin { kind: self::kind(kind)?, fingerprint };
-        Ok(ring.set_pin(ClientId(client), self::slot(slot)?, Some(pin))?)
+        Ok(ring.set_pin(ClientIndex(client), self::slot(slot)?, Some(pin))?)
     }
 }
 
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn apisig_keyring_clear_pin(ring: *mut apisig_keyring, cli
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { keyring::ring(ring) }?;
-        Ok(ring.set_pin(ClientId(client), self::slot(slot)?, None)?)
+        Ok(ring.set_pin(ClientIndex(client), self::slot(slot)?, None)?)
     }
 }
 

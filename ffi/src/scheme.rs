@@ -6,7 +6,11 @@ use core::ffi::c_char;
 use apisig::message::{MAX_PARTS, Part, Template};
 use apisig::names::Named;
 use apisig::rotation::RetryOn;
-use apisig::{Error, Field, HeaderSpec, MAX_HEADERS, Scheme, dialect};
+use apisig::{
+    Error, dialect,
+    headers::MAX_HEADERS,
+    scheme::{Field, HeaderSpec, Scheme},
+};
 
 use crate::convert::{Res, in_bytes, in_ref, in_str, out_ref};
 use crate::result::apisig_result;

@@ -173,7 +173,7 @@ pub(crate) fn write_headers(
     out: &mut crate::convert::Out<'_>,
 ) -> Res<()> {
     // The lines once (each is a view made on demand), then their total size, then the copy.
-    let mut views = heapless::Vec::<apisig::HeaderLine<'_>, APISIG_MAX_HEADERS>::new();
+    let mut views = heapless::Vec::<apisig::headers::HeaderLine<'_>, APISIG_MAX_HEADERS>::new();
     for line in set.iter() {
         views.push(line).map_err(|_| apisig_result::from(Error::InvalidTemplate))?;
     }

@@ -72,12 +72,12 @@ pub struct apisig_jwt_validation {
     pub leeway_s: u64,
     /// Refuse tokens without `exp` (nonzero: refuse).
     pub require_exp: u8,
-    /// Required `iss` (compared with the raw JSON string text).
-    pub iss: apisig_opt_str,
-    /// Required audience.
-    pub aud: apisig_opt_str,
-    /// Required `sub`.
-    pub sub: apisig_opt_str,
+    /// Required issuer: the token's `iss` (compared with the raw JSON string text).
+    pub issuer: apisig_opt_str,
+    /// Required audience: the token's `aud` is it, or a list holding it.
+    pub audience: apisig_opt_str,
+    /// Required subject: the token's `sub`.
+    pub subject: apisig_opt_str,
     /// Longest token accepted.
     pub max_len: usize,
 }
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn apisig_jwt_verify(
         };
         // SAFETY: the caller guarantees the validation's strings.
         let v = unsafe {
-            Validation { leeway_s: val.leeway_s, require_exp: val.require_exp != 0, iss: opt(&val.iss)?, aud: opt(&val.aud)?, sub: opt(&val.sub)?, max_len: val.max_len }
+            Validation { leeway_s: val.leeway_s, require_exp: val.require_exp != 0, issuer: opt(&val.issuer)?, audience: opt(&val.audience)?, subject: opt(&val.subject)?, max_len: val.max_len }
         };
         let key = MacKey::new(key)?;
         let c = jwt::verify(&key, token, &v, now_ns, scratch.buf)?;

@@ -1,6 +1,6 @@
 //! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
 
-use apisig::{PreparedScheme, ReplayCache, Scheme, Verifier, Window};
+use apisig::{PreparedScheme, Verifier, Window, replay::ReplayCache, scheme::Scheme};
 
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
 use crate::keyring::{self, APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};

@@ -117,10 +117,10 @@ fn enums_are_the_core_tables() {
         }
     }
     let header = String::from_utf8(std::fs::read(header_path()).unwrap()).unwrap();
-    check::<apisig::Field>(&header, "apisig_field");
+    check::<apisig::scheme::Field>(&header, "apisig_field");
     check::<apisig::message::PartKind>(&header, "apisig_part_kind");
     check::<apisig::Encoding>(&header, "apisig_encoding");
     check::<apisig::TimeUnit>(&header, "apisig_time_unit");
-    check::<apisig::Slot>(&header, "apisig_slot");
+    check::<apisig::keyring::Slot>(&header, "apisig_slot");
     check::<apisig::pin::PinKind>(&header, "apisig_pin_kind");
 }

@@ -11,7 +11,7 @@
 
 use std::io::{BufWriter, Read, Write};
 
-use apisig::{Credentials, Keyring, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect};
+use apisig::{Credentials, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect, keyring::Keyring};
 use apisig_http::server::{Authenticator, MemoryReplay};
 use axum::Router;
 use axum::body::Bytes;

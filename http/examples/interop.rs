@@ -21,7 +21,7 @@ mod common;
 use std::io::Read;
 use std::sync::Arc;
 
-use apisig::{Credentials, Request as CoreRequest, Scheme, Signer, Stamp, dialect};
+use apisig::{Credentials, Request as CoreRequest, Signer, Stamp, dialect, scheme::Scheme};
 use apisig_http::client::{ApexSession, SigningMiddleware};
 use common::*;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
@@ -62,7 +62,7 @@ async fn serve_until_stdin_closes() -> Result<(), Failure> {
 async fn serve_redis_worker(redis_port: u16) -> Result<(), Failure> {
     use apisig::claim::Deferred;
     use apisig::session::SessionKeys;
-    use apisig::{Keyring, Verifier, Window};
+    use apisig::{Verifier, Window, keyring::Keyring};
     use apisig_http::server::{Authenticator, Principal};
     use axum::extract::Extension;
 

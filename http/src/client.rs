@@ -30,7 +30,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use apisig::rotation::{Next as Step, RetryOn, Rotation};
-use apisig::{Credentials, Error, Field, HeaderSet, MacKey, Request as CoreRequest, Scheme, Signer, Stamp, UnixNanos};
+use apisig::{
+    Credentials, Error, MacKey, Request as CoreRequest, Signer, Stamp, UnixNanos,
+    headers::HeaderSet,
+    scheme::{Field, Scheme},
+};
 use bytes::Bytes;
 use http::{Extensions, HeaderName, HeaderValue};
 use reqwest::{Request, Response};

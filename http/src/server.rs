@@ -31,8 +31,13 @@ use std::task::{Context, Poll};
 use apisig::claim::{Claim, Deferred};
 use apisig::session::{Session, TOKEN_MAX};
 use apisig::{
-    ClientId, Error, Header, Part, Policy, PreparedScheme, ReplayEntry, ReplayStore, Request as CoreRequest, RoleId,
-    Scheme, Slot, UnixNanos, Verifier, dialect,
+    Error, PreparedScheme, Request as CoreRequest, UnixNanos, Verifier, dialect,
+    headers::Header,
+    keyring::{ClientIndex, Slot},
+    message::Part,
+    policy::{Policy, RoleId},
+    replay::{ReplayEntry, ReplayStore},
+    scheme::Scheme,
 };
 use bytes::Bytes;
 use http::{HeaderName, Method, Request, Response, StatusCode, header, request::Parts};
@@ -117,7 +122,7 @@ impl ClaimStore for apisig_redis::AsyncRedisReplayStore {
 }
 
 /// The in-memory replay record of one server process, sized when the server starts and kept
-/// on the heap (the core's [`ReplayCache`](apisig::ReplayCache) is sized at compile time, for
+/// on the heap (the core's [`ReplayCache`](apisig::replay::ReplayCache) is sized at compile time, for
 /// firmware). Size it for about three times the requests expected inside one window: it
 /// refuses (503, failing closed) rather than forget a live record.
 #[derive(Clone)]
@@ -187,7 +192,7 @@ trait Core: Send {
         now: UnixNanos,
     ) -> Result<(apisig::Principal, Option<Claim>), Error>;
     /// The client's key id and bound user id.
-    fn client(&self, client: ClientId) -> Option<(String, Option<String>)>;
+    fn client(&self, client: ClientIndex) -> Option<(String, Option<String>)>;
     fn issue(&self, session: &Session<'_>) -> Result<String, Error>;
     /// The concrete `Held` verifier, for [`Authenticator::with_verifier`].
     fn as_any(&mut self) -> &mut dyn std::any::Any;
@@ -217,7 +222,7 @@ impl<const K: usize, S: ReplayStore + Send + 'static> Core for Held<K, S> {
         Ok((principal, (self.take)(self.verifier.replay_mut())))
     }
 
-    fn client(&self, client: ClientId) -> Option<(String, Option<String>)> {
+    fn client(&self, client: ClientIndex) -> Option<(String, Option<String>)> {
         let c = self.verifier.keyring().get(client)?;
         Some((c.id().to_owned(), c.user_id().map(str::to_owned)))
     }
@@ -263,7 +268,7 @@ type Clock = Arc<dyn Fn() -> UnixNanos + Send + Sync>;
 /// What the layer verifies and how: a core verifier, the accepted schemes and the options.
 ///
 /// ```
-/// use apisig::{dialect, Keyring, ReplayCache, Verifier, Window};
+/// use apisig::{dialect, Verifier, Window, keyring::Keyring, replay::ReplayCache};
 /// use apisig_http::server::Authenticator;
 ///
 /// let mut keyring = Keyring::<16>::new();
@@ -315,7 +320,7 @@ pub const OFFLOAD_BODY: usize = 256 << 10;
 
 impl Authenticator {
     /// An authenticator over `verifier`, whose replay store decides by itself (the core's
-    /// in-memory [`ReplayCache`](apisig::ReplayCache): one process). Accepts no scheme yet.
+    /// in-memory [`ReplayCache`](apisig::replay::ReplayCache): one process). Accepts no scheme yet.
     pub fn new<const K: usize, S: ReplayStore + Send + 'static>(verifier: Verifier<K, S>) -> Authenticator {
         Self::with_core(Box::new(Held { verifier, take: |_| None }), None)
     }
@@ -422,7 +427,7 @@ impl Authenticator {
     /// given to [`new`](Self::new) or [`shared`](Self::shared); `None` when they are not.
     ///
     /// ```
-    /// use apisig::{dialect, Keyring, ReplayCache, Slot, Verifier, Window};
+    /// use apisig::{dialect, Verifier, Window, keyring::{Keyring, Slot}, replay::ReplayCache};
     /// use apisig_http::server::Authenticator;
     ///
     /// let verifier = Verifier::new(Keyring::<8>::new(), ReplayCache::<64>::new(), Window::DEFAULT);

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use apisig::claim::{Claim, Deferred};
 use apisig::pin::{PinKind, fingerprint};
 use apisig::{
-    Credentials, Error, Keyring, Pin, Request as CoreRequest, Signer, Slot, Stamp, Verifier, Window, dialect,
+    Credentials, Error, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect,
+    keyring::{Keyring, Slot},
+    pin::Pin,
 };
 use apisig_http::client::{ApexSession, SigningMiddleware};
 use apisig_http::server::{Authenticator, BoxFuture, ClaimStore, Mtls, PeerCertificate};
@@ -47,7 +49,7 @@ async fn every_dialect_signed_by_the_middleware_is_accepted() {
     let (addr, log) = serve(gateway()).await;
     let url = |p: &str| format!("http://{addr}{p}");
     let token = jwt_for("zs-acme");
-    let cases: [(&apisig::Scheme<'static>, Credentials<'_>, &str); 7] = [
+    let cases: [(&apisig::scheme::Scheme<'static>, Credentials<'_>, &str); 7] = [
         (&dialect::AEVO, Credentials { api_key: AEVO_KEY, secret: AEVO_SECRET, ..Credentials::EMPTY }, AEVO_KEY),
         (&dialect::AEVO_SECRET, Credentials { api_key: AEVO_KEY, secret: AEVO_SECRET, ..Credentials::EMPTY }, AEVO_KEY),
         (&COINBASE, Credentials { api_key: CB_KEY, secret: CB_SECRET, ..Credentials::EMPTY }, CB_KEY),
@@ -178,8 +180,8 @@ async fn keys_rotated_on_the_server_while_it_serves() {
     let layer = gateway().layer();
     let auth = layer.authenticator();
     // The gateway's verifier, as common::gateway_verifier builds it.
-    type Gateway = Verifier<16, apisig::ReplayCache<4096>>;
-    let wrong: Option<()> = auth.with_verifier(|_: &mut Verifier<4, apisig::ReplayCache<4096>>| ());
+    type Gateway = Verifier<16, apisig::replay::ReplayCache<4096>>;
+    let wrong: Option<()> = auth.with_verifier(|_: &mut Verifier<4, apisig::replay::ReplayCache<4096>>| ());
     assert_eq!(wrong, None, "another keyring size is not this verifier");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -354,7 +356,7 @@ async fn serve_mtls(mode: Mtls, der: Option<Vec<u8>>) -> SocketAddr {
     };
     ring.set_pin(portal, Slot::Primary, Some(pin)).unwrap();
     ring.add("other", b"other-key-0123456789").unwrap();
-    let auth = Authenticator::new(Verifier::new(ring, apisig::ReplayCache::<64>::new(), Window::DEFAULT))
+    let auth = Authenticator::new(Verifier::new(ring, apisig::replay::ReplayCache::<64>::new(), Window::DEFAULT))
         .scheme(&dialect::SIGNIUS)
         .unwrap()
         .mtls(mode);

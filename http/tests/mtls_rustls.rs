@@ -9,7 +9,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use apisig::pin::{PinKind, fingerprint};
-use apisig::{Credentials, Keyring, Pin, ReplayCache, Slot, Verifier, Window, dialect};
+use apisig::{
+    Credentials, Verifier, Window, dialect,
+    keyring::{Keyring, Slot},
+    pin::Pin,
+    replay::ReplayCache,
+};
 use apisig_http::client::SigningMiddleware;
 use apisig_http::server::{Authenticator, Mtls, PeerCertificate};
 use common::*;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use apisig::claim::Deferred;
 use apisig::session::SessionKeys;
-use apisig::{Credentials, Keyring, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect};
+use apisig::{Credentials, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect, keyring::Keyring};
 use apisig_http::client::ApexSession;
 use apisig_http::server::Authenticator;
 use apisig_redis::AsyncRedisReplayStore;
@@ -90,7 +90,7 @@ async fn post(addr: SocketAddr, headers: &[(String, String)]) -> (u16, serde_jso
     (res.status().as_u16(), res.json().await.unwrap_or_default())
 }
 
-fn signed(scheme: &apisig::Scheme<'static>, nonce: Option<u64>) -> Vec<(String, String)> {
+fn signed(scheme: &apisig::scheme::Scheme<'static>, nonce: Option<u64>) -> Vec<(String, String)> {
     let c = Credentials { api_key: AEVO_KEY, secret: AEVO_SECRET, ..Credentials::EMPTY };
     let c = if nonce.is_some() {
         Credentials { api_key: APEX_KEY, secret: APEX_SECRET, user_id: APEX_USER, ..c }

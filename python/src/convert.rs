@@ -165,7 +165,7 @@ pub(crate) struct HeaderObjects<'py>(SmallVec<[(Bound<'py, PyAny>, Bound<'py, Py
 pub(crate) const INLINE_HEADERS: usize = 8;
 
 /// The core's view of [`HeaderObjects`].
-pub(crate) type CoreHeaders<'a> = SmallVec<[apisig::Header<'a>; INLINE_HEADERS]>;
+pub(crate) type CoreHeaders<'a> = SmallVec<[apisig::headers::Header<'a>; INLINE_HEADERS]>;
 
 impl<'py> HeaderObjects<'py> {
     /// Takes the headers of `obj`: a mapping, an iterable of pairs, or `None` (no headers).
@@ -188,7 +188,7 @@ impl<'py> HeaderObjects<'py> {
     /// for a name or value of the wrong type.
     pub(crate) fn core_into<'s>(&'s self, out: &mut CoreHeaders<'s>) -> PyResult<()> {
         for (n, v) in &self.0 {
-            out.push(apisig::Header { name: borrow_text(n, "header name")?, value: borrow_value(v)? });
+            out.push(apisig::headers::Header { name: borrow_text(n, "header name")?, value: borrow_value(v)? });
         }
         Ok(())
     }
@@ -217,6 +217,6 @@ fn borrow_value<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 }
 
 /// Borrowed core headers over owned pairs.
-pub(crate) fn core_headers(pairs: &[(String, Vec<u8>)]) -> Vec<apisig::Header<'_>> {
-    pairs.iter().map(|(n, v)| apisig::Header { name: n.as_str(), value: v.as_slice() }).collect()
+pub(crate) fn core_headers(pairs: &[(String, Vec<u8>)]) -> Vec<apisig::headers::Header<'_>> {
+    pairs.iter().map(|(n, v)| apisig::headers::Header { name: n.as_str(), value: v.as_slice() }).collect()
 }

@@ -7,7 +7,12 @@ use apisig::dialect;
 use apisig::message::PartKind;
 use apisig::names::Named;
 use apisig::rotation::RetryOn;
-use apisig::{Encoding, Field, HeaderSpec, Part, Role, Template, TimeUnit};
+use apisig::{
+    Encoding, TimeUnit,
+    message::{Part, Template},
+    policy::Role,
+    scheme::{Field, HeaderSpec},
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -51,7 +56,7 @@ pub(crate) struct OwnedTemplate {
 #[derive(Clone, Debug)]
 pub(crate) enum SchemeData {
     /// A core preset, with its verification prepared once.
-    Preset(&'static apisig::Scheme<'static>, apisig::PreparedScheme<'static>),
+    Preset(&'static apisig::scheme::Scheme<'static>, apisig::PreparedScheme<'static>),
     Custom {
         name: String,
         headers: Vec<OwnedHeader>,
@@ -71,7 +76,7 @@ impl SchemeData {
     }
 
     /// Lends the scheme to `f` as the core's type.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Scheme<'_>) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::scheme::Scheme<'_>) -> R) -> R {
         match self {
             SchemeData::Preset(s, _) => f(s),
             SchemeData::Custom { name, headers, template, time_unit, retry_on } => {
@@ -84,7 +89,13 @@ impl SchemeData {
                     separator: &t.separator,
                     encoding: t.encoding,
                 });
-                f(&apisig::Scheme { name, headers: &specs, template, time_unit: *time_unit, retry_on: *retry_on })
+                f(&apisig::scheme::Scheme {
+                    name,
+                    headers: &specs,
+                    template,
+                    time_unit: *time_unit,
+                    retry_on: *retry_on,
+                })
             }
         }
     }
@@ -157,7 +168,7 @@ pub(crate) struct Scheme {
 }
 
 impl Scheme {
-    pub(crate) fn preset(py: Python<'_>, s: &'static apisig::Scheme<'static>) -> PyResult<Scheme> {
+    pub(crate) fn preset(py: Python<'_>, s: &'static apisig::scheme::Scheme<'static>) -> PyResult<Scheme> {
         let prepared = apisig::PreparedScheme::new(s).py(py)?;
         Ok(Scheme { data: Arc::new(SchemeData::Preset(s, prepared)) })
     }
@@ -358,12 +369,12 @@ impl Scheme {
 /// A role table, owned or the core's.
 #[derive(Clone, Debug)]
 pub(crate) enum PolicyData {
-    Preset(&'static apisig::Policy<'static>),
+    Preset(&'static apisig::policy::Policy<'static>),
     Custom(Vec<(String, Vec<String>)>),
 }
 
 impl PolicyData {
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::Policy<'_>) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&apisig::policy::Policy<'_>) -> R) -> R {
         match self {
             PolicyData::Preset(p) => f(p),
             PolicyData::Custom(roles) => {
@@ -374,16 +385,16 @@ impl PolicyData {
                     .zip(patterns.iter())
                     .map(|((name, _), ps)| Role { name, patterns: ps.as_slice() })
                     .collect();
-                f(&apisig::Policy { roles: &core_roles })
+                f(&apisig::policy::Policy { roles: &core_roles })
             }
         }
     }
 
-    pub(crate) fn role_id(&self, name: &str) -> Option<apisig::RoleId> {
+    pub(crate) fn role_id(&self, name: &str) -> Option<apisig::policy::RoleId> {
         self.with(|p| p.role_id(name))
     }
 
-    pub(crate) fn role_name(&self, id: apisig::RoleId) -> Option<String> {
+    pub(crate) fn role_name(&self, id: apisig::policy::RoleId) -> Option<String> {
         self.with(|p| p.role(id).map(|r| r.name.to_owned()))
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use apisig::{Credentials, Field, Request, Stamp};
+use apisig::{Credentials, Request, Stamp, scheme::Field};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use zeroize::Zeroizing;
@@ -138,7 +138,7 @@ impl Signer {
 
 impl Signer {
     /// The produced headers as a dict: a copy of the template, with the computed values set.
-    fn header_dict<'py>(&self, py: Python<'py>, set: &apisig::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
+    fn header_dict<'py>(&self, py: Python<'py>, set: &apisig::headers::HeaderSet<'_>) -> PyResult<Bound<'py, PyDict>> {
         let out = self.template.bind(py).copy()?;
         for (line, name) in set.iter().zip(&self.computed) {
             if let Some(name) = name {
@@ -150,7 +150,7 @@ impl Signer {
 }
 
 /// A header's whole value (prefix included) as a Python string.
-fn value_string<'py>(py: Python<'py>, line: &apisig::HeaderLine<'_>) -> Bound<'py, PyString> {
+fn value_string<'py>(py: Python<'py>, line: &apisig::headers::HeaderLine<'_>) -> Bound<'py, PyString> {
     if line.prefix.is_empty() {
         PyString::new(py, line.value)
     } else {
@@ -303,7 +303,7 @@ impl Signer {
         let (parts, fixed) = self.scheme.with(|s| {
             s.template.map_or((0usize, 0usize), |t| {
                 let literals = t.parts.iter().fold(0usize, |n, p| match p {
-                    apisig::Part::Literal(b) => n.saturating_add(b.len()),
+                    apisig::message::Part::Literal(b) => n.saturating_add(b.len()),
                     _ => n,
                 });
                 (t.parts.len(), literals.saturating_add(t.separator.len().saturating_mul(t.parts.len())))

@@ -118,7 +118,7 @@ pub(crate) fn jwt_verify(
     let token = token_bytes(token)?;
     let key = MacKey::new(&secret).py(py)?;
     let now = now.map_or_else(system_now_ns, |n| n.0);
-    let v = Validation { leeway_s: leeway, require_exp, iss: issuer, aud: audience, sub: subject, max_len };
+    let v = Validation { leeway_s: leeway, require_exp, issuer, audience, subject, max_len };
     // The length is checked before the scratch space is allocated.
     if token.len() > max_len {
         return Err(Error::TokenTooLong).py(py);

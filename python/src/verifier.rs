@@ -12,7 +12,13 @@ use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
 use apisig::session::{self, Session};
-use apisig::{ClientId, Error, Keyring, Pin, ReplayEntry, ReplayStore, Request, RoleId, Slot, UnixNanos, Window};
+use apisig::{
+    Error, Request, UnixNanos, Window,
+    keyring::{ClientIndex, Keyring, Slot},
+    pin::Pin,
+    policy::RoleId,
+    replay::{ReplayEntry, ReplayStore},
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
@@ -317,7 +323,7 @@ impl Verifier {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn role_id(&self, py: Python<'_>, role: Option<&str>) -> PyResult<Option<apisig::RoleId>> {
+    fn role_id(&self, py: Python<'_>, role: Option<&str>) -> PyResult<Option<apisig::policy::RoleId>> {
         let Some(role) = role else { return Ok(None) };
         let policy = self.policy.as_ref().ok_or_else(|| PyValueError::new_err("roles need a Verifier(policy=...)"))?;
         policy.role_id(role).map(Some).ok_or_else(|| to_pyerr(py, Error::Forbidden))
@@ -327,7 +333,7 @@ impl Verifier {
         &self,
         py: Python<'_>,
         id: &str,
-        f: impl FnOnce(&mut State, ClientId) -> Result<T, Error>,
+        f: impl FnOnce(&mut State, ClientIndex) -> Result<T, Error>,
     ) -> PyResult<T> {
         let mut state = self.lock();
         let client = with_core!(&state.core, v => v.keyring().find(id.as_bytes())).ok_or(Error::UnknownKey).py(py)?;
@@ -407,7 +413,7 @@ impl Verifier {
     fn principal_object(
         &self,
         py: Python<'_>,
-        client: ClientId,
+        client: ClientIndex,
         role: Option<RoleId>,
         found: Found,
     ) -> PyResult<Py<Principal>> {

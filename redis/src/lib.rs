@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use apisig::claim::Deferred;
-//! use apisig::{Keyring, Request, Verifier, Window, dialect};
+//! use apisig::{Request, Verifier, Window, dialect, keyring::Keyring};
 //! use apisig_redis::RedisReplayStore;
 //!
 //! let client = redis::Client::open("redis://127.0.0.1:6379/")?;
@@ -30,7 +30,7 @@
 //! ```no_run
 //! # use std::sync::Mutex;
 //! # use apisig::claim::Deferred;
-//! # use apisig::{Keyring, Request, Verifier, Window, dialect};
+//! # use apisig::{Request, Verifier, Window, dialect, keyring::Keyring};
 //! # use apisig_redis::RedisReplayStore;
 //! # let verifier = Mutex::new(Verifier::new(Keyring::<4>::new(), Deferred::new(), Window::DEFAULT));
 //! # let mut store = RedisReplayStore::new(redis::Client::open("redis://127.0.0.1/")?, "api");
@@ -55,7 +55,7 @@
 use std::time::Duration;
 
 use apisig::claim::{ADVANCE_NONCE_SCRIPT, Claim, Deferred};
-use apisig::{Error, Principal, Request, Scheme, UnixNanos, Verifier};
+use apisig::{Error, Principal, Request, UnixNanos, Verifier, scheme::Scheme};
 
 // The workspace README's Rust examples, compiled and run as this crate's doctests (it depends
 // on the core), so every example a newcomer copies from the README is known to work.

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use apisig::claim::Deferred;
 use apisig::{
-    Credentials, Error, Header, HeaderSet, Keyring, MAX_HEADERS, Request, Signer, Stamp, Verifier, Window, dialect,
+    Credentials, Error, Request, Signer, Stamp, Verifier, Window, dialect,
+    headers::{Header, HeaderSet, MAX_HEADERS},
+    keyring::Keyring,
 };
 use apisig_redis::{RedisReplayStore, verify};
 

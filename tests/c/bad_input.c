@@ -709,9 +709,9 @@ static void test_tokens(void) {
     token[len] = '\0';
     EXPECT(APISIG_RESULT_MISSING_CLAIM, jwt_check(token, &v, 1700000000));
     v.require_exp = 0;
-    v.iss.present = 1;
-    v.iss.ptr = "a";
-    v.iss.len = 1;
+    v.issuer.present = 1;
+    v.issuer.ptr = "a";
+    v.issuer.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
 
     /* Session tokens: issue, verify, tamper, expire. */
@@ -1036,9 +1036,9 @@ static void test_flags(void) {
     EXPECT(APISIG_RESULT_MISSING_CLAIM, jwt_check(token, &v, 1700000000));
     v.require_exp = 0;
     EXPECT(APISIG_RESULT_OK, jwt_check(token, &v, 1700000000));
-    v.iss.present = 2;
-    v.iss.ptr = "a";
-    v.iss.len = 1;
+    v.issuer.present = 2;
+    v.issuer.ptr = "a";
+    v.issuer.len = 1;
     EXPECT(APISIG_RESULT_CLAIM_MISMATCH, jwt_check(token, &v, 1700000000));
 }
 

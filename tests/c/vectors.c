@@ -596,9 +596,9 @@ static void run_jwt(const cJSON *root) {
         case_name(c, where, sizeof where, "jwt");
         v.leeway_s = u64_of(val, "leeway_s");
         v.require_exp = bool_of(val, "require_exp");
-        v.iss = opt_str(val, "iss");
-        v.aud = opt_str(val, "aud");
-        v.sub = opt_str(val, "sub");
+        v.issuer = opt_str(val, "iss");
+        v.audience = opt_str(val, "aud");
+        v.subject = opt_str(val, "sub");
         v.max_len = (size_t)u64_of(val, "max_len");
         if (expect(c, apisig_jwt_verify(key, klen, (const uint8_t *)str_of(c, "token"), tlen, &v,
                                         u64_of(c, "now") * 1000000000ull, scratch, tlen, &claims),

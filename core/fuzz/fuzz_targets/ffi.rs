@@ -80,7 +80,7 @@ enum Call<'a> {
 }
 
 fn check(r: apisig_result) -> u32 {
-    let code = r as u32;
+    let code = r.0;
     assert_ne!(code, PANIC, "the core panicked");
     // Every code has a name and a message.
     // SAFETY: both return static NUL-terminated strings.
@@ -150,7 +150,7 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                     let r = check(apisig_securosys_authorize(*role, tp, tl));
                     if let Buf::Bytes(tb) = t {
                         let want = apisig::dialect::SECUROSYS_ROLES
-                            .authorize(apisig::RoleId(*role), tb)
+                            .authorize(apisig::policy::RoleId(*role), tb)
                             .map_or_else(|e| e.code(), |()| OK);
                         assert_eq!(r, want);
                     }
@@ -171,9 +171,9 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                     let v = apisig_jwt_validation {
                         leeway_s: *leeway,
                         require_exp: *exp,
-                        iss: opt_str(iss),
-                        aud: opt_str(&None),
-                        sub: opt_str(&None),
+                        issuer: opt_str(iss),
+                        audience: opt_str(&None),
+                        subject: opt_str(&None),
                         max_len: usize::from(*max_len),
                     };
                     let mut buf = vec![0u8; usize::from(*scratch) % 4096];
@@ -196,9 +196,9 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                         let v = apisig_jwt_validation {
                             leeway_s: u64::MAX,
                             require_exp: 0,
-                            iss: opt_str(&None),
-                            aud: opt_str(&None),
-                            sub: opt_str(&None),
+                            issuer: opt_str(&None),
+                            audience: opt_str(&None),
+                            subject: opt_str(&None),
                             max_len: usize::MAX,
                         };
                         let r2 = check(apisig_jwt_verify(kp, kl, out.as_ptr(), len, &v, 0, scratch.as_mut_ptr(), len, &mut cl));

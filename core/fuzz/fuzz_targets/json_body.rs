@@ -11,7 +11,7 @@
 
 use apisig::dialect::{APEX, APEX_TEMPLATE};
 use apisig::message::MessageInput;
-use apisig::{Encoding, Error, Header, Keyring, MacKey, PreparedScheme, ReplayCache, Request, Verifier, Window};
+use apisig::{Encoding, Error, MacKey, PreparedScheme, Request, Verifier, Window, headers::Header, keyring::Keyring, replay::ReplayCache};
 use std::collections::BTreeMap;
 
 use arbitrary::Arbitrary;

@@ -40,9 +40,9 @@ fuzz_target!(|data: &[u8]| {
     let v = Validation {
         leeway_s: x.leeway_s,
         require_exp: x.require_exp,
-        iss: x.iss,
-        aud: x.aud,
-        sub: x.sub,
+        issuer: x.iss,
+        audience: x.aud,
+        subject: x.sub,
         max_len: usize::from(x.max_len),
     };
     let mut scratch = vec![0u8; usize::from(x.scratch)];

@@ -8,7 +8,7 @@
 
 use apisig::dialect::SECUROSYS_ROLES;
 use apisig::policy::{check_canonical, pattern_matches};
-use apisig::{Error, Policy, Role, RoleId};
+use apisig::{Error, policy::{Policy, Role, RoleId}};
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use apisig::message::{MAX_PARTS, METHOD_MAX, MessageInput, Part, Sink, Template};
-use apisig::{Encoding, Error, Header};
+use apisig::{Encoding, Error, headers::Header};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 

@@ -8,7 +8,7 @@ use apisig::rotation::RetryOn;
 use apisig::dialect::{AEVO_TEMPLATE, APEX};
 use apisig::message::MessageInput;
 use apisig::scheme::{Field, HeaderSpec, Scheme};
-use apisig::{Encoding, Error, Header, Keyring, MacKey, ReplayCache, Request, TimeUnit, Verifier, Window};
+use apisig::{Encoding, Error, MacKey, Request, TimeUnit, Verifier, Window, headers::Header, keyring::Keyring, replay::ReplayCache};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 
@@ -27,7 +27,7 @@ fn parse(text: &[u8]) -> Option<u64> {
     (v.to_string().as_bytes() == text).then_some(v)
 }
 
-fn sign(secret: &[u8], t: &apisig::Template<'_>, input: &MessageInput<'_>) -> Option<String> {
+fn sign(secret: &[u8], t: &apisig::message::Template<'_>, input: &MessageInput<'_>) -> Option<String> {
     let mut buf = vec![0u8; t.message_len(input).ok()?];
     let msg = t.render(input, &mut buf).ok()?;
     Some(Encoding::LowerHex.encode(&MacKey::new(secret).ok()?.sign(msg)).as_str().to_owned())

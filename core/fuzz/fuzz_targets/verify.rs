@@ -10,10 +10,7 @@ use apisig::jwt::{self, JwtPolicy};
 use apisig::message::{Part, Template};
 use apisig::scheme::{Field, HeaderSpec, Kind, Scheme};
 use apisig::session::{Session, SessionKeys};
-use apisig::{
-    Credentials, Encoding, Error, Header, Keyring, MAX_HEADERS, MacKey, ReplayCache, Request, Signer, Slot, Stamp,
-    TimeUnit, Verifier, Window,
-};
+use apisig::{Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window, headers::{Header, MAX_HEADERS}, keyring::{Keyring, Slot}, replay::ReplayCache};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 
@@ -108,8 +105,8 @@ fuzz_target!(|x: Input<'_>| {
             ring.bind_user_id(c, u).unwrap();
         }
     }
-    ring.set_secret(apisig::ClientId(0), Slot::Secondary, Some(b"API_SECRET_NEXT")).unwrap();
-    ring.set_role(apisig::ClientId(2), Some(KEY_OPERATION)).unwrap();
+    ring.set_secret(apisig::keyring::ClientIndex(0), Slot::Secondary, Some(b"API_SECRET_NEXT")).unwrap();
+    ring.set_role(apisig::keyring::ClientIndex(2), Some(KEY_OPERATION)).unwrap();
     let mut v = Verifier::new(ring, ReplayCache::<16>::new(), Window::from_secs(u64::from(x.window_s)));
     v.set_jwt(Some(JwtPolicy::new(JWT_KEY).unwrap()));
     v.set_session_keys(Some(SessionKeys::new(SESSION_KEY).unwrap()));

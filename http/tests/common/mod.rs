@@ -10,8 +10,11 @@ use std::sync::{Arc, Mutex};
 use apisig::jwt::JwtPolicy;
 use apisig::session::SessionKeys;
 use apisig::{
-    Encoding, Field, HeaderSpec, Keyring, MacKey, Part, ReplayCache, Scheme, Slot, Template, TimeUnit, Verifier,
-    Window, dialect,
+    Encoding, MacKey, TimeUnit, Verifier, Window, dialect,
+    keyring::{Keyring, Slot},
+    message::{Part, Template},
+    replay::ReplayCache,
+    scheme::{Field, HeaderSpec, Scheme},
 };
 use apisig_http::server::{Authenticator, Principal};
 use axum::Router;
