@@ -12,7 +12,7 @@
 //!
 //! For Redis, [`Claim::store_key`] names the key (`<namespace>:r:<hex>` for a request,
 //! `<namespace>:n:<hex>` for a nonce high-water mark), and one Lua script, [`CLAIM_SCRIPT`],
-//! makes every claim good: `SET <key> 1 NX PX <ttl_ms>` for a request, a raised mark for a
+//! makes every claim good: `SET <key> 1 NX PXAT <expires>` for a request, a raised mark for a
 //! nonce — unless the store lost its memory (restarted without persistence, flushed, failed
 //! over, evicted keys), which it notices and answers by refusing for a recovery period. The
 //! Python face (`apisig.replay`) and the Rust crate `apisig-redis` both run exactly this.
@@ -77,8 +77,14 @@ pub const DEFAULT_RECOVERY_MS: u64 = 600_000;
 ///   clock in ms); a nonce at or below the floor stays refused after the recovery (then as a
 ///   replay), because a lost mark has no window to run out.
 ///
+/// A request's record is kept until its [`expires`](Claim::Once) by Redis's clock
+/// (`SET NX PXAT`), and a claim reaching Redis after that is refused: however late a claim
+/// arrives (a busy worker, a slow network), a replay verified within the window finds the
+/// record, or is refused as late.
+///
 /// Returns 1 when the claim was made good, 0 for a replay, -1 while refusing after a loss
-/// (answer [`Error::ReplayStoreUnavailable`]); [`script_outcome`] maps them. The nonce is
+/// (answer [`Error::ReplayStoreUnavailable`]), 2 for a request whose window closed before its
+/// claim arrived; [`script_outcome`] maps them. The nonce is
 /// compared as zero-padded digits (Lua's numbers lose precision above 2^53); the floor as a
 /// number, exact below 2^53, where it is.
 pub const CLAIM_SCRIPT: &str = "local t = redis.call('TIME')
@@ -96,7 +102,11 @@ if ARGV[1] == 'o' then
   if now < until_ms then
     return -1
   end
-  if redis.call('SET', KEYS[1], '1', 'NX', 'PX', string.format('%.0f', tonumber(ARGV[2]))) then
+  local expires = tonumber(ARGV[2])
+  if now >= expires then
+    return 2
+  end
+  if redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', string.format('%.0f', expires)) then
     return 1
   end
   return 0
@@ -115,7 +125,8 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 ";
 
-/// What a reply of [`CLAIM_SCRIPT`] means: 1 made good, 0 [`Error::ReplayedRequest`], -1
+/// What a reply of [`CLAIM_SCRIPT`] means: 1 made good, 0 [`Error::ReplayedRequest`], 2
+/// [`Error::TimestampOutsideWindow`] (the claim arrived after the request's window closed), -1
 /// (the store lost its memory and is recovering) or anything else
 /// [`Error::ReplayStoreUnavailable`].
 ///
@@ -125,13 +136,14 @@ pub const fn script_outcome(reply: i64) -> Result<(), Error> {
     match reply {
         1 => Ok(()),
         0 => Err(Error::ReplayedRequest),
+        2 => Err(Error::TimestampOutsideWindow),
         _ => Err(Error::ReplayStoreUnavailable),
     }
 }
 
-/// The arguments of [`CLAIM_SCRIPT`] for one claim: its kind (`o` or `n`), its value (the
-/// record's ttl or the nonce) and the recovery period in ms, numbers as [`NONCE_DIGITS`]
-/// zero-padded digits.
+/// The arguments of [`CLAIM_SCRIPT`] for one claim: its kind (`o` or `n`), its value (when the
+/// record expires, Unix ms rounded up, or the nonce) and the recovery period in ms, numbers as
+/// [`NONCE_DIGITS`] zero-padded digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScriptArgs {
     kind: u8,
@@ -264,7 +276,7 @@ impl Claim {
     pub fn script_args(&self, recovery_ms: u64) -> ScriptArgs {
         let (kind, value) = match *self {
             Claim::Nonce { nonce, .. } => (b'n', nonce),
-            Claim::Once { .. } => (b'o', self.ttl_ms().unwrap_or(1)),
+            Claim::Once { expires, .. } => (b'o', expires.div_ceil(1_000_000)),
         };
         ScriptArgs { kind, value: digits(value), recovery: digits(recovery_ms) }
     }
@@ -409,8 +421,9 @@ mod tests {
 
     #[test]
     fn script_args_marker_key_and_outcomes() {
-        let once = Claim::Once { key_id: key_id("k"), id: [0; REPLAY_ID_LEN], expires: 25_000_000_001, now: 1 };
-        assert_eq!(once.script_args(600_000).argv(), ["o", "00000000000000025000", "00000000000000600000"]);
+        let expires = 1_796_524_275_123_000_001; // ns; the record is kept to the next whole ms
+        let once = Claim::Once { key_id: key_id("k"), id: [0; REPLAY_ID_LEN], expires, now: 1 };
+        assert_eq!(once.script_args(600_000).argv(), ["o", "00000001796524275124", "00000000000000600000"]);
         let nonce = Claim::Nonce { key_id: key_id("k"), nonce: u64::MAX };
         assert_eq!(nonce.script_args(0).argv(), ["n", "18446744073709551615", "00000000000000000000"]);
         let mut out = [0u8; 16];
@@ -421,7 +434,8 @@ mod tests {
         assert_eq!(script_outcome(1), Ok(()));
         assert_eq!(script_outcome(0), Err(Error::ReplayedRequest));
         assert_eq!(script_outcome(-1), Err(Error::ReplayStoreUnavailable));
-        assert_eq!(script_outcome(2), Err(Error::ReplayStoreUnavailable));
+        assert_eq!(script_outcome(2), Err(Error::TimestampOutsideWindow));
+        assert_eq!(script_outcome(3), Err(Error::ReplayStoreUnavailable));
     }
 
     #[test]

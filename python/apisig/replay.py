@@ -15,9 +15,10 @@ The verifier checks the request under its lock, then hands the store a :class:`R
 outside it; the request is accepted only if the claim is made good, by one atomic Lua script
 (the core's ``CLAIM_SCRIPT``, the same for Rust workers):
 
-* a signature (schemes with a timestamp): ``SET <namespace>:r:<key> 1 NX PX <ttl>``, so of two
-  workers racing the same request exactly one succeeds; the record expires with the window
-  (``ttl`` runs to the request's timestamp plus the tolerance);
+* a signature (schemes with a timestamp): ``SET <namespace>:r:<key> 1 NX PXAT <expires>``, so
+  of two workers racing the same request exactly one succeeds; the record expires with the
+  window (the request's timestamp plus the tolerance, by Redis's clock), and a claim arriving
+  after that is refused as late;
 * a nonce (APEX's growing counter): the client's high-water mark is raised only if the nonce
   is above it; the mark is kept for good (one key per client).
 
@@ -58,7 +59,7 @@ from ._native import (
     Scheme,
     Verifier,
 )
-from .exceptions import ReplayedRequest, ReplayStoreUnavailable
+from .exceptions import ReplayedRequest, ReplayStoreUnavailable, TimestampOutsideWindow
 
 if TYPE_CHECKING:
     import redis
@@ -111,12 +112,15 @@ class _RedisKeys:
         return keys, claim.script_args(round(self.recovery * 1000))
 
     def outcome(self, claim: ReplayClaim, reply: object) -> None:
-        """The script's reply (the core's ``script_outcome``): 1 made good, 0 a replay, -1
-        refused while the store recovers from a loss of memory."""
+        """The script's reply (the core's ``script_outcome``): 1 made good, 0 a replay, 2 the
+        claim arrived after the request's window closed, -1 refused while the store recovers
+        from a loss of memory."""
         if reply == 1:
             return
         if reply == 0:
             raise _refused(claim)
+        if reply == 2:
+            raise TimestampOutsideWindow("the request's window closed before the replay store was asked")
         raise ReplayStoreUnavailable(
             "the replay store (Redis) lost its memory (restarted, flushed, failed over or evicting) "
             f"less than {self.recovery:g} s ago: requests it may have forgotten are refused until then"

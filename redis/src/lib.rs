@@ -4,7 +4,7 @@
 //! another worker process would be accepted again. Give every worker a verifier with a
 //! [`Deferred`] replay store and a [`RedisReplayStore`] on the same Redis: the verifier checks
 //! the request, and the claim it hands over is made good in Redis by one atomic Lua script,
-//! [`apisig::claim::CLAIM_SCRIPT`] — `SET <namespace>:r:<key> 1 NX PX <ttl>` for a signature,
+//! [`apisig::claim::CLAIM_SCRIPT`] — `SET <namespace>:r:<key> 1 NX PXAT <expires>` for a signature,
 //! a raised high-water mark for a nonce — which also notices a Redis that lost its memory
 //! (restarted without persistence, flushed, failed over, evicting) and then refuses for a
 //! recovery period ([`RedisReplayStore::recovery`]). The core names the keys and runs the same

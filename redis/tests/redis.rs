@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use apisig::claim::Deferred;
+use apisig::claim::{Claim, Deferred};
 use apisig::{
     Credentials, Error, Header, HeaderSet, Keyring, MAX_HEADERS, Request, Signer, Stamp, Verifier, Window, dialect,
 };
@@ -362,4 +362,26 @@ fn an_evicting_redis_refuses_rather_than_forgets() {
         // A worker that never saw it, within its window: refused, not accepted again.
         assert_eq!(check(&mut worker(), &mut store, &request, now()), Err(Error::ReplayStoreUnavailable), "{policy}");
     }
+}
+
+/// A claim that reaches Redis after its request's window closed (a busy worker verified it in
+/// time, then was slow to ask) is refused: else its replay, verified in time and asked later
+/// still, would find the record expired and be accepted again (the soak found this).
+#[test]
+fn a_claim_arriving_after_its_window_is_refused() {
+    let Some(server) = RedisServer::start() else { return };
+    let mut store = server.store();
+    let key_id = || AEVO_KEY.try_into().unwrap();
+    let t = now();
+    // Verified 2 s ago with 1 s left: the window closed a second before the claim arrives.
+    let late = Claim::Once { key_id: key_id(), id: [1; 16], expires: t - 1_000_000_000, now: t - 2_000_000_000 };
+    assert_eq!(store.claim(&late), Err(Error::TimestampOutsideWindow));
+    // The record is kept until the request's expiry by Redis's clock, however late it was made.
+    let in_time = Claim::Once { key_id: key_id(), id: [2; 16], expires: t + 1_000_000_000, now: t - 2_000_000_000 };
+    assert_eq!(store.claim(&in_time), Ok(()));
+    assert_eq!(store.claim(&in_time), Err(Error::ReplayedRequest));
+    let mut raw = server.client().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{NS}:r:*")).query(&mut raw).unwrap();
+    let pttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query(&mut raw).unwrap();
+    assert!((1..=1000).contains(&pttl), "{pttl}");
 }
