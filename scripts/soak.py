@@ -47,29 +47,44 @@ CONCURRENCY = 16
 def app() -> Any:
     """The worker: ASGI middleware over a hello app, the replay record in Redis (env
     SOAK_REDIS_PORT)."""
+    import apisig
     import redis.asyncio
+    from apisig.replay import AsyncRedisReplayStore
+    from apisig.server import ApisigASGIMiddleware
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    import apisig
-    from apisig.replay import AsyncRedisReplayStore
-    from apisig.server import ApisigASGIMiddleware
-
     port = int(os.environ["SOAK_REDIS_PORT"])
     client = redis.asyncio.Redis(
-        host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
     )
     store = AsyncRedisReplayStore(client, namespace=NAMESPACE, recovery=RECOVERY)
-    v = apisig.Verifier(replay_store=store, window=WINDOW, sessions=apisig.SessionKeys(b"soak-session-secret"))
+    v = apisig.Verifier(
+        replay_store=store,
+        window=WINDOW,
+        sessions=apisig.SessionKeys(b"soak-session-secret"),
+    )
     v.add(AEVO_KEY, AEVO_SECRET)
     v.add(APEX_KEY, APEX_SECRET, user_id=APEX_USER)
 
     async def hello(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
     schemes = [apisig.AEVO, apisig.APEX_SESSION]
-    return ApisigASGIMiddleware(hello, verifier=v, schemes=schemes, apex_authenticate="/AuthenticateUser")
+    return ApisigASGIMiddleware(
+        hello, verifier=v, schemes=schemes, apex_authenticate="/AuthenticateUser"
+    )
 
 
 def free_port() -> int:
@@ -97,9 +112,24 @@ class Redis:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, persistent: bool) -> None:
-        args = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
+        args = (
+            ["--appendonly", "yes", "--appendfsync", "always"]
+            if persistent
+            else ["--appendonly", "no"]
+        )
         exe = shutil.which("redis-server") or "redis-server"
-        cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.data), *args]
+        cmd = [
+            exe,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(self.data),
+            *args,
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         wait_port(self.port)
         time.sleep(0.2)  # loading the AOF
@@ -118,8 +148,12 @@ class Soak:
         self.apisig = apisig
         self.url = url
         self.aevo = apisig.Signer(apisig.AEVO, api_key=AEVO_KEY, secret=AEVO_SECRET)
-        self.apex = apisig.Signer(apisig.APEX, api_key=APEX_KEY, secret=APEX_SECRET, user_id=APEX_USER)
-        self.accepted: dict[str, tuple[str, dict[str, str], bytes]] = {}  # identity -> request
+        self.apex = apisig.Signer(
+            apisig.APEX, api_key=APEX_KEY, secret=APEX_SECRET, user_id=APEX_USER
+        )
+        self.accepted: dict[
+            str, tuple[str, dict[str, str], bytes]
+        ] = {}  # identity -> request
         self.counts: collections.Counter[str] = collections.Counter()
         self.violations: list[str] = []
         self.faults: list[tuple[float, float]] = []  # intervals in which 503 is allowed
@@ -148,18 +182,26 @@ class Soak:
 
     def new_login(self) -> tuple[str, dict[str, str], bytes]:
         self.last_nonce = max(self.last_nonce + 1, time.time_ns() // 1_000_000)
-        return "/AuthenticateUser", self.apex.sign("POST", "/AuthenticateUser", b"", nonce=self.last_nonce), b""
+        return (
+            "/AuthenticateUser",
+            self.apex.sign("POST", "/AuthenticateUser", b"", nonce=self.last_nonce),
+            b"",
+        )
 
     @staticmethod
     def identity(path: str, headers: dict[str, str]) -> str:
-        return path + ":" + (headers.get("AEVO-SIGNATURE") or headers.get("Nonce") or "")
+        return (
+            path + ":" + (headers.get("AEVO-SIGNATURE") or headers.get("Nonce") or "")
+        )
 
-    async def send(self, client: Any, kind: str, req: tuple[str, dict[str, str], bytes]) -> int:
+    async def send(
+        self, client: Any, kind: str, req: tuple[str, dict[str, str], bytes]
+    ) -> int:
         path, headers, body = req
         sent = time.monotonic()
         try:
             r = await client.post(self.url + path, content=body, headers=headers)
-            status = r.status_code
+            status = int(r.status_code)
         except Exception as e:  # noqa: BLE001  (a worker that drops the connection is a violation)
             self.violations.append(f"{kind}: {type(e).__name__}: {e}")
             return 0
@@ -188,7 +230,9 @@ class Soak:
 
     async def burst(self, client: Any) -> None:
         req = self.new_aevo() if random.random() < 0.7 else self.new_login()
-        statuses = await asyncio.gather(*(self.send(client, "burst", req) for _ in range(5)))
+        statuses = await asyncio.gather(
+            *(self.send(client, "burst", req) for _ in range(5))
+        )
         self.counts["bursts"] += 1
         if sum(200 <= s < 300 for s in statuses) > 1:
             self.violations.append(f"burst accepted more than once: {statuses}")
@@ -241,7 +285,9 @@ def rss_kb(pids: list[int]) -> int:
 
 
 def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     return [int(p) for p in out.split()]
 
 
@@ -297,7 +343,9 @@ def main() -> int:
             asyncio.run(soak.load(phase))
             mark("end")
             rss_end = rss_kb(workers)
-            alive = uvicorn.poll() is None and all(Path(f"/proc/{p}").exists() for p in workers)
+            alive = uvicorn.poll() is None and all(
+                Path(f"/proc/{p}").exists() for p in workers
+            )
             if not alive:
                 soak.violations.append("a worker died")
         finally:

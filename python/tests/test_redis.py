@@ -488,12 +488,27 @@ def test_rust_and_python_run_the_core_script() -> None:
     assert apisig.CLAIM_SCRIPT.startswith("local t = redis.call('TIME')")
     assert apisig.CLAIM_RECOVERY_MS == 600_000
     store = RedisReplayStore(redis.Redis(), namespace="svc", recovery=2.5)
-    v = apisig.Verifier(replay_store=store)
+    v = apisig.Verifier(replay_store=store, window=30)
     v.add(w.AEVO_KEY, w.AEVO_SECRET)
-    _, claim = v.verify_deferred(apisig.AEVO, "POST", "/orders", aevo_headers(), b"{}")
-    assert claim is not None and claim.ttl_ms is not None
+    headers = aevo_headers()
+    _, claim = v.verify_deferred(apisig.AEVO, "POST", "/orders", headers, b"{}")
+    assert claim is not None
     keys, args = store.keys_args(claim)
     assert keys == [claim.store_key("svc"), "svc:epoch"]
-    assert args == ["o", f"{claim.ttl_ms:020d}", "00000000000000002500"]
+    # The record expires at the request's timestamp plus the tolerance, in Unix ms rounded up.
+    expires_ms = -(-(int(headers["AEVO-TIMESTAMP"]) + 30 * 10**9) // 10**6)
+    assert args == ["o", f"{expires_ms:020d}", "00000000000000002500"]
     with pytest.raises(ValueError, match="recovery"):
         RedisReplayStore(redis.Redis(), recovery=-1)
+
+
+def test_a_claim_arriving_after_its_window_is_refused(redis_server: RedisServer) -> None:
+    """A worker that verified a request in time but asks Redis after its window closed (here:
+    a verifier whose clock runs 10 s late) is refused, not recorded anew (else a replay asked
+    late enough would be accepted again)."""
+    v = w.sync_verifier(redis_server.port, window=1)
+    late = time.time_ns() - 10 * 10**9
+    headers = aevo_headers(now=late)
+    with pytest.raises(apisig.TimestampOutsideWindow, match="window closed"):
+        v.verify(apisig.AEVO, "POST", "/orders", headers, b"{}", now=late)
+    assert redis_server.client().keys(f"{w.NAMESPACE}:r:*") == []
