@@ -1,7 +1,7 @@
 # apisig — the two commands a newcomer needs:
 #   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay; Rust, then Python)
 #   make test   runs every test, exactly as CI does
-.PHONY: demo test lint vectors rust-test bare-metal bench bench-smoke
+.PHONY: demo test lint vectors rust-test bare-metal bench bench-smoke soak
 
 include py.mk
 include c.mk
@@ -34,6 +34,12 @@ rust-test:
 
 bare-metal:
 	scripts/bare-metal.sh
+
+# A bounded soak of the replay record in Redis (not part of `make test`, about two minutes):
+# uvicorn workers on one Redis under load while Redis is killed and restarted with and without
+# persistence (scripts/soak.py; the counts are in docs/redis.md).
+soak: py-env
+	$(PY) scripts/soak.py 20
 
 # Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
 # process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,

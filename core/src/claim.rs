@@ -5,15 +5,17 @@
 //! [`Verifier::verify`](crate::Verifier::verify) would hold the verifier across a network
 //! round trip, so the verifier is given a [`Deferred`] store instead: it accepts every record
 //! and remembers it as a [`Claim`]. After verifying, the caller takes the claim and makes it
-//! good in the shared store (`SET key NX PX ttl` in Redis); the request is accepted only if
+//! good in the shared store (a Lua script in Redis); the request is accepted only if
 //! that succeeds. The claim names everything the shared store needs — the client's key id
 //! (not its index, which differs between processes), the expiry, the nonce — so every process
 //! asks the same question of the store, and none looks the client up again.
 //!
 //! For Redis, [`Claim::store_key`] names the key (`<namespace>:r:<hex>` for a request,
-//! `<namespace>:n:<hex>` for a nonce high-water mark): a request is recorded with
-//! `SET <key> 1 NX PX <ttl_ms>`, a nonce with [`ADVANCE_NONCE_SCRIPT`]. The Python face
-//! (`apisig.replay`) and the Rust crate `apisig-redis` both do exactly this.
+//! `<namespace>:n:<hex>` for a nonce high-water mark), and one Lua script, [`CLAIM_SCRIPT`],
+//! makes every claim good: `SET <key> 1 NX PXAT <expires>` for a request, a raised mark for a
+//! nonce — unless the store lost its memory (restarted without persistence, flushed, failed
+//! over, evicted keys), which it notices and answers by refusing for a recovery period. The
+//! Python face (`apisig.replay`) and the Rust crate `apisig-redis` both run exactly this.
 //!
 //! ```
 //! use apisig::claim::{Claim, Deferred};
@@ -23,8 +25,11 @@
 //! // ... v.verify(&scheme, &request, now)? ...
 //! if let Some(claim) = v.replay_mut().take() {
 //!     let mut key = [0u8; 80];
-//!     let key = claim.store_key("my-api", &mut key)?; // SET <key> 1 NX PX claim.ttl_ms()
-//!     # let _ = key;
+//!     let key = claim.store_key("my-api", &mut key)?; // KEYS[1] of CLAIM_SCRIPT
+//!     let mut marker = [0u8; 16];
+//!     let marker = Claim::marker_key("my-api", &mut marker)?; // KEYS[2]
+//!     let argv = claim.script_args(apisig::claim::DEFAULT_RECOVERY_MS);
+//!     # let _ = (key, marker, argv.argv());
 //! }
 //! # Ok::<(), apisig::Error>(())
 //! ```
@@ -44,17 +49,128 @@ const KEY_DOMAIN: &[u8] = b"apisig replay claim v1\0";
 /// How many digits [`Claim::nonce_digits`] writes: `u64::MAX` has 20.
 pub const NONCE_DIGITS: usize = 20;
 
-/// The Redis Lua script that raises a nonce high-water mark atomically: `KEYS[1]` is the
-/// [`store_key`](Claim::store_key), `ARGV[1]` the [`nonce_digits`](Claim::nonce_digits).
-/// Zero-padded to one width, the digits compare as strings the way the numbers do (Lua's
-/// numbers would lose precision above 2^53). Returns 1 when raised, 0 when refused.
-pub const ADVANCE_NONCE_SCRIPT: &str = "local current = redis.call('GET', KEYS[1])
-if current and current >= ARGV[1] then
+/// The key suffix of a store's memory marker: `<namespace>:epoch` (see [`CLAIM_SCRIPT`]).
+pub const MARKER_SUFFIX: &str = ":epoch";
+
+/// How long, by default, a store that lost its memory refuses signed requests: 600 s, twice
+/// the default window's tolerance ([`Window::DEFAULT`](crate::Window::DEFAULT)), the longest
+/// a lost record can matter (a request stamped a tolerance ahead stays valid two tolerances).
+/// Set it to twice your window's tolerance.
+pub const DEFAULT_RECOVERY_MS: u64 = 600_000;
+
+/// The Redis Lua script that makes a claim good, and decides whether the store can be trusted
+/// to remember: `KEYS[1]` is the claim's [`store_key`](Claim::store_key), `KEYS[2]` the
+/// namespace's [`marker_key`](Claim::marker_key), `ARGV` the claim's
+/// [`script_args`](Claim::script_args). Every face (Rust, Python; blocking, asynchronous)
+/// runs this one script, so workers of any kind share one Redis and one rule.
+///
+/// The marker (a hash that never expires) holds when the store's memory began (`since`, Redis
+/// time in ms), the server's `run_id` and its `evicted_keys` count. Missing (Redis flushed, or
+/// restarted without persistence, or the marker evicted), another run id (a restart, even with
+/// persistence, which may lose the last writes; a failover to a replica, which may lag), or
+/// more evictions (any key evicted, maybe a replay record): the memory is lost, and the marker
+/// starts again at the present. Then, for `recovery` ms from `since`:
+/// - a request ([`Claim::Once`]) is refused: a record lost may be for a request still in its
+///   window — until `recovery` ms, at least two window tolerances, have passed;
+/// - a nonce ([`Claim::Nonce`]) is refused unless it is above its client's high-water mark
+///   *and* above the floor `since + recovery`, read as milliseconds (APEX clients send their
+///   clock in ms); a nonce at or below the floor stays refused after the recovery (then as a
+///   replay), because a lost mark has no window to run out.
+///
+/// A request's record is kept until its [`expires`](Claim::Once) by Redis's clock
+/// (`SET NX PXAT`), and a claim reaching Redis after that is refused: however late a claim
+/// arrives (a busy worker, a slow network), a replay verified within the window finds the
+/// record, or is refused as late.
+///
+/// Returns 1 when the claim was made good, 0 for a replay, -1 while refusing after a loss
+/// (answer [`Error::ReplayStoreUnavailable`]), 2 for a request whose window closed before its
+/// claim arrived; [`script_outcome`] maps them. The nonce is
+/// compared as zero-padded digits (Lua's numbers lose precision above 2^53); the floor as a
+/// number, exact below 2^53, where it is.
+pub const CLAIM_SCRIPT: &str = "local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local evicted = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)')
+local marker = redis.call('HMGET', KEYS[2], 'since', 'run', 'evicted')
+local since = tonumber(marker[1])
+if not since or marker[2] ~= run or marker[3] ~= evicted then
+  since = now
+  redis.call('HSET', KEYS[2], 'since', string.format('%.0f', now), 'run', run, 'evicted', evicted)
+end
+local until_ms = since + tonumber(ARGV[3])
+if ARGV[1] == 'o' then
+  if now < until_ms then
+    return -1
+  end
+  local expires = tonumber(ARGV[2])
+  if now >= expires then
+    return 2
+  end
+  if redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', string.format('%.0f', expires)) then
+    return 1
+  end
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1])
+local current = redis.call('GET', KEYS[1])
+if current and current >= ARGV[2] then
+  return 0
+end
+if tonumber(ARGV[2]) <= until_ms then
+  if now < until_ms then
+    return -1
+  end
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
 return 1
 ";
+
+/// What a reply of [`CLAIM_SCRIPT`] means: 1 made good, 0 [`Error::ReplayedRequest`], 2
+/// [`Error::TimestampOutsideWindow`] (the claim arrived after the request's window closed), -1
+/// (the store lost its memory and is recovering) or anything else
+/// [`Error::ReplayStoreUnavailable`].
+///
+/// # Errors
+/// As above.
+pub const fn script_outcome(reply: i64) -> Result<(), Error> {
+    match reply {
+        1 => Ok(()),
+        0 => Err(Error::ReplayedRequest),
+        2 => Err(Error::TimestampOutsideWindow),
+        _ => Err(Error::ReplayStoreUnavailable),
+    }
+}
+
+/// The arguments of [`CLAIM_SCRIPT`] for one claim: its kind (`o` or `n`), its value (when the
+/// record expires, Unix ms rounded up, or the nonce) and the recovery period in ms, numbers as
+/// [`NONCE_DIGITS`] zero-padded digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScriptArgs {
+    kind: u8,
+    value: [u8; NONCE_DIGITS],
+    recovery: [u8; NONCE_DIGITS],
+}
+
+impl ScriptArgs {
+    /// `ARGV` as text, in order.
+    pub fn argv(&self) -> [&str; 3] {
+        [
+            if self.kind == b'n' { "n" } else { "o" },
+            core::str::from_utf8(&self.value).unwrap_or_default(),
+            core::str::from_utf8(&self.recovery).unwrap_or_default(),
+        ]
+    }
+}
+
+/// `value` as [`NONCE_DIGITS`] decimal digits, zero-padded.
+fn digits(mut value: u64) -> [u8; NONCE_DIGITS] {
+    let mut out = [b'0'; NONCE_DIGITS];
+    for d in out.iter_mut().rev() {
+        *d = b'0'.wrapping_add(u8::try_from(value.checked_rem(10).unwrap_or(0)).unwrap_or(0));
+        value = value.checked_div(10).unwrap_or(0);
+    }
+    out
+}
 
 /// A client's key id, as a claim carries it.
 pub type KeyId = heapless::String<KEY_ID_MAX>;
@@ -149,16 +265,39 @@ impl Claim {
         core::str::from_utf8(out).map_err(|_| Error::InvalidHeaderValue)
     }
 
-    /// The nonce of a [`Claim::Nonce`] as [`NONCE_DIGITS`] decimal digits, zero-padded, for
-    /// [`ADVANCE_NONCE_SCRIPT`].
+    /// The nonce of a [`Claim::Nonce`] as [`NONCE_DIGITS`] decimal digits, zero-padded (how
+    /// [`CLAIM_SCRIPT`] stores and compares it).
     pub fn nonce_digits(&self) -> Option<[u8; NONCE_DIGITS]> {
-        let mut value = self.nonce()?;
-        let mut out = [b'0'; NONCE_DIGITS];
-        for d in out.iter_mut().rev() {
-            *d = b'0'.wrapping_add(u8::try_from(value.checked_rem(10).unwrap_or(0)).unwrap_or(0));
-            value = value.checked_div(10).unwrap_or(0);
+        self.nonce().map(digits)
+    }
+
+    /// The arguments of [`CLAIM_SCRIPT`] for this claim, refusing for `recovery_ms` after the
+    /// store lost its memory ([`DEFAULT_RECOVERY_MS`] unless configured).
+    pub fn script_args(&self, recovery_ms: u64) -> ScriptArgs {
+        let (kind, value) = match *self {
+            Claim::Nonce { nonce, .. } => (b'n', nonce),
+            Claim::Once { expires, .. } => (b'o', expires.div_ceil(1_000_000)),
+        };
+        ScriptArgs { kind, value: digits(value), recovery: digits(recovery_ms) }
+    }
+
+    /// The length of [`marker_key`](Self::marker_key) under `namespace`.
+    pub const fn marker_key_len(namespace: &str) -> usize {
+        namespace.len().saturating_add(MARKER_SUFFIX.len())
+    }
+
+    /// The key of `namespace`'s memory marker, `<namespace>:epoch`, written into `out`
+    /// (`KEYS[2]` of [`CLAIM_SCRIPT`]).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `out` is shorter than
+    /// [`marker_key_len`](Self::marker_key_len); nothing is written then.
+    pub fn marker_key<'o>(namespace: &str, out: &'o mut [u8]) -> Result<&'o str, Error> {
+        let out = out.get_mut(..Self::marker_key_len(namespace)).ok_or(Error::BufferTooSmall)?;
+        for (o, b) in out.iter_mut().zip(namespace.bytes().chain(MARKER_SUFFIX.bytes())) {
+            *o = b;
         }
-        Some(out)
+        core::str::from_utf8(out).map_err(|_| Error::InvalidHeaderValue)
     }
 
     /// The nonce of a [`Claim::Nonce`].
@@ -278,6 +417,25 @@ mod tests {
         assert_eq!(&nonce(1234).nonce_digits().unwrap_or_default(), b"00000000000000001234");
         assert_eq!(&nonce(u64::MAX).nonce_digits().unwrap_or_default(), b"18446744073709551615");
         assert_eq!(once.nonce_digits(), None);
+    }
+
+    #[test]
+    fn script_args_marker_key_and_outcomes() {
+        let expires = 1_796_524_275_123_000_001; // ns; the record is kept to the next whole ms
+        let once = Claim::Once { key_id: key_id("k"), id: [0; REPLAY_ID_LEN], expires, now: 1 };
+        assert_eq!(once.script_args(600_000).argv(), ["o", "00000001796524275124", "00000000000000600000"]);
+        let nonce = Claim::Nonce { key_id: key_id("k"), nonce: u64::MAX };
+        assert_eq!(nonce.script_args(0).argv(), ["n", "18446744073709551615", "00000000000000000000"]);
+        let mut out = [0u8; 16];
+        assert_eq!(Claim::marker_key("shop-api", &mut out), Ok("shop-api:epoch"));
+        assert_eq!(Claim::marker_key_len("shop-api"), 14);
+        let mut short = [7u8; 13];
+        assert_eq!(Claim::marker_key("shop-api", &mut short), Err(Error::BufferTooSmall));
+        assert_eq!(script_outcome(1), Ok(()));
+        assert_eq!(script_outcome(0), Err(Error::ReplayedRequest));
+        assert_eq!(script_outcome(-1), Err(Error::ReplayStoreUnavailable));
+        assert_eq!(script_outcome(2), Err(Error::TimestampOutsideWindow));
+        assert_eq!(script_outcome(3), Err(Error::ReplayStoreUnavailable));
     }
 
     #[test]

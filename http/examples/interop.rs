@@ -67,7 +67,9 @@ async fn serve_redis_worker(redis_port: u16) -> Result<(), Failure> {
     use axum::extract::Extension;
 
     let client = redis::Client::open(format!("redis://127.0.0.1:{redis_port}/"))?;
-    let store = apisig_redis::AsyncRedisReplayStore::new(client, "apisig-test")?;
+    // As the Python test workers: a fresh Redis is trusted at once (the tests' nonces are
+    // above any floor); a real server keeps the default recovery period.
+    let store = apisig_redis::AsyncRedisReplayStore::new(client, "apisig-test")?.recovery(std::time::Duration::ZERO);
     let mut ring = Keyring::<4>::new();
     ring.add("aevo-worker-key", b"aevo-worker-secret")?;
     let apex = ring.add("apex-worker-key", b"apex-worker-secret")?;

@@ -37,6 +37,11 @@ impl RedisServer {
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Some(RedisServer { port, child: Self::spawn(port) })
+    }
+
+    /// Without persistence: a restart forgets everything.
+    fn spawn(port: u16) -> Child {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -47,12 +52,22 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(RedisServer { port, child })
+        child
     }
 
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.port);
+    }
+
+    /// A store that trusts a fresh Redis at once (no recovery period), for the tests not
+    /// about losing memory.
     fn store(&self) -> AsyncRedisReplayStore {
         let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
-        AsyncRedisReplayStore::with_timeout(client, "apisig-http-test", Duration::from_millis(300)).unwrap()
+        AsyncRedisReplayStore::with_timeout(client, "apisig-http-test", Duration::from_millis(300))
+            .unwrap()
+            .recovery(Duration::ZERO)
     }
 }
 
@@ -149,4 +164,31 @@ async fn fail_open_accepts_and_counts_when_redis_is_down() {
     let (a, _) = serve(worker(store.clone())).await;
     assert_eq!(post(a, &signed(&dialect::AEVO, None)).await.0, 200);
     assert_eq!(store.accepted_unavailable(), 1);
+}
+
+#[tokio::test]
+async fn a_restart_without_persistence_is_refused_not_forgotten() {
+    let Some(mut redis) = RedisServer::start() else { return };
+    let recovery = Duration::from_millis(1500);
+    let (a, _) = serve(worker(redis.store().recovery(recovery))).await;
+    let (b, _) = serve(worker(redis.store().recovery(recovery))).await;
+    // A fresh Redis cannot prove it remembers.
+    let (status, body) = post(a, &signed(&dialect::AEVO, None)).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("replay_store_unavailable")));
+    tokio::time::sleep(recovery).await;
+    let aevo = signed(&dialect::AEVO, None);
+    assert_eq!(post(a, &aevo).await.0, 200);
+    let login = signed(&dialect::APEX, Some(apisig_http::now() / 1_000_000));
+    assert_eq!(post(a, &login).await.0, 200);
+
+    redis.restart();
+    // Worker b never saw them; Redis forgot them: refused, not accepted again.
+    let (status, body) = post(b, &aevo).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("replay_store_unavailable")));
+    assert_eq!(post(b, &login).await.0, 503);
+    tokio::time::sleep(recovery + Duration::from_millis(100)).await;
+    // Past the recovery the login's nonce stays below the floor; a new one is accepted.
+    let (status, body) = post(b, &login).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("replayed_request")));
+    assert_eq!(post(b, &signed(&dialect::APEX, Some(apisig_http::now() / 1_000_000))).await.0, 200);
 }

@@ -11,11 +11,13 @@ The fixed sets of text values (key slots, time units, encodings, ...) are ``Lite
 
 from . import exceptions
 from ._native import (
-    ADVANCE_NONCE_SCRIPT,
     AEVO,
     AEVO_SECRET,
     APEX,
     APEX_SESSION,
+    CLAIM_MARKER_SUFFIX,
+    CLAIM_RECOVERY_MS,
+    CLAIM_SCRIPT,
     DETACH_THRESHOLD,
     JWT_MAX_LEN,
     OCSP_RESPONSE_MAX_LEN,
@@ -86,11 +88,13 @@ def scheme(name_or_spec: str | object) -> Scheme:
 
 
 __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then this package's own)
-    "ADVANCE_NONCE_SCRIPT",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
     "APEX_SESSION",
+    "CLAIM_MARKER_SUFFIX",
+    "CLAIM_RECOVERY_MS",
+    "CLAIM_SCRIPT",
     "DETACH_THRESHOLD",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",

@@ -11,11 +11,13 @@ _HeaderValue: TypeAlias = str | bytes
 _Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
 
 __all__ = [
-    "ADVANCE_NONCE_SCRIPT",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
     "APEX_SESSION",
+    "CLAIM_MARKER_SUFFIX",
+    "CLAIM_RECOVERY_MS",
+    "CLAIM_SCRIPT",
     "DETACH_THRESHOLD",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",
@@ -78,9 +80,14 @@ JWT_MAX_LEN: Final[int]
 """Longest JWT accepted (2048 bytes, the core's ``jwt::TOKEN_MAX``): :func:`jwt_verify`'s
 default ``max_len``, and what a :class:`Verifier` reads."""
 PIN_LEN: Final[int]
-ADVANCE_NONCE_SCRIPT: Final[str]
-"""The Redis Lua script that raises a nonce high-water mark atomically (see apisig.replay)."""
 """Length of a certificate fingerprint in bytes (32, SHA-256)."""
+CLAIM_SCRIPT: Final[str]
+"""The Redis Lua script that makes a :class:`ReplayClaim` good and notices a Redis that lost
+its memory (the core's ``apisig::claim::CLAIM_SCRIPT``; see :mod:`apisig.replay`)."""
+CLAIM_RECOVERY_MS: Final[int]
+"""How long a store that lost its memory refuses by default: 600 000 ms."""
+CLAIM_MARKER_SUFFIX: Final[str]
+"""The memory marker's key is the namespace followed by this (``":epoch"``)."""
 __version__: Final[str]
 
 @final
@@ -247,12 +254,15 @@ class ReplayClaim:
     def nonce(self) -> int | None: ...
     @property
     def nonce_digits(self) -> str | None:
-        """The nonce as 20 zero-padded digits, for ``ADVANCE_NONCE_SCRIPT``."""
+        """The nonce as 20 zero-padded digits (how ``CLAIM_SCRIPT`` stores it)."""
     @property
     def client_id(self) -> str:
         """The key id of the client whose request made the claim."""
     def store_key(self, namespace: str) -> str:
         """``<namespace>:r:<key>`` for a request, ``<namespace>:n:<key>`` for a nonce mark."""
+    def script_args(self, recovery_ms: int) -> list[str]:
+        """``ARGV`` of ``CLAIM_SCRIPT`` for this claim, refusing for ``recovery_ms`` after the
+        store lost its memory."""
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]

@@ -12,13 +12,22 @@ over machines) would be accepted again. Give every worker's verifier the same Re
     verifier = Verifier(replay_store=store, window=30)
 
 The verifier checks the request under its lock, then hands the store a :class:`ReplayClaim`
-outside it; the request is accepted only if the claim is made good:
+outside it; the request is accepted only if the claim is made good, by one atomic Lua script
+(the core's ``CLAIM_SCRIPT``, the same for Rust workers):
 
-* a signature (schemes with a timestamp): ``SET <namespace>:r:<key> 1 NX PX <ttl>``, atomic, so
+* a signature (schemes with a timestamp): ``SET <namespace>:r:<key> 1 NX PXAT <expires>``, so
   of two workers racing the same request exactly one succeeds; the record expires with the
-  window (``ttl`` runs to the request's timestamp plus the tolerance);
-* a nonce (APEX's growing counter): a Lua script raises the client's high-water mark only if
-  the nonce is above it, atomically; the mark is kept for good (one key per client).
+  window (the request's timestamp plus the tolerance, by Redis's clock), and a claim arriving
+  after that is refused as late;
+* a nonce (APEX's growing counter): the client's high-water mark is raised only if the nonce
+  is above it; the mark is kept for good (one key per client).
+
+The same script notices a Redis that lost its memory — restarted without persistence or
+restarted at all, flushed, failed over to a replica, or evicting keys — through a marker
+(``<namespace>:epoch``: since when, Redis's run id, its eviction count) and then refuses with
+:class:`ReplayStoreUnavailable` for ``recovery`` seconds (600 by default; at least twice the
+window's tolerance), and refuses for good every nonce at or below that moment plus
+``recovery`` in milliseconds (APEX clients send their clock in ms). See docs/redis.md.
 
 Keys are SHA-256 digests over the client's key id and the signature, computed by the core: no
 signature is stored in clear, and every worker derives the same key whatever order it
@@ -41,8 +50,16 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ._native import ADVANCE_NONCE_SCRIPT, Principal, ReplayClaim, Scheme, Verifier
-from .exceptions import ReplayedRequest, ReplayStoreUnavailable
+from ._native import (
+    CLAIM_MARKER_SUFFIX,
+    CLAIM_RECOVERY_MS,
+    CLAIM_SCRIPT,
+    Principal,
+    ReplayClaim,
+    Scheme,
+    Verifier,
+)
+from .exceptions import ReplayedRequest, ReplayStoreUnavailable, TimestampOutsideWindow
 
 if TYPE_CHECKING:
     import redis
@@ -79,14 +96,35 @@ class AsyncReplayStore(Protocol):
 
 
 class _RedisKeys:
-    def __init__(self, namespace: str, fail_open: bool) -> None:
+    def __init__(self, namespace: str, fail_open: bool, recovery: float) -> None:
         if not namespace or any(c.isspace() for c in namespace):
             raise ValueError("namespace is a non-empty Redis key prefix without whitespace")
+        if not recovery >= 0:
+            raise ValueError("recovery is a number of seconds, not negative")
         self.namespace = namespace
         self.fail_open = fail_open
+        self.recovery = recovery
+        self.marker = namespace + CLAIM_MARKER_SUFFIX
 
-    def key(self, claim: ReplayClaim) -> str:
-        return claim.store_key(self.namespace)
+    def keys_args(self, claim: ReplayClaim) -> tuple[list[str], list[str]]:
+        """``KEYS`` and ``ARGV`` of the claim script."""
+        keys = [claim.store_key(self.namespace), self.marker]
+        return keys, claim.script_args(round(self.recovery * 1000))
+
+    def outcome(self, claim: ReplayClaim, reply: object) -> None:
+        """The script's reply (the core's ``script_outcome``): 1 made good, 0 a replay, 2 the
+        claim arrived after the request's window closed, -1 refused while the store recovers
+        from a loss of memory."""
+        if reply == 1:
+            return
+        if reply == 0:
+            raise _refused(claim)
+        if reply == 2:
+            raise TimestampOutsideWindow("the request's window closed before the replay store was asked")
+        raise ReplayStoreUnavailable(
+            "the replay store (Redis) lost its memory (restarted, flushed, failed over or evicting) "
+            f"less than {self.recovery:g} s ago: requests it may have forgotten are refused until then"
+        )
 
     def unavailable(self, error: Exception) -> None:
         """Fails closed (raises), or with ``fail_open`` logs and lets the request through."""
@@ -99,57 +137,70 @@ class _RedisKeys:
 def _refused(claim: ReplayClaim) -> ReplayedRequest:
     if claim.nonce is None:
         return ReplayedRequest("the request was already accepted (shared replay record)")
-    return ReplayedRequest("the nonce is not above the last one accepted (shared replay record)")
+    return ReplayedRequest(
+        "the nonce is not above the last one accepted, or the floor set when the store lost "
+        "its memory (shared replay record)"
+    )
 
 
 class RedisReplayStore(_RedisKeys):
-    """The shared replay record in Redis, for threaded and WSGI servers (``redis.Redis``)."""
+    """The shared replay record in Redis, for threaded and WSGI servers (``redis.Redis``).
 
-    def __init__(self, client: redis.Redis, *, namespace: str = "apisig", fail_open: bool = False) -> None:
-        super().__init__(namespace, fail_open)
+    ``recovery``: seconds to refuse after Redis lost its memory — at least twice the window's
+    tolerance, and at least how far APEX clients' clocks may run ahead of Redis's; the same in
+    every worker sharing the Redis. ``fail_open`` lets requests through while Redis cannot be
+    reached (never while it recovers)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        namespace: str = "apisig",
+        fail_open: bool = False,
+        recovery: float = CLAIM_RECOVERY_MS / 1000,
+    ) -> None:
+        super().__init__(namespace, fail_open, recovery)
         self.client = client
-        self._advance = client.register_script(ADVANCE_NONCE_SCRIPT)
+        self._script = client.register_script(CLAIM_SCRIPT)
 
     def claim(self, claim: ReplayClaim) -> None:
         import redis
 
+        keys, args = self.keys_args(claim)
         try:
-            digits = claim.nonce_digits
-            if digits is None:
-                done = self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
-            else:
-                done = self._advance(keys=[self.key(claim)], args=[digits])
+            reply = self._script(keys=keys, args=args)
         except redis.RedisError as e:
             self.unavailable(e)
             return
-        if not done:
-            raise _refused(claim)
+        self.outcome(claim, reply)
 
 
 class AsyncRedisReplayStore(_RedisKeys):
-    """The shared replay record in Redis, for asyncio servers (``redis.asyncio.Redis``)."""
+    """The shared replay record in Redis, for asyncio servers (``redis.asyncio.Redis``); the
+    options as :class:`RedisReplayStore`'s."""
 
     def __init__(
-        self, client: redis.asyncio.Redis, *, namespace: str = "apisig", fail_open: bool = False
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        namespace: str = "apisig",
+        fail_open: bool = False,
+        recovery: float = CLAIM_RECOVERY_MS / 1000,
     ) -> None:
-        super().__init__(namespace, fail_open)
+        super().__init__(namespace, fail_open, recovery)
         self.client = client
-        self._advance = client.register_script(ADVANCE_NONCE_SCRIPT)
+        self._script = client.register_script(CLAIM_SCRIPT)
 
     async def claim(self, claim: ReplayClaim) -> None:
         import redis
 
+        keys, args = self.keys_args(claim)
         try:
-            digits = claim.nonce_digits
-            if digits is None:
-                done = await self.client.set(self.key(claim), b"1", nx=True, px=claim.ttl_ms)
-            else:
-                done = await self._advance(keys=[self.key(claim)], args=[digits])
+            reply = await self._script(keys=keys, args=args)
         except redis.RedisError as e:
             self.unavailable(e)
             return
-        if not done:
-            raise _refused(claim)
+        self.outcome(claim, reply)
 
 
 async def claim_async(store: Any, claim: ReplayClaim) -> None:

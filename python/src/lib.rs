@@ -167,7 +167,9 @@ mod _native {
         m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
         m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
         m.add("OCSP_RESPONSE_MAX_LEN", apisig::ocsp::RESPONSE_MAX_LEN)?;
-        m.add("ADVANCE_NONCE_SCRIPT", apisig::claim::ADVANCE_NONCE_SCRIPT)?;
+        m.add("CLAIM_SCRIPT", apisig::claim::CLAIM_SCRIPT)?;
+        m.add("CLAIM_RECOVERY_MS", apisig::claim::DEFAULT_RECOVERY_MS)?;
+        m.add("CLAIM_MARKER_SUFFIX", apisig::claim::MARKER_SUFFIX)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

@@ -253,7 +253,7 @@ impl ReplayClaim {
         self.claim.nonce()
     }
 
-    /// The nonce as 20 zero-padded digits, for `ADVANCE_NONCE_SCRIPT`.
+    /// The nonce as 20 zero-padded digits (how `CLAIM_SCRIPT` stores it).
     #[getter]
     fn nonce_digits(&self) -> Option<String> {
         self.claim.nonce_digits().map(|d| String::from_utf8_lossy(&d).into_owned())
@@ -270,6 +270,12 @@ impl ReplayClaim {
     fn store_key(&self, py: Python<'_>, namespace: &str) -> PyResult<String> {
         let mut out = vec![0u8; Claim::store_key_len(namespace)];
         self.claim.store_key(namespace, &mut out).map(str::to_owned).py(py)
+    }
+
+    /// `ARGV` of `CLAIM_SCRIPT` for this claim, refusing for `recovery_ms` after the store
+    /// lost its memory.
+    fn script_args(&self, recovery_ms: u64) -> [String; 3] {
+        self.claim.script_args(recovery_ms).argv().map(str::to_owned)
     }
 
     fn __repr__(&self) -> String {

@@ -1,7 +1,10 @@
 """A worker of a server that shares its replay record in Redis: run as its own process by
 tests/test_redis.py, the way gunicorn or uvicorn runs several.
 
-    python redis_worker.py asgi|wsgi HTTP_PORT REDIS_PORT    serve until killed
+    python redis_worker.py asgi|wsgi HTTP_PORT REDIS_PORT [RECOVERY WINDOW]    serve until killed
+
+RECOVERY (seconds to refuse after Redis lost its memory) is 0 unless given: the tests not about
+losing memory trust a fresh Redis at once; their nonces are above any floor (:data:`N`).
 
 and :func:`race`, run in several processes at once, verifying the same requests.
 """
@@ -26,6 +29,9 @@ APEX_KEY, APEX_SECRET, APEX_USER = "apex-worker-key", b"apex-worker-secret", "42
 SESSION_SECRET = b"session-secret-shared-by-the-workers"
 NAMESPACE = "apisig-test"
 WINDOW = 30
+N = 10**13
+"""Added to the nonces of the tests not about losing memory: above the floor a fresh store
+sets (the present in ms), as APEX clients' millisecond nonces are."""
 
 
 def redis_options(port: int) -> dict[str, Any]:
@@ -33,21 +39,24 @@ def redis_options(port: int) -> dict[str, Any]:
     return {"host": "127.0.0.1", "port": port, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
 
-def verifier(store: ReplayStore | AsyncReplayStore) -> apisig.Verifier:
-    v = apisig.Verifier(replay_store=store, window=WINDOW, sessions=apisig.SessionKeys(SESSION_SECRET))
+def verifier(store: ReplayStore | AsyncReplayStore, window: int = WINDOW) -> apisig.Verifier:
+    v = apisig.Verifier(replay_store=store, window=window, sessions=apisig.SessionKeys(SESSION_SECRET))
     v.add(AEVO_KEY, AEVO_SECRET)
     v.add(APEX_KEY, APEX_SECRET, user_id=APEX_USER)
     return v
 
 
-def sync_verifier(redis_port: int, *, fail_open: bool = False) -> apisig.Verifier:
+def sync_verifier(
+    redis_port: int, *, fail_open: bool = False, recovery: float = 0, window: int = WINDOW
+) -> apisig.Verifier:
     client = redis.Redis(**redis_options(redis_port), retry=Retry(NoBackoff(), 0))
-    return verifier(RedisReplayStore(client, namespace=NAMESPACE, fail_open=fail_open))
+    store = RedisReplayStore(client, namespace=NAMESPACE, fail_open=fail_open, recovery=recovery)
+    return verifier(store, window)
 
 
-def async_verifier(redis_port: int) -> apisig.Verifier:
+def async_verifier(redis_port: int, *, recovery: float = 0, window: int = WINDOW) -> apisig.Verifier:
     client = redis.asyncio.Redis(**redis_options(redis_port), retry=AsyncRetry(NoBackoff(), 0))
-    return verifier(AsyncRedisReplayStore(client, namespace=NAMESPACE))
+    return verifier(AsyncRedisReplayStore(client, namespace=NAMESPACE, recovery=recovery), window)
 
 
 SCHEMES = [apisig.AEVO, apisig.APEX_SESSION]
@@ -64,17 +73,19 @@ def wsgi_hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [environ[PRINCIPAL_KEY].client_id.encode()]
 
 
-def serve(kind: str, http_port: int, redis_port: int) -> None:
+def serve(kind: str, http_port: int, redis_port: int, recovery: float = 0, window: int = WINDOW) -> None:
     login = {"apex_authenticate": "/AuthenticateUser"}
     if kind == "asgi":
         import uvicorn
 
-        app = ApisigASGIMiddleware(asgi_hello, verifier=async_verifier(redis_port), schemes=SCHEMES, **login)
+        v = async_verifier(redis_port, recovery=recovery, window=window)
+        app = ApisigASGIMiddleware(asgi_hello, verifier=v, schemes=SCHEMES, **login)
         uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning", lifespan="off")
     else:
         from werkzeug.serving import run_simple
 
-        wsgi = ApisigWSGIMiddleware(wsgi_hello, verifier=sync_verifier(redis_port), schemes=SCHEMES, **login)
+        v = sync_verifier(redis_port, recovery=recovery, window=window)
+        wsgi = ApisigWSGIMiddleware(wsgi_hello, verifier=v, schemes=SCHEMES, **login)
         run_simple("127.0.0.1", http_port, wsgi, threaded=True)
 
 
@@ -97,4 +108,5 @@ def race(redis_port: int, requests: list[tuple[str, dict[str, str]]], barrier: A
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    recovery, window = (float(sys.argv[4]), int(sys.argv[5])) if len(sys.argv) > 5 else (0.0, WINDOW)
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), recovery, window)

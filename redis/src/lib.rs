@@ -3,10 +3,12 @@
 //! A verifier keeps the requests it accepted in its own memory, so a request replayed to
 //! another worker process would be accepted again. Give every worker a verifier with a
 //! [`Deferred`] replay store and a [`RedisReplayStore`] on the same Redis: the verifier checks
-//! the request, and the claim it hands over is made good in Redis —
-//! `SET <namespace>:r:<key> 1 NX PX <ttl>` for a signature, an atomic Lua script for a nonce
-//! high-water mark (see [`apisig::claim`], which names the keys the same way for every face,
-//! Python included, so Rust and Python workers can share one Redis).
+//! the request, and the claim it hands over is made good in Redis by one atomic Lua script,
+//! [`apisig::claim::CLAIM_SCRIPT`] — `SET <namespace>:r:<key> 1 NX PXAT <expires>` for a signature,
+//! a raised high-water mark for a nonce — which also notices a Redis that lost its memory
+//! (restarted without persistence, flushed, failed over, evicting) and then refuses for a
+//! recovery period ([`RedisReplayStore::recovery`]). The core names the keys and runs the same
+//! rule for every face, Python included, so Rust and Python workers can share one Redis.
 //!
 //! ```no_run
 //! use apisig::claim::Deferred;
@@ -48,13 +50,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Fail closed: when Redis cannot be reached the claim fails with
-//! [`Error::ReplayStoreUnavailable`] (answer 503), unless the store was built with
-//! [`fail_open(true)`](RedisReplayStore::fail_open).
+//! Fail closed: when Redis cannot be reached, or lost its memory less than the recovery period
+//! ago, the claim fails with [`Error::ReplayStoreUnavailable`] (answer 503). Only unreachable
+//! is let through by a store built with [`fail_open(true)`](RedisReplayStore::fail_open).
 
 use std::time::Duration;
 
-use apisig::claim::{ADVANCE_NONCE_SCRIPT, Claim, Deferred};
+use apisig::claim::{CLAIM_SCRIPT, Claim, DEFAULT_RECOVERY_MS, Deferred, script_outcome};
 use apisig::{Error, Principal, Request, UnixNanos, Verifier, scheme::Scheme};
 
 // The workspace README's Rust examples, compiled and run as this crate's doctests (it depends
@@ -69,7 +71,9 @@ pub struct RedisReplayStore {
     client: redis::Client,
     conn: Option<redis::Connection>,
     namespace: String,
+    marker: String,
     timeout: Duration,
+    recovery_ms: u64,
     fail_open: bool,
     script: redis::Script,
     accepted_unavailable: u64,
@@ -89,15 +93,27 @@ impl RedisReplayStore {
     /// A store on `client` with keys under `namespace` (one per service sharing the Redis).
     /// Connecting and each command time out after 1 s by default.
     pub fn new(client: redis::Client, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
         RedisReplayStore {
             client,
             conn: None,
-            namespace: namespace.into(),
+            marker: marker_key(&namespace),
+            namespace,
             timeout: Duration::from_secs(1),
+            recovery_ms: DEFAULT_RECOVERY_MS,
             fail_open: false,
-            script: redis::Script::new(ADVANCE_NONCE_SCRIPT),
+            script: redis::Script::new(CLAIM_SCRIPT),
             accepted_unavailable: 0,
         }
+    }
+
+    /// How long to refuse after Redis lost its memory (see [`apisig::claim::CLAIM_SCRIPT`]):
+    /// at least twice the verifier's window tolerance, and at least how far the clocks of APEX
+    /// clients may run ahead of Redis's. [`DEFAULT_RECOVERY_MS`] (600 s, for the default
+    /// ±300 s window) unless set. Every worker sharing the Redis must use the same.
+    pub fn recovery(mut self, recovery: Duration) -> Self {
+        self.recovery_ms = duration_ms(recovery);
+        self
     }
 
     /// How long connecting and each command may take before Redis counts as unreachable.
@@ -124,13 +140,14 @@ impl RedisReplayStore {
     ///
     /// # Errors
     /// [`Error::ReplayedRequest`] when Redis already holds the request (or a nonce not below
-    /// this one); [`Error::ReplayStoreUnavailable`] when Redis cannot be reached or answers
-    /// an error (and the store does not fail open).
+    /// this one, or one at or below the floor set when Redis lost its memory);
+    /// [`Error::ReplayStoreUnavailable`] when Redis cannot be reached or answers an error (and
+    /// the store does not fail open), or lost its memory less than the recovery period ago.
     pub fn claim(&mut self, claim: &Claim) -> Result<(), Error> {
         let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
         let key = claim.store_key(&self.namespace, &mut key)?;
-        let done = match self.ask(key, claim) {
-            Ok(done) => done,
+        let reply = match self.ask(key, claim) {
+            Ok(reply) => reply,
             Err(_) => {
                 // The connection may be broken: open a new one next time.
                 self.conn = None;
@@ -141,10 +158,10 @@ impl RedisReplayStore {
                 return Err(Error::ReplayStoreUnavailable);
             }
         };
-        if done { Ok(()) } else { Err(Error::ReplayedRequest) }
+        script_outcome(reply)
     }
 
-    fn ask(&mut self, key: &str, claim: &Claim) -> redis::RedisResult<bool> {
+    fn ask(&mut self, key: &str, claim: &Claim) -> redis::RedisResult<i64> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             slot => {
@@ -154,18 +171,17 @@ impl RedisReplayStore {
                 slot.insert(conn)
             }
         };
-        match (claim.ttl_ms(), claim.nonce_digits()) {
-            (Some(ttl), _) => {
-                let set: Option<String> = redis::cmd("SET").arg(key).arg(1).arg("NX").arg("PX").arg(ttl).query(conn)?;
-                Ok(set.is_some())
-            }
-            (None, Some(digits)) => {
-                let raised: i64 = self.script.key(key).arg(&digits[..]).invoke(conn)?;
-                Ok(raised == 1)
-            }
-            (None, None) => Ok(true),
-        }
+        self.script.key(key).key(&self.marker).arg(&claim.script_args(self.recovery_ms).argv()[..]).invoke(conn)
     }
+}
+
+fn marker_key(namespace: &str) -> String {
+    let mut out = vec![0u8; Claim::marker_key_len(namespace)];
+    Claim::marker_key(namespace, &mut out).map(str::to_owned).unwrap_or_default()
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Verifies `request` and makes its claim good in `store`: [`Verifier::verify`] with the
@@ -207,6 +223,8 @@ pub fn verify<const K: usize>(
 pub struct AsyncRedisReplayStore {
     conn: redis::aio::ConnectionManager,
     namespace: String,
+    marker: String,
+    recovery_ms: u64,
     fail_open: bool,
     script: redis::Script,
     accepted_unavailable: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -246,13 +264,22 @@ impl AsyncRedisReplayStore {
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1);
+        let namespace = namespace.into();
         Ok(AsyncRedisReplayStore {
             conn: redis::aio::ConnectionManager::new_lazy_with_config(client, config)?,
-            namespace: namespace.into(),
+            marker: marker_key(&namespace),
+            namespace,
+            recovery_ms: DEFAULT_RECOVERY_MS,
             fail_open: false,
-            script: redis::Script::new(ADVANCE_NONCE_SCRIPT),
+            script: redis::Script::new(CLAIM_SCRIPT),
             accepted_unavailable: Default::default(),
         })
+    }
+
+    /// As [`RedisReplayStore::recovery`].
+    pub fn recovery(mut self, recovery: Duration) -> Self {
+        self.recovery_ms = duration_ms(recovery);
+        self
     }
 
     /// As [`RedisReplayStore::fail_open`].
@@ -274,24 +301,11 @@ impl AsyncRedisReplayStore {
         let mut key = vec![0u8; Claim::store_key_len(&self.namespace)];
         let key = claim.store_key(&self.namespace, &mut key)?;
         let mut conn = self.conn.clone();
-        let asked: redis::RedisResult<bool> = match (claim.ttl_ms(), claim.nonce_digits()) {
-            (Some(ttl), _) => redis::cmd("SET")
-                .arg(key)
-                .arg(1)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl)
-                .query_async::<Option<String>>(&mut conn)
-                .await
-                .map(|set| set.is_some()),
-            (None, Some(digits)) => {
-                self.script.key(key).arg(&digits[..]).invoke_async::<i64>(&mut conn).await.map(|raised| raised == 1)
-            }
-            (None, None) => Ok(true),
-        };
+        let argv = claim.script_args(self.recovery_ms);
+        let asked: redis::RedisResult<i64> =
+            self.script.key(key).key(&self.marker).arg(&argv.argv()[..]).invoke_async(&mut conn).await;
         match asked {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Error::ReplayedRequest),
+            Ok(reply) => script_outcome(reply),
             Err(_) if self.fail_open => {
                 self.accepted_unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
