@@ -417,16 +417,36 @@ _STATUS_TEXT = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 413: "Content 
                 503: "Service Unavailable"}  # fmt: skip
 
 
+def _wsgi_header_name(key: str) -> str | None:
+    """The header name an environ key carries (lowercase), or None for other keys."""
+    if key.startswith("HTTP_"):
+        return key[5:].replace("_", "-").lower()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").lower()
+    return None
+
+
+# Environ keys and the header names they carry, each worked out once: a server's environ has the
+# same keys request after request.
+_WSGI_NAMES: dict[str, str | None] = {}
+
+
 def _wsgi_headers(environ: dict[str, Any]) -> HeaderList:
+    names = _WSGI_NAMES
+    try:
+        return [
+            (name, value.encode("latin-1"))
+            for key, value in environ.items()
+            if (name := names[key]) is not None and value != ""
+        ]
+    except KeyError:  # a key not seen yet
+        pass
+    if len(names) > _HEADER_NAMES_MAX:  # a client sending made-up names does not grow it forever
+        names.clear()
     out: HeaderList = []
     for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").lower()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.replace("_", "-").lower()
-        else:
-            continue
-        if value != "":
+        name = names[key] if key in names else names.setdefault(key, _wsgi_header_name(key))
+        if name is not None and value != "":
             out.append((name, value.encode("latin-1")))
     return out
 
