@@ -112,8 +112,8 @@ class Authenticator:
         self.exempt = frozenset(exempt)
         # Each scheme with the (lowercase) names of its headers, those with more headers first:
         # the order candidates are tried in, fixed once (Python's sort is stable).
-        named = [(s, frozenset(h[0].lower() for h in s.headers)) for s in self.schemes]
-        self._names = sorted(named, key=lambda pair: -len(pair[1]))
+        self._names = [(s, frozenset(h[0].lower() for h in s.headers)) for s in self.schemes]
+        self._names.sort(key=lambda pair: -len(pair[0].headers))
 
     def is_exempt(self, path: str) -> bool:
         return path in self.exempt
@@ -140,8 +140,8 @@ class Authenticator:
             self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch
             await self.ocsp.check_async(certificate)
             checked = True
-        # _maybe_in_thread inline, and no claim awaited when there is none: this runs for
-        # every request, and each coroutine awaited costs about a microsecond.
+        # _maybe_in_thread inline, and no claim awaited when there is none: every request
+        # comes this way, and each coroutine costs it (about 0.3 us, more on a busy server).
         args = (method, target, headers, body, certificate, checked)
         if len(body) >= DETACH_THRESHOLD:
             loop = asyncio.get_running_loop()
