@@ -75,17 +75,19 @@ PLAIN_PORT=$PORT PLAIN_PID=$PID
 start auth
 AUTH_PORT=$PORT AUTH_PID=$PID
 
-# The CPU time a process has used, in clock ticks (user + system): what a request costs the
-# server, steady even when the machine is busy and wall time is not.
+# The CPU time a process has used, in clock ticks (user + system; Linux): what a request costs
+# the server, steadier than wall time when the machine is busy.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 run() { # run MODE PORT PID ROUND
-    local before
+    local before=""
     "$PY" "$APP" presign "$PRESIGN" "$WORK/signed.txt"
-    before=$(cpu_ticks "$3")
+    [ -r "/proc/$3/stat" ] && before=$(cpu_ticks "$3")
     "${CLIENT_CPU[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/http/aevo.lua \
         "http://127.0.0.1:$2/orders" -- "$WORK/signed.txt" > "$WORK/$1.$4.txt"
-    echo "$(($(cpu_ticks "$3") - before)) $(getconf CLK_TCK)" > "$WORK/$1.$4.cpu"
+    if [ -n "$before" ]; then
+        echo "$(($(cpu_ticks "$3") - before)) $(getconf CLK_TCK)" > "$WORK/$1.$4.cpu"
+    fi
 }
 for round in $(seq "$ROUNDS"); do
     run plain "$PLAIN_PORT" "$PLAIN_PID" "$round"
