@@ -43,8 +43,9 @@ soak: py-env
 
 # Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
 # process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,
-# each against a baseline measured in the same run; then end to end over HTTP (an axum server with
-# and without the apisig layer, under wrk).
+# each against a baseline measured in the same run; then end to end over HTTP under wrk (an axum
+# server with and without the apisig layer; a Starlette app under uvicorn with and without the ASGI
+# middleware).
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
@@ -52,12 +53,14 @@ bench:
 	scripts/bench-py.sh target/bench/python.json
 	python3 scripts/bench-table.py target
 	scripts/bench-http.sh target/bench/http.json
+	scripts/bench-asgi.sh target/bench/asgi.json
 
 # What `make test` runs of the harnesses, so they cannot rot: the C one built and run for a
 # few iterations, the Python one importing and calling each benchmarked function once (both
-# check their results against OpenSSL / the Aevo reference code), the HTTP one for a second
-# (every signed request accepted). No timing.
+# check their results against OpenSSL / the Aevo reference code), the HTTP ones (axum, and
+# Starlette under uvicorn) for a second each (every signed request accepted). No timing.
 bench-smoke:
 	scripts/bench-c.sh --smoke
 	scripts/bench-py.sh --smoke
 	scripts/bench-http.sh --smoke
+	scripts/bench-asgi.sh --smoke

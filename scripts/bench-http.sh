@@ -3,8 +3,9 @@
 # apisig tower layer verifying Aevo requests (200-byte body, signed ahead, distinct timestamps)
 # against the same server with no authentication, both driven by wrk over loopback in one run,
 # interleaved (plain, auth, plain, auth, ...). Reports requests per second, the ratio auth/plain
-# (the issue's target: at least 0.90) and p50/p99 latency. The server runs one runtime thread
-# pinned to one core, wrk one thread on the other.
+# (the median of the rounds'; the issue's target: at least 0.90) and p50/p99 latency
+# (bench/http/wrk_report.py). The server runs one runtime thread pinned to one core, wrk one
+# thread on the other.
 #   scripts/bench-http.sh [OUT.json]   the measurement (make bench; release build)
 #   scripts/bench-http.sh --smoke      one second of each on a debug build, no timing: checks
 #                                      that every signed request was accepted (make test)
@@ -88,49 +89,6 @@ for round in $(seq "$ROUNDS"); do
 done
 
 mkdir -p "$(dirname "$OUT")"
-python3 - "$WORK" "$ROUNDS" "$PRESIGN" "$SMOKE" "$OUT" << 'EOF'
-import json, re, statistics, sys
-from pathlib import Path
-
-work, rounds, presigned, smoke, out = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
-UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
-
-def parse(text: str) -> dict:
-    def latency(pct: str) -> float:
-        value, unit = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
-        return float(value) * UNITS[unit]
-    requests = int(re.search(r"(\d+) requests in", text).group(1))
-    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    errors = re.search(r"Socket errors: (.*)", text)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-        "p50_us": latency("50"), "p99_us": latency("99"),
-        "requests": requests, "refused": int(refused.group(1)) if refused else 0,
-        "socket_errors": errors.group(1) if errors else None,
-    }
-
-runs = {m: [parse((work / f"{m}.{r}.txt").read_text()) for r in range(1, rounds + 1)] for m in ("plain", "auth")}
-problems = []
-for mode, results in runs.items():
-    for i, r in enumerate(results, 1):
-        if r["refused"] or r["socket_errors"] or r["requests"] == 0:
-            problems.append(f"{mode} round {i}: {r['refused']} refused, socket errors {r['socket_errors']}")
-        if r["requests"] > presigned:
-            problems.append(f"{mode} round {i}: {r['requests']} requests, more than the {presigned} signed")
-if problems:
-    sys.exit("bench-http: invalid run: " + "; ".join(problems))
-if smoke:
-    print(f"bench-http smoke: {runs['auth'][0]['requests']} signed requests accepted, {runs['plain'][0]['requests']} plain")
-    sys.exit(0)
-
-median = {m: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_us", "p99_us")} for m, rs in runs.items()}
-ratios = [a["rps"] / p["rps"] for p, a in zip(runs["plain"], runs["auth"])]
-report = {"runs": runs, "median": median, "ratio_per_round": ratios, "ratio": median["auth"]["rps"] / median["plain"]["rps"]}
-Path(out).write_text(json.dumps(report, indent=1))
-print("end to end: axum on one runtime thread, wrk -t1 over loopback, Aevo with a 200-byte body")
-print(f"{'':14}{'req/s (median)':>16}{'p50':>10}{'p99':>10}")
-for mode, label in (("plain", "no auth"), ("auth", "apisig layer")):
-    m = median[mode]
-    print(f"{label:14}{m['rps']:>16,.0f}{m['p50_us']:>8.0f}us{m['p99_us']:>8.0f}us")
-print(f"auth / no auth: {report['ratio']:.3f} (per round: {', '.join(f'{r:.3f}' for r in ratios)}; target >= 0.90)")
-EOF
+python3 bench/http/wrk_report.py bench-http "$WORK" "$ROUNDS" "$PRESIGN" "$SMOKE" "$OUT" 0.90 \
+    "end to end: axum on one runtime thread, wrk -t1 over loopback, Aevo with a 200-byte body" \
+    "apisig layer"

@@ -109,7 +109,10 @@ class Authenticator:
         self.apex_authenticate = apex_authenticate
         self.session_lifetime = session_lifetime
         self.exempt = frozenset(exempt)
-        self._names = [(s, {h[0].lower() for h in s.headers}) for s in self.schemes]
+        # Each scheme with the (lowercase) names of its headers, those with more headers first:
+        # the order candidates are tried in, fixed once (Python's sort is stable).
+        self._names = [(s, frozenset(h[0].lower() for h in s.headers)) for s in self.schemes]
+        self._names.sort(key=lambda pair: -len(pair[0].headers))
 
     def is_exempt(self, path: str) -> bool:
         return path in self.exempt
@@ -136,11 +139,16 @@ class Authenticator:
             self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch
             await self.ocsp.check_async(certificate)
             checked = True
-        result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
-            body, self.authenticate_deferred, method, target, headers, body, certificate, checked
-        )
-        principal, claim = result
-        await self.claim_async(claim)
+        # _maybe_in_thread inline, and no claim awaited when there is none: every request
+        # comes this way, and each coroutine costs it (about 0.3 us, more on a busy server).
+        args = (method, target, headers, body, certificate, checked)
+        if len(body) >= DETACH_THRESHOLD:
+            loop = asyncio.get_running_loop()
+            principal, claim = await loop.run_in_executor(None, self.authenticate_deferred, *args)
+        else:
+            principal, claim = self.authenticate_deferred(*args)
+        if claim is not None:
+            await self.claim_async(claim)
         return principal
 
     def authenticate_deferred(
@@ -180,9 +188,13 @@ class Authenticator:
     def _by_headers(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None
     ) -> tuple[Principal, ReplayClaim | None]:
-        present = {name.lower() for name, _ in headers}
-        candidates = [s for s, names in self._names if names <= present]
-        candidates.sort(key=lambda s: -len(s.headers))
+        # Servers send lowercase names (ASGI's rule, and what _wsgi_headers makes): those are
+        # looked up as they are, and only when that misses a scheme are all names lowercased.
+        sent = dict(headers).keys()
+        candidates = [s for s, names in self._names if names <= sent]
+        if len(candidates) < len(self._names):
+            present = {name.lower() for name in sent}
+            candidates = [s for s, names in self._names if names <= present]
         if not candidates:
             if self.mtls != "combined":
                 raise MissingCredential("no credentials for any accepted scheme")
@@ -292,25 +304,36 @@ class ApisigASGIMiddleware:
         if scope["type"] != "http" or self.auth.is_exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await _asgi_answer(send, 413, b'{"error":"body_too_large"}')
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        # The body: most requests send it in one message (read without a loop or a join).
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        size = len(body)
+        if size > self.max_body:
+            await _asgi_answer(send, 413, b'{"error":"body_too_large"}')
+            return
+        if message.get("more_body", False):
+            chunks = [body]
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    await _asgi_answer(send, 413, b'{"error":"body_too_large"}')
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+        elif type(body) is not bytes:
+            body = bytes(body)
         raw_path = scope.get("raw_path") or quote(scope["path"]).encode()
         query = scope.get("query_string", b"")
-        target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-        headers: HeaderList = [(k.decode("latin-1"), v) for k, v in scope["headers"]]
+        target = (raw_path + b"?" + query if query else raw_path).decode("latin-1")
+        headers = _asgi_headers(scope["headers"])
         method: str = scope["method"]
 
         if self.auth.is_apex_login(method, scope["path"]):
@@ -323,21 +346,47 @@ class ApisigASGIMiddleware:
         except ApisigError as e:
             await _asgi_answer(send, status_for(e), error_body(e))
             return
-        scope = dict(scope)
-        scope[PRINCIPAL_KEY] = principal
         state = dict(scope.get("state") or {})
         state["apisig_principal"] = principal
-        scope["state"] = state
+        scope = {**scope, PRINCIPAL_KEY: principal, "state": state}
         delivered = False
 
         async def replay() -> Message:
             nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+# Header names as str, each decoded once: a server sends the same few names again and again.
+_HEADER_NAMES: dict[bytes, str] = {}
+_HEADER_NAMES_MAX = 1024
+
+
+def _asgi_headers(raw: Iterable[tuple[bytes, bytes]]) -> HeaderList:
+    """ASGI's ``(name, value)`` byte pairs with names as ``str`` (decoded as Latin-1)."""
+    names = _HEADER_NAMES
+    if type(raw) is not list:  # walked twice when a name is new
+        raw = list(raw)
+    try:
+        return [(names[k], v) for k, v in raw]
+    except (KeyError, TypeError):  # a name not seen yet (or not bytes)
+        pass
+    if len(names) > _HEADER_NAMES_MAX:  # a client sending made-up names does not grow it forever
+        names.clear()
+    out: HeaderList = []
+    for k, v in raw:
+        if type(k) is bytes:
+            name = names.get(k)
+            if name is None:
+                name = names[k] = k.decode("latin-1")
+        else:
+            name = k.decode("latin-1")
+        out.append((name, v))
+    return out
 
 
 async def _maybe_in_thread(body: bytes, fn: Callable[..., Any], *args: Any) -> Any:
@@ -367,16 +416,36 @@ _STATUS_TEXT = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 413: "Content 
                 503: "Service Unavailable"}  # fmt: skip
 
 
+def _wsgi_header_name(key: str) -> str | None:
+    """The header name an environ key carries (lowercase), or None for other keys."""
+    if key.startswith("HTTP_"):
+        return key[5:].replace("_", "-").lower()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").lower()
+    return None
+
+
+# Environ keys and the header names they carry, each worked out once: a server's environ has the
+# same keys request after request.
+_WSGI_NAMES: dict[str, str | None] = {}
+
+
 def _wsgi_headers(environ: dict[str, Any]) -> HeaderList:
+    names = _WSGI_NAMES
+    try:
+        return [
+            (name, value.encode("latin-1"))
+            for key, value in environ.items()
+            if (name := names[key]) is not None and value != ""
+        ]
+    except KeyError:  # a key not seen yet
+        pass
+    if len(names) > _HEADER_NAMES_MAX:  # a client sending made-up names does not grow it forever
+        names.clear()
     out: HeaderList = []
     for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-")
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.replace("_", "-")
-        else:
-            continue
-        if value != "":
+        name = names[key] if key in names else names.setdefault(key, _wsgi_header_name(key))
+        if name is not None and value != "":
             out.append((name, value.encode("latin-1")))
     return out
 

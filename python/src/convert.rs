@@ -10,7 +10,7 @@ use apisig::names::Named;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use smallvec::SmallVec;
 
 /// Binary input: `bytes` (borrowed, never copied), `bytearray`, `memoryview` or any other
@@ -175,6 +175,12 @@ impl<'py> HeaderObjects<'py> {
         }
         if let Ok(dict) = obj.cast::<PyDict>() {
             self.0.extend(dict.iter());
+        } else if let Ok(list) = obj.cast::<PyList>() {
+            // ASGI's headers (and the middlewares'): walked in place, not through `iter()`,
+            // and without asking a list for `items` (a raised and discarded AttributeError).
+            for item in list.iter() {
+                self.0.push(item.extract()?);
+            }
         } else {
             let items = if obj.hasattr("items")? { obj.call_method0("items")? } else { obj.clone() };
             for item in items.try_iter()? {
