@@ -5,8 +5,8 @@
 # the shared vectors and exits non-zero on any mismatch.
 #
 #   scripts/c-firmware.sh           build and run (opt-level "s", LTO)
-#   scripts/c-firmware.sh --sizes   also measure apisig's flash/RAM at opt-level s and z,
-#                                   with and without sha2's compact backend
+#   scripts/c-firmware.sh --sizes   also the size table (make size): flash, RAM and stack of
+#                                   sign-only, verify-only and everything against a bare HMAC
 #
 # With a normal rustup, `rustup target add thumbv7m-none-eabi` is all the Rust side needs.
 # Where rustup cannot download, ../shared/tools/bare-metal-sysroot.sh builds a sysroot.
@@ -63,19 +63,78 @@ link s "$lib"
 echo "firmware: running on qemu-system-arm (lm3s6965evb, Cortex-M3)"
 run "$OUT/fw-s.elf" | tee "$OUT/fw-s.log"
 
-if [ "${1:-}" = "--sizes" ]; then
-  echo "firmware sizes: apisig's share of the firmware (from the linker map; includes the"
-  echo "compiler_builtins routines it pulls in). RAM is its own .data+.bss; objects live in"
-  echo "caller storage (APISIG_VERIFIER_SIZE = $(grep -m1 'define APISIG_VERIFIER_SIZE' include/apisig.h | awk '{print $3}') bytes)."
-  printf '%-22s %8s %8s %8s %8s  %s\n' variant text rodata flash ram "stack (worst case over the vectors)"
-  for v in s z s-compact z-compact; do
-    opt=${v%%-*}
-    extra=""
-    [ "$v" != "${v%-compact}" ] && extra='--cfg sha2_backend_soft="compact"'
-    lib=$(build "$v" "$opt" "$extra")
-    link "$v" "$lib"
-    stack=$(run "$OUT/fw-$v.elf" 2>/dev/null | grep '^stack: worst' | sed 's/^stack: worst case over the vectors: //')
-    eval "$(python3 tests/c/firmware/mapsize.py "$OUT/fw-$v.map" libapisig_ffi.a)"
-    printf '%-22s %8d %8d %8d %8d  %s\n' "opt-level=$v" "$text" "$rodata" $((text + rodata)) $((data + bss)) "$stack"
+[ "${1:-}" = "--sizes" ] || exit 0
+
+# ---- the size table (make size) --------------------------------------------------------
+# Each row is a firmware (tests/c/firmware/size.c, or main.c for "everything") linked with
+# only what that device calls, built like a firmware author would: arm-none-eabi-gcc -Os,
+# --gc-sections, the staticlib at opt-level "z" with LTO and panic abort. "flash" and "ram" are
+# the staticlib's share of the firmware (from the linker map: its text+rodata, its data+bss,
+# including the compiler_builtins routines it pulls in); "stack" is painted. The floor is
+# HMAC-SHA256 + hex of the same message with RustCrypto hmac + sha2 (tests/c/firmware/floor),
+# built the same way, with the same sha2 backend.
+
+# floor VARIANT EXTRA_RUSTFLAGS: the bare-HMAC staticlib.
+floor() {
+  (cd tests/c/firmware/floor && RUSTFLAGS="$rustflags $2" CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+    CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort \
+    cargo build -q --release --target $TARGET --target-dir "../../../../$OUT/floor-$1")
+  echo "$OUT/floor-$1/$TARGET/release/libapisig_floor.a"
+}
+
+# size_fw NAME LIB DEFINES...: links size.c as firmware NAME.
+size_fw() {
+  local name=$1 lib=$2
+  shift 2
+  arm-none-eabi-gcc -std=gnu99 -Wall -Wextra -Werror -mcpu=cortex-m3 -mthumb -Os -g "$@" \
+    -ffunction-sections -fdata-sections -Iinclude -Itests/c/firmware -I"$OUT" \
+    --specs=nano.specs --specs=rdimon.specs -nostartfiles -T tests/c/firmware/lm3s6965.ld \
+    tests/c/firmware/size.c tests/c/firmware/startup.c "$lib" \
+    -Wl,--gc-sections -Wl,--no-warn-execstack -Wl,-Map="$OUT/fw-$name.map" -o "$OUT/fw-$name.elf"
+}
+
+# row NAME ARCHIVE STACK: one line of the table; the floor's figures are in f_flash, f_stack.
+row() {
+  local name=$1 archive=$2 stack=$3 text rodata data bss flash worst
+  eval "$(python3 tests/c/firmware/mapsize.py "$OUT/fw-$name.map" "$archive")"
+  flash=$((text + rodata))
+  worst=$(echo "$stack" | tr ' ' '\n' | sort -n | tail -1)
+  if [ -z "${f_flash:-}" ]; then
+    f_flash=$flash f_stack=$worst
+  fi
+  printf '%-14s %7d %5d %7s  %-16s %+7d %6s %+6d\n' "${name%-*}" "$flash" $((data + bss)) "$worst" "($stack)" \
+    $((flash - f_flash)) "$(python3 -c "print('%.2fx' % ($flash / $f_flash))")" $((worst - f_stack))
+}
+
+# stack_of ELF: the painted depths a size firmware prints ("size: stack A B").
+stack_of() {
+  local log
+  log=$(run "$1" 2>&1) || { echo "$log" >&2; echo "size firmware $1 failed" >&2; exit 1; }
+  echo "$log" | sed -n 's/^size: stack \([0-9]*\) \([0-9]*\).*/\1 \2/p'
+}
+
+python3 tests/c/firmware/gen_vectors.py "$OUT/vectors.h" "$OUT/size_cases.h"
+echo
+echo "firmware sizes (Cortex-M3, thumbv7m-none-eabi): bytes; stack = worst of (init sign) or"
+echo "(init verify); Δ and ratio against the floor (bare HMAC-SHA256 + hex, same sha2 backend)."
+for backend in default compact; do
+  extra=""
+  [ $backend = compact ] && extra='--cfg sha2_backend_soft="compact"'
+  lib=$(build "z-$backend" z "$extra")
+  flib=$(floor "$backend" "$extra")
+  echo
+  echo "sha2 backend: $backend"
+  printf '%-14s %7s %5s %7s  %-16s %7s %6s %6s\n' device flash ram stack "" Δflash ratio Δstack
+  unset f_flash f_stack
+  size_fw "floor-$backend" "$flib" -DSIZE_FLOOR
+  row "floor-$backend" libapisig_floor.a "$(stack_of "$OUT/fw-floor-$backend.elf")"
+  for c in aevo apex; do
+    size_fw "sign-$c-$backend" "$lib" -DSIZE_SIGN $([ $c = apex ] && echo -DCASE_APEX)
+    row "sign-$c-$backend" libapisig_ffi.a "$(stack_of "$OUT/fw-sign-$c-$backend.elf")"
   done
-fi
+  size_fw "verify-aevo-$backend" "$lib" -DSIZE_VERIFY
+  row "verify-aevo-$backend" libapisig_ffi.a "$(stack_of "$OUT/fw-verify-aevo-$backend.elf")"
+  link "everything-$backend" "$lib"
+  all=$(run "$OUT/fw-everything-$backend.elf" 2>/dev/null | sed -n 's/^stack: worst case over the vectors: signing \([0-9]*\) bytes, verifying \([0-9]*\) bytes, verifier_init \([0-9]*\) bytes.*/\1 \2 \3/p')
+  row "everything-$backend" libapisig_ffi.a "$all"
+done

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "apisig.h"
+#include "paint.h"
 #include "vectors.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -81,7 +82,6 @@ static void run_sign(void) {
     }
 }
 
-static size_t stack_depth(void (*fn)(void));
 static void run_tokens(void);
 static const struct fw_verify *current;
 static apisig_scheme current_scheme;
@@ -178,30 +178,6 @@ static void run_tokens(void) {
                                                  c->now_s * 1000000000ull, &session);
         check(rc == c->code, "session", c->tc);
     }
-}
-
-/* ---- stack depth, by painting --------------------------------------------------------- */
-
-#define PAINT 0xa5a5a5a5u
-extern uint32_t _stack_top;
-
-static inline uint32_t *sp_now(void) {
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    return sp;
-}
-
-/* Paints the free stack below this frame (down to the heap, with a margin), runs `fn`, and
- * returns how many bytes below the caller's stack pointer it touched. */
-static size_t __attribute__((noinline)) stack_depth(void (*fn)(void)) {
-    uint32_t *top = sp_now() - 16; /* leave this frame alone */
-    uint32_t *bottom = (uint32_t *)sbrk(0) + 256;
-    uint32_t *p;
-    for (p = bottom; p < top; p++) *p = PAINT;
-    fn();
-    for (p = bottom; p < top && *p == PAINT; p++) {
-    }
-    return (size_t)((uint8_t *)top - (uint8_t *)p);
 }
 
 static const char aevo_name[] = "aevo";
