@@ -132,6 +132,8 @@ for backend in default compact; do
     size_fw "sign-$c-$backend" "$lib" -DSIZE_SIGN $([ $c = apex ] && echo -DCASE_APEX)
     row "sign-$c-$backend" libapisig_ffi.a "$(stack_of "$OUT/fw-sign-$c-$backend.elf")"
   done
+  size_fw "sign-any-$backend" "$lib" -DSIZE_SIGN -DSIZE_GENERIC
+  row "sign-any-$backend" libapisig_ffi.a "$(stack_of "$OUT/fw-sign-any-$backend.elf")"
   size_fw "verify-aevo-$backend" "$lib" -DSIZE_VERIFY
   row "verify-aevo-$backend" libapisig_ffi.a "$(stack_of "$OUT/fw-verify-aevo-$backend.elf")"
   link "everything-$backend" "$lib"

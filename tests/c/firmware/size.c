@@ -1,6 +1,8 @@
 /* size.c: the firmware of the size table (scripts/c-firmware.sh --sizes). Built once per row,
  * each build linking only what that row's device needs, so the linker map measures it:
- *   -DSIZE_SIGN    signs one request through apisig_signer_init + apisig_signer_sign
+ *   -DSIZE_SIGN    signs one request through apisig_aevo_signer_init (apisig_apex_signer_init)
+ *                  + apisig_signer_sign; with -DSIZE_GENERIC through apisig_preset +
+ *                  apisig_signer_init instead (the scheme chosen at run time)
  *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify
  *   -DSIZE_FLOOR   the bare floor: HMAC-SHA256 + hex of the same message (libapisig_floor.a)
  * with -DCASE_APEX for APEX's case instead of Aevo's (tests/vectors/sign.json, through
@@ -44,12 +46,14 @@ static const char *run(void) {
 #else
 #include "apisig.h"
 
+#if defined SIZE_VERIFY || defined SIZE_GENERIC
 static apisig_scheme scheme;
+#endif
 static apisig_request req;
 
 static void setup(void) {
     static const char body[] = CASE(BODY);
-    ok = apisig_preset(CASE(SCHEME), LEN(CASE(SCHEME)), &scheme) == APISIG_RESULT_OK;
+    ok = 1;
     req.method = CASE(METHOD);
     req.method_len = LEN(CASE(METHOD));
     req.path = CASE(PATH);
@@ -66,7 +70,14 @@ static uint8_t buf[256];
 static void op_init(void) {
     static const char key[] = CASE(KEY), secret[] = CASE(SECRET), user[] = CASE(USER);
     apisig_credentials creds = {key, LEN(key), (const uint8_t *)secret, LEN(secret), user, LEN(user), NULL, 0};
-    ok = ok && apisig_signer_init(&signer, &scheme, &creds) == APISIG_RESULT_OK;
+#ifdef SIZE_GENERIC
+    ok = ok && apisig_preset(CASE(SCHEME), LEN(CASE(SCHEME)), &scheme) == APISIG_RESULT_OK &&
+         apisig_signer_init(&signer, &scheme, &creds) == APISIG_RESULT_OK;
+#elif defined CASE_APEX
+    ok = ok && apisig_apex_signer_init(&signer, &creds) == APISIG_RESULT_OK;
+#else
+    ok = ok && apisig_aevo_signer_init(&signer, &creds) == APISIG_RESULT_OK;
+#endif
 }
 
 static void op_sign(void) {
@@ -95,7 +106,8 @@ static apisig_verifier verifier;
 static void op_init(void) {
     uint32_t client;
     static const char key[] = CASE(KEY), secret[] = CASE(SECRET);
-    ok = ok && apisig_verifier_init(&verifier, NULL, APISIG_WINDOW_DEFAULT_NS) == APISIG_RESULT_OK &&
+    ok = ok && apisig_preset(CASE(SCHEME), LEN(CASE(SCHEME)), &scheme) == APISIG_RESULT_OK &&
+         apisig_verifier_init(&verifier, NULL, APISIG_WINDOW_DEFAULT_NS) == APISIG_RESULT_OK &&
          apisig_keyring_add(apisig_verifier_keyring(&verifier), key, LEN(key), (const uint8_t *)secret, LEN(secret),
                             &client) == APISIG_RESULT_OK;
 }
