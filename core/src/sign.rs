@@ -88,6 +88,45 @@ impl<'a> Signer<'a> {
         Ok(signer)
     }
 
+    /// As [`new`](Self::new), built in place in `slot` rather than returned: for storage
+    /// that must not be copied through the stack (a signer kept in a firmware's static
+    /// storage, the C ABI's `apisig_signer`). `slot` holds the signer on success and is
+    /// `None` on error.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    ///
+    /// ```
+    /// use apisig::{dialect, Credentials, Request, Signer, Stamp};
+    /// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
+    /// let (mut slot, req) = (None, Request::new("GET", "/account"));
+    /// Signer::new_in(&mut slot, &dialect::AEVO, creds)?;
+    /// let stamp = Stamp { now: 1673425955575713842, nonce: None };
+    /// let signed = slot.as_ref().map(|s| s.sign(&req, stamp));
+    /// assert_eq!(signed, Some(Signer::new(&dialect::AEVO, creds)?.sign(&req, stamp)));
+    /// assert_eq!(Signer::new_in(&mut slot, &dialect::AEVO, Credentials { secret: b"", ..creds }).err(), Some(apisig::Error::EmptySecret));
+    /// assert!(slot.is_none());
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    #[inline(always)]
+    pub fn new_in(slot: &mut Option<Signer<'a>>, scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<(), Error> {
+        *slot = None;
+        let key = match scheme.template {
+            Some(_) => Some(MacKey::new(creds.secret)),
+            None => None,
+        };
+        let signer = slot.insert(Self::checked(scheme, creds)?);
+        match key {
+            None => {}
+            Some(Ok(key)) => signer.keyed(key),
+            Some(Err(e)) => {
+                *slot = None;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// As [`new`](Self::new), with the HMAC key state already computed: `key` must be
     /// `MacKey::new(creds.secret)`, and it is what signs. For bindings that keep credentials
     /// in objects of their own (a [`Signer`] borrows them) and so build a signer per request:

@@ -120,29 +120,24 @@ unsafe fn init(
         unsafe { storage::init(s, State { signer: None, store: None }) }?;
         // SAFETY: just initialized.
         let p: *mut State = unsafe { storage::get(s) }?;
-        let build = || -> Res<Signer<'static>> {
+        let build = || -> Res<()> {
             // SAFETY: `p` was just initialized. The storage's `store` stays put (the caller
             // does not move the storage), and the caller keeps the scheme's and credentials'
-            // buffers alive: the borrows may be 'static.
+            // buffers alive: the borrows may be 'static. The signer is built in place, in
+            // `signer`, which is disjoint from the `store` it borrows.
             unsafe {
                 let store: &'static mut Option<SchemeStore<'static>> = &mut *core::ptr::addr_of_mut!((*p).store);
                 let scheme = scheme(store)?;
                 let creds = credentials(in_ref(creds)?)?;
-                Ok(Signer::new(&scheme, creds)?)
-            }
-        };
-        match build() {
-            Ok(signer) => {
-                // SAFETY: initialized above; `signer` is disjoint from the `store` it borrows.
-                unsafe { core::ptr::addr_of_mut!((*p).signer).write(Some(signer)) };
+                Signer::new_in(&mut *core::ptr::addr_of_mut!((*p).signer), &scheme, creds)?;
                 Ok(())
             }
-            Err(e) => {
-                // SAFETY: initialized above; wiping drops it and clears the tag.
-                unsafe { storage::wipe(s) }?;
-                Err(e)
-            }
-        }
+        };
+        build().or_else(|e| {
+            // SAFETY: initialized above; wiping drops it and clears the tag.
+            unsafe { storage::wipe(s) }?;
+            Err(e)
+        })
     }
 }
 
