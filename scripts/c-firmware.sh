@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Firmware test (make firmware-test): apisig-ffi built with --no-default-features as a no_std
-# staticlib for thumbv7m-none-eabi, linked into tests/c/firmware (arm-none-eabi-gcc + newlib),
-# run on a Cortex-M3 (LM3S6965) under qemu-system-arm with semihosting; the firmware runs
-# the shared vectors and exits non-zero on any mismatch.
+# staticlib, linked into tests/c/firmware (arm-none-eabi-gcc + newlib) and run under
+# qemu-system-arm with semihosting on two cores: a Cortex-M3 (thumbv7m-none-eabi, LM3S6965)
+# and a Cortex-M4F with hard float (thumbv7em-none-eabihf, MPS2 AN386); the firmware runs the
+# shared vectors and exits non-zero on any mismatch.
 #
 #   scripts/c-firmware.sh           build and run (opt-level "s", LTO)
 #   scripts/c-firmware.sh --sizes   also the size table (make size): flash, RAM and stack of
@@ -14,7 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/c-deps.sh firmware
 
-TARGET=thumbv7m-none-eabi
+# use_core m3|m4f: what the functions below build for and run on.
+use_core() {
+  case $1 in
+    m3) TARGET=thumbv7m-none-eabi CPU="-mcpu=cortex-m3 -mthumb" MACHINE=lm3s6965evb QCPU=cortex-m3 CORE=Cortex-M3 ;;
+    m4f)
+      TARGET=thumbv7em-none-eabihf CPU="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
+      MACHINE=mps2-an386 QCPU=cortex-m4 CORE=Cortex-M4F
+      ;;
+  esac
+}
+use_core m3
 OUT=target/firmware
 mkdir -p "$OUT"
 rustflags=""
@@ -29,7 +40,7 @@ fi
 python3 tests/c/firmware/gen_vectors.py "$OUT/vectors.h"
 echo "firmware: include/apisig.h with arm-none-eabi-gcc -ffreestanding"
 printf '#include "apisig.h"\nstatic apisig_verifier v;\nsize_t f(void) { return sizeof v + apisig_tag_bytes(); }\n' > "$OUT/header.c"
-arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror -pedantic -ffreestanding -mcpu=cortex-m3 -mthumb -Iinclude \
+arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror -pedantic -ffreestanding $CPU -Iinclude \
   -c "$OUT/header.c" -o "$OUT/header.o"
 
 # build VARIANT OPT EXTRA_RUSTFLAGS: the no_std staticlib, in its own target dir.
@@ -45,7 +56,7 @@ build() {
 # link VARIANT LIB: the firmware ELF and its map.
 link() {
   local variant=$1 lib=$2
-  arm-none-eabi-gcc -std=gnu99 -Wall -Wextra -Werror -mcpu=cortex-m3 -mthumb -Os -g \
+  arm-none-eabi-gcc -std=gnu99 -Wall -Wextra -Werror $CPU -DFW_CORE="\"$CORE\"" -Os -g \
     -ffunction-sections -fdata-sections -Iinclude -Itests/c/firmware -I"$OUT" \
     --specs=nano.specs --specs=rdimon.specs -nostartfiles -T tests/c/firmware/lm3s6965.ld \
     tests/c/firmware/main.c tests/c/firmware/startup.c "$lib" \
@@ -53,7 +64,7 @@ link() {
 }
 
 run() {
-  timeout 300 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic -monitor none -serial none \
+  timeout 300 qemu-system-arm -cpu $QCPU -machine $MACHINE -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -kernel "$1"
 }
 
@@ -62,6 +73,17 @@ lib=$(build s s "")
 link s "$lib"
 echo "firmware: running on qemu-system-arm (lm3s6965evb, Cortex-M3)"
 run "$OUT/fw-s.elf" | tee "$OUT/fw-s.log"
+
+use_core m4f
+echo "firmware: building apisig-ffi (no_std, $TARGET, opt-level s)"
+lib=$(build s s "")
+link m4f-s "$lib"
+# Hard float for real: the image passes floats in VFP registers (the EABI attribute).
+arm-none-eabi-readelf -A "$OUT/fw-m4f-s.elf" | grep -q 'Tag_ABI_VFP_args: VFP registers' ||
+  { echo "firmware: $OUT/fw-m4f-s.elf is not a hard-float image" >&2; exit 1; }
+echo "firmware: running on qemu-system-arm ($MACHINE, $CORE)"
+run "$OUT/fw-m4f-s.elf" | tee "$OUT/fw-m4f-s.log"
+use_core m3
 
 [ "${1:-}" = "--sizes" ] || exit 0
 

@@ -1,4 +1,4 @@
-/* main.c: apisig on a Cortex-M3 (LM3S6965 under qemu-system-arm). Links the no_std
+/* main.c: apisig on a Cortex-M3 (LM3S6965) or Cortex-M4F (MPS2 AN386) under qemu-system-arm. Links the no_std
  * libapisig_ffi.a, runs the shared vectors (generated into vectors.h) through the C ABI with
  * every object in static storage, measures the stack depth of sign and verify by painting
  * the stack, and exits (semihosting) with 0 only when everything matched. */
@@ -12,6 +12,9 @@
 #include "vectors.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef FW_CORE
+#define FW_CORE "Cortex-M3"
+#endif
 
 static unsigned passed, failed;
 
@@ -235,7 +238,7 @@ static void measure(void) {
 }
 
 int main(void) {
-    printf("apisig %s firmware test on Cortex-M3\n", apisig_version());
+    printf("apisig %s firmware test on %s\n", apisig_version(), FW_CORE);
     measure();
     run_hmac();
     /* Worst case over every shared vector (the harness's own frame included, ~100 bytes). */
