@@ -111,10 +111,7 @@ impl<'a> Signer<'a> {
     #[inline(always)]
     pub fn new_in(slot: &mut Option<Signer<'a>>, scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<(), Error> {
         *slot = None;
-        let key = match scheme.template {
-            Some(_) => Some(MacKey::new(creds.secret)),
-            None => None,
-        };
+        let key = scheme.template.map(|_| MacKey::new(creds.secret));
         let signer = slot.insert(Self::checked(scheme, creds)?);
         match key {
             None => {}
