@@ -2,8 +2,9 @@
 # Firmware test (make firmware-test): apisig-ffi built with --no-default-features as a no_std
 # staticlib, linked into tests/c/firmware (arm-none-eabi-gcc + newlib) and run under
 # qemu-system-arm with semihosting on two cores: a Cortex-M3 (thumbv7m-none-eabi, LM3S6965)
-# and a Cortex-M4F with hard float (thumbv7em-none-eabihf, MPS2 AN386); the firmware runs the
-# shared vectors and exits non-zero on any mismatch.
+# and a Cortex-M4F with hard float (thumbv7em-none-eabihf, MPS2 AN386); and on a RISC-V
+# (riscv32imac-unknown-none-elf, riscv64-unknown-elf-gcc + picolibc, qemu-system-riscv32
+# virt). The firmware runs the shared vectors and exits non-zero on any mismatch.
 #
 #   scripts/c-firmware.sh           build and run (opt-level "s", LTO)
 #   scripts/c-firmware.sh --sizes   also the size table (make size): flash, RAM and stack of
@@ -33,7 +34,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
   tool=../shared/tools/bare-metal-sysroot.sh
   [ -f "$tool" ] || { echo "$TARGET not installed and $tool not found" >&2; exit 1; }
   # Same TARGETS as scripts/bare-metal.sh, so both share one cached sysroot.
-  sysroot=$(TARGETS="thumbv7m-none-eabi thumbv7em-none-eabihf" bash "$tool" | tail -1)
+  sysroot=$(TARGETS="thumbv7m-none-eabi thumbv7em-none-eabihf riscv32imac-unknown-none-elf" bash "$tool" | tail -1)
   rustflags="--sysroot=$sysroot"
 fi
 
@@ -84,6 +85,22 @@ arm-none-eabi-readelf -A "$OUT/fw-m4f-s.elf" | grep -q 'Tag_ABI_VFP_args: VFP re
 echo "firmware: running on qemu-system-arm ($MACHINE, $CORE)"
 run "$OUT/fw-m4f-s.elf" | tee "$OUT/fw-m4f-s.log"
 use_core m3
+
+TARGET=riscv32imac-unknown-none-elf
+echo "firmware: building apisig-ffi (no_std, $TARGET, opt-level s)"
+lib=$(build s s "")
+# picolibc's crt0 and linker script (semihosting for I/O and the exit code); QEMU virt runs
+# from RAM at 0x80000000: 1 MiB for the image, 1 MiB for data, heap and a 32 KiB stack.
+riscv64-unknown-elf-gcc -std=gnu99 -Wall -Wextra -Werror -march=rv32imac -mabi=ilp32 -DFW_CORE='"RISC-V rv32imac"' \
+  -Os -g -ffunction-sections -fdata-sections -Iinclude -Itests/c/firmware -I"$OUT" \
+  --specs=picolibc.specs --oslib=semihost --crt0=semihost tests/c/firmware/main.c "$lib" \
+  -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x100000 -Wl,--defsym=__ram=0x80100000 \
+  -Wl,--defsym=__ram_size=0x100000 -Wl,--defsym=__stack_size=0x8000 \
+  -Wl,--gc-sections -Wl,-Map="$OUT/fw-rv32-s.map" -o "$OUT/fw-rv32-s.elf"
+echo "firmware: running on qemu-system-riscv32 (virt, rv32imac)"
+timeout 300 qemu-system-riscv32 -machine virt -cpu rv32 -bios none -nographic -monitor none -serial none \
+  -semihosting-config enable=on,target=native -kernel "$OUT/fw-rv32-s.elf" | tee "$OUT/fw-rv32-s.log"
+TARGET=thumbv7m-none-eabi
 
 [ "${1:-}" = "--sizes" ] || exit 0
 

@@ -1,4 +1,5 @@
-/* main.c: apisig on a Cortex-M3 (LM3S6965) or Cortex-M4F (MPS2 AN386) under qemu-system-arm. Links the no_std
+/* main.c: apisig on a Cortex-M3 (LM3S6965), a Cortex-M4F (MPS2 AN386) or a RISC-V rv32imac
+ * (QEMU virt) under QEMU. Links the no_std
  * libapisig_ffi.a, runs the shared vectors (generated into vectors.h) through the C ABI with
  * every object in static storage, measures the stack depth of sign and verify by painting
  * the stack, and exits (semihosting) with 0 only when everything matched. */

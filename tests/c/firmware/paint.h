@@ -11,7 +11,11 @@
 
 static inline uint32_t *sp_now(void) {
     uint32_t *sp;
+#ifdef __riscv
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
     __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
     return sp;
 }
 
