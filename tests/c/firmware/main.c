@@ -30,6 +30,7 @@ static void check(int ok, const char *what, int tc) {
 
 /* Caller-owned storage: no malloc anywhere in apisig. */
 static apisig_verifier verifier;
+static apisig_signer signer;
 static uint8_t buf[1024];
 static uint8_t msg_buf[8192];
 
@@ -70,6 +71,16 @@ static void run_sign(void) {
         }
         rc = apisig_sign(&scheme, &c->creds, &c->req, c->stamp, &h, buf, sizeof buf, &len);
         check(rc == c->code, "sign result", c->tc);
+        if (c->preset && (strcmp(c->preset, "aevo") == 0 || strcmp(c->preset, "apex") == 0)) {
+            /* The preset-named signer: the same result, and the same headers below. */
+            apisig_result named = strcmp(c->preset, "aevo") == 0 ? apisig_aevo_signer_init(&signer, &c->creds)
+                                                                  : apisig_apex_signer_init(&signer, &c->creds);
+            if (named == APISIG_RESULT_OK)
+                named = apisig_signer_sign(&signer, &c->req, c->stamp, &h, buf, sizeof buf, &len);
+            apisig_signer_wipe(&signer);
+            check(named == c->code, "preset signer result", c->tc);
+            if (named != rc) continue;
+        }
         if (rc != APISIG_RESULT_OK || c->code != APISIG_RESULT_OK) continue;
         check(h.len == c->n_headers, "sign header count", c->tc);
         for (j = 0; j < h.len && j < c->n_headers; j++) {
