@@ -1,8 +1,9 @@
 # c.mk: the C face (issue 3). Included by the Makefile.
 #   make c-test          header checks + tests/c under valgrind and ASan/UBSan
-#   make firmware-test   Cortex-M3 firmware under qemu-system-arm (no_std staticlib)
+#   make firmware-test   the firmware under QEMU: Cortex-M3, Cortex-M4F, RISC-V (no_std staticlib)
+#   make size            the firmware size table: sign-only, verify-only, everything vs a bare HMAC
 #   make install PREFIX=/usr/local [DESTDIR=]   libapisig.a, libapisig.so, apisig.h, apisig.pc
-.PHONY: c-test firmware-test install
+.PHONY: c-test firmware-test size install
 
 PREFIX ?= /usr/local
 
@@ -11,6 +12,9 @@ c-test:
 
 firmware-test:
 	scripts/c-firmware.sh
+
+size:
+	scripts/c-firmware.sh --sizes
 
 install:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/c-install.sh

@@ -1926,6 +1926,31 @@ size_t apisig_signer_size(void);
 apisig_result apisig_signer_init(struct apisig_signer *s, const struct apisig_scheme *scheme, const struct apisig_credentials *creds);
 
 /**
+ * `apisig_signer_init` with the Aevo scheme (`apisig_preset("aevo")`), named at compile
+ * time: a firmware that signs only Aevo links neither the scheme conversion nor the other
+ * presets. Sign with `apisig_signer_sign`, wipe with `apisig_signer_wipe`.
+ *
+ * # Errors
+ * As `apisig_signer_init`.
+ *
+ * # Safety
+ * As `apisig_signer_init` (without the scheme).
+ */
+apisig_result apisig_aevo_signer_init(struct apisig_signer *s, const struct apisig_credentials *creds);
+
+/**
+ * `apisig_signer_init` with the APEX scheme (`apisig_preset("apex")`), named at compile
+ * time, as `apisig_aevo_signer_init`.
+ *
+ * # Errors
+ * As `apisig_signer_init`.
+ *
+ * # Safety
+ * As `apisig_signer_init` (without the scheme).
+ */
+apisig_result apisig_apex_signer_init(struct apisig_signer *s, const struct apisig_credentials *creds);
+
+/**
  * Signs `req` at `stamp` with the signer: as `apisig_sign` with the signer's scheme and
  * credentials (same outputs, same rules: nothing is written on error, except `*buf_len` on
  * `BUFFER_TOO_SMALL`).

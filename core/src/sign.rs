@@ -77,12 +77,51 @@ impl<'a> Signer<'a> {
     /// [`Error::InvalidTemplate`] for an incoherent scheme, [`Error::EmptySecret`] for an
     /// empty key, token or (for signing schemes) secret, [`Error::InvalidHeaderValue`] for a
     /// credential that cannot be sent in a header (CR, LF, controls, non-ASCII).
+    // Always inlined, with `checked`: for a constant scheme (a preset) the scheme's checks and
+    // the branches of other schemes fold away at compile time.
+    #[inline(always)]
     pub fn new(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
         let mut signer = Self::checked(scheme, creds)?;
         if scheme.template.is_some() {
             signer.keyed(MacKey::new(creds.secret)?);
         }
         Ok(signer)
+    }
+
+    /// As [`new`](Self::new), built in place in `slot` rather than returned: for storage
+    /// that must not be copied through the stack (a signer kept in a firmware's static
+    /// storage, the C ABI's `apisig_signer`). `slot` holds the signer on success and is
+    /// `None` on error.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    ///
+    /// ```
+    /// use apisig::{dialect, Credentials, Request, Signer, Stamp};
+    /// let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
+    /// let (mut slot, req) = (None, Request::new("GET", "/account"));
+    /// Signer::new_in(&mut slot, &dialect::AEVO, creds)?;
+    /// let stamp = Stamp { now: 1673425955575713842, nonce: None };
+    /// let signed = slot.as_ref().map(|s| s.sign(&req, stamp));
+    /// assert_eq!(signed, Some(Signer::new(&dialect::AEVO, creds)?.sign(&req, stamp)));
+    /// assert_eq!(Signer::new_in(&mut slot, &dialect::AEVO, Credentials { secret: b"", ..creds }).err(), Some(apisig::Error::EmptySecret));
+    /// assert!(slot.is_none());
+    /// # Ok::<(), apisig::Error>(())
+    /// ```
+    #[inline(always)]
+    pub fn new_in(slot: &mut Option<Signer<'a>>, scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<(), Error> {
+        *slot = None;
+        let key = scheme.template.map(|_| MacKey::new(creds.secret));
+        let signer = slot.insert(Self::checked(scheme, creds)?);
+        match key {
+            None => {}
+            Some(Ok(key)) => signer.keyed(key),
+            Some(Err(e)) => {
+                *slot = None;
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// As [`new`](Self::new), with the HMAC key state already computed: `key` must be
@@ -129,6 +168,7 @@ impl<'a> Signer<'a> {
     }
 
     /// Everything `new` checks but the HMAC key.
+    #[inline(always)]
     fn checked(scheme: &Scheme<'a>, creds: Credentials<'a>) -> Result<Signer<'a>, Error> {
         scheme.check()?;
         let mut secret_text = "";

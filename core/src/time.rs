@@ -38,13 +38,31 @@ impl TimeUnit {
 
     /// Converts nanoseconds to this unit, rounding down.
     pub const fn from_nanos(self, nanos: UnixNanos) -> u64 {
-        // One arm per unit, so each divisor is a constant (a multiply, not a 64-bit `div`).
+        // Division by a constant as a multiply by its reciprocal, written out: a 64-bit `/`
+        // is a multiply on 64-bit cores but a software routine (about 0.9 KiB) on 32-bit ones.
+        // 10^9 = 2^9 * 1953125 and 10^6 = 2^6 * 15625: after the shift n < 2^55 (2^58), and
+        // M = ceil(2^(64+s) / d) with (M * d - 2^(64+s)) * n < 2^(64+s) makes
+        // floor(n * M / 2^(64+s)) = floor(n / d) (Granlund and Montgomery, 1994).
         match self {
-            TimeUnit::Seconds => nanos / 1_000_000_000,
-            TimeUnit::Millis => nanos / 1_000_000,
+            TimeUnit::Seconds => mul_high(nanos >> 9, 0x0044_b82f_a09b_5a53) >> 11,
+            TimeUnit::Millis => mul_high(nanos >> 6, 0x0218_def4_16bd_b1a7) >> 7,
             TimeUnit::Nanos => nanos,
         }
     }
+}
+
+/// The high 64 bits of the 128-bit product `a * b`, from 32-bit halves (each product one
+/// 32x32->64 multiply, which every 32-bit core has).
+const fn mul_high(a: u64, b: u64) -> u64 {
+    const LOW: u64 = 0xffff_ffff;
+    let (a_hi, a_lo, b_hi, b_lo) = (a >> 32, a & LOW, b >> 32, b & LOW);
+    let ll = a_lo.wrapping_mul(b_lo);
+    let lh = a_lo.wrapping_mul(b_hi);
+    let hl = a_hi.wrapping_mul(b_lo);
+    let hh = a_hi.wrapping_mul(b_hi);
+    // Each term below 2^32, so the sum cannot overflow; its high half is the carry.
+    let mid = (ll >> 32).wrapping_add(lh & LOW).wrapping_add(hl & LOW);
+    hh.wrapping_add(lh >> 32).wrapping_add(hl >> 32).wrapping_add(mid >> 32)
 }
 
 /// The two-sided freshness window: a timestamp `ts` is fresh at `now` when
@@ -147,22 +165,41 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 8081828384858687888990919293949596979899";
 
 /// Writes `value` in decimal; returns the digits (at most 20 bytes, at the end of `out`).
-/// The value is cut into groups of eight digits first and each group into pairs, so the
-/// divisions form short independent chains rather than one long one.
+/// Without 64-bit division, which 32-bit cores do in a software routine (about 0.9 KiB on a
+/// Cortex-M): the twelve digits at and above 10^8 by repeated subtraction (at most nine per
+/// digit), the eight below with 32-bit divisions by constants, in pairs.
 pub(crate) fn format_decimal(value: u64, out: &mut [u8; 20]) -> &[u8] {
-    const E8: u64 = 100_000_000;
-    let [top, mid, low] = [value / (E8 * E8), (value / E8) % E8, value % E8];
-    let (head, rest) = out.split_at_mut(4);
-    let (mid_out, low_out) = rest.split_at_mut(8);
-    // top < 1845, so its four digits are two pairs.
-    let top = top as u32;
-    pair(head, 0, top / 100);
-    pair(head, 2, top % 100);
-    eight(mid_out, mid as u32);
-    eight(low_out, low as u32);
-    let digits = value.checked_ilog10().map_or(1, |log| (log as usize).saturating_add(1));
-    out.get(20usize.saturating_sub(digits)..).unwrap_or(&[])
+    let (high, low) = out.split_at_mut(12);
+    let mut rest = value;
+    for (slot, power) in high.iter_mut().zip(HIGH_POWERS) {
+        let mut digit = b'0';
+        while let Some(less) = rest.checked_sub(power) {
+            rest = less;
+            digit = digit.wrapping_add(1);
+        }
+        *slot = digit;
+    }
+    // Every power from 10^8 up is taken out: rest < 10^8.
+    eight(low, u32::try_from(rest).unwrap_or(0));
+    let start = out.iter().position(|&d| d != b'0').unwrap_or(19);
+    out.get(start..).unwrap_or(&[])
 }
+
+/// 10^19 down to 10^8: the place values of `format_decimal`'s first twelve digits.
+const HIGH_POWERS: [u64; 12] = [
+    10_000_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+    100_000_000_000_000_000,
+    10_000_000_000_000_000,
+    1_000_000_000_000_000,
+    100_000_000_000_000,
+    10_000_000_000_000,
+    1_000_000_000_000,
+    100_000_000_000,
+    10_000_000_000,
+    1_000_000_000,
+    100_000_000,
+];
 
 /// Eight digits of `v` (below 10^8) into `out[..8]`.
 fn eight(out: &mut [u8], v: u32) {
@@ -260,6 +297,26 @@ mod tests {
             proptest::prop_assert_eq!(parse_decimal(&text), oracle(&text));
         }
 
+        /// Formatting agrees with `Display` on any value, and on values of every length.
+        #[test]
+        fn decimal_matches_std_formatting_on_any_value(v in proptest::prelude::any::<u64>(), shift in 0u32..64) {
+            let mut buf = [0u8; 20];
+            for v in [v, v >> shift] {
+                let want = std::format!("{v}");
+                proptest::prop_assert_eq!(format_decimal(v, &mut buf), want.as_bytes());
+            }
+        }
+
+        /// Unit conversion agrees with 64-bit division on any value.
+        #[test]
+        fn from_nanos_matches_division_on_any_value(v in proptest::prelude::any::<u64>(), shift in 0u32..64) {
+            for v in [v, v >> shift] {
+                proptest::prop_assert_eq!(TimeUnit::Seconds.from_nanos(v), v / 1_000_000_000);
+                proptest::prop_assert_eq!(TimeUnit::Millis.from_nanos(v), v / 1_000_000);
+                proptest::prop_assert_eq!(mul_high(v, v >> shift), ((u128::from(v) * u128::from(v >> shift)) >> 64) as u64);
+            }
+        }
+
         /// Every value's `Display` text parses back; with a zero in front it is refused.
         #[test]
         fn decimal_parse_round_trips_every_value(v in proptest::prelude::any::<u64>()) {
@@ -291,13 +348,45 @@ mod tests {
     }
 
     #[test]
+    fn from_nanos_matches_division_at_every_edge() {
+        // Each side of every quotient step near 0, near u64::MAX and around each power of two
+        // (where the multiply's rounding error is largest relative to the value).
+        for (unit, d) in [(TimeUnit::Seconds, 1_000_000_000u64), (TimeUnit::Millis, 1_000_000)] {
+            let mut edges = std::vec![0, 1, d - 1, d, d + 1, u64::MAX, u64::MAX - 1];
+            for q in (0..2000u64).chain(u64::MAX / d - 2000..=u64::MAX / d) {
+                edges.extend([q * d, (q * d).saturating_sub(1), (q * d).saturating_add(d - 1)]);
+            }
+            for bit in 0..64 {
+                let p = 1u64 << bit;
+                edges.extend([p - 1, p, p + 1, p / d * d, (p / d * d).saturating_sub(1)]);
+            }
+            for v in edges {
+                assert_eq!(unit.from_nanos(v), v / d, "{v} / {d}");
+            }
+        }
+        assert_eq!(TimeUnit::Nanos.from_nanos(u64::MAX), u64::MAX);
+    }
+
+    #[test]
     fn decimal_matches_std_formatting() {
         let mut buf = [0u8; 20];
         let mut v = 1u64;
-        let mut cases = std::vec![0u64, 1, 9, 10, 11, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
-        while let Some(next) = v.checked_mul(10) {
-            cases.extend([v - 1, v, v + 1, next / 2]);
-            v = next;
+        let mut cases = std::vec![0u64, 1, 9, 10, 11, 99, 100, 101, 999, 1000];
+        cases.extend(u64::MAX - 10_000..=u64::MAX);
+        cases.extend(0..=100_000);
+        // Around every place value, and every digit at every place (each subtraction loop at
+        // zero, one and nine steps, with and without a borrow from below).
+        loop {
+            cases.extend(v.saturating_sub(10)..=v.saturating_add(10));
+            for digit in 1..=9u64 {
+                if let Some(d) = v.checked_mul(digit) {
+                    cases.extend([d - 1, d, d + 1, d.saturating_add(v - 1)]);
+                }
+            }
+            match v.checked_mul(10) {
+                Some(next) => v = next,
+                None => break,
+            }
         }
         for v in cases {
             assert_eq!(format_decimal(v, &mut buf), std::format!("{v}").as_bytes(), "{v}");

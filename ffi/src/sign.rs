@@ -117,8 +117,11 @@ unsafe fn with_signer<R>(
         let req = request(in_ref(c_req)?, &scheme, &mut header_store)?;
         (scheme, creds, req)
     };
-    let signer = Signer::new(&scheme, creds)?;
-    f(&signer, &req, &creds)
+    // Built in place: a signer returned by value would be copied through the stack.
+    let mut slot = None;
+    Signer::new_in(&mut slot, &scheme, creds)?;
+    let signer = slot.as_ref().ok_or(apisig_result::InvalidObject)?;
+    f(signer, &req, &creds)
 }
 
 /// Signs `req` under `scheme` with `creds` at `stamp`: fills `*headers` with the headers to

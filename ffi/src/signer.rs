@@ -3,7 +3,8 @@
 //! (what `apisig_sign` costs minus checking the scheme and credentials and hashing the
 //! secret).
 
-use apisig::Signer;
+use apisig::scheme::Scheme;
+use apisig::{Signer, dialect};
 
 use crate::convert::{Res, apisig_request, in_ref, out_buf, out_ref, request};
 use crate::result::apisig_result;
@@ -64,34 +65,79 @@ pub unsafe extern "C" fn apisig_signer_init(
     scheme: *const apisig_scheme,
     creds: *const apisig_credentials,
 ) -> apisig_result {
+    // SAFETY: the caller's contract above; the scheme is converted into the storage's own
+    // `store`, which stays put, and the caller keeps the scheme's buffers alive.
+    unsafe { init(s, creds, |store| self::scheme(in_ref(scheme)?, store)) }
+}
+
+/// `apisig_signer_init` with the Aevo scheme (`apisig_preset("aevo")`), named at compile
+/// time: a firmware that signs only Aevo links neither the scheme conversion nor the other
+/// presets. Sign with `apisig_signer_sign`, wipe with `apisig_signer_wipe`.
+///
+/// # Errors
+/// As `apisig_signer_init`.
+///
+/// # Safety
+/// As `apisig_signer_init` (without the scheme).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_aevo_signer_init(
+    s: *mut apisig_signer,
+    creds: *const apisig_credentials,
+) -> apisig_result {
+    // SAFETY: the caller's contract above.
+    unsafe { init(s, creds, |_| Ok(dialect::AEVO)) }
+}
+
+/// `apisig_signer_init` with the APEX scheme (`apisig_preset("apex")`), named at compile
+/// time, as `apisig_aevo_signer_init`.
+///
+/// # Errors
+/// As `apisig_signer_init`.
+///
+/// # Safety
+/// As `apisig_signer_init` (without the scheme).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_apex_signer_init(
+    s: *mut apisig_signer,
+    creds: *const apisig_credentials,
+) -> apisig_result {
+    // SAFETY: the caller's contract above.
+    unsafe { init(s, creds, |_| Ok(dialect::APEX)) }
+}
+
+/// The body of the `_signer_init` functions: `scheme` gives the scheme, converting a C one
+/// into the storage's `store` when it must.
+///
+/// # Safety
+/// As `apisig_signer_init`; what `scheme` borrows must live until `apisig_signer_wipe`.
+unsafe fn init(
+    s: *mut apisig_signer,
+    creds: *const apisig_credentials,
+    scheme: impl FnOnce(&'static mut Option<SchemeStore<'static>>) -> Res<Scheme<'static>>,
+) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees writable storage.
         unsafe { storage::init(s, State { signer: None, store: None }) }?;
         // SAFETY: just initialized.
         let p: *mut State = unsafe { storage::get(s) }?;
-        let build = || -> Res<Signer<'static>> {
-            // SAFETY: `p` was just initialized. The scheme is converted into the storage's own
-            // `store`, which stays put (the caller does not move the storage), and the caller
-            // keeps the scheme's and credentials' buffers alive: the borrows may be 'static.
+        let build = || -> Res<()> {
+            // SAFETY: `p` was just initialized. The storage's `store` stays put (the caller
+            // does not move the storage), and the caller keeps the scheme's and credentials'
+            // buffers alive: the borrows may be 'static. The signer is built in place, in
+            // `signer`, which is disjoint from the `store` it borrows.
             unsafe {
                 let store: &'static mut Option<SchemeStore<'static>> = &mut *core::ptr::addr_of_mut!((*p).store);
-                let scheme = self::scheme(in_ref(scheme)?, store)?;
+                let scheme = scheme(store)?;
                 let creds = credentials(in_ref(creds)?)?;
-                Ok(Signer::new(&scheme, creds)?)
-            }
-        };
-        match build() {
-            Ok(signer) => {
-                // SAFETY: initialized above; `signer` is disjoint from the `store` it borrows.
-                unsafe { core::ptr::addr_of_mut!((*p).signer).write(Some(signer)) };
+                Signer::new_in(&mut *core::ptr::addr_of_mut!((*p).signer), &scheme, creds)?;
                 Ok(())
             }
-            Err(e) => {
-                // SAFETY: initialized above; wiping drops it and clears the tag.
-                unsafe { storage::wipe(s) }?;
-                Err(e)
-            }
-        }
+        };
+        build().or_else(|e| {
+            // SAFETY: initialized above; wiping drops it and clears the tag.
+            unsafe { storage::wipe(s) }?;
+            Err(e)
+        })
     }
 }
 
@@ -236,5 +282,74 @@ mod tests {
         let rc =
             unsafe { apisig_signer_sign(&storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len) };
         assert_eq!(rc, apisig_result::InvalidObject);
+    }
+
+    /// The preset-named inits sign exactly what `apisig_signer_init` with the preset signs
+    /// (itself checked against the shared vectors), and refuse what it refuses.
+    #[test]
+    fn preset_named_inits_match_the_preset() {
+        type Init = unsafe extern "C" fn(*mut apisig_signer, *const apisig_credentials) -> apisig_result;
+        let inits: [(&core::ffi::CStr, Init); 2] =
+            [(c"aevo", apisig_aevo_signer_init), (c"apex", apisig_apex_signer_init)];
+        for (name, init) in inits {
+            let mut scheme = core::mem::MaybeUninit::<apisig_scheme>::uninit();
+            // SAFETY: valid name and output.
+            let rc = unsafe { crate::scheme::apisig_preset(name.as_ptr(), name.count_bytes(), scheme.as_mut_ptr()) };
+            assert_eq!(rc, apisig_result::Ok);
+            // SAFETY: written by apisig_preset.
+            let scheme = unsafe { scheme.assume_init() };
+            let creds = apisig_credentials {
+                api_key: c"d6b1bf0e2c1f4bd8".as_ptr(),
+                api_key_len: 16,
+                secret: b"5a2c7e9f".as_ptr(),
+                secret_len: 8,
+                user_id: c"12345".as_ptr(),
+                user_id_len: 5,
+                token: core::ptr::null(),
+                token_len: 0,
+            };
+            let req = apisig_request {
+                method: c"POST".as_ptr(),
+                method_len: 4,
+                path: c"/AuthenticateUser".as_ptr(),
+                path_len: 17,
+                body: b"{}".as_ptr(),
+                body_len: 2,
+                headers: core::ptr::null(),
+                headers_len: 0,
+            };
+            let sign = |storage: &apisig_signer, st: apisig_stamp| {
+                let mut h = core::mem::MaybeUninit::<apisig_headers>::zeroed();
+                let (mut buf, mut len) = ([0u8; 256], 0usize);
+                // SAFETY: all pointers valid for the call.
+                let rc = unsafe {
+                    apisig_signer_sign(storage, &req, st, h.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut len)
+                };
+                (rc, buf[..len].to_vec())
+            };
+            let mut named = apisig_signer { opaque: [0; APISIG_SIGNER_SIZE / 8] };
+            let mut generic = apisig_signer { opaque: [0; APISIG_SIGNER_SIZE / 8] };
+            // SAFETY: storage, scheme and creds outlive the signers.
+            unsafe {
+                assert_eq!(init(&mut named, &creds), apisig_result::Ok);
+                assert_eq!(apisig_signer_init(&mut generic, &scheme, &creds), apisig_result::Ok);
+            }
+            for st in [
+                apisig_stamp { now_ns: 1_700_000_000_123_456_789, nonce: 1_700_000_000_123, has_nonce: 1 },
+                apisig_stamp { now_ns: u64::MAX, nonce: u64::MAX, has_nonce: 1 },
+                apisig_stamp { now_ns: 1, nonce: 0, has_nonce: 0 },
+            ] {
+                let ours = sign(&named, st);
+                assert_eq!(ours, sign(&generic, st), "{name:?}");
+                assert!(ours.0 == apisig_result::Ok || (name == c"apex" && st.has_nonce == 0), "{name:?}");
+            }
+            let empty = apisig_credentials { secret_len: 0, ..creds };
+            // SAFETY: as above.
+            assert_eq!(unsafe { init(&mut named, &empty) }, apisig_result::from(apisig::Error::EmptySecret));
+            // SAFETY: as above.
+            assert_eq!(unsafe { init(&mut named, core::ptr::null()) }, apisig_result::NullParameter);
+            // SAFETY: wiping initialized storage.
+            assert_eq!(unsafe { apisig_signer_wipe(&mut generic) }, apisig_result::Ok);
+        }
     }
 }

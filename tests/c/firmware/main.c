@@ -1,4 +1,5 @@
-/* main.c: apisig on a Cortex-M3 (LM3S6965 under qemu-system-arm). Links the no_std
+/* main.c: apisig on a Cortex-M3 (LM3S6965), a Cortex-M4F (MPS2 AN386) or a RISC-V rv32imac
+ * (QEMU virt) under QEMU. Links the no_std
  * libapisig_ffi.a, runs the shared vectors (generated into vectors.h) through the C ABI with
  * every object in static storage, measures the stack depth of sign and verify by painting
  * the stack, and exits (semihosting) with 0 only when everything matched. */
@@ -8,9 +9,13 @@
 #include <unistd.h>
 
 #include "apisig.h"
+#include "paint.h"
 #include "vectors.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef FW_CORE
+#define FW_CORE "Cortex-M3"
+#endif
 
 static unsigned passed, failed;
 
@@ -25,6 +30,7 @@ static void check(int ok, const char *what, int tc) {
 
 /* Caller-owned storage: no malloc anywhere in apisig. */
 static apisig_verifier verifier;
+static apisig_signer signer;
 static uint8_t buf[1024];
 static uint8_t msg_buf[8192];
 
@@ -65,6 +71,16 @@ static void run_sign(void) {
         }
         rc = apisig_sign(&scheme, &c->creds, &c->req, c->stamp, &h, buf, sizeof buf, &len);
         check(rc == c->code, "sign result", c->tc);
+        if (c->preset && (strcmp(c->preset, "aevo") == 0 || strcmp(c->preset, "apex") == 0)) {
+            /* The preset-named signer: the same result, and the same headers below. */
+            apisig_result named = strcmp(c->preset, "aevo") == 0 ? apisig_aevo_signer_init(&signer, &c->creds)
+                                                                  : apisig_apex_signer_init(&signer, &c->creds);
+            if (named == APISIG_RESULT_OK)
+                named = apisig_signer_sign(&signer, &c->req, c->stamp, &h, buf, sizeof buf, &len);
+            apisig_signer_wipe(&signer);
+            check(named == c->code, "preset signer result", c->tc);
+            if (named != rc) continue;
+        }
         if (rc != APISIG_RESULT_OK || c->code != APISIG_RESULT_OK) continue;
         check(h.len == c->n_headers, "sign header count", c->tc);
         for (j = 0; j < h.len && j < c->n_headers; j++) {
@@ -81,7 +97,6 @@ static void run_sign(void) {
     }
 }
 
-static size_t stack_depth(void (*fn)(void));
 static void run_tokens(void);
 static const struct fw_verify *current;
 static apisig_scheme current_scheme;
@@ -180,30 +195,6 @@ static void run_tokens(void) {
     }
 }
 
-/* ---- stack depth, by painting --------------------------------------------------------- */
-
-#define PAINT 0xa5a5a5a5u
-extern uint32_t _stack_top;
-
-static inline uint32_t *sp_now(void) {
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    return sp;
-}
-
-/* Paints the free stack below this frame (down to the heap, with a margin), runs `fn`, and
- * returns how many bytes below the caller's stack pointer it touched. */
-static size_t __attribute__((noinline)) stack_depth(void (*fn)(void)) {
-    uint32_t *top = sp_now() - 16; /* leave this frame alone */
-    uint32_t *bottom = (uint32_t *)sbrk(0) + 256;
-    uint32_t *p;
-    for (p = bottom; p < top; p++) *p = PAINT;
-    fn();
-    for (p = bottom; p < top && *p == PAINT; p++) {
-    }
-    return (size_t)((uint8_t *)top - (uint8_t *)p);
-}
-
 static const char aevo_name[] = "aevo";
 static apisig_scheme aevo;
 static apisig_headers aevo_headers;
@@ -259,7 +250,7 @@ static void measure(void) {
 }
 
 int main(void) {
-    printf("apisig %s firmware test on Cortex-M3\n", apisig_version());
+    printf("apisig %s firmware test on %s\n", apisig_version(), FW_CORE);
     measure();
     run_hmac();
     /* Worst case over every shared vector (the harness's own frame included, ~100 bytes). */

@@ -1,4 +1,4 @@
-/* startup.c: the Cortex-M3 vector table and reset handler for the apisig firmware test. */
+/* startup.c: the Cortex-M vector table and reset handler for the apisig firmware test. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +12,11 @@ void Fault_Handler(void);
 
 void Reset_Handler(void) {
     uint32_t *src = &_sidata, *dst = &_sdata;
+#ifdef __ARM_FP
+    /* Hard float: grant full access to CP10 and CP11 (CPACR) before any FP instruction. */
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+    __asm__ volatile("dsb\n\tisb");
+#endif
     while (dst < &_edata) *dst++ = *src++;
     for (dst = &_sbss; dst < &_ebss; dst++) *dst = 0;
     initialise_monitor_handles();
