@@ -91,6 +91,12 @@ pub struct Claims<'a> {
     pub nbf: Option<u64>,
     /// `iat`, seconds since the UNIX epoch.
     pub iat: Option<u64>,
+    /// `client_id` (RFC 9068: the OAuth client the access token was issued to).
+    pub client_id: Option<&'a str>,
+    /// `scope`: space-separated scopes, as written in the JSON.
+    pub scope: Option<&'a str>,
+    /// `jti`, as written in the JSON.
+    pub jti: Option<&'a str>,
     /// The whole claims set as JSON, for claims apisig does not interpret.
     pub json: &'a [u8],
 }
@@ -229,14 +235,14 @@ fn check_claims(c: &Claims<'_>, v: &Validation<'_>, now: UnixNanos) -> Result<()
     Ok(())
 }
 
-fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> {
+pub(crate) fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> {
     match serde_json_core::from_slice::<T>(json) {
         Ok((value, used)) if used == json.len() => Ok(value),
         _ => Err(Error::TokenMalformed),
     }
 }
 
-fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
+pub(crate) fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
     let raw: RawClaims<'_> = parse(json)?;
     if raw.duplicate {
         return Err(Error::DuplicateField);
@@ -265,13 +271,16 @@ impl<'a> Members<'a> {
     }
 }
 
+/// The JOSE header members verification looks at.
 #[derive(Default)]
-struct Header<'a> {
-    alg: Option<&'a str>,
-    algs: u8,
-    embedded_key: bool,
-    crit: bool,
-    duplicate: bool,
+pub(crate) struct Header<'a> {
+    pub(crate) alg: Option<&'a str>,
+    pub(crate) algs: u8,
+    pub(crate) kid: Option<&'a str>,
+    pub(crate) typ: Option<&'a str>,
+    pub(crate) embedded_key: bool,
+    pub(crate) crit: bool,
+    pub(crate) duplicate: bool,
 }
 
 impl<'de> Deserialize<'de> for Header<'de> {
@@ -292,6 +301,8 @@ impl<'de> Deserialize<'de> for Header<'de> {
                             h.algs = h.algs.saturating_add(1);
                             h.alg = Some(map.next_value::<&'de str>()?);
                         }
+                        "kid" => h.kid = Some(map.next_value::<&'de str>()?),
+                        "typ" => h.typ = Some(map.next_value::<&'de str>()?),
                         "jwk" | "jku" | "x5u" | "x5c" => {
                             h.embedded_key = true;
                             map.next_value::<IgnoredAny>()?;
@@ -368,6 +379,9 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
                         "exp" => c.exp = Some(map.next_value()?),
                         "nbf" => c.nbf = Some(map.next_value()?),
                         "iat" => c.iat = Some(map.next_value()?),
+                        "client_id" => c.client_id = Some(map.next_value()?),
+                        "scope" => c.scope = Some(map.next_value()?),
+                        "jti" => c.jti = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
