@@ -311,6 +311,63 @@ enum apisig_result
    * Information Access).
    */
   APISIG_RESULT_OCSP_NO_RESPONDER = 112,
+  /**
+   * No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
+   * the face refetches): the set may be stale, so this fails closed as unavailable.
+   */
+  APISIG_RESULT_UNKNOWN_KID = 130,
+  /**
+   * The key the token's `kid` names is of another type than the token's `alg` (an RSA key
+   * for ES256, say), or the JWK's own `alg` differs from the token's.
+   */
+  APISIG_RESULT_KEY_TYPE_MISMATCH = 131,
+  /**
+   * The JWK set is not JSON of the RFC 7517 shape, or a supported key in it is malformed
+   * (coordinates of the wrong length, a point not on the curve, a bad RSA modulus).
+   */
+  APISIG_RESULT_JWKS_MALFORMED = 132,
+  /**
+   * The JWK set document is longer, or holds more usable keys, than the set can hold.
+   */
+  APISIG_RESULT_JWKS_TOO_LARGE = 133,
+  /**
+   * An HMAC algorithm (`HS*`) on a token of an issuer whose keys are asymmetric: the
+   * algorithm-confusion attack (an HMAC keyed with the public key).
+   */
+  APISIG_RESULT_SYMMETRIC_ALGORITHM = 134,
+  /**
+   * The token's header has `crit`: apisig understands no JWS extension.
+   */
+  APISIG_RESULT_CRIT_UNSUPPORTED = 135,
+  /**
+   * The token's `typ` is not `at+jwt` (or, unless the RFC 9068 profile is required, `JWT`).
+   */
+  APISIG_RESULT_TOKEN_TYPE_MISMATCH = 136,
+  /**
+   * The token has no `kid` and the issuer's set has more than one key for its algorithm.
+   */
+  APISIG_RESULT_MISSING_KID = 137,
+  /**
+   * The token's `iss` is not the issuer's identifier, exactly.
+   */
+  APISIG_RESULT_ISSUER_MISMATCH = 138,
+  /**
+   * The token's `aud` does not contain the configured audience.
+   */
+  APISIG_RESULT_AUDIENCE_MISMATCH = 139,
+  /**
+   * An RSA key of the JWK set is shorter than 2048 bits (or longer than 4096).
+   */
+  APISIG_RESULT_JWK_WEAK_KEY = 140,
+  /**
+   * The issuer's JWK set could not be fetched and no earlier good set is kept.
+   */
+  APISIG_RESULT_JWKS_UNAVAILABLE = 141,
+  /**
+   * The discovery document's `issuer` is not the configured issuer, or it lacks a needed
+   * endpoint.
+   */
+  APISIG_RESULT_DISCOVERY_MISMATCH = 142,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

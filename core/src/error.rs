@@ -278,7 +278,7 @@ errors! {
     JwksTooLarge = 133, "jwks_too_large", Unavailable, "the JWK set is too large";
     /// An HMAC algorithm (`HS*`) on a token of an issuer whose keys are asymmetric: the
     /// algorithm-confusion attack (an HMAC keyed with the public key).
-    SymmetricAlgorithm = 134, "symmetric_algorithm_refused", Authentication,
+    SymmetricAlgorithm = 134, "symmetric_algorithm", Authentication,
         "an HMAC algorithm is refused for an issuer with asymmetric keys";
     /// The token's header has `crit`: apisig understands no JWS extension.
     CritUnsupported = 135, "crit_unsupported", Authentication, "the token's header has a critical extension";
@@ -291,7 +291,7 @@ errors! {
     /// The token's `aud` does not contain the configured audience.
     AudienceMismatch = 139, "audience_mismatch", Authentication, "the token's audience does not contain this resource";
     /// An RSA key of the JWK set is shorter than 2048 bits (or longer than 4096).
-    WeakKey = 140, "jwk_weak_key", Unavailable, "a key of the JWK set has an unacceptable size";
+    JwkWeakKey = 140, "jwk_weak_key", Unavailable, "a key of the JWK set has an unacceptable size";
     /// The issuer's JWK set could not be fetched and no earlier good set is kept.
     JwksUnavailable = 141, "jwks_unavailable", Unavailable, "the issuer's JWK set could not be fetched";
     /// The discovery document's `issuer` is not the configured issuer, or it lacks a needed

@@ -25,6 +25,7 @@ use core::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::Error;
+#[cfg(any(feature = "es256", feature = "eddsa", feature = "rsa"))]
 use crate::encoding::base64url_decode;
 
 /// Longest `kid` kept.
@@ -126,6 +127,7 @@ pub enum PublicKey {
 
 impl PublicKey {
     /// Whether this key is of the type `alg` signs with.
+    #[cfg_attr(not(any(feature = "es256", feature = "eddsa", feature = "rsa")), allow(unused_variables))]
     pub fn fits(&self, alg: Alg) -> bool {
         match *self {
             #[cfg(feature = "es256")]
@@ -144,25 +146,26 @@ impl PublicKey {
     /// [`Error::KeyTypeMismatch`] when the key does not fit `alg`;
     /// [`Error::SignatureMismatch`] when the signature does not verify (a signature of the
     /// wrong length included).
+    #[cfg_attr(not(any(feature = "es256", feature = "eddsa", feature = "rsa")), allow(unused_variables))]
     pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
         if !self.fits(alg) {
             return Err(Error::KeyTypeMismatch);
         }
-        match self {
+        match *self {
             #[cfg(feature = "es256")]
-            PublicKey::P256(key) => {
+            PublicKey::P256(ref key) => {
                 use p256::ecdsa::signature::Verifier;
                 let sig = p256::ecdsa::Signature::from_slice(sig).map_err(|_| Error::SignatureMismatch)?;
                 key.verify(msg, &sig).map_err(|_| Error::SignatureMismatch)
             }
             #[cfg(feature = "eddsa")]
-            PublicKey::Ed25519(key) => {
+            PublicKey::Ed25519(ref key) => {
                 let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::SignatureMismatch)?;
                 // Strict: no small-order keys, no non-canonical R or S (RFC 8032 §5.1.7).
                 key.verify_strict(msg, &sig).map_err(|_| Error::SignatureMismatch)
             }
             #[cfg(feature = "rsa")]
-            PublicKey::Rsa(key) => rsa_verify(key, alg, msg, sig),
+            PublicKey::Rsa(ref key) => rsa_verify(key, alg, msg, sig),
         }
     }
 }
@@ -229,7 +232,7 @@ impl<const N: usize> JwkSet<N> {
     /// # Errors
     /// [`Error::JwksTooLarge`] for a document over [`JWKS_MAX_LEN`] or more than `N` usable
     /// keys; [`Error::JwksMalformed`] for a document that is not a JWK set, repeated or
-    /// escaped member names, or a malformed supported key; [`Error::WeakKey`] for an RSA
+    /// escaped member names, or a malformed supported key; [`Error::JwkWeakKey`] for an RSA
     /// modulus outside [`RSA_MIN_BITS`]..=[`RSA_MAX_BITS`].
     pub fn parse(json: &[u8]) -> Result<JwkSet<N>, Error> {
         if json.len() > JWKS_MAX_LEN {
@@ -317,6 +320,7 @@ struct RawJwk<'a> {
 
 impl RawJwk<'_> {
     /// Whether this build can use the key (type, curve, feature, `use`).
+    #[allow(clippy::match_like_matches_macro)] // the arms' values depend on the features
     fn usable(&self) -> bool {
         if self.usage.is_some_and(|u| u != "sig") || self.alg.is_some_and(|a| Alg::from_name(a).is_none()) {
             return false;
@@ -357,6 +361,7 @@ impl RawJwk<'_> {
 }
 
 /// Decodes a base64url member that must be exactly `out.len()` bytes (RFC 7518 §6.2.1.2).
+#[cfg(any(feature = "es256", feature = "eddsa"))]
 fn coordinate(b64: Option<&str>, out: &mut [u8]) -> Result<(), Error> {
     let want = out.len();
     let got = base64url_decode(b64.ok_or(Error::JwksMalformed)?.as_bytes(), out).map_err(|_| Error::JwksMalformed)?;
@@ -368,7 +373,7 @@ fn rsa_key(n: Option<&str>, e: Option<&str>) -> Result<PublicKey, Error> {
     use rsa::BoxedUint;
     let mut nbuf = [0u8; RSA_MAX_BITS / 8 + 1];
     let mut ebuf = [0u8; 8];
-    let n = base64url_decode(n.ok_or(Error::JwksMalformed)?.as_bytes(), &mut nbuf).map_err(|_| Error::WeakKey)?;
+    let n = base64url_decode(n.ok_or(Error::JwksMalformed)?.as_bytes(), &mut nbuf).map_err(|_| Error::JwkWeakKey)?;
     let e = base64url_decode(e.ok_or(Error::JwksMalformed)?.as_bytes(), &mut ebuf).map_err(|_| Error::JwksMalformed)?;
     // Leading zero octets are not minimal (RFC 7518 §6.3.1.1) and would hide the real size.
     if n.first().is_none_or(|&b| b == 0) || e.first().is_none_or(|&b| b == 0) {
@@ -376,7 +381,7 @@ fn rsa_key(n: Option<&str>, e: Option<&str>) -> Result<PublicKey, Error> {
     }
     let bits = n.len().saturating_mul(8);
     if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
-        return Err(Error::WeakKey);
+        return Err(Error::JwkWeakKey);
     }
     let n = BoxedUint::from_be_slice(n, bits as u32).map_err(|_| Error::JwksMalformed)?;
     let e = BoxedUint::from_be_slice(e, 64).map_err(|_| Error::JwksMalformed)?;

@@ -123,7 +123,9 @@ fn shared_vectors() {
         }
         ran += 1;
     }
-    assert!(ran >= 40, "only {ran} cases ran");
+    // Without the signature features only the feature-free cases (JWK set shape) run.
+    let least = if cfg!(all(feature = "es256", feature = "eddsa")) { 40 } else { 5 };
+    assert!(ran >= least, "only {ran} cases ran");
 }
 
 /// Without the `rsa` feature, RSA keys are skipped and RS256 tokens find no key.

@@ -215,7 +215,7 @@ def build_jws() -> dict:
     c = b64url(_compact(_claims()).encode())
     mac = hmac.HMAC(pem, hashes.SHA256())
     mac.update(f"{h}.{c}".encode())
-    tok("HS256 keyed with the RSA public key (algorithm confusion)", "symmetric_algorithm_refused", {},
+    tok("HS256 keyed with the RSA public key (algorithm confusion)", "symmetric_algorithm", {},
         token=f"{h}.{c}.{b64url(mac.finalize())}", features=["es256"])
     tok("alg none", "algorithm_none", {"alg": "none", **at}, key=None)
     tok("alg NoNe", "algorithm_none", {"alg": "NoNe", "kid": "ec-1"}, key=None)

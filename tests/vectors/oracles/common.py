@@ -26,7 +26,7 @@ ERRORS = frozenset(
     token_too_long algorithm_none algorithm_not_allowed missing_algorithm duplicate_field
     embedded_key token_expired token_not_yet_valid missing_claim claim_mismatch
     invalid_certificate unpinned_certificate unknown_kid key_type_mismatch jwks_malformed
-    jwks_too_large symmetric_algorithm_refused crit_unsupported token_type_mismatch
+    jwks_too_large symmetric_algorithm crit_unsupported token_type_mismatch
     missing_kid issuer_mismatch audience_mismatch jwk_weak_key""".split()
 )
 

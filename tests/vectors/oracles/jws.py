@@ -255,7 +255,7 @@ def judge(token: str, keys: list, issuer: dict, now: int) -> set:
     if faults:
         return faults
     if alg[:2].upper() == "HS":
-        return {"symmetric_algorithm_refused"}
+        return {"symmetric_algorithm"}
     name = ALG_NAMES.get(alg)
     if name is None or name not in issuer["algorithms"]:
         return {"algorithm_not_allowed"}
