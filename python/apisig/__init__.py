@@ -11,12 +11,14 @@ The fixed sets of text values (key slots, time units, encodings, ...) are ``Lite
 
 from . import exceptions
 from ._native import (
+    ACCESS_TOKEN_MAX_LEN,
     ADVANCE_NONCE_SCRIPT,
     AEVO,
     AEVO_SECRET,
     APEX,
     APEX_SESSION,
     DETACH_THRESHOLD,
+    JWKS_CAPACITY,
     JWT_MAX_LEN,
     OCSP_RESPONSE_MAX_LEN,
     PIN_LEN,
@@ -31,6 +33,7 @@ from ._native import (
     Attempt,
     ErrorInfo,
     FamilyInfo,
+    JwkSet,
     JwtClaims,
     JwtPolicy,
     Next,
@@ -86,12 +89,14 @@ def scheme(name_or_spec: str | object) -> Scheme:
 
 
 __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then this package's own)
+    "ACCESS_TOKEN_MAX_LEN",
     "ADVANCE_NONCE_SCRIPT",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
     "APEX_SESSION",
     "DETACH_THRESHOLD",
+    "JWKS_CAPACITY",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",
     "PIN_LEN",
@@ -106,6 +111,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then t
     "Attempt",
     "ErrorInfo",
     "FamilyInfo",
+    "JwkSet",
     "JwtClaims",
     "JwtPolicy",
     "Next",

@@ -10,7 +10,7 @@ use pyo3::types::PyDict;
 use crate::convert::{Bytes, CoreResult, Nanos, resolve_now};
 
 /// Most usable keys one issuer's set may hold.
-pub(crate) const JWKS_CAPACITY: usize = 32;
+pub(crate) const JWKS_CAPACITY: usize = 16;
 
 /// One issuer's JWK set, parsed and validated once (RSA, EC P-256, Ed25519; other keys skipped).
 #[pyclass(frozen, name = "JwkSet", module = "apisig._native")]

@@ -1,0 +1,231 @@
+"""OpenID Connect around the core: discovery, an issuer's JWK set kept fresh, and access
+tokens (RS256, PS256, ES256, EdDSA) verified by the core (:class:`apisig.JwkSet`).
+
+>>> v = OidcVerifier("https://op.example", "https://api.example", algorithms=["RS256"])  # doctest: +SKIP
+>>> v.verify(token)["client_id"]                                                      # doctest: +SKIP
+
+* Discovery (OpenID Connect Discovery 1.0 §4): ``<issuer>/.well-known/openid-configuration``;
+  its ``issuer`` must equal the configured one exactly (``DiscoveryMismatch`` otherwise).
+* The JWK set comes from the document's ``jwks_uri`` and is kept for ``Cache-Control:
+  max-age`` seconds (``default_max_age``, an hour, when the provider says nothing). A token
+  naming a ``kid`` the set lacks makes it fetched again, at most once per ``refetch_interval``
+  (30 s) whatever the tokens say, so forged kids cannot make the server hammer the provider.
+* A failed fetch (unreachable, not 200, not a JWK set) keeps the last good set; with none,
+  verification fails closed with ``JwksUnavailable`` (503). A ``kid`` still unknown after the
+  refetch is ``UnknownKid`` (503, as DESIGN.md decides for unavailable shared state).
+* Every check on the token itself (algorithms configured per issuer, never ``none`` or ``HS*``,
+  no ``jku``/``x5u``/``jwk``/``x5c``, no ``crit``, ``iss`` exact, ``aud`` containing the
+  audience, ``exp``/``nbf`` with ``leeway``, ``typ``) is the core's.
+
+Fetches use ``urllib`` (standard library) unless ``fetch`` is given: ``fetch(url) -> (status,
+headers, body)`` with lower-case header names. ``clock`` returns monotonic seconds (tests
+inject one); ``now`` for token times is the system clock unless given to :meth:`verify`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._native import JwkSet
+from .exceptions import ApisigError, DiscoveryMismatch, JwksUnavailable, UnknownKid
+
+__all__ = ["DISCOVERY_PATH", "AccessToken", "OidcVerifier", "discover", "http_get", "max_age"]
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+"""Where an issuer publishes its discovery document, after its identifier."""
+
+Fetch = Callable[[str], tuple[int, Mapping[str, str], bytes]]
+
+_MAX_BODY = 1 << 20  # discovery documents and JWK sets are a few KiB; the core refuses > 32 KiB
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+    """``GET url`` with ``urllib``: status, lower-case headers, body (at most 1 MiB read)."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return response.status, headers, response.read(_MAX_BODY)
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, b""
+
+
+def max_age(headers: Mapping[str, str]) -> float | None:
+    """Seconds a response may be kept by its ``Cache-Control`` (``no-store``/``no-cache``: 0),
+    or ``None`` when it does not say."""
+    value = headers.get("cache-control", "").lower()
+    if re.search(r"(^|[,\s])(no-store|no-cache)($|[,\s=])", value):
+        return 0.0
+    m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})\"?", value)
+    return float(m.group(1)) if m else None
+
+
+def discover(issuer: str, fetch: Fetch | None = None) -> dict[str, Any]:
+    """The issuer's discovery document, checked to be the issuer's own."""
+    url = issuer.rstrip("/") + DISCOVERY_PATH
+    try:
+        status, _, body = (fetch or http_get)(url)
+    except OSError as err:
+        raise JwksUnavailable(f"discovery document {url}: {err}") from err
+    if status != 200:
+        raise JwksUnavailable(f"discovery document {url}: HTTP {status}")
+    try:
+        doc = json.loads(body)
+    except ValueError as err:
+        raise DiscoveryMismatch(f"discovery document {url} is not JSON") from err
+    if not isinstance(doc, dict) or doc.get("issuer") != issuer:
+        got = doc.get("issuer") if isinstance(doc, dict) else None
+        raise DiscoveryMismatch(f"discovery document {url} names issuer {got!r}, not {issuer!r}")
+    return doc
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """The principal of a request with a verified OpenID access token."""
+
+    issuer: str
+    client_id: str | None
+    subject: str | None
+    scopes: tuple[str, ...]
+    audience: tuple[str, ...]
+    expires: int | None
+    algorithm: str
+    claims: dict[str, Any] = field(repr=False, compare=False)
+    """The whole claims set, decoded."""
+
+    scheme: str = "oidc"
+
+    @property
+    def client(self) -> str | None:
+        """The OAuth client: ``client_id`` (RFC 9068), else ``sub``."""
+        return self.client_id or self.subject
+
+
+class OidcVerifier:
+    """Verifies one issuer's access tokens for one audience. Share one instance (thread-safe;
+    one fetch at a time)."""
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        *,
+        algorithms: Sequence[str] = ("RS256",),
+        leeway: int = 0,
+        strict: bool = False,
+        jwks_uri: str | None = None,
+        fetch: Fetch | None = None,
+        clock: Callable[[], float] | None = None,
+        refetch_interval: float = 30.0,
+        default_max_age: float = 3600.0,
+    ) -> None:
+        if not algorithms:
+            raise ValueError("configure the issuer's algorithms")
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = list(algorithms)
+        self.leeway = leeway
+        self.strict = strict
+        self.refetch_interval = refetch_interval
+        self.default_max_age = default_max_age
+        self.fetches = 0
+        """How many JWK sets were loaded (for monitoring and tests)."""
+        self.last_error: Exception | None = None
+        """Why the last fetch failed, if it did."""
+        self._fetch = fetch or http_get
+        self._clock = clock or time.monotonic
+        self._jwks_uri = jwks_uri
+        self._state = threading.Lock()  # guards the fields below; never held across I/O
+        self._keys: JwkSet | None = None
+        self._fresh_until = 0.0
+        self._last_attempt: float | None = None
+        self._fetching = threading.Lock()  # single flight
+
+    @property
+    def keys(self) -> JwkSet | None:
+        """The JWK set in use (``None`` before the first good fetch)."""
+        with self._state:
+            return self._keys
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Fetches the JWK set unless one was tried less than ``refetch_interval`` ago (also
+        with ``force``); whether a new set was loaded. A failure keeps the last good set."""
+        with self._fetching:
+            now = self._clock()
+            with self._state:
+                if self._last_attempt is not None and now - self._last_attempt < self.refetch_interval:
+                    return False
+                if not force and self._keys is not None and now < self._fresh_until:
+                    return False
+                self._last_attempt = now
+            try:
+                uri = self._jwks_uri
+                if uri is None:
+                    uri = discover(self.issuer, self._fetch).get("jwks_uri")
+                    if not isinstance(uri, str):
+                        raise DiscoveryMismatch(f"the discovery document of {self.issuer} has no jwks_uri")
+                    self._jwks_uri = uri
+                status, headers, body = self._fetch(uri)
+                if status != 200:
+                    raise JwksUnavailable(f"JWK set {uri}: HTTP {status}")
+                keys = JwkSet(body)
+            except (OSError, ApisigError) as err:
+                self.last_error = err
+                return False
+            age = max_age(headers)
+            with self._state:
+                self._keys = keys
+                self._fresh_until = now + (self.default_max_age if age is None else age)
+                self.fetches += 1
+                self.last_error = None
+            return True
+
+    def _current(self) -> JwkSet:
+        with self._state:
+            keys, stale = self._keys, self._keys is None or self._clock() >= self._fresh_until
+        if stale:
+            self.refresh()
+            with self._state:
+                keys = self._keys
+        if keys is None:
+            if isinstance(self.last_error, DiscoveryMismatch):
+                raise self.last_error  # the deployment's mistake: say so, not "unavailable"
+            detail = f": {self.last_error}" if self.last_error else ""
+            raise JwksUnavailable(f"no JWK set of {self.issuer} could be fetched{detail}")
+        return keys
+
+    def verify(self, token: str, *, now: int | None = None) -> dict[str, Any]:
+        """The claims of ``token`` (see :meth:`apisig.JwkSet.verify`), refetching the JWK set
+        once when the token names an unknown ``kid``. ``now``: nanoseconds since the epoch."""
+        keys = self._current()
+        args = (token, self.issuer, self.audience, self.algorithms)
+        try:
+            return keys.verify(*args, leeway_s=self.leeway, strict=self.strict, now=now)
+        except UnknownKid:
+            if not self.refresh(force=True):
+                raise
+            keys = self._current()
+            return keys.verify(*args, leeway_s=self.leeway, strict=self.strict, now=now)
+
+    def principal(self, token: str, *, now: int | None = None) -> AccessToken:
+        """:meth:`verify`, as the principal a server hands its handlers."""
+        c = self.verify(token, now=now)
+        scope = c.get("scope") or ""
+        return AccessToken(
+            issuer=self.issuer,
+            client_id=c.get("client_id"),
+            subject=c.get("sub"),
+            scopes=tuple(scope.split()),
+            audience=tuple(c.get("aud") or ()),
+            expires=c.get("exp"),
+            algorithm=c["alg"],
+            claims=json.loads(c["json"]),
+        )
