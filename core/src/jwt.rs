@@ -359,6 +359,38 @@ impl<'de> Deserialize<'de> for Audience<'de> {
     }
 }
 
+/// A claim reported when it is a string and ignored otherwise (HS256 tokens of other profiles
+/// may carry, say, `scope` as an array).
+struct Text<'a>(Option<&'a str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Some(s)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text<'de>, E> {
+                Ok(Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        // As for `aud`: serde-json-core's ignored_any picks the visitor method by the value.
+        d.deserialize_ignored_any(V)
+    }
+}
+
 impl<'de> Deserialize<'de> for RawClaims<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -379,9 +411,9 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
                         "exp" => c.exp = Some(map.next_value()?),
                         "nbf" => c.nbf = Some(map.next_value()?),
                         "iat" => c.iat = Some(map.next_value()?),
-                        "client_id" => c.client_id = Some(map.next_value()?),
-                        "scope" => c.scope = Some(map.next_value()?),
-                        "jti" => c.jti = Some(map.next_value()?),
+                        "client_id" => c.client_id = map.next_value::<Text<'de>>()?.0,
+                        "scope" => c.scope = map.next_value::<Text<'de>>()?.0,
+                        "jti" => c.jti = map.next_value::<Text<'de>>()?.0,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
