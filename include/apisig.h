@@ -594,6 +594,41 @@ typedef uint32_t apisig_pin_kind;
 
 
 /**
+ * Most usable keys a JWK set may hold here.
+ */
+#define APISIG_JWKS_KEYS_MAX 16
+
+/**
+ * Longest JWK set document accepted (the core's `jwk::JWKS_MAX_LEN`).
+ */
+#define APISIG_JWKS_MAX 32768
+
+/**
+ * Longest access token accepted by default (the core's `jws::ACCESS_TOKEN_MAX`).
+ */
+#define APISIG_ACCESS_TOKEN_MAX 8192
+
+/**
+ * `algorithms` bit: RS256 (needs the core's `rsa` feature).
+ */
+#define APISIG_JWS_RS256 (1 << 1)
+
+/**
+ * `algorithms` bit: PS256 (needs the core's `rsa` feature).
+ */
+#define APISIG_JWS_PS256 (1 << 2)
+
+/**
+ * `algorithms` bit: ES256.
+ */
+#define APISIG_JWS_ES256 (1 << 3)
+
+/**
+ * `algorithms` bit: EdDSA (Ed25519; the token may name it `EdDSA` or `Ed25519`).
+ */
+#define APISIG_JWS_EDDSA (1 << 4)
+
+/**
  * Most clients a keyring holds.
  */
 #define APISIG_KEYRING_CAPACITY 8
@@ -841,6 +876,135 @@ typedef struct apisig_keyring {
 typedef struct apisig_verifier {
   uint64_t opaque[1024];
 } apisig_verifier;
+
+/**
+ * What an issuer's access tokens must satisfy.
+ */
+typedef struct apisig_jws_issuer {
+  /**
+   * The issuer identifier; `iss` must equal it exactly.
+   */
+  const char *issuer;
+  /**
+   * Its length.
+   */
+  size_t issuer_len;
+  /**
+   * This resource server's audience; `aud` must contain it.
+   */
+  const char *audience;
+  /**
+   * Its length.
+   */
+  size_t audience_len;
+  /**
+   * The algorithms the issuer signs with: `APISIG_JWS_*` bits.
+   */
+  uint32_t algorithms;
+  /**
+   * Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+   */
+  uint64_t leeway_s;
+  /**
+   * Nonzero: require the RFC 9068 profile (`typ` `at+jwt`; `sub`, `client_id`, `iat`, `jti`).
+   */
+  uint8_t strict;
+  /**
+   * Longest token accepted (`APISIG_ACCESS_TOKEN_MAX` is the usual value).
+   */
+  size_t max_len;
+} apisig_jws_issuer;
+
+/**
+ * Text `(ptr, len)` that may be absent (`present == 0`).
+ */
+typedef struct apisig_opt_str {
+  /**
+   * Whether the value is there: nonzero means present.
+   */
+  uint8_t present;
+  /**
+   * The text (not NUL-terminated).
+   */
+  const char *ptr;
+  /**
+   * Its length.
+   */
+  size_t len;
+} apisig_opt_str;
+
+/**
+ * A number claim that may be absent.
+ */
+typedef struct apisig_opt_u64 {
+  /**
+   * Whether the claim is there: 1 when present, 0 when absent.
+   */
+  uint8_t present;
+  /**
+   * Its value, seconds since the UNIX epoch.
+   */
+  uint64_t value;
+} apisig_opt_u64;
+
+/**
+ * The claims of a verified access token. Strings point into the caller's scratch buffer and
+ * are the raw JSON string text (escapes not decoded).
+ */
+typedef struct apisig_access_token {
+  /**
+   * The algorithm it was signed with (one `APISIG_JWS_*` bit).
+   */
+  uint32_t algorithm;
+  /**
+   * `iss`.
+   */
+  struct apisig_opt_str iss;
+  /**
+   * `sub`.
+   */
+  struct apisig_opt_str sub;
+  /**
+   * `client_id`.
+   */
+  struct apisig_opt_str client_id;
+  /**
+   * `scope` (space-separated).
+   */
+  struct apisig_opt_str scope;
+  /**
+   * `jti`.
+   */
+  struct apisig_opt_str jti;
+  /**
+   * `aud` (`aud_len` entries).
+   */
+  struct apisig_opt_str aud[APISIG_JWT_AUD_MAX];
+  /**
+   * How many entries of `aud` are set.
+   */
+  size_t aud_len;
+  /**
+   * `exp`.
+   */
+  struct apisig_opt_u64 exp;
+  /**
+   * `nbf`.
+   */
+  struct apisig_opt_u64 nbf;
+  /**
+   * `iat`.
+   */
+  struct apisig_opt_u64 iat;
+  /**
+   * The whole claims set as JSON.
+   */
+  const uint8_t *json;
+  /**
+   * Length of `json`.
+   */
+  size_t json_len;
+} apisig_access_token;
 
 /**
  * What a successful basic OCSP response says, as the caller's parser found it. Flags are 0 or
@@ -1231,24 +1395,6 @@ typedef struct apisig_signer {
 } apisig_signer;
 
 /**
- * Text `(ptr, len)` that may be absent (`present == 0`).
- */
-typedef struct apisig_opt_str {
-  /**
-   * Whether the value is there: nonzero means present.
-   */
-  uint8_t present;
-  /**
-   * The text (not NUL-terminated).
-   */
-  const char *ptr;
-  /**
-   * Its length.
-   */
-  size_t len;
-} apisig_opt_str;
-
-/**
  * What JWT verification requires besides a good signature.
  */
 typedef struct apisig_jwt_validation {
@@ -1277,20 +1423,6 @@ typedef struct apisig_jwt_validation {
    */
   size_t max_len;
 } apisig_jwt_validation;
-
-/**
- * A number claim that may be absent.
- */
-typedef struct apisig_opt_u64 {
-  /**
-   * Whether the claim is there: 1 when present, 0 when absent.
-   */
-  uint8_t present;
-  /**
-   * Its value, seconds since the UNIX epoch.
-   */
-  uint64_t value;
-} apisig_opt_u64;
 
 /**
  * The registered claims of a verified JWT. Strings point into the caller's scratch buffer
@@ -1438,6 +1570,27 @@ struct apisig_verifier *apisig_verifier_new(struct apisig_keyring *ring, uint64_
  * `v` must be NULL or come from `apisig_verifier_new`, not yet freed.
  */
 void apisig_verifier_free(struct apisig_verifier *v);
+
+/**
+ * Verifies an access token of `issuer` at `now_ns` against the issuer's JWK set document
+ * `(jwks, jwks_len)` and fills `*claims`, whose strings point into `(scratch, scratch_cap)`
+ * (at least the token's length). `*claims` is written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; for the set: `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`; for the
+ * token: `TOKEN_TOO_LONG`, `TOKEN_MALFORMED`, `DUPLICATE_FIELD`, `MISSING_ALGORITHM`,
+ * `ALGORITHM_NONE`, `EMBEDDED_KEY`, `CRIT_UNSUPPORTED`, `SYMMETRIC_ALGORITHM`,
+ * `ALGORITHM_NOT_ALLOWED`, `TOKEN_TYPE_MISMATCH`, `UNKNOWN_KID`, `KEY_TYPE_MISMATCH`,
+ * `MISSING_KID`, `SIGNATURE_MISMATCH`, `MISSING_CLAIM`, `TOKEN_EXPIRED`,
+ * `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`, `AUDIENCE_MISMATCH`; `BUFFER_TOO_SMALL` for a
+ * short scratch buffer; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+ *
+ * # Safety
+ * The `(ptr, len)` inputs (and the strings in `issuer`) must be readable; `scratch` must
+ * point to `scratch_cap` writable bytes that outlive the use of `*claims`; `claims` to a
+ * writable `apisig_access_token`.
+ */
+APISIG_MUST_USE apisig_result apisig_jws_verify(const uint8_t *jwks, size_t jwks_len, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
 
 /**
  * `sizeof(apisig_keyring)`, for bindings that cannot read the macro.
