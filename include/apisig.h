@@ -368,6 +368,16 @@ enum apisig_result
    * endpoint.
    */
   APISIG_RESULT_DISCOVERY_MISMATCH = 142,
+  /**
+   * The introspection endpoint says the token is not active (RFC 7662 `"active": false`),
+   * or its `exp` has passed.
+   */
+  APISIG_RESULT_TOKEN_INACTIVE = 143,
+  /**
+   * The introspection endpoint could not be reached or did not answer with an RFC 7662
+   * response (failing closed).
+   */
+  APISIG_RESULT_INTROSPECTION_UNAVAILABLE = 144,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -298,6 +298,13 @@ errors! {
     /// endpoint.
     DiscoveryMismatch = 142, "discovery_mismatch", Configuration,
         "the OpenID discovery document does not match the configured issuer";
+    /// The introspection endpoint says the token is not active (RFC 7662 `"active": false`),
+    /// or its `exp` has passed.
+    TokenInactive = 143, "token_inactive", Authentication, "the token is not active (introspection)";
+    /// The introspection endpoint could not be reached or did not answer with an RFC 7662
+    /// response (failing closed).
+    IntrospectionUnavailable = 144, "introspection_unavailable", Unavailable,
+        "the introspection endpoint could not be reached (failing closed)";
 }
 
 impl Named for Error {
