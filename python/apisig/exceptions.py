@@ -45,6 +45,7 @@ __all__ = [
     "EmptySecret",
     "FieldTooLong",
     "Forbidden",
+    "IntrospectionUnavailable",
     "InvalidBody",
     "InvalidCertificate",
     "InvalidHeaderValue",
@@ -90,6 +91,7 @@ __all__ = [
     "SymmetricAlgorithm",
     "TimestampOutsideWindow",
     "TokenExpired",
+    "TokenInactive",
     "TokenMalformed",
     "TokenNotYetValid",
     "TokenTooLong",
@@ -657,6 +659,22 @@ class DiscoveryMismatch(ConfigurationError):
     name = "discovery_mismatch"
 
 
+class TokenInactive(AuthenticationFailed):
+    """The introspection endpoint says the token is not active (RFC 7662 ``"active": false``),
+    or its ``exp`` has passed."""
+
+    code = 143
+    name = "token_inactive"
+
+
+class IntrospectionUnavailable(ServiceUnavailable):
+    """The introspection endpoint could not be reached or did not answer with an RFC 7662
+    response (failing closed)."""
+
+    code = 144
+    name = "introspection_unavailable"
+
+
 _BY_CODE: dict[int, type[ApisigError]] = {
     2: BufferTooSmall,
     10: MissingCredential,
@@ -725,6 +743,8 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     140: JwkWeakKey,
     141: JwksUnavailable,
     142: DiscoveryMismatch,
+    143: TokenInactive,
+    144: IntrospectionUnavailable,
 }
 
 

@@ -33,11 +33,31 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ._native import JwkSet
-from .exceptions import ApisigError, DiscoveryMismatch, JwksUnavailable, UnknownKid
+from .exceptions import (
+    ApisigError,
+    AudienceMismatch,
+    DiscoveryMismatch,
+    IntrospectionUnavailable,
+    IssuerMismatch,
+    JwksUnavailable,
+    TokenInactive,
+    UnknownKid,
+)
+from .types import ClientAuthMethod
 
-__all__ = ["DISCOVERY_PATH", "AccessToken", "OidcVerifier", "discover", "http_get", "max_age"]
+__all__ = [
+    "DISCOVERY_PATH",
+    "AccessToken",
+    "Introspector",
+    "OidcVerifier",
+    "discover",
+    "http_get",
+    "http_post",
+    "max_age",
+]
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 """Where an issuer publishes its discovery document, after its identifier."""
@@ -56,6 +76,16 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes
             return response.status, headers, response.read(_MAX_BODY)
     except urllib.error.HTTPError as err:
         return err.code, {k.lower(): v for k, v in err.headers.items()}, b""
+
+
+def http_post(url: str, headers: Mapping[str, str], body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
+    """``POST url`` with ``urllib``: status and body (at most 1 MiB read)."""
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(_MAX_BODY)
+    except urllib.error.HTTPError as err:
+        return err.code, b""
 
 
 def max_age(headers: Mapping[str, str]) -> float | None:
@@ -228,4 +258,126 @@ class OidcVerifier:
             expires=c.get("exp"),
             algorithm=c["alg"],
             claims=json.loads(c["json"]),
+        )
+
+
+class Introspector:
+    """RFC 7662 token introspection for opaque access tokens: the resource server, authenticated
+    as an OAuth client (``client_secret_basic`` or ``_post``), asks the provider's
+    ``introspection_endpoint`` (from discovery unless given) whether a token is active.
+
+    * ``active`` must be ``true`` (else ``TokenInactive``, 401); when ``audience`` is given the
+      answer's ``aud`` must contain it (``AudienceMismatch``) and its ``iss``, when present,
+      must be the issuer (``IssuerMismatch``).
+    * An active answer is cached until the token's ``exp`` and at most ``max_cache`` seconds;
+      an inactive one is not cached (a retry costs the caller, not the provider's honesty).
+    * The endpoint unreachable or answering other than 200 JSON: ``IntrospectionUnavailable``
+      (503, failing closed), unless ``fail_open=True`` was chosen, which then returns an
+      :class:`AccessToken` with no client (``claims == {}``) and logs nothing for you.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        audience: str | None = None,
+        auth_method: ClientAuthMethod = "client_secret_basic",
+        endpoint: str | None = None,
+        fetch: Fetch | None = None,
+        post: Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]] | None = None,
+        clock: Callable[[], float] | None = None,
+        max_cache: float = 300.0,
+        fail_open: bool = False,
+    ) -> None:
+        from .oauth import ClientCredentials
+
+        self.issuer, self.audience, self.max_cache, self.fail_open = issuer, audience, max_cache, fail_open
+        self._endpoint = endpoint
+        self._fetch = fetch or http_get
+        self._post = post or http_post
+        self._clock = clock or time.time
+        # The client authentication of a token request, reused (RFC 7662 §2.1).
+        self._client = ClientCredentials(
+            endpoint or issuer, client_id, client_secret, auth_method=auth_method
+        )
+        self._state = threading.Lock()
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.requests = 0
+        """How many introspection requests were sent."""
+
+    def endpoint(self) -> str:
+        """The introspection endpoint (discovered once)."""
+        if self._endpoint is None:
+            doc = discover(self.issuer, self._fetch)
+            url = doc.get("introspection_endpoint")
+            if not isinstance(url, str) or not url:
+                raise DiscoveryMismatch(
+                    f"the discovery document of {self.issuer} has no introspection_endpoint"
+                )
+            self._endpoint = url
+        return self._endpoint
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        """The provider's answer about an active ``token``."""
+        now = self._clock()
+        with self._state:
+            hit = self._cache.get(token)
+            if hit is not None and now < hit[0]:
+                return hit[1]
+        headers, body = self._client.token_request()
+        form = body.decode().split("&")
+        form = [f for f in form if not f.startswith(("grant_type=", "scope="))]
+        body = "&".join([f"token={quote(token, safe='')}", "token_type_hint=access_token", *form]).encode()
+        try:
+            status, content = self._post(self.endpoint(), headers, body)
+        except OSError as err:
+            raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer}: {err}") from err
+        self.requests += 1
+        try:
+            answer = json.loads(content) if status == 200 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
+            raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer} answered {status}")
+        if answer["active"] is not True:
+            raise TokenInactive("the token is not active")
+        if "iss" in answer and answer["iss"] != self.issuer:
+            raise IssuerMismatch(f"introspection says issuer {answer['iss']!r}")
+        if self.audience is not None:
+            aud = answer.get("aud")
+            auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+            if self.audience not in auds:
+                raise AudienceMismatch(f"introspection says audience {aud!r}")
+        exp = answer.get("exp")
+        until = now + self.max_cache
+        if isinstance(exp, int) and not isinstance(exp, bool):
+            if exp <= now:
+                raise TokenInactive("the token has expired")
+            until = min(until, float(exp))
+        with self._state:
+            self._cache[token] = (until, answer)
+            if len(self._cache) > 10_000:  # drop what has expired, bounding memory
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        return answer
+
+    def principal(self, token: str) -> AccessToken:
+        """:meth:`introspect`, as the principal a server hands its handlers."""
+        try:
+            a = self.introspect(token)
+        except IntrospectionUnavailable:
+            if not self.fail_open:
+                raise
+            return AccessToken(self.issuer, None, None, (), (), None, "introspection", claims={})
+        aud = a.get("aud")
+        return AccessToken(
+            issuer=self.issuer,
+            client_id=a.get("client_id"),
+            subject=a.get("sub"),
+            scopes=tuple(str(a.get("scope") or "").split()),
+            audience=tuple([aud] if isinstance(aud, str) else aud or ()),
+            expires=a.get("exp"),
+            algorithm="introspection",
+            claims=a,
         )

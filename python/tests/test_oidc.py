@@ -152,3 +152,56 @@ def test_client_discovery() -> None:
     assert creds.token_url == ISS + "/token"
     with pytest.raises(exceptions.DiscoveryMismatch, match="client_secret_post"):
         ClientCredentials.from_issuer(ISS, "c", "s", fetch=op, auth_method="client_secret_post")
+
+
+class FakeIntrospection:
+    """An RFC 7662 endpoint: answers from a table, records requests, can be down."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers, self.down, self.bodies = answers, False, []  # type: list[bytes]
+
+    def __call__(self, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.down:
+            raise ConnectionRefusedError("down")
+        assert url == ISS + "/introspect"
+        assert headers.get("Authorization", "").startswith("Basic ")
+        self.bodies.append(body)
+        token = dict(p.split("=", 1) for p in body.decode().split("&"))["token"]
+        return 200, json.dumps(self.answers.get(token, {"active": False})).encode()
+
+
+def _introspector(ep: FakeIntrospection, clock: Clock, **kw: Any) -> Any:
+    from apisig.oidc import Introspector
+
+    return Introspector(
+        ISS, "rs", "rs-secret", audience=AUD, endpoint=ISS + "/introspect", post=ep, clock=clock, **kw
+    )
+
+
+def test_introspection() -> None:
+    active = {"active": True, "client_id": "client-7", "scope": "a b", "aud": AUD, "iss": ISS, "exp": 1000}
+    ep = FakeIntrospection({"t1": active, "t2": dict(active, aud="other"), "t3": dict(active, iss="x")})
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock)
+    who = intro.principal("t1")
+    assert (who.client_id, who.scopes) == ("client-7", ("a", "b"))
+    assert b"token=t1" in ep.bodies[0] and b"token_type_hint=access_token" in ep.bodies[0]
+    intro.principal("t1")
+    assert intro.requests == 1  # cached until exp
+    clock.t = 1000.0
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("t1")  # past exp: asked again, and refused
+    clock.t = 900.0
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("nope")
+    with pytest.raises(exceptions.AudienceMismatch):
+        intro.principal("t2")
+    with pytest.raises(exceptions.IssuerMismatch):
+        intro.principal("t3")
+    ep.down = True
+    with pytest.raises(exceptions.IntrospectionUnavailable) as err:
+        intro.principal("t4")
+    assert err.value.http_status == 503
+    soft = _introspector(ep, clock, fail_open=True)
+    assert soft.principal("t4").client_id is None

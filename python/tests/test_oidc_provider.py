@@ -186,3 +186,17 @@ def test_rotation_and_provider_down(provider: Provider) -> None:
     with pytest.raises(exceptions.JwksUnavailable):
         cold.verify(new)  # never had a set: fail closed
     provider.start(2)
+
+
+def test_introspection_of_opaque_tokens(provider: Provider) -> None:
+    from apisig.oidc import Introspector
+
+    opaque = _token(provider, API + "opaque")
+    assert opaque.count(".") == 0  # not a JWT: only introspection can check it
+    intro = Introspector(provider.issuer, *CLIENTS["client_secret_basic"], audience=API + "opaque")
+    who = intro.principal(opaque)
+    assert (who.client_id, who.scopes) == ("client-basic", ("payments:read",))
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("not-a-token-the-provider-issued")
+    post = Introspector(provider.issuer, *CLIENTS["client_secret_post"], auth_method="client_secret_post")
+    assert post.introspect(opaque)["active"] is True
