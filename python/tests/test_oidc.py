@@ -205,3 +205,28 @@ def test_introspection() -> None:
     assert err.value.http_status == 503
     soft = _introspector(ep, clock, fail_open=True)
     assert soft.principal("t4").client_id is None
+
+
+def test_middleware_option() -> None:
+    import asyncio
+
+    from apisig import ZIGNSEC, Verifier
+    from apisig.server import Authenticator
+
+    op, clock = FakeOp(), Clock()
+    auth = Authenticator(Verifier(), [ZIGNSEC], oidc=_verifier(op, clock))
+    expired = next(c["token"] for c in FILE["tests"] if c["comment"] == "expired")
+    # The vectors' tokens are valid at the file's `now`, long past: the system clock says expired.
+    with pytest.raises(exceptions.TokenExpired) as err:
+        auth.authenticate("GET", "/x", [("Authorization", f"Bearer {TOKEN}".encode())], b"")
+    assert err.value.http_status == 401
+    with pytest.raises(exceptions.TokenExpired):
+        asyncio.run(
+            auth.authenticate_async("GET", "/x", [("authorization", f"bearer {expired}".encode())], b"")
+        )
+    # Not a JWS: the schemes decide (ZignSec wants its product key).
+    with pytest.raises(exceptions.MissingCredential):
+        auth.authenticate("GET", "/x", [("Authorization", b"Bearer opaque")], b"")
+    with pytest.raises(ValueError, match="at least one scheme"):
+        Authenticator(Verifier(), [])
+    assert Authenticator(Verifier(), [], oidc=_verifier(op, clock)).oidc is not None
