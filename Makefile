@@ -48,6 +48,7 @@ soak: py-env
 # middleware).
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
+	$(CARGO) bench -q -p apisig --features rsa --bench jws
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
 	scripts/bench-c.sh target/bench/c.jsonl
 	scripts/bench-py.sh target/bench/python.json

@@ -311,6 +311,73 @@ enum apisig_result
    * Information Access).
    */
   APISIG_RESULT_OCSP_NO_RESPONDER = 112,
+  /**
+   * No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
+   * the face refetches): the set may be stale, so this fails closed as unavailable.
+   */
+  APISIG_RESULT_UNKNOWN_KID = 130,
+  /**
+   * The key the token's `kid` names is of another type than the token's `alg` (an RSA key
+   * for ES256, say), or the JWK's own `alg` differs from the token's.
+   */
+  APISIG_RESULT_KEY_TYPE_MISMATCH = 131,
+  /**
+   * The JWK set is not JSON of the RFC 7517 shape, or a supported key in it is malformed
+   * (coordinates of the wrong length, a point not on the curve, a bad RSA modulus).
+   */
+  APISIG_RESULT_JWKS_MALFORMED = 132,
+  /**
+   * The JWK set document is longer, or holds more usable keys, than the set can hold.
+   */
+  APISIG_RESULT_JWKS_TOO_LARGE = 133,
+  /**
+   * An HMAC algorithm (`HS*`) on a token of an issuer whose keys are asymmetric: the
+   * algorithm-confusion attack (an HMAC keyed with the public key).
+   */
+  APISIG_RESULT_SYMMETRIC_ALGORITHM = 134,
+  /**
+   * The token's header has `crit`: apisig understands no JWS extension.
+   */
+  APISIG_RESULT_CRIT_UNSUPPORTED = 135,
+  /**
+   * The token's `typ` is not `at+jwt` (or, unless the RFC 9068 profile is required, `JWT`).
+   */
+  APISIG_RESULT_TOKEN_TYPE_MISMATCH = 136,
+  /**
+   * The token has no `kid` and the issuer's set has more than one key for its algorithm.
+   */
+  APISIG_RESULT_MISSING_KID = 137,
+  /**
+   * The token's `iss` is not the issuer's identifier, exactly.
+   */
+  APISIG_RESULT_ISSUER_MISMATCH = 138,
+  /**
+   * The token's `aud` does not contain the configured audience.
+   */
+  APISIG_RESULT_AUDIENCE_MISMATCH = 139,
+  /**
+   * An RSA key of the JWK set is shorter than 2048 bits (or longer than 4096).
+   */
+  APISIG_RESULT_JWK_WEAK_KEY = 140,
+  /**
+   * The issuer's JWK set could not be fetched and no earlier good set is kept.
+   */
+  APISIG_RESULT_JWKS_UNAVAILABLE = 141,
+  /**
+   * The discovery document's `issuer` is not the configured issuer, or it lacks a needed
+   * endpoint.
+   */
+  APISIG_RESULT_DISCOVERY_MISMATCH = 142,
+  /**
+   * The introspection endpoint says the token is not active (RFC 7662 `"active": false`),
+   * or its `exp` has passed.
+   */
+  APISIG_RESULT_TOKEN_INACTIVE = 143,
+  /**
+   * The introspection endpoint could not be reached or did not answer with an RFC 7662
+   * response (failing closed).
+   */
+  APISIG_RESULT_INTROSPECTION_UNAVAILABLE = 144,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -535,6 +602,41 @@ typedef uint32_t apisig_pin_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+
+/**
+ * Most usable keys a JWK set may hold here.
+ */
+#define APISIG_JWKS_KEYS_MAX 16
+
+/**
+ * Longest JWK set document accepted (the core's `jwk::JWKS_MAX_LEN`).
+ */
+#define APISIG_JWKS_MAX 32768
+
+/**
+ * Longest access token accepted by default (the core's `jws::ACCESS_TOKEN_MAX`).
+ */
+#define APISIG_ACCESS_TOKEN_MAX 8192
+
+/**
+ * `algorithms` bit: RS256 (needs the core's `rsa` feature).
+ */
+#define APISIG_JWS_RS256 (1 << 1)
+
+/**
+ * `algorithms` bit: PS256 (needs the core's `rsa` feature).
+ */
+#define APISIG_JWS_PS256 (1 << 2)
+
+/**
+ * `algorithms` bit: ES256.
+ */
+#define APISIG_JWS_ES256 (1 << 3)
+
+/**
+ * `algorithms` bit: EdDSA (Ed25519; the token may name it `EdDSA` or `Ed25519`).
+ */
+#define APISIG_JWS_EDDSA (1 << 4)
 
 /**
  * Most clients a keyring holds.
@@ -784,6 +886,135 @@ typedef struct apisig_keyring {
 typedef struct apisig_verifier {
   uint64_t opaque[1024];
 } apisig_verifier;
+
+/**
+ * What an issuer's access tokens must satisfy.
+ */
+typedef struct apisig_jws_issuer {
+  /**
+   * The issuer identifier; `iss` must equal it exactly.
+   */
+  const char *issuer;
+  /**
+   * Its length.
+   */
+  size_t issuer_len;
+  /**
+   * This resource server's audience; `aud` must contain it.
+   */
+  const char *audience;
+  /**
+   * Its length.
+   */
+  size_t audience_len;
+  /**
+   * The algorithms the issuer signs with: `APISIG_JWS_*` bits.
+   */
+  uint32_t algorithms;
+  /**
+   * Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+   */
+  uint64_t leeway_s;
+  /**
+   * Nonzero: require the RFC 9068 profile (`typ` `at+jwt`; `sub`, `client_id`, `iat`, `jti`).
+   */
+  uint8_t strict;
+  /**
+   * Longest token accepted (`APISIG_ACCESS_TOKEN_MAX` is the usual value).
+   */
+  size_t max_len;
+} apisig_jws_issuer;
+
+/**
+ * Text `(ptr, len)` that may be absent (`present == 0`).
+ */
+typedef struct apisig_opt_str {
+  /**
+   * Whether the value is there: nonzero means present.
+   */
+  uint8_t present;
+  /**
+   * The text (not NUL-terminated).
+   */
+  const char *ptr;
+  /**
+   * Its length.
+   */
+  size_t len;
+} apisig_opt_str;
+
+/**
+ * A number claim that may be absent.
+ */
+typedef struct apisig_opt_u64 {
+  /**
+   * Whether the claim is there: 1 when present, 0 when absent.
+   */
+  uint8_t present;
+  /**
+   * Its value, seconds since the UNIX epoch.
+   */
+  uint64_t value;
+} apisig_opt_u64;
+
+/**
+ * The claims of a verified access token. Strings point into the caller's scratch buffer and
+ * are the raw JSON string text (escapes not decoded).
+ */
+typedef struct apisig_access_token {
+  /**
+   * The algorithm it was signed with (one `APISIG_JWS_*` bit).
+   */
+  uint32_t algorithm;
+  /**
+   * `iss`.
+   */
+  struct apisig_opt_str iss;
+  /**
+   * `sub`.
+   */
+  struct apisig_opt_str sub;
+  /**
+   * `client_id`.
+   */
+  struct apisig_opt_str client_id;
+  /**
+   * `scope` (space-separated).
+   */
+  struct apisig_opt_str scope;
+  /**
+   * `jti`.
+   */
+  struct apisig_opt_str jti;
+  /**
+   * `aud` (`aud_len` entries).
+   */
+  struct apisig_opt_str aud[APISIG_JWT_AUD_MAX];
+  /**
+   * How many entries of `aud` are set.
+   */
+  size_t aud_len;
+  /**
+   * `exp`.
+   */
+  struct apisig_opt_u64 exp;
+  /**
+   * `nbf`.
+   */
+  struct apisig_opt_u64 nbf;
+  /**
+   * `iat`.
+   */
+  struct apisig_opt_u64 iat;
+  /**
+   * The whole claims set as JSON.
+   */
+  const uint8_t *json;
+  /**
+   * Length of `json`.
+   */
+  size_t json_len;
+} apisig_access_token;
 
 /**
  * What a successful basic OCSP response says, as the caller's parser found it. Flags are 0 or
@@ -1174,24 +1405,6 @@ typedef struct apisig_signer {
 } apisig_signer;
 
 /**
- * Text `(ptr, len)` that may be absent (`present == 0`).
- */
-typedef struct apisig_opt_str {
-  /**
-   * Whether the value is there: nonzero means present.
-   */
-  uint8_t present;
-  /**
-   * The text (not NUL-terminated).
-   */
-  const char *ptr;
-  /**
-   * Its length.
-   */
-  size_t len;
-} apisig_opt_str;
-
-/**
  * What JWT verification requires besides a good signature.
  */
 typedef struct apisig_jwt_validation {
@@ -1220,20 +1433,6 @@ typedef struct apisig_jwt_validation {
    */
   size_t max_len;
 } apisig_jwt_validation;
-
-/**
- * A number claim that may be absent.
- */
-typedef struct apisig_opt_u64 {
-  /**
-   * Whether the claim is there: 1 when present, 0 when absent.
-   */
-  uint8_t present;
-  /**
-   * Its value, seconds since the UNIX epoch.
-   */
-  uint64_t value;
-} apisig_opt_u64;
 
 /**
  * The registered claims of a verified JWT. Strings point into the caller's scratch buffer
@@ -1381,6 +1580,27 @@ struct apisig_verifier *apisig_verifier_new(struct apisig_keyring *ring, uint64_
  * `v` must be NULL or come from `apisig_verifier_new`, not yet freed.
  */
 void apisig_verifier_free(struct apisig_verifier *v);
+
+/**
+ * Verifies an access token of `issuer` at `now_ns` against the issuer's JWK set document
+ * `(jwks, jwks_len)` and fills `*claims`, whose strings point into `(scratch, scratch_cap)`
+ * (at least the token's length). `*claims` is written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; for the set: `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`; for the
+ * token: `TOKEN_TOO_LONG`, `TOKEN_MALFORMED`, `DUPLICATE_FIELD`, `MISSING_ALGORITHM`,
+ * `ALGORITHM_NONE`, `EMBEDDED_KEY`, `CRIT_UNSUPPORTED`, `SYMMETRIC_ALGORITHM`,
+ * `ALGORITHM_NOT_ALLOWED`, `TOKEN_TYPE_MISMATCH`, `UNKNOWN_KID`, `KEY_TYPE_MISMATCH`,
+ * `MISSING_KID`, `SIGNATURE_MISMATCH`, `MISSING_CLAIM`, `TOKEN_EXPIRED`,
+ * `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`, `AUDIENCE_MISMATCH`; `BUFFER_TOO_SMALL` for a
+ * short scratch buffer; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+ *
+ * # Safety
+ * The `(ptr, len)` inputs (and the strings in `issuer`) must be readable; `scratch` must
+ * point to `scratch_cap` writable bytes that outlive the use of `*claims`; `claims` to a
+ * writable `apisig_access_token`.
+ */
+APISIG_MUST_USE apisig_result apisig_jws_verify(const uint8_t *jwks, size_t jwks_len, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
 
 /**
  * `sizeof(apisig_keyring)`, for bindings that cannot read the macro.

@@ -94,6 +94,10 @@ for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")
     add("Rust", f"hostile policy match, {label} path (time ÷ {size})", m, "the same, 1 KiB path", b * size if b else None, "x", 1.5)
 
+# Issue 20: access-token verification not slower than jsonwebtoken (same crates underneath).
+for g, label in (("jws-rs256", "RS256"), ("jws-es256", "ES256"), ("jws-eddsa", "EdDSA")):
+    add("Rust", f"{label} access token verify (JWK set, iss, aud, exp)", R.get(f"{g}/apisig/verify"), "jsonwebtoken (rust_crypto)", R.get(f"{g}/baseline/jsonwebtoken"), "x", 1.0)
+
 add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", R.get("ffi-200B/apisig/ffi-signer-sign"), "the core's Signer::sign, same process", R.get("ffi-200B/baseline/core-sign"), "x", 1.05)
 add("C", "apisig_signer_sign from C, Aevo 200 B body", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (criterion, info)", R.get("aevo-200B/apisig/sign"), "x", 0)
 add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", C.get("aevo-200B/apisig/sign"), "OpenSSL HMAC, precomputed key (info)", C.get("aevo-200B/baseline/openssl-hmac-precomputed"), "x", 0)

@@ -264,6 +264,47 @@ errors! {
     /// No OCSP responder is configured and the certificate names none (Authority
     /// Information Access).
     OcspNoResponder = 112, "ocsp_no_responder", Unavailable, "no OCSP responder is known for the certificate";
+
+    /// No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
+    /// the face refetches): the set may be stale, so this fails closed as unavailable.
+    UnknownKid = 130, "unknown_kid", Unavailable, "no key of the issuer's JWK set has the token's kid";
+    /// The key the token's `kid` names is of another type than the token's `alg` (an RSA key
+    /// for ES256, say), or the JWK's own `alg` differs from the token's.
+    KeyTypeMismatch = 131, "key_type_mismatch", Authentication, "the key the token names does not fit its algorithm";
+    /// The JWK set is not JSON of the RFC 7517 shape, or a supported key in it is malformed
+    /// (coordinates of the wrong length, a point not on the curve, a bad RSA modulus).
+    JwksMalformed = 132, "jwks_malformed", Unavailable, "the JWK set is malformed";
+    /// The JWK set document is longer, or holds more usable keys, than the set can hold.
+    JwksTooLarge = 133, "jwks_too_large", Unavailable, "the JWK set is too large";
+    /// An HMAC algorithm (`HS*`) on a token of an issuer whose keys are asymmetric: the
+    /// algorithm-confusion attack (an HMAC keyed with the public key).
+    SymmetricAlgorithm = 134, "symmetric_algorithm", Authentication,
+        "an HMAC algorithm is refused for an issuer with asymmetric keys";
+    /// The token's header has `crit`: apisig understands no JWS extension.
+    CritUnsupported = 135, "crit_unsupported", Authentication, "the token's header has a critical extension";
+    /// The token's `typ` is not `at+jwt` (or, unless the RFC 9068 profile is required, `JWT`).
+    TokenTypeMismatch = 136, "token_type_mismatch", Authentication, "the token's typ is not an access token type";
+    /// The token has no `kid` and the issuer's set has more than one key for its algorithm.
+    MissingKid = 137, "missing_kid", Authentication, "the token has no kid and the key is ambiguous";
+    /// The token's `iss` is not the issuer's identifier, exactly.
+    IssuerMismatch = 138, "issuer_mismatch", Authentication, "the token's issuer is not the expected one";
+    /// The token's `aud` does not contain the configured audience.
+    AudienceMismatch = 139, "audience_mismatch", Authentication, "the token's audience does not contain this resource";
+    /// An RSA key of the JWK set is shorter than 2048 bits (or longer than 4096).
+    JwkWeakKey = 140, "jwk_weak_key", Unavailable, "a key of the JWK set has an unacceptable size";
+    /// The issuer's JWK set could not be fetched and no earlier good set is kept.
+    JwksUnavailable = 141, "jwks_unavailable", Unavailable, "the issuer's JWK set could not be fetched";
+    /// The discovery document's `issuer` is not the configured issuer, or it lacks a needed
+    /// endpoint.
+    DiscoveryMismatch = 142, "discovery_mismatch", Configuration,
+        "the OpenID discovery document does not match the configured issuer";
+    /// The introspection endpoint says the token is not active (RFC 7662 `"active": false`),
+    /// or its `exp` has passed.
+    TokenInactive = 143, "token_inactive", Authentication, "the token is not active (introspection)";
+    /// The introspection endpoint could not be reached or did not answer with an RFC 7662
+    /// response (failing closed).
+    IntrospectionUnavailable = 144, "introspection_unavailable", Unavailable,
+        "the introspection endpoint could not be reached (failing closed)";
 }
 
 impl Named for Error {

@@ -93,6 +93,12 @@ pub struct Claims<'a> {
     pub nbf: Option<u64>,
     /// `iat`, seconds since the UNIX epoch.
     pub iat: Option<u64>,
+    /// `client_id` (RFC 9068: the OAuth client the access token was issued to).
+    pub client_id: Option<&'a str>,
+    /// `scope`: space-separated scopes, as written in the JSON.
+    pub scope: Option<&'a str>,
+    /// `jti`, as written in the JSON.
+    pub jti: Option<&'a str>,
     /// The whole claims set as JSON, for claims apisig does not interpret.
     pub json: &'a [u8],
 }
@@ -231,14 +237,14 @@ fn check_claims(c: &Claims<'_>, v: &Validation<'_>, now: UnixNanos) -> Result<()
     Ok(())
 }
 
-fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> {
+pub(crate) fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> {
     match serde_json_core::from_slice::<T>(json) {
         Ok((value, used)) if used == json.len() => Ok(value),
         _ => Err(Error::TokenMalformed),
     }
 }
 
-fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
+pub(crate) fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
     let raw: RawClaims<'_> = parse(json)?;
     if raw.duplicate {
         return Err(Error::DuplicateField);
@@ -267,13 +273,16 @@ impl<'a> Members<'a> {
     }
 }
 
+/// The JOSE header members verification looks at.
 #[derive(Default)]
-struct Header<'a> {
-    alg: Option<&'a str>,
-    algs: u8,
-    embedded_key: bool,
-    crit: bool,
-    duplicate: bool,
+pub(crate) struct Header<'a> {
+    pub(crate) alg: Option<&'a str>,
+    pub(crate) algs: u8,
+    pub(crate) kid: Option<&'a str>,
+    pub(crate) typ: Option<&'a str>,
+    pub(crate) embedded_key: bool,
+    pub(crate) crit: bool,
+    pub(crate) duplicate: bool,
 }
 
 impl<'de> Deserialize<'de> for Header<'de> {
@@ -294,6 +303,8 @@ impl<'de> Deserialize<'de> for Header<'de> {
                             h.algs = h.algs.saturating_add(1);
                             h.alg = Some(map.next_value::<&'de str>()?);
                         }
+                        "kid" => h.kid = Some(map.next_value::<&'de str>()?),
+                        "typ" => h.typ = Some(map.next_value::<&'de str>()?),
                         "jwk" | "jku" | "x5u" | "x5c" => {
                             h.embedded_key = true;
                             map.next_value::<IgnoredAny>()?;
@@ -350,6 +361,38 @@ impl<'de> Deserialize<'de> for Audience<'de> {
     }
 }
 
+/// A claim reported when it is a string and ignored otherwise (HS256 tokens of other profiles
+/// may carry, say, `scope` as an array).
+struct Text<'a>(Option<&'a str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Some(s)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text<'de>, E> {
+                Ok(Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        // As for `aud`: serde-json-core's ignored_any picks the visitor method by the value.
+        d.deserialize_ignored_any(V)
+    }
+}
+
 impl<'de> Deserialize<'de> for RawClaims<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -370,6 +413,9 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
                         "exp" => c.exp = Some(map.next_value()?),
                         "nbf" => c.nbf = Some(map.next_value()?),
                         "iat" => c.iat = Some(map.next_value()?),
+                        "client_id" => c.client_id = map.next_value::<Text<'de>>()?.0,
+                        "scope" => c.scope = map.next_value::<Text<'de>>()?.0,
+                        "jti" => c.jti = map.next_value::<Text<'de>>()?.0,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }

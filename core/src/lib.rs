@@ -49,6 +49,8 @@ pub mod dialect;
 mod encoding;
 mod error;
 pub mod headers;
+pub mod jwk;
+pub mod jws;
 pub mod jwt;
 pub mod keyring;
 mod lifetime;

@@ -132,6 +132,35 @@ fn main() {
         dialect::SECUROSYS_ROLES.authorize(dialect::KEY_MANAGEMENT, b"/v1/key/abc/attributes").unwrap();
     });
 
+    // ES256 and EdDSA access tokens from the shared vectors (read before counting). With the
+    // `rsa` feature the set's RSA key is loaded too, and RSA needs a heap.
+    #[cfg(all(feature = "es256", feature = "eddsa", not(feature = "rsa")))]
+    {
+        use apisig::jwk::{Alg, AlgSet, JwkSet};
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/jws.json")).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let jwks = file["jwks"].as_str().unwrap().to_owned();
+        let now = file["now"].as_u64().unwrap() * 1_000_000_000;
+        let tokens: Vec<String> = ["ES256 access token", "EdDSA access token"]
+            .iter()
+            .map(|c| {
+                let case = file["tests"].as_array().unwrap().iter().find(|t| t["comment"] == *c).unwrap();
+                case["token"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let issuer = apisig::jws::Issuer {
+            algorithms: AlgSet::EMPTY.with(Alg::Es256).with(Alg::EdDsa),
+            ..apisig::jws::Issuer::new("https://op.example.test/realms/zignsec", "https://api.example.test")
+        };
+        total += count("JWK set parse + ES256 + EdDSA verify", || {
+            let set: JwkSet<16> = JwkSet::parse(jwks.as_bytes()).unwrap();
+            let mut scratch = [0u8; 2048];
+            for t in &tokens {
+                apisig::jws::verify(&set, &issuer, t.as_bytes(), now, &mut scratch).unwrap();
+            }
+        });
+    }
+
     assert_eq!(total, 0, "the core allocated");
     // Control: the counter does see an allocation.
     assert_eq!(count("control: one Vec", || drop(std::hint::black_box(vec![1u8]))), 1);

@@ -30,6 +30,7 @@ mod cenums;
 mod convert;
 #[cfg(feature = "std")]
 mod host;
+mod jws;
 mod keyring;
 mod mac;
 mod ocsp;
@@ -50,6 +51,7 @@ pub use cenums::c_enums;
 pub use convert::{apisig_header_in, apisig_request};
 #[cfg(feature = "std")]
 pub use host::*;
+pub use jws::*;
 pub use keyring::*;
 pub use mac::*;
 pub use ocsp::*;

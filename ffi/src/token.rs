@@ -135,9 +135,9 @@ pub struct apisig_session {
     pub slot: u32,
 }
 
-const NONE: apisig_opt_str = apisig_opt_str { present: 0, ptr: core::ptr::null(), len: 0 };
+pub(crate) const NONE: apisig_opt_str = apisig_opt_str { present: 0, ptr: core::ptr::null(), len: 0 };
 
-fn some(s: &str) -> apisig_opt_str {
+pub(crate) fn some(s: &str) -> apisig_opt_str {
     apisig_opt_str { present: 1, ptr: s.as_ptr().cast(), len: s.len() }
 }
 
@@ -151,7 +151,7 @@ unsafe fn opt<'a>(o: &apisig_opt_str) -> Res<Option<&'a str>> {
     unsafe { in_str(o.ptr, o.len, Error::ClaimMismatch) }.map(Some)
 }
 
-fn opt_u64(v: Option<u64>) -> apisig_opt_u64 {
+pub(crate) fn opt_u64(v: Option<u64>) -> apisig_opt_u64 {
     apisig_opt_u64 { present: v.is_some().into(), value: v.unwrap_or(0) }
 }
 

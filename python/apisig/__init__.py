@@ -11,6 +11,7 @@ The fixed sets of text values (key slots, time units, encodings, ...) are ``Lite
 
 from . import exceptions
 from ._native import (
+    ACCESS_TOKEN_MAX_LEN,
     AEVO,
     AEVO_SECRET,
     APEX,
@@ -19,6 +20,7 @@ from ._native import (
     CLAIM_RECOVERY_MS,
     CLAIM_SCRIPT,
     DETACH_THRESHOLD,
+    JWKS_CAPACITY,
     JWT_MAX_LEN,
     OCSP_RESPONSE_MAX_LEN,
     PIN_LEN,
@@ -33,6 +35,7 @@ from ._native import (
     Attempt,
     ErrorInfo,
     FamilyInfo,
+    JwkSet,
     JwtClaims,
     JwtPolicy,
     Next,
@@ -88,6 +91,7 @@ def scheme(name_or_spec: str | object) -> Scheme:
 
 
 __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then this package's own)
+    "ACCESS_TOKEN_MAX_LEN",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
@@ -96,6 +100,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then t
     "CLAIM_RECOVERY_MS",
     "CLAIM_SCRIPT",
     "DETACH_THRESHOLD",
+    "JWKS_CAPACITY",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",
     "PIN_LEN",
@@ -110,6 +115,7 @@ __all__ = [  # noqa: RUF022  (grouped: the native API, the Literal types, then t
     "Attempt",
     "ErrorInfo",
     "FamilyInfo",
+    "JwkSet",
     "JwtClaims",
     "JwtPolicy",
     "Next",

@@ -11,6 +11,7 @@ _HeaderValue: TypeAlias = str | bytes
 _Headers: TypeAlias = Mapping[str, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
 
 __all__ = [
+    "ACCESS_TOKEN_MAX_LEN",
     "AEVO",
     "AEVO_SECRET",
     "APEX",
@@ -19,6 +20,7 @@ __all__ = [
     "CLAIM_RECOVERY_MS",
     "CLAIM_SCRIPT",
     "DETACH_THRESHOLD",
+    "JWKS_CAPACITY",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",
     "PIN_LEN",
@@ -33,6 +35,7 @@ __all__ = [
     "Attempt",
     "ErrorInfo",
     "FamilyInfo",
+    "JwkSet",
     "JwtClaims",
     "JwtPolicy",
     "Next",
@@ -76,6 +79,10 @@ TAG_LEN: Final[int]
 """Length of an HMAC-SHA256 tag in bytes (32)."""
 DETACH_THRESHOLD: Final[int]
 """Bodies at least this long are signed and verified without holding the GIL."""
+ACCESS_TOKEN_MAX_LEN: Final[int]
+"""Longest OpenID access token :meth:`JwkSet.verify` accepts by default (8192 bytes)."""
+JWKS_CAPACITY: Final[int]
+"""Most usable keys a :class:`JwkSet` holds."""
 JWT_MAX_LEN: Final[int]
 """Longest JWT accepted (2048 bytes, the core's ``jwt::TOKEN_MAX``): :func:`jwt_verify`'s
 default ``max_len``, and what a :class:`Verifier` reads."""
@@ -522,6 +529,33 @@ class SessionKeys:
     def verify(self, token: _Buffer | str, *, now: int | None = None) -> Session:
         """What a token says, checked against both secrets in constant time at ``now``
         (nanoseconds; default: the system clock). Raises an ``InvalidToken`` subclass."""
+
+@final
+class JwkSet:
+    """One issuer's JWK set, parsed and validated by the core (RSA 2048-4096, EC P-256,
+    Ed25519; other keys skipped). Raises ``JwksMalformed``, ``JwksTooLarge`` or ``JwkWeakKey``."""
+
+    def __new__(cls, json: _Buffer) -> JwkSet: ...
+    @property
+    def kids(self) -> list[str | None]:
+        """The ``kid`` of every usable key, in the document's order."""
+    def has_kid(self, kid: str) -> bool:
+        """Whether a key has this ``kid``."""
+    def __len__(self) -> int: ...
+    def verify(
+        self,
+        token: str,
+        issuer: str,
+        audience: str,
+        algorithms: list[str],
+        leeway_s: int = 0,
+        strict: bool = False,
+        max_len: int = ...,
+        now: int | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> dict[str, Any]:
+        """The claims of an access token of ``issuer`` for ``audience`` signed with one of
+        ``algorithms`` (RS256, PS256, ES256, EdDSA), checked by the core at ``now`` (ns)."""
 
 @final
 class JwtPolicy:

@@ -28,6 +28,7 @@ __all__ = [
     "AlgorithmNone",
     "AlgorithmNotAllowed",
     "ApisigError",
+    "AudienceMismatch",
     "AuthenticationFailed",
     "AuthorizationFailed",
     "BufferTooSmall",
@@ -35,6 +36,8 @@ __all__ = [
     "CertificateStatusUnknown",
     "ClaimMismatch",
     "ConfigurationError",
+    "CritUnsupported",
+    "DiscoveryMismatch",
     "DuplicateField",
     "DuplicateHeader",
     "DuplicateKeyId",
@@ -42,6 +45,7 @@ __all__ = [
     "EmptySecret",
     "FieldTooLong",
     "Forbidden",
+    "IntrospectionUnavailable",
     "InvalidBody",
     "InvalidCertificate",
     "InvalidHeaderValue",
@@ -53,11 +57,18 @@ __all__ = [
     "InvalidTemplate",
     "InvalidTimestamp",
     "InvalidToken",
+    "IssuerMismatch",
+    "JwkWeakKey",
+    "JwksMalformed",
+    "JwksTooLarge",
+    "JwksUnavailable",
+    "KeyTypeMismatch",
     "KeyringFull",
     "MalformedRequest",
     "MissingAlgorithm",
     "MissingClaim",
     "MissingCredential",
+    "MissingKid",
     "NonCanonicalPath",
     "OcspCertIdMismatch",
     "OcspMalformed",
@@ -77,12 +88,16 @@ __all__ = [
     "SeparatorInField",
     "ServiceUnavailable",
     "SignatureMismatch",
+    "SymmetricAlgorithm",
     "TimestampOutsideWindow",
     "TokenExpired",
+    "TokenInactive",
     "TokenMalformed",
     "TokenNotYetValid",
     "TokenTooLong",
+    "TokenTypeMismatch",
     "UnknownKey",
+    "UnknownKid",
     "UnpinnedCertificate",
     "UnsupportedCredential",
     "UserIdMismatch",
@@ -548,6 +563,118 @@ class OcspNoResponder(ServiceUnavailable):
     name = "ocsp_no_responder"
 
 
+class UnknownKid(ServiceUnavailable):
+    """No key of the issuer's JWK set has the token's ``kid`` (after the set was refetched, if
+    the face refetches): the set may be stale, so this fails closed as unavailable."""
+
+    code = 130
+    name = "unknown_kid"
+
+
+class KeyTypeMismatch(AuthenticationFailed):
+    """The key the token's ``kid`` names is of another type than the token's ``alg`` (an RSA key
+    for ES256, say), or the JWK's own ``alg`` differs from the token's."""
+
+    code = 131
+    name = "key_type_mismatch"
+
+
+class JwksMalformed(ServiceUnavailable):
+    """The JWK set is not JSON of the RFC 7517 shape, or a supported key in it is malformed
+    (coordinates of the wrong length, a point not on the curve, a bad RSA modulus)."""
+
+    code = 132
+    name = "jwks_malformed"
+
+
+class JwksTooLarge(ServiceUnavailable):
+    """The JWK set document is longer, or holds more usable keys, than the set can hold."""
+
+    code = 133
+    name = "jwks_too_large"
+
+
+class SymmetricAlgorithm(AuthenticationFailed):
+    """An HMAC algorithm (``HS*``) on a token of an issuer whose keys are asymmetric: the
+    algorithm-confusion attack (an HMAC keyed with the public key)."""
+
+    code = 134
+    name = "symmetric_algorithm"
+
+
+class CritUnsupported(AuthenticationFailed):
+    """The token's header has ``crit``: apisig understands no JWS extension."""
+
+    code = 135
+    name = "crit_unsupported"
+
+
+class TokenTypeMismatch(AuthenticationFailed):
+    """The token's ``typ`` is not ``at+jwt`` (or, unless the RFC 9068 profile is required, ``JWT``)."""
+
+    code = 136
+    name = "token_type_mismatch"
+
+
+class MissingKid(AuthenticationFailed):
+    """The token has no ``kid`` and the issuer's set has more than one key for its algorithm."""
+
+    code = 137
+    name = "missing_kid"
+
+
+class IssuerMismatch(AuthenticationFailed):
+    """The token's ``iss`` is not the issuer's identifier, exactly."""
+
+    code = 138
+    name = "issuer_mismatch"
+
+
+class AudienceMismatch(AuthenticationFailed):
+    """The token's ``aud`` does not contain the configured audience."""
+
+    code = 139
+    name = "audience_mismatch"
+
+
+class JwkWeakKey(ServiceUnavailable):
+    """An RSA key of the JWK set is shorter than 2048 bits (or longer than 4096)."""
+
+    code = 140
+    name = "jwk_weak_key"
+
+
+class JwksUnavailable(ServiceUnavailable):
+    """The issuer's JWK set could not be fetched and no earlier good set is kept."""
+
+    code = 141
+    name = "jwks_unavailable"
+
+
+class DiscoveryMismatch(ConfigurationError):
+    """The discovery document's ``issuer`` is not the configured issuer, or it lacks a needed
+    endpoint."""
+
+    code = 142
+    name = "discovery_mismatch"
+
+
+class TokenInactive(AuthenticationFailed):
+    """The introspection endpoint says the token is not active (RFC 7662 ``"active": false``),
+    or its ``exp`` has passed."""
+
+    code = 143
+    name = "token_inactive"
+
+
+class IntrospectionUnavailable(ServiceUnavailable):
+    """The introspection endpoint could not be reached or did not answer with an RFC 7662
+    response (failing closed)."""
+
+    code = 144
+    name = "introspection_unavailable"
+
+
 _BY_CODE: dict[int, type[ApisigError]] = {
     2: BufferTooSmall,
     10: MissingCredential,
@@ -603,6 +730,21 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     110: OcspResponseStale,
     111: OcspResponseNotYetValid,
     112: OcspNoResponder,
+    130: UnknownKid,
+    131: KeyTypeMismatch,
+    132: JwksMalformed,
+    133: JwksTooLarge,
+    134: SymmetricAlgorithm,
+    135: CritUnsupported,
+    136: TokenTypeMismatch,
+    137: MissingKid,
+    138: IssuerMismatch,
+    139: AudienceMismatch,
+    140: JwkWeakKey,
+    141: JwksUnavailable,
+    142: DiscoveryMismatch,
+    143: TokenInactive,
+    144: IntrospectionUnavailable,
 }
 
 

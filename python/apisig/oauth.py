@@ -31,7 +31,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlencode
 
@@ -101,6 +101,34 @@ class ClientCredentials:
         self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+
+    @classmethod
+    def from_issuer(
+        cls,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]] | None = None,
+        **options: Any,
+    ) -> ClientCredentials:
+        """Credentials at the ``token_endpoint`` of ``issuer``'s OpenID discovery document
+        (whose ``issuer`` must be ``issuer`` exactly: ``DiscoveryMismatch``). ``auth_method``
+        must be one the provider lists in ``token_endpoint_auth_methods_supported`` (when it
+        lists them). ``fetch``: as :func:`apisig.oidc.discover`; other options as the
+        constructor's."""
+        from .exceptions import DiscoveryMismatch
+        from .oidc import discover
+
+        doc = discover(issuer, fetch)
+        token_url = doc.get("token_endpoint")
+        if not isinstance(token_url, str) or not token_url:
+            raise DiscoveryMismatch(f"the discovery document of {issuer} has no token_endpoint")
+        method = options.get("auth_method", "client_secret_basic")
+        supported = doc.get("token_endpoint_auth_methods_supported")
+        if isinstance(supported, list) and method not in supported:
+            raise DiscoveryMismatch(f"{issuer} does not support {method} (it lists {supported})")
+        return cls(token_url, client_id, client_secret, **options)
 
     # ---- the cache ----
 

@@ -35,6 +35,11 @@ certificate is also checked with its CA's OCSP responder before its credentials:
 403 ``certificate_revoked``, ``unknown`` 403 ``certificate_status_unknown``, and a status that
 cannot be established 503 (``ocsp_unavailable``, ``ocsp_signature_invalid``, ...) unless the
 checker is fail-soft.
+
+OpenID access tokens: with ``oidc=`` (an :class:`apisig.oidc.OidcVerifier`) a request whose
+``Authorization`` is ``Bearer`` and a JWS (three dot-separated parts) is verified against the
+issuer's JWK set instead of the schemes; the principal is an :class:`apisig.oidc.AccessToken`.
+An unknown ``kid`` or an unreachable JWK set with no good copy kept is 503.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from .types import MtlsMode
 
 if TYPE_CHECKING:
     from .ocsp import OcspChecker
+    from .oidc import AccessToken, OidcVerifier
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
 
@@ -94,13 +100,15 @@ class Authenticator:
         exempt: Iterable[str] = (),
         mtls: MtlsMode | None = None,
         ocsp: OcspChecker | None = None,
+        oidc: OidcVerifier | None = None,
     ) -> None:
+        self.oidc = oidc
         if mtls is not None and mtls not in MTLS_MODES:
             raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")
         if ocsp is not None and mtls is None:
             raise ValueError("ocsp= checks client certificates: it needs mtls=")
         self.ocsp = ocsp
-        if not schemes and mtls != "alone":
+        if not schemes and mtls != "alone" and oidc is None:
             raise ValueError("configure at least one scheme")
         self.mtls = mtls
         self.verifier = verifier
@@ -120,20 +128,39 @@ class Authenticator:
     def is_apex_login(self, method: str, path: str) -> bool:
         return self.apex_authenticate is not None and method == "POST" and path == self.apex_authenticate
 
+    def bearer_jws(self, headers: HeaderList) -> str | None:
+        """The access token to verify with ``oidc=``: a ``Bearer`` JWS, else ``None``."""
+        if self.oidc is None:
+            return None
+        values = [v for k, v in headers if k.lower() == "authorization"]
+        if len(values) != 1:
+            return None
+        scheme, _, token = values[0].decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or token.count(".") != 2:
+            return None
+        return token.strip()
+
     def authenticate(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
-    ) -> Principal:
+    ) -> Principal | AccessToken:
         """The principal of a request (``certificate``: the TLS client certificate, DER, if
         any), or the exception to answer with."""
+        token = self.bearer_jws(headers)
+        if self.oidc is not None and token is not None:
+            return self.oidc.principal(token)
         principal, claim = self.authenticate_deferred(method, target, headers, body, certificate)
         self.claim(claim)
         return principal
 
     async def authenticate_async(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
-    ) -> Principal:
+    ) -> Principal | AccessToken:
         """:meth:`authenticate` for asyncio: large bodies are verified off the event loop, an
-        asyncio replay store is awaited, and an OCSP responder is asked in a thread."""
+        asyncio replay store is awaited, an OCSP responder is asked in a thread, and an OpenID
+        access token is verified in one (its JWK set may have to be fetched)."""
+        token = self.bearer_jws(headers)
+        if self.oidc is not None and token is not None:
+            return await asyncio.to_thread(self.oidc.principal, token)
         checked = False
         if self.ocsp is not None and certificate is not None:
             self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 mod convert;
+mod jwks;
 mod ocsp;
 mod rotation;
 mod scheme;
@@ -139,6 +140,8 @@ mod _native {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use super::jwks::JwkSet;
+    #[pymodule_export]
     use super::ocsp::{ocsp_cache_until, ocsp_verdict};
     #[pymodule_export]
     use super::rotation::{Attempt, Next, Rotation};
@@ -165,6 +168,8 @@ mod _native {
         m.add("TAG_LEN", apisig::TAG_LEN)?;
         m.add("DETACH_THRESHOLD", super::DETACH_THRESHOLD)?;
         m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
+        m.add("ACCESS_TOKEN_MAX_LEN", apisig::jws::ACCESS_TOKEN_MAX)?;
+        m.add("JWKS_CAPACITY", super::jwks::JWKS_CAPACITY)?;
         m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
         m.add("OCSP_RESPONSE_MAX_LEN", apisig::ocsp::RESPONSE_MAX_LEN)?;
         m.add("CLAIM_SCRIPT", apisig::claim::CLAIM_SCRIPT)?;

@@ -132,7 +132,43 @@ def replay_store_unavailable() -> None:
     v.verify(apisig.AEVO, "POST", "/", SIGNER.sign("POST", "/", now=NOW), now=NOW)
 
 
-# Errors the shared vectors (run by test_vectors.py and test_tokens.py) do not reach.
+def _oidc_down(what: str) -> None:
+    """apisig.oidc with a provider that cannot be reached, or that names another issuer."""
+    from apisig.oidc import Introspector, OidcVerifier
+
+    def down(url: str) -> tuple[int, dict[str, str], bytes]:
+        raise ConnectionRefusedError(url)
+
+    def other(url: str) -> tuple[int, dict[str, str], bytes]:
+        return 200, {}, b'{"issuer": "https://other.example"}'
+
+    def inactive(url: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        return 200, b'{"active": false}'
+
+    def refused(url: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        raise ConnectionRefusedError(url)
+
+    iss = "https://op.example"
+    if what == "jwks":
+        OidcVerifier(iss, "api", fetch=down).verify("a.b.c")
+    elif what == "discovery":
+        OidcVerifier(iss, "api", fetch=other).verify("a.b.c")
+    else:
+        post = inactive if what == "inactive" else refused
+        Introspector(iss, "rs", "secret", endpoint=iss + "/introspect", post=post).introspect("t")
+
+
+def _missing_kid() -> None:
+    """The vectors' kid-less EdDSA token against a set with two Ed25519 keys."""
+    jws = json.loads((VECTORS / "jws.json").read_text(encoding="utf-8"))
+    ed = next(k for k in json.loads(jws["jwks"])["keys"] if k.get("kid") == "ed-1")
+    keys = apisig.JwkSet(json.dumps({"keys": [ed, dict(ed, kid="ed-2")]}).encode())
+    case = next(c for c in jws["tests"] if c["comment"] == "no kid, one key fits")
+    iss = case["issuer"]
+    keys.verify(case["token"], iss["issuer"], iss["audience"], iss["algorithms"], now=jws["now"] * 10**9)
+
+
+# Errors the shared vectors (run by test_vectors.py, test_tokens.py, test_jwks.py) do not reach.
 NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "field_too_long": lambda: apisig.Verifier().add("k" * 4096, b"secret"),
     "keyring_full": keyring_full,
@@ -141,6 +177,11 @@ NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "invalid_body": lambda: verifier().verify(
         apisig.APEX, "POST", "/AuthenticateUser", {}, b"[]", json_body=True
     ),
+    "missing_kid": _missing_kid,
+    "jwks_unavailable": lambda: _oidc_down("jwks"),
+    "discovery_mismatch": lambda: _oidc_down("discovery"),
+    "token_inactive": lambda: _oidc_down("inactive"),
+    "introspection_unavailable": lambda: _oidc_down("introspection"),
 }
 
 # Python sizes every output itself: the core's buffer_too_small cannot happen here (C tests it).
@@ -160,7 +201,7 @@ def names_in_vectors() -> set[str]:
             for x in v:
                 walk(x)
 
-    for name in ("sign", "verify", "policy", "jwt", "session", "pins", "ocsp"):
+    for name in ("sign", "verify", "policy", "jwt", "session", "pins", "ocsp", "jws"):
         walk(json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8")))
     return names
 

@@ -161,7 +161,7 @@ static uint8_t *bytes_of(const cJSON *obj, const char *name, size_t *len, int *p
 
 static uint32_t code_named(const char *name) {
     uint32_t c;
-    for (c = 0; c < 100; c++) {
+    for (c = 0; c < 256; c++) {
         if (strcmp(apisig_result_name(c), name) == 0) return c;
     }
     fprintf(stderr, "unknown error name %s\n", name);
@@ -642,6 +642,84 @@ static void run_jwt(const cJSON *root) {
     }
 }
 
+/* ---- OpenID access tokens (jws.json) ---------------------------------------------------- */
+
+/* Whether this build has every feature the case needs (the C library: ES256 and EdDSA, no RSA). */
+static int jws_enabled(const cJSON *c) {
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "features")) {
+        if (strcmp(f->valuestring, "rsa") == 0) return 0;
+    }
+    return 1;
+}
+
+static uint32_t jws_alg_bits(const cJSON *algs) {
+    const cJSON *a;
+    uint32_t bits = 0;
+    cJSON_ArrayForEach(a, algs) {
+        const char *n = a->valuestring;
+        if (strcmp(n, "RS256") == 0) bits |= APISIG_JWS_RS256;
+        if (strcmp(n, "PS256") == 0) bits |= APISIG_JWS_PS256;
+        if (strcmp(n, "ES256") == 0) bits |= APISIG_JWS_ES256;
+        if (strcmp(n, "EdDSA") == 0) bits |= APISIG_JWS_EDDSA;
+    }
+    return bits;
+}
+
+static void run_jws(const cJSON *root) {
+    const cJSON *c;
+    const char *jwks = str_of(root, "jwks");
+    uint64_t now = u64_of(root, "now") * 1000000000ull;
+    unsigned ran = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "tests")) {
+        char where[512];
+        const char *kind = str_of(c, "kind");
+        apisig_access_token claims;
+        if (!jws_enabled(c)) continue;
+        case_name(c, where, sizeof where, "jws");
+        if (strcmp(kind, "token") == 0) {
+            const cJSON *iss = cJSON_GetObjectItemCaseSensitive(c, "issuer");
+            const char *token = str_of(c, "token");
+            size_t tlen = strlen(token);
+            uint8_t *scratch = malloc(tlen ? tlen : 1);
+            apisig_jws_issuer i;
+            i.issuer = str_of(iss, "issuer");
+            i.issuer_len = strlen(i.issuer);
+            i.audience = str_of(iss, "audience");
+            i.audience_len = strlen(i.audience);
+            i.algorithms = jws_alg_bits(cJSON_GetObjectItemCaseSensitive(iss, "algorithms"));
+            i.leeway_s = u64_of(iss, "leeway_s");
+            i.strict = (uint8_t)bool_of(iss, "strict");
+            i.max_len = (size_t)u64_of(iss, "max_len");
+            if (expect(c, apisig_jws_verify((const uint8_t *)jwks, strlen(jwks), (const uint8_t *)token, tlen, &i, now,
+                                            scratch, tlen, &claims),
+                       where)) {
+                const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "claims");
+                CHECK(same_opt(claims.sub, cJSON_GetObjectItemCaseSensitive(w, "sub")), "%s: sub", where);
+                CHECK(same_opt(claims.client_id, cJSON_GetObjectItemCaseSensitive(w, "client_id")), "%s: client_id",
+                      where);
+                CHECK(same_opt(claims.scope, cJSON_GetObjectItemCaseSensitive(w, "scope")), "%s: scope", where);
+            }
+            free(scratch);
+            ran++;
+        } else if (strcmp(kind, "jwks") == 0) {
+            /* The set is parsed before the token is looked at: a good set then refuses "x". */
+            const char *set = str_of(c, "jwks");
+            uint8_t scratch[8];
+            apisig_jws_issuer i = {"i", 1, "a", 1, APISIG_JWS_ES256, 0, 0, 8};
+            apisig_result rc = apisig_jws_verify((const uint8_t *)set, strlen(set), (const uint8_t *)"x", 1, &i, now,
+                                                 scratch, sizeof scratch, &claims);
+            if (strcmp(str_of(c, "result"), "valid") == 0) {
+                CHECK(rc == APISIG_RESULT_TOKEN_MALFORMED, "%s: got %s", where, apisig_result_name(rc));
+            } else {
+                expect(c, rc, where);
+            }
+            ran++;
+        }
+    }
+    CHECK(ran >= 40, "jws: only %u cases ran", ran);
+}
+
 /* ---- session tokens ------------------------------------------------------------------ */
 
 static void run_session(const cJSON *root) {
@@ -768,9 +846,12 @@ int main(int argc, char **argv) {
     run_policy(policy);
     {
         cJSON *jwt = load(dir, "jwt.json"), *session = load(dir, "session.json"), *pins = load(dir, "pins.json");
+        cJSON *jws = load(dir, "jws.json");
         run_jwt(jwt);
         run_session(session);
         run_pins(pins, dir);
+        run_jws(jws);
+        cJSON_Delete(jws);
         cJSON_Delete(jwt);
         cJSON_Delete(session);
         cJSON_Delete(pins);

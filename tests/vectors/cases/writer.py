@@ -9,6 +9,7 @@ from oracles.common import ERRORS, VECTORS_DIR, OracleError, VectorError
 from oracles.policy import load_roles
 
 from .common import write_json
+from .jws import build_jws
 from .jwt import build_jwt, pyjwt_interop
 from .pins import build_pins, regen_certs
 from .policy import build_policy
@@ -52,6 +53,7 @@ def build_all(pyjwt_strict: bool = False) -> dict:
         "jwt.json": jwt_file,
         "session.json": build_session(),
         "pins.json": build_pins(),
+        "jws.json": build_jws(),
     }
     pyjwt_interop(jwt_book, pyjwt_strict)
     for name, obj in files.items():

@@ -25,7 +25,10 @@ ERRORS = frozenset(
     keyring_full duplicate_key_id empty_secret invalid_template token_malformed
     token_too_long algorithm_none algorithm_not_allowed missing_algorithm duplicate_field
     embedded_key token_expired token_not_yet_valid missing_claim claim_mismatch
-    invalid_certificate unpinned_certificate""".split()
+    invalid_certificate unpinned_certificate unknown_kid key_type_mismatch jwks_malformed
+    jwks_too_large symmetric_algorithm crit_unsupported token_type_mismatch
+    missing_kid issuer_mismatch audience_mismatch jwk_weak_key token_inactive
+    introspection_unavailable""".split()
 )
 
 VALID = "valid"

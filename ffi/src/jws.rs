@@ -1,0 +1,182 @@
+//! OpenID providers' access tokens (RS256/PS256 with the core's `rsa` feature, ES256, EdDSA)
+//! verified against the issuer's JWK set document, in one call and without a heap for ES256
+//! and EdDSA: the set is parsed (and its points validated) on every call, so nothing is kept
+//! between calls. A server that verifies many tokens keeps the document, not the parse.
+
+use core::ffi::c_char;
+
+use apisig::Error;
+use apisig::jwk::{Alg, AlgSet, JwkSet};
+use apisig::jws::{self, Issuer};
+
+use crate::convert::{in_bytes, in_ref, in_str, out_buf, out_ref};
+use crate::result::apisig_result;
+use crate::token::{APISIG_JWT_AUD_MAX, NONE, apisig_opt_str, apisig_opt_u64, opt_u64, some};
+
+/// Most usable keys a JWK set may hold here.
+pub const APISIG_JWKS_KEYS_MAX: usize = 16;
+
+/// Longest JWK set document accepted (the core's `jwk::JWKS_MAX_LEN`).
+pub const APISIG_JWKS_MAX: usize = 32768;
+const _: () = assert!(APISIG_JWKS_MAX == apisig::jwk::JWKS_MAX_LEN);
+
+/// Longest access token accepted by default (the core's `jws::ACCESS_TOKEN_MAX`).
+pub const APISIG_ACCESS_TOKEN_MAX: usize = 8192;
+const _: () = assert!(APISIG_ACCESS_TOKEN_MAX == jws::ACCESS_TOKEN_MAX);
+
+/// `algorithms` bit: RS256 (needs the core's `rsa` feature).
+pub const APISIG_JWS_RS256: u32 = 1 << 1;
+/// `algorithms` bit: PS256 (needs the core's `rsa` feature).
+pub const APISIG_JWS_PS256: u32 = 1 << 2;
+/// `algorithms` bit: ES256.
+pub const APISIG_JWS_ES256: u32 = 1 << 3;
+/// `algorithms` bit: EdDSA (Ed25519; the token may name it `EdDSA` or `Ed25519`).
+pub const APISIG_JWS_EDDSA: u32 = 1 << 4;
+
+/// What an issuer's access tokens must satisfy.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_jws_issuer {
+    /// The issuer identifier; `iss` must equal it exactly.
+    pub issuer: *const c_char,
+    /// Its length.
+    pub issuer_len: usize,
+    /// This resource server's audience; `aud` must contain it.
+    pub audience: *const c_char,
+    /// Its length.
+    pub audience_len: usize,
+    /// The algorithms the issuer signs with: `APISIG_JWS_*` bits.
+    pub algorithms: u32,
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway_s: u64,
+    /// Nonzero: require the RFC 9068 profile (`typ` `at+jwt`; `sub`, `client_id`, `iat`, `jti`).
+    pub strict: u8,
+    /// Longest token accepted (`APISIG_ACCESS_TOKEN_MAX` is the usual value).
+    pub max_len: usize,
+}
+
+/// The claims of a verified access token. Strings point into the caller's scratch buffer and
+/// are the raw JSON string text (escapes not decoded).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_access_token {
+    /// The algorithm it was signed with (one `APISIG_JWS_*` bit).
+    pub algorithm: u32,
+    /// `iss`.
+    pub iss: apisig_opt_str,
+    /// `sub`.
+    pub sub: apisig_opt_str,
+    /// `client_id`.
+    pub client_id: apisig_opt_str,
+    /// `scope` (space-separated).
+    pub scope: apisig_opt_str,
+    /// `jti`.
+    pub jti: apisig_opt_str,
+    /// `aud` (`aud_len` entries).
+    pub aud: [apisig_opt_str; APISIG_JWT_AUD_MAX],
+    /// How many entries of `aud` are set.
+    pub aud_len: usize,
+    /// `exp`.
+    pub exp: apisig_opt_u64,
+    /// `nbf`.
+    pub nbf: apisig_opt_u64,
+    /// `iat`.
+    pub iat: apisig_opt_u64,
+    /// The whole claims set as JSON.
+    pub json: *const u8,
+    /// Length of `json`.
+    pub json_len: usize,
+}
+
+/// Verifies an access token of `issuer` at `now_ns` against the issuer's JWK set document
+/// `(jwks, jwks_len)` and fills `*claims`, whose strings point into `(scratch, scratch_cap)`
+/// (at least the token's length). `*claims` is written only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; for the set: `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`; for the
+/// token: `TOKEN_TOO_LONG`, `TOKEN_MALFORMED`, `DUPLICATE_FIELD`, `MISSING_ALGORITHM`,
+/// `ALGORITHM_NONE`, `EMBEDDED_KEY`, `CRIT_UNSUPPORTED`, `SYMMETRIC_ALGORITHM`,
+/// `ALGORITHM_NOT_ALLOWED`, `TOKEN_TYPE_MISMATCH`, `UNKNOWN_KID`, `KEY_TYPE_MISMATCH`,
+/// `MISSING_KID`, `SIGNATURE_MISMATCH`, `MISSING_CLAIM`, `TOKEN_EXPIRED`,
+/// `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`, `AUDIENCE_MISMATCH`; `BUFFER_TOO_SMALL` for a
+/// short scratch buffer; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+///
+/// # Safety
+/// The `(ptr, len)` inputs (and the strings in `issuer`) must be readable; `scratch` must
+/// point to `scratch_cap` writable bytes that outlive the use of `*claims`; `claims` to a
+/// writable `apisig_access_token`.
+#[must_use]
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // the C contract: (ptr, len) pairs, then outputs
+pub unsafe extern "C" fn apisig_jws_verify(
+    jwks: *const u8,
+    jwks_len: usize,
+    token: *const u8,
+    token_len: usize,
+    issuer: *const apisig_jws_issuer,
+    now_ns: u64,
+    scratch: *mut u8,
+    scratch_cap: usize,
+    claims: *mut apisig_access_token,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut scratch_len = 0usize;
+        // SAFETY: the caller guarantees every pointer.
+        let (jwks, token, iss, scratch, out) = unsafe {
+            (
+                in_bytes(jwks, jwks_len)?,
+                in_bytes(token, token_len)?,
+                in_ref(issuer)?,
+                out_buf(scratch, scratch_cap, &raw mut scratch_len)?,
+                out_ref(claims)?,
+            )
+        };
+        // SAFETY: the caller guarantees the issuer's strings.
+        let (name, audience) = unsafe {
+            (
+                in_str(iss.issuer, iss.issuer_len, Error::InvalidHeaderValue)?,
+                in_str(iss.audience, iss.audience_len, Error::InvalidHeaderValue)?,
+            )
+        };
+        let mut algorithms = AlgSet::EMPTY;
+        for alg in [Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa] {
+            if iss.algorithms & alg_bit(alg) != 0 {
+                algorithms = algorithms.with(alg);
+            }
+        }
+        let issuer = Issuer { issuer: name, audience, algorithms, leeway_s: iss.leeway_s, strict: iss.strict != 0, max_len: iss.max_len };
+        let set = JwkSet::<APISIG_JWKS_KEYS_MAX>::parse(jwks)?;
+        let v = jws::verify(&set, &issuer, token, now_ns, scratch.buf)?;
+        let c = &v.claims;
+        let mut aud = [NONE; APISIG_JWT_AUD_MAX];
+        for (slot, a) in aud.iter_mut().zip(c.aud.iter()) {
+            *slot = some(a);
+        }
+        *out = apisig_access_token {
+            algorithm: alg_bit(v.alg),
+            iss: c.iss.map_or(NONE, some),
+            sub: c.sub.map_or(NONE, some),
+            client_id: c.client_id.map_or(NONE, some),
+            scope: c.scope.map_or(NONE, some),
+            jti: c.jti.map_or(NONE, some),
+            aud,
+            aud_len: c.aud.len(),
+            exp: opt_u64(c.exp),
+            nbf: opt_u64(c.nbf),
+            iat: opt_u64(c.iat),
+            json: c.json.as_ptr(),
+            json_len: c.json.len(),
+        };
+        Ok(())
+    }
+}
+
+const fn alg_bit(alg: Alg) -> u32 {
+    match alg {
+        Alg::Hs256 => 1,
+        Alg::Rs256 => APISIG_JWS_RS256,
+        Alg::Ps256 => APISIG_JWS_PS256,
+        Alg::Es256 => APISIG_JWS_ES256,
+        Alg::EdDsa => APISIG_JWS_EDDSA,
+    }
+}

@@ -1,0 +1,383 @@
+"""OpenID Connect around the core: discovery, an issuer's JWK set kept fresh, and access
+tokens (RS256, PS256, ES256, EdDSA) verified by the core (:class:`apisig.JwkSet`).
+
+>>> v = OidcVerifier("https://op.example", "https://api.example", algorithms=["RS256"])  # doctest: +SKIP
+>>> v.verify(token)["client_id"]                                                      # doctest: +SKIP
+
+* Discovery (OpenID Connect Discovery 1.0 §4): ``<issuer>/.well-known/openid-configuration``;
+  its ``issuer`` must equal the configured one exactly (``DiscoveryMismatch`` otherwise).
+* The JWK set comes from the document's ``jwks_uri`` and is kept for ``Cache-Control:
+  max-age`` seconds (``default_max_age``, an hour, when the provider says nothing). A token
+  naming a ``kid`` the set lacks makes it fetched again, at most once per ``refetch_interval``
+  (30 s) whatever the tokens say, so forged kids cannot make the server hammer the provider.
+* A failed fetch (unreachable, not 200, not a JWK set) keeps the last good set; with none,
+  verification fails closed with ``JwksUnavailable`` (503). A ``kid`` still unknown after the
+  refetch is ``UnknownKid`` (503, as DESIGN.md decides for unavailable shared state).
+* Every check on the token itself (algorithms configured per issuer, never ``none`` or ``HS*``,
+  no ``jku``/``x5u``/``jwk``/``x5c``, no ``crit``, ``iss`` exact, ``aud`` containing the
+  audience, ``exp``/``nbf`` with ``leeway``, ``typ``) is the core's.
+
+Fetches use ``urllib`` (standard library) unless ``fetch`` is given: ``fetch(url) -> (status,
+headers, body)`` with lower-case header names. ``clock`` returns monotonic seconds (tests
+inject one); ``now`` for token times is the system clock unless given to :meth:`verify`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from ._native import JwkSet
+from .exceptions import (
+    ApisigError,
+    AudienceMismatch,
+    DiscoveryMismatch,
+    IntrospectionUnavailable,
+    IssuerMismatch,
+    JwksUnavailable,
+    TokenInactive,
+    UnknownKid,
+)
+from .types import ClientAuthMethod
+
+__all__ = [
+    "DISCOVERY_PATH",
+    "AccessToken",
+    "Introspector",
+    "OidcVerifier",
+    "discover",
+    "http_get",
+    "http_post",
+    "max_age",
+]
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+"""Where an issuer publishes its discovery document, after its identifier."""
+
+Fetch = Callable[[str], tuple[int, Mapping[str, str], bytes]]
+
+_MAX_BODY = 1 << 20  # discovery documents and JWK sets are a few KiB; the core refuses > 32 KiB
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+    """``GET url`` with ``urllib``: status, lower-case headers, body (at most 1 MiB read)."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return response.status, headers, response.read(_MAX_BODY)
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, b""
+
+
+def http_post(url: str, headers: Mapping[str, str], body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
+    """``POST url`` with ``urllib``: status and body (at most 1 MiB read)."""
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(_MAX_BODY)
+    except urllib.error.HTTPError as err:
+        return err.code, b""
+
+
+def max_age(headers: Mapping[str, str]) -> float | None:
+    """Seconds a response may be kept by its ``Cache-Control`` (``no-store``/``no-cache``: 0),
+    or ``None`` when it does not say."""
+    value = headers.get("cache-control", "").lower()
+    if re.search(r"(^|[,\s])(no-store|no-cache)($|[,\s=])", value):
+        return 0.0
+    m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})\"?", value)
+    return float(m.group(1)) if m else None
+
+
+def discover(issuer: str, fetch: Fetch | None = None) -> dict[str, Any]:
+    """The issuer's discovery document, checked to be the issuer's own."""
+    url = issuer.rstrip("/") + DISCOVERY_PATH
+    try:
+        status, _, body = (fetch or http_get)(url)
+    except OSError as err:
+        raise JwksUnavailable(f"discovery document {url}: {err}") from err
+    if status != 200:
+        raise JwksUnavailable(f"discovery document {url}: HTTP {status}")
+    try:
+        doc = json.loads(body)
+    except ValueError as err:
+        raise DiscoveryMismatch(f"discovery document {url} is not JSON") from err
+    if not isinstance(doc, dict) or doc.get("issuer") != issuer:
+        got = doc.get("issuer") if isinstance(doc, dict) else None
+        raise DiscoveryMismatch(f"discovery document {url} names issuer {got!r}, not {issuer!r}")
+    return doc
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """The principal of a request with a verified OpenID access token."""
+
+    issuer: str
+    client_id: str | None
+    subject: str | None
+    scopes: tuple[str, ...]
+    audience: tuple[str, ...]
+    expires: int | None
+    algorithm: str
+    claims: dict[str, Any] = field(repr=False, compare=False)
+    """The whole claims set, decoded."""
+
+    scheme: str = "oidc"
+
+    @property
+    def client(self) -> str | None:
+        """The OAuth client: ``client_id`` (RFC 9068), else ``sub``."""
+        return self.client_id or self.subject
+
+
+class OidcVerifier:
+    """Verifies one issuer's access tokens for one audience. Share one instance (thread-safe;
+    one fetch at a time)."""
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        *,
+        algorithms: Sequence[str] = ("RS256",),
+        leeway: int = 0,
+        strict: bool = False,
+        jwks_uri: str | None = None,
+        fetch: Fetch | None = None,
+        clock: Callable[[], float] | None = None,
+        refetch_interval: float = 30.0,
+        default_max_age: float = 3600.0,
+    ) -> None:
+        if not algorithms:
+            raise ValueError("configure the issuer's algorithms")
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = list(algorithms)
+        self.leeway = leeway
+        self.strict = strict
+        self.refetch_interval = refetch_interval
+        self.default_max_age = default_max_age
+        self.fetches = 0
+        """How many JWK sets were loaded (for monitoring and tests)."""
+        self.last_error: Exception | None = None
+        """Why the last fetch failed, if it did."""
+        self._fetch = fetch or http_get
+        self._clock = clock or time.monotonic
+        self._jwks_uri = jwks_uri
+        self._state = threading.Lock()  # guards the fields below; never held across I/O
+        self._keys: JwkSet | None = None
+        self._fresh_until = 0.0
+        self._last_attempt: float | None = None
+        self._fetching = threading.Lock()  # single flight
+
+    @property
+    def keys(self) -> JwkSet | None:
+        """The JWK set in use (``None`` before the first good fetch)."""
+        with self._state:
+            return self._keys
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Fetches the JWK set unless one was tried less than ``refetch_interval`` ago (also
+        with ``force``); whether a new set was loaded. A failure keeps the last good set."""
+        with self._fetching:
+            now = self._clock()
+            with self._state:
+                if self._last_attempt is not None and now - self._last_attempt < self.refetch_interval:
+                    return False
+                if not force and self._keys is not None and now < self._fresh_until:
+                    return False
+                self._last_attempt = now
+            try:
+                uri = self._jwks_uri
+                if uri is None:
+                    uri = discover(self.issuer, self._fetch).get("jwks_uri")
+                    if not isinstance(uri, str):
+                        raise DiscoveryMismatch(f"the discovery document of {self.issuer} has no jwks_uri")
+                    self._jwks_uri = uri
+                status, headers, body = self._fetch(uri)
+                if status != 200:
+                    raise JwksUnavailable(f"JWK set {uri}: HTTP {status}")
+                keys = JwkSet(body)
+            except (OSError, ApisigError) as err:
+                self.last_error = err
+                return False
+            age = max_age(headers)
+            with self._state:
+                self._keys = keys
+                self._fresh_until = now + (self.default_max_age if age is None else age)
+                self.fetches += 1
+                self.last_error = None
+            return True
+
+    def _current(self) -> JwkSet:
+        with self._state:
+            keys, stale = self._keys, self._keys is None or self._clock() >= self._fresh_until
+        if stale:
+            self.refresh()
+            with self._state:
+                keys = self._keys
+        if keys is None:
+            if isinstance(self.last_error, DiscoveryMismatch):
+                raise self.last_error  # the deployment's mistake: say so, not "unavailable"
+            detail = f": {self.last_error}" if self.last_error else ""
+            raise JwksUnavailable(f"no JWK set of {self.issuer} could be fetched{detail}")
+        return keys
+
+    def verify(self, token: str, *, now: int | None = None) -> dict[str, Any]:
+        """The claims of ``token`` (see :meth:`apisig.JwkSet.verify`), refetching the JWK set
+        once when the token names an unknown ``kid``. ``now``: nanoseconds since the epoch."""
+        keys = self._current()
+        args = (token, self.issuer, self.audience, self.algorithms)
+        try:
+            return keys.verify(*args, leeway_s=self.leeway, strict=self.strict, now=now)
+        except UnknownKid:
+            if not self.refresh(force=True):
+                raise
+            keys = self._current()
+            return keys.verify(*args, leeway_s=self.leeway, strict=self.strict, now=now)
+
+    def principal(self, token: str, *, now: int | None = None) -> AccessToken:
+        """:meth:`verify`, as the principal a server hands its handlers."""
+        c = self.verify(token, now=now)
+        scope = c.get("scope") or ""
+        return AccessToken(
+            issuer=self.issuer,
+            client_id=c.get("client_id"),
+            subject=c.get("sub"),
+            scopes=tuple(scope.split()),
+            audience=tuple(c.get("aud") or ()),
+            expires=c.get("exp"),
+            algorithm=c["alg"],
+            claims=json.loads(c["json"]),
+        )
+
+
+class Introspector:
+    """RFC 7662 token introspection for opaque access tokens: the resource server, authenticated
+    as an OAuth client (``client_secret_basic`` or ``_post``), asks the provider's
+    ``introspection_endpoint`` (from discovery unless given) whether a token is active.
+
+    * ``active`` must be ``true`` (else ``TokenInactive``, 401); when ``audience`` is given the
+      answer's ``aud`` must contain it (``AudienceMismatch``) and its ``iss``, when present,
+      must be the issuer (``IssuerMismatch``).
+    * An active answer is cached until the token's ``exp`` and at most ``max_cache`` seconds;
+      an inactive one is not cached (a retry costs the caller, not the provider's honesty).
+    * The endpoint unreachable or answering other than 200 JSON: ``IntrospectionUnavailable``
+      (503, failing closed), unless ``fail_open=True`` was chosen, which then returns an
+      :class:`AccessToken` with no client (``claims == {}``) and logs nothing for you.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        audience: str | None = None,
+        auth_method: ClientAuthMethod = "client_secret_basic",
+        endpoint: str | None = None,
+        fetch: Fetch | None = None,
+        post: Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]] | None = None,
+        clock: Callable[[], float] | None = None,
+        max_cache: float = 300.0,
+        fail_open: bool = False,
+    ) -> None:
+        from .oauth import ClientCredentials
+
+        self.issuer, self.audience, self.max_cache, self.fail_open = issuer, audience, max_cache, fail_open
+        self._endpoint = endpoint
+        self._fetch = fetch or http_get
+        self._post = post or http_post
+        self._clock = clock or time.time
+        # The client authentication of a token request, reused (RFC 7662 §2.1).
+        self._client = ClientCredentials(
+            endpoint or issuer, client_id, client_secret, auth_method=auth_method
+        )
+        self._state = threading.Lock()
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.requests = 0
+        """How many introspection requests were sent."""
+
+    def endpoint(self) -> str:
+        """The introspection endpoint (discovered once)."""
+        if self._endpoint is None:
+            doc = discover(self.issuer, self._fetch)
+            url = doc.get("introspection_endpoint")
+            if not isinstance(url, str) or not url:
+                raise DiscoveryMismatch(
+                    f"the discovery document of {self.issuer} has no introspection_endpoint"
+                )
+            self._endpoint = url
+        return self._endpoint
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        """The provider's answer about an active ``token``."""
+        now = self._clock()
+        with self._state:
+            hit = self._cache.get(token)
+            if hit is not None and now < hit[0]:
+                return hit[1]
+        headers, body = self._client.token_request()
+        form = body.decode().split("&")
+        form = [f for f in form if not f.startswith(("grant_type=", "scope="))]
+        body = "&".join([f"token={quote(token, safe='')}", "token_type_hint=access_token", *form]).encode()
+        try:
+            status, content = self._post(self.endpoint(), headers, body)
+        except OSError as err:
+            raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer}: {err}") from err
+        self.requests += 1
+        try:
+            answer = json.loads(content) if status == 200 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
+            raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer} answered {status}")
+        if answer["active"] is not True:
+            raise TokenInactive("the token is not active")
+        if "iss" in answer and answer["iss"] != self.issuer:
+            raise IssuerMismatch(f"introspection says issuer {answer['iss']!r}")
+        if self.audience is not None:
+            aud = answer.get("aud")
+            auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+            if self.audience not in auds:
+                raise AudienceMismatch(f"introspection says audience {aud!r}")
+        exp = answer.get("exp")
+        until = now + self.max_cache
+        if isinstance(exp, int) and not isinstance(exp, bool):
+            if exp <= now:
+                raise TokenInactive("the token has expired")
+            until = min(until, float(exp))
+        with self._state:
+            self._cache[token] = (until, answer)
+            if len(self._cache) > 10_000:  # drop what has expired, bounding memory
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        return answer
+
+    def principal(self, token: str) -> AccessToken:
+        """:meth:`introspect`, as the principal a server hands its handlers."""
+        try:
+            a = self.introspect(token)
+        except IntrospectionUnavailable:
+            if not self.fail_open:
+                raise
+            return AccessToken(self.issuer, None, None, (), (), None, "introspection", claims={})
+        aud = a.get("aud")
+        return AccessToken(
+            issuer=self.issuer,
+            client_id=a.get("client_id"),
+            subject=a.get("sub"),
+            scopes=tuple(str(a.get("scope") or "").split()),
+            audience=tuple([aud] if isinstance(aud, str) else aud or ()),
+            expires=a.get("exp"),
+            algorithm="introspection",
+            claims=a,
+        )

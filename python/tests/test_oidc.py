@@ -1,0 +1,232 @@
+"""apisig.oidc without a network: Cache-Control, the refetch rules and discovery checks, with a
+fake fetch serving the shared vectors' JWK set (tests/vectors/jws.json) and its tokens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from conftest import load_vectors
+
+from apisig import exceptions
+from apisig.oauth import ClientCredentials
+from apisig.oidc import OidcVerifier, max_age
+
+FILE = load_vectors("jws.json")
+NOW_NS = FILE["now"] * 1_000_000_000
+ISS = "https://op.example.test/realms/zignsec"
+AUD = "https://api.example.test"
+TOKEN = next(c["token"] for c in FILE["tests"] if c["comment"] == "ES256 access token")
+UNKNOWN = next(c["token"] for c in FILE["tests"] if c["comment"] == "unknown kid")
+
+
+class FakeOp:
+    """Serves discovery and the JWK set; counts requests; can fail."""
+
+    def __init__(self, jwks: str = FILE["jwks"], cache_control: str | None = None) -> None:
+        self.jwks, self.cache_control, self.down, self.gets = jwks, cache_control, False, 0
+        self.issuer = ISS
+
+    def __call__(self, url: str) -> tuple[int, Mapping[str, str], bytes]:
+        self.gets += 1
+        if self.down:
+            raise ConnectionRefusedError("provider down")
+        if url == ISS + "/.well-known/openid-configuration":
+            doc = {
+                "issuer": self.issuer,
+                "jwks_uri": ISS + "/jwks",
+                "token_endpoint": ISS + "/token",
+                "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            }
+            return 200, {}, json.dumps(doc).encode()
+        if url == ISS + "/jwks":
+            headers = {"cache-control": self.cache_control} if self.cache_control else {}
+            return 200, headers, self.jwks.encode()
+        return 404, {}, b""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _verifier(op: FakeOp, clock: Clock, **kw: Any) -> OidcVerifier:
+    return OidcVerifier(ISS, AUD, algorithms=["ES256", "EdDSA"], fetch=op, clock=clock, **kw)
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("max-age=600", 600.0),
+        ("public, max-age=60, must-revalidate", 60.0),
+        ("no-store", 0.0),
+        ("no-cache, max-age=60", 0.0),
+        ("private", None),
+        ("", None),
+        ('max-age="30"', 30.0),
+    ],
+)
+def test_max_age(value: str, want: float | None) -> None:
+    assert max_age({"cache-control": value}) == want
+
+
+def test_cache_control_is_honoured() -> None:
+    op, clock = FakeOp(cache_control="max-age=120"), Clock()
+    v = _verifier(op, clock)
+    v.verify(TOKEN, now=NOW_NS)
+    assert (v.fetches, op.gets) == (1, 2)  # discovery + JWK set
+    clock.t = 119
+    v.verify(TOKEN, now=NOW_NS)
+    assert v.fetches == 1
+    clock.t = 121
+    v.verify(TOKEN, now=NOW_NS)
+    assert (v.fetches, op.gets) == (2, 3)  # jwks_uri is remembered
+
+
+def test_default_max_age_is_an_hour() -> None:
+    op, clock = FakeOp(), Clock()
+    v = _verifier(op, clock)
+    v.verify(TOKEN, now=NOW_NS)
+    clock.t = 3599
+    v.verify(TOKEN, now=NOW_NS)
+    assert v.fetches == 1
+    clock.t = 3601
+    v.verify(TOKEN, now=NOW_NS)
+    assert v.fetches == 2
+
+
+def test_unknown_kid_refetches_at_most_every_30_s() -> None:
+    op, clock = FakeOp(), Clock()
+    v = _verifier(op, clock)
+    v.verify(TOKEN, now=NOW_NS)
+    for _ in range(5):
+        with pytest.raises(exceptions.UnknownKid):
+            v.verify(UNKNOWN, now=NOW_NS)
+    assert op.gets == 2  # no refetch within 30 s of the last
+    clock.t = 31
+    with pytest.raises(exceptions.UnknownKid):
+        v.verify(UNKNOWN, now=NOW_NS)
+    assert op.gets == 3  # one refetch, still unknown: fail closed (503)
+
+
+def test_last_good_set_is_kept() -> None:
+    op, clock = FakeOp(), Clock()
+    v = _verifier(op, clock)
+    v.verify(TOKEN, now=NOW_NS)
+    op.jwks = '{"keys":['  # a broken document
+    clock.t = 4000
+    assert v.verify(TOKEN, now=NOW_NS)["sub"] == "client-7"
+    assert isinstance(v.last_error, exceptions.JwksMalformed)
+    op.down = True
+    clock.t = 9000
+    assert v.verify(TOKEN, now=NOW_NS)["sub"] == "client-7"
+    assert isinstance(v.last_error, OSError)
+
+
+def test_no_set_fails_closed() -> None:
+    op, clock = FakeOp(), Clock()
+    op.down = True
+    with pytest.raises(exceptions.JwksUnavailable) as err:
+        _verifier(op, clock).verify(TOKEN, now=NOW_NS)
+    assert err.value.http_status == 503
+
+
+def test_discovery_issuer_must_match() -> None:
+    op, clock = FakeOp(), Clock()
+    op.issuer = ISS + "/"
+    v = _verifier(op, clock)
+    with pytest.raises(exceptions.DiscoveryMismatch):
+        v.verify(TOKEN, now=NOW_NS)
+    with pytest.raises(exceptions.DiscoveryMismatch):
+        ClientCredentials.from_issuer(ISS, "c", "s", fetch=op)
+
+
+def test_client_discovery() -> None:
+    op = FakeOp()
+    creds = ClientCredentials.from_issuer(ISS, "c", "s", fetch=op)
+    assert creds.token_url == ISS + "/token"
+    with pytest.raises(exceptions.DiscoveryMismatch, match="client_secret_post"):
+        ClientCredentials.from_issuer(ISS, "c", "s", fetch=op, auth_method="client_secret_post")
+
+
+class FakeIntrospection:
+    """An RFC 7662 endpoint: answers from a table, records requests, can be down."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers, self.down, self.bodies = answers, False, []  # type: list[bytes]
+
+    def __call__(self, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.down:
+            raise ConnectionRefusedError("down")
+        assert url == ISS + "/introspect"
+        assert headers.get("Authorization", "").startswith("Basic ")
+        self.bodies.append(body)
+        token = dict(p.split("=", 1) for p in body.decode().split("&"))["token"]
+        return 200, json.dumps(self.answers.get(token, {"active": False})).encode()
+
+
+def _introspector(ep: FakeIntrospection, clock: Clock, **kw: Any) -> Any:
+    from apisig.oidc import Introspector
+
+    return Introspector(
+        ISS, "rs", "rs-secret", audience=AUD, endpoint=ISS + "/introspect", post=ep, clock=clock, **kw
+    )
+
+
+def test_introspection() -> None:
+    active = {"active": True, "client_id": "client-7", "scope": "a b", "aud": AUD, "iss": ISS, "exp": 1000}
+    ep = FakeIntrospection({"t1": active, "t2": dict(active, aud="other"), "t3": dict(active, iss="x")})
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock)
+    who = intro.principal("t1")
+    assert (who.client_id, who.scopes) == ("client-7", ("a", "b"))
+    assert b"token=t1" in ep.bodies[0] and b"token_type_hint=access_token" in ep.bodies[0]
+    intro.principal("t1")
+    assert intro.requests == 1  # cached until exp
+    clock.t = 1000.0
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("t1")  # past exp: asked again, and refused
+    clock.t = 900.0
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("nope")
+    with pytest.raises(exceptions.AudienceMismatch):
+        intro.principal("t2")
+    with pytest.raises(exceptions.IssuerMismatch):
+        intro.principal("t3")
+    ep.down = True
+    with pytest.raises(exceptions.IntrospectionUnavailable) as err:
+        intro.principal("t4")
+    assert err.value.http_status == 503
+    soft = _introspector(ep, clock, fail_open=True)
+    assert soft.principal("t4").client_id is None
+
+
+def test_middleware_option() -> None:
+    import asyncio
+
+    from apisig import ZIGNSEC, Verifier
+    from apisig.server import Authenticator
+
+    op, clock = FakeOp(), Clock()
+    auth = Authenticator(Verifier(), [ZIGNSEC], oidc=_verifier(op, clock))
+    expired = next(c["token"] for c in FILE["tests"] if c["comment"] == "expired")
+    # The vectors' tokens are valid at the file's `now`, long past: the system clock says expired.
+    with pytest.raises(exceptions.TokenExpired) as err:
+        auth.authenticate("GET", "/x", [("Authorization", f"Bearer {TOKEN}".encode())], b"")
+    assert err.value.http_status == 401
+    with pytest.raises(exceptions.TokenExpired):
+        asyncio.run(
+            auth.authenticate_async("GET", "/x", [("authorization", f"bearer {expired}".encode())], b"")
+        )
+    # Not a JWS: the schemes decide (ZignSec wants its product key).
+    with pytest.raises(exceptions.MissingCredential):
+        auth.authenticate("GET", "/x", [("Authorization", b"Bearer opaque")], b"")
+    with pytest.raises(ValueError, match="at least one scheme"):
+        Authenticator(Verifier(), [])
+    assert Authenticator(Verifier(), [], oidc=_verifier(op, clock)).oidc is not None
