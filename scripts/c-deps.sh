@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the C face needs (tests, firmware), skipping what is there.
 #   scripts/c-deps.sh            everything
-#   scripts/c-deps.sh host       C tests only (clang, cJSON, OpenSSL, pkg-config)
+#   scripts/c-deps.sh host       C tests only (clang, cJSON, OpenSSL and its command, pkg-config)
 #   scripts/c-deps.sh firmware   Cortex-M firmware only (arm-none-eabi-gcc, newlib, qemu)
 set -euo pipefail
-host="clang libclang-rt-dev libcjson-dev libssl-dev pkg-config"
+host="clang libclang-rt-dev libcjson-dev libssl-dev openssl pkg-config"
 firmware="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm"
 case "${1:-all}" in
   host) want=$host ;;

@@ -99,7 +99,12 @@ fn ring_algorithm(
 
 /// Whether `signature` over `message` verifies with `spki`'s key under `algorithm` (one apisig
 /// accepts).
-fn verifies(spki: &SubjectPublicKeyInfoOwned, algorithm: &AlgorithmIdentifierOwned, message: &[u8], sig: &[u8]) -> bool {
+fn verifies(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    sig: &[u8],
+) -> bool {
     ring_algorithm(algorithm, spki).is_some_and(|alg| {
         signature::UnparsedPublicKey::new(alg, spki.subject_public_key.raw_bytes()).verify(message, sig).is_ok()
     })
@@ -130,8 +135,10 @@ fn hash(algorithm: &ObjectIdentifier, data: &[u8]) -> Option<digest::Digest> {
 fn names(id: &ResponderId, cert: &Certificate) -> bool {
     match id {
         ResponderId::ByName(name) => *name == cert.tbs_certificate.subject,
-        ResponderId::ByKey(key_hash) => hash(&SHA1, cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes())
-            .is_some_and(|h| h.as_ref() == key_hash.as_bytes()),
+        ResponderId::ByKey(key_hash) => {
+            hash(&SHA1, cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes())
+                .is_some_and(|h| h.as_ref() == key_hash.as_bytes())
+        }
     }
 }
 
@@ -145,7 +152,7 @@ fn cert_id_matches(id: &CertId, cert: &Certificate, issuer: &Certificate) -> boo
         && hash(alg, key).is_some_and(|h| h.as_ref() == id.issuer_key_hash.as_bytes())
 }
 
-fn extension<'e>(extensions: Option<&'e [Extension]>, id: ObjectIdentifier) -> Option<&'e Extension> {
+fn extension(extensions: Option<&[Extension]>, id: ObjectIdentifier) -> Option<&Extension> {
     extensions.and_then(|all| all.iter().find(|e| e.extn_id == id))
 }
 
@@ -383,7 +390,8 @@ impl OcspChecker {
     /// [`Error::CertificateStatusUnknown`], an `Ocsp*` error (with fail-soft only the
     /// revocation); [`Error::InvalidCertificate`] for a certificate that is not DER.
     pub async fn check(&self, der: &[u8], now: UnixNanos) -> Result<Verdict, Error> {
-        let key: [u8; 32] = digest::digest(&digest::SHA256, der).as_ref().try_into().map_err(|_| Error::InvalidCertificate)?;
+        let key: [u8; 32] =
+            digest::digest(&digest::SHA256, der).as_ref().try_into().map_err(|_| Error::InvalidCertificate)?;
         let hit = self.cache().get(&key).filter(|c| c.until > now).map(|c| c.facts);
         if let Some(facts) = hit {
             return apisig::ocsp::verdict(Ok(&facts), now, &self.policy);
@@ -414,10 +422,10 @@ impl OcspChecker {
         let mut cache = self.cache();
         if cache.len() >= self.max_entries && !cache.contains_key(&key) {
             cache.retain(|_, c| c.until > now);
-            if cache.len() >= self.max_entries {
-                if let Some(evicted) = cache.keys().next().copied() {
-                    cache.remove(&evicted);
-                }
+            if cache.len() >= self.max_entries
+                && let Some(evicted) = cache.keys().next().copied()
+            {
+                cache.remove(&evicted);
             }
         }
         cache.insert(key, Cached { facts: *facts, until });

@@ -592,10 +592,10 @@ impl Authenticator {
         #[cfg_attr(not(feature = "ocsp"), allow(unused_mut))]
         let (mut parts, body) = req.into_parts();
         #[cfg(feature = "ocsp")]
-        if let (Some(checker), Some(_)) = (&self.ocsp, self.mtls) {
-            if let Some(warning) = self.revocation(checker, &parts).await.map_err(|e| self.refuse(e))? {
-                parts.extensions.insert(warning);
-            }
+        if let (Some(checker), Some(_)) = (&self.ocsp, self.mtls)
+            && let Some(warning) = self.revocation(checker, &parts).await.map_err(|e| self.refuse(e))?
+        {
+            parts.extensions.insert(warning);
         }
         let candidates: Vec<usize> = (0..self.schemes.len())
             .filter(|&i| self.schemes.get(i).is_some_and(|a| a.names.iter().all(|n| parts.headers.contains_key(n))))

@@ -35,11 +35,11 @@ fn file(name: &str) -> Vec<u8> {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    s.as_bytes().chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap()).collect()
 }
 
 fn error(name: &str) -> Error {
-    Error::from_name(name).unwrap_or_else(|| panic!("no error named {name}"))
+    Error::from_name(name).expect(name)
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn every_vector_reaches_the_shared_verdict() {
             ("valid", None, None) => Ok(Verdict::Good),
             ("valid", None, Some(w)) => Ok(Verdict::FailSoft(error(w))),
             ("invalid", Some(e), None) => Err(error(e)),
-            other => panic!("tcId {id}: unexpected expectation {other:?}"),
+            other => unreachable!("tcId {id}: unexpected expectation {other:?}"),
         };
         assert_eq!(got, want, "tcId {id}: {} ({facts:?})", case["comment"]);
     }
