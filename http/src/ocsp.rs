@@ -13,6 +13,22 @@
 //!
 //! Accepted signatures: ECDSA P-256/P-384 with SHA-256/384, RSA PKCS#1 v1.5 (2048-8192 bits)
 //! with SHA-256/384/512, Ed25519; not SHA-1.
+//!
+//! ```no_run
+//! use apisig::ocsp::Policy;
+//! use apisig::{Verifier, Window, keyring::Keyring, replay::ReplayCache};
+//! use apisig_http::ocsp::OcspChecker;
+//! use apisig_http::server::{Authenticator, Mtls};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let checker = OcspChecker::new([std::fs::read("clients-ca.der")?])? // the CAs, DER
+//!     .timeout(std::time::Duration::from_secs(2))
+//!     .policy(Policy::from_secs(300, 3600, false)); // skew, max_age (s), fail_soft
+//! let verifier = Verifier::new(Keyring::<16>::new(), ReplayCache::<1024>::new(), Window::DEFAULT);
+//! let layer = Authenticator::new(verifier).mtls(Mtls::Alone).ocsp(checker).layer();
+//! # let _ = layer;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -422,8 +438,10 @@ impl OcspChecker {
         let mut cache = self.cache();
         if cache.len() >= self.max_entries && !cache.contains_key(&key) {
             cache.retain(|_, c| c.until > now);
+            // Still full: the one that would expire soonest goes.
+            let soonest = cache.iter().min_by_key(|(_, c)| c.until).map(|(k, _)| *k);
             if cache.len() >= self.max_entries
-                && let Some(evicted) = cache.keys().next().copied()
+                && let Some(evicted) = soonest
             {
                 cache.remove(&evicted);
             }
