@@ -224,6 +224,11 @@ async fn the_layer_asks_the_responder_and_caches_its_answer() {
     let (status, body) = call(&app(checker(false), &good, now), &good).await;
     assert_eq!((status, body.contains("ocsp_unauthorized_responder")), (503, true), "{body}");
 
+    // A hostile responder: an endless answer is cut after 64 KiB + 1 and refused unparsed.
+    *stub.answer.lock().unwrap() = Some(vec![0x30; 1 << 20]);
+    let (status, body) = call(&app(checker(false), &good, now), &good).await;
+    assert_eq!((status, body.contains("ocsp_response_too_large")), (503, true), "{body}");
+
     // Responder down (HTTP 500, then nothing listening): 503 fail closed, 200 with a warning fail-soft.
     *stub.answer.lock().unwrap() = None;
     let (status, body) = call(&app(checker(false), &good, now), &good).await;
