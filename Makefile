@@ -29,6 +29,7 @@ vectors:
 
 rust-test:
 	scripts/redis-server.sh
+	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the C face needs (tests, firmware), skipping what is there.
 #   scripts/c-deps.sh            everything
-#   scripts/c-deps.sh host       C tests only (clang, cJSON, OpenSSL, pkg-config)
+#   scripts/c-deps.sh host       C tests only (clang, cJSON, OpenSSL and its command, pkg-config)
 #   scripts/c-deps.sh firmware   firmware only: Cortex-M (arm-none-eabi-gcc, newlib, qemu) and
 #                                RISC-V (riscv64-unknown-elf-gcc, picolibc, qemu-system-misc)
 set -euo pipefail
-host="clang libclang-rt-dev libcjson-dev libssl-dev pkg-config"
+host="clang libclang-rt-dev libcjson-dev libssl-dev openssl pkg-config"
 firmware="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc"
 case "${1:-all}" in

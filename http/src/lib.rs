@@ -4,6 +4,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "ocsp")]
+pub mod ocsp;
 mod refusal;
 #[cfg(feature = "server")]
 pub mod server;

@@ -16,7 +16,9 @@
 //! * Refusals are answered by the layer: 401, 403 or 503 with `WWW-Authenticate` and the JSON
 //!   body `{"error": name, "code": code, "message": text}` (see [`Refusal`]).
 //! * Mutual TLS: the server's TLS acceptor puts the client's certificate in the request's
-//!   extensions as a [`PeerCertificate`]; [`Mtls`] says how it counts.
+//!   extensions as a [`PeerCertificate`]; [`Mtls`] says how it counts. With the `ocsp`
+//!   feature and [`Authenticator::ocsp`], the pinned certificate is checked first, then its
+//!   revocation status (OCSP), then the credentials.
 //! * Several workers share one replay record through a [`ClaimStore`] (Redis, with the
 //!   `redis` feature): the verifier records a claim, the layer makes it good asynchronously.
 //! * APEX: with [`Authenticator::apex_login`] the layer answers `AuthenticateUser` itself and
@@ -290,6 +292,8 @@ pub struct Authenticator {
     policy: Option<Policy<'static>>,
     max_body: usize,
     mtls: Option<Mtls>,
+    #[cfg(feature = "ocsp")]
+    ocsp: Option<Arc<crate::ocsp::OcspChecker>>,
     apex_login: Option<String>,
     session_lifetime: u64,
     exempt: Vec<String>,
@@ -341,6 +345,8 @@ impl Authenticator {
             policy: None,
             max_body: DEFAULT_MAX_BODY,
             mtls: None,
+            #[cfg(feature = "ocsp")]
+            ocsp: None,
             apex_login: None,
             session_lifetime: 3600,
             exempt: Vec::new(),
@@ -384,6 +390,17 @@ impl Authenticator {
     /// credentials.
     pub fn mtls(mut self, mode: Mtls) -> Authenticator {
         self.mtls = Some(mode);
+        self
+    }
+
+    /// With an [`Mtls`] mode, checks the client certificate's revocation status with
+    /// `checker` after its pin and before the credentials: refused with 403 when revoked or
+    /// unknown, 503 when the status cannot be established (fail closed); a failure fail-soft
+    /// lets through leaves an [`OcspWarning`](crate::ocsp::OcspWarning) in the request's
+    /// extensions.
+    #[cfg(feature = "ocsp")]
+    pub fn ocsp(mut self, checker: crate::ocsp::OcspChecker) -> Authenticator {
+        self.ocsp = Some(Arc::new(checker));
         self
     }
 
@@ -526,6 +543,26 @@ impl Authenticator {
         Ok((principal, claim))
     }
 
+    /// The pinned client certificate's revocation status: `Some` warning when fail-soft let a
+    /// failure through.
+    #[cfg(feature = "ocsp")]
+    async fn revocation(
+        &self,
+        checker: &crate::ocsp::OcspChecker,
+        parts: &Parts,
+    ) -> Result<Option<crate::ocsp::OcspWarning>, Error> {
+        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
+        let now = (self.clock)();
+        // The pin first: no responder is asked about a certificate no client is pinned to.
+        let req = CoreRequest { method: parts.method.as_str(), path: target(parts), body: b"", headers: &[] };
+        self.core().verify(Check::Certificate(None, certificate), &req, now)?;
+        let certificate = certificate.ok_or(Error::MissingCredential)?;
+        Ok(match checker.check(certificate, now).await? {
+            apisig::ocsp::Verdict::Good => None,
+            apisig::ocsp::Verdict::FailSoft(e) => Some(crate::ocsp::OcspWarning(e)),
+        })
+    }
+
     /// Makes a verified request's claim good in the shared store, if there is one.
     async fn settle(&self, claim: Option<Claim>) -> Result<(), Error> {
         match (&self.claims, claim) {
@@ -552,7 +589,14 @@ impl Authenticator {
             let body = self.buffer(&parts, body).await?;
             return Err(self.apex_answer(&parts, &body).await);
         }
-        let (parts, body) = req.into_parts();
+        #[cfg_attr(not(feature = "ocsp"), allow(unused_mut))]
+        let (mut parts, body) = req.into_parts();
+        #[cfg(feature = "ocsp")]
+        if let (Some(checker), Some(_)) = (&self.ocsp, self.mtls)
+            && let Some(warning) = self.revocation(checker, &parts).await.map_err(|e| self.refuse(e))?
+        {
+            parts.extensions.insert(warning);
+        }
         let candidates: Vec<usize> = (0..self.schemes.len())
             .filter(|&i| self.schemes.get(i).is_some_and(|a| a.names.iter().all(|n| parts.headers.contains_key(n))))
             .collect();
