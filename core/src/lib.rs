@@ -38,6 +38,12 @@
 //! | [`names`] | the text names of the enums ([`Named`](names::Named)) |
 //!
 //! `core/tests/public_api.rs` names every root item and module by this one path.
+//!
+//! # Cargo features
+//!
+//! None: the crate is the same `no_std`, allocation-free code on every target (servers,
+//! firmware, the C ABI and the Python module build it alike). Minimum Rust: the
+//! `rust-version` of its manifest (1.87), checked by `http/tests/msrv.rs`.
 #![cfg_attr(not(test), warn(missing_docs))]
 
 #[cfg(test)]
