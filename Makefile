@@ -1,7 +1,7 @@
 # apisig — the two commands a newcomer needs:
 #   make demo   runs the demo (every dialect: sign, curl, verify, tamper, replay; Rust, then Python)
 #   make test   runs every test, exactly as CI does
-.PHONY: demo test lint vectors rust-test bare-metal bench bench-smoke soak
+.PHONY: demo test lint vectors rust-test package-check bare-metal bench bench-smoke soak
 
 include py.mk
 include c.mk
@@ -15,7 +15,7 @@ demo:
 	@echo "== The same from Python (python/examples/demo.py)"
 	@$(MAKE) -s py-demo
 
-test: lint vectors rust-test bare-metal c-test firmware-test py-test bench-smoke ct-test fuzz-ci
+test: lint vectors rust-test package-check bare-metal c-test firmware-test py-test wheel-smoke bench-smoke ct-test fuzz-ci
 	@echo "make test: all green"
 
 lint:
@@ -32,6 +32,12 @@ rust-test:
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc
+
+# The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-http) packaged as they
+# would be published, without the from-scratch build of `cargo package`'s verification (run that
+# by hand before a release: `cargo package -p apisig -p apisig-ffi -p apisig-redis -p apisig-http`).
+package-check:
+	python3 scripts/package-check.py
 
 bare-metal:
 	scripts/bare-metal.sh

@@ -1,7 +1,9 @@
 # The Python face (python/): include from the Makefile.
 #   make py-test   create .venv, build apisig._native, run pytest, mypy --strict, stubtest, ruff
 #   make py-demo   sign and verify every dialect from Python
-.PHONY: py-env py-test py-demo
+#   make wheel-smoke  build the release wheel (abi3, manylinux_2_17, stripped) into target/wheels,
+#                     install it into a fresh venv and sign/verify there (scripts/wheel.sh)
+.PHONY: py-env py-test py-demo wheel-smoke
 
 PY_VENV := .venv
 PY := $(PY_VENV)/bin/python
@@ -18,3 +20,6 @@ py-test: py-env
 
 py-demo: py-env
 	$(PY) python/examples/demo.py
+
+wheel-smoke:
+	scripts/wheel.sh

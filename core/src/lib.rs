@@ -33,11 +33,29 @@
 //! | [`claim`] | a replay claim for a shared store (Redis) |
 //! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
 //! | [`jwt`] | HS256 JSON Web Tokens |
+//! | [`jwk`] | JSON Web Keys: an issuer's public keys, by `kid` |
+//! | [`jws`] | asymmetric access tokens (RS256, PS256, ES256, EdDSA) checked against a JWK set |
 //! | [`session`] | APEX session tokens |
 //! | [`ocsp`] | deciding on an OCSP response for a pinned mTLS certificate |
 //! | [`names`] | the text names of the enums ([`Named`](names::Named)) |
 //!
 //! `core/tests/public_api.rs` names every root item and module by this one path.
+//!
+//! # Cargo features
+//!
+//! The crate is `no_std` and allocation-free on every target; the features only choose which
+//! asymmetric JWS algorithms ([`jws`]) are built in:
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `es256` | yes | ES256 (ECDSA on P-256, SHA-256) verification, no heap (`p256`) |
+//! | `eddsa` | yes | EdDSA (Ed25519) verification, no heap (`ed25519-dalek`) |
+//! | `precomputed-tables` | no | faster ES256/EdDSA for tens of KiB and, for P-256, `std`: hosts |
+//! | `rsa` | no | RS256 and PS256 verification; needs `alloc` (`rsa`), so firmware leaves it out |
+//!
+//! A device that only signs HMAC requests links none of them (`--gc-sections`), with or
+//! without the features. Minimum Rust: the `rust-version` of its manifest (1.87), checked by
+//! `http/tests/msrv.rs`.
 #![cfg_attr(not(test), warn(missing_docs))]
 
 #[cfg(test)]

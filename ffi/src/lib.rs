@@ -17,6 +17,16 @@
 //!   set by `_init` and cleared by `_wipe` is checked by every call (see `storage`).
 //! - With the default `std` feature, every export runs inside `catch_unwind`; without it
 //!   the crate is `no_std` for firmware and the core's panic-free code is the safeguard.
+//!
+//! # Cargo features
+//!
+//! - `std` (default): host builds — `catch_unwind` around every export and the heap-allocating
+//!   `_new`/`_free` conveniences. Build with `default-features = false` for firmware: `no_std`,
+//!   no allocator, the crate's own `#[panic_handler]`.
+//!
+//! The package carries the header, `include/apisig.h`, ready to use: it is generated in the
+//! repository (cbindgen plus the C enums written from the core's tables, `tests/header.rs`),
+//! not by a build script, so building the crate needs no cbindgen.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![allow(non_camel_case_types)] // C names: apisig_result, apisig_keyring, ...

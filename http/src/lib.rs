@@ -1,4 +1,17 @@
 #![doc = include_str!("../README.md")]
+//!
+//! ## Cargo features
+//!
+//! - `server` (default): the tower layer verifying requests ([`server`]), for axum, hyper and any
+//!   tower service.
+//! - `client` (default): the reqwest middleware signing requests ([`client`]).
+//! - `redis`: the replay record shared by workers in Redis, asynchronously (`apisig-redis` over
+//!   tokio); implies `server`.
+//! - `rustls`: `PeerCertificate::from_rustls`, the client certificate of a rustls server
+//!   connection, for pinned mutual TLS; implies `server`.
+//!
+//! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
+//! published crate's tree against its stated `rust-version`).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

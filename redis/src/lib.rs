@@ -53,6 +53,14 @@
 //! Fail closed: when Redis cannot be reached, or lost its memory less than the recovery period
 //! ago, the claim fails with [`Error::ReplayStoreUnavailable`] (answer 503). Only unreachable
 //! is let through by a store built with [`fail_open(true)`](RedisReplayStore::fail_open).
+//!
+//! # Cargo features
+//!
+//! - `tokio`: `AsyncRedisReplayStore`, the same store for tokio servers, on redis-rs's
+//!   reconnecting connection manager (what `apisig-http`'s `redis` feature uses).
+//!
+//! Without it the crate has the blocking store only. Minimum Rust: 1.88 (redis-rs needs it).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 

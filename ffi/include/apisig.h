@@ -1,0 +1,1 @@
+../../include/apisig.h
