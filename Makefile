@@ -43,8 +43,8 @@ bare-metal:
 	scripts/bare-metal.sh
 
 # A bounded soak of the replay record in Redis (not part of `make test`, about two minutes):
-# uvicorn workers on one Redis under load while Redis is killed and restarted with and without
-# persistence (scripts/soak.py; the counts are in docs/redis.md).
+# ASGI, WSGI and Rust workers on one Redis under load while Redis is killed and restarted with
+# and without persistence (scripts/soak.py; the counts are in docs/redis.md).
 soak: py-env
 	$(PY) scripts/soak.py 20
 

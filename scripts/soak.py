@@ -1,22 +1,27 @@
 """A bounded soak of the replay record shared in Redis (``make soak``, not part of ``make test``).
 
-Three uvicorn workers (one ASGI app, ``uvicorn --workers 3``) share one redis-server; an asyncio
-httpx client sends a mix of new signed requests (Aevo), bursts of one request fired at once,
-replays of requests accepted earlier, tampered and malformed requests and APEX logins, while
-Redis is killed and restarted with persistence (AOF, ``appendfsync always``) and without it.
-It asserts, over the whole run:
+Eight worker processes share one redis-server: three uvicorn ones (the ASGI middleware,
+``AsyncRedisReplayStore``) and three werkzeug ones (the WSGI middleware, ``RedisReplayStore``),
+both ``python/tests/redis_worker.py``, and two Rust servers (the axum layer, ``apisig-redis``'s
+``AsyncRedisReplayStore``; ``http/examples/interop.rs serve-redis``, built once with cargo), all
+with the same keys, namespace, window (±2 s) and recovery period (5 s), each on its own port. An asyncio httpx client sends each request to a worker
+drawn at random (the copies of a burst and the replays to other workers than the first): new
+signed requests (Aevo), bursts of one request fired at once, replays of requests accepted
+earlier, tampered and malformed requests and APEX logins, while Redis is killed and restarted
+with persistence (AOF, ``appendfsync always``) and without it. It asserts, over the whole run
+and across all workers:
 
 * no signed request (and no APEX nonce) is answered 2xx twice — replays, bursts and requests
   accepted before a restart included;
 * every replay of an accepted request is refused;
 * no 5xx but 503, and 503 only while Redis is down or recovering from a loss of memory (from the
   fault until the recovery period after Redis is back, plus a second of slack);
-* the workers stay up.
+* every worker stays up, and its resident memory (VmRSS) at the end is within 10 % of where it
+  was after the warm-up.
 
 It prints the counts (docs/redis.md keeps the last ones) and exits non-zero on a violation.
 
     .venv/bin/python scripts/soak.py [SECONDS_PER_PHASE]      (the Makefile's `soak` target)
-    uvicorn --factory soak:app ...                            (the worker app; env below)
 """
 
 from __future__ import annotations
@@ -35,56 +40,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-AEVO_KEY, AEVO_SECRET = "soak-aevo-key", b"soak-aevo-secret"
-APEX_KEY, APEX_SECRET, APEX_USER = "soak-apex-key", b"soak-apex-secret", "7"
-NAMESPACE = "apisig-soak"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python" / "tests"))
+# The workers' keys, namespace and session secret, shared with the Rust worker.
+from redis_worker import AEVO_KEY, AEVO_SECRET, APEX_KEY, APEX_SECRET, APEX_USER
+
 WINDOW = 2  # seconds, each way
-RECOVERY = 5.0  # seconds: at least twice the window
-WORKERS = 3
+RECOVERY = 5  # seconds: at least twice the window
+ASGI_WORKERS, WSGI_WORKERS, RUST_WORKERS = 3, 3, 2
 CONCURRENCY = 16
-
-
-def app() -> Any:
-    """The worker: ASGI middleware over a hello app, the replay record in Redis (env
-    SOAK_REDIS_PORT)."""
-    import apisig
-    import redis.asyncio
-    from apisig.replay import AsyncRedisReplayStore
-    from apisig.server import ApisigASGIMiddleware
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    port = int(os.environ["SOAK_REDIS_PORT"])
-    client = redis.asyncio.Redis(
-        host="127.0.0.1",
-        port=port,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(NoBackoff(), 0),
-    )
-    store = AsyncRedisReplayStore(client, namespace=NAMESPACE, recovery=RECOVERY)
-    v = apisig.Verifier(
-        replay_store=store,
-        window=WINDOW,
-        sessions=apisig.SessionKeys(b"soak-session-secret"),
-    )
-    v.add(AEVO_KEY, AEVO_SECRET)
-    v.add(APEX_KEY, APEX_SECRET, user_id=APEX_USER)
-
-    async def hello(scope: Any, receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"text/plain")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    schemes = [apisig.AEVO, apisig.APEX_SESSION]
-    return ApisigASGIMiddleware(
-        hello, verifier=v, schemes=schemes, apex_authenticate="/AuthenticateUser"
-    )
+RSS_TOLERANCE = 0.10
 
 
 def free_port() -> int:
@@ -142,11 +107,11 @@ class Redis:
 
 
 class Soak:
-    def __init__(self, url: str) -> None:
+    def __init__(self, workers: dict[str, str]) -> None:
         import apisig
 
         self.apisig = apisig
-        self.url = url
+        self.workers = workers  # name -> URL
         self.aevo = apisig.Signer(apisig.AEVO, api_key=AEVO_KEY, secret=AEVO_SECRET)
         self.apex = apisig.Signer(
             apisig.APEX, api_key=APEX_KEY, secret=APEX_SECRET, user_id=APEX_USER
@@ -155,6 +120,9 @@ class Soak:
             str, tuple[str, dict[str, str], bytes]
         ] = {}  # identity -> request
         self.counts: collections.Counter[str] = collections.Counter()
+        self.per_worker: collections.Counter[str] = (
+            collections.Counter()
+        )  # "name status"
         self.violations: list[str] = []
         self.faults: list[tuple[float, float]] = []  # intervals in which 503 is allowed
         self.fault_open: float | None = None
@@ -198,14 +166,18 @@ class Soak:
         self, client: Any, kind: str, req: tuple[str, dict[str, str], bytes]
     ) -> int:
         path, headers, body = req
+        worker = random.choice(list(self.workers))
         sent = time.monotonic()
         try:
-            r = await client.post(self.url + path, content=body, headers=headers)
+            r = await client.post(
+                self.workers[worker] + path, content=body, headers=headers
+            )
             status = int(r.status_code)
         except Exception as e:  # noqa: BLE001  (a worker that drops the connection is a violation)
-            self.violations.append(f"{kind}: {type(e).__name__}: {e}")
+            self.violations.append(f"{kind} to {worker}: {type(e).__name__}: {e!r}")
             return 0
         done = time.monotonic()
+        self.per_worker[f"{worker} {status}"] += 1
         error = ""
         if status >= 400:
             try:
@@ -218,14 +190,16 @@ class Soak:
             if kind in ("tampered", "malformed"):
                 self.violations.append(f"{kind} accepted: {ident}")
             elif ident in self.accepted:
-                self.violations.append(f"accepted twice ({kind}): {ident}")
+                self.violations.append(f"accepted twice ({kind}, {worker}): {ident}")
             else:
                 self.accepted[ident] = req
         elif status == 503:
             if not self.may_be_unavailable(sent, done):
-                self.violations.append(f"503 outside a fault ({kind}) at {done:.1f}")
+                self.violations.append(
+                    f"503 outside a fault ({kind}, {worker}) at {done:.1f}"
+                )
         elif status >= 500:
-            self.violations.append(f"{status} ({kind}): {r.text[:200]}")
+            self.violations.append(f"{status} ({kind}, {worker}): {r.text[:200]}")
         return status
 
     async def burst(self, client: Any) -> None:
@@ -272,42 +246,109 @@ class Soak:
             await asyncio.gather(*(loop() for _ in range(CONCURRENCY)))
 
 
-def rss_kb(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
+def interop() -> Path:
+    """The Rust worker: ``http/examples/interop.rs``, built once (cargo skips the work when it is
+    up to date)."""
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    subprocess.run(
+        [cargo, "build", "-q", "-p", "apisig-http", "--example", "interop"],
+        cwd=ROOT,
+        check=True,
+    )
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return target / "debug" / "examples" / "interop"
+
+
+class Workers:
+    """The server processes; their stderr goes to a log in ``logs`` (werkzeug logs every request),
+    whose tail is printed when one of them died."""
+
+    def __init__(self, redis_port: int, logs: Path) -> None:
+        self.redis_port = redis_port
+        self.logs = logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.urls: dict[str, str] = {}
+
+    def popen(self, name: str, cmd: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115  (closed with the directory)
+        proc = subprocess.Popen(cmd, stderr=log, **kw)
+        self.procs[name] = proc
+        return proc
+
+    def start(self, rust: Path) -> None:
+        worker = ROOT / "python" / "tests" / "redis_worker.py"
+        ports = {}
+        for kind, count in (("asgi", ASGI_WORKERS), ("wsgi", WSGI_WORKERS)):
+            for n in range(count):
+                name, ports[f"{kind}-{n + 1}"] = f"{kind}-{n + 1}", free_port()
+                self.popen(
+                    name,
+                    [sys.executable, str(worker), kind, str(ports[name]), str(self.redis_port),
+                     str(RECOVERY), str(WINDOW)],
+                )  # fmt: skip
+        for n in range(RUST_WORKERS):
+            name = f"rust-{n + 1}"
+            proc = self.popen(
+                name,
+                [
+                    str(rust),
+                    "serve-redis",
+                    str(self.redis_port),
+                    str(RECOVERY),
+                    str(WINDOW),
+                ],
+                stdin=subprocess.PIPE,  # it serves until its stdin closes
+                stdout=subprocess.PIPE,
+            )
+            assert proc.stdout is not None
+            self.urls[name] = proc.stdout.readline().decode().strip()
+        for name, port in ports.items():
+            wait_port(port)
+            self.urls[name] = f"http://127.0.0.1:{port}"
+
+    def dead(self) -> list[str]:
+        return sorted(
+            name for name, proc in self.procs.items() if proc.poll() is not None
+        )
+
+    def rss(self) -> dict[str, int]:
+        return {name: rss_kb(proc.pid) for name, proc in sorted(self.procs.items())}
+
+    def tail(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 def main() -> int:
     phase = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
-    here = Path(__file__).resolve().parent
-    with tempfile.TemporaryDirectory() as data:
+    wall = time.monotonic()
+    rust = interop()
+    with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as logs:
         redis = Redis(Path(data))
         redis.start(persistent=True)
-        http_port = free_port()
-        env = {**os.environ, "SOAK_REDIS_PORT": str(redis.port)}
-        uvicorn = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "soak:app", "--app-dir", str(here), "--host",
-             "127.0.0.1", "--port", str(http_port), "--workers", str(WORKERS), "--log-level", "warning"],
-            env=env,
-        )  # fmt: skip
-        soak = Soak(f"http://127.0.0.1:{http_port}")
+        workers = Workers(redis.port, Path(logs))
         timeline: list[str] = []
         try:
-            wait_port(http_port)
+            workers.start(rust)
+            soak = Soak(workers.urls)
             started = time.monotonic()
 
             def mark(what: str) -> None:
@@ -316,10 +357,11 @@ def main() -> int:
             # A fresh Redis is a store that cannot prove it remembers: a fault from the start.
             soak.fault_begins()
             soak.fault_ends()
-            mark("start, Redis with AOF (appendfsync always); warm-up")
+            mark(
+                f"start, {len(workers.procs)} workers, Redis with AOF (appendfsync always); warm-up"
+            )
             asyncio.run(soak.load(phase))
-            workers = children(uvicorn.pid)
-            rss_warm = rss_kb(workers)
+            rss_warm = workers.rss()
             for persistent, down in ((True, 3.0), (False, 3.0), (False, 0.0)):
                 asyncio.run(soak.load(phase))
                 soak.fault_begins()
@@ -342,25 +384,30 @@ def main() -> int:
                 soak.fault_ends()
             asyncio.run(soak.load(phase))
             mark("end")
-            rss_end = rss_kb(workers)
-            alive = uvicorn.poll() is None and all(
-                Path(f"/proc/{p}").exists() for p in workers
-            )
-            if not alive:
-                soak.violations.append("a worker died")
+            dead = workers.dead()
+            for name in dead:
+                soak.violations.append(f"{name} died: {workers.tail(name)}")
+            rss_end = {n: kb for n, kb in workers.rss().items() if n not in dead}
+            for name, kb in rss_end.items():
+                if abs(kb - rss_warm[name]) > RSS_TOLERANCE * rss_warm[name]:
+                    soak.violations.append(
+                        f"{name}: resident memory {rss_warm[name]} kB after warm-up, {kb} kB at the end"
+                    )
         finally:
-            uvicorn.terminate()
-            try:
-                uvicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                uvicorn.kill()
+            workers.stop()
             redis.kill()
     total = sum(v for k, v in soak.counts.items() if k != "bursts")
+    per_worker: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for key, n in sorted(soak.per_worker.items()):
+        name, status = key.split()
+        per_worker[name][status] = n
     report = {
         "seconds": round(time.monotonic() - started, 1),
+        "wall_seconds": round(time.monotonic() - wall, 1),
         "requests": total,
         "accepted": len(soak.accepted),
         "counts": dict(sorted(soak.counts.items())),
+        "per_worker": per_worker,
         "rss_kb_after_warm_up": rss_warm,
         "rss_kb_at_end": rss_end,
         "violations": soak.violations[:20],

@@ -5,9 +5,10 @@
 //! `{"gateway": URL, "tsb": URL}` on one line and stops when its standard input closes (so it
 //! never outlives the test that started it).
 //!
-//! `interop serve-redis REDIS_PORT` serves one worker sharing its replay record in that Redis
-//! with the Python workers of `python/tests/redis_worker.py` (same keys, namespace, window and
-//! session secret; answers the client id as text), and prints its URL.
+//! `interop serve-redis REDIS_PORT [RECOVERY WINDOW]` serves one worker sharing its replay record
+//! in that Redis with the Python workers of `python/tests/redis_worker.py` (same keys, namespace,
+//! window and session secret; answers the client id as text), and prints its URL. RECOVERY and
+//! WINDOW (seconds) are 0 and 30 unless given, as that worker's (`scripts/soak.py` gives them).
 //!
 //! `interop client GATEWAY TSB` drives two such servers (the Python ASGI middleware's, in the
 //! tests) with the reqwest middleware: every dialect, APEX's session flow, ZignSec and
@@ -39,10 +40,13 @@ async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("serve") => serve_until_stdin_closes().await,
-        Some("serve-redis") => match args.get(2).map(|p| p.parse::<u16>()) {
-            Some(Ok(port)) => serve_redis_worker(port).await,
-            _ => Err("usage: interop serve-redis REDIS_PORT".into()),
-        },
+        Some("serve-redis") => {
+            let number = |i: usize, default: u64| args.get(i).map_or(Ok(default), |a| a.parse::<u64>());
+            match (args.get(2).map(|p| p.parse::<u16>()), number(3, 0), number(4, 30)) {
+                (Some(Ok(port)), Ok(recovery), Ok(window)) => serve_redis_worker(port, recovery, window).await,
+                _ => Err("usage: interop serve-redis REDIS_PORT [RECOVERY_SECS WINDOW_SECS]".into()),
+            }
+        }
         Some("client") => match (args.get(2), args.get(3)) {
             (Some(gateway), Some(tsb)) => client(gateway, tsb).await,
             _ => Err("usage: interop client GATEWAY_URL TSB_URL".into()),
@@ -59,7 +63,7 @@ async fn serve_until_stdin_closes() -> Result<(), Failure> {
     Ok(())
 }
 
-async fn serve_redis_worker(redis_port: u16) -> Result<(), Failure> {
+async fn serve_redis_worker(redis_port: u16, recovery: u64, window: u64) -> Result<(), Failure> {
     use apisig::claim::Deferred;
     use apisig::session::SessionKeys;
     use apisig::{Verifier, Window, keyring::Keyring};
@@ -67,14 +71,15 @@ async fn serve_redis_worker(redis_port: u16) -> Result<(), Failure> {
     use axum::extract::Extension;
 
     let client = redis::Client::open(format!("redis://127.0.0.1:{redis_port}/"))?;
-    // As the Python test workers: a fresh Redis is trusted at once (the tests' nonces are
-    // above any floor); a real server keeps the default recovery period.
-    let store = apisig_redis::AsyncRedisReplayStore::new(client, "apisig-test")?.recovery(std::time::Duration::ZERO);
+    // As the Python test workers: unless given, a fresh Redis is trusted at once (the tests'
+    // nonces are above any floor); a real server keeps the default recovery period.
+    let store = apisig_redis::AsyncRedisReplayStore::new(client, "apisig-test")?
+        .recovery(std::time::Duration::from_secs(recovery));
     let mut ring = Keyring::<4>::new();
     ring.add("aevo-worker-key", b"aevo-worker-secret")?;
     let apex = ring.add("apex-worker-key", b"apex-worker-secret")?;
     ring.bind_user_id(apex, "42")?;
-    let mut verifier = Verifier::new(ring, Deferred::new(), Window::from_secs(30));
+    let mut verifier = Verifier::new(ring, Deferred::new(), Window::from_secs(window));
     verifier.set_session_keys(Some(SessionKeys::new(b"session-secret-shared-by-the-workers")?));
     let auth = Authenticator::shared(verifier, store)
         .scheme(&dialect::AEVO)?
