@@ -23,6 +23,8 @@
 //! - `std` (default): host builds — `catch_unwind` around every export and the heap-allocating
 //!   `_new`/`_free` conveniences. Build with `default-features = false` for firmware: `no_std`,
 //!   no allocator, the crate's own `#[panic_handler]`.
+//! - `es256`, `eddsa` (default): the core's ES256 and EdDSA access-token verification
+//!   (`apisig_jws_verify`); a firmware build leaves them out and links none of their code.
 //!
 //! The package carries the header, `include/apisig.h`, ready to use: it is generated in the
 //! repository (cbindgen plus the C enums written from the core's tables, `tests/header.rs`),

@@ -9,6 +9,8 @@
 //!   tokio); implies `server`.
 //! - `rustls`: `PeerCertificate::from_rustls`, the client certificate of a rustls server
 //!   connection, for pinned mutual TLS; implies `server`.
+//! - `ocsp`: an OCSP check of pinned client certificates (`ocsp::OcspChecker`, RustCrypto
+//!   `x509-ocsp` and `ring`, the verdict decided by the core); implies `server`.
 //!
 //! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
 //! published crate's tree against its stated `rust-version`).
