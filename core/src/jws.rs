@@ -86,16 +86,7 @@ pub fn verify<'s, const N: usize>(
     now: UnixNanos,
     scratch: &'s mut [u8],
 ) -> Result<Verified<'s>, Error> {
-    if token.len() > issuer.max_len {
-        return Err(Error::TokenTooLong);
-    }
-    let mut parts = token.split(|&b| b == b'.');
-    let (Some(h64), Some(c64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(Error::TokenMalformed);
-    };
-    if scratch.len() < token.len() {
-        return Err(Error::BufferTooSmall);
-    }
+    let (h64, c64, s64) = crate::jwt::split_compact(token, issuer.max_len, scratch.len())?;
     let (hbuf, cbuf) = scratch.split_at_mut(h64.len());
     let header: Header<'_> = parse(base64url_decode(h64, hbuf)?)?;
     let alg = check_header(&header, issuer)?;

@@ -159,16 +159,7 @@ pub fn verify<'s>(
     now: UnixNanos,
     scratch: &'s mut [u8],
 ) -> Result<Claims<'s>, Error> {
-    if token.len() > v.max_len {
-        return Err(Error::TokenTooLong);
-    }
-    let mut parts = token.split(|&b| b == b'.');
-    let (Some(h64), Some(c64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(Error::TokenMalformed);
-    };
-    if scratch.len() < token.len() {
-        return Err(Error::BufferTooSmall);
-    }
+    let (h64, c64, s64) = split_compact(token, v.max_len, scratch.len())?;
     let (hbuf, cbuf) = scratch.split_at_mut(h64.len());
     check_header(parse::<Header<'_>>(base64url_decode(h64, hbuf)?)?)?;
 
@@ -426,6 +417,26 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
         }
         d.deserialize_map(V)
     }
+}
+
+/// A compact JWS's header, claims and signature, still base64url.
+pub(crate) type CompactParts<'t> = (&'t [u8], &'t [u8], &'t [u8]);
+
+/// The three base64url parts of a compact JWS (`header.claims.signature`), after the checks
+/// every token gets before any decoding: at most `max_len` bytes, exactly three parts, and a
+/// scratch space of `scratch_len` bytes that can hold the decoded header and claims.
+pub(crate) fn split_compact(token: &[u8], max_len: usize, scratch_len: usize) -> Result<CompactParts<'_>, Error> {
+    if token.len() > max_len {
+        return Err(Error::TokenTooLong);
+    }
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(h64), Some(c64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::TokenMalformed);
+    };
+    if scratch_len < token.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    Ok((h64, c64, s64))
 }
 
 #[cfg(test)]

@@ -188,24 +188,8 @@ pub unsafe extern "C" fn apisig_verifier_verify(
     now_ns: u64,
     who: *mut apisig_principal,
 ) -> apisig_result {
-    ffi_boundary! {
-        let mut scheme_store = None;
-        let mut header_store = heapless::Vec::new();
-        // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
-        let (v, c_scheme, scheme, req, who) = unsafe {
-            let v = verifier(v)?;
-            let c_scheme = in_ref(scheme)?;
-            let scheme = self::scheme(c_scheme, &mut scheme_store)?;
-            let req = request(in_ref(req)?, &scheme, &mut header_store)?;
-            (v, c_scheme, scheme, req, out_ref(who)?)
-        };
-        let verified = match prepared_preset(c_scheme.preset) {
-            Some(prepared) => v.verify_prepared(prepared, &req, now_ns),
-            None => v.verify(&scheme, &req, now_ns),
-        };
-        *who = principal(verified?);
-        Ok(())
-    }
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe { verify_request(v, scheme, req, now_ns, who, Presented::Headers) }
 }
 
 /// As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
@@ -232,6 +216,29 @@ pub unsafe extern "C" fn apisig_verifier_verify_json_body(
     now_ns: u64,
     who: *mut apisig_principal,
 ) -> apisig_result {
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe { verify_request(v, scheme, req, now_ns, who, Presented::HeadersOrJsonBody) }
+}
+
+/// Where `verify_request` reads the credentials.
+#[derive(Copy, Clone)]
+enum Presented {
+    Headers,
+    HeadersOrJsonBody,
+}
+
+/// The body of `apisig_verifier_verify` and `apisig_verifier_verify_json_body`.
+///
+/// # Safety
+/// As `apisig_verifier_verify`.
+unsafe fn verify_request(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    now_ns: u64,
+    who: *mut apisig_principal,
+    presented: Presented,
+) -> apisig_result {
     ffi_boundary! {
         let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
@@ -244,7 +251,12 @@ pub unsafe extern "C" fn apisig_verifier_verify_json_body(
             (v, c_scheme, scheme, req, out_ref(who)?)
         };
         let mut here = None;
-        *who = principal(v.verify_json_body(prepared(c_scheme.preset, &scheme, &mut here)?, &req, now_ns)?);
+        let prepared = prepared(c_scheme.preset, &scheme, &mut here)?;
+        let verified = match presented {
+            Presented::Headers => v.verify_prepared(prepared, &req, now_ns),
+            Presented::HeadersOrJsonBody => v.verify_json_body(prepared, &req, now_ns),
+        };
+        *who = principal(verified?);
         Ok(())
     }
 }
