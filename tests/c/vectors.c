@@ -16,78 +16,19 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "load.h"
 
 static unsigned skipped;
 
 /* ---- loading ------------------------------------------------------------------------ */
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *text;
-    long n;
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    text = malloc((size_t)n + 1);
-    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "%s: read failed\n", path);
-        exit(2);
-    }
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
-/* Quotes integer literals of more than 15 digits (outside strings), so cJSON keeps them. */
-static char *quote_big_integers(const char *in) {
-    size_t n = strlen(in), i = 0, o = 0;
-    char *out = malloc(n * 2 + 1);
-    int in_string = 0;
-    if (!out) exit(2);
-    while (i < n) {
-        char c = in[i];
-        if (in_string) {
-            out[o++] = c;
-            if (c == '\\' && i + 1 < n) {
-                out[o++] = in[++i];
-            } else if (c == '"') {
-                in_string = 0;
-            }
-            i++;
-        } else if (c == '"') {
-            in_string = 1;
-            out[o++] = in[i++];
-        } else if (c >= '0' && c <= '9') {
-            size_t j = i;
-            while (j < n && in[j] >= '0' && in[j] <= '9') j++;
-            if (j - i > 15 && (j >= n || (in[j] != '.' && in[j] != 'e' && in[j] != 'E'))) {
-                out[o++] = '"';
-                memcpy(out + o, in + i, j - i);
-                o += j - i;
-                out[o++] = '"';
-            } else {
-                memcpy(out + o, in + i, j - i);
-                o += j - i;
-            }
-            i = j;
-        } else {
-            out[o++] = in[i++];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static cJSON *load(const char *dir, const char *name) {
     char path[4096];
     char *raw, *text;
+    size_t raw_len;
     cJSON *json;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    raw = read_file(path);
+    raw = (char *)read_file(path, &raw_len);
     text = quote_big_integers(raw);
     json = cJSON_Parse(text);
     free(raw);
