@@ -38,9 +38,13 @@ macro_rules! own_codes {
 /// and its doc.
 pub(crate) struct Own {
     pub(crate) code: u32,
+    /// Read by the header generator (`cenums`, std builds) only.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) variant: &'static str,
     pub(crate) name: &'static str,
     pub(crate) message: &'static str,
+    /// Read by the header generator (`cenums`, std builds) only.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) doc: &'static str,
 }
 
