@@ -10,7 +10,7 @@ compiler, an install prefix, or is `make test` itself). Who runs what:
     python  executed by python/tests/test_readme.py
     sh      run by python/tests/test_readme.py with bash, credentials in the environment
     c       compiled against the static library and run by scripts/c-test.sh
-    text    not code (the README's layout, checked against the tree by test_readme.py)
+    text    not code (docs/layout.md's tree, checked against the tree by test_readme.py)
 
     scripts/md_blocks.py c OUTDIR FILE...   writes each runnable c block to OUTDIR/<file>-<line>.c
                                             and prints the paths

@@ -1,4 +1,4 @@
-"""Every example in README.md and docs/*.md runs as written, and the README's layout lists every
+"""Every example in README.md and docs/*.md runs as written, and docs/layout.md lists every
 module. The blocks are found by scripts/md_blocks.py: Python blocks are executed here, shell
 blocks run with bash (the `apisig` command on PATH, credentials in the environment as the
 command wants them), Rust blocks are doctests of apisig-redis, C blocks are built and run by
@@ -87,9 +87,9 @@ def test_readme_cli_lines_sign_as_aevo_documents(tmp_path: Path) -> None:
 
 
 def layout() -> dict[str, str]:
-    """The README's layout block: path (directories end in '/') -> description. A line's path
+    """The layout block of docs/layout.md: path (directories end in '/') -> description. A line's path
     is relative to the nearest less-indented directory line above it."""
-    (text,) = [b.text for b in BLOCKS if b.path.name == "README.md" and b.lang == "text"]
+    (text,) = [b.text for b in BLOCKS if b.path.name == "layout.md" and b.lang == "text"]
     entries: dict[str, str] = {}
     parents: list[tuple[int, str]] = []
     for line in text.splitlines():
@@ -128,7 +128,7 @@ def required() -> set[str]:
 def test_layout_lists_every_module() -> None:
     listed = layout()
     missing = sorted(required() - set(listed))
-    assert not missing, f"add to the README's layout: {missing}"
+    assert not missing, f"add to docs/layout.md: {missing}"
     stale = sorted(p for p in listed if not (ROOT / p).exists())
-    assert not stale, f"the README's layout names what does not exist: {stale}"
+    assert not stale, f"docs/layout.md names what does not exist: {stale}"
     assert all(listed.values()), "every layout entry says what it is"
