@@ -29,6 +29,7 @@
 //! | [`keyring`] | [`Keyring`](keyring::Keyring): registered clients, by [`ClientIndex`](keyring::ClientIndex) and [`Slot`](keyring::Slot) |
 //! | [`pin`] | mTLS certificate [`Pin`](pin::Pin)s |
 //! | [`policy`] | role-scoped keys: [`Policy`](policy::Policy), [`RoleId`](policy::RoleId) |
+//! | [`preset`] | signers typed by preset, sized for devices: [`PresetSigner`](preset::PresetSigner)`<`[`Aevo`](preset::Aevo)`>` |
 //! | [`replay`] | the [`ReplayStore`](replay::ReplayStore) and the in-memory [`ReplayCache`](replay::ReplayCache) |
 //! | [`claim`] | a replay claim for a shared store (Redis) |
 //! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
@@ -78,6 +79,7 @@ pub mod names;
 pub mod ocsp;
 pub mod pin;
 pub mod policy;
+pub mod preset;
 pub mod replay;
 mod request;
 pub mod rotation;

@@ -226,7 +226,16 @@ impl<'a> Template<'a> {
 
     /// The value of one part.
     fn value<'i>(part: &Part<'i>, input: &MessageInput<'i>) -> Result<&'i [u8], Error> {
-        Ok(match *part {
+        match *part {
+            Part::Header(name) => headers::require(input.headers, name),
+            _ => Ok(Self::field(part, input)),
+        }
+    }
+
+    /// The value of a part that is not a request header (empty for one that is).
+    #[inline(always)]
+    const fn field<'i>(part: &Part<'i>, input: &MessageInput<'i>) -> &'i [u8] {
+        match *part {
             Part::ApiKey => input.api_key,
             Part::Timestamp => input.timestamp,
             Part::Nonce => input.nonce,
@@ -235,8 +244,8 @@ impl<'a> Template<'a> {
             Part::Path => input.path,
             Part::Body => input.body,
             Part::Literal(text) => text,
-            Part::Header(name) => headers::require(input.headers, name)?,
-        })
+            Part::Header(_) => &[],
+        }
     }
 
     /// Checks everything that could make streaming fail or the message ambiguous, before a
@@ -296,16 +305,68 @@ impl<'a> Template<'a> {
             if k > 0 || range.start > 0 {
                 sink.put(self.separator);
             }
-            let value = match *part {
-                Part::Method => sent_method(input.method, input.uppercase_method, &mut upper),
-                Part::Header(name) => match headers::require(input.headers, name) {
-                    Ok(value) => value,
-                    Err(_) => continue,
-                },
-                _ => Self::value(part, input).unwrap_or_default(),
-            };
-            sink.put(value);
+            if let Some(value) = streamed(part, input, &mut upper) {
+                sink.put(value);
+            }
         }
+    }
+
+    /// As [`stream_parts`](Self::stream_parts), in straight-line
+    /// code: one step per possible part, each deciding by [`streamed`], as the loop does. For
+    /// a template known at compile time (a preset's, see [`crate::preset`]) the steps past its
+    /// parts and the `match` on each part fold away, leaving only the calls that feed its
+    /// fields; for any other template this is the loop, unrolled ([`MAX_PARTS`] steps).
+    #[inline(always)]
+    pub(crate) fn stream_unrolled(
+        &self,
+        range: core::ops::Range<usize>,
+        input: &MessageInput<'_>,
+        sink: &mut impl Sink,
+    ) {
+        #[inline(always)]
+        fn step(
+            t: &Template<'_>,
+            i: usize,
+            range: &core::ops::Range<usize>,
+            input: &MessageInput<'_>,
+            sink: &mut impl Sink,
+        ) {
+            let Some(part) = t.parts.get(i).filter(|_| range.contains(&i)) else { return };
+            if i > 0 && !t.separator.is_empty() {
+                sink.put(t.separator);
+            }
+            let mut upper = [0u8; METHOD_MAX];
+            if let Some(value) = streamed(part, input, &mut upper) {
+                sink.put(value);
+            }
+        }
+        // Written out, not a loop: a loop is not unrolled at opt-level "z" (nor "s").
+        macro_rules! steps { ($($i:literal)*) => { $(step(self, $i, &range, input, sink);)* } }
+        const _: () = assert!(MAX_PARTS == 16, "one step per possible part");
+        steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    }
+
+    /// How many parts at the start never change for one signer (its API key, its user id,
+    /// literals): the prefix a signer hashes once.
+    pub(crate) const fn fixed_prefix(&self) -> usize {
+        let (mut n, mut rest) = (0usize, self.parts);
+        while let [Part::ApiKey | Part::UserId | Part::Literal(_), tail @ ..] = rest {
+            (n, rest) = (n.saturating_add(1), tail);
+        }
+        n
+    }
+
+    /// Whether the separator holds a byte that is not a decimal digit, so cannot occur in a
+    /// timestamp or nonce.
+    pub(crate) const fn separator_outside_digits(&self) -> bool {
+        let mut rest = self.separator;
+        while let [b, tail @ ..] = rest {
+            if !b.is_ascii_digit() {
+                return true;
+            }
+            rest = tail;
+        }
+        false
     }
 
     /// Length of the message for `input`.
@@ -426,17 +487,45 @@ pub(crate) struct FieldChecks {
 
 impl FieldChecks {
     /// The plan for `t`, whose parts for which `settled` holds are known free of the
-    /// separator; `None` when the separator is not one byte (or is NUL) or a part is a
-    /// request header (those checks keep their place in [`Template::check_input`]).
+    /// separator; `None` when the separator is longer than one byte (or is NUL) or a part is
+    /// a request header (those checks keep their place in [`Template::check_input`]). With
+    /// no separator at all nothing can hold it: the plan checks the method and path only.
     pub(crate) fn plan(t: &Template<'_>, settled: impl Fn(&Part<'_>) -> bool) -> Option<FieldChecks> {
-        let [sep] = *t.separator else { return None };
-        if sep == 0 {
-            return None;
-        }
-        let mut f = FieldChecks { sep, ..FieldChecks::default() };
-        let last = t.parts.len().saturating_sub(1);
-        for (i, part) in t.parts.iter().enumerate() {
-            let early = i < last && !settled(part);
+        const FIELDS: [Part<'static>; 7] =
+            [Part::ApiKey, Part::UserId, Part::Timestamp, Part::Nonce, Part::Method, Part::Path, Part::Body];
+        let kinds = FIELDS.iter().filter(|p| settled(p)).fold(0, |bits, p| bits | Self::bit(p.kind()));
+        Self::planned(t, kinds)
+    }
+
+    /// A kind as one bit of `planned`'s set.
+    pub(crate) const fn bit(kind: PartKind) -> u16 {
+        1 << kind as u16
+    }
+
+    /// [`plan`](Self::plan), with the settled parts as a set of [`PartKind`] bits: a `const`
+    /// function, so a template known at compile time is planned at compile time.
+    pub(crate) const fn planned(t: &Template<'_>, settled: u16) -> Option<FieldChecks> {
+        let (sep, any) = match *t.separator {
+            [] => (0, false),
+            [sep] if sep != 0 => (sep, true),
+            _ => return None,
+        };
+        let mut f = FieldChecks {
+            sep,
+            key: false,
+            user: false,
+            timestamp: false,
+            nonce: false,
+            method: false,
+            path: false,
+            body: false,
+            uses_method: false,
+            uses_path: false,
+        };
+        let mut rest = t.parts;
+        while let [part, tail @ ..] = rest {
+            rest = tail;
+            let early = any && !tail.is_empty() && settled & Self::bit(part.kind()) == 0;
             match part {
                 Part::Header(_) => return None,
                 Part::Literal(_) => {}
@@ -479,6 +568,18 @@ impl FieldChecks {
             return Err(Error::SeparatorInField);
         }
         Ok(())
+    }
+}
+
+/// What `part` streams for `input`: the method as sent (see [`sent_method`], uppercased into
+/// `upper`), a signed header's value (`None` when the request lacks it: streaming skips it,
+/// the checks refuse it), any other part's field or text.
+#[inline(always)]
+fn streamed<'i>(part: &Part<'i>, input: &MessageInput<'i>, upper: &'i mut [u8; METHOD_MAX]) -> Option<&'i [u8]> {
+    match *part {
+        Part::Method => Some(sent_method(input.method, input.uppercase_method, upper)),
+        Part::Header(name) => headers::require(input.headers, name).ok(),
+        _ => Some(Template::field(part, input)),
     }
 }
 
@@ -589,7 +690,7 @@ mod tests {
         ];
         let (mut planned, mut verdicts) = (0, std::collections::BTreeSet::new());
         for parts in shapes {
-            for separator in [&b","[..], b"5", b"E", b"e", b"/", b"\0", b",,"] {
+            for separator in [&b","[..], b"5", b"E", b"e", b"/", b"\0", b",,", b""] {
                 let t = Template { parts, separator, encoding: Encoding::LowerHex };
                 let Some(fields) = FieldChecks::plan(&t, |_| false) else { continue };
                 planned += 1;
@@ -622,7 +723,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(planned, 5 * 5, "every shape planned for each one-byte separator but NUL");
+        assert_eq!(planned, 5 * 6, "every shape planned for each one-byte separator but NUL, and for none");
         let all: std::vec::Vec<_> = verdicts.into_iter().collect();
         assert_eq!(all, ["Err(InvalidMethod)", "Err(InvalidPath)", "Err(SeparatorInField)", "Ok(())"]);
     }

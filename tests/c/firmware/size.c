@@ -2,7 +2,9 @@
  * each build linking only what that row's device needs, so the linker map measures it:
  *   -DSIZE_SIGN    signs one request through apisig_aevo_signer_init (apisig_apex_signer_init)
  *                  + apisig_signer_sign; with -DSIZE_GENERIC through apisig_preset +
- *                  apisig_signer_init instead (the scheme chosen at run time)
+ *                  apisig_signer_init instead (the scheme chosen at run time); with
+ *                  -DSIZE_TYPED through the typed signer, apisig_aevo_signer_setup +
+ *                  apisig_aevo_signer_sign (apisig_apex_signer_setup + _sign)
  *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify
  *   -DSIZE_FLOOR   the bare floor: HMAC-SHA256 + hex of the same message (libapisig_floor.a)
  * with -DCASE_APEX for APEX's case instead of Aevo's (tests/vectors/sign.json, through
@@ -63,14 +65,24 @@ static void setup(void) {
 }
 
 #ifdef SIZE_SIGN
+#ifndef SIZE_TYPED
 static apisig_signer signer;
+#elif defined CASE_APEX
+static apisig_apex_signer signer;
+#else
+static apisig_aevo_signer signer;
+#endif
 static apisig_headers headers;
 static uint8_t buf[256];
 
 static void op_init(void) {
     static const char key[] = CASE(KEY), secret[] = CASE(SECRET), user[] = CASE(USER);
     apisig_credentials creds = {key, LEN(key), (const uint8_t *)secret, LEN(secret), user, LEN(user), NULL, 0};
-#ifdef SIZE_GENERIC
+#if defined SIZE_TYPED && defined CASE_APEX
+    ok = ok && apisig_apex_signer_setup(&signer, &creds) == APISIG_RESULT_OK;
+#elif defined SIZE_TYPED
+    ok = ok && apisig_aevo_signer_setup(&signer, &creds) == APISIG_RESULT_OK;
+#elif defined SIZE_GENERIC
     ok = ok && apisig_preset(CASE(SCHEME), LEN(CASE(SCHEME)), &scheme) == APISIG_RESULT_OK &&
          apisig_signer_init(&signer, &scheme, &creds) == APISIG_RESULT_OK;
 #elif defined CASE_APEX
@@ -84,7 +96,16 @@ static void op_sign(void) {
     apisig_stamp stamp = {CASE(NOW_NS), CASE(NONCE), CASE(HAS_NONCE)};
     size_t len = 0, i;
     int found = 0;
+#if defined SIZE_TYPED && defined CASE_APEX
+    (void)stamp;
+    ok = ok && apisig_apex_signer_sign(&signer, CASE(NONCE), &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#elif defined SIZE_TYPED
+    (void)stamp;
+    ok = ok && apisig_aevo_signer_sign(&signer, req.method, req.method_len, req.path, req.path_len, req.body,
+                                       req.body_len, CASE(NOW_NS), &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#else
     ok = ok && apisig_signer_sign(&signer, &req, stamp, &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#endif
     for (i = 0; ok && i < headers.len; i++)
         found |= headers.lines[i].value_len == LEN(signature) &&
                  memcmp(headers.lines[i].value, signature, LEN(signature)) == 0;
