@@ -163,13 +163,19 @@ for core in m3 m4f rv32; do
     link "$P-floor" size.c "$flib" -DSIZE_FLOOR
     row "$P-floor" libapisig_floor.a "$(stack_of "$OUT/fw-$P-floor.elf")"
     for c in aevo apex; do
+      link "$P-typed-$c" size.c "$lib" -DSIZE_SIGN -DSIZE_TYPED $([ $c = apex ] && echo -DCASE_APEX)
+      row "$P-typed-$c" libapisig_ffi.a "$(stack_of "$OUT/fw-$P-typed-$c.elf")"
+    done
+    for c in aevo apex; do
       link "$P-sign-$c" size.c "$lib" -DSIZE_SIGN $([ $c = apex ] && echo -DCASE_APEX)
       row "$P-sign-$c" libapisig_ffi.a "$(stack_of "$OUT/fw-$P-sign-$c.elf")"
     done
     link "$P-sign-any" size.c "$lib" -DSIZE_SIGN -DSIZE_GENERIC
     row "$P-sign-any" libapisig_ffi.a "$(stack_of "$OUT/fw-$P-sign-any.elf")"
-    link "$P-verify-aevo" size.c "$lib" -DSIZE_VERIFY
-    row "$P-verify-aevo" libapisig_ffi.a "$(stack_of "$OUT/fw-$P-verify-aevo.elf")"
+    for c in aevo apex; do
+      link "$P-verify-$c" size.c "$lib" -DSIZE_VERIFY $([ $c = apex ] && echo -DCASE_APEX)
+      row "$P-verify-$c" libapisig_ffi.a "$(stack_of "$OUT/fw-$P-verify-$c.elf")"
+    done
     link "$P-everything" main.c "$lib"
     all=$(run "$OUT/fw-$P-everything.elf" 2>&1 | sed -n 's/^stack: worst case over the vectors: signing \([0-9]*\) bytes, verifying \([0-9]*\) bytes, verifier_init \([0-9]*\) bytes.*/\1 \2 \3/p')
     row "$P-everything" libapisig_ffi.a "$all"

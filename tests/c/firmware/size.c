@@ -5,7 +5,8 @@
  *                  apisig_signer_init instead (the scheme chosen at run time); with
  *                  -DSIZE_TYPED through the typed signer, apisig_aevo_signer_setup +
  *                  apisig_aevo_signer_sign (apisig_apex_signer_setup + _sign)
- *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify
+ *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify (APEX:
+ *                  with the client's user id bound)
  *   -DSIZE_FLOOR   the bare floor: HMAC-SHA256 + hex of the same message (libapisig_floor.a)
  * with -DCASE_APEX for APEX's case instead of Aevo's (tests/vectors/sign.json, through
  * size_cases.h). Prints the painted stack depth of each call and exits 0 only when the
@@ -131,6 +132,11 @@ static void op_init(void) {
          apisig_verifier_init(&verifier, NULL, APISIG_WINDOW_DEFAULT_NS) == APISIG_RESULT_OK &&
          apisig_keyring_add(apisig_verifier_keyring(&verifier), key, LEN(key), (const uint8_t *)secret, LEN(secret),
                             &client) == APISIG_RESULT_OK;
+#ifdef CASE_APEX
+    /* APEX binds the client's user id: the verifier checks the one presented. */
+    ok = ok && apisig_keyring_bind_user_id(apisig_verifier_keyring(&verifier), client, CASE(USER),
+                                           LEN(CASE(USER))) == APISIG_RESULT_OK;
+#endif
 }
 
 static void op_verify(void) {
