@@ -1943,9 +1943,10 @@ APISIG_MUST_USE apisig_result apisig_pattern_match(const char *pattern, size_t p
  * `apisig_aevo_signer_init` does and precomputes the HMAC key state into `*s`. The previous
  * contents of `*s` are not read. On error `*s` is left without a tag.
  *
- * The one difference from `apisig_aevo_signer_init`: a credential that is not ASCII is
- * refused as soon as it is read (`INVALID_HEADER_VALUE`, which the checks would give it
- * anyway), so with several faults at once the code may differ.
+ * Credentials are read as bytes, not validated as UTF-8 first: one that is not UTF-8 is
+ * refused by the checks (`INVALID_HEADER_VALUE`, as `apisig_aevo_signer_init` refuses it)
+ * in the order of the scheme's headers, so with several faults at once the code may
+ * differ; fields the preset does not send are not read at all.
  *
  * # Errors
  * `NULL_PARAMETER`; `EMPTY_SECRET`, `INVALID_HEADER_VALUE` for unusable credentials.

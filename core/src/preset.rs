@@ -38,7 +38,7 @@ use crate::headers::{Computed, HeaderSet, Sent};
 use crate::mac::{MacKey, Midstate, Prefixed, finish};
 use crate::message::{FieldChecks, MessageInput, PartKind, Template};
 use crate::scheme::{Field, Scheme};
-use crate::sign::check_sent;
+use crate::sign::{SentBytes, check_sent};
 use crate::time::format_decimal;
 use crate::{Credentials, Error, Request, Stamp};
 
@@ -115,8 +115,8 @@ impl fmt::Debug for Signed {
 /// [`Signer::new`](crate::Signer::new) with `P::SCHEME`, sized for a device (see the module
 /// docs). Holds the HMAC key state, paused after the message's leading fixed parts.
 pub struct PresetSigner<'a, P: Preset> {
-    api_key: &'a str,
-    user_id: &'a str,
+    api_key: &'a [u8],
+    user_id: &'a [u8],
     mac: Prefixed<Midstate>,
     preset: PhantomData<P>,
 }
@@ -124,6 +124,9 @@ pub struct PresetSigner<'a, P: Preset> {
 impl<'a, P: Preset> PresetSigner<'a, P> {
     /// The template's leading parts that never change for a signer (hashed once).
     const FIXED: usize = P::TEMPLATE.fixed_prefix();
+    /// Whether the scheme sends a timestamp, a nonce.
+    const TIMESTAMP: bool = P::SCHEME.has(Field::Timestamp);
+    const NONCE: bool = P::SCHEME.has(Field::Nonce);
     /// The request checks, planned at compile time. The API key and user id are looked at on
     /// each request (a [`Signer`](crate::Signer) looks once; the verdict is the same).
     const FIELDS: Option<FieldChecks> = FieldChecks::planned(
@@ -144,26 +147,45 @@ impl<'a, P: Preset> PresetSigner<'a, P> {
     /// [`Error::InvalidHeaderValue`].
     #[inline(always)]
     pub fn new_in(slot: &mut Option<Self>, creds: Credentials<'a>) -> Result<(), Error> {
+        Self::new_in_bytes(slot, creds.api_key.as_bytes(), creds.secret, creds.user_id.as_bytes())
+    }
+
+    /// As [`new_in`](Self::new_in), with the API key and user id as bytes (a device's, or C's,
+    /// which need no UTF-8 validation: the checks accept printable ASCII only). The user id
+    /// is read only by presets that send it (APEX).
+    ///
+    /// # Errors
+    /// As [`new_in`](Self::new_in).
+    #[inline(always)]
+    pub fn new_in_bytes(
+        slot: &mut Option<Self>,
+        api_key: &'a [u8],
+        secret: &'a [u8],
+        user_id: &'a [u8],
+    ) -> Result<(), Error> {
         *slot = None;
-        for h in P::SCHEME.headers {
-            check_sent(h.field, &creds)?;
-        }
-        let input = MessageInput {
-            api_key: creds.api_key.as_bytes(),
-            user_id: creds.user_id.as_bytes(),
-            ..MessageInput::EMPTY
-        };
-        let mac = Prefixed::new(MacKey::new(creds.secret)?, |state| {
+        let sent = SentBytes { api_key, secret, user_id, token: b"" };
+        // Header by header, written out: each field is then a constant, and only the checks of
+        // the credentials the preset sends remain.
+        macro_rules! check { ($($i:literal)*) => { $(
+            if let Some(h) = P::SCHEME.headers.get($i) {
+                check_sent(h.field, &sent)?;
+            }
+        )* } }
+        const _: () = assert!(crate::headers::MAX_HEADERS == 6, "one check per possible header");
+        check!(0 1 2 3 4 5);
+        let input = MessageInput { api_key, user_id, ..MessageInput::EMPTY };
+        let mac = Prefixed::new(MacKey::new(secret)?, |state| {
             P::TEMPLATE.stream_unrolled(0..Self::FIXED, &input, state);
         });
-        *slot = Some(PresetSigner { api_key: creds.api_key, user_id: creds.user_id, mac, preset: PhantomData });
+        *slot = Some(PresetSigner { api_key, user_id, mac, preset: PhantomData });
         Ok(())
     }
 
     /// Signs a request — `method`, `path` (and query), `body` — at `stamp` into `out`: as
     /// [`Signer::sign`](crate::Signer::sign) (same checks, same errors in the same order),
     /// the request given as bytes. `out` holds the computed values on success (read them
-    /// with [`headers`](Self::headers)) and is unchanged on error.
+    /// with [`headers`](Self::headers)) and none on error.
     ///
     /// # Errors
     /// As [`Signer::sign`](crate::Signer::sign): [`Error::InvalidNonce`] when the scheme
@@ -178,23 +200,19 @@ impl<'a, P: Preset> PresetSigner<'a, P> {
         stamp: Stamp,
         out: &mut Signed,
     ) -> Result<(), Error> {
-        let mut computed = Computed::new();
+        // Written in place; the lengths, set last, say what is there (nothing on error).
+        let computed = &mut out.0;
+        computed.lens = [0; 3];
         let (ts_buf, nonce_buf, sig_buf) = computed.parts().ok_or(Error::InvalidTemplate)?;
-        let ts: &[u8] = if P::SCHEME.has(Field::Timestamp) {
-            format_decimal(P::SCHEME.time_unit.from_nanos(stamp.now), ts_buf)
-        } else {
-            b""
-        };
-        let nonce: &[u8] = if P::SCHEME.has(Field::Nonce) {
-            format_decimal(stamp.nonce.ok_or(Error::InvalidNonce)?, nonce_buf)
-        } else {
-            b""
-        };
+        let ts: &[u8] =
+            if Self::TIMESTAMP { format_decimal(P::SCHEME.time_unit.from_nanos(stamp.now), ts_buf) } else { b"" };
+        let nonce: &[u8] =
+            if Self::NONCE { format_decimal(stamp.nonce.ok_or(Error::InvalidNonce)?, nonce_buf) } else { b"" };
         let input = MessageInput {
-            api_key: self.api_key.as_bytes(),
+            api_key: self.api_key,
             timestamp: ts,
             nonce,
-            user_id: self.user_id.as_bytes(),
+            user_id: self.user_id,
             method,
             path,
             body,
@@ -207,7 +225,6 @@ impl<'a, P: Preset> PresetSigner<'a, P> {
         Self::FIELDS.ok_or(Error::InvalidTemplate)?.check(&input)?;
         let sig_len = P::TEMPLATE.encoding.encode_into(&tag, sig_buf).len();
         computed.lens = [ts.len(), nonce.len(), sig_len];
-        out.0 = computed;
         Ok(())
     }
 
@@ -216,8 +233,8 @@ impl<'a, P: Preset> PresetSigner<'a, P> {
     pub fn headers<'s>(&'s self, signed: &'s Signed) -> impl Iterator<Item = (&'static str, &'s [u8])> + 's {
         P::SCHEME.headers.iter().map(move |h| {
             let value = match h.field {
-                Field::ApiKey => self.api_key.as_bytes(),
-                Field::UserId => self.user_id.as_bytes(),
+                Field::ApiKey => self.api_key,
+                Field::UserId => self.user_id,
                 field => signed.value(field),
             };
             (h.name, value)
@@ -232,7 +249,10 @@ impl<'a, P: Preset> PresetSigner<'a, P> {
     pub fn sign(&self, req: &Request<'_>, stamp: Stamp) -> Result<HeaderSet<'a>, Error> {
         let mut signed = Signed::new();
         self.sign_into(req.method.as_bytes(), req.path.as_bytes(), req.body, stamp, &mut signed)?;
-        let sent = Sent { api_key: self.api_key, secret: "", user_id: self.user_id, token: "", key_is_secret: false };
+        // Printable ASCII, as checked when built: valid UTF-8.
+        let text = |bytes| core::str::from_utf8(bytes).map_err(|_| Error::InvalidHeaderValue);
+        let (api_key, user_id) = (text(self.api_key)?, text(self.user_id)?);
+        let sent = Sent { api_key, secret: "", user_id, token: "", key_is_secret: false };
         HeaderSet::new(P::SCHEME.headers, sent, signed.0)
     }
 }

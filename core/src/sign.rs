@@ -70,19 +70,39 @@ pub struct Signer<'a> {
     fields: Option<FieldChecks>,
 }
 
+/// The credentials as the bytes headers send.
+#[derive(Copy, Clone)]
+pub(crate) struct SentBytes<'a> {
+    pub(crate) api_key: &'a [u8],
+    pub(crate) secret: &'a [u8],
+    pub(crate) user_id: &'a [u8],
+    pub(crate) token: &'a [u8],
+}
+
+impl<'a> From<&Credentials<'a>> for SentBytes<'a> {
+    fn from(c: &Credentials<'a>) -> Self {
+        SentBytes {
+            api_key: c.api_key.as_bytes(),
+            secret: c.secret,
+            user_id: c.user_id.as_bytes(),
+            token: c.token.as_bytes(),
+        }
+    }
+}
+
 /// Checks the credential a header with `field` sends as it is (nothing for the values a
 /// signer computes): present, and sendable in a header.
 ///
 /// # Errors
 /// [`Error::InvalidHeaderValue`] for an empty user id or a value [`check_value`] refuses;
 /// [`Error::EmptySecret`] for an empty key, token or secret.
-#[inline]
-pub(crate) fn check_sent(field: Field, creds: &Credentials<'_>) -> Result<(), Error> {
+#[inline(always)]
+pub(crate) fn check_sent(field: Field, creds: &SentBytes<'_>) -> Result<(), Error> {
     let value: &[u8] = match field {
-        Field::ApiKey => creds.api_key.as_bytes(),
-        Field::Jwt | Field::SessionToken => creds.token.as_bytes(),
+        Field::ApiKey => creds.api_key,
+        Field::Jwt | Field::SessionToken => creds.token,
         Field::Secret => creds.secret,
-        Field::UserId => creds.user_id.as_bytes(),
+        Field::UserId => creds.user_id,
         Field::Timestamp | Field::Nonce | Field::Signature => return Ok(()),
     };
     if value.is_empty() {
@@ -193,7 +213,7 @@ impl<'a> Signer<'a> {
         scheme.check()?;
         let mut secret_text = "";
         for h in scheme.headers {
-            check_sent(h.field, &creds)?;
+            check_sent(h.field, &SentBytes::from(&creds))?;
             if h.field == Field::Secret {
                 secret_text = core::str::from_utf8(creds.secret).map_err(|_| Error::InvalidHeaderValue)?;
             }

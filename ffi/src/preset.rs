@@ -2,13 +2,13 @@
 //! sign exactly what `apisig_signer_sign` signs with the Aevo (APEX) preset, with the preset
 //! fixed at compile time (the core's `preset::PresetSigner`): a firmware that signs one
 //! dialect links that dialect's code only — no scheme conversion, template walk, request
-//! conversion, base64 or UTF-8 validation (see docs/embedded.md for the figures).
+//! conversion, base64 or UTF-8 validation (docs/embedded.md has the figures).
 
 use core::ffi::c_char;
 
 use apisig::preset::{Aevo, Apex, Preset, PresetSigner, Signed};
 use apisig::scheme::Field;
-use apisig::{Credentials, Error, Stamp};
+use apisig::{Error, Stamp};
 
 use crate::convert::{Out, Res, in_bytes, in_ref, out_buf, out_ref};
 use crate::result::apisig_result;
@@ -39,21 +39,6 @@ const _: () = assert!(core::mem::size_of::<apisig_aevo_signer>() == APISIG_PRESE
 const _: () = assert!(core::mem::size_of::<apisig_apex_signer>() == APISIG_PRESET_SIGNER_SIZE);
 storage!(apisig_apex_signer, Option<PresetSigner<'static, Apex>>, tag::APEX_SIGNER);
 
-/// Text credentials as the typed signers read them: ASCII (every value a header may carry
-/// is), checked inline rather than by the general UTF-8 validator.
-///
-/// # Safety
-/// As [`in_bytes`].
-unsafe fn ascii<'a>(ptr: *const c_char, len: usize) -> Res<&'a str> {
-    // SAFETY: forwarded contract; c_char and u8 have the same size and alignment.
-    let bytes = unsafe { in_bytes(ptr.cast::<u8>(), len) }?;
-    if !bytes.is_ascii() {
-        return Err(apisig_result::from(Error::InvalidHeaderValue));
-    }
-    // SAFETY: ASCII is UTF-8.
-    Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
-}
-
 /// The body of the `_setup` functions: the credentials the preset reads (the API key, the
 /// secret, and for APEX the user id), checked and keyed in place.
 ///
@@ -72,14 +57,10 @@ unsafe fn setup<P: Preset, S: Storage<Object = Option<PresetSigner<'static, P>>>
             unsafe {
                 let slot = storage::get(s)?;
                 let c = in_ref(creds)?;
-                let user_id = if P::SCHEME.has(Field::UserId) { ascii(c.user_id, c.user_id_len)? } else { "" };
-                let creds = Credentials {
-                    api_key: ascii(c.api_key, c.api_key_len)?,
-                    secret: in_bytes(c.secret, c.secret_len)?,
-                    user_id,
-                    token: "",
-                };
-                PresetSigner::new_in(slot, creds)?;
+                let user_id: &[u8] =
+                    if P::SCHEME.has(Field::UserId) { in_bytes(c.user_id.cast(), c.user_id_len)? } else { b"" };
+                let api_key = in_bytes(c.api_key.cast(), c.api_key_len)?;
+                PresetSigner::new_in_bytes(slot, api_key, in_bytes(c.secret, c.secret_len)?, user_id)?;
             }
             Ok(())
         };
@@ -155,9 +136,10 @@ fn write_lines<P: Preset>(
 /// `apisig_aevo_signer_init` does and precomputes the HMAC key state into `*s`. The previous
 /// contents of `*s` are not read. On error `*s` is left without a tag.
 ///
-/// The one difference from `apisig_aevo_signer_init`: a credential that is not ASCII is
-/// refused as soon as it is read (`INVALID_HEADER_VALUE`, which the checks would give it
-/// anyway), so with several faults at once the code may differ.
+/// Credentials are read as bytes, not validated as UTF-8 first: one that is not UTF-8 is
+/// refused by the checks (`INVALID_HEADER_VALUE`, as `apisig_aevo_signer_init` refuses it)
+/// in the order of the scheme's headers, so with several faults at once the code may
+/// differ; fields the preset does not send are not read at all.
 ///
 /// # Errors
 /// `NULL_PARAMETER`; `EMPTY_SECRET`, `INVALID_HEADER_VALUE` for unusable credentials.
