@@ -2,10 +2,11 @@
 //! [`PresetSigner<Apex>`](PresetSigner) sign as [`Signer`](crate::Signer) does with
 //! [`dialect::AEVO`] or [`dialect::APEX`], with the scheme a type parameter instead of data
 //! read at run time. Everything the scheme decides is then known at compile time — the
-//! message's parts (streamed by straight-line code, [`Template::stream_unrolled`]), the
-//! request checks ([`FieldChecks::planned`] in a `const`), the encoding, the time unit,
-//! whether a nonce is sent — and folds away, so a device that signs one dialect links that
-//! dialect's code only: no template walk, no base64, no UTF-8 validation, no other preset.
+//! message's parts (streamed by straight-line code), the request checks (planned in a
+//! `const`), the encoding, the time unit, whether a nonce is sent — and folds away, so a
+//! device that signs one dialect links that dialect's code only: no template walk, no base64,
+//! no other preset, and on the byte-level path ([`PresetSigner::new_in_bytes`],
+//! [`PresetSigner::sign_into`]) no UTF-8 validation.
 //!
 //! The protocol's decisions are made by the same code as [`Signer`](crate::Signer)'s (the
 //! same template constants, part values, checks, digit and hex writers); the tests compare
