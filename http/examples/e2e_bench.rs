@@ -6,7 +6,7 @@
 //!   timestamps): the body on the first line, then `timestamp signature` per line.
 //! * `e2e_bench serve auth|plain` serves `POST /orders` (reads the body, answers `ok`) on one
 //!   runtime thread, behind the apisig layer verifying Aevo (`auth`) or with no
-//!   authentication (`plain`); prints the port and stops when its standard input closes.
+//!   authentication (`plain`); prints the port and its pid and stops when its standard input closes.
 #![allow(missing_docs)]
 
 use std::io::{BufWriter, Read, Write};
@@ -80,7 +80,8 @@ fn serve(auth: bool) -> Result<(), Failure> {
             None => app,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        println!("{}", listener.local_addr()?.port());
+        // The pid too: the benchmark reads the server's CPU time from /proc.
+        println!("{}\n{}", listener.local_addr()?.port(), std::process::id());
         std::io::stdout().flush()?;
         let stop = tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new()));
         axum::serve(listener, app)

@@ -404,6 +404,18 @@ class Verifier:
         """The shared replay store given as ``replay_store=``, if any."""
 
 @final
+class _AsgiGate:
+    """The ASGI middleware's per-request work in one call (see ``apisig.server``): reads the
+    scope, chooses the schemes by the headers present, verifies."""
+
+    def __init__(self, verifier: Verifier, schemes: Iterable[Scheme], *, authorize: bool = False) -> None: ...
+    def enter(
+        self, scope: dict[str, Any], body: _Buffer
+    ) -> tuple[dict[str, Any], ReplayClaim | None] | None:
+        """``(scope for the application, claim still to make good)``; raises the refusal;
+        ``None`` for the Python path (no scheme's headers present, a scope it does not read)."""
+
+@final
 class Next:
     """What to do after a response."""
 
