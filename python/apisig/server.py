@@ -51,8 +51,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlsplit
 
-from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
-from ._native import _AsgiGate
+from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier, _AsgiGate
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
@@ -368,7 +367,9 @@ class ApisigASGIMiddleware:
             body = bytes(body)
         gate = self.auth.asgi_gate
         entered = None
-        apex = self.auth.apex_authenticate is not None and self.auth.is_apex_login(scope["method"], scope["path"])
+        apex = self.auth.apex_authenticate is not None and self.auth.is_apex_login(
+            scope["method"], scope["path"]
+        )
         if gate is not None and len(body) < DETACH_THRESHOLD and not apex:
             try:
                 entered = gate.enter(scope, body)

@@ -11,7 +11,7 @@
 //! policy (`AuthorizationFailed`) is raised at once. Whatever the gate does not handle it
 //! leaves to the Python path by returning `None`: no scheme's headers present (the Python path
 //! raises `MissingCredential`, or judges mutual TLS), a scope that is not as the ASGI
-//! specification says (no `raw_path`, headers not a list of `bytes` pairs, a header name not
+//! specification says (not a dict, no `raw_path`, headers not a list of `bytes` pairs, a header name not
 //! UTF-8).
 
 use std::borrow::Cow;
@@ -99,9 +99,10 @@ impl AsgiGate {
     fn enter<'py>(
         &self,
         py: Python<'py>,
-        scope: &Bound<'py, PyDict>,
+        scope: &Bound<'py, PyAny>,
         body: Bytes<'_>,
     ) -> PyResult<Option<(Bound<'py, PyDict>, Option<ReplayClaim>)>> {
+        let Ok(scope) = scope.cast::<PyDict>() else { return Ok(None) };
         let Some(raw_path) = scope.get_item(intern!(py, "raw_path"))? else { return Ok(None) };
         let Ok(raw_path) = raw_path.cast::<PyBytes>() else { return Ok(None) };
         let query = scope.get_item(intern!(py, "query_string"))?;
