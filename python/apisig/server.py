@@ -122,11 +122,15 @@ class Authenticator:
         self._names = [(s, frozenset(h[0].lower() for h in s.headers)) for s in self.schemes]
         self._names.sort(key=lambda pair: -len(pair[0].headers))
         # The ASGI middleware's per-request work in one native call (the same rules, see
-        # python/src/asgi.rs) when the request needs nothing else: mutual TLS (and so OCSP) and
-        # OpenID access tokens take the Python path.
+        # python/src/asgi.rs) when the request needs nothing else: mutual TLS (and so OCSP),
+        # OpenID access tokens, and a subclass's own verification take the Python path.
+        own = all(
+            getattr(type(self), m) is getattr(Authenticator, m)
+            for m in ("authenticate_async", "authenticate_deferred", "_by_headers")
+        )
         self.asgi_gate = (
             _AsgiGate(verifier, self.schemes, authorize=authorize)
-            if mtls is None and oidc is None and self.schemes
+            if mtls is None and oidc is None and self.schemes and own
             else None
         )
 

@@ -234,3 +234,18 @@ def test_scopes_the_gate_does_not_read_take_the_python_path() -> None:
         status, answer = gw.same(scope)
         assert status == 200 and answer["client_id"] == AEVO_KEY
     assert gw.gate.answered == 0
+
+
+def test_a_subclass_verifying_its_own_way_takes_the_python_path() -> None:
+    class Audited(Authenticator):
+        def authenticate_deferred(self, *args: Any, **kwargs: Any) -> Any:
+            self.seen = True
+            return super().authenticate_deferred(*args, **kwargs)
+
+    plain = gateway()
+    auth = Audited(plain.verifier, plain.schemes)
+    assert auth.asgi_gate is None and plain.asgi_gate is not None
+    middleware = ApisigASGIMiddleware(app, auth)
+    headers = signed(apisig.AEVO, api_key=AEVO_KEY, secret=AEVO_SECRET)
+    status, answer = call(middleware, scope_for("POST", TARGET, headers), BODY)
+    assert status == 200 and answer["client_id"] == AEVO_KEY and auth.seen
