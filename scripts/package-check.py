@@ -7,9 +7,12 @@ builds each .crate (checking the manifest: versions on path dependencies, metada
 second; the full verification (`cargo package` without --no-verify, as `cargo publish` runs it)
 compiles every crate and its dependencies from scratch, minutes, so it is run by hand before a
 release. Then each .crate is opened and checked: it holds its manifest, sources and the files
-its users need (the C header for apisig-ffi, the README the docs include), states a
+its users need (the C header for apisig-ffi, the README the docs include) and both licence
+texts (LICENSE-MIT and LICENSE-APACHE, the same as the repository root's), states a
 rust-version and docs.rs metadata, has no path-only dependency, is under a size bound, and each
-of its Cargo features is documented in the crate's lib docs."""
+of its Cargo features is documented in the crate's lib docs. A placeholder `repository` URL
+(the workspace's, until the project has a public home) is printed as a warning: publishing with
+it would point users nowhere."""
 
 import subprocess
 import sys
@@ -29,6 +32,10 @@ CRATES = {
     ),
 }
 MAX_BYTES = 256 * 1024  # compressed; today 11-110 KiB
+# Every package carries both licences of `license = "MIT OR Apache-2.0"`, byte for byte the root's.
+LICENCES = ["LICENSE-MIT", "LICENSE-APACHE"]
+# A repository URL under a reserved name (RFC 6761) is a placeholder, not a home.
+PLACEHOLDER_HOSTS = (".invalid/", ".example/", "example.com/", "example.org/")
 
 
 def main() -> int:
@@ -50,6 +57,7 @@ def main() -> int:
     version = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["package"][
         "version"
     ]
+    placeholders: dict[str, list[str]] = {}
     for name, (directory, needed) in CRATES.items():
         crate = ROOT / "target" / "package" / f"{name}-{version}.crate"
         with tarfile.open(crate) as tar:
@@ -57,10 +65,16 @@ def main() -> int:
             files = {
                 m.name.removeprefix(prefix): m for m in tar.getmembers() if m.isfile()
             }
-            missing = sorted({"Cargo.toml", "src/lib.rs", *needed} - set(files))
+            missing = sorted({"Cargo.toml", "src/lib.rs", *needed, *LICENCES} - set(files))
             assert not missing, f"{crate.name} lacks {missing}"
             empty = sorted(f for f in needed if files[f].size == 0)
             assert not empty, f"{crate.name}: empty {empty}"
+            for licence in LICENCES:
+                packed = tar.extractfile(files[licence])
+                assert packed is not None
+                assert packed.read() == (ROOT / licence).read_bytes(), (
+                    f"{crate.name}: {licence} differs from the repository's"
+                )
             text = tar.extractfile(files["Cargo.toml"])
             assert text is not None
             manifest = tomllib.loads(text.read().decode())
@@ -86,6 +100,16 @@ def main() -> int:
             f"{name}: document features {undocumented}"
         )
         print(f"package-check: {crate.name}: {len(files)} files, {size} bytes")
+        repository = package.get("repository", "")
+        if not repository or any(h in repository + "/" for h in PLACEHOLDER_HOSTS):
+            placeholders.setdefault(repository, []).append(name)
+    for repository, names in placeholders.items():
+        print(
+            f"package-check: WARNING: the repository URL of {', '.join(names)} is "
+            f"{repository!r}, a placeholder: set the real one (Cargo.toml, "
+            "[workspace.package] repository) before publishing",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -25,7 +25,7 @@ mod refusal;
 #[cfg(feature = "server")]
 pub mod server;
 
-pub use refusal::{Refusal, status_for};
+pub use refusal::{Refusal, grpc_answer, grpc_code_for, is_grpc, status_for};
 
 use apisig::UnixNanos;
 

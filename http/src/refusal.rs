@@ -1,5 +1,6 @@
 //! A refused request as an HTTP answer: the status, the `WWW-Authenticate` challenge and the
-//! small JSON body every face of apisig answers with.
+//! small JSON body every face of apisig answers with; for a gRPC request, the same refusal as
+//! a gRPC status.
 
 use apisig::Error;
 use bytes::Bytes;
@@ -12,6 +13,67 @@ use http::{HeaderValue, Response, StatusCode, header};
 /// misconfiguration.
 pub fn status_for(error: Error) -> StatusCode {
     StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The gRPC status code answering a gRPC request refused with HTTP `status`: gRPC's own
+/// mapping of HTTP statuses (`doc/http-grpc-status-mapping.md` in grpc/grpc), so 401 is
+/// `UNAUTHENTICATED` (16), 403 `PERMISSION_DENIED` (7), 503 `UNAVAILABLE` (14) and 400
+/// `INTERNAL` (13); and 413 (a body over the layer's limit) `RESOURCE_EXHAUSTED` (8), 500 (a
+/// server misconfiguration) `INTERNAL`, as gRPC servers answer those; any other `UNKNOWN` (2).
+pub fn grpc_code_for(status: StatusCode) -> u8 {
+    match status.as_u16() {
+        401 => 16,
+        403 => 7,
+        429 | 502..=504 => 14,
+        404 => 12,
+        413 => 8,
+        400 | 500 => 13,
+        _ => 2,
+    }
+}
+
+/// Whether a request is gRPC (its content type is `application/grpc`, with or without a
+/// `+format` suffix or parameters).
+pub fn is_grpc(headers: &http::HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.get(..16).is_some_and(|p| p.eq_ignore_ascii_case(b"application/grpc"))
+            && matches!(v.get(16), None | Some(b'+' | b';'))
+    })
+}
+
+/// `answer`, a refusal made for HTTP, as gRPC answers it: HTTP 200 with no body and the status
+/// in the headers (a "trailers-only" response): `grpc-status` from [`grpc_code_for`],
+/// `grpc-message` the refusal's error name and message (`<name>: <message>`, percent-encoded as
+/// gRPC requires) when `answer` carries its [`Refusal`] in its extensions, else the HTTP
+/// status's reason. `WWW-Authenticate` and the extensions are kept. A success is returned as
+/// it is.
+pub fn grpc_answer<B: From<Bytes>>(answer: Response<B>) -> Response<B> {
+    let status = answer.status();
+    if status.is_success() {
+        return answer;
+    }
+    let (mut parts, _) = answer.into_parts();
+    let message = match parts.extensions.get::<Refusal>() {
+        Some(r) => format!("{}: {}", r.error.name(), r.error.as_str()),
+        None => status.canonical_reason().unwrap_or("refused").to_owned(),
+    };
+    let mut encoded = String::with_capacity(message.len());
+    for b in message.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    parts.status = StatusCode::OK;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    parts.headers.insert("grpc-status", HeaderValue::from(u16::from(grpc_code_for(status))));
+    if let Ok(value) = HeaderValue::from_str(&encoded) {
+        parts.headers.insert("grpc-message", value);
+    }
+    Response::from_parts(parts, B::from(Bytes::new()))
 }
 
 /// A refused request: the core's error and the answer made of it.
@@ -48,9 +110,11 @@ impl Refusal {
     }
 
     /// The whole answer, with a body of any type made from bytes (axum's `Body`,
-    /// `http_body_util::Full<Bytes>`).
+    /// `http_body_util::Full<Bytes>`). The refusal itself is in its extensions (for logging,
+    /// and for [`grpc_answer`]).
     pub fn response<B: From<Bytes>>(&self, realm: &str) -> Response<B> {
         let mut res = Response::new(B::from(self.json()));
+        res.extensions_mut().insert(*self);
         *res.status_mut() = self.status();
         let headers = res.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -96,6 +160,59 @@ mod tests {
         for (error, status) in expected {
             assert_eq!(status_for(error).as_u16(), status, "{error:?}");
         }
+    }
+
+    #[test]
+    fn grpc_codes_are_grpcs_mapping_of_the_statuses() {
+        // Oracle: the gRPC code table (grpc/grpc doc/statuscodes.md) by name.
+        const UNAUTHENTICATED: u8 = 16;
+        const PERMISSION_DENIED: u8 = 7;
+        const UNAVAILABLE: u8 = 14;
+        const RESOURCE_EXHAUSTED: u8 = 8;
+        const INTERNAL: u8 = 13;
+        let expected = [
+            (Error::SignatureMismatch, UNAUTHENTICATED),
+            (Error::MissingCredential, UNAUTHENTICATED),
+            (Error::Forbidden, PERMISSION_DENIED),
+            (Error::ReplayCacheFull, UNAVAILABLE),
+            (Error::ReplayStoreUnavailable, UNAVAILABLE),
+            (Error::InvalidTemplate, INTERNAL),
+        ];
+        for (error, code) in expected {
+            assert_eq!(grpc_code_for(status_for(error)), code, "{error:?}");
+        }
+        assert_eq!(grpc_code_for(StatusCode::PAYLOAD_TOO_LARGE), RESOURCE_EXHAUSTED);
+    }
+
+    #[test]
+    fn a_grpc_answer_is_trailers_only_with_the_refusal() {
+        let http: Response<Bytes> = Refusal { error: Error::SignatureMismatch }.response("x");
+        let res = grpc_answer(http);
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.body().is_empty());
+        assert_eq!(res.headers()["content-type"], "application/grpc");
+        assert_eq!(res.headers()["grpc-status"], "16");
+        let message = format!("signature_mismatch: {}", Error::SignatureMismatch.as_str()).replace('%', "%25");
+        assert_eq!(res.headers()["grpc-message"], message.as_str());
+        assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+        let mut text = Response::new(Bytes::from_static(b"{}"));
+        *text.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        let res = grpc_answer(text);
+        assert_eq!(
+            (res.headers()["grpc-status"].as_bytes(), res.headers()["grpc-message"].as_bytes()),
+            (&b"8"[..], &b"Payload Too Large"[..])
+        );
+    }
+
+    #[test]
+    fn grpc_requests_are_known_by_their_content_type() {
+        let with = |ct: &'static str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            is_grpc(&h)
+        };
+        assert!(with("application/grpc") && with("application/grpc+proto") && with("Application/GRPC;x=1"));
+        assert!(!with("application/grpc-web") && !with("application/json") && !is_grpc(&http::HeaderMap::new()));
     }
 
     #[test]

@@ -14,7 +14,14 @@
 //!   `Extension<Principal>`).
 //! * With a [`Policy`] the principal's role must allow the path ([`Policy::authorize`]).
 //! * Refusals are answered by the layer: 401, 403 or 503 with `WWW-Authenticate` and the JSON
-//!   body `{"error": name, "code": code, "message": text}` (see [`Refusal`]).
+//!   body `{"error": name, "code": code, "message": text}` (see [`Refusal`]). A gRPC request
+//!   (content type `application/grpc`) is refused as gRPC refuses: HTTP 200 with
+//!   `grpc-status` `UNAUTHENTICATED`, `PERMISSION_DENIED` or `UNAVAILABLE` (see
+//!   [`grpc_answer`](crate::grpc_answer)).
+//! * tonic: the layer goes on the service's axum router, which tonic's server serves:
+//!   `Server::builder().add_routes(Routes::from(Routes::new(svc).into_axum_router().layer(layer)))`
+//!   (the router hands the layer axum's body, which it can rebuild from the bytes it verified;
+//!   tonic's own body type cannot be). The principal is in the `tonic::Request`'s extensions.
 //! * Mutual TLS: the server's TLS acceptor puts the client's certificate in the request's
 //!   extensions as a [`PeerCertificate`]; [`Mtls`] says how it counts. With the `ocsp`
 //!   feature and [`Authenticator::ocsp`], the pinned certificate is checked first, then its
@@ -41,10 +48,11 @@ use apisig::{
     replay::{ReplayEntry, ReplayStore},
     scheme::Scheme,
 };
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{HeaderName, Method, Request, Response, StatusCode, header, request::Parts};
-use http_body::Body;
+use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Limited};
+use smallvec::SmallVec;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -266,6 +274,10 @@ impl Accepted {
 }
 
 type Clock = Arc<dyn Fn() -> UnixNanos + Send + Sync>;
+
+/// The positions of the schemes whose headers a request carries (on the stack for up to four:
+/// nothing is allocated per request for them).
+type Candidates = SmallVec<[usize; 4]>;
 
 /// What the layer verifies and how: a core verifier, the accepted schemes and the options.
 ///
@@ -489,7 +501,7 @@ impl Authenticator {
         let target = target(parts);
         let now = (self.clock)();
         let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
-        let headers: Vec<Header<'_>> = parts
+        let headers: SmallVec<[Header<'_>; 8]> = parts
             .headers
             .iter()
             .filter(|(name, _)| candidates.iter().any(|a| a.scheme().reads(name.as_str().as_bytes())))
@@ -597,7 +609,7 @@ impl Authenticator {
         {
             parts.extensions.insert(warning);
         }
-        let candidates: Vec<usize> = (0..self.schemes.len())
+        let candidates: Candidates = (0..self.schemes.len())
             .filter(|&i| self.schemes.get(i).is_some_and(|a| a.names.iter().all(|n| parts.headers.contains_key(n))))
             .collect();
         if candidates.is_empty() && self.mtls != Some(Mtls::Alone) {
@@ -637,7 +649,7 @@ impl Authenticator {
     }
 
     /// The accepted schemes at positions `indices`.
-    fn candidates(&self, indices: &[usize]) -> Vec<&Accepted> {
+    fn candidates(&self, indices: &[usize]) -> SmallVec<[&Accepted; 4]> {
         indices.iter().filter_map(|&i| self.schemes.get(i)).collect()
     }
 
@@ -654,11 +666,32 @@ impl Authenticator {
         if declared.is_some_and(|n| n > self.max_body as u64) {
             return Err(too_large());
         }
-        match Limited::new(body, self.max_body).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-            Err(_) => Err(plain(StatusCode::BAD_REQUEST, r#"{"error":"body_unreadable"}"#)),
+        let refuse = |e: Box<dyn std::error::Error + Send + Sync>| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                plain(StatusCode::BAD_REQUEST, r#"{"error":"body_unreadable"}"#)
+            }
+        };
+        let mut body = std::pin::pin!(Limited::new(body, self.max_body));
+        // A small request's body is one frame, the last: taken as it is (no list of frames to
+        // collect and join).
+        let first = match body.frame().await {
+            None => return Ok(Bytes::new()),
+            Some(frame) => frame.map_err(refuse)?,
+        };
+        let first = match first.into_data() {
+            Ok(mut data) if body.is_end_stream() => return Ok(data.copy_to_bytes(data.remaining())),
+            Ok(data) => Frame::data(data),
+            Err(frame) => frame,
+        };
+        let rest = body.collect().await.map_err(refuse)?;
+        let mut whole = BytesMut::new();
+        if let Ok(mut data) = first.into_data() {
+            whole.put(&mut data);
         }
+        whole.put(rest.aggregate());
+        Ok(whole.freeze())
     }
 
     fn refuse<R: From<Bytes>>(&self, error: Error) -> Response<R> {
@@ -783,9 +816,11 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = Arc::clone(&self.auth);
+        let grpc = crate::is_grpc(req.headers());
         Box::pin(async move {
             match auth.admit(req).await {
                 Ok(req) => inner.call(req).await,
+                Err(answer) if grpc => Ok(crate::grpc_answer(answer)),
                 Err(answer) => Ok(answer),
             }
         })

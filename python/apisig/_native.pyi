@@ -1,6 +1,6 @@
 """The pyo3 face of the apisig core (hand-written stubs; checked by ``mypy.stubtest``)."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Final, TypeAlias, final
 
 from .replay import AsyncReplayStore, ReplayStore
@@ -49,6 +49,7 @@ __all__ = [
     "Signer",
     "TokenLifetime",
     "Verifier",
+    "_AsgiGate",
     "__version__",
     "check_canonical",
     "error_table",
@@ -402,6 +403,20 @@ class Verifier:
     @property
     def replay_store(self) -> ReplayStore | AsyncReplayStore | None:
         """The shared replay store given as ``replay_store=``, if any."""
+
+@final
+class _AsgiGate:
+    """The ASGI middleware's per-request work in one call (see ``apisig.server``): reads the
+    scope, chooses the schemes by the headers present, verifies."""
+
+    def __new__(
+        cls, verifier: Verifier, schemes: Iterable[Scheme], *, authorize: bool = False
+    ) -> _AsgiGate: ...
+    def enter(
+        self, scope: MutableMapping[str, Any], body: _Buffer
+    ) -> tuple[dict[str, Any], ReplayClaim | None] | None:
+        """``(scope for the application, claim still to make good)``; raises the refusal;
+        ``None`` for the Python path (no scheme's headers present, a scope it does not read)."""
 
 @final
 class Next:

@@ -51,7 +51,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlsplit
 
-from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier
+from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier, _AsgiGate
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
@@ -121,6 +121,18 @@ class Authenticator:
         # the order candidates are tried in, fixed once (Python's sort is stable).
         self._names = [(s, frozenset(h[0].lower() for h in s.headers)) for s in self.schemes]
         self._names.sort(key=lambda pair: -len(pair[0].headers))
+        # The ASGI middleware's per-request work in one native call (the same rules, see
+        # python/src/asgi.rs) when the request needs nothing else: mutual TLS (and so OCSP),
+        # OpenID access tokens, and a subclass's own verification take the Python path.
+        own = all(
+            getattr(type(self), m) is getattr(Authenticator, m)
+            for m in ("authenticate_async", "authenticate_deferred", "_by_headers")
+        )
+        self.asgi_gate = (
+            _AsgiGate(verifier, self.schemes, authorize=authorize)
+            if mtls is None and oidc is None and self.schemes and own
+            else None
+        )
 
     def is_exempt(self, path: str) -> bool:
         return path in self.exempt
@@ -328,7 +340,7 @@ class ApisigASGIMiddleware:
         self.peer_certificate = peer_certificate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.auth.is_exempt(scope["path"]):
+        if scope["type"] != "http" or scope["path"] in self.auth.exempt:  # is_exempt, inline
             await self.app(scope, receive, send)
             return
         # The body: most requests send it in one message (read without a loop or a join).
@@ -357,25 +369,26 @@ class ApisigASGIMiddleware:
             body = b"".join(chunks)
         elif type(body) is not bytes:
             body = bytes(body)
-        raw_path = scope.get("raw_path") or quote(scope["path"]).encode()
-        query = scope.get("query_string", b"")
-        target = (raw_path + b"?" + query if query else raw_path).decode("latin-1")
-        headers = _asgi_headers(scope["headers"])
-        method: str = scope["method"]
-
-        if self.auth.is_apex_login(method, scope["path"]):
-            status, answer = await self.auth.apex_login_async(target, headers, body)
-            await _asgi_answer(send, status, answer)
-            return
-        certificate = self.peer_certificate(scope) if self.auth.mtls else None
-        try:
-            principal = await self.auth.authenticate_async(method, target, headers, body, certificate)
-        except ApisigError as e:
-            await _asgi_answer(send, status_for(e), error_body(e))
-            return
-        state = dict(scope.get("state") or {})
-        state["apisig_principal"] = principal
-        scope = {**scope, PRINCIPAL_KEY: principal, "state": state}
+        gate = self.auth.asgi_gate
+        entered = None
+        apex = self.auth.apex_authenticate is not None and self.auth.is_apex_login(
+            scope["method"], scope["path"]
+        )
+        if gate is not None and len(body) < DETACH_THRESHOLD and not apex:
+            try:
+                entered = gate.enter(scope, body)
+                if entered is not None and entered[1] is not None:
+                    await self.auth.claim_async(entered[1])
+            except ApisigError as e:
+                await _asgi_answer(send, status_for(e), error_body(e))
+                return
+        if entered is not None:
+            scope = entered[0]
+        else:
+            authenticated = await self._authenticate(scope, body, send)
+            if authenticated is None:
+                return
+            scope = authenticated
         delivered = False
 
         async def replay() -> Message:
@@ -386,6 +399,30 @@ class ApisigASGIMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _authenticate(self, scope: Scope, body: bytes, send: Send) -> Scope | None:
+        """The scope for the application, with the principal; ``None`` when the request was
+        answered here (refused, or APEX ``AuthenticateUser``). The Python path, for what the
+        native gate does not take (see :class:`Authenticator`)."""
+        raw_path = scope.get("raw_path") or quote(scope["path"]).encode()
+        query = scope.get("query_string", b"")
+        target = (raw_path + b"?" + query if query else raw_path).decode("latin-1")
+        headers = _asgi_headers(scope["headers"])
+        method: str = scope["method"]
+
+        if self.auth.is_apex_login(method, scope["path"]):
+            status, answer = await self.auth.apex_login_async(target, headers, body)
+            await _asgi_answer(send, status, answer)
+            return None
+        certificate = self.peer_certificate(scope) if self.auth.mtls else None
+        try:
+            principal = await self.auth.authenticate_async(method, target, headers, body, certificate)
+        except ApisigError as e:
+            await _asgi_answer(send, status_for(e), error_body(e))
+            return None
+        state = dict(scope.get("state") or {})
+        state["apisig_principal"] = principal
+        return {**scope, PRINCIPAL_KEY: principal, "state": state}
 
 
 # Header names as str, each decoded once: a server sends the same few names again and again.

@@ -15,6 +15,7 @@ use apisig::names::Named as _;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+mod asgi;
 mod convert;
 mod jwks;
 mod ocsp;
@@ -139,6 +140,8 @@ fn preset_names() -> Vec<&'static str> {
 mod _native {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use super::asgi::AsgiGate;
     #[pymodule_export]
     use super::jwks::JwkSet;
     #[pymodule_export]

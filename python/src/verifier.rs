@@ -106,7 +106,7 @@ type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
 
 /// How a request presents its credentials.
 #[derive(Clone, Copy)]
-enum Presented<'c> {
+pub(crate) enum Presented<'c> {
     /// In the scheme's headers.
     Headers,
     /// In the scheme's headers, or else in the JSON body (APEX `AuthenticateUser`).
@@ -360,15 +360,32 @@ impl Verifier {
         authorize: bool,
         how: Presented<'_>,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
-        let now = resolve_now(py, now, self.clock.as_ref())?;
         let mut objects = HeaderObjects::default();
         objects.gather(headers)?;
         let mut hs = CoreHeaders::new();
         objects.core_into(&mut hs)?;
+        self.verify_core_headers(py, scheme, method, path, &hs, &body, now, authorize, how)
+    }
+
+    /// `verify_presented` over headers already in the core's form (also the ASGI gate's,
+    /// python/src/asgi.rs).
+    pub(crate) fn verify_core_headers(
+        &self,
+        py: Python<'_>,
+        scheme: Option<&Scheme>,
+        method: &str,
+        path: &str,
+        hs: &[apisig::headers::Header<'_>],
+        body: &[u8],
+        now: Option<Nanos>,
+        authorize: bool,
+        how: Presented<'_>,
+    ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
         let data = scheme.map(|s| &*s.data);
         let policy = self.policy.as_deref();
         let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
-            let req = Request { method, path, body: &body, headers: &hs };
+            let req = Request { method, path, body, headers: hs };
             let mut state = self.lock();
             let (p, found, claim) = with_core!(&mut state.core, v => {
                 // A claim left by a request refused after it was made must not be taken for
