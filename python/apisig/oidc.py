@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ._native import JwkSet
+from ._native import JwkSet, Principal
 from .exceptions import (
     ApisigError,
     AudienceMismatch,
@@ -132,6 +132,9 @@ class AccessToken:
     """The whole claims set, decoded."""
 
     scheme: str = "oidc"
+    key: Principal | None = None
+    """The principal of the credentials that had to come with the token (the server's
+    ``oidc_key=``, e.g. ZignSec's ``Zs-Product-Key``), else ``None``."""
 
     @property
     def client(self) -> str | None:
