@@ -378,6 +378,11 @@ enum apisig_result
    * response (failing closed).
    */
   APISIG_RESULT_INTROSPECTION_UNAVAILABLE = 144,
+  /**
+   * The introspection endpoint's answer is not an RFC 7662 response: not one JSON object,
+   * `active` missing or not a boolean, a registered claim of the wrong type (failing closed).
+   */
+  APISIG_RESULT_INTROSPECTION_MALFORMED = 145,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1017,6 +1022,32 @@ typedef struct apisig_access_token {
 } apisig_access_token;
 
 /**
+ * What an RFC 7662 introspection answer must say.
+ */
+typedef struct apisig_introspection_expected {
+  /**
+   * The issuer identifier; an `iss` in the answer must equal it exactly.
+   */
+  const char *issuer;
+  /**
+   * Its length.
+   */
+  size_t issuer_len;
+  /**
+   * This resource server's audience, or `NULL`: when given, `aud` must contain it.
+   */
+  const char *audience;
+  /**
+   * Its length.
+   */
+  size_t audience_len;
+  /**
+   * Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+   */
+  uint64_t leeway_s;
+} apisig_introspection_expected;
+
+/**
  * What a successful basic OCSP response says, as the caller's parser found it. Flags are 0 or
  * 1; times are nanoseconds since the UNIX epoch.
  */
@@ -1601,6 +1632,23 @@ void apisig_verifier_free(struct apisig_verifier *v);
  * writable `apisig_access_token`.
  */
 APISIG_MUST_USE apisig_result apisig_jws_verify(const uint8_t *jwks, size_t jwks_len, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
+
+/**
+ * Judges an introspection endpoint's answer `(body, body_len)` (RFC 7662 JSON, fetched by the
+ * caller with its own HTTP client) at `now_ns`: on `OK` fills `*claims` (strings point into
+ * `body`; `algorithm` is 0: nothing was signed) and `*cache_s`, how many seconds the answer
+ * may be kept (`max_cache_s`, never past the token's `exp`). Nothing is written on error.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INTROSPECTION_MALFORMED` (not an RFC 7662 answer), `DUPLICATE_FIELD`,
+ * `TOKEN_INACTIVE`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`,
+ * `AUDIENCE_MISMATCH`; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+ *
+ * # Safety
+ * `(body, body_len)` and the strings in `expected` must be readable, `body` for as long as
+ * `*claims` is used; `claims` and `cache_s` must point to writable objects.
+ */
+APISIG_MUST_USE apisig_result apisig_introspection_check(const uint8_t *body, size_t body_len, const struct apisig_introspection_expected *expected, uint64_t now_ns, uint64_t max_cache_s, struct apisig_access_token *claims, uint64_t *cache_s);
 
 /**
  * `sizeof(apisig_keyring)`, for bindings that cannot read the macro.

@@ -2,12 +2,15 @@
 //! verified against the issuer's JWK set document, in one call and without a heap for ES256
 //! and EdDSA: the set is parsed (and its points validated) on every call, so nothing is kept
 //! between calls. A server that verifies many tokens keeps the document, not the parse.
+//! Opaque tokens: the core's judgement of an RFC 7662 introspection answer.
 
 use core::ffi::c_char;
 
 use apisig::Error;
+use apisig::introspect;
 use apisig::jwk::{Alg, AlgSet, JwkSet};
 use apisig::jws::{self, Issuer};
+use apisig::jwt::Claims;
 
 use crate::convert::{in_bytes, in_ref, in_str, out_buf, out_ref};
 use crate::result::apisig_result;
@@ -147,26 +150,7 @@ pub unsafe extern "C" fn apisig_jws_verify(
         let issuer = Issuer { issuer: name, audience, algorithms, leeway_s: iss.leeway_s, strict: iss.strict != 0, max_len: iss.max_len };
         let set = JwkSet::<APISIG_JWKS_KEYS_MAX>::parse(jwks)?;
         let v = jws::verify(&set, &issuer, token, now_ns, scratch.buf)?;
-        let c = &v.claims;
-        let mut aud = [NONE; APISIG_JWT_AUD_MAX];
-        for (slot, a) in aud.iter_mut().zip(c.aud.iter()) {
-            *slot = some(a);
-        }
-        *out = apisig_access_token {
-            algorithm: alg_bit(v.alg),
-            iss: c.iss.map_or(NONE, some),
-            sub: c.sub.map_or(NONE, some),
-            client_id: c.client_id.map_or(NONE, some),
-            scope: c.scope.map_or(NONE, some),
-            jti: c.jti.map_or(NONE, some),
-            aud,
-            aud_len: c.aud.len(),
-            exp: opt_u64(c.exp),
-            nbf: opt_u64(c.nbf),
-            iat: opt_u64(c.iat),
-            json: c.json.as_ptr(),
-            json_len: c.json.len(),
-        };
+        *out = access_token(alg_bit(v.alg), &v.claims);
         Ok(())
     }
 }
@@ -178,5 +162,88 @@ const fn alg_bit(alg: Alg) -> u32 {
         Alg::Ps256 => APISIG_JWS_PS256,
         Alg::Es256 => APISIG_JWS_ES256,
         Alg::EdDsa => APISIG_JWS_EDDSA,
+    }
+}
+
+/// What an RFC 7662 introspection answer must say.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct apisig_introspection_expected {
+    /// The issuer identifier; an `iss` in the answer must equal it exactly.
+    pub issuer: *const c_char,
+    /// Its length.
+    pub issuer_len: usize,
+    /// This resource server's audience, or `NULL`: when given, `aud` must contain it.
+    pub audience: *const c_char,
+    /// Its length.
+    pub audience_len: usize,
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway_s: u64,
+}
+
+/// Judges an introspection endpoint's answer `(body, body_len)` (RFC 7662 JSON, fetched by the
+/// caller with its own HTTP client) at `now_ns`: on `OK` fills `*claims` (strings point into
+/// `body`; `algorithm` is 0: nothing was signed) and `*cache_s`, how many seconds the answer
+/// may be kept (`max_cache_s`, never past the token's `exp`). Nothing is written on error.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INTROSPECTION_MALFORMED` (not an RFC 7662 answer), `DUPLICATE_FIELD`,
+/// `TOKEN_INACTIVE`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`,
+/// `AUDIENCE_MISMATCH`; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+///
+/// # Safety
+/// `(body, body_len)` and the strings in `expected` must be readable, `body` for as long as
+/// `*claims` is used; `claims` and `cache_s` must point to writable objects.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_introspection_check(
+    body: *const u8,
+    body_len: usize,
+    expected: *const apisig_introspection_expected,
+    now_ns: u64,
+    max_cache_s: u64,
+    claims: *mut apisig_access_token,
+    cache_s: *mut u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (body, e, out, cache_out) =
+            unsafe { (in_bytes(body, body_len)?, in_ref(expected)?, out_ref(claims)?, out_ref(cache_s)?) };
+        // SAFETY: the caller guarantees the strings.
+        let issuer = unsafe { in_str(e.issuer, e.issuer_len, Error::InvalidHeaderValue)? };
+        let audience = if e.audience.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(unsafe { in_str(e.audience, e.audience_len, Error::InvalidHeaderValue)? })
+        };
+        let expected = introspect::Expected { issuer, audience, leeway_s: e.leeway_s };
+        let c = introspect::check(body, &expected, now_ns)?;
+        *cache_out = introspect::cache_seconds(&c, now_ns, max_cache_s);
+        *out = access_token(0, &c);
+        Ok(())
+    }
+}
+
+/// The C view of verified claims.
+fn access_token(algorithm: u32, c: &Claims<'_>) -> apisig_access_token {
+    let mut aud = [NONE; APISIG_JWT_AUD_MAX];
+    for (slot, a) in aud.iter_mut().zip(c.aud.iter()) {
+        *slot = some(a);
+    }
+    apisig_access_token {
+        algorithm,
+        iss: c.iss.map_or(NONE, some),
+        sub: c.sub.map_or(NONE, some),
+        client_id: c.client_id.map_or(NONE, some),
+        scope: c.scope.map_or(NONE, some),
+        jti: c.jti.map_or(NONE, some),
+        aud,
+        aud_len: c.aud.len(),
+        exp: opt_u64(c.exp),
+        nbf: opt_u64(c.nbf),
+        iat: opt_u64(c.iat),
+        json: c.json.as_ptr(),
+        json_len: c.json.len(),
     }
 }

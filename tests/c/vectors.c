@@ -661,6 +661,46 @@ static void run_jws(const cJSON *root) {
     CHECK(ran >= 40, "jws: only %u cases ran", ran);
 }
 
+/* ---- introspection answers (introspection.json) ----------------------------------------- */
+
+static void run_introspection(const cJSON *root) {
+    const cJSON *c;
+    unsigned ran = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "tests")) {
+        char where[512];
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(c, "expected");
+        const cJSON *aud = cJSON_GetObjectItemCaseSensitive(e, "audience");
+        const char *body = str_of(c, "body");
+        apisig_introspection_expected x;
+        apisig_access_token claims;
+        uint64_t cache_s = 0;
+        case_name(c, where, sizeof where, "introspection");
+        x.issuer = str_of(e, "issuer");
+        x.issuer_len = strlen(x.issuer);
+        x.audience = cJSON_IsString(aud) ? aud->valuestring : NULL;
+        x.audience_len = x.audience ? strlen(x.audience) : 0;
+        x.leeway_s = u64_of(e, "leeway_s");
+        if (expect(c,
+                   apisig_introspection_check((const uint8_t *)body, strlen(body), &x,
+                                              u64_of(c, "now") * 1000000000ull, u64_of(c, "max_cache_s"), &claims,
+                                              &cache_s),
+                   where)) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "claims");
+            CHECK(same_opt(claims.sub, cJSON_GetObjectItemCaseSensitive(w, "sub")), "%s: sub", where);
+            CHECK(same_opt(claims.client_id, cJSON_GetObjectItemCaseSensitive(w, "client_id")), "%s: client_id",
+                  where);
+            CHECK(same_opt(claims.scope, cJSON_GetObjectItemCaseSensitive(w, "scope")), "%s: scope", where);
+            CHECK(same_opt(claims.iss, cJSON_GetObjectItemCaseSensitive(w, "iss")), "%s: iss", where);
+            CHECK(claims.aud_len == (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(w, "aud")),
+                  "%s: aud", where);
+            CHECK(same_u64(claims.exp, w, "exp"), "%s: exp", where);
+            CHECK(cache_s == u64_of(c, "cache_s"), "%s: cache_s %llu", where, (unsigned long long)cache_s);
+        }
+        ran++;
+    }
+    CHECK(ran >= 35, "introspection: only %u cases ran", ran);
+}
+
 /* ---- session tokens ------------------------------------------------------------------ */
 
 static void run_session(const cJSON *root) {
@@ -787,11 +827,13 @@ int main(int argc, char **argv) {
     run_policy(policy);
     {
         cJSON *jwt = load(dir, "jwt.json"), *session = load(dir, "session.json"), *pins = load(dir, "pins.json");
-        cJSON *jws = load(dir, "jws.json");
+        cJSON *jws = load(dir, "jws.json"), *introspection = load(dir, "introspection.json");
         run_jwt(jwt);
         run_session(session);
         run_pins(pins, dir);
         run_jws(jws);
+        run_introspection(introspection);
+        cJSON_Delete(introspection);
         cJSON_Delete(jws);
         cJSON_Delete(jwt);
         cJSON_Delete(session);
