@@ -624,12 +624,12 @@ typedef uint32_t apisig_pin_kind;
 #define APISIG_ACCESS_TOKEN_MAX 8192
 
 /**
- * `algorithms` bit: RS256 (needs the core's `rsa` feature).
+ * `algorithms` bit: RS256 (host builds: the `rsa` feature).
  */
 #define APISIG_JWS_RS256 (1 << 1)
 
 /**
- * `algorithms` bit: PS256 (needs the core's `rsa` feature).
+ * `algorithms` bit: PS256 (host builds: the `rsa` feature).
  */
 #define APISIG_JWS_PS256 (1 << 2)
 
@@ -868,6 +868,12 @@ typedef enum apisig_ocsp_status apisig_ocsp_status;
 typedef uint8_t apisig_ocsp_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * An issuer's JWK set, parsed (and its keys validated) once by `apisig_jwks_load`, then
+ * used by `apisig_jwks_verify` for as many tokens as needed; opaque. Host builds only.
+ */
+typedef struct apisig_jwks apisig_jwks;
 
 /**
  * Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
@@ -1632,6 +1638,57 @@ void apisig_verifier_free(struct apisig_verifier *v);
  * writable `apisig_access_token`.
  */
 APISIG_MUST_USE apisig_result apisig_jws_verify(const uint8_t *jwks, size_t jwks_len, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
+
+/**
+ * The `APISIG_JWS_*` bits of the algorithms this build verifies: ES256 and EdDSA unless a
+ * firmware build left them out, RS256 and PS256 in host builds (the core's `rsa` feature,
+ * which needs a heap). A bit asked for in `apisig_jws_issuer.algorithms` but missing here
+ * makes every token of that algorithm fail (`KEY_TYPE_MISMATCH` or `ALGORITHM_NOT_ALLOWED`).
+ */
+uint32_t apisig_jws_algorithms(void);
+
+/**
+ * Parses a JWK set document `(json, len)` (RSA 2048–4096 with RS256/PS256 in this build, EC
+ * P-256, Ed25519; other keys skipped) into a new `*out`, to be freed with `apisig_jwks_free`.
+ * Host builds only. `*out` is written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`.
+ *
+ * # Safety
+ * `(json, len)` must be readable; `out` must point to a writable pointer.
+ */
+APISIG_MUST_USE apisig_result apisig_jwks_load(const uint8_t *json, size_t len, struct apisig_jwks **out);
+
+/**
+ * How many usable keys `jwks` holds (0 for NULL).
+ *
+ * # Safety
+ * `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+ */
+size_t apisig_jwks_len(const struct apisig_jwks *jwks);
+
+/**
+ * Frees a set from `apisig_jwks_load`. NULL is ignored.
+ *
+ * # Safety
+ * `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+ */
+void apisig_jwks_free(struct apisig_jwks *jwks);
+
+/**
+ * `apisig_jws_verify` against a set loaded once: verifies an access token of `issuer` at
+ * `now_ns` and fills `*claims` (strings in `(scratch, scratch_cap)`, at least the token's
+ * length). `*claims` is written only on `OK`. Safe to call from several threads at once on
+ * one set (it is only read).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; the token errors of `apisig_jws_verify`.
+ *
+ * # Safety
+ * `jwks` must come from `apisig_jwks_load`, not yet freed; the rest as `apisig_jws_verify`.
+ */
+APISIG_MUST_USE apisig_result apisig_jwks_verify(const struct apisig_jwks *jwks, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
 
 /**
  * Judges an introspection endpoint's answer `(body, body_len)` (RFC 7662 JSON, fetched by the

@@ -1,10 +1,13 @@
-//! OpenID providers' access tokens (RS256/PS256 with the core's `rsa` feature, ES256, EdDSA)
-//! verified against the issuer's JWK set document, in one call and without a heap for ES256
-//! and EdDSA: the set is parsed (and its points validated) on every call, so nothing is kept
-//! between calls. A server that verifies many tokens keeps the document, not the parse.
+//! OpenID providers' access tokens (RS256/PS256 with the `rsa` feature, host builds; ES256,
+//! EdDSA) verified against the issuer's JWK set: in one call and without a heap
+//! (`apisig_jws_verify`: the document is parsed, its points validated, on every call), or,
+//! in host builds, against a set loaded once (`apisig_jwks_load`, `apisig_jwks_verify`,
+//! `apisig_jwks_free`), which is what a server verifying many tokens wants.
 //! Opaque tokens: the core's judgement of an RFC 7662 introspection answer.
 
 use core::ffi::c_char;
+#[cfg(feature = "std")]
+extern crate std;
 
 use apisig::Error;
 use apisig::introspect;
@@ -27,9 +30,9 @@ const _: () = assert!(APISIG_JWKS_MAX == apisig::jwk::JWKS_MAX_LEN);
 pub const APISIG_ACCESS_TOKEN_MAX: usize = 8192;
 const _: () = assert!(APISIG_ACCESS_TOKEN_MAX == jws::ACCESS_TOKEN_MAX);
 
-/// `algorithms` bit: RS256 (needs the core's `rsa` feature).
+/// `algorithms` bit: RS256 (host builds: the `rsa` feature).
 pub const APISIG_JWS_RS256: u32 = 1 << 1;
-/// `algorithms` bit: PS256 (needs the core's `rsa` feature).
+/// `algorithms` bit: PS256 (host builds: the `rsa` feature).
 pub const APISIG_JWS_PS256: u32 = 1 << 2;
 /// `algorithms` bit: ES256.
 pub const APISIG_JWS_ES256: u32 = 1 << 3;
@@ -135,21 +138,155 @@ pub unsafe extern "C" fn apisig_jws_verify(
             )
         };
         // SAFETY: the caller guarantees the issuer's strings.
-        let (name, audience) = unsafe {
-            (
-                in_str(iss.issuer, iss.issuer_len, Error::InvalidHeaderValue)?,
-                in_str(iss.audience, iss.audience_len, Error::InvalidHeaderValue)?,
-            )
-        };
-        let mut algorithms = AlgSet::EMPTY;
-        for alg in [Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa] {
-            if iss.algorithms & alg_bit(alg) != 0 {
-                algorithms = algorithms.with(alg);
-            }
-        }
-        let issuer = Issuer { issuer: name, audience, algorithms, leeway_s: iss.leeway_s, strict: iss.strict != 0, max_len: iss.max_len };
+        let issuer = unsafe { core_issuer(iss)? };
         let set = JwkSet::<APISIG_JWKS_KEYS_MAX>::parse(jwks)?;
         let v = jws::verify(&set, &issuer, token, now_ns, scratch.buf)?;
+        *out = access_token(alg_bit(v.alg), &v.claims);
+        Ok(())
+    }
+}
+
+/// The core's view of `iss`.
+///
+/// # Safety
+/// The strings of `iss` must be readable for `'a`.
+unsafe fn core_issuer<'a>(iss: &apisig_jws_issuer) -> Result<Issuer<'a>, apisig_result> {
+    // SAFETY: forwarded contract.
+    let (name, audience) = unsafe {
+        (
+            in_str(iss.issuer, iss.issuer_len, Error::InvalidHeaderValue)?,
+            in_str(iss.audience, iss.audience_len, Error::InvalidHeaderValue)?,
+        )
+    };
+    let mut algorithms = AlgSet::EMPTY;
+    for alg in [Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::EdDsa] {
+        if iss.algorithms & alg_bit(alg) != 0 {
+            algorithms = algorithms.with(alg);
+        }
+    }
+    Ok(Issuer {
+        issuer: name,
+        audience,
+        algorithms,
+        leeway_s: iss.leeway_s,
+        strict: iss.strict != 0,
+        max_len: iss.max_len,
+    })
+}
+
+/// The `APISIG_JWS_*` bits of the algorithms this build verifies: ES256 and EdDSA unless a
+/// firmware build left them out, RS256 and PS256 in host builds (the core's `rsa` feature,
+/// which needs a heap). A bit asked for in `apisig_jws_issuer.algorithms` but missing here
+/// makes every token of that algorithm fail (`KEY_TYPE_MISMATCH` or `ALGORITHM_NOT_ALLOWED`).
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_jws_algorithms() -> u32 {
+    let mut bits = 0;
+    if cfg!(feature = "rsa") {
+        bits |= APISIG_JWS_RS256 | APISIG_JWS_PS256;
+    }
+    if cfg!(feature = "es256") {
+        bits |= APISIG_JWS_ES256;
+    }
+    if cfg!(feature = "eddsa") {
+        bits |= APISIG_JWS_EDDSA;
+    }
+    bits
+}
+
+/// An issuer's JWK set, parsed (and its keys validated) once by `apisig_jwks_load`, then
+/// used by `apisig_jwks_verify` for as many tokens as needed; opaque. Host builds only.
+#[cfg(feature = "std")]
+pub struct apisig_jwks {
+    set: JwkSet<APISIG_JWKS_KEYS_MAX>,
+}
+
+/// Parses a JWK set document `(json, len)` (RSA 2048–4096 with RS256/PS256 in this build, EC
+/// P-256, Ed25519; other keys skipped) into a new `*out`, to be freed with `apisig_jwks_free`.
+/// Host builds only. `*out` is written only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`.
+///
+/// # Safety
+/// `(json, len)` must be readable; `out` must point to a writable pointer.
+#[cfg(feature = "std")]
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_jwks_load(json: *const u8, len: usize, out: *mut *mut apisig_jwks) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees both pointers.
+        let (json, out) = unsafe { (in_bytes(json, len)?, out_ref(out)?) };
+        let set = JwkSet::<APISIG_JWKS_KEYS_MAX>::parse(json)?;
+        *out = std::boxed::Box::into_raw(std::boxed::Box::new(apisig_jwks { set }));
+        Ok(())
+    }
+}
+
+/// How many usable keys `jwks` holds (0 for NULL).
+///
+/// # Safety
+/// `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+#[cfg(feature = "std")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_jwks_len(jwks: *const apisig_jwks) -> usize {
+    // SAFETY: the caller guarantees `jwks`.
+    unsafe { jwks.as_ref() }.map_or(0, |j| j.set.len())
+}
+
+/// Frees a set from `apisig_jwks_load`. NULL is ignored.
+///
+/// # Safety
+/// `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+#[cfg(feature = "std")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_jwks_free(jwks: *mut apisig_jwks) {
+    if jwks.is_null() {
+        return;
+    }
+    ffi_value!((), {
+        // SAFETY: the caller guarantees `jwks` came from apisig_jwks_load (Box::into_raw).
+        drop(unsafe { std::boxed::Box::from_raw(jwks) });
+    })
+}
+
+/// `apisig_jws_verify` against a set loaded once: verifies an access token of `issuer` at
+/// `now_ns` and fills `*claims` (strings in `(scratch, scratch_cap)`, at least the token's
+/// length). `*claims` is written only on `OK`. Safe to call from several threads at once on
+/// one set (it is only read).
+///
+/// # Errors
+/// `NULL_PARAMETER`; the token errors of `apisig_jws_verify`.
+///
+/// # Safety
+/// `jwks` must come from `apisig_jwks_load`, not yet freed; the rest as `apisig_jws_verify`.
+#[cfg(feature = "std")]
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_jwks_verify(
+    jwks: *const apisig_jwks,
+    token: *const u8,
+    token_len: usize,
+    issuer: *const apisig_jws_issuer,
+    now_ns: u64,
+    scratch: *mut u8,
+    scratch_cap: usize,
+    claims: *mut apisig_access_token,
+) -> apisig_result {
+    ffi_boundary! {
+        let mut scratch_len = 0usize;
+        // SAFETY: the caller guarantees every pointer.
+        let (set, token, iss, scratch, out) = unsafe {
+            (
+                in_ref(jwks)?,
+                in_bytes(token, token_len)?,
+                in_ref(issuer)?,
+                out_buf(scratch, scratch_cap, &raw mut scratch_len)?,
+                out_ref(claims)?,
+            )
+        };
+        // SAFETY: the caller guarantees the issuer's strings.
+        let issuer = unsafe { core_issuer(iss)? };
+        let v = jws::verify(&set.set, &issuer, token, now_ns, scratch.buf)?;
         *out = access_token(alg_bit(v.alg), &v.claims);
         Ok(())
     }

@@ -1281,8 +1281,8 @@ static void test_ocsp(void) {
     CHECK(warning == 0, "warning untouched by refusals");
 }
 
-/* OpenID access tokens: every refusal of apisig_jws_verify that a C build (ES256, EdDSA; no
- * RSA) can reach. The good token and the EC key are from tests/vectors/jws.json (the oracle's). */
+/* OpenID access tokens: every refusal of apisig_jws_verify that a C build (ES256, EdDSA; RSA
+ * in host builds) can reach, and the set loaded once. The good token and the EC key are from tests/vectors/jws.json (the oracle's). */
 static void test_jws(void) {
     static const char ec[] = "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
                              "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\",\"kid\":\"ec-1\"}";
@@ -1331,6 +1331,33 @@ static void test_jws(void) {
     EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jws_verify((const uint8_t *)set, strlen(set), (const uint8_t *)good,
                                                            strlen(good), NULL, now, scratch, sizeof scratch, &claims));
 #undef JWS
+    /* RSA (host builds): a 1024-bit key is refused when the set is read. */
+    CHECK(apisig_jws_algorithms() == (APISIG_JWS_RS256 | APISIG_JWS_PS256 | APISIG_JWS_ES256 | APISIG_JWS_EDDSA),
+          "host algorithms");
+    {
+        static const char weak[] =
+            "{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"swM4qS0iy7tUqHIUlrXXKjkEx6-onMEBLIv60hC39RjHbNTW0fyZ6"
+            "dKZrGgn4ZBw6_AKiPSOPjsHxWr8KoPwr7ZnAsQjXMykrDKMbBDTzA5-WWSOOXSEGL2VvHTBSZNT1DNfrjYttWLoPqJE3aHn5D-xeerag-f0XTk"
+            "qczzOSB0\"}]}";
+        apisig_jwks *h = NULL;
+        EXPECT(APISIG_RESULT_JWK_WEAK_KEY, apisig_jwks_load((const uint8_t *)weak, strlen(weak), &h));
+        CHECK(h == NULL, "jwks_load wrote on error");
+        EXPECT(APISIG_RESULT_JWKS_MALFORMED, apisig_jwks_load((const uint8_t *)"{", 1, &h));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_load(NULL, 3, &h));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_load((const uint8_t *)set, strlen(set), NULL));
+        EXPECT(APISIG_RESULT_OK, apisig_jwks_load((const uint8_t *)set, strlen(set), &h));
+        CHECK(apisig_jwks_len(h) == 1 && apisig_jwks_len(NULL) == 0, "jwks_len");
+        EXPECT(APISIG_RESULT_OK, apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), &i, now, scratch,
+                                                    sizeof scratch, &claims));
+        EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL,
+               apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), &i, now, scratch, 8, &claims));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_verify(NULL, (const uint8_t *)good, strlen(good), &i, now,
+                                                                scratch, sizeof scratch, &claims));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), NULL, now,
+                                                                scratch, sizeof scratch, &claims));
+        apisig_jwks_free(h);
+        apisig_jwks_free(NULL);
+    }
 }
 
 /* Introspection answers: the pointers, an audience of NULL (none expected), text that is not
@@ -1393,9 +1420,8 @@ int main(void) {
          * (Redis, in the Python face) reports it; the C verifier's store is in memory. */
         if (all_codes[i] == APISIG_RESULT_PANIC || all_codes[i] == APISIG_RESULT_REPLAY_STORE_UNAVAILABLE)
             continue;
-        /* JWK_WEAK_KEY needs RSA (not in the C library's features); the fetching and discovery
-         * codes are the Python face's. */
-        if (all_codes[i] == APISIG_RESULT_JWK_WEAK_KEY || all_codes[i] == APISIG_RESULT_JWKS_UNAVAILABLE ||
+        /* The fetching and discovery codes are the Python face's. */
+        if (all_codes[i] == APISIG_RESULT_JWKS_UNAVAILABLE ||
             all_codes[i] == APISIG_RESULT_DISCOVERY_MISMATCH || all_codes[i] == APISIG_RESULT_INTROSPECTION_UNAVAILABLE)
             continue;
         CHECK(seen[all_codes[i]], "code %s never produced", apisig_result_name(all_codes[i]));
