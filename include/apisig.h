@@ -378,6 +378,11 @@ enum apisig_result
    * response (failing closed).
    */
   APISIG_RESULT_INTROSPECTION_UNAVAILABLE = 144,
+  /**
+   * The introspection endpoint's answer is not an RFC 7662 response: not one JSON object,
+   * `active` missing or not a boolean, a registered claim of the wrong type (failing closed).
+   */
+  APISIG_RESULT_INTROSPECTION_MALFORMED = 145,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -619,12 +624,12 @@ typedef uint32_t apisig_pin_kind;
 #define APISIG_ACCESS_TOKEN_MAX 8192
 
 /**
- * `algorithms` bit: RS256 (needs the core's `rsa` feature).
+ * `algorithms` bit: RS256 (host builds: the `rsa` feature).
  */
 #define APISIG_JWS_RS256 (1 << 1)
 
 /**
- * `algorithms` bit: PS256 (needs the core's `rsa` feature).
+ * `algorithms` bit: PS256 (host builds: the `rsa` feature).
  */
 #define APISIG_JWS_PS256 (1 << 2)
 
@@ -870,6 +875,12 @@ typedef uint8_t apisig_ocsp_status;
 #endif // __cplusplus
 
 /**
+ * An issuer's JWK set, parsed (and its keys validated) once by `apisig_jwks_load`, then
+ * used by `apisig_jwks_verify` for as many tokens as needed; opaque. Host builds only.
+ */
+typedef struct apisig_jwks apisig_jwks;
+
+/**
  * Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
  * (static, stack, heap), call `apisig_keyring_init`, and do not copy it afterwards: pass
  * its address. Secrets are kept only as SHA-256 digests and keyed HMAC states;
@@ -1020,6 +1031,32 @@ typedef struct apisig_access_token {
    */
   size_t json_len;
 } apisig_access_token;
+
+/**
+ * What an RFC 7662 introspection answer must say.
+ */
+typedef struct apisig_introspection_expected {
+  /**
+   * The issuer identifier; an `iss` in the answer must equal it exactly.
+   */
+  const char *issuer;
+  /**
+   * Its length.
+   */
+  size_t issuer_len;
+  /**
+   * This resource server's audience, or `NULL`: when given, `aud` must contain it.
+   */
+  const char *audience;
+  /**
+   * Its length.
+   */
+  size_t audience_len;
+  /**
+   * Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+   */
+  uint64_t leeway_s;
+} apisig_introspection_expected;
 
 /**
  * What a successful basic OCSP response says, as the caller's parser found it. Flags are 0 or
@@ -1624,6 +1661,74 @@ void apisig_verifier_free(struct apisig_verifier *v);
  * writable `apisig_access_token`.
  */
 APISIG_MUST_USE apisig_result apisig_jws_verify(const uint8_t *jwks, size_t jwks_len, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
+
+/**
+ * The `APISIG_JWS_*` bits of the algorithms this build verifies: ES256 and EdDSA unless a
+ * firmware build left them out, RS256 and PS256 in host builds (the core's `rsa` feature,
+ * which needs a heap). A bit asked for in `apisig_jws_issuer.algorithms` but missing here
+ * makes every token of that algorithm fail (`KEY_TYPE_MISMATCH` or `ALGORITHM_NOT_ALLOWED`).
+ */
+uint32_t apisig_jws_algorithms(void);
+
+/**
+ * Parses a JWK set document `(json, len)` (RSA 2048–4096 with RS256/PS256 in this build, EC
+ * P-256, Ed25519; other keys skipped) into a new `*out`, to be freed with `apisig_jwks_free`.
+ * Host builds only. `*out` is written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `JWKS_MALFORMED`, `JWKS_TOO_LARGE`, `JWK_WEAK_KEY`.
+ *
+ * # Safety
+ * `(json, len)` must be readable; `out` must point to a writable pointer.
+ */
+APISIG_MUST_USE apisig_result apisig_jwks_load(const uint8_t *json, size_t len, struct apisig_jwks **out);
+
+/**
+ * How many usable keys `jwks` holds (0 for NULL).
+ *
+ * # Safety
+ * `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+ */
+size_t apisig_jwks_len(const struct apisig_jwks *jwks);
+
+/**
+ * Frees a set from `apisig_jwks_load`. NULL is ignored.
+ *
+ * # Safety
+ * `jwks` must be NULL or come from `apisig_jwks_load`, not yet freed.
+ */
+void apisig_jwks_free(struct apisig_jwks *jwks);
+
+/**
+ * `apisig_jws_verify` against a set loaded once: verifies an access token of `issuer` at
+ * `now_ns` and fills `*claims` (strings in `(scratch, scratch_cap)`, at least the token's
+ * length). `*claims` is written only on `OK`. Safe to call from several threads at once on
+ * one set (it is only read).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; the token errors of `apisig_jws_verify`.
+ *
+ * # Safety
+ * `jwks` must come from `apisig_jwks_load`, not yet freed; the rest as `apisig_jws_verify`.
+ */
+APISIG_MUST_USE apisig_result apisig_jwks_verify(const struct apisig_jwks *jwks, const uint8_t *token, size_t token_len, const struct apisig_jws_issuer *issuer, uint64_t now_ns, uint8_t *scratch, size_t scratch_cap, struct apisig_access_token *claims);
+
+/**
+ * Judges an introspection endpoint's answer `(body, body_len)` (RFC 7662 JSON, fetched by the
+ * caller with its own HTTP client) at `now_ns`: on `OK` fills `*claims` (strings point into
+ * `body`; `algorithm` is 0: nothing was signed) and `*cache_s`, how many seconds the answer
+ * may be kept (`max_cache_s`, never past the token's `exp`). Nothing is written on error.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INTROSPECTION_MALFORMED` (not an RFC 7662 answer), `DUPLICATE_FIELD`,
+ * `TOKEN_INACTIVE`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `ISSUER_MISMATCH`,
+ * `AUDIENCE_MISMATCH`; `INVALID_HEADER_VALUE` for an issuer or audience that is not UTF-8.
+ *
+ * # Safety
+ * `(body, body_len)` and the strings in `expected` must be readable, `body` for as long as
+ * `*claims` is used; `claims` and `cache_s` must point to writable objects.
+ */
+APISIG_MUST_USE apisig_result apisig_introspection_check(const uint8_t *body, size_t body_len, const struct apisig_introspection_expected *expected, uint64_t now_ns, uint64_t max_cache_s, struct apisig_access_token *claims, uint64_t *cache_s);
 
 /**
  * `sizeof(apisig_keyring)`, for bindings that cannot read the macro.

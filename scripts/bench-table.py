@@ -115,6 +115,9 @@ add("Python", "verify, Aevo 200 B", P.get("aevo-verify/apisig/verify"), "referen
 for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("Python", f"{op}, {label} body", P.get(f"{g}/apisig/{op}"), "hashlib.sha256 of the body", P.get(f"{g}/baseline/hashlib-sha256"), "thrpt", 0.97)
+# Issue 20: access-token verification at least 3x PyJWT (cryptography).
+for g, label in (("jws-rs256", "RS256"), ("jws-es256", "ES256"), ("jws-eddsa", "EdDSA")):
+    add("Python", f"{label} access token verify (JWK set, iss, aud, exp)", P.get(f"{g}/apisig/verify"), "PyJWT (cryptography), key by kid", P.get(f"{g}/baseline/pyjwt"), "faster", 3)
 
 
 def fmt_time(ns: float | None) -> str:

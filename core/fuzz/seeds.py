@@ -45,3 +45,12 @@ for t in load("sign.json")["tests"]:
         put("signature_decode", t["signature"])
 for der in sorted((vectors / "certs").glob("*.der")):
     put("pin", der.read_bytes())
+jws = load("jws.json")
+put("jwks", jws["jwks"])
+for t in jws["tests"]:
+    if isinstance(t.get("token"), str):
+        put("jws", t["token"])
+    if isinstance(t.get("jwks"), str):
+        put("jwks", t["jwks"])
+for t in load("introspection.json")["tests"]:
+    put("jwks", t["body"])

@@ -95,6 +95,21 @@ pub(crate) fn read<'a>(
     Ok(n)
 }
 
+/// Whether `text` is exactly one JSON object (UTF-8, RFC 8259, nothing after it), read with
+/// the same strict grammar, depth limit and no recursion as a credentials body.
+pub(crate) fn is_object(text: &[u8]) -> bool {
+    if core::str::from_utf8(text).is_err() {
+        return false;
+    }
+    let mut c = Cursor { text, at: 0 };
+    c.ws();
+    if c.peek() != Some(b'{') || c.value().is_err() {
+        return false;
+    }
+    c.ws();
+    c.at == text.len()
+}
+
 /// A member's value, as far as a credential cares.
 enum Value<'a> {
     /// A string's text between the quotes, and whether it holds an escape.

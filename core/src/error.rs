@@ -305,6 +305,10 @@ errors! {
     /// response (failing closed).
     IntrospectionUnavailable = 144, "introspection_unavailable", Unavailable,
         "the introspection endpoint could not be reached (failing closed)";
+    /// The introspection endpoint's answer is not an RFC 7662 response: not one JSON object,
+    /// `active` missing or not a boolean, a registered claim of the wrong type (failing closed).
+    IntrospectionMalformed = 145, "introspection_malformed", Unavailable,
+        "the introspection endpoint's answer is not an RFC 7662 response";
 }
 
 impl Named for Error {

@@ -236,11 +236,25 @@ pub(crate) fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, Error> 
 }
 
 pub(crate) fn parse_claims(json: &[u8]) -> Result<Claims<'_>, Error> {
-    let raw: RawClaims<'_> = parse(json)?;
+    let raw: RawClaims<'_, false> = parse(json)?;
     if raw.duplicate {
         return Err(Error::DuplicateField);
     }
     Ok(Claims { json, ..raw.claims })
+}
+
+/// An RFC 7662 introspection answer: its claims and `active` (`None` when absent). The
+/// grammar is checked strictly first (body.rs's reader: serde-json-core skips the scalars of
+/// members it ignores without checking them).
+pub(crate) fn parse_introspection(json: &[u8]) -> Result<(Claims<'_>, Option<bool>), Error> {
+    if !crate::body::is_object(json) {
+        return Err(Error::IntrospectionMalformed);
+    }
+    let raw: RawClaims<'_, true> = parse(json).map_err(|_| Error::IntrospectionMalformed)?;
+    if raw.duplicate {
+        return Err(Error::DuplicateField);
+    }
+    Ok((Claims { json, ..raw.claims }, raw.active))
 }
 
 /// Tracks member names to find repeats.
@@ -317,8 +331,10 @@ impl<'de> Deserialize<'de> for Header<'de> {
     }
 }
 
-struct RawClaims<'a> {
+/// A claims set; with `ACTIVE` also RFC 7662's `active`, which must then be a boolean.
+struct RawClaims<'a, const ACTIVE: bool> {
     claims: Claims<'a>,
+    active: Option<bool>,
     duplicate: bool,
 }
 
@@ -384,16 +400,17 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawClaims<'de> {
+impl<'de, const ACTIVE: bool> Deserialize<'de> for RawClaims<'de, ACTIVE> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawClaims<'de>;
+        struct V<const ACTIVE: bool>;
+        impl<'de, const ACTIVE: bool> Visitor<'de> for V<ACTIVE> {
+            type Value = RawClaims<'de, ACTIVE>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JWT claims object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawClaims<'de>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawClaims<'de, ACTIVE>, A::Error> {
                 let mut c = Claims::default();
+                let mut active = None;
                 let mut members = Members::default();
                 while let Some(key) = map.next_key::<&'de str>()? {
                     members.see(key)?;
@@ -407,15 +424,16 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
                         "client_id" => c.client_id = map.next_value::<Text<'de>>()?.0,
                         "scope" => c.scope = map.next_value::<Text<'de>>()?.0,
                         "jti" => c.jti = map.next_value::<Text<'de>>()?.0,
+                        "active" if ACTIVE => active = Some(map.next_value::<bool>()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(RawClaims { claims: c, duplicate: members.duplicate })
+                Ok(RawClaims { claims: c, active, duplicate: members.duplicate })
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V::<ACTIVE>)
     }
 }
 

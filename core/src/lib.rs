@@ -36,6 +36,7 @@
 //! | [`jwt`] | HS256 JSON Web Tokens |
 //! | [`jwk`] | JSON Web Keys: an issuer's public keys, by `kid` |
 //! | [`jws`] | asymmetric access tokens (RS256, PS256, ES256, EdDSA) checked against a JWK set |
+//! | [`introspect`] | the rules for an RFC 7662 introspection answer about an opaque token |
 //! | [`session`] | APEX session tokens |
 //! | [`ocsp`] | deciding on an OCSP response for a pinned mTLS certificate |
 //! | [`names`] | the text names of the enums ([`Named`](names::Named)) |
@@ -68,6 +69,7 @@ pub mod dialect;
 mod encoding;
 mod error;
 pub mod headers;
+pub mod introspect;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;

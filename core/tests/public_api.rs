@@ -14,8 +14,8 @@ use apisig::{
 };
 // The modules, which hold their own types.
 use apisig::{
-    claim, dialect, headers, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, preset, replay, rotation,
-    scheme, session,
+    claim, dialect, headers, introspect, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, preset, replay,
+    rotation, scheme, session,
 };
 
 const ROOT_ITEMS: [&str; 21] = [
@@ -42,9 +42,25 @@ const ROOT_ITEMS: [&str; 21] = [
     "hmac_verify",
 ];
 
-const MODULES: [&str; 17] = [
-    "claim", "dialect", "headers", "jwk", "jws", "jwt", "keyring", "message", "names", "ocsp", "pin", "policy",
-    "preset", "replay", "rotation", "scheme", "session",
+const MODULES: [&str; 18] = [
+    "claim",
+    "dialect",
+    "headers",
+    "introspect",
+    "jwk",
+    "jws",
+    "jwt",
+    "keyring",
+    "message",
+    "names",
+    "ocsp",
+    "pin",
+    "policy",
+    "preset",
+    "replay",
+    "rotation",
+    "scheme",
+    "session",
 ];
 
 fn root_items() -> BTreeSet<&'static str> {
@@ -166,6 +182,7 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let _: Option<jwt::JwtPolicy> = None;
     assert_eq!(jwk::Alg::from_name("EdDSA"), Some(jwk::Alg::EdDsa));
     let _: Option<jws::Issuer<'_>> = None;
+    let _: Option<introspect::Expected<'_>> = None;
     let _: Option<session::SessionKeys> = None;
     assert_eq!(<Encoding as names::Named>::name(Encoding::Hex), "hex");
     Ok(())

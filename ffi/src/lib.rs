@@ -25,6 +25,8 @@
 //!   no allocator, the crate's own `#[panic_handler]`.
 //! - `es256`, `eddsa` (default): the core's ES256 and EdDSA access-token verification
 //!   (`apisig_jws_verify`); a firmware build leaves them out and links none of their code.
+//! - `rsa` (default; implies `std`): RS256 and PS256 (the core's `rsa`, which needs a heap);
+//!   `apisig_jws_algorithms()` says at run time which algorithms a build verifies.
 //!
 //! The package carries the header, `include/apisig.h`, ready to use: it is generated in the
 //! repository (cbindgen plus the C enums written from the core's tables, `tests/header.rs`),

@@ -11,6 +11,9 @@
 //!   connection, for pinned mutual TLS; implies `server`.
 //! - `ocsp`: an OCSP check of pinned client certificates (`ocsp::OcspChecker`, RustCrypto
 //!   `x509-ocsp` and `ring`, the verdict decided by the core); implies `server`.
+//! - `oidc`: OpenID Connect ([`oidc`]): client credentials found by discovery as a reqwest
+//!   middleware, and a tower layer accepting JWT access tokens (RS256, PS256, ES256, EdDSA)
+//!   against the issuer's JWK set; implies `server` and `client` (and the core's `rsa`).
 //!
 //! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
 //! published crate's tree against its stated `rust-version`).
@@ -21,6 +24,8 @@
 pub mod client;
 #[cfg(feature = "ocsp")]
 pub mod ocsp;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 mod refusal;
 #[cfg(feature = "server")]
 pub mod server;

@@ -20,6 +20,7 @@ __all__ = [
     "CLAIM_RECOVERY_MS",
     "CLAIM_SCRIPT",
     "DETACH_THRESHOLD",
+    "INTROSPECTION_MAX_LEN",
     "JWKS_CAPACITY",
     "JWT_MAX_LEN",
     "OCSP_RESPONSE_MAX_LEN",
@@ -56,6 +57,7 @@ __all__ = [
     "fingerprint",
     "hmac_sign",
     "hmac_verify",
+    "introspection_check",
     "jwt_encode",
     "jwt_verify",
     "ocsp_cache_until",
@@ -84,6 +86,8 @@ ACCESS_TOKEN_MAX_LEN: Final[int]
 """Longest OpenID access token :meth:`JwkSet.verify` accepts by default (8192 bytes)."""
 JWKS_CAPACITY: Final[int]
 """Most usable keys a :class:`JwkSet` holds."""
+INTROSPECTION_MAX_LEN: Final[int]
+"""Longest introspection answer :func:`introspection_check` reads (16 KiB)."""
 JWT_MAX_LEN: Final[int]
 """Longest JWT accepted (2048 bytes, the core's ``jwt::TOKEN_MAX``): :func:`jwt_verify`'s
 default ``max_len``, and what a :class:`Verifier` reads."""
@@ -702,6 +706,23 @@ def ocsp_verdict(
     ``"revoked"`` or ``"unknown"``), or from ``failure``, the code of the error that kept the
     caller from reading one. ``None`` when good; the exception to log when fail-soft lets the
     request through; raises it otherwise."""
+
+def introspection_check(
+    body: _Buffer,
+    issuer: str,
+    audience: str | None = None,
+    *,
+    leeway_s: int = 0,
+    max_cache_s: int = 300,
+    now: int | None = None,
+    clock: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """The core's judgement of an RFC 7662 introspection answer at ``now`` (ns): the claims of
+    an active token (``iss``, ``sub``, ``aud``, ``exp``, ``nbf``, ``iat``, ``client_id``,
+    ``scope``, ``jti``, ``json``) and ``cache_s``, how long it may be kept (``max_cache_s``,
+    never past ``exp``). Raises ``IntrospectionMalformed``, ``DuplicateField``,
+    ``TokenInactive``, ``TokenExpired``, ``TokenNotYetValid``, ``IssuerMismatch`` or
+    ``AudienceMismatch``."""
 
 def ocsp_cache_until(this_update: int, next_update: int | None, now: int, max_age: int) -> int | None:
     """Until when (ns) a response fetched at ``now`` may be reused, or ``None``."""

@@ -45,6 +45,7 @@ __all__ = [
     "EmptySecret",
     "FieldTooLong",
     "Forbidden",
+    "IntrospectionMalformed",
     "IntrospectionUnavailable",
     "InvalidBody",
     "InvalidCertificate",
@@ -675,6 +676,14 @@ class IntrospectionUnavailable(ServiceUnavailable):
     name = "introspection_unavailable"
 
 
+class IntrospectionMalformed(ServiceUnavailable):
+    """The introspection endpoint's answer is not an RFC 7662 response: not one JSON object,
+    ``active`` missing or not a boolean, a registered claim of the wrong type (failing closed)."""
+
+    code = 145
+    name = "introspection_malformed"
+
+
 _BY_CODE: dict[int, type[ApisigError]] = {
     2: BufferTooSmall,
     10: MissingCredential,
@@ -745,6 +754,7 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     142: DiscoveryMismatch,
     143: TokenInactive,
     144: IntrospectionUnavailable,
+    145: IntrospectionMalformed,
 }
 
 

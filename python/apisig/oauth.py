@@ -14,6 +14,10 @@ access token from a token endpoint, keep it until shortly before it expires, and
   of one event loop (an ``asyncio.Lock`` per loop).
 * A 401 from the API drops the token it was sent with (unless another request already
   replaced it), fetches a new one and sends the request once more; a second 401 is the caller's.
+* ZignSec product keys: ``product_keys=[primary, secondary]`` drives the core's
+  :class:`apisig.Rotation` beside the token. A 401 first costs the token (refreshed once); a
+  401 or 403 after that moves to the other key, which stays current once it worked. The token
+  is tried first because it expires every 20 minutes and the keys rarely change.
 * A token endpoint that refuses raises :class:`OAuth2Error` with its status and RFC 6749 §5.2
   ``error``; transport errors (connection refused, timeouts) propagate as the HTTP library's.
 * The token request goes through the same client (httpx) or session (requests) as the API
@@ -31,11 +35,11 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlencode
 
-from ._native import SECUROSYS_JWT, ZIGNSEC_OAUTH, Signer, TokenLifetime
+from ._native import SECUROSYS_JWT, ZIGNSEC_OAUTH, Attempt, Next, Rotation, Signer, TokenLifetime
 from .client import _HttpxBase, _requests_body, _RequestsBase
 from .types import ClientAuthMethod
 
@@ -254,35 +258,74 @@ def _bearer_headers(token: str, product_key: str | None, method: str, target: st
     return Signer(ZIGNSEC_OAUTH, api_key=product_key, token=token).sign(method, target)
 
 
+class _ProductKeys:
+    """The ``Zs-Product-Key`` values of one client (none, one, or primary and secondary) and
+    the core's rotation between them, beside a bearer token that is refreshed once on a 401."""
+
+    def __init__(self, product_key: str | None, product_keys: Sequence[str] | None) -> None:
+        if product_key is not None and product_keys is not None:
+            raise TypeError("pass product_key or product_keys, not both")
+        keys = list(product_keys) if product_keys is not None else [product_key] if product_key else []
+        if product_keys is not None and not keys:
+            raise ValueError("product_keys needs at least one key")
+        self.keys: tuple[str, ...] = tuple(keys)
+        self.rotation = Rotation.for_scheme(ZIGNSEC_OAUTH, len(keys)) if keys else None
+
+    def begin(self) -> Attempt | None:
+        return self.rotation.begin() if self.rotation is not None else None
+
+    def key(self, attempt: Attempt | None) -> str | None:
+        return self.keys[attempt.key] if attempt is not None else None
+
+    def retry(self, attempt: Attempt | None, status: int, refreshed: bool) -> str:
+        """After a response: ``"token"`` (refresh the token and resend), ``"key"`` (resend
+        with the key the rotation moved to) or ``"done"``."""
+        if status == 401 and not refreshed:
+            return "token"
+        if attempt is None or self.rotation is None:
+            return "done"
+        return "key" if self.rotation.on_response(attempt, status) is Next.RETRY else "done"
+
+
 class OAuth2HttpxAuth(_HttpxBase):  # type: ignore[misc]
     """``httpx.Auth`` (``httpx.Client`` and ``httpx.AsyncClient``): a bearer token from
-    ``credentials``, plus ``Zs-Product-Key: product_key`` when given (ZignSec)."""
+    ``credentials``, plus ``Zs-Product-Key`` when ``product_key`` or ``product_keys`` (ZignSec's
+    primary and secondary, rotated on 401/403) is given."""
 
-    def __init__(self, credentials: ClientCredentials, *, product_key: str | None = None) -> None:
+    def __init__(
+        self,
+        credentials: ClientCredentials,
+        *,
+        product_key: str | None = None,
+        product_keys: Sequence[str] | None = None,
+    ) -> None:
         self.credentials = credentials
-        self.product_key = product_key
+        self.product_keys = _ProductKeys(product_key, product_keys)
 
-    def _apply(self, request: httpx.Request, token: str) -> None:
-        request.headers.update(
-            _bearer_headers(token, self.product_key, request.method, request.url.raw_path.decode("ascii"))
-        )
+    def _apply(self, request: httpx.Request, token: str, attempt: Attempt | None) -> None:
+        target = request.url.raw_path.decode("ascii")
+        request.headers.update(_bearer_headers(token, self.product_keys.key(attempt), request.method, target))
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        attempt, refreshed = self.product_keys.begin(), False
         token = yield from self.credentials._httpx_flow()
-        self._apply(request, token)
-        response = yield request
-        if response.status_code != 401:
-            return
-        self.credentials.invalidate(token)
-        token = yield from self.credentials._httpx_flow()
-        self._apply(request, token)
-        yield request
+        while True:
+            self._apply(request, token, attempt)
+            response = yield request
+            step = self.product_keys.retry(attempt, response.status_code, refreshed)
+            if step == "done":
+                return
+            if step == "token":
+                refreshed = True
+                self.credentials.invalidate(token)
+                token = yield from self.credentials._httpx_flow()
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         import httpx
 
         creds = self.credentials
-        for attempt in range(2):
+        attempt, refreshed = self.product_keys.begin(), False
+        while True:
             token = creds.current()
             if token is None:
                 async with creds._loop_lock():  # single flight for the tasks of this loop
@@ -293,11 +336,14 @@ class OAuth2HttpxAuth(_HttpxBase):  # type: ignore[misc]
                         answer = yield httpx.Request("POST", creds.token_url, headers=headers, content=body)
                         await answer.aread()
                         token = creds.accept(answer.status_code, answer.content, requested_at)
-            self._apply(request, token)
+            self._apply(request, token, attempt)
             response = yield request
-            if response.status_code != 401 or attempt == 1:
+            step = self.product_keys.retry(attempt, response.status_code, refreshed)
+            if step == "done":
                 return
-            creds.invalidate(token)
+            if step == "token":
+                refreshed = True
+                creds.invalidate(token)
 
     def __repr__(self) -> str:
         return f"OAuth2HttpxAuth({self.credentials!r})"
@@ -305,18 +351,19 @@ class OAuth2HttpxAuth(_HttpxBase):  # type: ignore[misc]
 
 class OAuth2RequestsAuth(_RequestsBase):  # type: ignore[misc]
     """``requests`` auth: a bearer token from ``credentials`` (fetched with ``session``, or a
-    short-lived ``requests.Session``), plus ``Zs-Product-Key: product_key`` when given."""
+    short-lived ``requests.Session``), plus ``Zs-Product-Key`` as :class:`OAuth2HttpxAuth`."""
 
     def __init__(
         self,
         credentials: ClientCredentials,
         *,
         product_key: str | None = None,
+        product_keys: Sequence[str] | None = None,
         session: requests.Session | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.credentials = credentials
-        self.product_key = product_key
+        self.product_keys = _ProductKeys(product_key, product_keys)
         self._http = session
         self.timeout = timeout
 
@@ -331,29 +378,35 @@ class OAuth2RequestsAuth(_RequestsBase):  # type: ignore[misc]
             if self._http is None:
                 http.close()
 
-    def _apply(self, request: requests.PreparedRequest, token: str) -> None:
+    def _apply(self, request: requests.PreparedRequest, token: str, attempt: Attempt | None) -> None:
         _requests_body(request)
-        request.headers.update(
-            _bearer_headers(token, self.product_key, request.method or "GET", request.path_url)
-        )
+        key = self.product_keys.key(attempt)
+        request.headers.update(_bearer_headers(token, key, request.method or "GET", request.path_url))
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        attempt = self.product_keys.begin()
         token = self.credentials.fetch_sync(self._post)
-        self._apply(request, token)
+        self._apply(request, token, attempt)
 
         def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
-            if response.status_code != 401:
-                return response
-            self.credentials.invalidate(token)
-            fresh = self.credentials.fetch_sync(self._post)
-            _ = response.content  # drain, so the connection can be reused
-            response.close()
-            retry = response.request.copy()
-            self._apply(retry, fresh)
-            new = response.connection.send(retry, **kwargs)
-            new.history.append(response)
-            new.request = retry
-            return new
+            nonlocal token
+            refreshed = False
+            while True:
+                step = self.product_keys.retry(attempt, response.status_code, refreshed)
+                if step == "done":
+                    return response
+                if step == "token":
+                    refreshed = True
+                    self.credentials.invalidate(token)
+                    token = self.credentials.fetch_sync(self._post)
+                _ = response.content  # drain, so the connection can be reused
+                response.close()
+                retry = response.request.copy()
+                self._apply(retry, token, attempt)
+                new = response.connection.send(retry, **kwargs)
+                new.history = [*response.history, response]
+                new.request = retry
+                response = new
 
         request.register_hook("response", on_response)
         return request

@@ -35,15 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ._native import JwkSet
+from ._native import JwkSet, Principal, introspection_check
 from .exceptions import (
     ApisigError,
-    AudienceMismatch,
     DiscoveryMismatch,
+    IntrospectionMalformed,
     IntrospectionUnavailable,
-    IssuerMismatch,
     JwksUnavailable,
-    TokenInactive,
     UnknownKid,
 )
 from .types import ClientAuthMethod
@@ -132,6 +130,9 @@ class AccessToken:
     """The whole claims set, decoded."""
 
     scheme: str = "oidc"
+    key: Principal | None = None
+    """The principal of the credentials that had to come with the token (the server's
+    ``oidc_key=``, e.g. ZignSec's ``Zs-Product-Key``), else ``None``."""
 
     @property
     def client(self) -> str | None:
@@ -266,14 +267,18 @@ class Introspector:
     as an OAuth client (``client_secret_basic`` or ``_post``), asks the provider's
     ``introspection_endpoint`` (from discovery unless given) whether a token is active.
 
-    * ``active`` must be ``true`` (else ``TokenInactive``, 401); when ``audience`` is given the
-      answer's ``aud`` must contain it (``AudienceMismatch``) and its ``iss``, when present,
-      must be the issuer (``IssuerMismatch``).
-    * An active answer is cached until the token's ``exp`` and at most ``max_cache`` seconds;
-      an inactive one is not cached (a retry costs the caller, not the provider's honesty).
-    * The endpoint unreachable or answering other than 200 JSON: ``IntrospectionUnavailable``
-      (503, failing closed), unless ``fail_open=True`` was chosen, which then returns an
-      :class:`AccessToken` with no client (``claims == {}``) and logs nothing for you.
+    * The answer is judged by the core (:func:`apisig.introspection_check`, the same rules in
+      every face): ``active`` must be ``true`` (else ``TokenInactive``, 401); ``exp``/``nbf``/
+      ``iat`` with ``leeway`` seconds (``TokenExpired``, ``TokenNotYetValid``); its ``iss``,
+      when present, must be the issuer (``IssuerMismatch``); when ``audience`` is given its
+      ``aud`` must contain it (``AudienceMismatch``); anything else than an RFC 7662 answer is
+      ``IntrospectionMalformed`` (503).
+    * An active answer is cached until the token's ``exp`` and at most ``max_cache`` seconds
+      (the core's ``cache_seconds``); an inactive one is not cached.
+    * The endpoint unreachable or answering other than 200: ``IntrospectionUnavailable``
+      (503, failing closed), as is a malformed answer, unless ``fail_open=True`` was chosen,
+      which then returns an :class:`AccessToken` with no client (``claims == {}``) and logs
+      nothing for you.
     """
 
     def __init__(
@@ -289,11 +294,13 @@ class Introspector:
         post: Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]] | None = None,
         clock: Callable[[], float] | None = None,
         max_cache: float = 300.0,
+        leeway: int = 0,
         fail_open: bool = False,
     ) -> None:
         from .oauth import ClientCredentials
 
         self.issuer, self.audience, self.max_cache, self.fail_open = issuer, audience, max_cache, fail_open
+        self.leeway = leeway
         self._endpoint = endpoint
         self._fetch = fetch or http_get
         self._post = post or http_post
@@ -320,7 +327,11 @@ class Introspector:
         return self._endpoint
 
     def introspect(self, token: str) -> dict[str, Any]:
-        """The provider's answer about an active ``token``."""
+        """The provider's answer about an active ``token``, as it wrote it."""
+        return dict(json.loads(self._judged(token)["json"]))
+
+    def _judged(self, token: str) -> dict[str, Any]:
+        """The core's claims of the answer about ``token`` (cached)."""
         now = self._clock()
         with self._state:
             hit = self._cache.get(token)
@@ -335,49 +346,39 @@ class Introspector:
         except OSError as err:
             raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer}: {err}") from err
         self.requests += 1
-        try:
-            answer = json.loads(content) if status == 200 else None
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
+        if status != 200:
             raise IntrospectionUnavailable(f"introspection endpoint of {self.issuer} answered {status}")
-        if answer["active"] is not True:
-            raise TokenInactive("the token is not active")
-        if "iss" in answer and answer["iss"] != self.issuer:
-            raise IssuerMismatch(f"introspection says issuer {answer['iss']!r}")
-        if self.audience is not None:
-            aud = answer.get("aud")
-            auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-            if self.audience not in auds:
-                raise AudienceMismatch(f"introspection says audience {aud!r}")
-        exp = answer.get("exp")
-        until = now + self.max_cache
-        if isinstance(exp, int) and not isinstance(exp, bool):
-            if exp <= now:
-                raise TokenInactive("the token has expired")
-            until = min(until, float(exp))
-        with self._state:
-            self._cache[token] = (until, answer)
-            if len(self._cache) > 10_000:  # drop what has expired, bounding memory
-                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-        return answer
+        claims = introspection_check(
+            content,
+            self.issuer,
+            self.audience,
+            leeway_s=self.leeway,
+            max_cache_s=int(self.max_cache),
+            now=int(now * 1e9),
+        )
+        keep = claims.pop("cache_s")
+        if keep > 0:
+            with self._state:
+                self._cache[token] = (now + keep, claims)
+                if len(self._cache) > 10_000:  # drop what has expired, bounding memory
+                    self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        return claims
 
     def principal(self, token: str) -> AccessToken:
-        """:meth:`introspect`, as the principal a server hands its handlers."""
+        """The principal a server hands its handlers: the core's claims of the answer."""
         try:
-            a = self.introspect(token)
-        except IntrospectionUnavailable:
+            a = self._judged(token)
+        except (IntrospectionUnavailable, IntrospectionMalformed):
             if not self.fail_open:
                 raise
             return AccessToken(self.issuer, None, None, (), (), None, "introspection", claims={})
-        aud = a.get("aud")
         return AccessToken(
             issuer=self.issuer,
-            client_id=a.get("client_id"),
-            subject=a.get("sub"),
-            scopes=tuple(str(a.get("scope") or "").split()),
-            audience=tuple([aud] if isinstance(aud, str) else aud or ()),
-            expires=a.get("exp"),
+            client_id=a["client_id"],
+            subject=a["sub"],
+            scopes=tuple((a["scope"] or "").split()),
+            audience=tuple(a["aud"]),
+            expires=a["exp"],
             algorithm="introspection",
-            claims=a,
+            claims=json.loads(a["json"]),
         )

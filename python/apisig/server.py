@@ -39,12 +39,20 @@ checker is fail-soft.
 OpenID access tokens: with ``oidc=`` (an :class:`apisig.oidc.OidcVerifier`) a request whose
 ``Authorization`` is ``Bearer`` and a JWS (three dot-separated parts) is verified against the
 issuer's JWK set instead of the schemes; the principal is an :class:`apisig.oidc.AccessToken`.
-An unknown ``kid`` or an unreachable JWK set with no good copy kept is 503.
+An unknown ``kid`` or an unreachable JWK set with no good copy kept is 503. With
+``introspection=`` (an :class:`apisig.oidc.Introspector`) the other ``Bearer`` tokens (opaque
+ones; every one when ``oidc=`` is not given) are checked by RFC 7662 introspection (an
+unreachable endpoint is 503 unless the introspector was made ``fail_open``). With ``oidc_key=``
+(a scheme, :data:`apisig.ZIGNSEC` for ZignSec's ``Zs-Product-Key``) such a request must also
+carry that scheme's credentials, verified by the verifier first (no JWK fetch for a stranger):
+both must pass, each refusal answered with the core's status; the principal is the access
+token's, with the key's principal as ``AccessToken.key``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
@@ -63,7 +71,7 @@ from .types import MtlsMode
 
 if TYPE_CHECKING:
     from .ocsp import OcspChecker
-    from .oidc import AccessToken, OidcVerifier
+    from .oidc import AccessToken, Introspector, OidcVerifier
 
 __all__ = ["MTLS_MODES", "PRINCIPAL_KEY", "ApisigASGIMiddleware", "ApisigWSGIMiddleware", "Authenticator"]
 
@@ -101,14 +109,20 @@ class Authenticator:
         mtls: MtlsMode | None = None,
         ocsp: OcspChecker | None = None,
         oidc: OidcVerifier | None = None,
+        introspection: Introspector | None = None,
+        oidc_key: Scheme | None = None,
     ) -> None:
         self.oidc = oidc
+        self.introspection = introspection
+        if oidc_key is not None and oidc is None and introspection is None:
+            raise ValueError("oidc_key= goes with the access tokens of oidc= or introspection=")
+        self.oidc_key = oidc_key
         if mtls is not None and mtls not in MTLS_MODES:
             raise ValueError(f"mtls is one of {MTLS_MODES} or None, not {mtls!r}")
         if ocsp is not None and mtls is None:
             raise ValueError("ocsp= checks client certificates: it needs mtls=")
         self.ocsp = ocsp
-        if not schemes and mtls != "alone" and oidc is None:
+        if not schemes and mtls != "alone" and oidc is None and introspection is None:
             raise ValueError("configure at least one scheme")
         self.mtls = mtls
         self.verifier = verifier
@@ -140,26 +154,49 @@ class Authenticator:
     def is_apex_login(self, method: str, path: str) -> bool:
         return self.apex_authenticate is not None and method == "POST" and path == self.apex_authenticate
 
-    def bearer_jws(self, headers: HeaderList) -> str | None:
-        """The access token to verify with ``oidc=``: a ``Bearer`` JWS, else ``None``."""
-        if self.oidc is None:
+    def bearer_token(self, headers: HeaderList) -> str | None:
+        """The access token for ``oidc=`` (a ``Bearer`` JWS) or ``introspection=`` (any other
+        ``Bearer`` token; every one without ``oidc=``), else ``None``: the schemes decide."""
+        if self.oidc is None and self.introspection is None:
             return None
         values = [v for k, v in headers if k.lower() == "authorization"]
         if len(values) != 1:
             return None
         scheme, _, token = values[0].decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or token.count(".") != 2:
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return None
-        return token.strip()
+        if self.oidc is not None and token.count(".") == 2:
+            return token
+        return token if self.introspection is not None else None
+
+    def _token_principal(self, token: str) -> AccessToken:
+        if self.oidc is not None and (self.introspection is None or token.count(".") == 2):
+            return self.oidc.principal(token)
+        assert self.introspection is not None
+        return self.introspection.principal(token)
+
+    def _token_key(
+        self, method: str, target: str, headers: HeaderList, body: bytes
+    ) -> tuple[Principal | None, ReplayClaim | None]:
+        """The ``oidc_key=`` credentials that must come with an access token."""
+        if self.oidc_key is None:
+            return None, None
+        return self.verifier.verify_deferred(
+            self.oidc_key, method, target, headers, body, authorize=self.authorize
+        )
 
     def authenticate(
         self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
     ) -> Principal | AccessToken:
         """The principal of a request (``certificate``: the TLS client certificate, DER, if
         any), or the exception to answer with."""
-        token = self.bearer_jws(headers)
-        if self.oidc is not None and token is not None:
-            return self.oidc.principal(token)
+        token = self.bearer_token(headers)
+        if token is not None:
+            key, claim = self._token_key(method, target, headers, body)
+            who = self._token_principal(token)
+            self.claim(claim)
+            return who if key is None else dataclasses.replace(who, key=key)
         principal, claim = self.authenticate_deferred(method, target, headers, body, certificate)
         self.claim(claim)
         return principal
@@ -170,9 +207,13 @@ class Authenticator:
         """:meth:`authenticate` for asyncio: large bodies are verified off the event loop, an
         asyncio replay store is awaited, an OCSP responder is asked in a thread, and an OpenID
         access token is verified in one (its JWK set may have to be fetched)."""
-        token = self.bearer_jws(headers)
-        if self.oidc is not None and token is not None:
-            return await asyncio.to_thread(self.oidc.principal, token)
+        token = self.bearer_token(headers)
+        if token is not None:
+            key, claim = self._token_key(method, target, headers, body)
+            who = await asyncio.to_thread(self._token_principal, token)
+            if claim is not None:
+                await self.claim_async(claim)
+            return who if key is None else dataclasses.replace(who, key=key)
         checked = False
         if self.ocsp is not None and certificate is not None:
             self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch

@@ -7,7 +7,12 @@
 - ``aevo-verify``: ``apisig.Verifier.verify`` vs the reference's recompute +
   ``hmac.compare_digest``;
 - ``aevo-1MiB``, ``aevo-64MiB``: signing and verifying large ``bytes`` bodies (GIL released, no
-  copy) vs ``hashlib.sha256`` of the same body.
+  copy) vs ``hashlib.sha256`` of the same body;
+- ``jws-rs256``, ``jws-es256``, ``jws-eddsa``: an OpenID access token of the shared vectors
+  (tests/vectors/jws.json) verified by ``apisig.JwkSet.verify`` (the key by ``kid`` from the
+  set parsed once; ``iss``, ``aud``, ``exp``) vs PyJWT (cryptography) doing the same: the
+  header read for its ``kid``, the key from a ``PyJWKSet`` parsed once, ``jwt.decode`` with
+  issuer, audience and the one algorithm.
 
   python bench.py -o results.json [pyperf options]   full run (make bench)
   python bench.py --smoke                            check every function once (make test)
@@ -21,6 +26,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import apisig
@@ -122,6 +128,37 @@ def reference_verify_loop(body: bytes) -> Callable[[int], float]:
     return run
 
 
+JWS = json.loads((Path(__file__).resolve().parents[2] / "tests/vectors/jws.json").read_text())
+JWS_CASES = (
+    ("jws-rs256", "RS256 access token", "RS256"),
+    ("jws-es256", "ES256 access token", "ES256"),
+    ("jws-eddsa", "EdDSA access token", "EdDSA"),
+)
+
+
+def jws_pair(comment: str, alg: str) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """apisig's and PyJWT's verification of one vectors' token, each returning its claims."""
+    import jwt as pyjwt
+
+    case = next(t for t in JWS["tests"] if t["comment"] == comment)
+    token, iss, aud = case["token"], case["issuer"]["issuer"], case["issuer"]["audience"]
+    now = JWS["now"]
+    ours = apisig.JwkSet(JWS["jwks"].encode())
+    theirs = pyjwt.PyJWKSet.from_json(JWS["jwks"])
+    # PyJWT checks exp against the system clock: a leeway reaching back to the vectors' now keeps
+    # the same checks (iss, aud, exp) without failing on the clock.
+    leeway = int(time.time()) - now + 60
+
+    def apisig_verify() -> Any:
+        return ours.verify(token, iss, aud, [alg], now=now * 1_000_000_000)
+
+    def pyjwt_verify() -> Any:
+        key = theirs[pyjwt.get_unverified_header(token)["kid"]].key
+        return pyjwt.decode(token, key, algorithms=[alg], audience=aud, issuer=iss, leeway=leeway)
+
+    return apisig_verify, pyjwt_verify
+
+
 def benchmarks() -> list[tuple[str, Callable[..., Any], tuple[Any, ...], bool]]:
     """(name, function, args, time_func): time_func functions take `loops` and time themselves."""
     signer = aevo_signer()
@@ -147,6 +184,9 @@ def benchmarks() -> list[tuple[str, Callable[..., Any], tuple[Any, ...], bool]]:
             (f"{group}/apisig/sign", signer.sign, ("POST", "/orders", big), False),
             (f"{group}/apisig/verify", verify_loop(big), (), True),
         ]
+    for group, comment, alg in JWS_CASES:
+        ours, theirs = jws_pair(comment, alg)
+        out += [(f"{group}/baseline/pyjwt", theirs, (), False), (f"{group}/apisig/verify", ours, (), False)]
     return out
 
 
@@ -162,6 +202,10 @@ def smoke() -> None:
     signed = ndax().sign("GetAccountInfo", ["private"], "GET", {"OMSId": 1})["headers"]
     apex = apisig.Signer(apisig.APEX, api_key=API_KEY, secret=API_SECRET.encode(), user_id=APEX_USER)
     assert apex.sign("GET", "/", nonce=int(signed["Nonce"])) == {k: signed[k] for k in apex.sign("GET", "/")}
+    for _, comment, alg in JWS_CASES:
+        ours, theirs = jws_pair(comment, alg)
+        mine, pyjwt_claims = ours(), theirs()
+        assert (mine["client_id"], mine["aud"]) == (pyjwt_claims["client_id"], [pyjwt_claims["aud"]]), alg
     for _, func, args, time_func in benchmarks():
         func(2) if time_func else func(*args)
     print("python bench: smoke run ok", file=sys.stderr)

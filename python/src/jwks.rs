@@ -1,9 +1,11 @@
 //! OpenID providers' keys and access tokens (`JwkSet`): a thin face over the core's `jwk`
-//! (parsing, key choice) and `jws` (verification). Fetching, caching and discovery stay in
-//! Python; every decision is the core's.
+//! (parsing, key choice) and `jws` (verification), and the core's `introspect` (RFC 7662
+//! answers). Fetching, caching and discovery stay in Python; every decision is the core's.
 
+use apisig::introspect;
 use apisig::jwk::{Alg, AlgSet, JwkSet as CoreSet};
 use apisig::jws::{self, Issuer};
+use apisig::jwt::Claims;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -69,19 +71,48 @@ impl JwkSet {
         let iss = Issuer { issuer, audience, algorithms: algs, leeway_s, strict, max_len };
         let mut scratch = vec![0u8; token.len()];
         let v = jws::verify(&self.set, &iss, token.as_bytes(), now, &mut scratch).py(py)?;
-        let c = &v.claims;
-        let d = PyDict::new(py);
+        let d = claims_dict(py, &v.claims)?;
         d.set_item("alg", v.alg.name())?;
-        d.set_item("iss", c.iss)?;
-        d.set_item("sub", c.sub)?;
-        d.set_item("aud", c.aud.iter().copied().collect::<Vec<_>>())?;
-        d.set_item("exp", c.exp)?;
-        d.set_item("nbf", c.nbf)?;
-        d.set_item("iat", c.iat)?;
-        d.set_item("client_id", c.client_id)?;
-        d.set_item("scope", c.scope)?;
-        d.set_item("jti", c.jti)?;
-        d.set_item("json", String::from_utf8_lossy(c.json).into_owned())?;
         Ok(d)
     }
+}
+
+/// The core's judgement of an RFC 7662 introspection answer (`body`, the endpoint's JSON) at
+/// `now` (ns): the claims of an active token as a dict (`iss`, `sub`, `aud`, `exp`, `nbf`,
+/// `iat`, `client_id`, `scope`, `jti`, `json`) plus `cache_s`, how many seconds it may be kept
+/// (`max_cache_s`, never past `exp`).
+#[pyfunction]
+#[pyo3(signature = (body, issuer, audience = None, *, leeway_s = 0, max_cache_s = 300, now = None, clock = None))]
+#[allow(clippy::too_many_arguments)] // keyword arguments in Python
+pub(crate) fn introspection_check<'py>(
+    py: Python<'py>,
+    body: Bytes<'_>,
+    issuer: &str,
+    audience: Option<&str>,
+    leeway_s: u64,
+    max_cache_s: u64,
+    now: Option<Nanos>,
+    clock: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let now = resolve_now(py, now, clock.as_ref())?;
+    let expected = introspect::Expected { issuer, audience, leeway_s };
+    let c = introspect::check(&body, &expected, now).py(py)?;
+    let d = claims_dict(py, &c)?;
+    d.set_item("cache_s", introspect::cache_seconds(&c, now, max_cache_s))?;
+    Ok(d)
+}
+
+fn claims_dict<'py>(py: Python<'py>, c: &Claims<'_>) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("iss", c.iss)?;
+    d.set_item("sub", c.sub)?;
+    d.set_item("aud", c.aud.iter().copied().collect::<Vec<_>>())?;
+    d.set_item("exp", c.exp)?;
+    d.set_item("nbf", c.nbf)?;
+    d.set_item("iat", c.iat)?;
+    d.set_item("client_id", c.client_id)?;
+    d.set_item("scope", c.scope)?;
+    d.set_item("jti", c.jti)?;
+    d.set_item("json", String::from_utf8_lossy(c.json).into_owned())?;
+    Ok(d)
 }

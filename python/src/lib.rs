@@ -143,7 +143,7 @@ mod _native {
     #[pymodule_export]
     use super::asgi::AsgiGate;
     #[pymodule_export]
-    use super::jwks::JwkSet;
+    use super::jwks::{JwkSet, introspection_check};
     #[pymodule_export]
     use super::ocsp::{ocsp_cache_until, ocsp_verdict};
     #[pymodule_export]
@@ -173,6 +173,7 @@ mod _native {
         m.add("JWT_MAX_LEN", apisig::jwt::TOKEN_MAX)?;
         m.add("ACCESS_TOKEN_MAX_LEN", apisig::jws::ACCESS_TOKEN_MAX)?;
         m.add("JWKS_CAPACITY", super::jwks::JWKS_CAPACITY)?;
+        m.add("INTROSPECTION_MAX_LEN", apisig::introspect::INTROSPECTION_MAX)?;
         m.add("PIN_LEN", apisig::pin::PIN_LEN)?;
         m.add("OCSP_RESPONSE_MAX_LEN", apisig::ocsp::RESPONSE_MAX_LEN)?;
         m.add("CLAIM_SCRIPT", apisig::claim::CLAIM_SCRIPT)?;

@@ -7,8 +7,9 @@
 //
 // One resource server per algorithm: `https://api.example.test/<alg>` gets access tokens
 // signed with <alg> (RS256, PS256, ES256, EdDSA, Ed25519), `https://api.example.test/opaque`
-// opaque ones. The keys (RSA 2048, P-256, Ed25519) are generated at start; `generation` names
-// their kids (`rsa-<generation>` ...), so a restart with another generation is a key rotation.
+// opaque ones (introspection and revocation are on). The keys (RSA 2048, P-256, Ed25519) are
+// generated at start; `generation` names their kids (`rsa-<generation>` ...), so a restart
+// with another generation is a key rotation.
 // Prints "ready <issuer>" once listening on 127.0.0.1.
 import { generateKeyPairSync } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -60,20 +61,22 @@ const provider = new Provider(issuer, {
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    revocation: { enabled: true },
     devInteractions: { enabled: false },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => `${API}ES256`,
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, resource) => {
-        const alg = resource.slice(API.length);
-        if (!resource.startsWith(API) || !(ALGS.includes(alg) || alg === 'opaque')) {
+        // `<API><alg>/short`: tokens that live 2 s (a resource server refusing an expired one).
+        const [alg, short] = resource.slice(API.length).split('/');
+        if (!resource.startsWith(API) || !(ALGS.includes(alg) || alg === 'opaque') || ![undefined, 'short'].includes(short)) {
           throw new Provider.errors.InvalidTarget();
         }
         return {
           scope: 'payments:read',
           audience: resource,
-          accessTokenTTL: 1200,
+          accessTokenTTL: short ? 2 : 1200,
           ...(alg === 'opaque' ? { accessTokenFormat: 'opaque' } : { accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
         };
       },

@@ -201,7 +201,7 @@ def names_in_vectors() -> set[str]:
             for x in v:
                 walk(x)
 
-    for name in ("sign", "verify", "policy", "jwt", "session", "pins", "ocsp", "jws"):
+    for name in ("sign", "verify", "policy", "jwt", "session", "pins", "ocsp", "jws", "introspection"):
         walk(json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8")))
     return names
 

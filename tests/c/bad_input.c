@@ -96,6 +96,7 @@ static const uint32_t all_codes[] = {
     APISIG_RESULT_DISCOVERY_MISMATCH,
     APISIG_RESULT_TOKEN_INACTIVE,
     APISIG_RESULT_INTROSPECTION_UNAVAILABLE,
+    APISIG_RESULT_INTROSPECTION_MALFORMED,
     APISIG_RESULT_PANIC,
 };
 #define N_CODES (sizeof all_codes / sizeof all_codes[0])
@@ -1347,8 +1348,8 @@ static void test_ocsp(void) {
     CHECK(warning == 0, "warning untouched by refusals");
 }
 
-/* OpenID access tokens: every refusal of apisig_jws_verify that a C build (ES256, EdDSA; no
- * RSA) can reach. The good token and the EC key are from tests/vectors/jws.json (the oracle's). */
+/* OpenID access tokens: every refusal of apisig_jws_verify that a C build (ES256, EdDSA; RSA
+ * in host builds) can reach, and the set loaded once. The good token and the EC key are from tests/vectors/jws.json (the oracle's). */
 static void test_jws(void) {
     static const char ec[] = "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
                              "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\",\"kid\":\"ec-1\"}";
@@ -1397,6 +1398,67 @@ static void test_jws(void) {
     EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jws_verify((const uint8_t *)set, strlen(set), (const uint8_t *)good,
                                                            strlen(good), NULL, now, scratch, sizeof scratch, &claims));
 #undef JWS
+    /* RSA (host builds): a 1024-bit key is refused when the set is read. */
+    CHECK(apisig_jws_algorithms() == (APISIG_JWS_RS256 | APISIG_JWS_PS256 | APISIG_JWS_ES256 | APISIG_JWS_EDDSA),
+          "host algorithms");
+    {
+        static const char weak[] =
+            "{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"swM4qS0iy7tUqHIUlrXXKjkEx6-onMEBLIv60hC39RjHbNTW0fyZ6"
+            "dKZrGgn4ZBw6_AKiPSOPjsHxWr8KoPwr7ZnAsQjXMykrDKMbBDTzA5-WWSOOXSEGL2VvHTBSZNT1DNfrjYttWLoPqJE3aHn5D-xeerag-f0XTk"
+            "qczzOSB0\"}]}";
+        apisig_jwks *h = NULL;
+        EXPECT(APISIG_RESULT_JWK_WEAK_KEY, apisig_jwks_load((const uint8_t *)weak, strlen(weak), &h));
+        CHECK(h == NULL, "jwks_load wrote on error");
+        EXPECT(APISIG_RESULT_JWKS_MALFORMED, apisig_jwks_load((const uint8_t *)"{", 1, &h));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_load(NULL, 3, &h));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_load((const uint8_t *)set, strlen(set), NULL));
+        EXPECT(APISIG_RESULT_OK, apisig_jwks_load((const uint8_t *)set, strlen(set), &h));
+        CHECK(apisig_jwks_len(h) == 1 && apisig_jwks_len(NULL) == 0, "jwks_len");
+        EXPECT(APISIG_RESULT_OK, apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), &i, now, scratch,
+                                                    sizeof scratch, &claims));
+        EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL,
+               apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), &i, now, scratch, 8, &claims));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_verify(NULL, (const uint8_t *)good, strlen(good), &i, now,
+                                                                scratch, sizeof scratch, &claims));
+        EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_jwks_verify(h, (const uint8_t *)good, strlen(good), NULL, now,
+                                                                scratch, sizeof scratch, &claims));
+        apisig_jwks_free(h);
+        apisig_jwks_free(NULL);
+    }
+}
+
+/* Introspection answers: the pointers, an audience of NULL (none expected), text that is not
+ * UTF-8, and nothing written on error. The vectors (vectors.c) hold every judgement. */
+static void test_introspection(void) {
+    static const char iss[] = "http://127.0.0.1:3000", active[] = "{\"active\":true,\"client_id\":\"c\"}";
+    const uint64_t now = 1700000000ull * 1000000000ull;
+    apisig_introspection_expected e = {iss, sizeof iss - 1, NULL, 0, 0};
+    apisig_access_token claims;
+    uint64_t cache_s = 7;
+#define CHECK_IT(want, body, exp)                                                                                 \
+    EXPECT(want, apisig_introspection_check((const uint8_t *)(body), strlen(body), (exp), now, 300, &claims, &cache_s))
+    CHECK_IT(APISIG_RESULT_OK, active, &e);
+    CHECK(cache_s == 300 && claims.client_id.present && claims.client_id.len == 1 && claims.algorithm == 0,
+          "introspection claims");
+    cache_s = 7;
+    CHECK_IT(APISIG_RESULT_TOKEN_INACTIVE, "{\"active\":false}", &e);
+    CHECK_IT(APISIG_RESULT_INTROSPECTION_MALFORMED, "{\"active\":1}", &e);
+    CHECK(cache_s == 7, "nothing written on error");
+    e.audience = "x";
+    e.audience_len = 1;
+    CHECK_IT(APISIG_RESULT_AUDIENCE_MISMATCH, active, &e);
+    e.audience = "\xff";
+    CHECK_IT(APISIG_RESULT_INVALID_HEADER_VALUE, active, &e);
+    CHECK_IT(APISIG_RESULT_NULL_PARAMETER, active, NULL);
+    e.audience = NULL;
+    e.audience_len = 0;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER,
+           apisig_introspection_check(NULL, 3, &e, now, 300, &claims, &cache_s));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER,
+           apisig_introspection_check((const uint8_t *)active, strlen(active), &e, now, 300, NULL, &cache_s));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER,
+           apisig_introspection_check((const uint8_t *)active, strlen(active), &e, now, 300, &claims, NULL));
+#undef CHECK_IT
 }
 
 int main(void) {
@@ -1419,17 +1481,16 @@ int main(void) {
     test_flags();
     test_ocsp();
     test_jws();
+    test_introspection();
     /* Every code was produced by some call above, but the two skipped below. */
     for (i = 0; i < N_CODES; i++) {
         /* PANIC: the core cannot panic. REPLAY_STORE_UNAVAILABLE: only a shared store
          * (Redis, in the Python face) reports it; the C verifier's store is in memory. */
         if (all_codes[i] == APISIG_RESULT_PANIC || all_codes[i] == APISIG_RESULT_REPLAY_STORE_UNAVAILABLE)
             continue;
-        /* JWK_WEAK_KEY needs RSA (not in the C library's features); the fetching, discovery and
-         * introspection codes are the Python face's. */
-        if (all_codes[i] == APISIG_RESULT_JWK_WEAK_KEY || all_codes[i] == APISIG_RESULT_JWKS_UNAVAILABLE ||
-            all_codes[i] == APISIG_RESULT_DISCOVERY_MISMATCH || all_codes[i] == APISIG_RESULT_TOKEN_INACTIVE ||
-            all_codes[i] == APISIG_RESULT_INTROSPECTION_UNAVAILABLE)
+        /* The fetching and discovery codes are the Python face's. */
+        if (all_codes[i] == APISIG_RESULT_JWKS_UNAVAILABLE ||
+            all_codes[i] == APISIG_RESULT_DISCOVERY_MISMATCH || all_codes[i] == APISIG_RESULT_INTROSPECTION_UNAVAILABLE)
             continue;
         CHECK(seen[all_codes[i]], "code %s never produced", apisig_result_name(all_codes[i]));
     }

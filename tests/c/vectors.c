@@ -585,13 +585,33 @@ static void run_jwt(const cJSON *root) {
 
 /* ---- OpenID access tokens (jws.json) ---------------------------------------------------- */
 
-/* Whether this build has every feature the case needs (the C library: ES256 and EdDSA, no RSA). */
+/* Whether this build has every feature the case needs (apisig_jws_algorithms: the host
+ * library has RSA, ES256 and EdDSA). */
 static int jws_enabled(const cJSON *c) {
     const cJSON *f;
+    uint32_t have = apisig_jws_algorithms();
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "features")) {
-        if (strcmp(f->valuestring, "rsa") == 0) return 0;
+        if (strcmp(f->valuestring, "rsa") == 0 && !(have & APISIG_JWS_RS256)) return 0;
+        if (strcmp(f->valuestring, "es256") == 0 && !(have & APISIG_JWS_ES256)) return 0;
+        if (strcmp(f->valuestring, "eddsa") == 0 && !(have & APISIG_JWS_EDDSA)) return 0;
     }
     return 1;
+}
+
+/* The same access token through a set loaded once: the same result and claims. */
+static void jwks_handle_agrees(const apisig_jwks *set, const char *token, const apisig_jws_issuer *i, uint64_t now,
+                               apisig_result want, const apisig_access_token *claims, const char *where) {
+    size_t tlen = strlen(token);
+    uint8_t *scratch = malloc(tlen ? tlen : 1);
+    apisig_access_token again;
+    apisig_result rc = apisig_jwks_verify(set, (const uint8_t *)token, tlen, i, now, scratch, tlen, &again);
+    CHECK(rc == want, "%s: handle gave %s, one call %s", where, apisig_result_name(rc), apisig_result_name(want));
+    if (rc == APISIG_RESULT_OK && want == APISIG_RESULT_OK) {
+        CHECK(again.algorithm == claims->algorithm && again.exp.value == claims->exp.value &&
+                  again.client_id.len == claims->client_id.len && again.aud_len == claims->aud_len,
+              "%s: handle claims", where);
+    }
+    free(scratch);
 }
 
 static uint32_t jws_alg_bits(const cJSON *algs) {
@@ -611,7 +631,11 @@ static void run_jws(const cJSON *root) {
     const cJSON *c;
     const char *jwks = str_of(root, "jwks");
     uint64_t now = u64_of(root, "now") * 1000000000ull;
-    unsigned ran = 0;
+    unsigned ran = 0, rsa = 0;
+    apisig_jwks *loaded = NULL;
+    CHECK(apisig_jwks_load((const uint8_t *)jwks, strlen(jwks), &loaded) == APISIG_RESULT_OK && loaded != NULL &&
+              apisig_jwks_len(loaded) == 3,
+          "jws: the file's set loads once");
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "tests")) {
         char where[512];
         const char *kind = str_of(c, "kind");
@@ -623,6 +647,7 @@ static void run_jws(const cJSON *root) {
             const char *token = str_of(c, "token");
             size_t tlen = strlen(token);
             uint8_t *scratch = malloc(tlen ? tlen : 1);
+            apisig_result rc;
             apisig_jws_issuer i;
             i.issuer = str_of(iss, "issuer");
             i.issuer_len = strlen(i.issuer);
@@ -632,9 +657,11 @@ static void run_jws(const cJSON *root) {
             i.leeway_s = u64_of(iss, "leeway_s");
             i.strict = (uint8_t)bool_of(iss, "strict");
             i.max_len = (size_t)u64_of(iss, "max_len");
-            if (expect(c, apisig_jws_verify((const uint8_t *)jwks, strlen(jwks), (const uint8_t *)token, tlen, &i, now,
-                                            scratch, tlen, &claims),
-                       where)) {
+            rc = apisig_jws_verify((const uint8_t *)jwks, strlen(jwks), (const uint8_t *)token, tlen, &i, now, scratch,
+                                   tlen, &claims);
+            jwks_handle_agrees(loaded, token, &i, now, rc, &claims, where);
+            if (i.algorithms & (APISIG_JWS_RS256 | APISIG_JWS_PS256)) rsa++;
+            if (expect(c, rc, where)) {
                 const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "claims");
                 CHECK(same_opt(claims.sub, cJSON_GetObjectItemCaseSensitive(w, "sub")), "%s: sub", where);
                 CHECK(same_opt(claims.client_id, cJSON_GetObjectItemCaseSensitive(w, "client_id")), "%s: client_id",
@@ -650,15 +677,63 @@ static void run_jws(const cJSON *root) {
             apisig_jws_issuer i = {"i", 1, "a", 1, APISIG_JWS_ES256, 0, 0, 8};
             apisig_result rc = apisig_jws_verify((const uint8_t *)set, strlen(set), (const uint8_t *)"x", 1, &i, now,
                                                  scratch, sizeof scratch, &claims);
+            apisig_jwks *h = (apisig_jwks *)&ran; /* not written on error: checked below */
+            apisig_result lrc = apisig_jwks_load((const uint8_t *)set, strlen(set), &h);
             if (strcmp(str_of(c, "result"), "valid") == 0) {
                 CHECK(rc == APISIG_RESULT_TOKEN_MALFORMED, "%s: got %s", where, apisig_result_name(rc));
+                CHECK(lrc == APISIG_RESULT_OK && h != (apisig_jwks *)&ran, "%s: load %s", where, apisig_result_name(lrc));
+                if (lrc == APISIG_RESULT_OK) apisig_jwks_free(h);
             } else {
                 expect(c, rc, where);
+                expect(c, lrc, where);
+                CHECK(h == (apisig_jwks *)&ran, "%s: load wrote on error", where);
             }
             ran++;
         }
     }
+    apisig_jwks_free(loaded);
     CHECK(ran >= 40, "jws: only %u cases ran", ran);
+    CHECK(!(apisig_jws_algorithms() & APISIG_JWS_RS256) || rsa >= 5, "jws: only %u RSA cases ran", rsa);
+}
+
+/* ---- introspection answers (introspection.json) ----------------------------------------- */
+
+static void run_introspection(const cJSON *root) {
+    const cJSON *c;
+    unsigned ran = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "tests")) {
+        char where[512];
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(c, "expected");
+        const cJSON *aud = cJSON_GetObjectItemCaseSensitive(e, "audience");
+        const char *body = str_of(c, "body");
+        apisig_introspection_expected x;
+        apisig_access_token claims;
+        uint64_t cache_s = 0;
+        case_name(c, where, sizeof where, "introspection");
+        x.issuer = str_of(e, "issuer");
+        x.issuer_len = strlen(x.issuer);
+        x.audience = cJSON_IsString(aud) ? aud->valuestring : NULL;
+        x.audience_len = x.audience ? strlen(x.audience) : 0;
+        x.leeway_s = u64_of(e, "leeway_s");
+        if (expect(c,
+                   apisig_introspection_check((const uint8_t *)body, strlen(body), &x,
+                                              u64_of(c, "now") * 1000000000ull, u64_of(c, "max_cache_s"), &claims,
+                                              &cache_s),
+                   where)) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "claims");
+            CHECK(same_opt(claims.sub, cJSON_GetObjectItemCaseSensitive(w, "sub")), "%s: sub", where);
+            CHECK(same_opt(claims.client_id, cJSON_GetObjectItemCaseSensitive(w, "client_id")), "%s: client_id",
+                  where);
+            CHECK(same_opt(claims.scope, cJSON_GetObjectItemCaseSensitive(w, "scope")), "%s: scope", where);
+            CHECK(same_opt(claims.iss, cJSON_GetObjectItemCaseSensitive(w, "iss")), "%s: iss", where);
+            CHECK(claims.aud_len == (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(w, "aud")),
+                  "%s: aud", where);
+            CHECK(same_u64(claims.exp, w, "exp"), "%s: exp", where);
+            CHECK(cache_s == u64_of(c, "cache_s"), "%s: cache_s %llu", where, (unsigned long long)cache_s);
+        }
+        ran++;
+    }
+    CHECK(ran >= 35, "introspection: only %u cases ran", ran);
 }
 
 /* ---- session tokens ------------------------------------------------------------------ */
@@ -787,11 +862,13 @@ int main(int argc, char **argv) {
     run_policy(policy);
     {
         cJSON *jwt = load(dir, "jwt.json"), *session = load(dir, "session.json"), *pins = load(dir, "pins.json");
-        cJSON *jws = load(dir, "jws.json");
+        cJSON *jws = load(dir, "jws.json"), *introspection = load(dir, "introspection.json");
         run_jwt(jwt);
         run_session(session);
         run_pins(pins, dir);
         run_jws(jws);
+        run_introspection(introspection);
+        cJSON_Delete(introspection);
         cJSON_Delete(jws);
         cJSON_Delete(jwt);
         cJSON_Delete(session);

@@ -9,6 +9,7 @@ from oracles.common import ERRORS, VECTORS_DIR, OracleError, VectorError
 from oracles.policy import load_roles
 
 from .common import write_json
+from .introspect import build_introspect
 from .jws import build_jws
 from .jwt import build_jwt, pyjwt_interop
 from .pins import build_pins, regen_certs
@@ -54,6 +55,7 @@ def build_all(pyjwt_strict: bool = False) -> dict:
         "session.json": build_session(),
         "pins.json": build_pins(),
         "jws.json": build_jws(),
+        "introspection.json": build_introspect(),
     }
     pyjwt_interop(jwt_book, pyjwt_strict)
     for name, obj in files.items():
