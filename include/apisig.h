@@ -174,11 +174,12 @@ enum apisig_result
    */
   APISIG_RESULT_NON_CANONICAL_PATH = 40,
   /**
-   * The client's role is not allowed on this path.
+   * The client's role is not allowed on this path, or its scopes lack one the request
+   * needs (`ScopeNames::authorize`).
    */
   APISIG_RESULT_FORBIDDEN = 41,
   /**
-   * A role pattern is not valid.
+   * A role pattern, scope name or allowed-address range (CIDR) is not valid.
    */
   APISIG_RESULT_INVALID_PATTERN = 42,
   /**
@@ -311,6 +312,34 @@ enum apisig_result
    * Information Access).
    */
   APISIG_RESULT_OCSP_NO_RESPONDER = 112,
+  /**
+   * The client store (a database, or the cache in front of it) could not be reached or did
+   * not answer; the request is refused (fail closed) unless the deployment chose otherwise.
+   */
+  APISIG_RESULT_STORE_UNAVAILABLE = 120,
+  /**
+   * The client is revoked: every key, pin, token and session of it is refused, whatever
+   * the credential.
+   */
+  APISIG_RESULT_CLIENT_REVOKED = 121,
+  /**
+   * The key (or certificate pin) that matched is revoked; the client's other slot may
+   * still work.
+   */
+  APISIG_RESULT_KEY_REVOKED = 122,
+  /**
+   * The key (or certificate pin) that matched is past its expiry.
+   */
+  APISIG_RESULT_KEY_EXPIRED = 123,
+  /**
+   * The client is disabled for now (it may be enabled again), whatever the credential.
+   */
+  APISIG_RESULT_CLIENT_DISABLED = 124,
+  /**
+   * The client may only connect from other addresses than the request's peer (or the
+   * server gave no peer address for a client with an allow-list: fail closed).
+   */
+  APISIG_RESULT_ADDRESS_NOT_ALLOWED = 125,
   /**
    * No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
    * the face refetches): the set may be stale, so this fails closed as unavailable.
@@ -607,6 +636,35 @@ typedef uint32_t apisig_pin_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+/**
+ * Whether a client may authenticate at all (`status` arguments).
+ */
+enum apisig_client_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * It may.
+   */
+  APISIG_CLIENT_STATUS_ACTIVE = 0,
+  /**
+   * Suspended for now ([`Error::ClientDisabled`]); setting it active again restores it.
+   */
+  APISIG_CLIENT_STATUS_DISABLED = 1,
+  /**
+   * Ended for good ([`Error::ClientRevoked`]): every key, pin, JWT and session of it.
+   */
+  APISIG_CLIENT_STATUS_REVOKED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_client_status apisig_client_status;
+#else
+typedef uint32_t apisig_client_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 
 /**
  * Most usable keys a JWK set may hold here.
@@ -651,7 +709,7 @@ typedef uint32_t apisig_pin_kind;
 /**
  * Size in bytes of `apisig_keyring`.
  */
-#define APISIG_KEYRING_SIZE 5120
+#define APISIG_KEYRING_SIZE 7168
 
 /**
  * Alignment in bytes of `apisig_keyring` (and every storage type).
@@ -731,12 +789,17 @@ typedef uint32_t apisig_pin_kind;
 /**
  * Size in bytes of `apisig_verifier`.
  */
-#define APISIG_VERIFIER_SIZE 8192
+#define APISIG_VERIFIER_SIZE 10240
 
 /**
  * The default freshness window, ±300 seconds, in nanoseconds.
  */
 #define APISIG_WINDOW_DEFAULT_NS 300000000000
+
+/**
+ * Longest client id (key id or label), in bytes.
+ */
+#define APISIG_KEY_ID_MAX 64
 
 /**
  * Major version of the apisig C ABI (checked against the crate version by a test).
@@ -889,7 +952,7 @@ typedef struct apisig_jwks apisig_jwks;
  * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_keyring {
-  uint64_t opaque[640];
+  uint64_t opaque[896];
 } apisig_keyring;
 
 /**
@@ -900,7 +963,7 @@ typedef struct apisig_keyring {
  * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_verifier {
-  uint64_t opaque[1024];
+  uint64_t opaque[1280];
 } apisig_verifier;
 
 /**
@@ -1137,7 +1200,7 @@ typedef struct apisig_ocsp_policy {
  */
 typedef struct apisig_principal {
   /**
-   * The client, as numbered by `apisig_keyring_add`.
+   * The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
    */
   uint32_t client;
   /**
@@ -1152,6 +1215,15 @@ typedef struct apisig_principal {
    * Its role, when `has_role` (authorize it with `apisig_securosys_authorize`).
    */
   uint8_t role;
+  /**
+   * The length of `id`.
+   */
+  uint8_t id_len;
+  /**
+   * The client's stable id (its key id or label), not NUL-terminated: what to log and to
+   * name it by outside this process.
+   */
+  uint8_t id[APISIG_KEY_ID_MAX];
 } apisig_principal;
 
 /**
@@ -1877,6 +1949,58 @@ size_t apisig_keyring_len(struct apisig_keyring *ring);
 apisig_result apisig_keyring_client_id(struct apisig_keyring *ring, uint32_t client, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
+ * Registers a client with no key: one that authenticates only by a certificate pin
+ * (`apisig_keyring_set_pin`) or a bearer JWT naming it. `*client` gets its number, written
+ * only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE`; `FIELD_TOO_LONG`;
+ * `DUPLICATE_KEY_ID`; `KEYRING_FULL`. Nothing changes on error.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+ * to readable bytes; `client` to a writable `uint32_t`.
+ */
+apisig_result apisig_keyring_add_client(struct apisig_keyring *ring, const char *id, size_t id_len, uint32_t *client);
+
+/**
+ * Sets `client`'s status (an `apisig_client_status`): a disabled or revoked client is
+ * refused whatever credential it presents (`CLIENT_DISABLED`, `CLIENT_REVOKED`).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client; `INVALID_TEMPLATE` for
+ * a number that is no status.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_status(struct apisig_keyring *ring, uint32_t client, uint32_t status);
+
+/**
+ * Sets when the key and pin in `slot` of `client` stop working (nanoseconds since the UNIX
+ * epoch; refused from then on with `KEY_EXPIRED`), or with 0 that they do not expire.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_expiry(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint64_t expires_ns);
+
+/**
+ * Revokes (`revoked` nonzero) or reinstates the key and pin in `slot` of `client`
+ * (`KEY_REVOKED`); the other slot keeps working.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_key_revoked(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint8_t revoked);
+
+/**
  * `APISIG_TAG_BYTES`, for bindings that cannot read the macro.
  */
 size_t apisig_tag_bytes(void);
@@ -1979,17 +2103,19 @@ apisig_result apisig_keyring_clear_pin(struct apisig_keyring *ring, uint32_t cli
 
 /**
  * The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
- * other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
- * the chain: apisig checks neither dates, issuer nor signature.
+ * other credentials, at `now_ns` (for the pin's expiry); `*who` is written only on `OK`. Call
+ * it after the TLS library has checked the chain: apisig checks neither dates, issuer nor
+ * signature.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`;
+ * `CLIENT_REVOKED`, `CLIENT_DISABLED`, `KEY_REVOKED`, `KEY_EXPIRED`.
  *
  * # Safety
  * `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
  * to readable bytes, `who` to a writable `apisig_principal`.
  */
-APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, struct apisig_principal *who);
+APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, uint64_t now_ns, struct apisig_principal *who);
 
 /**
  * The Securosys role called `name` (`"keyManagementToken"`, `"keyOperationToken"`,

@@ -9,7 +9,8 @@
 //!   beat); and a single-purpose Aevo signer (`floor`: how fast a sign can be here at all).
 //! - `aevo-1MiB`, `aevo-64MiB`: signing and verifying a large body against plain SHA-256 of
 //!   the same body (the hardware limit).
-//! - `keyring-find`, `replay-insert`: the same operation at 64 and at 65,536 entries.
+//! - `keyring-find`, `keyring-static-key`, `replay-insert`: the same operation at 64 and at
+//!   65,536 entries (a client by key id, a client by presented static key, a replay record).
 //! - `policy-hostile`: role-policy matching of a hostile pattern/path pair at growing path
 //!   lengths (linear growth means the per-byte cost stays flat).
 
@@ -25,6 +26,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
+use apisig::store::ClientStore;
 use apisig::{
     Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, dialect,
     headers::{Header, MAX_HEADERS},
@@ -54,7 +56,7 @@ fn signer() -> Signer<'static> {
 /// The verifier every verification benchmark starts from: the one client, a window of 1 µs.
 /// Timestamps advance 1 ns per request, so the replay cache recycles expired slots instead of
 /// filling.
-fn verifier() -> Verifier<16, ReplayCache<4096>> {
+fn verifier() -> Verifier<Keyring<16>, ReplayCache<4096>> {
     let mut ring = Keyring::<16>::new();
     ring.add(KEY, SECRET).unwrap();
     Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000))
@@ -324,7 +326,24 @@ fn keyring_find<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion:
     g.bench_function(name, |b| {
         b.iter(|| {
             k = (k + 1) % probes.len();
-            black_box(ring.find(black_box(probes[k].as_bytes())).unwrap())
+            black_box(ring.get(black_box(probes[k].as_str())).unwrap())
+        })
+    });
+}
+
+fn keyring_static<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+    // As keyring_find, looking clients up by a presented static key (its digest's bucket).
+    let mut ring: Box<Keyring<N>> = Box::new(Keyring::new());
+    let key = |i: usize| format!("static-key-{i:08}-{:016x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for i in 0..N {
+        ring.add(&format!("client-{i}"), key(i).as_bytes()).unwrap();
+    }
+    let probes: Vec<String> = (0..64).map(|k| key(k * N / 64)).collect();
+    let mut k = 0;
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            k = (k + 1) % probes.len();
+            black_box(ring.by_static_key(black_box(probes[k].as_bytes())).unwrap().unwrap())
         })
     });
 }
@@ -339,12 +358,12 @@ fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion
     let mut now = 1u64;
     for _ in 0..4 * N {
         now += 1;
-        cache.check_and_insert(0, "k", &next_id(), now + ttl, now).unwrap();
+        cache.check_and_insert("k", &next_id(), now + ttl, now).unwrap();
     }
     g.bench_function(name, |b| {
         b.iter(|| {
             now += 1;
-            cache.check_and_insert(0, "k", black_box(&next_id()), now + ttl, now).unwrap();
+            cache.check_and_insert("k", black_box(&next_id()), now + ttl, now).unwrap();
         })
     });
 }
@@ -353,6 +372,11 @@ fn scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("keyring-find");
     keyring_find::<64>(&mut g, "baseline/64-clients");
     keyring_find::<65_536>(&mut g, "apisig/65536-clients");
+    g.finish();
+
+    let mut g = c.benchmark_group("keyring-static-key");
+    keyring_static::<64>(&mut g, "baseline/64-clients");
+    keyring_static::<65_536>(&mut g, "apisig/65536-clients");
     g.finish();
 
     let mut g = c.benchmark_group("replay-insert");

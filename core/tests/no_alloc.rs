@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use apisig::jwt::{self, JwtPolicy};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, MacKey, Request, Signer, Stamp, Verifier, Window, dialect,
+    Credentials, MacKey, Request, Signer, Stamp, Verifier, Window,
+    client::Slot,
+    dialect,
     headers::{Header, MAX_HEADERS},
-    keyring::{Keyring, Slot},
+    keyring::Keyring,
     replay::ReplayCache,
 };
 
@@ -65,11 +67,13 @@ fn main() {
     let mut verifier = Verifier::new(Keyring::<4>::new(), ReplayCache::<64>::new(), Window::DEFAULT);
 
     total += count("keyring setup", || {
-        let c = ring.add("API_KEY", b"API_SECRET").unwrap();
+        let c = "API_KEY";
+        ring.add(c, b"API_SECRET").unwrap();
         ring.set_secret(c, Slot::Secondary, Some(b"NEXT")).unwrap();
         ring.bind_user_id(c, "12").unwrap();
-        let v = verifier.keyring_mut();
-        let c = v.add("API_KEY", b"API_SECRET").unwrap();
+        let v = verifier.store_mut();
+        let c = "API_KEY";
+        v.add(c, b"API_SECRET").unwrap();
         v.bind_user_id(c, "12").unwrap();
         v.add("static", b"static-key").unwrap();
         verifier.set_session_keys(Some(SessionKeys::new(b"session").unwrap()));

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use apisig::client::Slot;
 use apisig::jwk::{Alg, AlgSet};
-use apisig::keyring::{Keyring, Slot};
+use apisig::keyring::Keyring;
 use apisig::{Credentials, Error, Verifier, Window, dialect, replay::ReplayCache};
 use apisig_http::client::SigningMiddleware;
 use apisig_http::oidc::{AccessToken, AuthMethod, ClientCredentials, Jwks, OidcLayer};
@@ -85,8 +86,8 @@ impl Provider {
 /// provider's access token (`OidcLayer`), both required.
 async fn resource(jwks: Arc<Jwks>) -> SocketAddr {
     let mut ring = Keyring::<4>::new();
-    let customer = ring.add("zs-customer", PRIMARY.as_bytes()).unwrap();
-    ring.set_secret(customer, Slot::Secondary, Some(SECONDARY.as_bytes())).unwrap();
+    ring.add("zs-customer", PRIMARY.as_bytes()).unwrap();
+    ring.set_secret("zs-customer", Slot::Secondary, Some(SECONDARY.as_bytes())).unwrap();
     let verifier = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);
     let keys = Authenticator::new(verifier).scheme(&dialect::ZIGNSEC).unwrap().layer();
     let app = Router::new()

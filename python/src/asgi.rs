@@ -144,8 +144,18 @@ impl AsgiGate {
         for candidate in self.candidates.iter().filter(|c| present(&c.names)) {
             let scheme = candidate.scheme.get();
             let how = Presented::Headers;
-            match verifier.verify_core_headers(py, Some(scheme), method, &target, &hs, &body, None, self.authorize, how)
-            {
+            match verifier.verify_core_headers(
+                py,
+                Some(scheme),
+                method,
+                &target,
+                &hs,
+                &body,
+                None,
+                self.authorize,
+                how,
+                None,
+            ) {
                 Ok((principal, claim)) => return Ok(Some((with_principal(py, scope, principal)?, claim))),
                 Err(e) => {
                     let class = AUTHORIZATION_FAILED.import(py, "apisig.exceptions", "AuthorizationFailed")?;
