@@ -265,6 +265,11 @@ errors! {
     /// Information Access).
     OcspNoResponder = 112, "ocsp_no_responder", Unavailable, "no OCSP responder is known for the certificate";
 
+    /// A presented key that claims the issued-key format (a product and kind prefix, a random
+    /// part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
+    /// truncated key, refused before any store is asked.
+    InvalidKeyFormat = 126, "invalid_key_format", Malformed, "key is not in the issued format or its checksum does not match";
+
     /// No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
     /// the face refetches): the set may be stale, so this fails closed as unavailable.
     UnknownKid = 130, "unknown_kid", Unavailable, "no key of the issuer's JWK set has the token's kid";
