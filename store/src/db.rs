@@ -310,7 +310,7 @@ pub(crate) mod pg {
 
     /// `?` placeholders as PostgreSQL's `$1`, `$2`, … (the statements hold no `?` in quotes).
     fn numbered(sql: &str) -> String {
-        let mut out = String::with_capacity(sql.len() + 8);
+        let mut out = String::with_capacity(sql.len().saturating_add(8));
         let mut n = 0u32;
         for c in sql.chars() {
             if c == '?' {

@@ -127,7 +127,7 @@ impl KeyFormat {
     /// [`StoreError::Random`](crate::StoreError::Random) when the operating system gives no
     /// randomness.
     pub fn generate(&self, kind: KeyKind) -> Result<IssuedKey, crate::StoreError> {
-        let mut text = Zeroizing::new(String::with_capacity(self.product.len() + 4 + RANDOM_LEN + CHECKSUM_LEN));
+        let mut text = Zeroizing::new(String::with_capacity(PRODUCT_MAX + 4 + RANDOM_LEN + CHECKSUM_LEN));
         text.push_str(&self.prefix(kind));
         let mut drawn = 0;
         let mut pool = Zeroizing::new([0u8; 64]);
@@ -140,7 +140,7 @@ impl KeyFormat {
                     break;
                 }
                 text.push(char::from(base62(u32::from(*b))));
-                drawn += 1;
+                drawn = drawn.saturating_add(1);
             }
         }
         let sum = crc32fast::hash(text.as_bytes());
@@ -157,10 +157,12 @@ impl KeyFormat {
     pub fn check(&self, key: &str) -> Result<KeyKind, Error> {
         let kind =
             KeyKind::ALL.into_iter().find(|k| key.starts_with(&self.prefix(*k))).ok_or(Error::InvalidKeyFormat)?;
-        let body_len = self.product.len() + 4 + RANDOM_LEN;
+        // The product is at most 16 bytes: no overflow.
+        let prefix_len = self.product.len().saturating_add(4);
+        let body_len = prefix_len.saturating_add(RANDOM_LEN);
         let (body, sum) = (key.get(..body_len), key.get(body_len..));
         let (Some(body), Some(sum)) = (body, sum) else { return Err(Error::InvalidKeyFormat) };
-        let random = body.get(self.product.len() + 4..).unwrap_or_default();
+        let random = body.get(prefix_len..).unwrap_or_default();
         if random.len() != RANDOM_LEN || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(Error::InvalidKeyFormat);
         }

@@ -165,7 +165,7 @@ impl MasterKey {
             .cipher()
             .encrypt(&XNonce::from(nonce), Payload { msg: secret, aad: &aad })
             .map_err(|_| StoreError::Corrupt("sealing failed".into()))?;
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        let mut out = Vec::with_capacity(sealed.len().saturating_add(NONCE_LEN));
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
@@ -195,7 +195,7 @@ impl MasterKey {
     }
 
     fn aad(&self, context: &[u8]) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(32 + context.len());
+        let mut aad = Vec::with_capacity(context.len().saturating_add(32));
         aad.extend_from_slice(b"apisig-store v1\0");
         aad.extend_from_slice(self.id.as_bytes());
         aad.push(0);

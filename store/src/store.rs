@@ -185,7 +185,7 @@ fn slot_of(v: i64) -> Result<Slot, StoreError> {
 
 /// The associated data a client's sealed secret is bound to: its id and slot.
 fn context(client: &str, slot: Slot) -> Vec<u8> {
-    let mut c = Vec::with_capacity(client.len() + 2);
+    let mut c = Vec::with_capacity(client.len().saturating_add(2));
     c.extend_from_slice(client.as_bytes());
     c.push(0);
     c.push(slot.code() as u8);
@@ -942,7 +942,7 @@ fn hex_encode(b: &[u8]) -> String {
 }
 
 fn hex_decode(t: &str) -> Option<Vec<u8>> {
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return None;
     }
     t.as_bytes()
