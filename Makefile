@@ -29,6 +29,7 @@ vectors:
 
 rust-test:
 	scripts/redis-server.sh
+	scripts/postgres-server.sh # apisig-store's tests start their own PostgreSQL servers
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc

@@ -280,7 +280,7 @@ impl Store {
         let product = conn.transaction(true, |tx| {
             if postgres {
                 // Workers starting together migrate one at a time.
-                tx.query("SELECT pg_advisory_xact_lock(7316426917)", &[])?;
+                tx.exec("SELECT pg_advisory_xact_lock(7316426917)", &[])?;
             }
             for stmt in SCHEMA_V1 {
                 tx.exec(&stmt.replace("BYTES", bytes), &[])?;
