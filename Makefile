@@ -34,9 +34,9 @@ rust-test:
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 
-# The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-http) packaged as they
+# The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-store, apisig-http) packaged as they
 # would be published, without the from-scratch build of `cargo package`'s verification (run that
-# by hand before a release: `cargo package -p apisig -p apisig-ffi -p apisig-redis -p apisig-http`).
+# by hand before a release: `cargo package -p apisig -p apisig-ffi -p apisig-redis -p apisig-store -p apisig-http`).
 package-check:
 	python3 scripts/package-check.py
 
