@@ -2,7 +2,7 @@
 //! recognise.
 //!
 //! An issued key is `<product>_<kind>_<random><checksum>`, for example
-//! `acme_sk_1N3bq0pX5yKf9VwZ2sLd7RcT4hJm8gEa6uYo0iBn3Qv2Ax1P7kq`:
+//! `acme_sk_1N3bq0pX5yKf9VwZ2sLd7RcT4hJm8gEa6uYo0iBn3Qv14EpQf`:
 //!
 //! - `<product>` names the product (lowercase letters and digits, starting with a letter, at
 //!   most 16), and `<kind>` the kind of key: `sk` for a static key (presented as it is, as

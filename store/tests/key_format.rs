@@ -118,6 +118,19 @@ fn malformed_keys_get_the_format_error() {
     assert_eq!(Error::InvalidKeyFormat.http_status(), 401);
 }
 
+/// The example of the crate docs and docs/stores.md is a real key (its checksum by Python's
+/// zlib), and the docs show the scanner regex this test checks keys with.
+#[test]
+fn the_documented_example_and_regex_are_real() {
+    const EXAMPLE: &str = "acme_sk_1N3bq0pX5yKf9VwZ2sLd7RcT4hJm8gEa6uYo0iBn3Qv14EpQf";
+    let format = KeyFormat::new("acme").unwrap();
+    assert_eq!(format.check(EXAMPLE), Ok(KeyKind::Static));
+    assert_eq!(python_verdicts(&format, &[EXAMPLE.to_owned()]), ["ok"]);
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/stores.md")).unwrap();
+    assert!(docs.contains(EXAMPLE) && docs.contains(SCANNER));
+    assert!(include_str!("../src/key.rs").contains(EXAMPLE) && include_str!("../src/key.rs").contains(SCANNER));
+}
+
 #[test]
 fn product_names_are_short_lowercase_words() {
     for ok in ["a", "acme", "acme2", "abcdefghijklmnop"] {
