@@ -174,11 +174,12 @@ enum apisig_result
    */
   APISIG_RESULT_NON_CANONICAL_PATH = 40,
   /**
-   * The client's role is not allowed on this path.
+   * The client's role is not allowed on this path, or its scopes lack one the request
+   * needs (`ScopeNames::authorize`).
    */
   APISIG_RESULT_FORBIDDEN = 41,
   /**
-   * A role pattern is not valid.
+   * A role pattern, scope name or allowed-address range (CIDR) is not valid.
    */
   APISIG_RESULT_INVALID_PATTERN = 42,
   /**
@@ -311,6 +312,34 @@ enum apisig_result
    * Information Access).
    */
   APISIG_RESULT_OCSP_NO_RESPONDER = 112,
+  /**
+   * The client store (a database, or the cache in front of it) could not be reached or did
+   * not answer; the request is refused (fail closed) unless the deployment chose otherwise.
+   */
+  APISIG_RESULT_STORE_UNAVAILABLE = 120,
+  /**
+   * The client is revoked: every key, pin, token and session of it is refused, whatever
+   * the credential.
+   */
+  APISIG_RESULT_CLIENT_REVOKED = 121,
+  /**
+   * The key (or certificate pin) that matched is revoked; the client's other slot may
+   * still work.
+   */
+  APISIG_RESULT_KEY_REVOKED = 122,
+  /**
+   * The key (or certificate pin) that matched is past its expiry.
+   */
+  APISIG_RESULT_KEY_EXPIRED = 123,
+  /**
+   * The client is disabled for now (it may be enabled again), whatever the credential.
+   */
+  APISIG_RESULT_CLIENT_DISABLED = 124,
+  /**
+   * The client may only connect from other addresses than the request's peer (or the
+   * server gave no peer address for a client with an allow-list: fail closed).
+   */
+  APISIG_RESULT_ADDRESS_NOT_ALLOWED = 125,
   /**
    * A presented key that claims the issued-key format (a product and kind prefix, a random
    * part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
@@ -652,7 +681,7 @@ typedef uint32_t apisig_pin_kind;
 /**
  * Size in bytes of `apisig_keyring`.
  */
-#define APISIG_KEYRING_SIZE 5120
+#define APISIG_KEYRING_SIZE 7168
 
 /**
  * Alignment in bytes of `apisig_keyring` (and every storage type).
@@ -727,7 +756,7 @@ typedef uint32_t apisig_pin_kind;
 /**
  * Size in bytes of `apisig_verifier`.
  */
-#define APISIG_VERIFIER_SIZE 8192
+#define APISIG_VERIFIER_SIZE 10240
 
 /**
  * The default freshness window, ±300 seconds, in nanoseconds.
@@ -879,7 +908,7 @@ typedef uint8_t apisig_ocsp_status;
  * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_keyring {
-  uint64_t opaque[640];
+  uint64_t opaque[896];
 } apisig_keyring;
 
 /**
@@ -890,7 +919,7 @@ typedef struct apisig_keyring {
  * gives `APISIG_RESULT_INVALID_OBJECT`.
  */
 typedef struct apisig_verifier {
-  uint64_t opaque[1024];
+  uint64_t opaque[1280];
 } apisig_verifier;
 
 /**

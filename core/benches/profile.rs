@@ -145,7 +145,7 @@ fn main() {
                     // The loop alone (the verifier's copies every round): subtract it.
                     _ => black_box(Principal {
                         client: apisig::keyring::ClientIndex(0),
-                        slot: apisig::keyring::Slot::Primary,
+                        slot: apisig::client::Slot::Primary,
                         role: None,
                     }),
                 };

@@ -12,8 +12,9 @@ use apisig::rotation::{Next, Rotation};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
     Credentials, Encoding, Error, MacKey, Principal, Request, Signer, Stamp, TimeUnit, TokenLifetime, Verifier, Window,
+    client::Slot,
     headers::{Header, HeaderSet, MAX_HEADERS},
-    keyring::{Keyring, Slot},
+    keyring::Keyring,
     message::{Part, Template},
     replay::ReplayCache,
     scheme::{Field, HeaderSpec, Scheme},

@@ -36,7 +36,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::keyring::KEY_ID_MAX;
+use crate::client::KEY_ID_MAX;
 use crate::replay::{REPLAY_ID_LEN, ReplayStore};
 use crate::{Error, UnixNanos};
 

@@ -186,9 +186,10 @@ errors! {
     /// The path is not in canonical form (dot segments, `//`, backslash, `;`, encoded
     /// separators, control bytes); it is refused, never normalised.
     NonCanonicalPath = 40, "non_canonical_path", Forbidden, "path is not in canonical form";
-    /// The client's role is not allowed on this path.
+    /// The client's role is not allowed on this path, or its scopes lack one the request
+    /// needs (`ScopeNames::authorize`).
     Forbidden = 41, "forbidden", Forbidden, "role is not allowed on this path";
-    /// A role pattern is not valid.
+    /// A role pattern, scope name or allowed-address range (CIDR) is not valid.
     InvalidPattern = 42, "invalid_pattern", Configuration, "role pattern is not valid";
 
     /// The keyring has no room for another client.
@@ -265,6 +266,22 @@ errors! {
     /// Information Access).
     OcspNoResponder = 112, "ocsp_no_responder", Unavailable, "no OCSP responder is known for the certificate";
 
+    /// The client store (a database, or the cache in front of it) could not be reached or did
+    /// not answer; the request is refused (fail closed) unless the deployment chose otherwise.
+    StoreUnavailable = 120, "store_unavailable", Unavailable, "the client store could not be reached (failing closed)";
+    /// The client is revoked: every key, pin, token and session of it is refused, whatever
+    /// the credential.
+    ClientRevoked = 121, "client_revoked", Authentication, "the client is revoked";
+    /// The key (or certificate pin) that matched is revoked; the client's other slot may
+    /// still work.
+    KeyRevoked = 122, "key_revoked", Authentication, "the key is revoked";
+    /// The key (or certificate pin) that matched is past its expiry.
+    KeyExpired = 123, "key_expired", Authentication, "the key has expired";
+    /// The client is disabled for now (it may be enabled again), whatever the credential.
+    ClientDisabled = 124, "client_disabled", Authentication, "the client is disabled";
+    /// The client may only connect from other addresses than the request's peer (or the
+    /// server gave no peer address for a client with an allow-list: fail closed).
+    AddressNotAllowed = 125, "address_not_allowed", Forbidden, "the request's address is not allowed for this client";
     /// A presented key that claims the issued-key format (a product and kind prefix, a random
     /// part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
     /// truncated key, refused before any store is asked.

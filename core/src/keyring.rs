@@ -4,140 +4,20 @@
 use core::fmt;
 
 use subtle::{Choice, ConditionallySelectable};
-use zeroize::Zeroize;
 
-use crate::mac::{Chain, MacKey, Prefixed, ct_eq, digest};
-use crate::names::{Named, named};
+use crate::Error;
+use crate::client::{Client, Slot};
+use crate::mac::{ct_eq, digest};
+use crate::names::Named;
 use crate::pin::{PIN_LEN, Pin, PinKind};
 use crate::policy::RoleId;
-use crate::{Error, headers};
-
-/// Longest key id (or label) a client may have.
-pub const KEY_ID_MAX: usize = 64;
-/// Longest user id that can be bound to a key.
-pub const USER_ID_MAX: usize = 64;
-
-named! {
-    /// Which of a client's two keys or secrets matched.
-    #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-    pub enum Slot {
-        /// The current key.
-        Primary = 0, "primary";
-        /// The other live key, for zero-downtime rotation (ZignSec keeps two).
-        Secondary = 1, "secondary";
-    }
-}
-
-impl Slot {
-    const fn index(self) -> usize {
-        match self {
-            Slot::Primary => 0,
-            Slot::Secondary => 1,
-        }
-    }
-}
+use crate::store::{ClientStore, key_digest};
 
 /// A client's position in its keyring (0, 1, …, in the order they were added), as returned by
 /// [`Keyring::add`]. Stable: clients are revoked, never moved. It is not the client's id: that
 /// is its key id string, [`Client::id`].
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
 pub struct ClientIndex(pub u32);
-
-/// A key or secret: its digest (to match static keys and clear secrets) and its keyed HMAC
-/// state (to check signatures) with that state after the whole blocks of the client's key id
-/// (Aevo's messages start with it: a 64-byte id is a block hashed here once, not per request).
-#[derive(Clone)]
-pub(crate) struct Secret {
-    digest: [u8; 32],
-    pub(crate) mac: Prefixed<Chain>,
-}
-
-impl Secret {
-    fn new(secret: &[u8], id: &str) -> Result<Secret, Error> {
-        Ok(Secret { mac: Prefixed::after_blocks(MacKey::new(secret)?, id.as_bytes()), digest: digest(secret) })
-    }
-
-    fn matches(&self, presented_digest: &[u8; 32]) -> Choice {
-        ct_eq(&self.digest, presented_digest)
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        self.digest.zeroize();
-    }
-}
-
-/// One registered client.
-#[derive(Clone)]
-pub struct Client {
-    id: heapless::String<KEY_ID_MAX>,
-    role: Option<RoleId>,
-    user_id: Option<heapless::String<USER_ID_MAX>>,
-    slots: [Option<Secret>; 2],
-    pins: [Option<Pin>; 2],
-    pub(crate) last_nonce: Option<u64>,
-}
-
-impl Client {
-    /// The key id (for signed and key-and-secret schemes) or label (for static keys).
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The client's role, if it has one.
-    pub fn role(&self) -> Option<RoleId> {
-        self.role
-    }
-
-    /// The user id bound to the key (APEX).
-    pub fn user_id(&self) -> Option<&str> {
-        self.user_id.as_deref()
-    }
-
-    /// Whether the client has a key in `slot`.
-    pub fn has(&self, slot: Slot) -> bool {
-        self.slots.get(slot.index()).is_some_and(Option::is_some)
-    }
-
-    /// The client's certificate pin in `slot`.
-    pub fn pin(&self, slot: Slot) -> Option<Pin> {
-        self.pins.get(slot.index()).copied().flatten()
-    }
-
-    pub(crate) fn pins(&self) -> impl Iterator<Item = (Slot, &Pin)> {
-        Slot::ALL.iter().copied().zip(self.pins.iter()).filter_map(|(s, p)| p.as_ref().map(|p| (s, p)))
-    }
-
-    pub(crate) fn secrets(&self) -> impl Iterator<Item = (Slot, &Secret)> {
-        Slot::ALL.iter().copied().zip(self.slots.iter()).filter_map(|(s, x)| x.as_ref().map(|x| (s, x)))
-    }
-
-    /// Compares a presented secret with both slots, in constant time.
-    pub(crate) fn match_secret(&self, presented: &[u8]) -> Option<Slot> {
-        let d = digest(presented);
-        let mut found = Choice::from(0);
-        let mut slot = 0u8;
-        for (s, secret) in self.secrets() {
-            let eq = secret.matches(&d);
-            slot.conditional_assign(&(s.index() as u8), eq);
-            found |= eq;
-        }
-        bool::from(found).then_some(if slot == 0 { Slot::Primary } else { Slot::Secondary })
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("id", &self.id.as_str())
-            .field("role", &self.role)
-            .field("user_id", &self.user_id.as_deref())
-            .field("primary", &self.has(Slot::Primary))
-            .field("secondary", &self.has(Slot::Secondary))
-            .finish_non_exhaustive()
-    }
-}
 
 /// A chained hash index over client positions, in fixed storage: `heads[bucket]` is the
 /// first client of a bucket, `next[client]` the one after it; positions are stored plus
@@ -225,6 +105,16 @@ fn digest_hash(d: &[u8; 32]) -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// Whether the key in `slot` of `c` has digest `d`, in constant time.
+fn digest_eq(c: &Client, slot: Slot, d: &[u8; 32]) -> Choice {
+    c.secret(slot).map_or(Choice::from(0), |s| ct_eq(&s.digest, d))
+}
+
+/// Whether the pin in `slot` of `c` is of `kind` with `fingerprint`, in constant time.
+fn pin_eq(c: &Client, slot: Slot, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Choice {
+    c.pin(slot).map_or(Choice::from(0), |p| Choice::from(u8::from(p.kind == kind)) & ct_eq(&p.fingerprint, fingerprint))
+}
+
 /// Up to `N` registered clients.
 ///
 /// Looking a client up by key id costs the same at any size (a hash index over the ids);
@@ -233,7 +123,7 @@ fn digest_hash(d: &[u8; 32]) -> u64 {
 /// that comparison must not reveal which, or whether a near, key exists.
 ///
 /// ```
-/// use apisig::{keyring::{Keyring, Slot}};
+/// use apisig::{client::Slot, keyring::Keyring};
 /// let mut ring = Keyring::<8>::new();
 /// let c = ring.add("API_KEY", b"API_SECRET")?;
 /// ring.set_secret(c, Slot::Secondary, Some(b"NEXT_SECRET"))?;
@@ -246,6 +136,10 @@ pub struct Keyring<const N: usize> {
     by_id: Index<N>,
     /// By the digest of the primary and of the secondary key.
     by_secret: [Index<N>; 2],
+    /// By the fingerprint of the primary and of the secondary certificate pin.
+    by_pin: [Index<N>; 2],
+    /// Each client's nonce high-water mark (nonce-only schemes), by position.
+    nonces: [Option<u64>; N],
 }
 
 impl<const N: usize> Default for Keyring<N> {
@@ -257,7 +151,13 @@ impl<const N: usize> Default for Keyring<N> {
 impl<const N: usize> Keyring<N> {
     /// An empty keyring.
     pub const fn new() -> Self {
-        Keyring { clients: heapless::Vec::new(), by_id: Index::EMPTY, by_secret: [Index::EMPTY, Index::EMPTY] }
+        Keyring {
+            clients: heapless::Vec::new(),
+            by_id: Index::EMPTY,
+            by_secret: [Index::EMPTY, Index::EMPTY],
+            by_pin: [Index::EMPTY, Index::EMPTY],
+            nonces: [None; N],
+        }
     }
 
     /// Registers a client: `id` is its key id (or a label for a static key), `secret` its
@@ -269,24 +169,19 @@ impl<const N: usize> Keyring<N> {
     /// [`Error::DuplicateKeyId`] when the id or the secret is already registered,
     /// [`Error::KeyringFull`]. Nothing changes on error.
     pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<ClientIndex, Error> {
-        if id.is_empty() {
-            return Err(Error::InvalidHeaderValue);
-        }
-        headers::check_value(id.as_bytes())?;
-        let id = heapless::String::try_from(id).map_err(|_| Error::FieldTooLong)?;
-        let secret = Secret::new(secret, &id)?;
-        if self.find(id.as_bytes()).is_some() || self.holds(&secret.digest) {
+        let mut client = Client::new(id)?;
+        client.set_secret(Slot::Primary, Some(secret))?;
+        if self.find(id.as_bytes()).is_some() || client.key_digest(Slot::Primary).is_some_and(|d| self.holds(&d)) {
             return Err(Error::DuplicateKeyId);
         }
         let i = self.clients.len();
         let n = u32::try_from(i).map_err(|_| Error::KeyringFull)?;
-        let (id_key, secret_key) = (id_hash(id.as_bytes()), digest_hash(&secret.digest));
-        let client =
-            Client { id, role: None, user_id: None, slots: [Some(secret), None], pins: [None, None], last_nonce: None };
+        let id_key = id_hash(id.as_bytes());
+        let secret_key = client.key_digest(Slot::Primary).map(|d| digest_hash(&d));
         self.clients.push(client).map_err(|_| Error::KeyringFull)?;
         self.by_id.insert(id_key, i);
-        if let Some(index) = self.by_secret.get_mut(Slot::Primary.index()) {
-            index.insert(secret_key, i);
+        if let (Some(index), Some(key)) = (self.by_secret.get_mut(Slot::Primary.index()), secret_key) {
+            index.insert(key, i);
         }
         Ok(ClientIndex(n))
     }
@@ -297,25 +192,23 @@ impl<const N: usize> Keyring<N> {
     /// [`Error::UnknownKey`] for a bad id, [`Error::EmptySecret`], [`Error::DuplicateKeyId`]
     /// when another slot already holds this secret.
     pub fn set_secret(&mut self, client: ClientIndex, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
-        // The client's id, if it exists (an unknown client is refused below, after the checks
-        // of the secret itself).
-        let id = usize::try_from(client.0).ok().and_then(|i| self.clients.get(i)).map(|c| c.id.clone());
-        let secret = secret.map(|s| Secret::new(s, id.as_deref().unwrap_or_default())).transpose()?;
-        if secret.as_ref().is_some_and(|s| self.holds(&s.digest)) {
+        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
+        let mut new = self.clients.get(i).ok_or(Error::UnknownKey)?.clone();
+        new.set_secret(slot, secret)?;
+        let new_digest = new.key_digest(slot);
+        if new_digest.is_some_and(|d| self.holds(&d)) {
             return Err(Error::DuplicateKeyId);
         }
-        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
-        let c = self.clients.get_mut(i).ok_or(Error::UnknownKey)?;
-        let (Some(s), Some(index)) = (c.slots.get_mut(slot.index()), self.by_secret.get_mut(slot.index())) else {
-            return Ok(());
+        let (Some(c), Some(index)) = (self.clients.get_mut(i), self.by_secret.get_mut(slot.index())) else {
+            return Err(Error::UnknownKey);
         };
-        if let Some(old) = s.as_ref() {
-            index.remove(digest_hash(&old.digest), i);
+        if let Some(old) = c.key_digest(slot) {
+            index.remove(digest_hash(&old), i);
         }
-        if let Some(new) = secret.as_ref() {
-            index.insert(digest_hash(&new.digest), i);
+        if let Some(d) = new_digest {
+            index.insert(digest_hash(&d), i);
         }
-        *s = secret;
+        *c = new;
         Ok(())
     }
 
@@ -324,11 +217,26 @@ impl<const N: usize> Keyring<N> {
     /// [`Verifier::verify_certificate`](crate::Verifier::verify_certificate)).
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] for a bad id.
+    /// [`Error::UnknownKey`] for a bad id, [`Error::DuplicateKeyId`] when a client is already
+    /// pinned to this certificate.
     pub fn set_pin(&mut self, client: ClientIndex, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
-        if let Some(p) = self.client_mut(client)?.pins.get_mut(slot.index()) {
-            *p = pin;
+        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
+        if self.clients.get(i).is_none() {
+            return Err(Error::UnknownKey);
         }
+        if pin.as_ref().is_some_and(|p| self.pinned(p)) {
+            return Err(Error::DuplicateKeyId);
+        }
+        let (Some(c), Some(index)) = (self.clients.get_mut(i), self.by_pin.get_mut(slot.index())) else {
+            return Err(Error::UnknownKey);
+        };
+        if let Some(old) = c.pin(slot) {
+            index.remove(digest_hash(&old.fingerprint), i);
+        }
+        if let Some(new) = pin {
+            index.insert(digest_hash(&new.fingerprint), i);
+        }
+        c.set_pin(slot, pin);
         Ok(())
     }
 
@@ -337,7 +245,7 @@ impl<const N: usize> Keyring<N> {
     /// # Errors
     /// [`Error::UnknownKey`] for a bad id.
     pub fn set_role(&mut self, client: ClientIndex, role: Option<RoleId>) -> Result<(), Error> {
-        self.client_mut(client)?.role = role;
+        self.client_mut(client)?.set_role(role);
         Ok(())
     }
 
@@ -345,16 +253,9 @@ impl<const N: usize> Keyring<N> {
     /// refused, so digits cannot shift between `Nonce` and `UserId`.
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] for a bad id, [`Error::InvalidHeaderValue`] for an empty or
-    /// unsendable user id, [`Error::FieldTooLong`] past [`USER_ID_MAX`].
+    /// [`Error::UnknownKey`] for a bad id, and as [`Client::bind_user_id`].
     pub fn bind_user_id(&mut self, client: ClientIndex, user_id: &str) -> Result<(), Error> {
-        if user_id.is_empty() {
-            return Err(Error::InvalidHeaderValue);
-        }
-        headers::check_value(user_id.as_bytes())?;
-        let user_id = heapless::String::try_from(user_id).map_err(|_| Error::FieldTooLong)?;
-        self.client_mut(client)?.user_id = Some(user_id);
-        Ok(())
+        self.client_mut(client)?.bind_user_id(user_id)
     }
 
     /// The client with this id.
@@ -367,76 +268,71 @@ impl<const N: usize> Keyring<N> {
         self.clients.get_mut(i).ok_or(Error::UnknownKey)
     }
 
+    pub(crate) fn last_nonce_mut(&mut self, client: ClientIndex) -> Result<&mut Option<u64>, Error> {
+        self.nonces.get_mut(usize::try_from(client.0).map_err(|_| Error::UnknownKey)?).ok_or(Error::UnknownKey)
+    }
+
     /// The client whose key id is `key_id`. Key ids are public, so this may exit early; it
     /// costs the same at any number of clients.
     pub fn find(&self, key_id: &[u8]) -> Option<ClientIndex> {
         let i = self
             .by_id
             .chain(id_hash(key_id))
-            .find(|&i| self.clients.get(i).is_some_and(|c| c.id.as_bytes() == key_id))?;
+            .find(|&i| self.clients.get(i).is_some_and(|c| c.id().as_bytes() == key_id))?;
         u32::try_from(i).ok().map(ClientIndex)
     }
 
-    /// The client and slot whose static key is `presented`. The presented key's digest is
-    /// compared with every registered digest, in constant time, with no early exit.
+    /// The client and slot whose static key is `presented`: found through the digest index
+    /// (see [`ClientStore::by_static_key`]), its slot compared in constant time.
     pub(crate) fn match_static_key(&self, presented: &[u8]) -> Option<(ClientIndex, Slot)> {
         let d = digest(presented);
-        let mut found = Choice::from(0);
-        let mut index = 0u32;
-        let mut slot = 0u8;
-        for (i, c) in self.clients.iter().enumerate() {
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
-            for (s, secret) in c.secrets() {
-                let eq = secret.matches(&d);
-                index.conditional_assign(&i, eq);
-                slot.conditional_assign(&(s.index() as u8), eq);
-                found |= eq;
-            }
-        }
-        let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
-        bool::from(found).then_some((ClientIndex(index), slot))
+        let i = self.probe(&self.by_secret, digest_hash(&d), |c, slot| digest_eq(c, slot, &d))?;
+        let slot = self.clients.get(i)?.match_digest(&d)?;
+        Some((ClientIndex(u32::try_from(i).ok()?), slot))
     }
 
     /// The client and slot pinned to a certificate whose fingerprints are `cert` (of the
-    /// whole certificate) and `spki` (of its public key). Every pin is compared, in constant
-    /// time, with no early exit.
+    /// whole certificate) and `spki` (of its public key), through the pin index.
     pub(crate) fn match_pin(&self, cert: &[u8; PIN_LEN], spki: &[u8; PIN_LEN]) -> Option<(ClientIndex, Slot)> {
-        let mut found = Choice::from(0);
-        let mut index = 0u32;
-        let mut slot = 0u8;
-        for (id, c) in self.iter() {
-            for (s, pin) in c.pins() {
-                let presented = match pin.kind {
-                    PinKind::Certificate => cert,
-                    PinKind::PublicKey => spki,
-                };
-                let eq = ct_eq(&pin.fingerprint, presented);
-                index.conditional_assign(&id.0, eq);
-                slot.conditional_assign(&(s.index() as u8), eq);
-                found |= eq;
-            }
-        }
-        let slot = if slot == 0 { Slot::Primary } else { Slot::Secondary };
-        bool::from(found).then_some((ClientIndex(index), slot))
+        [(PinKind::Certificate, cert), (PinKind::PublicKey, spki)].into_iter().find_map(|(kind, fp)| {
+            let i = self.probe(&self.by_pin, digest_hash(fp), |c, slot| pin_eq(c, slot, kind, fp))?;
+            let c = self.clients.get(i)?;
+            let slot = Slot::ALL.iter().copied().find(|&s| bool::from(pin_eq(c, s, kind, fp)))?;
+            Some((ClientIndex(u32::try_from(i).ok()?), slot))
+        })
     }
 
-    /// Whether any slot of any client holds the secret with digest `d`. Only the clients in
-    /// the digest's buckets are looked at (so registering stays flat as the keyring grows),
-    /// and each of those is compared without early exit: only the answer is revealed, not
-    /// which client holds it. The bucket is derived from a SHA-256 digest of the secret; how
-    /// many registered secrets share it says nothing useful about them, and the answer itself
-    /// (a duplicate or not) is returned to the caller anyway.
-    fn holds(&self, d: &[u8; 32]) -> bool {
+    /// The position of the client one of whose slots satisfies `eq`, among the clients in
+    /// `hash`'s bucket of each slot's index. Each candidate is compared without early exit,
+    /// the answer chosen without branching on which one matched: the bucket probed depends
+    /// on the digest (public knowledge of a SHA-256 output, not of the key), nothing else on
+    /// the data. `tests/ct/declassify.txt` names this point.
+    fn probe(&self, indexes: &[Index<N>; 2], hash: u64, eq: impl Fn(&Client, Slot) -> Choice) -> Option<usize> {
         let mut found = Choice::from(0);
-        for (slot, index) in Slot::ALL.iter().copied().zip(self.by_secret.iter()) {
-            for i in index.chain(digest_hash(d)) {
-                let secret = self.clients.get(i).and_then(|c| c.slots.get(slot.index())).and_then(Option::as_ref);
-                if let Some(s) = secret {
-                    found |= s.matches(d);
+        let mut at = 0u32;
+        for (slot, index) in Slot::ALL.iter().copied().zip(indexes.iter()) {
+            for i in index.chain(hash) {
+                if let Some(c) = self.clients.get(i) {
+                    let e = eq(c, slot);
+                    at.conditional_assign(&u32::try_from(i).unwrap_or(u32::MAX), e);
+                    found |= e;
                 }
             }
         }
-        bool::from(found)
+        bool::from(found).then(|| usize::try_from(at).ok()).flatten()
+    }
+
+    /// Whether any slot of any client holds the secret with digest `d` (through the index:
+    /// registering stays flat as the keyring grows; only the answer is revealed, and it is
+    /// returned to the caller anyway).
+    fn holds(&self, d: &[u8; 32]) -> bool {
+        self.probe(&self.by_secret, digest_hash(d), |c, slot| digest_eq(c, slot, d)).is_some()
+    }
+
+    /// Whether any slot of any client is pinned to `pin`.
+    fn pinned(&self, pin: &Pin) -> bool {
+        self.probe(&self.by_pin, digest_hash(&pin.fingerprint), |c, slot| pin_eq(c, slot, pin.kind, &pin.fingerprint))
+            .is_some()
     }
 
     /// How many clients are registered.
@@ -457,6 +353,42 @@ impl<const N: usize> Keyring<N> {
     /// The clients, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = (ClientIndex, &Client)> {
         (0u32..).zip(self.clients.iter()).map(|(i, c)| (ClientIndex(i), c))
+    }
+}
+
+/// The keyring as the verifier's store: lookups through its indexes, in fixed storage.
+impl<const N: usize> ClientStore for Keyring<N> {
+    type Found<'a> = &'a Client;
+
+    fn by_id(&self, id: &[u8]) -> Result<Option<&Client>, Error> {
+        Ok(self.find(id).and_then(|c| self.get(c)))
+    }
+
+    fn by_static_key(&self, key: &[u8]) -> Result<Option<&Client>, Error> {
+        let d = key_digest(key);
+        Ok(self
+            .probe(&self.by_secret, digest_hash(&d), |c, slot| digest_eq(c, slot, &d))
+            .and_then(|i| self.clients.get(i)))
+    }
+
+    fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<&Client>, Error> {
+        let i = self.probe(&self.by_pin, digest_hash(fingerprint), |c, slot| pin_eq(c, slot, kind, fingerprint));
+        Ok(i.and_then(|i| self.clients.get(i)))
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&Client)) -> Result<(), Error> {
+        self.clients.iter().for_each(f);
+        Ok(())
+    }
+
+    fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
+        let client = self.find(id.as_bytes()).ok_or(Error::UnknownKey)?;
+        let mark = self.last_nonce_mut(client)?;
+        if mark.is_some_and(|last| nonce <= last) {
+            return Err(Error::ReplayedRequest);
+        }
+        *mark = Some(nonce);
+        Ok(())
     }
 }
 
@@ -481,7 +413,7 @@ mod tests {
         assert_eq!(ring.add("b", b"").err(), Some(Error::EmptySecret));
         assert_eq!(ring.add("", b"x").err(), Some(Error::InvalidHeaderValue));
         assert_eq!(ring.add("b\r\n", b"x").err(), Some(Error::InvalidHeaderValue));
-        assert_eq!(ring.add(&"k".repeat(KEY_ID_MAX + 1), b"x").err(), Some(Error::FieldTooLong));
+        assert_eq!(ring.add(&"k".repeat(crate::client::KEY_ID_MAX + 1), b"x").err(), Some(Error::FieldTooLong));
         assert!(ring.add("b", b"secret-b").is_ok());
         assert_eq!(ring.add("c", b"secret-c").err(), Some(Error::KeyringFull));
         assert_eq!(ring.len(), 2);

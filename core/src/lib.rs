@@ -26,9 +26,11 @@
 //! | [`scheme`] | [`Scheme`](scheme::Scheme): which headers carry which [`Field`](scheme::Field), and its [`Kind`](scheme::Kind) |
 //! | [`message`] | [`Template`](message::Template): the signed message's [`Part`](message::Part)s |
 //! | [`headers`] | [`Header`](headers::Header) (a received header), [`HeaderSet`](headers::HeaderSet) (headers to send) |
-//! | [`keyring`] | [`Keyring`](keyring::Keyring): registered clients, by [`ClientIndex`](keyring::ClientIndex) and [`Slot`](keyring::Slot) |
+//! | [`client`] | a registered [`Client`](client::Client): its key [`Slot`](client::Slot)s, [`Status`](client::Status), allowed [`Cidr`](client::Cidr)s, [`Scopes`](client::Scopes) |
+//! | [`store`] | the [`ClientStore`](store::ClientStore) the verifier finds clients through |
+//! | [`keyring`] | [`Keyring`](keyring::Keyring): the fixed-capacity client store, no heap |
 //! | [`pin`] | mTLS certificate [`Pin`](pin::Pin)s |
-//! | [`policy`] | role-scoped keys: [`Policy`](policy::Policy), [`RoleId`](policy::RoleId) |
+//! | [`policy`] | role-scoped keys: [`Policy`](policy::Policy), [`RoleId`](policy::RoleId); [`ScopeNames`](policy::ScopeNames) |
 //! | [`replay`] | the [`ReplayStore`](replay::ReplayStore) and the in-memory [`ReplayCache`](replay::ReplayCache) |
 //! | [`claim`] | a replay claim for a shared store (Redis) |
 //! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
@@ -63,6 +65,7 @@ extern crate std;
 
 mod body;
 pub mod claim;
+pub mod client;
 pub mod dialect;
 mod encoding;
 mod error;
@@ -84,6 +87,7 @@ pub mod rotation;
 pub mod scheme;
 pub mod session;
 mod sign;
+pub mod store;
 mod time;
 mod verify;
 

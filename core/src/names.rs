@@ -87,7 +87,7 @@ pub(crate) use named;
 #[cfg(test)]
 mod tests {
     use super::Named;
-    use crate::keyring::Slot;
+    use crate::client::Slot;
     use crate::message::PartKind;
     use crate::pin::PinKind;
     use crate::scheme::{Field, Kind};

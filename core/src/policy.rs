@@ -22,6 +22,7 @@
 //! ```
 
 use crate::Error;
+use crate::client::Scopes;
 
 /// Longest pattern accepted.
 pub const PATTERN_MAX: usize = 128;
@@ -91,6 +92,73 @@ impl Policy<'_> {
             }
         }
         Err(Error::Forbidden)
+    }
+}
+
+/// A server's table of scope names: bit `i` of a client's [`Scopes`] is `names[i]` (at most
+/// 64). Scopes are per-key permissions ("add permissions to your API key"), checked by the
+/// server for each endpoint the way roles are.
+///
+/// ```
+/// use apisig::{Error, client::Scopes, policy::ScopeNames};
+/// let table = ScopeNames { names: &["read", "trade", "withdraw"] };
+/// let held = table.scopes(&["read", "trade"])?;
+/// assert_eq!(held, Scopes(0b011));
+/// assert_eq!(table.authorize(held, &["trade"]), Ok(()));
+/// assert_eq!(table.authorize(held, &["withdraw"]), Err(Error::Forbidden));
+/// assert_eq!(table.name(2), Some("withdraw"));
+/// # Ok::<(), apisig::Error>(())
+/// ```
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct ScopeNames<'a> {
+    /// The names, by bit.
+    pub names: &'a [&'a str],
+}
+
+impl<'a> ScopeNames<'a> {
+    /// Checks the table (do this once, when it is configured).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPattern`] for more than 64 names, an empty one or one named twice.
+    pub fn check(&self) -> Result<(), Error> {
+        let unique =
+            self.names.iter().enumerate().all(|(i, n)| !self.names.iter().skip(i.saturating_add(1)).any(|m| m == n));
+        if self.names.len() > 64 || self.names.iter().any(|n| n.is_empty()) || !unique {
+            return Err(Error::InvalidPattern);
+        }
+        Ok(())
+    }
+
+    /// The bit of the scope called `name`.
+    pub fn bit(&self, name: &str) -> Option<u32> {
+        let i = self.names.iter().position(|n| *n == name)?;
+        u32::try_from(i).ok().filter(|&b| b < 64)
+    }
+
+    /// The name of scope bit `bit`.
+    pub fn name(&self, bit: u32) -> Option<&'a str> {
+        self.names.get(usize::try_from(bit).ok()?).copied().filter(|_| bit < 64)
+    }
+
+    /// The scopes called `names`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPattern`] for a name not in the table.
+    pub fn scopes(&self, names: &[&str]) -> Result<Scopes, Error> {
+        names.iter().try_fold(Scopes::NONE, |acc, n| {
+            let bit = self.bit(n).ok_or(Error::InvalidPattern)?;
+            Ok(Scopes(acc.0 | 1u64.checked_shl(bit).unwrap_or(0)))
+        })
+    }
+
+    /// Decides whether a client holding `held` (its [`Principal::scopes`](crate::Principal))
+    /// may make a request that needs every scope in `needed`.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] when one is missing, [`Error::InvalidPattern`] when `needed`
+    /// names a scope not in the table (the server's mistake).
+    pub fn authorize(&self, held: Scopes, needed: &[&str]) -> Result<(), Error> {
+        if held.contains(self.scopes(needed)?) { Ok(()) } else { Err(Error::Forbidden) }
     }
 }
 

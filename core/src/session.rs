@@ -20,8 +20,8 @@
 
 use subtle::{Choice, ConditionallySelectable};
 
+use crate::client::Slot;
 use crate::encoding::{base64url_decode, base64url_encode, base64url_len};
-use crate::keyring::Slot;
 use crate::mac::{ct_eq, finish};
 use crate::message::Sink;
 use crate::{Error, MacKey, TAG_LEN, UnixNanos};

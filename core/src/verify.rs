@@ -3,9 +3,10 @@
 
 use subtle::{Choice, ConditionallySelectable};
 
+use crate::client::Slot;
 use crate::headers::{Header, NameKey};
 use crate::jwt::JwtPolicy;
-use crate::keyring::{ClientIndex, Keyring, Slot};
+use crate::keyring::{ClientIndex, Keyring};
 use crate::message::{FieldChecks, MessageInput, Part, Template};
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
@@ -19,7 +20,7 @@ use crate::{Error, Request, UnixNanos, Window, mac, pin};
 pub struct Principal {
     /// The client's position in the verifier's keyring: look it up with
     /// [`Keyring::get`](crate::keyring::Keyring::get). Its stable id is the key id string,
-    /// [`Client::id`](crate::keyring::Client::id).
+    /// [`Client::id`](crate::client::Client::id).
     pub client: ClientIndex,
     /// Which of its keys matched.
     pub slot: Slot,
@@ -458,6 +459,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             return Err(Error::UnpinnedCertificate);
         }
 
+        let last_nonce = *self.keyring.last_nonce_mut(client_id)?;
         let client = self.keyring.get(client_id).ok_or(Error::UnknownKey)?;
         match (ts, nonce) {
             (Some(ts), _) => {
@@ -466,11 +468,11 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
                 self.replay.check_and_insert(client_id.0, client.id(), &id, self.window.expiry(ts), now)?;
             }
             (None, Some(nonce)) => {
-                if client.last_nonce.is_some_and(|last| nonce <= last) {
+                if last_nonce.is_some_and(|last| nonce <= last) {
                     return Err(Error::ReplayedRequest);
                 }
                 self.replay.advance_nonce(client_id.0, client.id(), nonce)?;
-                self.keyring.client_mut(client_id)?.last_nonce = Some(nonce);
+                *self.keyring.last_nonce_mut(client_id)? = Some(nonce);
             }
             (None, None) => return Err(Error::InvalidTemplate),
         }
@@ -493,10 +495,12 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         // A message that starts with the named client's key id resumes from the state its
         // keyring entry keeps after the id's whole blocks (the presented id is the client's).
         let after_id = named.is_some() && t.parts.first() == Some(&Part::ApiKey);
-        let mut try_client = |id: ClientIndex, client: &crate::keyring::Client| {
+        let mut try_client = |id: ClientIndex, client: &crate::client::Client| {
             for (slot, secret) in client.secrets() {
+                // A slot known only by its key's digest checks no signature.
+                let Some(mac) = &secret.mac else { continue };
                 // One state, fed and finished in place (not moved out of a branch).
-                let mut state = if after_id { secret.mac.resume(input.api_key) } else { secret.mac.key().start() };
+                let mut state = if after_id { mac.resume(input.api_key) } else { mac.key().start() };
                 if after_id {
                     t.stream_parts(1..t.parts.len(), input, &mut state);
                 } else {
@@ -529,7 +533,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         self.keyring.find(key_id).ok_or(Error::UnknownKey)
     }
 
-    fn client(&self, id: ClientIndex) -> Result<&crate::keyring::Client, Error> {
+    fn client(&self, id: ClientIndex) -> Result<&crate::client::Client, Error> {
         self.keyring.get(id).ok_or(Error::UnknownKey)
     }
 

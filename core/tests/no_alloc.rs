@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use apisig::jwt::{self, JwtPolicy};
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, MacKey, Request, Signer, Stamp, Verifier, Window, dialect,
+    Credentials, MacKey, Request, Signer, Stamp, Verifier, Window,
+    client::Slot,
+    dialect,
     headers::{Header, MAX_HEADERS},
-    keyring::{Keyring, Slot},
+    keyring::Keyring,
     replay::ReplayCache,
 };
 

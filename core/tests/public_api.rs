@@ -14,8 +14,8 @@ use apisig::{
 };
 // The modules, which hold their own types.
 use apisig::{
-    claim, dialect, headers, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, replay, rotation, scheme,
-    session,
+    claim, client, dialect, headers, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, replay, rotation,
+    scheme, session, store,
 };
 
 const ROOT_ITEMS: [&str; 21] = [
@@ -42,9 +42,9 @@ const ROOT_ITEMS: [&str; 21] = [
     "hmac_verify",
 ];
 
-const MODULES: [&str; 16] = [
-    "claim", "dialect", "headers", "jwk", "jws", "jwt", "keyring", "message", "names", "ocsp", "pin", "policy",
-    "replay", "rotation", "scheme", "session",
+const MODULES: [&str; 18] = [
+    "claim", "client", "dialect", "headers", "jwk", "jws", "jwt", "keyring", "message", "names", "ocsp", "pin",
+    "policy", "replay", "rotation", "scheme", "session", "store",
 ];
 
 fn root_items() -> BTreeSet<&'static str> {
@@ -132,8 +132,8 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let received = req.with_headers(sent.as_request_headers(&mut store, &mut slots)?);
     let prepared = PreparedScheme::new(&dialect::AEVO)?;
     let who: Principal = verifier.verify_prepared(&prepared, &received, now)?;
-    assert_eq!((who.client, who.slot, who.role), (index, keyring::Slot::Primary, None));
-    assert_eq!(verifier.keyring().get(who.client).map(keyring::Client::id), Some("k"));
+    assert_eq!((who.client, who.slot, who.role), (index, client::Slot::Primary, None));
+    assert_eq!(verifier.keyring().get(who.client).map(client::Client::id), Some("k"));
 
     let lifetime = TokenLifetime { issued_at: now, lifetime_s: 600, skew_s: 30 };
     assert!(!lifetime.needs_refresh(now));
@@ -158,6 +158,15 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     fn is_store<S: replay::ReplayStore>(_: &S) {}
     is_store(verifier.replay());
     let _: rotation::Rotation = rotation::Rotation::new(2, rotation::RetryOn::Unauthorized);
+    let mut c: client::Client = client::Client::new("c")?;
+    c.set_allowed(&[client::Cidr::parse("10.0.0.0/8")?])?;
+    c.set_status(client::Status::Disabled);
+    c.set_scopes(client::Scopes(1));
+    assert_eq!(client::ALLOWED_MAX, 8);
+    assert!(policy::ScopeNames { names: &["read"] }.authorize(c.scopes(), &["read"]).is_ok());
+    let _: [u8; 32] = store::key_digest(b"k");
+    fn is_client_store<C: store::ClientStore>(_: &C) {}
+    is_client_store(verifier.keyring());
     let _: jwt::Validation<'_> = jwt::Validation::DEFAULT;
     let _: Option<jwt::JwtPolicy> = None;
     assert_eq!(jwk::Alg::from_name("EdDSA"), Some(jwk::Alg::EdDsa));

@@ -7,12 +7,7 @@
 use apisig::jwt::{self, Validation};
 use apisig::pin::{PIN_LEN, PinKind};
 use apisig::session::{Session, SessionKeys};
-use apisig::{
-    Error, MacKey, Verifier, Window,
-    keyring::{Keyring, Slot},
-    pin::Pin,
-    replay::ReplayCache,
-};
+use apisig::{Error, MacKey, Verifier, Window, client::Slot, keyring::Keyring, pin::Pin, replay::ReplayCache};
 use serde_json::Value;
 
 fn dir() -> String {

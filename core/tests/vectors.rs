@@ -9,8 +9,9 @@ use apisig::policy::pattern_matches;
 use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, MacKey, PreparedScheme, Request, Signer, Stamp, TimeUnit, Verifier, Window,
+    client::Slot,
     headers::Header,
-    keyring::{Keyring, Slot},
+    keyring::Keyring,
     message::{Part, Template},
     replay::ReplayCache,
     scheme::{Field, HeaderSpec, Scheme},

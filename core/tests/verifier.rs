@@ -9,9 +9,11 @@ use apisig::replay::ReplayStore;
 use apisig::rotation::RetryOn;
 use apisig::session::{Session, SessionKeys};
 use apisig::{
-    Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window, dialect,
+    Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window,
+    client::Slot,
+    dialect,
     headers::{Header, MAX_HEADERS},
-    keyring::{Keyring, Slot},
+    keyring::Keyring,
     message::{Part, Template},
     replay::ReplayCache,
     scheme::{Field, HeaderSpec, Scheme},

@@ -14,7 +14,7 @@ use std::vec::Vec;
 use apisig::message::PartKind;
 use apisig::names::Named;
 use apisig::pin::PinKind;
-use apisig::{Encoding, Error, TimeUnit, keyring::Slot, scheme::Field};
+use apisig::{Encoding, Error, TimeUnit, client::Slot, scheme::Field};
 
 use crate::result::OWN;
 

@@ -7,7 +7,8 @@ use apisig::names::Named;
 use apisig::policy::RoleId;
 use apisig::{
     Error,
-    keyring::{ClientIndex, Keyring, Slot},
+    client::Slot,
+    keyring::{ClientIndex, Keyring},
 };
 
 use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
@@ -24,7 +25,7 @@ pub(crate) type CoreKeyring = Keyring<APISIG_KEYRING_CAPACITY>;
 const EMPTY: CoreKeyring = CoreKeyring::new();
 
 /// Size in bytes of `apisig_keyring`.
-pub const APISIG_KEYRING_SIZE: usize = 5120;
+pub const APISIG_KEYRING_SIZE: usize = 7168;
 /// Alignment in bytes of `apisig_keyring` (and every storage type).
 pub const APISIG_STORAGE_ALIGN: usize = 8;
 
@@ -36,7 +37,7 @@ pub const APISIG_STORAGE_ALIGN: usize = 8;
 /// gives `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 pub struct apisig_keyring {
-    pub(crate) opaque: [u64; 640],
+    pub(crate) opaque: [u64; 896],
 }
 storage!(apisig_keyring, CoreKeyring, tag::KEYRING);
 const _: () = assert!(core::mem::align_of::<apisig_keyring>() == APISIG_STORAGE_ALIGN);

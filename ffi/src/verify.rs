@@ -16,7 +16,7 @@ pub const APISIG_REPLAY_CAPACITY: usize = 64;
 type CoreVerifier = Verifier<APISIG_KEYRING_CAPACITY, ReplayCache<APISIG_REPLAY_CAPACITY>>;
 
 /// Size in bytes of `apisig_verifier`.
-pub const APISIG_VERIFIER_SIZE: usize = 8192;
+pub const APISIG_VERIFIER_SIZE: usize = 10240;
 
 /// The default freshness window, ±300 seconds, in nanoseconds.
 pub const APISIG_WINDOW_DEFAULT_NS: u64 = 300_000_000_000;
@@ -29,7 +29,7 @@ const _: () = assert!(APISIG_WINDOW_DEFAULT_NS == Window::DEFAULT.tolerance_nano
 /// gives `APISIG_RESULT_INVALID_OBJECT`.
 #[repr(C)]
 pub struct apisig_verifier {
-    pub(crate) opaque: [u64; 1024],
+    pub(crate) opaque: [u64; 1280],
 }
 storage!(apisig_verifier, CoreVerifier, tag::VERIFIER);
 const _: () = assert!(core::mem::size_of::<apisig_verifier>() == APISIG_VERIFIER_SIZE);

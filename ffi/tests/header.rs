@@ -121,6 +121,6 @@ fn enums_are_the_core_tables() {
     check::<apisig::message::PartKind>(&header, "apisig_part_kind");
     check::<apisig::Encoding>(&header, "apisig_encoding");
     check::<apisig::TimeUnit>(&header, "apisig_time_unit");
-    check::<apisig::keyring::Slot>(&header, "apisig_slot");
+    check::<apisig::client::Slot>(&header, "apisig_slot");
     check::<apisig::pin::PinKind>(&header, "apisig_pin_kind");
 }

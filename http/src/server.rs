@@ -33,9 +33,11 @@ use std::task::{Context, Poll};
 use apisig::claim::{Claim, Deferred};
 use apisig::session::{Session, TOKEN_MAX};
 use apisig::{
-    Error, PreparedScheme, Request as CoreRequest, UnixNanos, Verifier, dialect,
+    Error, PreparedScheme, Request as CoreRequest, UnixNanos, Verifier,
+    client::Slot,
+    dialect,
     headers::Header,
-    keyring::{ClientIndex, Slot},
+    keyring::ClientIndex,
     message::Part,
     policy::{Policy, RoleId},
     replay::{ReplayEntry, ReplayStore},
@@ -444,7 +446,7 @@ impl Authenticator {
     /// given to [`new`](Self::new) or [`shared`](Self::shared); `None` when they are not.
     ///
     /// ```
-    /// use apisig::{dialect, Verifier, Window, keyring::{Keyring, Slot}, replay::ReplayCache};
+    /// use apisig::{dialect, Verifier, Window, client::Slot, keyring::Keyring, replay::ReplayCache};
     /// use apisig_http::server::Authenticator;
     ///
     /// let verifier = Verifier::new(Keyring::<8>::new(), ReplayCache::<64>::new(), Window::DEFAULT);

@@ -13,9 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use apisig::claim::{Claim, Deferred};
 use apisig::pin::{PinKind, fingerprint};
 use apisig::{
-    Credentials, Error, Request as CoreRequest, Signer, Stamp, Verifier, Window, dialect,
-    keyring::{Keyring, Slot},
-    pin::Pin,
+    Credentials, Error, Request as CoreRequest, Signer, Stamp, Verifier, Window, client::Slot, dialect,
+    keyring::Keyring, pin::Pin,
 };
 use apisig_http::client::{ApexSession, SigningMiddleware};
 use apisig_http::server::{Authenticator, BoxFuture, ClaimStore, Mtls, PeerCertificate};

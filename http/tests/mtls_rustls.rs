@@ -9,12 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use apisig::pin::{PinKind, fingerprint};
-use apisig::{
-    Credentials, Verifier, Window, dialect,
-    keyring::{Keyring, Slot},
-    pin::Pin,
-    replay::ReplayCache,
-};
+use apisig::{Credentials, Verifier, Window, client::Slot, dialect, keyring::Keyring, pin::Pin, replay::ReplayCache};
 use apisig_http::client::SigningMiddleware;
 use apisig_http::server::{Authenticator, Mtls, PeerCertificate};
 use common::*;

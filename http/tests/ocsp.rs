@@ -11,11 +11,7 @@ use std::time::Duration;
 
 use apisig::ocsp::{Policy, Verdict, verdict};
 use apisig::pin::{Pin, PinKind, fingerprint};
-use apisig::{
-    Error, Verifier, Window,
-    keyring::{Keyring, Slot},
-    replay::ReplayCache,
-};
+use apisig::{Error, Verifier, Window, client::Slot, keyring::Keyring, replay::ReplayCache};
 use apisig_http::ocsp::{OcspChecker, OcspWarning, parse_certificate, read_response, request_for, responder_url};
 use apisig_http::server::{Authenticator, Mtls, PeerCertificate, Principal};
 use axum::body::Body;

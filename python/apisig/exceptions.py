@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AddressNotAllowed",
     "AlgorithmNone",
     "AlgorithmNotAllowed",
     "ApisigError",
@@ -35,6 +36,8 @@ __all__ = [
     "CertificateRevoked",
     "CertificateStatusUnknown",
     "ClaimMismatch",
+    "ClientDisabled",
+    "ClientRevoked",
     "ConfigurationError",
     "CritUnsupported",
     "DiscoveryMismatch",
@@ -63,6 +66,8 @@ __all__ = [
     "JwksMalformed",
     "JwksTooLarge",
     "JwksUnavailable",
+    "KeyExpired",
+    "KeyRevoked",
     "KeyTypeMismatch",
     "KeyringFull",
     "MalformedRequest",
@@ -89,6 +94,7 @@ __all__ = [
     "SeparatorInField",
     "ServiceUnavailable",
     "SignatureMismatch",
+    "StoreUnavailable",
     "SymmetricAlgorithm",
     "TimestampOutsideWindow",
     "TokenExpired",
@@ -335,14 +341,15 @@ class NonCanonicalPath(AuthorizationFailed, ValueError):
 
 
 class Forbidden(AuthorizationFailed):
-    """The client's role is not allowed on this path."""
+    """The client's role is not allowed on this path, or its scopes lack one the request
+    needs (``ScopeNames::authorize``)."""
 
     code = 41
     name = "forbidden"
 
 
 class InvalidPattern(ConfigurationError, ValueError):
-    """A role pattern is not valid."""
+    """A role pattern, scope name or allowed-address range (CIDR) is not valid."""
 
     code = 42
     name = "invalid_pattern"
@@ -564,6 +571,52 @@ class OcspNoResponder(ServiceUnavailable):
     name = "ocsp_no_responder"
 
 
+class StoreUnavailable(ServiceUnavailable):
+    """The client store (a database, or the cache in front of it) could not be reached or did
+    not answer; the request is refused (fail closed) unless the deployment chose otherwise."""
+
+    code = 120
+    name = "store_unavailable"
+
+
+class ClientRevoked(AuthenticationFailed):
+    """The client is revoked: every key, pin, token and session of it is refused, whatever
+    the credential."""
+
+    code = 121
+    name = "client_revoked"
+
+
+class KeyRevoked(AuthenticationFailed):
+    """The key (or certificate pin) that matched is revoked; the client's other slot may
+    still work."""
+
+    code = 122
+    name = "key_revoked"
+
+
+class KeyExpired(AuthenticationFailed):
+    """The key (or certificate pin) that matched is past its expiry."""
+
+    code = 123
+    name = "key_expired"
+
+
+class ClientDisabled(AuthenticationFailed):
+    """The client is disabled for now (it may be enabled again), whatever the credential."""
+
+    code = 124
+    name = "client_disabled"
+
+
+class AddressNotAllowed(AuthorizationFailed):
+    """The client may only connect from other addresses than the request's peer (or the
+    server gave no peer address for a client with an allow-list: fail closed)."""
+
+    code = 125
+    name = "address_not_allowed"
+
+
 class InvalidKeyFormat(MalformedRequest):
     """A presented key that claims the issued-key format (a product and kind prefix, a random
     part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
@@ -740,6 +793,12 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     110: OcspResponseStale,
     111: OcspResponseNotYetValid,
     112: OcspNoResponder,
+    120: StoreUnavailable,
+    121: ClientRevoked,
+    122: KeyRevoked,
+    123: KeyExpired,
+    124: ClientDisabled,
+    125: AddressNotAllowed,
     126: InvalidKeyFormat,
     130: UnknownKid,
     131: KeyTypeMismatch,

@@ -7,14 +7,15 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::claim::{Claim, Deferred};
-use apisig::keyring::Client;
+use apisig::client::Client;
 use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
 use apisig::session::{self, Session};
 use apisig::{
     Error, Request, UnixNanos, Window,
-    keyring::{ClientIndex, Keyring, Slot},
+    client::Slot,
+    keyring::{ClientIndex, Keyring},
     pin::Pin,
     policy::RoleId,
     replay::{ReplayEntry, ReplayStore},

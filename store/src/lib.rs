@@ -24,13 +24,15 @@
 mod db;
 mod error;
 mod key;
+mod memory;
 mod seal;
 mod store;
 
 pub use error::StoreError;
 pub use key::{CHECKSUM_LEN, IssuedKey, KeyFormat, KeyKind, PRODUCT_MAX, RANDOM_LEN};
+pub use memory::MemoryStore;
 pub use seal::{MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MASTER_KEY_LEN, MasterKey};
-pub use store::{ClientInfo, ClientRecord, DEFAULT_PRODUCT, KeyInfo, KeyMaterial, SCOPE_MAX, Status, Store};
+pub use store::{ClientInfo, ClientRecord, DEFAULT_PRODUCT, KeyInfo, KeyMaterial, SCOPE_MAX, Store};
 
 /// Fills `out` from the operating system's random number generator.
 fn random(out: &mut [u8]) -> Result<(), StoreError> {

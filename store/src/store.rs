@@ -1,11 +1,10 @@
 //! The persistent store: clients and their keys in SQLite or PostgreSQL, and the key
 //! lifecycle (issue, list, rotate, expire, revoke, delete). Every change is one transaction.
 
-use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use apisig::keyring::{KEY_ID_MAX, Slot, USER_ID_MAX};
+use apisig::client::{ALLOWED_MAX, Cidr, KEY_ID_MAX, Slot, Status, USER_ID_MAX};
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, Pin, PinKind};
 use sha2::{Digest, Sha256};
@@ -21,33 +20,6 @@ pub const DEFAULT_PRODUCT: &str = "apisig";
 const CHECK: &[u8] = b"apisig-store master key check";
 /// Longest scope name.
 pub const SCOPE_MAX: usize = 64;
-
-/// Whether a client may authenticate at all.
-#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-pub enum Status {
-    /// Its live keys, pins and tokens work.
-    Active,
-    /// Temporarily refused, whatever the credential; may be made active again.
-    Disabled,
-    /// Refused for good, whatever the credential (delete the client to reuse its id).
-    Revoked,
-}
-
-impl Status {
-    /// The status's name in the store and in listings.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Disabled => "disabled",
-            Status::Revoked => "revoked",
-        }
-    }
-
-    /// The status with this name.
-    pub fn from_name(name: &str) -> Option<Status> {
-        [Status::Active, Status::Disabled, Status::Revoked].into_iter().find(|s| s.name() == name)
-    }
-}
 
 /// A key as listed: everything but the key.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -135,7 +107,7 @@ pub struct ClientRecord {
 /// PostgreSQL connection that broke is made again by the next call.
 ///
 /// ```
-/// use apisig::keyring::Slot;
+/// use apisig::client::Slot;
 /// use apisig_store::{KeyKind, MasterKey, Store};
 /// let store = Store::open("sqlite::memory:", MasterKey::generate()?)?;
 /// store.create_client("client-7")?;
@@ -211,34 +183,12 @@ fn check_id(id: &str) -> Result<(), StoreError> {
     }
 }
 
-/// A CIDR in canonical text (`192.0.2.0/24`, `2001:db8::/32`); a bare address is a /32 or
-/// /128. Host bits must be zero.
+/// A CIDR in the core's canonical text (`192.0.2.0/24`, `2001:db8::/32`; a bare address is a
+/// /32 or /128), as [`Cidr::parse`] reads it: host bits must be zero.
 fn canonical_cidr(cidr: &str) -> Result<String, StoreError> {
-    let bad = || StoreError::InvalidInput(format!("not an IPv4 or IPv6 CIDR with zero host bits: {cidr:?}"));
-    let (addr, len) = match cidr.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (cidr, None),
-    };
-    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len: u32 = match len {
-        Some(l) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && l.len() <= 3 => {
-            l.parse().map_err(|_| bad())?
-        }
-        Some(_) => return Err(bad()),
-        None => max,
-    };
-    if len > max {
-        return Err(bad());
-    }
-    let host_bits_zero = match addr {
-        IpAddr::V4(a) => u32::from(a).checked_shl(len).unwrap_or(0) == 0,
-        IpAddr::V6(a) => u128::from(a).checked_shl(len).unwrap_or(0) == 0,
-    };
-    if !host_bits_zero {
-        return Err(bad());
-    }
-    Ok(format!("{addr}/{len}"))
+    Cidr::parse(cidr)
+        .map(|c| c.to_string())
+        .map_err(|_| StoreError::InvalidInput(format!("not an IPv4 or IPv6 CIDR with zero host bits: {cidr:?}")))
 }
 
 fn check_scope(scope: &str) -> Result<(), StoreError> {
@@ -695,9 +645,12 @@ impl Store {
     /// (`192.0.2.0/24`, `2001:db8::/32`, a bare address for one host); empty for any address.
     ///
     /// # Errors
-    /// [`StoreError::InvalidInput`] for a CIDR that does not parse or has host bits set,
-    /// [`StoreError::NoSuchClient`], [`StoreError::Unavailable`].
+    /// [`StoreError::InvalidInput`] for a CIDR that does not parse or has host bits set, or
+    /// more than [`ALLOWED_MAX`] (8) of them, [`StoreError::NoSuchClient`], [`StoreError::Unavailable`].
     pub fn set_allowed(&self, id: &str, cidrs: &[&str]) -> Result<(), StoreError> {
+        if cidrs.len() > ALLOWED_MAX {
+            return Err(StoreError::InvalidInput(format!("a client allows at most {ALLOWED_MAX} address ranges")));
+        }
         let cidrs = cidrs.iter().map(|c| canonical_cidr(c)).collect::<Result<Vec<_>, _>>()?;
         self.update_client(id, "allowed", text(&cidrs.join(" ")))
     }

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use apisig::keyring::Slot;
+use apisig::client::Slot;
 use apisig_store::{KeyKind, MasterKey, Store, StoreError};
 
 /// A PostgreSQL server of its own, stopped and started again on the same port and data.

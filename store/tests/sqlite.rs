@@ -11,7 +11,7 @@
 
 mod common;
 
-use apisig::keyring::Slot;
+use apisig::client::Slot;
 use apisig_store::{KeyFormat, KeyKind, MasterKey, Store, StoreError};
 
 fn url(dir: &tempfile::TempDir) -> String {
@@ -86,7 +86,7 @@ fn two_handles_share_one_file() {
     let key = a.issue("c", Slot::Primary, KeyKind::Static).unwrap();
     assert_eq!(b.load_by_static_key(key.as_str().as_bytes()).unwrap().unwrap().info.id, "c");
     b.revoke_client("c").unwrap();
-    assert_eq!(a.client("c").unwrap().unwrap().status, apisig_store::Status::Revoked);
+    assert_eq!(a.client("c").unwrap().unwrap().status, apisig::client::Status::Revoked);
     drop((a, b));
     let c = Store::open(&url(&dir), master).unwrap();
     assert_eq!(c.list().unwrap().len(), 1);

@@ -4,7 +4,7 @@
 #![no_main]
 
 use apisig::pin::{PinKind, fingerprint, subject_public_key_info};
-use apisig::{Error, Verifier, Window, keyring::{Keyring, Slot}, pin::Pin, replay::ReplayCache};
+use apisig::{Error, Verifier, Window, client::Slot, keyring::Keyring, pin::Pin, replay::ReplayCache};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|der: &[u8]| {

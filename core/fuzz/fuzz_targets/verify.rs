@@ -10,7 +10,7 @@ use apisig::jwt::{self, JwtPolicy};
 use apisig::message::{Part, Template};
 use apisig::scheme::{Field, HeaderSpec, Kind, Scheme};
 use apisig::session::{Session, SessionKeys};
-use apisig::{Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window, headers::{Header, MAX_HEADERS}, keyring::{Keyring, Slot}, replay::ReplayCache};
+use apisig::{Credentials, Encoding, Error, MacKey, Request, Signer, Stamp, TimeUnit, Verifier, Window, headers::{Header, MAX_HEADERS}, client::Slot, keyring::Keyring, replay::ReplayCache};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 

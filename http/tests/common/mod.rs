@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use apisig::jwt::JwtPolicy;
 use apisig::session::SessionKeys;
 use apisig::{
-    Encoding, MacKey, TimeUnit, Verifier, Window, dialect,
-    keyring::{Keyring, Slot},
+    Encoding, MacKey, TimeUnit, Verifier, Window,
+    client::Slot,
+    dialect,
+    keyring::Keyring,
     message::{Part, Template},
     replay::ReplayCache,
     scheme::{Field, HeaderSpec, Scheme},

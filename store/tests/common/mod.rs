@@ -6,9 +6,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use apisig::keyring::Slot;
+use apisig::client::Slot;
+use apisig::client::Status;
 use apisig::pin::{Pin, PinKind};
-use apisig_store::{KeyKind, KeyMaterial, MasterKey, Status, Store, StoreError};
+use apisig_store::{KeyKind, KeyMaterial, MasterKey, Store, StoreError};
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
