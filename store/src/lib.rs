@@ -9,6 +9,8 @@
 //! | [`KeyFormat`], [`IssuedKey`], [`KeyKind`] | issued keys: `<product>_sk_…` / `<product>_hs_…`, 256 random bits, a CRC32 checksum |
 //! | [`MasterKey`] | the server's master key, which seals HMAC secrets at rest (XChaCha20-Poly1305) |
 //! | [`Store`] | the persistent store (SQLite by default, PostgreSQL for several machines) and the key lifecycle |
+//! | [`CachedStore`], [`CacheConfig`] | the read-through cache a verifier looks clients up through, in front of a [`Store`] |
+//! | [`MemoryStore`] | clients in memory, without a capacity ceiling |
 //! | [`StoreError`] | what can go wrong in a store |
 //!
 //! `docs/stores.md` in the repository says how a server keeps its keys.
@@ -21,6 +23,7 @@
 //! | `postgres` | yes | the PostgreSQL store (`postgres://` URLs), through the synchronous `postgres` client |
 #![forbid(unsafe_code)]
 
+mod cache;
 mod db;
 mod error;
 mod key;
@@ -28,6 +31,7 @@ mod memory;
 mod seal;
 mod store;
 
+pub use cache::{CacheConfig, CachedStore};
 pub use error::StoreError;
 pub use key::{CHECKSUM_LEN, IssuedKey, KeyFormat, KeyKind, PRODUCT_MAX, RANDOM_LEN};
 pub use memory::MemoryStore;

@@ -157,10 +157,8 @@ impl ClientStore for MemoryStore {
     }
 
     fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
-        if let Some(format) = &self.format {
-            if format.claims(key) {
-                format.check(core::str::from_utf8(key).map_err(|_| Error::InvalidKeyFormat)?)?;
-            }
+        if let Some(format) = self.format.as_ref().filter(|f| f.claims(key)) {
+            format.check(core::str::from_utf8(key).map_err(|_| Error::InvalidKeyFormat)?)?;
         }
         Ok(self.client(self.by_digest.get(&key_digest(key)).map(|id| &**id)))
     }

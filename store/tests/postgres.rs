@@ -197,3 +197,40 @@ fn stopped_postgres_is_unavailable_and_a_restart_recovers() {
     // The failed issue wrote nothing.
     assert_eq!(store.client("c").unwrap().unwrap().keys.len(), 1);
 }
+
+/// Workers verifying through caches when PostgreSQL stops: an entry past its time-to-live
+/// fails closed ([`apisig::Error::StoreUnavailable`], HTTP 503) — unless the worker opted
+/// into serving stale entries — and a restarted server is used again by the same caches.
+#[test]
+fn caches_fail_closed_while_postgres_is_down_and_recover() {
+    use apisig::store::ClientStore;
+    use apisig_store::{CacheConfig, CachedStore};
+
+    let Some(mut pg) = PgServer::start() else { return };
+    let url = pg.database("cache");
+    let master = MasterKey::generate().unwrap();
+    let ttl = Duration::from_millis(200);
+    let strict =
+        CachedStore::new(Store::open(&url, master.clone()).unwrap(), CacheConfig { ttl, ..CacheConfig::default() });
+    let lenient = CachedStore::new(
+        Store::open(&url, master).unwrap(),
+        CacheConfig { ttl, serve_stale: Some(Duration::from_secs(60)), ..CacheConfig::default() },
+    );
+    strict.store().create_client("c").unwrap();
+    let key = strict.store().issue("c", Slot::Primary, KeyKind::Static).unwrap();
+    let k = key.as_str().as_bytes();
+    assert_eq!(strict.by_static_key(k).unwrap().unwrap().id(), "c");
+    assert_eq!(lenient.by_static_key(k).unwrap().unwrap().id(), "c");
+
+    pg.stop();
+    std::thread::sleep(ttl + Duration::from_millis(50));
+    assert_eq!(strict.by_static_key(k).unwrap_err(), apisig::Error::StoreUnavailable);
+    assert_eq!(strict.by_id(b"c").unwrap_err(), apisig::Error::StoreUnavailable);
+    assert_eq!(apisig::Error::StoreUnavailable.http_status(), 503);
+    assert_eq!(lenient.by_static_key(k).unwrap().unwrap().id(), "c", "served stale, as chosen");
+    assert_eq!(lenient.by_id(b"c").unwrap_err(), apisig::Error::StoreUnavailable, "never fetched: nothing to serve");
+
+    pg.restart();
+    assert_eq!(strict.by_static_key(k).unwrap().unwrap().id(), "c");
+    assert_eq!(lenient.by_id(b"c").unwrap().unwrap().id(), "c");
+}
