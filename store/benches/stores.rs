@@ -63,6 +63,10 @@ fn lookups(c: &mut Criterion) {
     let big = memory_store(MILLION);
     let per_client = (rss().saturating_sub(before)) / MILLION;
     eprintln!("store memory: {per_client} bytes per client (resident set growth over {MILLION} clients)");
+    // For scripts/bench-table.py (the bench runs in the package's directory).
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("store-memory.txt"), per_client.to_string()).unwrap();
     let small = memory_store(64);
     for i in (1..MILLION).step_by(2) {
         assert_eq!(big.by_static_key(format!("key-{i}").as_bytes()).unwrap().unwrap().id(), format!("client-{i}"));
