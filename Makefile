@@ -29,13 +29,14 @@ vectors:
 
 rust-test:
 	scripts/redis-server.sh
+	scripts/postgres-server.sh # apisig-store's tests start their own PostgreSQL servers
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 
-# The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-http) packaged as they
+# The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-store, apisig-http) packaged as they
 # would be published, without the from-scratch build of `cargo package`'s verification (run that
-# by hand before a release: `cargo package -p apisig -p apisig-ffi -p apisig-redis -p apisig-http`).
+# by hand before a release: `cargo package -p apisig -p apisig-ffi -p apisig-redis -p apisig-store -p apisig-http`).
 package-check:
 	python3 scripts/package-check.py
 
@@ -57,6 +58,8 @@ bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
 	$(CARGO) bench -q -p apisig --features rsa --bench jws
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
+	scripts/postgres-server.sh
+	$(CARGO) bench -q -p apisig-store --bench stores
 	scripts/bench-c.sh target/bench/c.jsonl
 	scripts/bench-py.sh target/bench/python.json
 	python3 scripts/bench-table.py target

@@ -341,6 +341,12 @@ enum apisig_result
    */
   APISIG_RESULT_ADDRESS_NOT_ALLOWED = 125,
   /**
+   * A presented key that claims the issued-key format (a product and kind prefix, a random
+   * part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
+   * truncated key, refused before any store is asked.
+   */
+  APISIG_RESULT_INVALID_KEY_FORMAT = 126,
+  /**
    * No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
    * the face refetches): the set may be stale, so this fails closed as unavailable.
    */

@@ -2,7 +2,7 @@
 
     scripts/package-check.py
 
-`cargo package --no-verify --offline` for apisig, apisig-ffi, apisig-redis and apisig-http
+`cargo package --no-verify --offline` for apisig, apisig-ffi, apisig-redis, apisig-store and apisig-http
 builds each .crate (checking the manifest: versions on path dependencies, metadata) in about a
 second; the full verification (`cargo package` without --no-verify, as `cargo publish` runs it)
 compiles every crate and its dependencies from scratch, minutes, so it is run by hand before a
@@ -26,6 +26,7 @@ CRATES = {
     "apisig": ("core", ["README.md", "examples/demo.rs"]),
     "apisig-ffi": ("ffi", ["include/apisig.h"]),
     "apisig-redis": ("redis", []),
+    "apisig-store": ("store", []),
     "apisig-http": (
         "http",
         ["README.md", "examples/interop.rs", "tests/common/mod.rs"],

@@ -282,6 +282,10 @@ errors! {
     /// The client may only connect from other addresses than the request's peer (or the
     /// server gave no peer address for a client with an allow-list: fail closed).
     AddressNotAllowed = 125, "address_not_allowed", Forbidden, "the request's address is not allowed for this client";
+    /// A presented key that claims the issued-key format (a product and kind prefix, a random
+    /// part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
+    /// truncated key, refused before any store is asked.
+    InvalidKeyFormat = 126, "invalid_key_format", Malformed, "key is not in the issued format or its checksum does not match";
 
     /// No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
     /// the face refetches): the set may be stale, so this fails closed as unavailable.

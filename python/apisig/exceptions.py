@@ -53,6 +53,7 @@ __all__ = [
     "InvalidBody",
     "InvalidCertificate",
     "InvalidHeaderValue",
+    "InvalidKeyFormat",
     "InvalidMethod",
     "InvalidNonce",
     "InvalidPath",
@@ -617,6 +618,15 @@ class AddressNotAllowed(AuthorizationFailed):
     name = "address_not_allowed"
 
 
+class InvalidKeyFormat(MalformedRequest):
+    """A presented key that claims the issued-key format (a product and kind prefix, a random
+    part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
+    truncated key, refused before any store is asked."""
+
+    code = 126
+    name = "invalid_key_format"
+
+
 class UnknownKid(ServiceUnavailable):
     """No key of the issuer's JWK set has the token's ``kid`` (after the set was refetched, if
     the face refetches): the set may be stale, so this fails closed as unavailable."""
@@ -798,6 +808,7 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     123: KeyExpired,
     124: ClientDisabled,
     125: AddressNotAllowed,
+    126: InvalidKeyFormat,
     130: UnknownKid,
     131: KeyTypeMismatch,
     132: JwksMalformed,
