@@ -1,10 +1,20 @@
 """The pyo3 face of the apisig core (hand-written stubs; checked by ``mypy.stubtest``)."""
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, TypeAlias, final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Final, TypeAlias, final
 
 from .replay import AsyncReplayStore, ReplayStore
-from .types import Encoding, HeaderField, PinKind, SchemeKind, Slot, TemplatePart, TimeUnit
+from .types import (
+    ClientStatus,
+    Encoding,
+    HeaderField,
+    KeyKind,
+    PinKind,
+    SchemeKind,
+    Slot,
+    TemplatePart,
+    TimeUnit,
+)
 
 _Buffer: TypeAlias = bytes | bytearray | memoryview
 _HeaderValue: TypeAlias = str | bytes
@@ -33,11 +43,14 @@ __all__ = [
     "ZIGNSEC_LEGACY",
     "ZIGNSEC_OAUTH",
     "Attempt",
+    "ClientInfo",
     "ErrorInfo",
     "FamilyInfo",
     "JwkSet",
     "JwtClaims",
     "JwtPolicy",
+    "KeyInfo",
+    "MasterKeyError",
     "Next",
     "Policy",
     "Principal",
@@ -47,6 +60,8 @@ __all__ = [
     "Session",
     "SessionKeys",
     "Signer",
+    "Store",
+    "StoreError",
     "TokenLifetime",
     "Verifier",
     "__version__",
@@ -690,3 +705,123 @@ def ocsp_verdict(
 
 def ocsp_cache_until(this_update: int, next_update: int | None, now: int, max_age: int) -> int | None:
     """Until when (ns) a response fetched at ``now`` may be reused, or ``None``."""
+
+# ---- the client store (apisig-store): docs/stores.md -------------------------------------
+
+class StoreError(Exception):
+    """A change or lookup the key store refuses: an unknown client or key, a client that
+    already exists, a slot already taken, an invalid id, CIDR or scope, a store URL it does
+    not open, data it cannot read."""
+
+class MasterKeyError(StoreError):
+    """The master key is missing (neither ``APISIG_MASTER_KEY`` nor ``APISIG_MASTER_KEY_FILE``
+    is set), not a key (64 hex digits or 32 bytes), or not the one the store's secrets are
+    sealed under."""
+
+@final
+class KeyInfo:
+    """A key as listed: everything but the key."""
+
+    @property
+    def slot(self) -> Slot: ...
+    @property
+    def kind(self) -> KeyKind:
+        """``"static"`` (kept as its SHA-256 digest) or ``"hmac"`` (sealed under the master
+        key)."""
+    @property
+    def created(self) -> int:
+        """When it was issued (UNIX seconds)."""
+    @property
+    def expires(self) -> int | None:
+        """When it stops working (UNIX seconds), if ever."""
+    @property
+    def revoked(self) -> int | None:
+        """When it was revoked (UNIX seconds), if it was."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class ClientInfo:
+    """A client as listed: never a secret, a key or a digest."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> ClientStatus: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def allowed(self) -> list[str]:
+        """The addresses it may connect from, as CIDRs (empty: any)."""
+    @property
+    def scopes(self) -> list[str]: ...
+    @property
+    def keys(self) -> list[KeyInfo]:
+        """Its keys, primary first."""
+    @property
+    def pins(self) -> list[tuple[Slot, PinKind, str]]:
+        """Its certificate pins: ``(slot, kind, SHA-256 fingerprint in hex)``."""
+    @property
+    def created(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict (keys as dicts, pins as ``[slot, kind, hex]``)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Store:
+    """The persistent client store (SQLite, PostgreSQL): clients, their keys (static keys as
+    SHA-256 digests, HMAC secrets sealed under the master key) and the key lifecycle. Safe to
+    share between threads; every call releases the GIL. A database that cannot be reached
+    raises ``StoreUnavailable``; what the store refuses, ``StoreError``."""
+
+    @staticmethod
+    def open(url: str, *, master_key: bytes | str | None = None, product: str | None = None) -> Store:
+        """Opens (creating and migrating where needed) ``sqlite:PATH`` (``sqlite::memory:``
+        for tests) or ``postgres://USER:PASSWORD@HOST:PORT/DATABASE``. ``master_key`` is 32
+        bytes or 64 hex digits; without it, ``APISIG_MASTER_KEY`` or the file
+        ``APISIG_MASTER_KEY_FILE`` names. A missing or wrong key raises ``MasterKeyError``.
+        ``product`` names issued keys (``acme`` -> ``acme_sk_...``)."""
+    @staticmethod
+    def generate_master_key() -> str:
+        """A new random master key: 64 hex digits."""
+    @property
+    def master_key_id(self) -> str:
+        """The id of the master key the secrets are sealed under (not secret)."""
+    @property
+    def product(self) -> str: ...
+    @property
+    def key_regex(self) -> str:
+        """A regular expression matching this store's issued keys (for secret scanners)."""
+    def create_client(self, id: str) -> None: ...
+    def delete_client(self, id: str) -> None: ...
+    def issue(self, id: str, slot: Slot = "primary", kind: KeyKind = "static") -> str:
+        """Issues a key into an empty slot and returns it: the only time it is shown."""
+    def rotate(self, id: str, *, grace: int | None = None) -> str:
+        """Issues a new primary of the old one's kind; the old key stays the secondary for
+        ``grace`` seconds, or is deleted at once when ``None``. Returns the new key."""
+    def promote(self, id: str) -> None: ...
+    def retire(self, id: str) -> None: ...
+    def delete_key(self, id: str, slot: Slot) -> None: ...
+    def set_expiry(self, id: str, slot: Slot, expires: int | None) -> None:
+        """When the key stops working (UNIX seconds), or ``None`` for never."""
+    def revoke_key(self, id: str, slot: Slot) -> None: ...
+    def set_status(self, id: str, status: ClientStatus) -> None: ...
+    def revoke_client(self, id: str) -> None:
+        """Every credential of the client is refused from now on (``ClientRevoked``)."""
+    def set_role(self, id: str, role: str | None) -> None: ...
+    def bind_user_id(self, id: str, user_id: str | None) -> None: ...
+    def set_allowed(self, id: str, cidrs: Sequence[str]) -> None:
+        """IPv4/IPv6 CIDRs the client may connect from (at most 8); empty for any."""
+    def set_scopes(self, id: str, scopes: Sequence[str]) -> None: ...
+    def list(self) -> list[ClientInfo]:
+        """Every client, ordered by id, without secrets."""
+    def client(self, id: str) -> ClientInfo | None: ...
