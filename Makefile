@@ -58,6 +58,8 @@ bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
 	$(CARGO) bench -q -p apisig --features rsa --bench jws
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
+	scripts/postgres-server.sh
+	$(CARGO) bench -q -p apisig-store --bench stores
 	scripts/bench-c.sh target/bench/c.jsonl
 	scripts/bench-py.sh target/bench/python.json
 	python3 scripts/bench-table.py target

@@ -89,6 +89,10 @@ for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("Rust", f"{op}, {label} body", R.get(f"{g}/apisig/{op}"), "SHA-256 (sha2) of the body", R.get(f"{g}/baseline/sha256"), "thrpt", 0.97)
 add("Rust", "keyring lookup, 65,536 clients", R.get("keyring-find/apisig/65536-clients"), "the same at 64 clients", R.get("keyring-find/baseline/64-clients"), "x", 1.5)
+# Issue 19: clients in a store (apisig-store's benches/stores.rs).
+add("Rust", "static-key lookup, 10^6 clients in memory", R.get("store-static/apisig/1M-clients"), "the same at 64 clients", R.get("store-static/baseline/64-clients"), "x", 1.3)
+add("Rust", "cold miss: client loaded from SQLite (info)", R.get("store-cold/apisig/sqlite-miss"), "warm cache hit", R.get("store-cold/baseline/warm-cache"), "x", 0)
+add("Rust", "cold miss: client loaded from PostgreSQL (info)", R.get("store-cold/apisig/postgres-miss"), "warm cache hit", R.get("store-cold/baseline/warm-cache"), "x", 0)
 add("Rust", "replay check-and-insert, 65,536 entries", R.get("replay-insert/apisig/65536-entries"), "the same at 64 entries", R.get("replay-insert/baseline/64-entries"), "x", 1.5)
 for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")
@@ -140,6 +144,10 @@ for face, what, m, bname, b, how, target in rows:
     if target == 0:
         goal = ""
     table.append((face, what, fmt_time(m), bname, fmt_time(b), shown, goal, met))
+
+memory = root / "bench" / "store-memory.txt"
+if memory.is_file():
+    table.append(("Rust", "memory per client, 10^6 clients in memory", memory.read_text().strip() + " B", "", "", "", "", "info"))
 
 head = ("face", "benchmark", "time", "baseline (same run)", "baseline time", "ratio", "target", "met")
 if markdown:

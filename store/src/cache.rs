@@ -247,8 +247,7 @@ impl CachedStore {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::ReplayedRequest),
             Err(StoreError::NoSuchClient(_)) => Err(Error::UnknownKey),
-            Err(StoreError::Core(e)) => Err(e),
-            Err(_) => Err(Error::StoreUnavailable),
+            Err(e) => Err(e.core_error().unwrap_or(Error::StoreUnavailable)),
         }
     }
 }

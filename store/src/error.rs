@@ -77,6 +77,21 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+impl StoreError {
+    /// The core error a verifier (and every face's HTTP answer) reports when a lookup fails
+    /// with this: [`Error::StoreUnavailable`](apisig::Error::StoreUnavailable) (503, failing
+    /// closed) for a database that cannot be reached or data that does not read back, the
+    /// core error itself for [`StoreError::Core`]; `None` for errors of the lifecycle API
+    /// (a missing client, a taken slot, a bad value, the master key), which no request causes.
+    pub fn core_error(&self) -> Option<apisig::Error> {
+        match self {
+            StoreError::Unavailable(_) | StoreError::Corrupt(_) => Some(apisig::Error::StoreUnavailable),
+            StoreError::Core(e) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
 impl From<apisig::Error> for StoreError {
     fn from(e: apisig::Error) -> StoreError {
         StoreError::Core(e)

@@ -90,3 +90,28 @@ fn issued_keys_are_checked_before_the_lookup() {
     typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
     assert_eq!(store.by_static_key(&typo).unwrap_err(), Error::InvalidKeyFormat);
 }
+
+/// Clients in the scale test: `APISIG_STORE_CLIENTS`, else 10^5 (a million take about 35 s to
+/// register in a debug build; `make bench` checks a million in a release build).
+fn scale() -> usize {
+    std::env::var("APISIG_STORE_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+/// Many clients, half with static keys and half with HMAC secrets: every one is found by its
+/// key or id, none by another's.
+#[test]
+fn many_clients_are_each_found() {
+    let n = scale();
+    let mut store = MemoryStore::new();
+    for i in 0..n {
+        let key = format!("key-{i}");
+        store.insert(client(&format!("client-{i}"), Some(key.as_bytes()), None)).unwrap();
+    }
+    assert_eq!(store.len(), n);
+    for i in 0..n {
+        let id = format!("client-{i}");
+        assert_eq!(id_of(store.by_static_key(format!("key-{i}").as_bytes()).unwrap()).as_deref(), Some(id.as_str()));
+        assert_eq!(id_of(store.by_id(id.as_bytes()).unwrap()).as_deref(), Some(id.as_str()));
+    }
+    assert_eq!(id_of(store.by_static_key(format!("key-{n}").as_bytes()).unwrap()), None);
+}

@@ -2,6 +2,8 @@
 //! PostgreSQL server (tests/postgres.rs).
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
