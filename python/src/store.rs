@@ -2,10 +2,11 @@
 //! (SQLite, PostgreSQL) and its key lifecycle, for servers and the `apisig keys` command line.
 //! Every call runs without the GIL (a PostgreSQL round trip must not stall other threads).
 //!
-//! Errors: a database that cannot be reached is the core's `StoreUnavailable` (HTTP 503), a
-//! core error (an over-long id, a key not in the issued format) its generated class; what the
-//! store refuses (an unknown client, a taken slot, a bad CIDR) is `StoreError`, a missing,
-//! malformed or wrong master key `MasterKeyError` (a `StoreError`).
+//! Errors: a database that cannot be reached (or whose data does not read back) is the core's
+//! `StoreUnavailable` (HTTP 503), a core error (an over-long id, a key not in the issued
+//! format) its generated class; what the store refuses (an unknown client, a taken slot, a bad
+//! CIDR) is `StoreError`, a missing, malformed or wrong master key `MasterKeyError` (a
+//! `StoreError`).
 
 use std::sync::Arc;
 
@@ -36,13 +37,13 @@ create_exception!(
 
 /// The Python exception for a store error.
 pub(crate) fn store_err(py: Python<'_>, e: CrateError) -> PyErr {
-    match e {
-        CrateError::Unavailable(_) => to_pyerr_with(py, apisig::Error::StoreUnavailable, &e.to_string()),
-        CrateError::Core(core) => to_pyerr_with(py, core, core.as_str()),
-        CrateError::MasterKeyMissing(_) | CrateError::InvalidMasterKey(_) | CrateError::WrongMasterKey { .. } => {
-            MasterKeyError::new_err(e.to_string())
-        }
-        _ => StoreError::new_err(e.to_string()),
+    match (e.core_error(), &e) {
+        (Some(core), _) => to_pyerr_with(py, core, &e.to_string()),
+        (
+            None,
+            CrateError::MasterKeyMissing(_) | CrateError::InvalidMasterKey(_) | CrateError::WrongMasterKey { .. },
+        ) => MasterKeyError::new_err(e.to_string()),
+        (None, _) => StoreError::new_err(e.to_string()),
     }
 }
 
