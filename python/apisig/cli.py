@@ -206,10 +206,17 @@ class _Refused(Exception):
     """A ``keys`` command refused before the store was changed (bad arguments, no store)."""
 
 
-def _open_store(args: argparse.Namespace) -> Store:
+def _open_store(args: argparse.Namespace, create: bool = False) -> Store:
     url = args.store or os.environ.get(STORE_ENV)
     if not url:
         raise _Refused(f"no store: pass --store sqlite:PATH (or postgres://...) or set {STORE_ENV}")
+    if url.startswith("sqlite:") and not create:
+        # The crate's forms: sqlite:PATH, sqlite://PATH, sqlite:///ABSOLUTE/PATH, sqlite::memory:.
+        rest = url.removeprefix("sqlite:")
+        path = rest.removeprefix("//")
+        if path != ":memory:" and not Path(path).exists():
+            # A mistyped path would otherwise become a new, empty store.
+            raise _Refused(f"no store at {path}: create it with `apisig keys init --store {url}`")
     return Store.open(url, product=getattr(args, "product", None))
 
 
@@ -225,7 +232,7 @@ def _keys_init(args: argparse.Namespace) -> int:
         key = Store.generate_master_key()
         _emit(args, {"master_key": key}, key)
         return 0
-    store = _open_store(args)
+    store = _open_store(args, create=True)
     result = {"master_key_id": store.master_key_id, "product": store.product, "clients": len(store.list())}
     _emit(args, result, f"store ready: master key {store.master_key_id}, keys issued as {store.product}_…")
     return 0
@@ -254,9 +261,12 @@ def _keys_create(args: argparse.Namespace) -> int:
             store.set_scopes(args.id, args.scope)
         if args.issue:
             key = store.issue(args.id, "primary", args.issue)
-    except BaseException:
+    except BaseException as refused:
         # One client, created by this command: nothing of it stays when a setting is refused.
-        store.delete_client(args.id)
+        try:
+            store.delete_client(args.id)
+        except (StoreError, ApisigError) as e:
+            raise refused from e
         raise
     if key is not None:
         _issued(args, store, args.id, "primary", key)

@@ -116,7 +116,11 @@ def test_lifecycle_through_the_command_line(cli: Cli, tmp_path: Path, master: st
     assert cli.json("list") == [] and store.list() == []
 
 
-def test_refusals_exit_1_and_write_nothing(cli: Cli) -> None:
+def test_refusals_exit_1_and_write_nothing(cli: Cli, tmp_path: Path) -> None:
+    out = cli.run("create", "c1")
+    assert out.returncode == 1 and "apisig keys init" in out.stderr
+    assert not (tmp_path / "keys.db").exists()  # a mistyped path is not a new store
+    cli.ok("init")
     cli.ok("create", "c1")
     before = cli.json("list")
     cases = [
@@ -154,20 +158,11 @@ def test_store_and_master_key_errors(cli: Cli, tmp_path: Path) -> None:
     assert len(bytes.fromhex(key)) == 32
     (tmp_path / "mk").write_text(key + "\n")
     other = f"sqlite:{tmp_path / 'other.db'}"
-    env = {"APISIG_MASTER_KEY": "", "APISIG_MASTER_KEY_FILE": str(tmp_path / "mk")}
-    out = cli.run("create", "x", "--store", other, "--json", env={**env, "APISIG_MASTER_KEY": key})
-    assert out.returncode == 0, out.stderr
-    environ = {k: v for k, v in cli.env.items() if k != "APISIG_MASTER_KEY"}
-    out = subprocess.run(
-        [APISIG, "keys", "list", "--store", other, "--json"],
-        env={**environ, "APISIG_MASTER_KEY_FILE": str(tmp_path / "mk")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert [c["id"] for c in json.loads(out.stdout)] == ["x"]
+    from_file = Cli({"APISIG_STORE": cli.env["APISIG_STORE"], "APISIG_MASTER_KEY_FILE": str(tmp_path / "mk")})
+    assert from_file.json("init", "--store", other)["master_key_id"] != cli.json("init")["master_key_id"]
+    from_file.ok("create", "x", "--store", other)
+    assert [c["id"] for c in from_file.json("list", "--store", other)] == ["x"]
+    assert apisig.Store.open(other, master_key=key).client("x") is not None
     # Unreachable PostgreSQL: store_unavailable, code 120.
     out = cli.run("list", "--json", "--store", "postgres://a@127.0.0.1:1/a?connect_timeout=2")
     assert out.returncode == 1
