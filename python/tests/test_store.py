@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from conftest import postgres_server
 
 import apisig
 
@@ -203,3 +204,23 @@ def test_unreachable_database_is_store_unavailable(master: str) -> None:
         apisig.Store.open(f"postgres://apisig@127.0.0.1:{port}/apisig?connect_timeout=2", master_key=master)
     assert caught.value.code == 120 and caught.value.http_status == 503
     assert "key store unavailable" in str(caught.value)
+
+
+def test_postgres_lifecycle_stopped_and_restarted(master: str) -> None:
+    """The same store against a real PostgreSQL server: stopped, a call raises
+    ``StoreUnavailable``; started again, the same ``Store`` object works without reopening."""
+    with postgres_server() as pg:
+        store = apisig.Store.open(pg.url, master_key=master)
+        store.create_client("c1")
+        key = store.issue("c1", "primary", "hmac")
+        assert checksum_ok(key) and [c.id for c in store.list()] == ["c1"]
+        with pytest.raises(apisig.MasterKeyError, match="wrong master key"):
+            apisig.Store.open(pg.url, master_key=apisig.Store.generate_master_key())
+        pg.stop()
+        with pytest.raises(apisig.StoreUnavailable, match="key store unavailable"):
+            store.list()
+        with pytest.raises(apisig.StoreUnavailable):
+            store.revoke_client("c1")
+        pg.start()
+        store.revoke_client("c1")
+        assert store.client("c1").status == "revoked"  # type: ignore[union-attr]
