@@ -637,6 +637,35 @@ typedef uint32_t apisig_pin_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+/**
+ * Whether a client may authenticate at all (`status` arguments).
+ */
+enum apisig_client_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * It may.
+   */
+  APISIG_CLIENT_STATUS_ACTIVE = 0,
+  /**
+   * Suspended for now ([`Error::ClientDisabled`]); setting it active again restores it.
+   */
+  APISIG_CLIENT_STATUS_DISABLED = 1,
+  /**
+   * Ended for good ([`Error::ClientRevoked`]): every key, pin, JWT and session of it.
+   */
+  APISIG_CLIENT_STATUS_REVOKED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum apisig_client_status apisig_client_status;
+#else
+typedef uint32_t apisig_client_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 
 /**
  * Most usable keys a JWK set may hold here.
@@ -762,6 +791,11 @@ typedef uint32_t apisig_pin_kind;
  * The default freshness window, ±300 seconds, in nanoseconds.
  */
 #define APISIG_WINDOW_DEFAULT_NS 300000000000
+
+/**
+ * Longest client id (key id or label), in bytes.
+ */
+#define APISIG_KEY_ID_MAX 64
 
 /**
  * Major version of the apisig C ABI (checked against the crate version by a test).
@@ -1130,7 +1164,7 @@ typedef struct apisig_ocsp_policy {
  */
 typedef struct apisig_principal {
   /**
-   * The client, as numbered by `apisig_keyring_add`.
+   * The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
    */
   uint32_t client;
   /**
@@ -1145,6 +1179,15 @@ typedef struct apisig_principal {
    * Its role, when `has_role` (authorize it with `apisig_securosys_authorize`).
    */
   uint8_t role;
+  /**
+   * The length of `id`.
+   */
+  uint8_t id_len;
+  /**
+   * The client's stable id (its key id or label), not NUL-terminated: what to log and to
+   * name it by outside this process.
+   */
+  uint8_t id[APISIG_KEY_ID_MAX];
 } apisig_principal;
 
 /**
@@ -1784,6 +1827,58 @@ size_t apisig_keyring_len(struct apisig_keyring *ring);
 apisig_result apisig_keyring_client_id(struct apisig_keyring *ring, uint32_t client, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
+ * Registers a client with no key: one that authenticates only by a certificate pin
+ * (`apisig_keyring_set_pin`) or a bearer JWT naming it. `*client` gets its number, written
+ * only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE`; `FIELD_TOO_LONG`;
+ * `DUPLICATE_KEY_ID`; `KEYRING_FULL`. Nothing changes on error.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+ * to readable bytes; `client` to a writable `uint32_t`.
+ */
+apisig_result apisig_keyring_add_client(struct apisig_keyring *ring, const char *id, size_t id_len, uint32_t *client);
+
+/**
+ * Sets `client`'s status (an `apisig_client_status`): a disabled or revoked client is
+ * refused whatever credential it presents (`CLIENT_DISABLED`, `CLIENT_REVOKED`).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client; `INVALID_TEMPLATE` for
+ * a number that is no status.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_status(struct apisig_keyring *ring, uint32_t client, uint32_t status);
+
+/**
+ * Sets when the key and pin in `slot` of `client` stop working (nanoseconds since the UNIX
+ * epoch; refused from then on with `KEY_EXPIRED`), or with 0 that they do not expire.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_expiry(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint64_t expires_ns);
+
+/**
+ * Revokes (`revoked` nonzero) or reinstates the key and pin in `slot` of `client`
+ * (`KEY_REVOKED`); the other slot keeps working.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_key_revoked(struct apisig_keyring *ring, uint32_t client, uint32_t slot, uint8_t revoked);
+
+/**
  * `APISIG_TAG_BYTES`, for bindings that cannot read the macro.
  */
 size_t apisig_tag_bytes(void);
@@ -1886,17 +1981,19 @@ apisig_result apisig_keyring_clear_pin(struct apisig_keyring *ring, uint32_t cli
 
 /**
  * The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
- * other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
- * the chain: apisig checks neither dates, issuer nor signature.
+ * other credentials, at `now_ns` (for the pin's expiry); `*who` is written only on `OK`. Call
+ * it after the TLS library has checked the chain: apisig checks neither dates, issuer nor
+ * signature.
  *
  * # Errors
- * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`;
+ * `CLIENT_REVOKED`, `CLIENT_DISABLED`, `KEY_REVOKED`, `KEY_EXPIRED`.
  *
  * # Safety
  * `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
  * to readable bytes, `who` to a writable `apisig_principal`.
  */
-APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, struct apisig_principal *who);
+APISIG_MUST_USE apisig_result apisig_verifier_verify_certificate(struct apisig_verifier *v, const uint8_t *der, size_t der_len, uint64_t now_ns, struct apisig_principal *who);
 
 /**
  * The Securosys role called `name` (`"keyManagementToken"`, `"keyOperationToken"`,

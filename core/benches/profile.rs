@@ -96,7 +96,7 @@ fn main() {
             let mut warm = Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000));
             for i in 0u64..4 * 4096 {
                 let id = (u128::from(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) * 0x2545_f491_4f6c_dd1d).to_le_bytes();
-                let _ = warm.replay_mut().check_and_insert(0, "k", &id, 1, 0);
+                let _ = warm.replay_mut().check_and_insert("k", &id, 1, 0);
             }
             let blocks: Vec<Signed> = (0..512)
                 .map(|i| {
@@ -144,9 +144,10 @@ fn main() {
                     }
                     // The loop alone (the verifier's copies every round): subtract it.
                     _ => black_box(Principal {
-                        client: apisig::keyring::ClientIndex(0),
+                        id: heapless::String::new(),
                         slot: apisig::client::Slot::Primary,
                         role: None,
+                        scopes: apisig::client::Scopes::NONE,
                     }),
                 };
             }

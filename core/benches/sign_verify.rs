@@ -54,7 +54,7 @@ fn signer() -> Signer<'static> {
 /// The verifier every verification benchmark starts from: the one client, a window of 1 µs.
 /// Timestamps advance 1 ns per request, so the replay cache recycles expired slots instead of
 /// filling.
-fn verifier() -> Verifier<16, ReplayCache<4096>> {
+fn verifier() -> Verifier<Keyring<16>, ReplayCache<4096>> {
     let mut ring = Keyring::<16>::new();
     ring.add(KEY, SECRET).unwrap();
     Verifier::new(ring, ReplayCache::<4096>::new(), Window::from_nanos(1_000))
@@ -324,7 +324,7 @@ fn keyring_find<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion:
     g.bench_function(name, |b| {
         b.iter(|| {
             k = (k + 1) % probes.len();
-            black_box(ring.find(black_box(probes[k].as_bytes())).unwrap())
+            black_box(ring.get(black_box(probes[k].as_str())).unwrap())
         })
     });
 }
@@ -339,12 +339,12 @@ fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion
     let mut now = 1u64;
     for _ in 0..4 * N {
         now += 1;
-        cache.check_and_insert(0, "k", &next_id(), now + ttl, now).unwrap();
+        cache.check_and_insert("k", &next_id(), now + ttl, now).unwrap();
     }
     g.bench_function(name, |b| {
         b.iter(|| {
             now += 1;
-            cache.check_and_insert(0, "k", black_box(&next_id()), now + ttl, now).unwrap();
+            cache.check_and_insert("k", black_box(&next_id()), now + ttl, now).unwrap();
         })
     });
 }

@@ -20,7 +20,7 @@ use apisig::{
     scheme::{Field, HeaderSpec, Scheme},
 };
 
-type Server = Verifier<8, ReplayCache<64>>;
+type Server = Verifier<Keyring<8>, ReplayCache<64>>;
 
 fn main() -> Result<(), Error> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
@@ -68,11 +68,11 @@ fn outcome(label: &str, result: Result<String, Error>) {
 
 fn check(server: &mut Server, scheme: &Scheme<'_>, req: &Request<'_>, now: u64) -> Result<String, Error> {
     let p = server.verify(scheme, req, now)?;
-    Ok(describe(server, p))
+    Ok(describe(p))
 }
 
-fn describe(server: &Server, p: Principal) -> String {
-    let id = server.keyring().get(p.client).map(|c| c.id().to_owned()).unwrap_or_default();
+fn describe(p: Principal) -> String {
+    let id = p.id;
     let role = p.role.and_then(|r| SECUROSYS_ROLES.role(r)).map(|r| format!(", role {}", r.name)).unwrap_or_default();
     format!("client {id:?} ({:?} key{role})", p.slot)
 }
@@ -85,7 +85,7 @@ fn signius(now: u64) -> Result<(), Error> {
     title("SIGNIUS — X-Api-Key");
     let key = "3H06Ydk2Al4aSBuT6zXAuXEqOI6VdSxZyADZshuvmvcTqr60WQBAob78Lpkjh7Le";
     let mut server = server();
-    server.keyring_mut().add("portal-integration", key.as_bytes())?;
+    server.store_mut().add("portal-integration", key.as_bytes())?;
     let signer = Signer::new(&dialect::SIGNIUS, Credentials { api_key: key, ..Credentials::EMPTY })?;
     let req = Request::new("GET", "/api/v1/envelopes");
     let headers = signer.sign(&req, Stamp { now, nonce: None })?;
@@ -106,10 +106,12 @@ fn signius(now: u64) -> Result<(), Error> {
 fn securosys(now: u64) -> Result<(), Error> {
     title("Securosys TSB — X-API-KEY, one key per role");
     let mut server = server();
-    let ops = server.keyring_mut().add("ops-key", b"op-7f3a9c2e51d84b06")?;
-    server.keyring_mut().set_role(ops, Some(KEY_OPERATION))?;
-    let mgmt = server.keyring_mut().add("mgmt-key", b"km-0d5e8b7a4c3f2169")?;
-    server.keyring_mut().set_role(mgmt, Some(KEY_MANAGEMENT))?;
+    let ops = "ops-key";
+    server.store_mut().add(ops, b"op-7f3a9c2e51d84b06")?;
+    server.store_mut().set_role(ops, Some(KEY_OPERATION))?;
+    let mgmt = "mgmt-key";
+    server.store_mut().add(mgmt, b"km-0d5e8b7a4c3f2169")?;
+    server.store_mut().set_role(mgmt, Some(KEY_MANAGEMENT))?;
     let signer =
         Signer::new(&dialect::SECUROSYS, Credentials { api_key: "op-7f3a9c2e51d84b06", ..Credentials::EMPTY })?;
     for path in ["/v1/sign", "/v1/key", "/v1/sign/../key", "/v1/%2e%2e/key"] {
@@ -122,7 +124,7 @@ fn securosys(now: u64) -> Result<(), Error> {
         let rx = received(&req, &headers, &mut store, &mut slots)?;
         let result = server.verify(&dialect::SECUROSYS, &rx, now).and_then(|p| {
             SECUROSYS_ROLES.authorize(p.role.ok_or(Error::Forbidden)?, path.as_bytes())?;
-            Ok(describe(&server, p))
+            Ok(describe(p))
         });
         outcome(&format!("keyOperationToken on {path}"), result);
     }
@@ -150,7 +152,7 @@ fn securosys(now: u64) -> Result<(), Error> {
         let rx = received(&req, &headers, &mut store, &mut slots)?;
         let result = server.verify(&dialect::SECUROSYS_JWT, &rx, now).and_then(|p| {
             SECUROSYS_ROLES.authorize(p.role.ok_or(Error::Forbidden)?, b"/v1/sign")?;
-            Ok(describe(&server, p))
+            Ok(describe(p))
         });
         outcome(label, result);
     }
@@ -160,7 +162,8 @@ fn securosys(now: u64) -> Result<(), Error> {
 fn zignsec(now: u64) -> Result<(), Error> {
     title("ZignSec — Zs-Product-Key, primary and secondary; legacy Authorization; rotation");
     let mut server = server();
-    let c = server.keyring_mut().add("acme", b"zs-primary-5b1f0c")?;
+    let c = "acme";
+    server.store_mut().add(c, b"zs-primary-5b1f0c")?;
     let req = Request::new("POST", "/core/api/sessions");
     for (scheme, key) in [(&dialect::ZIGNSEC, "zs-primary-5b1f0c"), (&dialect::ZIGNSEC_LEGACY, "zs-primary-5b1f0c")] {
         let headers =
@@ -170,8 +173,8 @@ fn zignsec(now: u64) -> Result<(), Error> {
         outcome(scheme.name, check(&mut server, scheme, &received(&req, &headers, &mut store, &mut slots)?, now));
     }
     // The service rotates: the secondary key goes live, then the primary is retired.
-    server.keyring_mut().set_secret(c, Slot::Secondary, Some(b"zs-secondary-93ad27"))?;
-    server.keyring_mut().set_secret(c, Slot::Primary, None)?;
+    server.store_mut().set_secret(c, Slot::Secondary, Some(b"zs-secondary-93ad27"))?;
+    server.store_mut().set_secret(c, Slot::Primary, None)?;
     let keys = ["zs-primary-5b1f0c", "zs-secondary-93ad27"];
     let mut rotation = Rotation::zignsec();
     let mut attempt = rotation.begin();
@@ -216,8 +219,9 @@ fn zignsec(now: u64) -> Result<(), Error> {
 fn apex(now: u64) -> Result<(), Error> {
     title("Kiiex / AlphaPoint APEX — AuthenticateUser: Signature = HMAC(secret, Nonce‖UserId‖APIKey)");
     let mut server = server();
-    let c = server.keyring_mut().add("f3a9c2e5b7d84a61", b"9e1c7b3a5d2f4e8c0b6a1d9f3e7c5a2b")?;
-    server.keyring_mut().bind_user_id(c, "12")?;
+    let c = "f3a9c2e5b7d84a61";
+    server.store_mut().add(c, b"9e1c7b3a5d2f4e8c0b6a1d9f3e7c5a2b")?;
+    server.store_mut().bind_user_id(c, "12")?;
     let creds = Credentials {
         api_key: "f3a9c2e5b7d84a61",
         secret: b"9e1c7b3a5d2f4e8c0b6a1d9f3e7c5a2b",
@@ -270,7 +274,7 @@ fn apex(now: u64) -> Result<(), Error> {
 fn aevo(now: u64) -> Result<(), Error> {
     title("Aevo — AEVO-SIGNATURE = HMAC(secret, \"key,timestamp,METHOD,path,body\")");
     let mut server = server();
-    server.keyring_mut().add("API_KEY", b"API_SECRET")?;
+    server.store_mut().add("API_KEY", b"API_SECRET")?;
     let creds = Credentials { api_key: "API_KEY", secret: b"API_SECRET", ..Credentials::EMPTY };
     let signer = Signer::new(&dialect::AEVO, creds)?;
     let body = br#"{"name": "My API key"}"#;
@@ -317,7 +321,7 @@ fn custom(now: u64) -> Result<(), Error> {
         retry_on: RetryOn::Unauthorized,
     };
     let mut server = server();
-    server.keyring_mut().add("cb-key-1", b"a-64-byte-secret-would-go-here")?;
+    server.store_mut().add("cb-key-1", b"a-64-byte-secret-would-go-here")?;
     let creds = Credentials { api_key: "cb-key-1", secret: b"a-64-byte-secret-would-go-here", ..Credentials::EMPTY };
     let req = Request::new("GET", "/orders?limit=10");
     let headers = Signer::new(&COINBASE, creds)?.sign(&req, Stamp { now, nonce: None })?;

@@ -335,7 +335,6 @@ impl Deferred {
 impl ReplayStore for Deferred {
     fn check_and_insert(
         &mut self,
-        _client: u32,
         key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
@@ -346,7 +345,7 @@ impl ReplayStore for Deferred {
         Ok(())
     }
 
-    fn advance_nonce(&mut self, _client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+    fn advance_nonce(&mut self, key_id: &str, nonce: u64) -> Result<(), Error> {
         let key_id = KeyId::try_from(key_id).map_err(|_| Error::FieldTooLong)?;
         self.claim = Some(Claim::Nonce { key_id, nonce });
         Ok(())
@@ -452,14 +451,14 @@ mod tests {
     fn deferred_keeps_the_last_claim_once_by_key_id() {
         let mut d = Deferred::new();
         assert_eq!(d.take(), None);
-        assert_eq!(d.check_and_insert(1, "a", &[2; REPLAY_ID_LEN], 30, 10), Ok(()));
+        assert_eq!(d.check_and_insert("a", &[2; REPLAY_ID_LEN], 30, 10), Ok(()));
         let once = Claim::Once { key_id: key_id("a"), id: [2; REPLAY_ID_LEN], expires: 30, now: 10 };
         assert_eq!(d.take(), Some(once));
-        assert_eq!(d.advance_nonce(4, "b", 77), Ok(()));
+        assert_eq!(d.advance_nonce("b", 77), Ok(()));
         assert_eq!(d.take(), Some(Claim::Nonce { key_id: key_id("b"), nonce: 77 }));
         assert_eq!(d.take(), None);
         let long = "k".repeat(KEY_ID_MAX + 1);
-        assert_eq!(d.advance_nonce(0, &long, 1), Err(Error::FieldTooLong));
+        assert_eq!(d.advance_nonce(&long, 1), Err(Error::FieldTooLong));
         assert_eq!(d.take(), None, "nothing kept on error");
     }
 }

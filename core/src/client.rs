@@ -14,9 +14,9 @@
 //! c.set_secret(Slot::Primary, Some(b"static-key"))?;
 //! c.set_allowed(&[Cidr::parse("10.0.0.0/8")?, Cidr::parse("2001:db8::/32")?])?;
 //! c.set_expiry(Slot::Primary, Some(1_900_000_000_000_000_000));
-//! assert_eq!(c.admits(Slot::Primary, Some("10.1.2.3".parse().unwrap()), 0), Ok(()));
+//! assert_eq!(c.admits(Some(Slot::Primary), Some("10.1.2.3".parse().unwrap()), 0), Ok(()));
 //! c.set_status(Status::Revoked);
-//! assert_eq!(c.admits(Slot::Primary, Some("10.1.2.3".parse().unwrap()), 0), Err(apisig::Error::ClientRevoked));
+//! assert_eq!(c.admits(Some(Slot::Primary), Some("10.1.2.3".parse().unwrap()), 0), Err(apisig::Error::ClientRevoked));
 //! # Ok::<(), apisig::Error>(())
 //! ```
 
@@ -421,26 +421,29 @@ impl Client {
         &self.allowed
     }
 
-    /// Whether the client may authenticate with `slot` at `now` from `peer` (the address the
-    /// server saw). The verifier asks this of every client a credential names, after the
-    /// credential itself checked out.
+    /// Whether the client may authenticate with the key or pin of `slot` (`None`: with a
+    /// credential that is no slot's, such as a bearer JWT naming it) at `now` from `peer`
+    /// (the address the server saw). The verifier asks this of every client a credential
+    /// names, after the credential itself checked out, before recording anything.
     ///
     /// # Errors
     /// In this order: [`Error::ClientRevoked`], [`Error::ClientDisabled`],
     /// [`Error::KeyRevoked`], [`Error::KeyExpired`] (at or after the slot's expiry), and
     /// [`Error::AddressNotAllowed`] when the client has an allow-list and `peer` is outside it
     /// or unknown (fail closed).
-    pub fn admits(&self, slot: Slot, peer: Option<IpAddr>, now: UnixNanos) -> Result<(), Error> {
+    pub fn admits(&self, slot: Option<Slot>, peer: Option<IpAddr>, now: UnixNanos) -> Result<(), Error> {
         match self.status {
             Status::Revoked => return Err(Error::ClientRevoked),
             Status::Disabled => return Err(Error::ClientDisabled),
             Status::Active => {}
         }
-        if self.key_revoked(slot) {
-            return Err(Error::KeyRevoked);
-        }
-        if self.expiry(slot).is_some_and(|e| now >= e) {
-            return Err(Error::KeyExpired);
+        if let Some(slot) = slot {
+            if self.key_revoked(slot) {
+                return Err(Error::KeyRevoked);
+            }
+            if self.expiry(slot).is_some_and(|e| now >= e) {
+                return Err(Error::KeyExpired);
+            }
         }
         if !self.allowed.is_empty() && !peer.is_some_and(|p| self.allowed.iter().any(|c| c.contains(p))) {
             return Err(Error::AddressNotAllowed);

@@ -7,17 +7,11 @@ use subtle::{Choice, ConditionallySelectable};
 
 use crate::Error;
 use crate::client::{Client, Slot};
-use crate::mac::{ct_eq, digest};
+use crate::mac::ct_eq;
 use crate::names::Named;
 use crate::pin::{PIN_LEN, Pin, PinKind};
 use crate::policy::RoleId;
 use crate::store::{ClientStore, key_digest};
-
-/// A client's position in its keyring (0, 1, …, in the order they were added), as returned by
-/// [`Keyring::add`]. Stable: clients are revoked, never moved. It is not the client's id: that
-/// is its key id string, [`Client::id`].
-#[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
-pub struct ClientIndex(pub u32);
 
 /// A chained hash index over client positions, in fixed storage: `heads[bucket]` is the
 /// first client of a bucket, `next[client]` the one after it; positions are stored plus
@@ -78,7 +72,7 @@ impl<const N: usize> Index<N> {
 
 /// Bucket hash of a key id: ids are public and chosen by whoever registers clients, so a
 /// fast unkeyed mix (8 bytes a step) is enough.
-fn id_hash(id: &[u8]) -> u64 {
+pub(crate) fn id_hash(id: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
     let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
@@ -115,19 +109,19 @@ fn pin_eq(c: &Client, slot: Slot, kind: PinKind, fingerprint: &[u8; PIN_LEN]) ->
     c.pin(slot).map_or(Choice::from(0), |p| Choice::from(u8::from(p.kind == kind)) & ct_eq(&p.fingerprint, fingerprint))
 }
 
-/// Up to `N` registered clients.
+/// Up to `N` registered clients, the [`ClientStore`] of firmware: no heap, fixed storage.
 ///
-/// Looking a client up by key id costs the same at any size (a hash index over the ids);
-/// so does the duplicate check when a key or secret is registered (an index over their
-/// digests). Matching a presented static key still compares it with every registered digest:
-/// that comparison must not reveal which, or whether a near, key exists.
+/// Every lookup costs the same at any size: by key id, by a static key's digest and by a
+/// certificate pin, through hash indexes (no scan of all clients). A static key's digest
+/// picks a bucket; the clients in it are compared in constant time without early exit. The
+/// nonce high-water mark of nonce-only schemes is kept per client.
 ///
 /// ```
 /// use apisig::{client::Slot, keyring::Keyring};
 /// let mut ring = Keyring::<8>::new();
-/// let c = ring.add("API_KEY", b"API_SECRET")?;
-/// ring.set_secret(c, Slot::Secondary, Some(b"NEXT_SECRET"))?;
-/// assert_eq!(ring.find(b"API_KEY"), Some(c));
+/// ring.add("API_KEY", b"API_SECRET")?;
+/// ring.update("API_KEY", |c| c.set_secret(Slot::Secondary, Some(b"NEXT_SECRET")))?;
+/// assert!(ring.get("API_KEY").is_some_and(|c| c.has(Slot::Secondary)));
 /// # Ok::<(), apisig::Error>(())
 /// ```
 #[derive(Clone)]
@@ -160,56 +154,63 @@ impl<const N: usize> Keyring<N> {
         }
     }
 
-    /// Registers a client: `id` is its key id (or a label for a static key), `secret` its
-    /// primary key or secret.
+    /// Registers a client called `id` (its key id, or a label for a static key) with
+    /// `secret` as its primary key or secret.
     ///
     /// # Errors
-    /// [`Error::InvalidHeaderValue`] for an empty id or one that could not be sent in a
-    /// header, [`Error::FieldTooLong`] past [`KEY_ID_MAX`], [`Error::EmptySecret`],
-    /// [`Error::DuplicateKeyId`] when the id or the secret is already registered,
-    /// [`Error::KeyringFull`]. Nothing changes on error.
-    pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<ClientIndex, Error> {
+    /// As [`Client::new`], [`Client::set_secret`] and [`insert`](Self::insert).
+    pub fn add(&mut self, id: &str, secret: &[u8]) -> Result<(), Error> {
         let mut client = Client::new(id)?;
         client.set_secret(Slot::Primary, Some(secret))?;
-        if self.find(id.as_bytes()).is_some() || client.key_digest(Slot::Primary).is_some_and(|d| self.holds(&d)) {
-            return Err(Error::DuplicateKeyId);
-        }
-        let i = self.clients.len();
-        let n = u32::try_from(i).map_err(|_| Error::KeyringFull)?;
-        let id_key = id_hash(id.as_bytes());
-        let secret_key = client.key_digest(Slot::Primary).map(|d| digest_hash(&d));
-        self.clients.push(client).map_err(|_| Error::KeyringFull)?;
-        self.by_id.insert(id_key, i);
-        if let (Some(index), Some(key)) = (self.by_secret.get_mut(Slot::Primary.index()), secret_key) {
-            index.insert(key, i);
-        }
-        Ok(ClientIndex(n))
+        self.insert(client)
     }
 
-    /// Sets or (with `None`) removes the key in `slot`. Removing both revokes the client.
+    /// Registers `client`.
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] for a bad id, [`Error::EmptySecret`], [`Error::DuplicateKeyId`]
-    /// when another slot already holds this secret.
-    pub fn set_secret(&mut self, client: ClientIndex, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
-        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
-        let mut new = self.clients.get(i).ok_or(Error::UnknownKey)?.clone();
-        new.set_secret(slot, secret)?;
-        let new_digest = new.key_digest(slot);
-        if new_digest.is_some_and(|d| self.holds(&d)) {
+    /// [`Error::DuplicateKeyId`] when its id, one of its keys or one of its pins is already
+    /// registered, [`Error::KeyringFull`]. Nothing changes on error.
+    pub fn insert(&mut self, client: Client) -> Result<(), Error> {
+        if self.position(client.id().as_bytes()).is_some() {
             return Err(Error::DuplicateKeyId);
         }
-        let (Some(c), Some(index)) = (self.clients.get_mut(i), self.by_secret.get_mut(slot.index())) else {
-            return Err(Error::UnknownKey);
-        };
-        if let Some(old) = c.key_digest(slot) {
-            index.remove(digest_hash(&old), i);
+        self.check_unique(&client, None)?;
+        let i = self.clients.len();
+        self.clients.push(client).map_err(|_| Error::KeyringFull)?;
+        if let Some(n) = self.nonces.get_mut(i) {
+            *n = None;
         }
-        if let Some(d) = new_digest {
-            index.insert(digest_hash(&d), i);
-        }
-        *c = new;
+        self.link(i);
         Ok(())
+    }
+
+    /// Changes the client called `id`: `change` edits a copy, kept only when it succeeds
+    /// and no other client holds one of its keys or pins. The way to rotate, expire, revoke,
+    /// disable, restrict or re-role a client.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for an unknown id, `change`'s error, [`Error::DuplicateKeyId`].
+    /// Nothing changes on error.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Client) -> Result<(), Error>) -> Result<(), Error> {
+        let i = self.position(id.as_bytes()).ok_or(Error::UnknownKey)?;
+        let mut client = self.clients.get(i).ok_or(Error::UnknownKey)?.clone();
+        change(&mut client)?;
+        self.check_unique(&client, Some(i))?;
+        self.unlink(i);
+        if let Some(c) = self.clients.get_mut(i) {
+            *c = client;
+        }
+        self.link(i);
+        Ok(())
+    }
+
+    /// Sets or (with `None`) removes the key in `slot` of the client called `id` (see
+    /// [`update`](Self::update)).
+    ///
+    /// # Errors
+    /// As [`update`](Self::update) and [`Client::set_secret`].
+    pub fn set_secret(&mut self, id: &str, slot: Slot, secret: Option<&[u8]>) -> Result<(), Error> {
+        self.update(id, |c| c.set_secret(slot, secret))
     }
 
     /// Pins (or with `None` unpins) a client certificate in `slot`: a TLS peer presenting a
@@ -217,122 +218,113 @@ impl<const N: usize> Keyring<N> {
     /// [`Verifier::verify_certificate`](crate::Verifier::verify_certificate)).
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] for a bad id, [`Error::DuplicateKeyId`] when a client is already
-    /// pinned to this certificate.
-    pub fn set_pin(&mut self, client: ClientIndex, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
-        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
-        if self.clients.get(i).is_none() {
-            return Err(Error::UnknownKey);
-        }
-        if pin.as_ref().is_some_and(|p| self.pinned(p)) {
-            return Err(Error::DuplicateKeyId);
-        }
-        let (Some(c), Some(index)) = (self.clients.get_mut(i), self.by_pin.get_mut(slot.index())) else {
-            return Err(Error::UnknownKey);
-        };
-        if let Some(old) = c.pin(slot) {
-            index.remove(digest_hash(&old.fingerprint), i);
-        }
-        if let Some(new) = pin {
-            index.insert(digest_hash(&new.fingerprint), i);
-        }
-        c.set_pin(slot, pin);
-        Ok(())
+    /// As [`update`](Self::update).
+    pub fn set_pin(&mut self, id: &str, slot: Slot, pin: Option<Pin>) -> Result<(), Error> {
+        self.update(id, |c| {
+            c.set_pin(slot, pin);
+            Ok(())
+        })
     }
 
     /// Gives the client a role (or none).
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] for a bad id.
-    pub fn set_role(&mut self, client: ClientIndex, role: Option<RoleId>) -> Result<(), Error> {
-        self.client_mut(client)?.set_role(role);
-        Ok(())
-    }
-
-    /// Binds a user id to the client's key (APEX): a request naming another user id is
-    /// refused, so digits cannot shift between `Nonce` and `UserId`.
-    ///
-    /// # Errors
-    /// [`Error::UnknownKey`] for a bad id, and as [`Client::bind_user_id`].
-    pub fn bind_user_id(&mut self, client: ClientIndex, user_id: &str) -> Result<(), Error> {
-        self.client_mut(client)?.bind_user_id(user_id)
-    }
-
-    /// The client with this id.
-    pub fn get(&self, client: ClientIndex) -> Option<&Client> {
-        self.clients.get(usize::try_from(client.0).ok()?)
-    }
-
-    pub(crate) fn client_mut(&mut self, client: ClientIndex) -> Result<&mut Client, Error> {
-        let i = usize::try_from(client.0).map_err(|_| Error::UnknownKey)?;
-        self.clients.get_mut(i).ok_or(Error::UnknownKey)
-    }
-
-    pub(crate) fn last_nonce_mut(&mut self, client: ClientIndex) -> Result<&mut Option<u64>, Error> {
-        self.nonces.get_mut(usize::try_from(client.0).map_err(|_| Error::UnknownKey)?).ok_or(Error::UnknownKey)
-    }
-
-    /// The client whose key id is `key_id`. Key ids are public, so this may exit early; it
-    /// costs the same at any number of clients.
-    pub fn find(&self, key_id: &[u8]) -> Option<ClientIndex> {
-        let i = self
-            .by_id
-            .chain(id_hash(key_id))
-            .find(|&i| self.clients.get(i).is_some_and(|c| c.id().as_bytes() == key_id))?;
-        u32::try_from(i).ok().map(ClientIndex)
-    }
-
-    /// The client and slot whose static key is `presented`: found through the digest index
-    /// (see [`ClientStore::by_static_key`]), its slot compared in constant time.
-    pub(crate) fn match_static_key(&self, presented: &[u8]) -> Option<(ClientIndex, Slot)> {
-        let d = digest(presented);
-        let i = self.probe(&self.by_secret, digest_hash(&d), |c, slot| digest_eq(c, slot, &d))?;
-        let slot = self.clients.get(i)?.match_digest(&d)?;
-        Some((ClientIndex(u32::try_from(i).ok()?), slot))
-    }
-
-    /// The client and slot pinned to a certificate whose fingerprints are `cert` (of the
-    /// whole certificate) and `spki` (of its public key), through the pin index.
-    pub(crate) fn match_pin(&self, cert: &[u8; PIN_LEN], spki: &[u8; PIN_LEN]) -> Option<(ClientIndex, Slot)> {
-        [(PinKind::Certificate, cert), (PinKind::PublicKey, spki)].into_iter().find_map(|(kind, fp)| {
-            let i = self.probe(&self.by_pin, digest_hash(fp), |c, slot| pin_eq(c, slot, kind, fp))?;
-            let c = self.clients.get(i)?;
-            let slot = Slot::ALL.iter().copied().find(|&s| bool::from(pin_eq(c, s, kind, fp)))?;
-            Some((ClientIndex(u32::try_from(i).ok()?), slot))
+    /// As [`update`](Self::update).
+    pub fn set_role(&mut self, id: &str, role: Option<RoleId>) -> Result<(), Error> {
+        self.update(id, |c| {
+            c.set_role(role);
+            Ok(())
         })
     }
 
-    /// The position of the client one of whose slots satisfies `eq`, among the clients in
-    /// `hash`'s bucket of each slot's index. Each candidate is compared without early exit,
-    /// the answer chosen without branching on which one matched: the bucket probed depends
-    /// on the digest (public knowledge of a SHA-256 output, not of the key), nothing else on
-    /// the data. `tests/ct/declassify.txt` names this point.
-    fn probe(&self, indexes: &[Index<N>; 2], hash: u64, eq: impl Fn(&Client, Slot) -> Choice) -> Option<usize> {
+    /// Binds a user id to the client's key (APEX).
+    ///
+    /// # Errors
+    /// As [`update`](Self::update) and [`Client::bind_user_id`].
+    pub fn bind_user_id(&mut self, id: &str, user_id: &str) -> Result<(), Error> {
+        self.update(id, |c| c.bind_user_id(user_id))
+    }
+
+    /// The client called `id`.
+    pub fn get(&self, id: &str) -> Option<&Client> {
+        self.clients.get(self.position(id.as_bytes())?)
+    }
+
+    /// The position of the client whose key id is `key_id`. Key ids are public, so this may
+    /// exit early; it costs the same at any number of clients.
+    fn position(&self, key_id: &[u8]) -> Option<usize> {
+        self.by_id.chain(id_hash(key_id)).find(|&i| self.clients.get(i).is_some_and(|c| c.id().as_bytes() == key_id))
+    }
+
+    /// Refuses `client` when another client than the one at `except` holds one of its keys
+    /// or pins.
+    fn check_unique(&self, client: &Client, except: Option<usize>) -> Result<(), Error> {
+        let other = |i: usize| Choice::from(u8::from(Some(i) != except));
+        for slot in Slot::ALL.iter().copied() {
+            if let Some(d) = client.secret(slot).map(|s| &s.digest) {
+                let held = self.probe(&self.by_secret, digest_hash(d), |i, c, s| other(i) & digest_eq(c, s, d));
+                if held.is_some() {
+                    return Err(Error::DuplicateKeyId);
+                }
+            }
+            if let Some(p) = client.pin(slot) {
+                let fp = &p.fingerprint;
+                let held = self.probe(&self.by_pin, digest_hash(fp), |i, c, s| other(i) & pin_eq(c, s, p.kind, fp));
+                if held.is_some() {
+                    return Err(Error::DuplicateKeyId);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the client at `i` to every index.
+    fn link(&mut self, i: usize) {
+        let Some(c) = self.clients.get(i) else { return };
+        self.by_id.insert(id_hash(c.id().as_bytes()), i);
+        for slot in Slot::ALL.iter().copied() {
+            if let (Some(s), Some(index)) = (c.secret(slot), self.by_secret.get_mut(slot.index())) {
+                index.insert(digest_hash(&s.digest), i);
+            }
+            if let (Some(p), Some(index)) = (c.pin(slot), self.by_pin.get_mut(slot.index())) {
+                index.insert(digest_hash(&p.fingerprint), i);
+            }
+        }
+    }
+
+    /// Removes the client at `i` from every index.
+    fn unlink(&mut self, i: usize) {
+        let Some(c) = self.clients.get(i) else { return };
+        self.by_id.remove(id_hash(c.id().as_bytes()), i);
+        for slot in Slot::ALL.iter().copied() {
+            if let (Some(s), Some(index)) = (c.secret(slot), self.by_secret.get_mut(slot.index())) {
+                index.remove(digest_hash(&s.digest), i);
+            }
+            if let (Some(p), Some(index)) = (c.pin(slot), self.by_pin.get_mut(slot.index())) {
+                index.remove(digest_hash(&p.fingerprint), i);
+            }
+        }
+    }
+
+    /// The position of the client one of whose slots satisfies `eq` (given its position,
+    /// itself and the slot), among the clients in `hash`'s bucket of each slot's index. Each
+    /// candidate is compared without early exit and the answer chosen without branching on
+    /// which one matched: only the bucket probed depends on the data, and it is picked by a
+    /// SHA-256 digest or fingerprint — which says nothing of the key (`tests/ct/declassify.txt`
+    /// names this point).
+    fn probe(&self, indexes: &[Index<N>; 2], hash: u64, eq: impl Fn(usize, &Client, Slot) -> Choice) -> Option<usize> {
         let mut found = Choice::from(0);
         let mut at = 0u32;
         for (slot, index) in Slot::ALL.iter().copied().zip(indexes.iter()) {
             for i in index.chain(hash) {
                 if let Some(c) = self.clients.get(i) {
-                    let e = eq(c, slot);
+                    let e = eq(i, c, slot);
                     at.conditional_assign(&u32::try_from(i).unwrap_or(u32::MAX), e);
                     found |= e;
                 }
             }
         }
         bool::from(found).then(|| usize::try_from(at).ok()).flatten()
-    }
-
-    /// Whether any slot of any client holds the secret with digest `d` (through the index:
-    /// registering stays flat as the keyring grows; only the answer is revealed, and it is
-    /// returned to the caller anyway).
-    fn holds(&self, d: &[u8; 32]) -> bool {
-        self.probe(&self.by_secret, digest_hash(d), |c, slot| digest_eq(c, slot, d)).is_some()
-    }
-
-    /// Whether any slot of any client is pinned to `pin`.
-    fn pinned(&self, pin: &Pin) -> bool {
-        self.probe(&self.by_pin, digest_hash(&pin.fingerprint), |c, slot| pin_eq(c, slot, pin.kind, &pin.fingerprint))
-            .is_some()
     }
 
     /// How many clients are registered.
@@ -351,8 +343,8 @@ impl<const N: usize> Keyring<N> {
     }
 
     /// The clients, in registration order.
-    pub fn iter(&self) -> impl Iterator<Item = (ClientIndex, &Client)> {
-        (0u32..).zip(self.clients.iter()).map(|(i, c)| (ClientIndex(i), c))
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.clients.iter()
     }
 }
 
@@ -361,18 +353,17 @@ impl<const N: usize> ClientStore for Keyring<N> {
     type Found<'a> = &'a Client;
 
     fn by_id(&self, id: &[u8]) -> Result<Option<&Client>, Error> {
-        Ok(self.find(id).and_then(|c| self.get(c)))
+        Ok(self.position(id).and_then(|i| self.clients.get(i)))
     }
 
     fn by_static_key(&self, key: &[u8]) -> Result<Option<&Client>, Error> {
         let d = key_digest(key);
-        Ok(self
-            .probe(&self.by_secret, digest_hash(&d), |c, slot| digest_eq(c, slot, &d))
-            .and_then(|i| self.clients.get(i)))
+        let i = self.probe(&self.by_secret, digest_hash(&d), |_, c, slot| digest_eq(c, slot, &d));
+        Ok(i.and_then(|i| self.clients.get(i)))
     }
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<&Client>, Error> {
-        let i = self.probe(&self.by_pin, digest_hash(fingerprint), |c, slot| pin_eq(c, slot, kind, fingerprint));
+        let i = self.probe(&self.by_pin, digest_hash(fingerprint), |_, c, slot| pin_eq(c, slot, kind, fingerprint));
         Ok(i.and_then(|i| self.clients.get(i)))
     }
 
@@ -382,8 +373,8 @@ impl<const N: usize> ClientStore for Keyring<N> {
     }
 
     fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
-        let client = self.find(id.as_bytes()).ok_or(Error::UnknownKey)?;
-        let mark = self.last_nonce_mut(client)?;
+        let i = self.position(id.as_bytes()).ok_or(Error::UnknownKey)?;
+        let mark = self.nonces.get_mut(i).ok_or(Error::UnknownKey)?;
         if mark.is_some_and(|last| nonce <= last) {
             return Err(Error::ReplayedRequest);
         }
@@ -403,93 +394,163 @@ impl<const N: usize> fmt::Debug for Keyring<N> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn registration_rules() {
-        let mut ring = Keyring::<2>::new();
-        let a = ring.add("a", b"secret-a").ok();
-        assert_eq!(a, Some(ClientIndex(0)));
-        assert_eq!(ring.add("a", b"other").err(), Some(Error::DuplicateKeyId));
-        assert_eq!(ring.add("b", b"secret-a").err(), Some(Error::DuplicateKeyId));
-        assert_eq!(ring.add("b", b"").err(), Some(Error::EmptySecret));
-        assert_eq!(ring.add("", b"x").err(), Some(Error::InvalidHeaderValue));
-        assert_eq!(ring.add("b\r\n", b"x").err(), Some(Error::InvalidHeaderValue));
-        assert_eq!(ring.add(&"k".repeat(crate::client::KEY_ID_MAX + 1), b"x").err(), Some(Error::FieldTooLong));
-        assert!(ring.add("b", b"secret-b").is_ok());
-        assert_eq!(ring.add("c", b"secret-c").err(), Some(Error::KeyringFull));
-        assert_eq!(ring.len(), 2);
-        assert_eq!(ring.set_role(ClientIndex(7), None), Err(Error::UnknownKey));
+    fn found(r: Result<Option<&Client>, Error>) -> Option<&str> {
+        r.ok().flatten().map(Client::id)
     }
 
     #[test]
-    fn static_match_finds_either_slot_and_debug_hides_secrets() {
+    fn registration_rules() {
+        let mut ring = Keyring::<2>::new();
+        assert_eq!(ring.add("a", b"secret-a"), Ok(()));
+        assert_eq!(ring.add("a", b"other"), Err(Error::DuplicateKeyId));
+        assert_eq!(ring.add("b", b"secret-a"), Err(Error::DuplicateKeyId));
+        assert_eq!(ring.add("b", b""), Err(Error::EmptySecret));
+        assert_eq!(ring.add("", b"x"), Err(Error::InvalidHeaderValue));
+        assert_eq!(ring.add("b\r\n", b"x"), Err(Error::InvalidHeaderValue));
+        assert_eq!(ring.add(&"k".repeat(crate::client::KEY_ID_MAX + 1), b"x"), Err(Error::FieldTooLong));
+        // A client with no key at all: certificate-only or role-only.
+        assert_eq!(ring.insert(Client::new("b").unwrap_or_else(|_| unreachable!())), Ok(()));
+        assert_eq!(ring.add("c", b"secret-c"), Err(Error::KeyringFull));
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring.set_role("z", None), Err(Error::UnknownKey));
+        assert_eq!(ring.set_secret("b", Slot::Primary, Some(b"secret-a")), Err(Error::DuplicateKeyId));
+        assert_eq!(ring.set_secret("a", Slot::Secondary, Some(b"secret-a")), Err(Error::DuplicateKeyId));
+        let pin = Pin { kind: PinKind::Certificate, fingerprint: [7; PIN_LEN] };
+        assert_eq!(ring.set_pin("a", Slot::Primary, Some(pin)), Ok(()));
+        assert_eq!(ring.set_pin("b", Slot::Secondary, Some(pin)), Err(Error::DuplicateKeyId));
+        assert_eq!(ring.set_pin("a", Slot::Primary, Some(pin)), Ok(()), "the same client may set it again");
+        // A failed change leaves everything as it was.
+        assert_eq!(
+            ring.update("a", |c| {
+                c.set_role(Some(RoleId(3)));
+                Err(Error::InvalidPattern)
+            }),
+            Err(Error::InvalidPattern)
+        );
+        assert_eq!(ring.get("a").and_then(Client::role), None);
+    }
+
+    #[test]
+    fn lookups_find_either_slot_and_debug_hides_secrets() {
         let mut ring = Keyring::<4>::new();
-        let a = ring.add("a", b"key-a").unwrap_or(ClientIndex(9));
-        let b = ring.add("b", b"key-b").unwrap_or(ClientIndex(9));
-        assert_eq!(ring.set_secret(b, Slot::Secondary, Some(b"key-b2")), Ok(()));
-        assert_eq!(ring.match_static_key(b"key-a"), Some((a, Slot::Primary)));
-        assert_eq!(ring.match_static_key(b"key-b2"), Some((b, Slot::Secondary)));
-        assert_eq!(ring.match_static_key(b"key-c"), None);
-        assert_eq!(ring.set_secret(a, Slot::Primary, None), Ok(()));
-        assert_eq!(ring.match_static_key(b"key-a"), None, "revoked");
+        assert_eq!(ring.add("a", b"key-a"), Ok(()));
+        assert_eq!(ring.add("b", b"key-b"), Ok(()));
+        assert_eq!(ring.set_secret("b", Slot::Secondary, Some(b"key-b2")), Ok(()));
+        assert_eq!(found(ring.by_static_key(b"key-a")), Some("a"));
+        assert_eq!(found(ring.by_static_key(b"key-b2")), Some("b"));
+        assert_eq!(found(ring.by_static_key(b"key-c")), None);
+        assert_eq!(ring.set_secret("a", Slot::Primary, None), Ok(()));
+        assert_eq!(found(ring.by_static_key(b"key-a")), None, "removed");
+        // A key known only by its digest matches the same static key.
+        let d = key_digest(b"db-key");
+        assert_eq!(ring.update("a", |c| c.set_key_digest(Slot::Secondary, Some(d))), Ok(()));
+        assert_eq!(found(ring.by_static_key(b"db-key")), Some("a"));
+        let cert = [1u8; PIN_LEN];
+        assert_eq!(
+            ring.set_pin("b", Slot::Secondary, Some(Pin { kind: PinKind::PublicKey, fingerprint: cert })),
+            Ok(())
+        );
+        assert_eq!(found(ring.by_pin(PinKind::PublicKey, &cert)), Some("b"));
+        assert_eq!(found(ring.by_pin(PinKind::Certificate, &cert)), None, "a pin of another kind");
+        assert_eq!(found(ring.by_id(b"b")), Some("b"));
+        assert_eq!(found(ring.by_id(b"B")), None);
         let shown = std::format!("{ring:?}");
         assert!(!shown.contains("key-b") && shown.contains("\"b\""), "{shown}");
     }
 
+    #[test]
+    fn nonce_marks_are_per_client_and_only_rise() {
+        let mut ring = Keyring::<4>::new();
+        assert_eq!(ring.add("a", b"key-a"), Ok(()));
+        assert_eq!(ring.add("b", b"key-b"), Ok(()));
+        assert_eq!(ring.advance_nonce("a", 5), Ok(()));
+        assert_eq!(ring.advance_nonce("a", 5), Err(Error::ReplayedRequest));
+        assert_eq!(ring.advance_nonce("a", 4), Err(Error::ReplayedRequest));
+        assert_eq!(ring.advance_nonce("b", 1), Ok(()));
+        assert_eq!(ring.advance_nonce("a", 6), Ok(()));
+        assert_eq!(ring.advance_nonce("c", 9), Err(Error::UnknownKey));
+        // A change to the client keeps its mark.
+        assert_eq!(ring.set_role("a", Some(RoleId(1))), Ok(()));
+        assert_eq!(ring.advance_nonce("a", 6), Err(Error::ReplayedRequest));
+    }
+
     proptest::proptest! {
         /// The indexes against a model (plain lists searched in full): registration,
-        /// rotation and revocation, then lookups by id, duplicate refusals and static-key
-        /// matches agree. Eight buckets for up to eight clients keeps chains long enough to
-        /// exercise removal from their middle.
+        /// rotation, revocation and pinning, then lookups by id, by static key and by pin, and
+        /// duplicate refusals, agree. Eight buckets for up to eight clients keeps chains long
+        /// enough to exercise removal from their middle.
         #[test]
-        fn indexes_agree_with_a_model(ops in proptest::collection::vec((0u8..3, 0u8..12, 0u8..2, 0u8..24), 1..60)) {
+        fn indexes_agree_with_a_model(ops in proptest::collection::vec((0u8..5, 0u8..12, 0u8..2, 0u8..24), 1..60)) {
             let mut ring = Keyring::<8>::new();
             let mut ids: std::vec::Vec<std::string::String> = std::vec::Vec::new();
             let mut secrets: std::vec::Vec<[Option<std::vec::Vec<u8>>; 2]> = std::vec::Vec::new();
+            let mut pins: std::vec::Vec<[Option<Pin>; 2]> = std::vec::Vec::new();
+            let pin_of = |b: u8| Pin {
+                kind: if b.is_multiple_of(2) { PinKind::Certificate } else { PinKind::PublicKey },
+                fingerprint: [b / 2; PIN_LEN],
+            };
             for (op, a, slot, b) in ops {
                 let secret = std::format!("secret-{b}").into_bytes();
-                let held = secrets.iter().any(|s| s.iter().flatten().any(|x| *x == secret));
+                let slot_ = if slot == 0 { Slot::Primary } else { Slot::Secondary };
                 match op {
                     0 => {
                         let id = std::format!("id-{a}");
+                        let held = secrets.iter().any(|s| s.iter().flatten().any(|x| *x == secret));
                         let expected = if ids.contains(&id) || held {
                             Err(Error::DuplicateKeyId)
                         } else if ids.len() == 8 {
                             Err(Error::KeyringFull)
                         } else {
-                            Ok(ClientIndex(ids.len() as u32))
+                            Ok(())
                         };
                         proptest::prop_assert_eq!(ring.add(&id, &secret), expected);
                         if expected.is_ok() {
                             ids.push(id);
                             secrets.push([Some(secret), None]);
+                            pins.push([None, None]);
                         }
                     }
                     _ if ids.is_empty() => {}
                     1 | 2 => {
                         let c = usize::from(a) % ids.len();
-                        let slot_ = if slot == 0 { Slot::Primary } else { Slot::Secondary };
                         let new = (op == 1).then_some(secret);
-                        let expected = if new.is_some() && held { Err(Error::DuplicateKeyId) } else { Ok(()) };
-                        proptest::prop_assert_eq!(ring.set_secret(ClientIndex(c as u32), slot_, new.as_deref()), expected);
+                        let held = new.as_ref().is_some_and(|n| {
+                            secrets.iter().enumerate().any(|(i, s)| {
+                                s.iter().enumerate().any(|(k, x)| x.as_ref() == Some(n) && (i != c || k != usize::from(slot)))
+                            })
+                        });
+                        let expected = if held { Err(Error::DuplicateKeyId) } else { Ok(()) };
+                        proptest::prop_assert_eq!(ring.set_secret(&ids[c], slot_, new.as_deref()), expected);
                         if expected.is_ok() {
                             secrets[c][usize::from(slot)] = new;
                         }
                     }
-                    _ => unreachable!(),
+                    _ => {
+                        let c = usize::from(a) % ids.len();
+                        let new = (op == 3).then(|| pin_of(b));
+                        let held = new.is_some_and(|n| pins.iter().enumerate().any(|(i, p)| i != c && p.contains(&Some(n))));
+                        let expected = if held { Err(Error::DuplicateKeyId) } else { Ok(()) };
+                        proptest::prop_assert_eq!(ring.set_pin(&ids[c], slot_, new), expected);
+                        if expected.is_ok() {
+                            pins[c][usize::from(slot)] = new;
+                        }
+                    }
                 }
                 for a in 0u8..12 {
                     let id = std::format!("id-{a}");
-                    let expected = ids.iter().position(|x| *x == id).map(|i| ClientIndex(i as u32));
-                    proptest::prop_assert_eq!(ring.find(id.as_bytes()), expected);
+                    let expected = ids.iter().find(|x| **x == id).map(std::string::String::as_str);
+                    proptest::prop_assert_eq!(found(ring.by_id(id.as_bytes())), expected);
                 }
                 for b in 0u8..24 {
                     let secret = std::format!("secret-{b}").into_bytes();
-                    let expected = secrets.iter().enumerate().find_map(|(i, s)| {
-                        s.iter().position(|x| x.as_deref() == Some(&secret[..])).map(|slot| {
-                            (ClientIndex(i as u32), if slot == 0 { Slot::Primary } else { Slot::Secondary })
-                        })
-                    });
-                    proptest::prop_assert_eq!(ring.match_static_key(&secret), expected);
+                    let expected = secrets
+                        .iter()
+                        .position(|s| s.iter().any(|x| x.as_deref() == Some(&secret[..])))
+                        .map(|i| ids[i].as_str());
+                    proptest::prop_assert_eq!(found(ring.by_static_key(&secret)), expected);
+                    let pin = pin_of(b);
+                    let expected = pins.iter().position(|p| p.contains(&Some(pin))).map(|i| ids[i].as_str());
+                    proptest::prop_assert_eq!(found(ring.by_pin(pin.kind, &pin.fingerprint)), expected);
                 }
             }
         }

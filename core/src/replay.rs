@@ -19,36 +19,34 @@ pub const REPLAY_ID_LEN: usize = 16;
 /// all its slots live and fails closed; with a third live, none in 400,000.)
 pub const PROBE: usize = 32;
 
-/// Where the verifier records accepted requests. Each record belongs to a client, given
-/// twice: `client`, its index in the verifier's keyring (cheap, but local to the process),
-/// and `key_id`, its key id (the same in every process: what a shared store keys on).
+/// Where the verifier records accepted requests. Each record belongs to a client, named by
+/// its key id (the same in every process: what a shared store keys on).
 pub trait ReplayStore {
-    /// Records `(client, id)` as seen until `expires`, or refuses it.
+    /// Records `(key_id, id)` as seen until `expires`, or refuses it.
     ///
     /// # Errors
-    /// [`Error::ReplayedRequest`] when a live record of `(client, id)` exists;
+    /// [`Error::ReplayedRequest`] when a live record of `(key_id, id)` exists;
     /// [`Error::ReplayCacheFull`] when there is no room for a new record (fail closed: never
     /// evict a live one). Nothing is recorded on error.
     fn check_and_insert(
         &mut self,
-        client: u32,
         key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error>;
 
-    /// Records `nonce` as the newest accepted for `client`, or refuses it (schemes whose
-    /// nonce is a growing counter, like APEX). The verifier already keeps a per-process
-    /// high-water mark in its keyring and calls this only for a nonce above it; a store
-    /// shared by several processes overrides this to enforce the same across them.
+    /// Records `nonce` as the newest accepted for the client `key_id`, or refuses it (schemes
+    /// whose nonce is a growing counter, like APEX). The verifier first advances the mark its
+    /// [`ClientStore`](crate::store::ClientStore) keeps and calls this only for a nonce above
+    /// it; a store shared by several processes overrides this to enforce the same across them.
     ///
     /// # Errors
     /// [`Error::ReplayedRequest`] when `nonce` is not above the shared high-water mark;
     /// [`Error::ReplayStoreUnavailable`] when the store cannot say. Nothing is recorded on
     /// error.
-    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
-        let _ = (client, key_id, nonce);
+    fn advance_nonce(&mut self, key_id: &str, nonce: u64) -> Result<(), Error> {
+        let _ = (key_id, nonce);
         Ok(())
     }
 }
@@ -92,17 +90,16 @@ impl core::fmt::Debug for ReplayEntry {
 impl<S: ReplayStore + ?Sized> ReplayStore for &mut S {
     fn check_and_insert(
         &mut self,
-        client: u32,
         key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        (**self).check_and_insert(client, key_id, id, expires, now)
+        (**self).check_and_insert(key_id, id, expires, now)
     }
 
-    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
-        (**self).advance_nonce(client, key_id, nonce)
+    fn advance_nonce(&mut self, key_id: &str, nonce: u64) -> Result<(), Error> {
+        (**self).advance_nonce(key_id, nonce)
     }
 }
 
@@ -123,15 +120,17 @@ fn after(home: usize, k: usize, n: usize) -> usize {
 /// slots of its home (hopscotch style: the home's bitmap says where). Expired records are
 /// reused; when every slot an id may use is live, insertion fails closed.
 impl ReplayStore for [ReplayEntry] {
-    /// Keyed by the client's index: the record is this process's own.
+    /// Keyed by a 32-bit hash of the client's key id beside the 128-bit request id: two
+    /// clients' records collide only if their ids' hashes and the accepted signatures' first
+    /// 16 bytes both do.
     fn check_and_insert(
         &mut self,
-        client: u32,
-        _key_id: &str,
+        key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
+        let client = client_hash(key_id);
         let n = self.len();
         let head = ReplayEntry::head_of(id);
         let home_at = home(head, n);
@@ -173,6 +172,12 @@ impl ReplayStore for [ReplayEntry] {
         }
         Ok(())
     }
+}
+
+/// The 32 bits of a key id a record keeps.
+fn client_hash(key_id: &str) -> u32 {
+    let h = crate::keyring::id_hash(key_id.as_bytes());
+    (h ^ (h >> 32)) as u32
 }
 
 /// How many entries of `entries` are live at `now`.
@@ -218,13 +223,12 @@ impl<const N: usize> core::fmt::Debug for ReplayCache<N> {
 impl<const N: usize> ReplayStore for ReplayCache<N> {
     fn check_and_insert(
         &mut self,
-        client: u32,
         key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.entries.as_mut_slice().check_and_insert(client, key_id, id, expires, now)
+        self.entries.as_mut_slice().check_and_insert(key_id, id, expires, now)
     }
 }
 
@@ -239,21 +243,24 @@ mod tests {
     #[test]
     fn refuses_duplicates_fails_closed_and_reuses_expired() {
         let mut c = ReplayCache::<2>::new();
-        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 10), Ok(()));
-        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 50), Err(Error::ReplayedRequest));
-        assert_eq!(c.check_and_insert(1, "", &id(1), 100, 50), Ok(()), "another client's id is distinct");
-        assert_eq!(c.check_and_insert(0, "", &id(2), 100, 50), Err(Error::ReplayCacheFull));
+        assert_eq!(c.check_and_insert("a", &id(1), 100, 10), Ok(()));
+        assert_eq!(c.check_and_insert("a", &id(1), 100, 50), Err(Error::ReplayedRequest));
+        assert_eq!(c.check_and_insert("b", &id(1), 100, 50), Ok(()), "another client's id is distinct");
+        assert_eq!(c.check_and_insert("a", &id(2), 100, 50), Err(Error::ReplayCacheFull));
         assert_eq!(c.live(50), 2);
-        assert_eq!(c.check_and_insert(0, "", &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
-        assert_eq!(c.check_and_insert(0, "", &id(2), 300, 101), Ok(()), "expired slot reused");
-        assert_eq!(ReplayCache::<0>::new().check_and_insert(0, "", &id(1), 1, 0), Err(Error::ReplayCacheFull));
+        assert_eq!(c.check_and_insert("a", &id(1), 100, 100), Err(Error::ReplayedRequest), "live through expiry");
+        assert_eq!(c.check_and_insert("a", &id(2), 300, 101), Ok(()), "expired slot reused");
+        assert_eq!(ReplayCache::<0>::new().check_and_insert("a", &id(1), 1, 0), Err(Error::ReplayCacheFull));
         // Any slice works the same way, e.g. storage sized at run time.
         let mut slots = [ReplayEntry::EMPTY; 3];
         let store: &mut [ReplayEntry] = &mut slots;
-        assert_eq!(store.check_and_insert(0, "", &id(1), 100, 10), Ok(()));
-        assert_eq!(store.check_and_insert(0, "", &id(1), 100, 10), Err(Error::ReplayedRequest));
+        assert_eq!(store.check_and_insert("a", &id(1), 100, 10), Ok(()));
+        assert_eq!(store.check_and_insert("a", &id(1), 100, 10), Err(Error::ReplayedRequest));
         assert_eq!(live(&slots, 10), 1);
     }
+
+    /// Key ids of the model's clients.
+    const CLIENTS: [&str; 3] = ["a", "b", "client-c"];
 
     proptest::proptest! {
         /// Against a model that remembers every accepted record: a replay is refused exactly
@@ -274,7 +281,7 @@ mod tests {
                     *b = if i < 8 { (n / 4).wrapping_mul(31).wrapping_add(i as u8) } else { n.wrapping_add(i as u8) }
                 });
                 let live = model.get(&(client, n)).is_some_and(|&e| e >= now);
-                let got = slots.as_mut_slice().check_and_insert(client, "", &id, now.saturating_add(ttl), now);
+                let got = slots.as_mut_slice().check_and_insert(CLIENTS.get(client as usize).copied().unwrap_or(""), &id, now.saturating_add(ttl), now);
                 match got {
                     Err(Error::ReplayedRequest) => proptest::prop_assert!(live),
                     Ok(()) => {

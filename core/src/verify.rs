@@ -1,31 +1,48 @@
-//! The server side: presented credentials + keyring + window + replay record + `now` →
+//! The server side: presented credentials + client store + window + replay record + `now` →
 //! [`Principal`] or one [`Error`].
+
+use core::net::IpAddr;
 
 use subtle::{Choice, ConditionallySelectable};
 
-use crate::client::Slot;
+use crate::client::{Client, KEY_ID_MAX, Scopes, Slot};
 use crate::headers::{Header, NameKey};
 use crate::jwt::JwtPolicy;
-use crate::keyring::{ClientIndex, Keyring};
 use crate::message::{FieldChecks, MessageInput, Part, Template};
+use crate::pin::PinKind;
 use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
 use crate::scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 use crate::session::SessionKeys;
+use crate::store::ClientStore;
 use crate::time::parse_decimal;
 use crate::{Error, Request, UnixNanos, Window, mac, pin};
 
 /// Who a verified request comes from.
-#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+#[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Principal {
-    /// The client's position in the verifier's keyring: look it up with
-    /// [`Keyring::get`](crate::keyring::Keyring::get). Its stable id is the key id string,
-    /// [`Client::id`](crate::client::Client::id).
-    pub client: ClientIndex,
-    /// Which of its keys matched.
+    /// The client's stable id: its key id (or label), [`Client::id`].
+    pub id: heapless::String<KEY_ID_MAX>,
+    /// Which of its slots matched (for a bearer JWT naming the client, [`Slot::Primary`]).
     pub slot: Slot,
     /// Its role, if it has one (authorise it with [`Policy::authorize`](crate::policy::Policy::authorize)).
     pub role: Option<RoleId>,
+    /// Its scopes (check them with [`ScopeNames::authorize`](crate::policy::ScopeNames::authorize)).
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    /// The principal of `client` authenticated by `slot` (`None`: a credential that is no
+    /// slot's, a bearer JWT naming it), once [`Client::admits`] it from `peer` at `now`.
+    fn admitted(client: &Client, slot: Option<Slot>, peer: Option<IpAddr>, now: UnixNanos) -> Result<Self, Error> {
+        client.admits(slot, peer, now)?;
+        Ok(Principal {
+            id: heapless::String::try_from(client.id()).map_err(|_| Error::FieldTooLong)?,
+            slot: slot.unwrap_or(Slot::Primary),
+            role: client.role(),
+            scopes: client.scopes(),
+        })
+    }
 }
 
 /// A scheme checked once ([`Scheme::check`]), with what verifying under it needs worked out
@@ -100,8 +117,15 @@ impl<'a> PreparedScheme<'a> {
     }
 }
 
-/// Verifies requests against a keyring of up to `K` clients, a freshness window and a replay
-/// store (by default an in-memory [`ReplayCache`]).
+/// Verifies requests against the clients of a [`ClientStore`] (a
+/// [`Keyring`](crate::keyring::Keyring) in firmware), a freshness window and a replay store
+/// (by default an in-memory [`ReplayCache`]).
+///
+/// Every credential — signature, key and secret, static key, bearer JWT naming a client,
+/// session token, certificate pin — ends at one client, which must then be admitted
+/// ([`Client::admits`]): a revoked or disabled client, a revoked or expired key and a peer
+/// outside the client's allowed addresses are refused, each with its own error, before
+/// anything is recorded.
 ///
 /// ```
 /// use apisig::{dialect, Credentials, Request, Signer, Stamp, Verifier, Window, headers::Header, keyring::Keyring, replay::ReplayCache};
@@ -117,23 +141,23 @@ impl<'a> PreparedScheme<'a> {
 ///
 /// let req = Request::new("GET", "/account").with_headers(headers);
 /// let who = verifier.verify(&dialect::AEVO, &req, now)?;
-/// assert_eq!(verifier.keyring().get(who.client).map(|c| c.id()), Some("API_KEY"));
+/// assert_eq!(who.id, "API_KEY");
 /// assert_eq!(verifier.verify(&dialect::AEVO, &req, now), Err(apisig::Error::ReplayedRequest));
 /// # Ok::<(), apisig::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Verifier<const K: usize, S = ReplayCache<256>> {
-    keyring: Keyring<K>,
+pub struct Verifier<C, S = ReplayCache<256>> {
+    store: C,
     replay: S,
     window: Window,
     jwt: Option<JwtPolicy>,
     sessions: Option<SessionKeys>,
 }
 
-impl<const K: usize, S: ReplayStore> Verifier<K, S> {
-    /// A verifier over `keyring`, recording accepted requests in `replay`.
-    pub const fn new(keyring: Keyring<K>, replay: S, window: Window) -> Self {
-        Verifier { keyring, replay, window, jwt: None, sessions: None }
+impl<C: ClientStore, S: ReplayStore> Verifier<C, S> {
+    /// A verifier over the clients of `store`, recording accepted requests in `replay`.
+    pub const fn new(store: C, replay: S, window: Window) -> Self {
+        Verifier { store, replay, window, jwt: None, sessions: None }
     }
 
     /// Accepts bearer JWTs under `policy` (`None`: refuse them as unsupported).
@@ -152,16 +176,26 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     }
 
     /// The client pinned to a TLS peer's certificate (DER), with the same principal and role
-    /// as its other credentials. Call it after the TLS library has checked the chain.
+    /// as its other credentials, admitted from `peer` at `now`. Call it after the TLS library
+    /// has checked the chain.
     ///
     /// # Errors
     /// [`Error::InvalidCertificate`] for DER this reader refuses, [`Error::UnpinnedCertificate`]
-    /// when no client is pinned to it.
-    pub fn verify_certificate(&self, der: &[u8]) -> Result<Principal, Error> {
-        let cert = pin::fingerprint(der, pin::PinKind::Certificate)?;
-        let spki = pin::fingerprint(der, pin::PinKind::PublicKey)?;
-        let (client, slot) = self.keyring.match_pin(&cert, &spki).ok_or(Error::UnpinnedCertificate)?;
-        self.principal(client, slot)
+    /// when no client is pinned to it; the errors of [`Client::admits`]; the store's.
+    pub fn verify_certificate(&self, der: &[u8], peer: Option<IpAddr>, now: UnixNanos) -> Result<Principal, Error> {
+        for kind in [PinKind::Certificate, PinKind::PublicKey] {
+            let fingerprint = pin::fingerprint(der, kind)?;
+            if let Some(client) = self.store.by_pin(kind, &fingerprint)? {
+                // The store found a candidate; its pin is compared here, in constant time.
+                let slot = [Slot::Primary, Slot::Secondary].into_iter().find(|&s| {
+                    client
+                        .pin(s)
+                        .is_some_and(|p| p.kind == kind && bool::from(mac::ct_eq(&p.fingerprint, &fingerprint)))
+                });
+                return Principal::admitted(&client, Some(slot.ok_or(Error::UnpinnedCertificate)?), peer, now);
+            }
+        }
+        Err(Error::UnpinnedCertificate)
     }
 
     /// Verifies a request from a TLS peer whose client certificate (DER) the TLS library has
@@ -195,21 +229,21 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         certificate: Option<&[u8]>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
-        let pinned = self.verify_certificate(certificate.ok_or(Error::MissingCredential)?)?;
+        let pinned = self.verify_certificate(certificate.ok_or(Error::MissingCredential)?, req.peer, now)?;
         match scheme {
             None => Ok(pinned),
-            Some(scheme) => self.verify_for(scheme, req, now, Some(pinned.client)),
+            Some(scheme) => self.verify_for(scheme, req, now, Some(&pinned.id)),
         }
     }
 
-    /// The keyring.
-    pub fn keyring(&self) -> &Keyring<K> {
-        &self.keyring
+    /// The client store.
+    pub fn store(&self) -> &C {
+        &self.store
     }
 
-    /// The keyring, to register, rotate or revoke clients.
-    pub fn keyring_mut(&mut self) -> &mut Keyring<K> {
-        &mut self.keyring
+    /// The client store, to register, rotate or revoke clients.
+    pub fn store_mut(&mut self) -> &mut C {
+        &mut self.store
     }
 
     /// The replay store.
@@ -281,8 +315,8 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// ```
     /// use apisig::{dialect, Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, keyring::Keyring, replay::ReplayCache};
     /// let mut ring = Keyring::<4>::new();
-    /// let client = ring.add("f3a9c2e5", b"apex-secret")?;
-    /// ring.bind_user_id(client, "12")?;
+    /// ring.add("f3a9c2e5", b"apex-secret")?;
+    /// ring.bind_user_id("f3a9c2e5", "12")?;
     /// let mut v = Verifier::new(ring, ReplayCache::<8>::new(), Window::DEFAULT);
     /// let creds = Credentials { api_key: "f3a9c2e5", secret: b"apex-secret", user_id: "12", ..Credentials::EMPTY };
     /// let signed = Signer::new(&dialect::APEX, creds)?.sign(&Request::new("POST", "/AuthenticateUser"), Stamp { now: 0, nonce: Some(7) })?;
@@ -290,7 +324,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
     /// let body = signed.write_json(&mut body)?; // {"APIKey":"f3a9c2e5","Signature":"…","UserId":"12","Nonce":"7"}
     /// let req = Request::new("POST", "/AuthenticateUser").with_body(body);
     /// let apex = PreparedScheme::new(&dialect::APEX)?;
-    /// assert_eq!(v.verify_json_body(&apex, &req, 0)?.client, client);
+    /// assert_eq!(v.verify_json_body(&apex, &req, 0)?.id, "f3a9c2e5");
     /// assert_eq!(v.verify_json_body(&apex, &req, 0), Err(apisig::Error::ReplayedRequest));
     /// # Ok::<(), apisig::Error>(())
     /// ```
@@ -339,29 +373,39 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         scheme: &PreparedScheme<'_>,
         req: &Request<'_>,
         now: UnixNanos,
-        pinned: Option<ClientIndex>,
+        pinned: Option<&str>,
     ) -> Result<Principal, Error> {
         let presented = Presented::gather(scheme, req.headers);
-        let principal = match (scheme.kind, &scheme.scheme.template) {
+        let not_pinned = |client: &Client| pinned.is_some_and(|p| p != client.id());
+        match (scheme.kind, &scheme.scheme.template) {
             (Kind::Signed, Some(t)) => self.verify_signed(scheme, &presented, t, req, now, pinned),
             (Kind::StaticKey, _) => {
                 let key = presented.get(scheme, Field::ApiKey)?;
-                let (client, slot) = self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?;
-                self.principal(client, slot)
+                let client = self.store.by_static_key(key)?.ok_or(Error::UnknownKey)?;
+                let slot = client.match_secret(key).ok_or(Error::UnknownKey)?;
+                if not_pinned(&client) {
+                    return Err(Error::UnpinnedCertificate);
+                }
+                Principal::admitted(&client, Some(slot), req.peer, now)
             }
             (Kind::KeyAndSecret, _) => {
-                let client = self.lookup(presented.get(scheme, Field::ApiKey)?)?;
+                let client = self.store.by_id(presented.get(scheme, Field::ApiKey)?)?.ok_or(Error::UnknownKey)?;
                 let secret = presented.get(scheme, Field::Secret)?;
-                let slot = self.client(client)?.match_secret(secret).ok_or(Error::SecretMismatch)?;
-                self.principal(client, slot)
+                let slot = client.match_secret(secret).ok_or(Error::SecretMismatch)?;
+                if not_pinned(&client) {
+                    return Err(Error::UnpinnedCertificate);
+                }
+                Principal::admitted(&client, Some(slot), req.peer, now)
             }
-            (Kind::Token, _) => self.verify_token(scheme, &presented, now),
+            (Kind::Token, _) => {
+                let principal = self.verify_token(scheme, &presented, req.peer, now)?;
+                if pinned.is_some_and(|p| p != principal.id.as_str()) {
+                    return Err(Error::UnpinnedCertificate);
+                }
+                Ok(principal)
+            }
             (Kind::Signed, None) => Err(Error::InvalidTemplate),
-        }?;
-        if pinned.is_some_and(|c| c != principal.client) {
-            return Err(Error::UnpinnedCertificate);
         }
-        Ok(principal)
     }
 
     /// A bearer JWT or session token, with a static key beside it when the scheme sends one.
@@ -371,38 +415,37 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         &mut self,
         scheme: &PreparedScheme<'_>,
         presented: &Presented<'_, '_>,
+        peer: Option<IpAddr>,
         now: UnixNanos,
     ) -> Result<Principal, Error> {
         for h in scheme.scheme.headers {
             presented.get(scheme, h.field)?;
         }
         let mut scratch = [0u8; crate::jwt::TOKEN_MAX];
-        let from_token = if scheme.has(Field::Jwt) {
+        if scheme.has(Field::Jwt) {
             let policy = self.jwt.as_ref().ok_or(Error::UnsupportedCredential)?;
             let claims = policy.verify(presented.get(scheme, Field::Jwt)?, now, &mut scratch)?;
-            match (scheme.has(Field::ApiKey), claims.sub) {
-                (true, _) => None,
-                (false, Some(sub)) => Some((self.lookup(sub.as_bytes())?, Slot::Primary)),
-                (false, None) => return Err(Error::MissingClaim),
+            if scheme.has(Field::ApiKey) {
+                let key = presented.get(scheme, Field::ApiKey)?;
+                let client = self.store.by_static_key(key)?.ok_or(Error::UnknownKey)?;
+                let slot = client.match_secret(key).ok_or(Error::UnknownKey)?;
+                return Principal::admitted(&client, Some(slot), peer, now);
             }
+            // The token names the client: its status and addresses apply, not a key slot's.
+            let sub = claims.sub.ok_or(Error::MissingClaim)?;
+            let client = self.store.by_id(sub.as_bytes())?.ok_or(Error::UnknownKey)?;
+            Principal::admitted(&client, None, peer, now)
         } else {
             let keys = self.sessions.as_ref().ok_or(Error::UnsupportedCredential)?;
             let token = presented.get(scheme, Field::SessionToken)?;
             let (session, slot) = keys.verify(token, now, &mut scratch)?;
-            let client = self.lookup(session.key_id.as_bytes())?;
-            if self.client(client)?.user_id().is_some() {
-                self.check_user_id(client, session.user_id.as_bytes())?;
+            let client = self.store.by_id(session.key_id.as_bytes())?.ok_or(Error::UnknownKey)?;
+            if client.user_id().is_some() {
+                check_user_id(&client, session.user_id.as_bytes())?;
             }
-            Some((client, slot))
-        };
-        let (client, slot) = match from_token {
-            Some(found) => found,
-            None => {
-                let key = presented.get(scheme, Field::ApiKey)?;
-                self.keyring.match_static_key(key).ok_or(Error::UnknownKey)?
-            }
-        };
-        self.principal(client, slot)
+            // The session lives as long as the key slot that opened it.
+            Principal::admitted(&client, Some(slot), peer, now)
+        }
     }
 
     fn verify_signed(
@@ -412,7 +455,7 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         t: &Template<'_>,
         req: &Request<'_>,
         now: UnixNanos,
-        pinned: Option<ClientIndex>,
+        pinned: Option<&str>,
     ) -> Result<Principal, Error> {
         let optional = |field| if scheme.has(field) { presented.get(scheme, field).map(Some) } else { Ok(None) };
         let key_id = optional(Field::ApiKey)?;
@@ -421,7 +464,10 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         let nonce_text = optional(Field::Nonce)?;
         let user_id = optional(Field::UserId)?;
 
-        let named = key_id.map(|k| self.lookup(k)).transpose()?;
+        let named = match key_id {
+            Some(k) => Some(self.store.by_id(k)?.ok_or(Error::UnknownKey)?),
+            None => None,
+        };
         let ts = match ts_text {
             Some(text) => {
                 let ts = scheme.scheme.time_unit.to_nanos(parse_decimal(text).ok_or(Error::InvalidTimestamp)?);
@@ -431,8 +477,8 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
             None => None,
         };
         let nonce = nonce_text.map(|n| parse_decimal(n).ok_or(Error::InvalidNonce)).transpose()?;
-        if let (Some(c), Some(user)) = (named, user_id) {
-            self.check_user_id(c, user)?;
+        if let (Some(c), Some(user)) = (&named, user_id) {
+            check_user_id(c, user)?;
         }
         // Decoded in place, word by word: the comparison reads it right back.
         let mut tag = [0u8; crate::TAG_LEN];
@@ -451,95 +497,115 @@ impl<const K: usize, S: ReplayStore> Verifier<K, S> {
         };
         t.check_request(scheme.fields.as_ref(), &input)?;
 
-        let (client_id, slot) = self.match_tag(named, t, &input, &tag)?;
-        if let (None, Some(user)) = (named, user_id) {
-            self.check_user_id(client_id, user)?;
-        }
-        if pinned.is_some_and(|c| c != client_id) {
-            return Err(Error::UnpinnedCertificate);
-        }
+        let principal = {
+            let named = named; // dropped with the block, before the store records a nonce
+            let (client, slot) = match named {
+                // A named client (its key id is public) is the only candidate: the cost does
+                // not grow with the number of clients. A message that starts with its key id
+                // resumes from the state its slots keep after the id's whole blocks.
+                Some(client) => {
+                    let after_id = t.parts.first() == Some(&Part::ApiKey);
+                    let slot = match_tag(&client, after_id, t, &input, &tag).ok_or(Error::SignatureMismatch)?;
+                    (client, slot)
+                }
+                // Schemes without a key id try every client.
+                None => {
+                    let (id, slot) = match_any(&self.store, t, &input, &tag)?;
+                    (self.store.by_id(&id)?.ok_or(Error::UnknownKey)?, slot)
+                }
+            };
+            if let (None, Some(user)) = (key_id, user_id) {
+                check_user_id(&client, user)?;
+            }
+            if pinned.is_some_and(|p| p != client.id()) {
+                return Err(Error::UnpinnedCertificate);
+            }
+            Principal::admitted(&client, Some(slot), req.peer, now)?
+        };
 
-        let last_nonce = *self.keyring.last_nonce_mut(client_id)?;
-        let client = self.keyring.get(client_id).ok_or(Error::UnknownKey)?;
         match (ts, nonce) {
             (Some(ts), _) => {
                 let mut id = [0u8; REPLAY_ID_LEN];
                 id.copy_from_slice(tag.get(..REPLAY_ID_LEN).unwrap_or(&[0; REPLAY_ID_LEN]));
-                self.replay.check_and_insert(client_id.0, client.id(), &id, self.window.expiry(ts), now)?;
+                self.replay.check_and_insert(&principal.id, &id, self.window.expiry(ts), now)?;
             }
             (None, Some(nonce)) => {
-                if last_nonce.is_some_and(|last| nonce <= last) {
-                    return Err(Error::ReplayedRequest);
-                }
-                self.replay.advance_nonce(client_id.0, client.id(), nonce)?;
-                *self.keyring.last_nonce_mut(client_id)? = Some(nonce);
+                // The shared mark first: a nonce it refuses, or refused while it is
+                // unreachable, leaves the client store's mark as it was. The client store's
+                // mark is never above the shared one (every nonce it took, the shared store
+                // took first), so it accepts what the shared store just did.
+                self.replay.advance_nonce(&principal.id, nonce)?;
+                self.store.advance_nonce(&principal.id, nonce)?;
             }
             (None, None) => return Err(Error::InvalidTemplate),
         }
-        self.principal(client_id, slot)
+        Ok(principal)
     }
+}
 
-    /// Finds the client and slot whose key signed `input`: the named client, or (for schemes
-    /// without a key id) any client. Every candidate slot is computed and compared, and the
-    /// result is chosen without branching on secret data.
-    fn match_tag(
-        &self,
-        named: Option<ClientIndex>,
-        t: &Template<'_>,
-        input: &MessageInput<'_>,
-        tag: &[u8; crate::TAG_LEN],
-    ) -> Result<(ClientIndex, Slot), Error> {
-        let mut found = Choice::from(0);
-        let mut index = 0u32;
-        let mut secondary = Choice::from(0);
-        // A message that starts with the named client's key id resumes from the state its
-        // keyring entry keeps after the id's whole blocks (the presented id is the client's).
-        let after_id = named.is_some() && t.parts.first() == Some(&Part::ApiKey);
-        let mut try_client = |id: ClientIndex, client: &crate::client::Client| {
-            for (slot, secret) in client.secrets() {
-                // A slot known only by its key's digest checks no signature.
-                let Some(mac) = &secret.mac else { continue };
-                // One state, fed and finished in place (not moved out of a branch).
-                let mut state = if after_id { mac.resume(input.api_key) } else { mac.key().start() };
-                if after_id {
-                    t.stream_parts(1..t.parts.len(), input, &mut state);
-                } else {
-                    t.stream(input, &mut state);
-                }
-                let eq = mac::ct_eq(mac::finish(&mut state).as_bytes(), tag);
-                index.conditional_assign(&id.0, eq);
-                secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
-                found |= eq;
-            }
-        };
-        // A named client (its key id is public) is the only candidate: the cost does not grow
-        // with the keyring. Keyless schemes try every client.
-        match named {
-            Some(id) => try_client(id, self.client(id)?),
-            None => self.keyring.iter().for_each(|(id, client)| try_client(id, client)),
+/// The slot of `client` whose key signed `input`, if one did. Both slots that can sign are
+/// computed and compared, and the result chosen without branching on secret data.
+fn match_tag(
+    client: &Client,
+    after_id: bool,
+    t: &Template<'_>,
+    input: &MessageInput<'_>,
+    tag: &[u8; crate::TAG_LEN],
+) -> Option<Slot> {
+    let mut found = Choice::from(0);
+    let mut secondary = Choice::from(0);
+    for (slot, secret) in client.secrets() {
+        // A slot known only by its key's digest checks no signature.
+        let Some(mac) = &secret.mac else { continue };
+        // One state, fed and finished in place (not moved out of a branch).
+        let mut state = if after_id { mac.resume(input.api_key) } else { mac.key().start() };
+        if after_id {
+            t.stream_parts(1..t.parts.len(), input, &mut state);
+        } else {
+            t.stream(input, &mut state);
         }
-        if !bool::from(found) {
-            return Err(Error::SignatureMismatch);
-        }
-        Ok((ClientIndex(index), if bool::from(secondary) { Slot::Secondary } else { Slot::Primary }))
+        let eq = mac::ct_eq(mac::finish(&mut state).as_bytes(), tag);
+        secondary.conditional_assign(&Choice::from(u8::from(slot == Slot::Secondary)), eq);
+        found |= eq;
     }
+    bool::from(found).then_some(if bool::from(secondary) { Slot::Secondary } else { Slot::Primary })
+}
 
-    fn check_user_id(&self, client: ClientIndex, presented: &[u8]) -> Result<(), Error> {
-        let bound = self.client(client)?.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
-        if bool::from(mac::ct_eq(bound, presented)) { Ok(()) } else { Err(Error::UserIdMismatch) }
+/// The id and slot of the client whose key signed `input`, among every client of `store`
+/// (schemes that send no key id). Every client is tried and the match copied without
+/// branching on which one it is.
+fn match_any<C: ClientStore>(
+    store: &C,
+    t: &Template<'_>,
+    input: &MessageInput<'_>,
+    tag: &[u8; crate::TAG_LEN],
+) -> Result<(heapless::Vec<u8, KEY_ID_MAX>, Slot), Error> {
+    let mut found = Choice::from(0);
+    let mut id = [0u8; KEY_ID_MAX];
+    let mut len = 0u8;
+    let mut secondary = Choice::from(0);
+    store.for_each(&mut |client| {
+        let slot = match_tag(client, false, t, input, tag);
+        let eq = Choice::from(u8::from(slot.is_some()));
+        let mut candidate = [0u8; KEY_ID_MAX];
+        candidate.iter_mut().zip(client.id().as_bytes()).for_each(|(d, s)| *d = *s);
+        id.iter_mut().zip(candidate.iter()).for_each(|(d, s)| d.conditional_assign(s, eq));
+        len.conditional_assign(&u8::try_from(client.id().len()).unwrap_or(0), eq);
+        secondary.conditional_assign(&Choice::from(u8::from(slot == Some(Slot::Secondary))), eq);
+        found |= eq;
+    })?;
+    if !bool::from(found) {
+        return Err(Error::SignatureMismatch);
     }
+    let id =
+        heapless::Vec::from_slice(id.get(..usize::from(len)).unwrap_or_default()).map_err(|_| Error::FieldTooLong)?;
+    Ok((id, if bool::from(secondary) { Slot::Secondary } else { Slot::Primary }))
+}
 
-    fn lookup(&self, key_id: &[u8]) -> Result<ClientIndex, Error> {
-        self.keyring.find(key_id).ok_or(Error::UnknownKey)
-    }
-
-    fn client(&self, id: ClientIndex) -> Result<&crate::client::Client, Error> {
-        self.keyring.get(id).ok_or(Error::UnknownKey)
-    }
-
-    fn principal(&self, client: ClientIndex, slot: Slot) -> Result<Principal, Error> {
-        Ok(Principal { client, slot, role: self.client(client)?.role() })
-    }
+/// Compares a presented user id with the one bound to `client`, in constant time.
+fn check_user_id(client: &Client, presented: &[u8]) -> Result<(), Error> {
+    let bound = client.user_id().ok_or(Error::UserIdMismatch)?.as_bytes();
+    if bool::from(mac::ct_eq(bound, presented)) { Ok(()) } else { Err(Error::UserIdMismatch) }
 }
 
 /// What a request presents for each field its scheme reads, gathered in one pass over its

@@ -67,11 +67,13 @@ fn main() {
     let mut verifier = Verifier::new(Keyring::<4>::new(), ReplayCache::<64>::new(), Window::DEFAULT);
 
     total += count("keyring setup", || {
-        let c = ring.add("API_KEY", b"API_SECRET").unwrap();
+        let c = "API_KEY";
+        ring.add(c, b"API_SECRET").unwrap();
         ring.set_secret(c, Slot::Secondary, Some(b"NEXT")).unwrap();
         ring.bind_user_id(c, "12").unwrap();
-        let v = verifier.keyring_mut();
-        let c = v.add("API_KEY", b"API_SECRET").unwrap();
+        let v = verifier.store_mut();
+        let c = "API_KEY";
+        v.add(c, b"API_SECRET").unwrap();
         v.bind_user_id(c, "12").unwrap();
         v.add("static", b"static-key").unwrap();
         verifier.set_session_keys(Some(SessionKeys::new(b"session").unwrap()));

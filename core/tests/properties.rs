@@ -69,10 +69,10 @@ fn sign(scheme: &Scheme<'static>, creds: Credentials<'_>, req: &Request<'_>, sta
     }
 }
 
-fn verifier(id: &str, secret: &[u8]) -> Verifier<4, ReplayCache<64>> {
+fn verifier(id: &str, secret: &[u8]) -> Verifier<Keyring<4>, ReplayCache<64>> {
     let mut ring = Keyring::new();
-    let c = ring.add(id, secret).unwrap();
-    ring.bind_user_id(c, "4242").unwrap();
+    ring.add(id, secret).unwrap();
+    ring.bind_user_id(id, "4242").unwrap();
     Verifier::new(ring, ReplayCache::new(), Window::DEFAULT)
 }
 
@@ -193,7 +193,7 @@ proptest! {
         let method = String::from_utf8_lossy(&method);
         let path = String::from_utf8_lossy(&path);
         let mut v = verifier("API_KEY", b"secret");
-        let _ = v.verify(scheme, &Request { method: &method, path: &path, body: &body, headers: &hs }, now);
+        let _ = v.verify(scheme, &Request { method: &method, path: &path, body: &body, headers: &hs, peer: None }, now);
         let _ = SECUROSYS_ROLES.authorize(apisig::policy::RoleId((now % 7) as u8), path.as_bytes());
     }
 
@@ -228,7 +228,7 @@ proptest! {
             now += advance;
             let id = [n; REPLAY_ID_LEN];
             let live = model.get(&n).is_some_and(|&exp| exp >= now);
-            match cache.check_and_insert(0, "k", &id, now + ttl, now) {
+            match cache.check_and_insert("k", &id, now + ttl, now) {
                 Ok(()) => { prop_assert!(!live, "accepted a live duplicate"); model.insert(n, now + ttl); }
                 Err(Error::ReplayedRequest) => prop_assert!(live, "refused a fresh id as a replay"),
                 Err(Error::ReplayCacheFull) => {

@@ -126,14 +126,14 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let sent = Signer::new(&dialect::AEVO, creds)?.sign(&req, Stamp { now, nonce: None })?;
 
     let mut ring = keyring::Keyring::<2>::new();
-    let index: keyring::ClientIndex = ring.add("k", b"s")?;
+    ring.add("k", b"s")?;
     let mut verifier = Verifier::new(ring, replay::ReplayCache::<8>::new(), Window::DEFAULT);
     let (mut store, mut slots) = ([0u8; 256], [headers::Header::new("", ""); headers::MAX_HEADERS]);
     let received = req.with_headers(sent.as_request_headers(&mut store, &mut slots)?);
     let prepared = PreparedScheme::new(&dialect::AEVO)?;
     let who: Principal = verifier.verify_prepared(&prepared, &received, now)?;
-    assert_eq!((who.client, who.slot, who.role), (index, client::Slot::Primary, None));
-    assert_eq!(verifier.keyring().get(who.client).map(client::Client::id), Some("k"));
+    assert_eq!((who.id.as_str(), who.slot, who.role), ("k", client::Slot::Primary, None));
+    assert_eq!(verifier.store().get(&who.id).map(client::Client::id), Some("k"));
 
     let lifetime = TokenLifetime { issued_at: now, lifetime_s: 600, skew_s: 30 };
     assert!(!lifetime.needs_refresh(now));
@@ -166,7 +166,7 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     assert!(policy::ScopeNames { names: &["read"] }.authorize(c.scopes(), &["read"]).is_ok());
     let _: [u8; 32] = store::key_digest(b"k");
     fn is_client_store<C: store::ClientStore>(_: &C) {}
-    is_client_store(verifier.keyring());
+    is_client_store(verifier.store());
     let _: jwt::Validation<'_> = jwt::Validation::DEFAULT;
     let _: Option<jwt::JwtPolicy> = None;
     assert_eq!(jwk::Alg::from_name("EdDSA"), Some(jwk::Alg::EdDsa));

@@ -9,10 +9,11 @@ use apisig::policy::pattern_matches;
 use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, MacKey, PreparedScheme, Request, Signer, Stamp, TimeUnit, Verifier, Window,
-    client::Slot,
+    client::{Cidr, Client, Slot, Status},
     headers::Header,
     keyring::Keyring,
     message::{Part, Template},
+    names::Named,
     replay::ReplayCache,
     scheme::{Field, HeaderSpec, Scheme},
 };
@@ -201,6 +202,7 @@ fn sign_vectors() {
             path: r["path"].as_str().unwrap(),
             body: &body,
             headers: &hs,
+            peer: None,
         };
         let now = case["now_ns"]
             .as_u64()
@@ -242,6 +244,23 @@ fn sign_vectors() {
     }
 }
 
+/// A keyring entry's lifecycle fields: `status`, `allowed` (CIDRs), and per slot
+/// `<slot>_expires_ns` and `<slot>_revoked`.
+fn lifecycle(client: &mut Client, entry: &Value) -> Result<(), Error> {
+    if let Some(status) = entry["status"].as_str() {
+        client.set_status(Status::from_name(status).unwrap());
+    }
+    if let Some(ranges) = entry["allowed"].as_array() {
+        let ranges: Vec<Cidr> = ranges.iter().map(|r| Cidr::parse(r.as_str().unwrap())).collect::<Result<_, _>>()?;
+        client.set_allowed(&ranges)?;
+    }
+    for slot in [Slot::Primary, Slot::Secondary] {
+        client.set_expiry(slot, entry[format!("{}_expires_ns", slot.name())].as_u64());
+        client.set_key_revoked(slot, entry[format!("{}_revoked", slot.name())].as_bool().unwrap_or(false));
+    }
+    Ok(())
+}
+
 /// Runs a verify case's steps, each through `Verifier::verify` or, with `prepared`, through
 /// `verify_prepared` under one `PreparedScheme` made for the whole case (as a server holds it).
 fn run_verify<const R: usize>(case: &Value, prepared: bool) {
@@ -251,7 +270,8 @@ fn run_verify<const R: usize>(case: &Value, prepared: bool) {
     let mut ring = Keyring::<16>::new();
     for entry in case["keyring"].as_array().unwrap() {
         let primary = bytes(entry, "key").or_else(|| bytes(entry, "secret")).unwrap();
-        let c = ring.add(entry["id"].as_str().unwrap(), &primary).unwrap();
+        let c = entry["id"].as_str().unwrap();
+        ring.add(c, &primary).unwrap();
         let secondary = bytes(entry, "secondary_key").or_else(|| bytes(entry, "secondary_secret"));
         if let Some(s) = secondary {
             ring.set_secret(c, Slot::Secondary, Some(&s)).unwrap();
@@ -262,6 +282,7 @@ fn run_verify<const R: usize>(case: &Value, prepared: bool) {
         if let Some(u) = entry["user_id"].as_str() {
             ring.bind_user_id(c, u).unwrap();
         }
+        ring.update(c, |client| lifecycle(client, entry)).unwrap();
     }
     let window = Window::from_secs(case["window_s"].as_u64().unwrap_or(300));
     let mut verifier = Verifier::new(ring, ReplayCache::<R>::new(), window);
@@ -275,6 +296,7 @@ fn run_verify<const R: usize>(case: &Value, prepared: bool) {
             path: r["path"].as_str().unwrap(),
             body: &body,
             headers: &hs,
+            peer: r["peer"].as_str().map(|p| p.parse().unwrap()),
         };
         let now = step["now_ns"].as_u64().unwrap_or(0);
         let verified = match &held {
@@ -292,8 +314,7 @@ fn run_verify<const R: usize>(case: &Value, prepared: bool) {
             Ok(p) => {
                 assert!(valid(step), "{where_}: accepted, expected {}", step["error"]);
                 let want = &step["principal"];
-                let client = verifier.keyring().get(p.client).unwrap();
-                assert_eq!(client.id(), want["id"].as_str().unwrap(), "{where_}");
+                assert_eq!(p.id.as_str(), want["id"].as_str().unwrap(), "{where_}");
                 let slot = match want["slot"].as_str().unwrap() {
                     "primary" => Slot::Primary,
                     "secondary" => Slot::Secondary,

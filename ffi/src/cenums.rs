@@ -14,7 +14,11 @@ use std::vec::Vec;
 use apisig::message::PartKind;
 use apisig::names::Named;
 use apisig::pin::PinKind;
-use apisig::{Encoding, Error, TimeUnit, client::Slot, scheme::Field};
+use apisig::{
+    Encoding, Error, TimeUnit,
+    client::{Slot, Status},
+    scheme::Field,
+};
 
 use crate::result::OWN;
 
@@ -130,6 +134,12 @@ pub fn c_enums() -> String {
         rows::<Slot>(),
     );
     write_enum(&mut out, "apisig_pin_kind", "What a pin is the SHA-256 of (`kind` arguments).", rows::<PinKind>());
+    write_enum(
+        &mut out,
+        "apisig_client_status",
+        "Whether a client may authenticate at all (`status` arguments).",
+        rows::<Status>(),
+    );
     out
 }
 

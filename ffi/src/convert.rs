@@ -199,5 +199,5 @@ pub(crate) unsafe fn request<'a, 's>(
         store.push(Header { name, value }).map_err(|_| apisig_result::from(Error::DuplicateHeader))?;
     }
     let store: &'s [Header<'a>] = store;
-    Ok(Request { method, path, body, headers: store })
+    Ok(Request { method, path, body, headers: store, peer: None })
 }

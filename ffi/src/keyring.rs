@@ -7,8 +7,8 @@ use apisig::names::Named;
 use apisig::policy::RoleId;
 use apisig::{
     Error,
-    client::Slot,
-    keyring::{ClientIndex, Keyring},
+    client::{Client, KEY_ID_MAX, Slot, Status},
+    keyring::Keyring,
 };
 
 use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
@@ -52,6 +52,29 @@ pub(crate) fn slot_code(slot: Slot) -> u32 {
     slot.code()
 }
 
+/// The key id of the client numbered `client` (the order of `apisig_keyring_add`): the C
+/// face's handle for a client, a position in this keyring; the core names it by its id.
+pub(crate) fn client_id(ring: &CoreKeyring, client: u32) -> Res<heapless::String<KEY_ID_MAX>> {
+    let c = ring.iter().nth(usize::try_from(client).map_err(|_| Error::UnknownKey)?).ok_or(Error::UnknownKey)?;
+    heapless::String::try_from(c.id()).map_err(|_| Error::FieldTooLong.into())
+}
+
+/// The number of the client called `id` in this keyring.
+pub(crate) fn client_number(ring: &CoreKeyring, id: &str) -> Res<u32> {
+    let at = ring.iter().position(|c| c.id() == id).ok_or(Error::UnknownKey)?;
+    u32::try_from(at).map_err(|_| Error::UnknownKey.into())
+}
+
+/// Changes the client numbered `client` (see `Keyring::update`).
+pub(crate) fn update(
+    ring: &mut CoreKeyring,
+    client: u32,
+    change: impl FnOnce(&mut Client) -> Result<(), Error>,
+) -> Res<()> {
+    let id = client_id(ring, client)?;
+    Ok(ring.update(&id, change)?)
+}
+
 /// `sizeof(apisig_keyring)`, for bindings that cannot read the macro.
 #[unsafe(no_mangle)]
 pub extern "C" fn apisig_keyring_size() -> usize {
@@ -70,7 +93,7 @@ pub(crate) unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyr
     // SAFETY: forwarded contract.
     if unsafe { storage::tag_of(ring) }? == tag::VERIFIER {
         // SAFETY: as above; the tag says it is a verifier's storage.
-        return unsafe { verifier(ring.cast::<apisig_verifier>()) }.map(|v| v.keyring_mut());
+        return unsafe { verifier(ring.cast::<apisig_verifier>()) }.map(|v| v.store_mut());
     }
     // SAFETY: as above.
     unsafe { storage::get(ring) }
@@ -155,7 +178,8 @@ pub unsafe extern "C" fn apisig_keyring_add(
                 out_ref(client)?,
             )
         };
-        *client = ring.add(id, secret)?.0;
+        ring.add(id, secret)?;
+        *client = client_number(ring, id)?;
         Ok(())
     }
 }
@@ -180,7 +204,8 @@ pub unsafe extern "C" fn apisig_keyring_set_secret(
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (ring, secret) = unsafe { (self::ring(ring)?, in_bytes(secret, secret_len)?) };
-        Ok(ring.set_secret(ClientIndex(client), self::slot(slot)?, Some(secret))?)
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| c.set_secret(slot, Some(secret)))
     }
 }
 
@@ -201,7 +226,8 @@ pub unsafe extern "C" fn apisig_keyring_remove_secret(
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_secret(ClientIndex(client), self::slot(slot)?, None)?)
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| c.set_secret(slot, None))
     }
 }
 
@@ -218,7 +244,10 @@ pub unsafe extern "C" fn apisig_keyring_set_role(ring: *mut apisig_keyring, clie
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_role(ClientIndex(client), Some(RoleId(role)))?)
+        update(ring, client, |c| {
+            c.set_role(Some(RoleId(role)));
+            Ok(())
+        })
     }
 }
 
@@ -234,7 +263,10 @@ pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, cl
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { self::ring(ring) }?;
-        Ok(ring.set_role(ClientIndex(client), None)?)
+        update(ring, client, |c| {
+            c.set_role(None);
+            Ok(())
+        })
     }
 }
 
@@ -258,7 +290,7 @@ pub unsafe extern "C" fn apisig_keyring_bind_user_id(
         // SAFETY: the caller guarantees every pointer.
         let (ring, user_id) =
             unsafe { (self::ring(ring)?, in_str(user_id, user_id_len, Error::InvalidHeaderValue)?) };
-        Ok(ring.bind_user_id(ClientIndex(client), user_id)?)
+        update(ring, client, |c| c.bind_user_id(user_id))
     }
 }
 
@@ -281,7 +313,7 @@ pub unsafe extern "C" fn apisig_keyring_find(
         // SAFETY: the caller guarantees every pointer.
         let (ring, key_id, client) =
             unsafe { (self::ring(ring)?, in_bytes(key_id.cast::<u8>(), key_id_len)?, out_ref(client)?) };
-        *client = ring.find(key_id).ok_or(Error::UnknownKey)?.0;
+        *client = client_number(ring, core::str::from_utf8(key_id).map_err(|_| Error::UnknownKey)?)?;
         Ok(())
     }
 }
@@ -317,7 +349,112 @@ pub unsafe extern "C" fn apisig_keyring_client_id(
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (ring, out) = unsafe { (self::ring(ring)?, out_buf(out, out_cap, out_len)?) };
-        let c = ring.get(ClientIndex(client)).ok_or(Error::UnknownKey)?;
-        out.put(c.id().as_bytes())
+        out.put(client_id(ring, client)?.as_bytes())
+    }
+}
+
+/// Registers a client with no key: one that authenticates only by a certificate pin
+/// (`apisig_keyring_set_pin`) or a bearer JWT naming it. `*client` gets its number, written
+/// only on `OK`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE`; `FIELD_TOO_LONG`;
+/// `DUPLICATE_KEY_ID`; `KEYRING_FULL`. Nothing changes on error.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`); `(id, id_len)`
+/// to readable bytes; `client` to a writable `uint32_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_add_client(
+    ring: *mut apisig_keyring,
+    id: *const c_char,
+    id_len: usize,
+    client: *mut u32,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, id, client) =
+            unsafe { (self::ring(ring)?, in_str(id, id_len, Error::InvalidHeaderValue)?, out_ref(client)?) };
+        ring.insert(Client::new(id)?)?;
+        *client = client_number(ring, id)?;
+        Ok(())
+    }
+}
+
+/// Sets `client`'s status (an `apisig_client_status`): a disabled or revoked client is
+/// refused whatever credential it presents (`CLIENT_DISABLED`, `CLIENT_REVOKED`).
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client; `INVALID_TEMPLATE` for
+/// a number that is no status.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_status(
+    ring: *mut apisig_keyring,
+    client: u32,
+    status: u32,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        let status = Status::from_code(status).ok_or(Error::InvalidTemplate)?;
+        update(ring, client, |c| {
+            c.set_status(status);
+            Ok(())
+        })
+    }
+}
+
+/// Sets when the key and pin in `slot` of `client` stop working (nanoseconds since the UNIX
+/// epoch; refused from then on with `KEY_EXPIRED`), or with 0 that they do not expire.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_expiry(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+    expires_ns: u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| {
+            c.set_expiry(slot, (expires_ns != 0).then_some(expires_ns));
+            Ok(())
+        })
+    }
+}
+
+/// Revokes (`revoked` nonzero) or reinstates the key and pin in `slot` of `client`
+/// (`KEY_REVOKED`); the other slot keeps working.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_key_revoked(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+    revoked: u8,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| {
+            c.set_key_revoked(slot, revoked != 0);
+            Ok(())
+        })
     }
 }

@@ -1,10 +1,10 @@
 //! mTLS certificate pinning: a peer certificate (DER) maps to a registered client by the
 //! SHA-256 of the whole certificate or of its SubjectPublicKeyInfo.
 
+use apisig::Error;
 use apisig::names::Named;
 use apisig::pin::Pin;
 use apisig::pin::{PIN_LEN, PinKind, fingerprint};
-use apisig::{Error, keyring::ClientIndex};
 
 use crate::convert::{Res, in_bytes, out_buf, out_ref};
 use crate::keyring::{self, apisig_keyring, slot};
@@ -73,7 +73,11 @@ pub unsafe extern "C" fn apisig_keyring_set_pin(
         let (ring, fp) = unsafe { (keyring::ring(ring)?, in_bytes(fp, fp_len)?) };
         let fingerprint: [u8; PIN_LEN] = fp.try_into().map_err(|_| Error::InvalidCertificate)?;
         let pin = Pin { kind: self::kind(kind)?, fingerprint };
-        Ok(ring.set_pin(ClientIndex(client), self::slot(slot)?, Some(pin))?)
+        let slot = self::slot(slot)?;
+        keyring::update(ring, client, |c| {
+            c.set_pin(slot, Some(pin));
+            Ok(())
+        })
     }
 }
 
@@ -89,16 +93,22 @@ pub unsafe extern "C" fn apisig_keyring_clear_pin(ring: *mut apisig_keyring, cli
     ffi_boundary! {
         // SAFETY: the caller guarantees `ring`.
         let ring = unsafe { keyring::ring(ring) }?;
-        Ok(ring.set_pin(ClientIndex(client), self::slot(slot)?, None)?)
+        let slot = self::slot(slot)?;
+        keyring::update(ring, client, |c| {
+            c.set_pin(slot, None);
+            Ok(())
+        })
     }
 }
 
 /// The client pinned to a TLS peer's certificate (DER), with the same principal and role as its
-/// other credentials; `*who` is written only on `OK`. Call it after the TLS library has checked
-/// the chain: apisig checks neither dates, issuer nor signature.
+/// other credentials, at `now_ns` (for the pin's expiry); `*who` is written only on `OK`. Call
+/// it after the TLS library has checked the chain: apisig checks neither dates, issuer nor
+/// signature.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`.
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_CERTIFICATE`; `UNPINNED_CERTIFICATE`;
+/// `CLIENT_REVOKED`, `CLIENT_DISABLED`, `KEY_REVOKED`, `KEY_EXPIRED`.
 ///
 /// # Safety
 /// `v` must point to written storage (a verifier; see `apisig_verifier_init`), `(der, der_len)`
@@ -109,12 +119,14 @@ pub unsafe extern "C" fn apisig_verifier_verify_certificate(
     v: *mut apisig_verifier,
     der: *const u8,
     der_len: usize,
+    now_ns: u64,
     who: *mut apisig_principal,
 ) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (v, der, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, out_ref(who)?) };
-        *who = principal(v.verify_certificate(der)?);
+        let verified = v.verify_certificate(der, None, now_ns)?;
+        *who = principal(v.store(), &verified)?;
         Ok(())
     }
 }

@@ -1,9 +1,9 @@
 //! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
 
-use apisig::{PreparedScheme, Verifier, Window, replay::ReplayCache, scheme::Scheme};
+use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayCache, scheme::Scheme};
 
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
-use crate::keyring::{self, APISIG_KEYRING_CAPACITY, CoreKeyring, apisig_keyring, slot_code};
+use crate::keyring::{self, CoreKeyring, apisig_keyring, slot_code};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
 use crate::storage::{self, tag};
@@ -13,7 +13,7 @@ use crate::storage::{self, tag};
 /// closed with `REPLAY_CACHE_FULL`.
 pub const APISIG_REPLAY_CAPACITY: usize = 64;
 
-type CoreVerifier = Verifier<APISIG_KEYRING_CAPACITY, ReplayCache<APISIG_REPLAY_CAPACITY>>;
+type CoreVerifier = Verifier<CoreKeyring, ReplayCache<APISIG_REPLAY_CAPACITY>>;
 
 /// Size in bytes of `apisig_verifier`.
 pub const APISIG_VERIFIER_SIZE: usize = 10240;
@@ -34,11 +34,15 @@ pub struct apisig_verifier {
 storage!(apisig_verifier, CoreVerifier, tag::VERIFIER);
 const _: () = assert!(core::mem::size_of::<apisig_verifier>() == APISIG_VERIFIER_SIZE);
 
+/// Longest client id (key id or label), in bytes.
+pub const APISIG_KEY_ID_MAX: usize = 64;
+const _: () = assert!(APISIG_KEY_ID_MAX == apisig::client::KEY_ID_MAX);
+
 /// Who a verified request comes from.
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_principal {
-    /// The client, as numbered by `apisig_keyring_add`.
+    /// The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
     pub client: u32,
     /// Which of its keys matched (an `apisig_slot`).
     pub slot: u32,
@@ -46,15 +50,24 @@ pub struct apisig_principal {
     pub has_role: bool,
     /// Its role, when `has_role` (authorize it with `apisig_securosys_authorize`).
     pub role: u8,
+    /// The length of `id`.
+    pub id_len: u8,
+    /// The client's stable id (its key id or label), not NUL-terminated: what to log and to
+    /// name it by outside this process.
+    pub id: [u8; APISIG_KEY_ID_MAX],
 }
 
-pub(crate) fn principal(p: apisig::Principal) -> apisig_principal {
-    apisig_principal {
-        client: p.client.0,
+pub(crate) fn principal(ring: &CoreKeyring, p: &apisig::Principal) -> Result<apisig_principal, apisig_result> {
+    let mut id = [0u8; APISIG_KEY_ID_MAX];
+    id.iter_mut().zip(p.id.as_bytes()).for_each(|(d, s)| *d = *s);
+    Ok(apisig_principal {
+        client: keyring::client_number(ring, &p.id)?,
         slot: slot_code(p.slot),
         has_role: p.role.is_some(),
         role: p.role.map_or(0, |r| r.0),
-    }
+        id_len: u8::try_from(p.id.len()).map_err(|_| Error::FieldTooLong)?,
+        id,
+    })
 }
 
 /// `sizeof(apisig_verifier)`, for bindings that cannot read the macro.
@@ -108,7 +121,7 @@ pub unsafe extern "C" fn apisig_verifier_init(
             let r = if ring.is_null() { None } else { Some(keyring::ring(ring)?) };
             write_empty(v, Window::from_nanos(window_ns))?;
             if let Some(r) = r {
-                core::mem::swap(verifier(v)?.keyring_mut(), r);
+                core::mem::swap(verifier(v)?.store_mut(), r);
             }
         }
         Ok(())
@@ -256,7 +269,7 @@ unsafe fn verify_request(
             Presented::Headers => v.verify_prepared(prepared, &req, now_ns),
             Presented::HeadersOrJsonBody => v.verify_json_body(prepared, &req, now_ns),
         };
-        *who = principal(verified?);
+        *who = principal(v.store(), &verified?)?;
         Ok(())
     }
 }
@@ -309,7 +322,7 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate(
             let mut here = None;
             v.verify_with_certificate(Some(prepared(c_scheme.preset, &scheme, &mut here)?), &req, certificate, now_ns)
         };
-        *who = principal(verified?);
+        *who = principal(v.store(), &verified?)?;
         Ok(())
     }
 }

@@ -123,4 +123,5 @@ fn enums_are_the_core_tables() {
     check::<apisig::TimeUnit>(&header, "apisig_time_unit");
     check::<apisig::client::Slot>(&header, "apisig_slot");
     check::<apisig::pin::PinKind>(&header, "apisig_pin_kind");
+    check::<apisig::client::Status>(&header, "apisig_client_status");
 }

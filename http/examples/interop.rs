@@ -77,7 +77,8 @@ async fn serve_redis_worker(redis_port: u16, recovery: u64, window: u64) -> Resu
         .recovery(std::time::Duration::from_secs(recovery));
     let mut ring = Keyring::<4>::new();
     ring.add("aevo-worker-key", b"aevo-worker-secret")?;
-    let apex = ring.add("apex-worker-key", b"apex-worker-secret")?;
+    let apex = "apex-worker-key";
+    ring.add(apex, b"apex-worker-secret")?;
     ring.bind_user_id(apex, "42")?;
     let mut verifier = Verifier::new(ring, Deferred::new(), Window::from_secs(window));
     verifier.set_session_keys(Some(SessionKeys::new(b"session-secret-shared-by-the-workers")?));

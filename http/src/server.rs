@@ -37,11 +37,11 @@ use apisig::{
     client::Slot,
     dialect,
     headers::Header,
-    keyring::ClientIndex,
     message::Part,
     policy::{Policy, RoleId},
     replay::{ReplayEntry, ReplayStore},
     scheme::Scheme,
+    store::ClientStore,
 };
 use bytes::Bytes;
 use http::{HeaderName, Method, Request, Response, StatusCode, header, request::Parts};
@@ -71,6 +71,15 @@ pub struct Principal {
     /// The scheme that verified the request (`"mtls"` for a certificate alone).
     pub scheme: &'static str,
 }
+
+/// The address of the peer a request came from, for clients restricted to some addresses
+/// ([`Client::set_allowed`](apisig::client::Client::set_allowed)). The server inserts it in
+/// each request's extensions: the socket's peer address, or behind a reverse proxy the
+/// address that proxy reports (take it only from proxies you trust, e.g. the last entry of
+/// `X-Forwarded-For` your own proxy appended). Without it, a client with an allow-list is
+/// refused (`address_not_allowed`, 403): fail closed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::IpAddr);
 
 /// The TLS client certificate (DER) of the connection a request came on. The server's TLS
 /// acceptor inserts it in each request's extensions after the TLS library checked the chain
@@ -160,17 +169,16 @@ impl MemoryReplay {
 impl ReplayStore for MemoryReplay {
     fn check_and_insert(
         &mut self,
-        client: u32,
         key_id: &str,
         id: &[u8; apisig::replay::REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
-        self.entries.check_and_insert(client, key_id, id, expires, now)
+        self.entries.check_and_insert(key_id, id, expires, now)
     }
 
-    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
-        self.entries.advance_nonce(client, key_id, nonce)
+    fn advance_nonce(&mut self, key_id: &str, nonce: u64) -> Result<(), Error> {
+        self.entries.advance_nonce(key_id, nonce)
     }
 }
 
@@ -187,7 +195,7 @@ enum Check<'s> {
     Certificate(Option<&'s PreparedScheme<'static>>, Option<&'s [u8]>),
 }
 
-/// What the layer asks of the core verifier, whatever its keyring size and replay store.
+/// What the layer asks of the core verifier, whatever its client store and replay store.
 trait Core: Send {
     fn verify(
         &mut self,
@@ -195,20 +203,20 @@ trait Core: Send {
         req: &CoreRequest<'_>,
         now: UnixNanos,
     ) -> Result<(apisig::Principal, Option<Claim>), Error>;
-    /// The client's key id and bound user id.
-    fn client(&self, client: ClientIndex) -> Option<(String, Option<String>)>;
+    /// The bound user id of the client called `id`, if it has one.
+    fn user_id(&self, id: &str) -> Result<Option<String>, Error>;
     fn issue(&self, session: &Session<'_>) -> Result<String, Error>;
     /// The concrete `Held` verifier, for [`Authenticator::with_verifier`].
     fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
 
-struct Held<const K: usize, S> {
-    verifier: Verifier<K, S>,
+struct Held<C, S> {
+    verifier: Verifier<C, S>,
     /// Takes the claim a [`Deferred`] store holds; nothing for stores that decide themselves.
     take: fn(&mut S) -> Option<Claim>,
 }
 
-impl<const K: usize, S: ReplayStore + Send + 'static> Core for Held<K, S> {
+impl<C: ClientStore + Send + 'static, S: ReplayStore + Send + 'static> Core for Held<C, S> {
     fn verify(
         &mut self,
         check: Check<'_>,
@@ -226,9 +234,9 @@ impl<const K: usize, S: ReplayStore + Send + 'static> Core for Held<K, S> {
         Ok((principal, (self.take)(self.verifier.replay_mut())))
     }
 
-    fn client(&self, client: ClientIndex) -> Option<(String, Option<String>)> {
-        let c = self.verifier.keyring().get(client)?;
-        Some((c.id().to_owned(), c.user_id().map(str::to_owned)))
+    fn user_id(&self, id: &str) -> Result<Option<String>, Error> {
+        let client = self.verifier.store().by_id(id.as_bytes())?.ok_or(Error::UnknownKey)?;
+        Ok(client.user_id().map(str::to_owned))
     }
 
     fn issue(&self, session: &Session<'_>) -> Result<String, Error> {
@@ -327,13 +335,18 @@ pub const OFFLOAD_BODY: usize = 256 << 10;
 impl Authenticator {
     /// An authenticator over `verifier`, whose replay store decides by itself (the core's
     /// in-memory [`ReplayCache`](apisig::replay::ReplayCache): one process). Accepts no scheme yet.
-    pub fn new<const K: usize, S: ReplayStore + Send + 'static>(verifier: Verifier<K, S>) -> Authenticator {
+    pub fn new<C: ClientStore + Send + 'static, S: ReplayStore + Send + 'static>(
+        verifier: Verifier<C, S>,
+    ) -> Authenticator {
         Self::with_core(Box::new(Held { verifier, take: |_| None }), None)
     }
 
     /// An authenticator whose replay record is `store`, shared by every worker: the
     /// verifier's [`Deferred`] store hands each accepted request's claim to it.
-    pub fn shared<const K: usize>(verifier: Verifier<K, Deferred>, store: impl ClaimStore) -> Authenticator {
+    pub fn shared<C: ClientStore + Send + 'static>(
+        verifier: Verifier<C, Deferred>,
+        store: impl ClaimStore,
+    ) -> Authenticator {
         Self::with_core(Box::new(Held { verifier, take: Deferred::take }), Some(Arc::new(store)))
     }
 
@@ -441,8 +454,8 @@ impl Authenticator {
     }
 
     /// Runs `change` on the verifier while serving (register, rotate or revoke clients
-    /// through [`Verifier::keyring_mut`], change the window): under the verifier's lock, so
-    /// keep it short. `K` and `S` must be the verifier's keyring size and replay store, as
+    /// through [`Verifier::store_mut`], change the window): under the verifier's lock, so
+    /// keep it short. `C` and `S` must be the verifier's client store and replay store, as
     /// given to [`new`](Self::new) or [`shared`](Self::shared); `None` when they are not.
     ///
     /// ```
@@ -451,18 +464,18 @@ impl Authenticator {
     ///
     /// let verifier = Verifier::new(Keyring::<8>::new(), ReplayCache::<64>::new(), Window::DEFAULT);
     /// let layer = Authenticator::new(verifier).scheme(&dialect::ZIGNSEC)?.layer();
-    /// let added = layer.authenticator().with_verifier(|v: &mut Verifier<8, ReplayCache<64>>| {
-    ///     v.keyring_mut().add("zs-acme", b"zs-primary-key")
+    /// let added = layer.authenticator().with_verifier(|v: &mut Verifier<Keyring<8>, ReplayCache<64>>| {
+    ///     v.store_mut().add("zs-acme", b"zs-primary-key")
     /// });
     /// assert!(matches!(added, Some(Ok(_))));
     /// # Ok::<(), apisig::Error>(())
     /// ```
-    pub fn with_verifier<const K: usize, S: ReplayStore + Send + 'static, R>(
+    pub fn with_verifier<C: ClientStore + Send + 'static, S: ReplayStore + Send + 'static, R>(
         &self,
-        change: impl FnOnce(&mut Verifier<K, S>) -> R,
+        change: impl FnOnce(&mut Verifier<C, S>) -> R,
     ) -> Option<R> {
         let mut core = self.core();
-        let held = core.as_any().downcast_mut::<Held<K, S>>()?;
+        let held = core.as_any().downcast_mut::<Held<C, S>>()?;
         Some(change(&mut held.verifier))
     }
 
@@ -497,7 +510,8 @@ impl Authenticator {
             .filter(|(name, _)| candidates.iter().any(|a| a.scheme().reads(name.as_str().as_bytes())))
             .map(|(name, value)| Header { name: name.as_str(), value: value.as_bytes() })
             .collect();
-        let req = CoreRequest { method: parts.method.as_str(), path: target, body, headers: &headers };
+        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0);
+        let req = CoreRequest { method: parts.method.as_str(), path: target, body, headers: &headers, peer };
 
         let mut core = self.core();
         let (found, claim, scheme) = if self.mtls == Some(Mtls::Alone) {
@@ -529,13 +543,14 @@ impl Authenticator {
                 }
             }
             let found = verified.ok_or(first.unwrap_or(Error::MissingCredential))?;
-            if pinned.is_some_and(|p| p.client != found.0.client) {
+            if pinned.is_some_and(|p| p.id != found.0.id) {
                 return Err(Error::UnpinnedCertificate);
             }
             found
         };
-        let (client_id, user_id) = core.client(found.client).ok_or(Error::UnknownKey)?;
+        let user_id = core.user_id(&found.id)?;
         drop(core);
+        let client_id = found.id.as_str().to_owned();
 
         if let Some(policy) = &self.policy {
             policy.authorize(found.role.ok_or(Error::Forbidden)?, target.as_bytes())?;
@@ -556,7 +571,8 @@ impl Authenticator {
         let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
         let now = (self.clock)();
         // The pin first: no responder is asked about a certificate no client is pinned to.
-        let req = CoreRequest { method: parts.method.as_str(), path: target(parts), body: b"", headers: &[] };
+        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0);
+        let req = CoreRequest { method: parts.method.as_str(), path: target(parts), body: b"", headers: &[], peer };
         self.core().verify(Check::Certificate(None, certificate), &req, now)?;
         let certificate = certificate.ok_or(Error::MissingCredential)?;
         Ok(match checker.check(certificate, now).await? {
@@ -803,11 +819,11 @@ mod tests {
         let mut record = MemoryReplay::new(64);
         assert_eq!((record.capacity(), MemoryReplay::new(0).capacity()), (64, 1));
         let id = [7u8; apisig::replay::REPLAY_ID_LEN];
-        assert_eq!(record.check_and_insert(1, "a", &id, 100, 10), Ok(()));
-        assert_eq!(record.check_and_insert(1, "a", &id, 100, 20), Err(Error::ReplayedRequest));
-        assert_eq!(record.check_and_insert(2, "b", &id, 100, 20), Ok(()), "another client's record");
+        assert_eq!(record.check_and_insert("a", &id, 100, 10), Ok(()));
+        assert_eq!(record.check_and_insert("a", &id, 100, 20), Err(Error::ReplayedRequest));
+        assert_eq!(record.check_and_insert("b", &id, 100, 20), Ok(()), "another client's record");
         assert_eq!(record.live(50), 2);
-        assert_eq!(record.check_and_insert(1, "a", &id, 300, 200), Ok(()), "expired: accepted again");
+        assert_eq!(record.check_and_insert("a", &id, 300, 200), Ok(()), "expired: accepted again");
         assert_eq!(record.live(200), 1);
     }
 }

@@ -179,8 +179,8 @@ async fn keys_rotated_on_the_server_while_it_serves() {
     let layer = gateway().layer();
     let auth = layer.authenticator();
     // The gateway's verifier, as common::gateway_verifier builds it.
-    type Gateway = Verifier<16, apisig::replay::ReplayCache<4096>>;
-    let wrong: Option<()> = auth.with_verifier(|_: &mut Verifier<4, apisig::replay::ReplayCache<4096>>| ());
+    type Gateway = Verifier<Keyring<16>, apisig::replay::ReplayCache<4096>>;
+    let wrong: Option<()> = auth.with_verifier(|_: &mut Verifier<Keyring<4>, apisig::replay::ReplayCache<4096>>| ());
     assert_eq!(wrong, None, "another keyring size is not this verifier");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -191,15 +191,29 @@ async fn keys_rotated_on_the_server_while_it_serves() {
     let client = with(SigningMiddleware::new(&dialect::ZIGNSEC, creds("zs-brand-new-key-1")).unwrap());
     let get = || client.get(format!("http://{addr}/v1/x")).send();
     assert_eq!(get().await.unwrap().status(), 401, "not registered yet");
-    let added = auth.with_verifier(|v: &mut Gateway| v.keyring_mut().add("zs-new", b"zs-brand-new-key-1"));
+    let added = auth.with_verifier(|v: &mut Gateway| v.store_mut().add("zs-new", b"zs-brand-new-key-1"));
     assert!(matches!(added, Some(Ok(_))));
     assert_eq!(get().await.unwrap().status(), 200, "registered while serving");
-    let retired = auth.with_verifier(|v: &mut Gateway| {
-        let id = v.keyring().find(b"zs-new").unwrap();
-        v.keyring_mut().set_secret(id, Slot::Primary, None)
-    });
+    let retired = auth.with_verifier(|v: &mut Gateway| v.store_mut().set_secret("zs-new", Slot::Primary, None));
     assert_eq!(retired, Some(Ok(())));
     assert_eq!(get().await.unwrap().status(), 401, "retired while serving");
+    // A revoked client is refused with its own code, whatever key it still holds.
+    let get_acme = || {
+        with(SigningMiddleware::new(&dialect::ZIGNSEC, creds(ZS_PRIMARY)).unwrap())
+            .get(format!("http://{addr}/v1/x"))
+            .send()
+    };
+    assert_eq!(get_acme().await.unwrap().status(), 200);
+    let revoked = auth.with_verifier(|v: &mut Gateway| {
+        v.store_mut().update("zs-acme", |c| {
+            c.set_status(apisig::client::Status::Revoked);
+            Ok(())
+        })
+    });
+    assert_eq!(revoked, Some(Ok(())));
+    let refused = get_acme().await.unwrap();
+    assert_eq!(refused.status(), 401, "revoked while serving");
+    assert!(refused.text().await.unwrap().contains("client_revoked"));
 }
 
 #[tokio::test]
@@ -348,7 +362,8 @@ fn cert(name: &str) -> Vec<u8> {
 /// A server whose "TLS acceptor" presents `der` as the client's certificate on every request.
 async fn serve_mtls(mode: Mtls, der: Option<Vec<u8>>) -> SocketAddr {
     let mut ring = Keyring::<4>::new();
-    let portal = ring.add("signius-portal", SIGNIUS_KEY.as_bytes()).unwrap();
+    let portal = "signius-portal";
+    ring.add(portal, SIGNIUS_KEY.as_bytes()).unwrap();
     let pin = Pin {
         kind: PinKind::PublicKey,
         fingerprint: fingerprint(&cert("client-ec-p256.der"), PinKind::PublicKey).unwrap(),

@@ -120,7 +120,8 @@ async fn the_pinned_client_certificate_and_its_key_are_both_required() {
     let stranger = ca.issue(&[], "someone-else", ExtendedKeyUsagePurpose::ClientAuth);
 
     let mut ring = Keyring::<4>::new();
-    let id = ring.add("signius-portal", SIGNIUS_KEY.as_bytes()).unwrap();
+    let id = "signius-portal";
+    ring.add(id, SIGNIUS_KEY.as_bytes()).unwrap();
     let spki = fingerprint(portal.0.der(), PinKind::PublicKey).unwrap();
     ring.set_pin(id, Slot::Primary, Some(Pin { kind: PinKind::PublicKey, fingerprint: spki })).unwrap();
     let verifier = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);

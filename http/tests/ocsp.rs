@@ -162,7 +162,8 @@ async fn whoami(p: Extension<Principal>, warning: Option<Extension<OcspWarning>>
 /// The layer over an app, with `certificate` pinned for "portal" (mTLS alone) and `checker`.
 fn app(checker: OcspChecker, pinned: &[u8], now: u64) -> axum::Router {
     let mut ring = Keyring::<4>::new();
-    let id = ring.add("portal", b"unused-secret-of-the-portal").unwrap();
+    let id = "portal";
+    ring.add(id, b"unused-secret-of-the-portal").unwrap();
     let pin = fingerprint(pinned, PinKind::Certificate).unwrap();
     ring.set_pin(id, Slot::Primary, Some(Pin { kind: PinKind::Certificate, fingerprint: pin })).unwrap();
     let verifier = Verifier::new(ring, ReplayCache::<64>::new(), Window::DEFAULT);

@@ -81,7 +81,8 @@ impl Drop for RedisServer {
 fn worker(store: AsyncRedisReplayStore) -> Authenticator {
     let mut ring = Keyring::<4>::new();
     ring.add(AEVO_KEY, AEVO_SECRET).unwrap();
-    let apex = ring.add(APEX_KEY, APEX_SECRET).unwrap();
+    let apex = APEX_KEY;
+    ring.add(apex, APEX_SECRET).unwrap();
     ring.bind_user_id(apex, APEX_USER).unwrap();
     let mut v = Verifier::new(ring, Deferred::new(), Window::DEFAULT);
     v.set_session_keys(Some(SessionKeys::new(SESSION_SECRET).unwrap()));

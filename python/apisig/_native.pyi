@@ -329,7 +329,21 @@ class Verifier:
     def set_role(self, id: str, role: str | None) -> None: ...
     def bind_user_id(self, id: str, user_id: str) -> None: ...
     def revoke(self, id: str) -> None:
-        """Removes both of the client's keys and both certificate pins."""
+        """Revokes the client: whatever it presents (key, signature, bearer JWT naming it,
+        session token, pinned certificate) is refused with ``ClientRevoked``."""
+    def disable(self, id: str) -> None:
+        """Suspends the client (``ClientDisabled``) until ``enable``."""
+    def enable(self, id: str) -> None:
+        """Makes the client active again."""
+    def set_expiry(self, id: str, expires_ns: int | None, *, slot: Slot = "primary") -> None:
+        """When the key and pin in ``slot`` stop working (``KeyExpired``), or ``None``."""
+    def revoke_key(self, id: str, *, slot: Slot = "primary") -> None:
+        """Revokes the key and pin in ``slot`` only (``KeyRevoked``)."""
+    def set_allowed(self, id: str, ranges: list[str]) -> None:
+        """Restricts the client to peers in ``ranges`` (CIDRs or addresses; empty: any).
+        Requests verified without ``peer=`` are then refused (``AddressNotAllowed``)."""
+    def status(self, id: str) -> str:
+        """The client's status: ``"active"``, ``"disabled"`` or ``"revoked"``."""
     def pin(
         self, id: str, pin: _Buffer | str | None, *, kind: PinKind = "certificate", slot: Slot = "primary"
     ) -> None:
@@ -337,11 +351,12 @@ class Verifier:
         is a SHA-256 fingerprint (32 bytes or 64 hex digits, ``:`` allowed) or a DER
         certificate, of the whole certificate (``kind="certificate"``) or of its public key
         (``kind="spki"``). Raises ``InvalidCertificate`` for DER the core refuses."""
-    def verify_certificate(self, der: _Buffer) -> Principal:
-        """The client pinned to a TLS peer certificate (DER), compared in constant time with
-        every pin; call it after the TLS library checked the chain. Raises
-        ``UnpinnedCertificate`` or ``InvalidCertificate``. The principal's scheme is
-        ``"mtls"``."""
+    def verify_certificate(self, der: _Buffer, *, now: int | None = None, peer: str | None = None) -> Principal:
+        """The client pinned to a TLS peer certificate (DER), found by its fingerprint and
+        compared in constant time; call it after the TLS library checked the chain. Raises
+        ``UnpinnedCertificate`` or ``InvalidCertificate``, and for a client no longer allowed
+        ``ClientRevoked``, ``ClientDisabled``, ``KeyRevoked``, ``KeyExpired`` or
+        ``AddressNotAllowed``. The principal's scheme is ``"mtls"``."""
     def verify(
         self,
         scheme: Scheme,
@@ -353,6 +368,7 @@ class Verifier:
         now: int | None = None,
         authorize: bool = False,
         json_body: bool = False,
+        peer: str | None = None,
     ) -> Principal:
         """The principal of a request; raises an ``ApisigError`` subclass otherwise, never
         returns a flag. With ``authorize=True`` the role must also allow ``path``. With
@@ -372,6 +388,7 @@ class Verifier:
         now: int | None = None,
         authorize: bool = False,
         json_body: bool = False,
+        peer: str | None = None,
     ) -> tuple[Principal, ReplayClaim | None]:
         """Like ``verify``, but leaves the claim to the caller: with a shared replay store the
         request is accepted only once ``claim`` is made good in it."""
@@ -386,6 +403,7 @@ class Verifier:
         *,
         now: int | None = None,
         authorize: bool = False,
+        peer: str | None = None,
     ) -> tuple[Principal, ReplayClaim | None]:
         """Mutual TLS, as ``verify_deferred``: the TLS client certificate (DER, ``None`` when
         the peer sent none) by itself (no ``scheme``; the principal's scheme is ``"mtls"``),

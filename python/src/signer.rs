@@ -128,7 +128,7 @@ impl Signer {
     ) -> PyResult<T> {
         let work = || {
             let headers = core_headers(&req.headers);
-            let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
+            let request = Request::new(&req.method, &req.path).with_body(&req.body).with_headers(&headers);
             self.with_core(|signer| f(signer, &request))
         };
         let result = if req.body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
@@ -247,7 +247,7 @@ impl Signer {
         // Small requests keep the GIL (as hashlib does below 2 KiB): the dict is built from
         // the header set directly, without intermediate strings.
         let headers = core_headers(&req.headers);
-        let request = Request { method: &req.method, path: &req.path, body: &req.body, headers: &headers };
+        let request = Request::new(&req.method, &req.path).with_body(&req.body).with_headers(&headers);
         self.with_core(|signer| {
             // Borrowed where it was returned (a move of the fresh set would stall on its stores).
             let signed = signer.sign(&request, stamp);

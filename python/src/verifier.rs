@@ -4,10 +4,12 @@
 //! with a [`Deferred`] store under the mutex and the claim is made good in the shared store
 //! after the mutex is released, so no thread waits on another's network round trip.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use apisig::claim::{Claim, Deferred};
-use apisig::client::Client;
+use apisig::client::{Client, Status};
 use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
@@ -15,7 +17,7 @@ use apisig::session::{self, Session};
 use apisig::{
     Error, Request, UnixNanos, Window,
     client::Slot,
-    keyring::{ClientIndex, Keyring},
+    keyring::Keyring,
     pin::Pin,
     policy::RoleId,
     replay::{ReplayEntry, ReplayStore},
@@ -30,13 +32,6 @@ use crate::tokens::{JwtPolicy, SessionKeys, parse_pin_kind};
 
 /// The scheme name of a principal authenticated by its TLS client certificate.
 const MTLS: &str = "mtls";
-
-/// The secret a client registered without a key is created with, and which is removed at once
-/// (under the same lock): the core's keyring registers a client with its primary key. Unique
-/// per id, so two such registrations never collide.
-fn placeholder_key(id: &str) -> Vec<u8> {
-    [&b"\0apisig: no key\0"[..], id.as_bytes()].concat()
-}
 
 /// A pin as given: a 32-byte fingerprint, 64 hex digits (`:` separators allowed), or a DER
 /// certificate whose fingerprint of `kind` is taken.
@@ -74,22 +69,21 @@ enum Replay {
 impl ReplayStore for Replay {
     fn check_and_insert(
         &mut self,
-        client: u32,
         key_id: &str,
         id: &[u8; REPLAY_ID_LEN],
         expires: UnixNanos,
         now: UnixNanos,
     ) -> Result<(), Error> {
         match self {
-            Replay::Heap(entries) => entries.check_and_insert(client, key_id, id, expires, now),
-            Replay::Deferred(d) => d.check_and_insert(client, key_id, id, expires, now),
+            Replay::Heap(entries) => entries.check_and_insert(key_id, id, expires, now),
+            Replay::Deferred(d) => d.check_and_insert(key_id, id, expires, now),
         }
     }
 
-    fn advance_nonce(&mut self, client: u32, key_id: &str, nonce: u64) -> Result<(), Error> {
+    fn advance_nonce(&mut self, key_id: &str, nonce: u64) -> Result<(), Error> {
         match self {
-            Replay::Heap(entries) => entries.advance_nonce(client, key_id, nonce),
-            Replay::Deferred(d) => d.advance_nonce(client, key_id, nonce),
+            Replay::Heap(entries) => entries.advance_nonce(key_id, nonce),
+            Replay::Deferred(d) => d.advance_nonce(key_id, nonce),
         }
     }
 }
@@ -103,7 +97,7 @@ impl Replay {
     }
 }
 
-type Core<const K: usize> = Box<apisig::Verifier<K, Replay>>;
+type Core<const K: usize> = Box<apisig::Verifier<Keyring<K>, Replay>>;
 
 /// How a request presents its credentials.
 #[derive(Clone, Copy)]
@@ -163,6 +157,11 @@ fn parse_slot(s: &str) -> PyResult<Slot> {
     crate::convert::parse_name("slot", s)
 }
 
+/// The peer address given as text (`"203.0.113.7"`, `"2001:db8::1"`).
+fn parse_peer(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
+    peer.map(|p| p.parse().map_err(|_| PyValueError::new_err(format!("peer is an IP address, not {p:?}")))).transpose()
+}
+
 /// Who a verified request comes from. Immutable and hashable (equal and hashed by all its
 /// fields): a verifier may hand back the same object for another request with the same
 /// outcome (see `Verifier::remembered`).
@@ -187,7 +186,7 @@ pub(crate) struct Principal {
 }
 
 impl Principal {
-    /// The principal the core's `p` names: client `c` (which `p.client` is) under `scheme`.
+    /// The principal the core's `p` names: client `c` (called `p.id`) under `scheme`.
     fn new(c: &Client, p: &apisig::Principal, scheme: &str, policy: Option<&PolicyData>) -> Principal {
         Principal {
             client_id: c.id().to_owned(),
@@ -313,11 +312,11 @@ enum Found {
 #[pyclass(frozen, name = "Verifier", module = "apisig._native")]
 pub(crate) struct Verifier {
     state: Mutex<State>,
-    /// The principal last returned for each client, by keyring index. Principals are frozen,
+    /// The principal last returned for each client, by client id. Principals are frozen,
     /// so a request with the same outcome gets the same object back (creating and freeing a
     /// Python object is about a tenth of a verification), found equal by comparing it with the
     /// keyring in place: nothing is copied for it.
-    principals: Mutex<Vec<Option<Remembered>>>,
+    principals: Mutex<HashMap<String, Remembered>>,
     policy: Option<Arc<PolicyData>>,
     replay_capacity: usize,
     window_ns: u64,
@@ -336,15 +335,17 @@ impl Verifier {
         policy.role_id(role).map(Some).ok_or_else(|| to_pyerr(py, Error::Forbidden))
     }
 
-    fn with_client<T>(
-        &self,
-        py: Python<'_>,
-        id: &str,
-        f: impl FnOnce(&mut State, ClientIndex) -> Result<T, Error>,
-    ) -> PyResult<T> {
+    fn set_status(&self, py: Python<'_>, id: &str, status: Status) -> PyResult<()> {
+        self.update(py, id, |c| {
+            c.set_status(status);
+            Ok(())
+        })
+    }
+
+    /// Changes the client called `id` (the core's `Keyring::update`: all or nothing).
+    fn update(&self, py: Python<'_>, id: &str, change: impl FnOnce(&mut Client) -> Result<(), Error>) -> PyResult<()> {
         let mut state = self.lock();
-        let client = with_core!(&state.core, v => v.keyring().find(id.as_bytes())).ok_or(Error::UnknownKey).py(py)?;
-        f(&mut state, client).py(py)
+        with_core!(&mut state.core, v => v.store_mut().update(id, change)).py(py)
     }
 
     /// Verifies a request whose credentials are presented as `how`: the body of `verify`,
@@ -360,8 +361,10 @@ impl Verifier {
         now: Option<Nanos>,
         authorize: bool,
         how: Presented<'_>,
+        peer: Option<&str>,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
+        let peer = parse_peer(peer)?;
         let mut objects = HeaderObjects::default();
         objects.gather(headers)?;
         let mut hs = CoreHeaders::new();
@@ -369,7 +372,7 @@ impl Verifier {
         let data = scheme.map(|s| &*s.data);
         let policy = self.policy.as_deref();
         let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
-            let req = Request { method, path, body: &body, headers: &hs };
+            let req = Request { method, path, body: &body, headers: &hs, peer };
             let mut state = self.lock();
             let (p, found, claim) = with_core!(&mut state.core, v => {
                 // A claim left by a request refused after it was made must not be taken for
@@ -385,8 +388,9 @@ impl Verifier {
                     (_, None) => return Err(Error::InvalidTemplate),
                 };
                 let claim = v.replay_mut().take_claim().map(|claim| ReplayClaim { claim });
-                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                (p, self.remembered(c, &p, data.map_or(MTLS, SchemeData::name)), claim)
+                let c = v.store().get(&p.id).ok_or(Error::UnknownKey)?;
+                let found = self.remembered(c, &p, data.map_or(MTLS, SchemeData::name));
+                (p, found, claim)
             });
             drop(state);
             if authorize {
@@ -398,7 +402,7 @@ impl Verifier {
         };
         let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         let (p, found, claim) = result.py(py)?;
-        Ok((self.principal_object(py, p.client, p.role, found)?, claim))
+        Ok((self.principal_object(py, &p.id, p.role, found)?, claim))
     }
 
     /// The principal for the core's `p` (client `c`) under `scheme`: the object returned last
@@ -406,21 +410,18 @@ impl Verifier {
     /// held, so the keyring's strings are compared in place and copied only for a new one.
     fn remembered(&self, c: &Client, p: &apisig::Principal, scheme: &str) -> Found {
         let memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = usize::try_from(p.client.0).unwrap_or(usize::MAX);
-        match memo.get(at) {
-            Some(Some(last)) if last.object.get().describes(last.role, c, p, scheme) => {
-                Found::Same(Arc::clone(&last.object))
-            }
+        match memo.get(p.id.as_str()) {
+            Some(last) if last.object.get().describes(last.role, c, p, scheme) => Found::Same(Arc::clone(&last.object)),
             _ => Found::New(Principal::new(c, p, scheme, self.policy.as_deref())),
         }
     }
 
-    /// `found` as a Python object; a new principal is remembered for keyring client `client`
-    /// (with role id `role`) in place of the last one.
+    /// `found` as a Python object; a new principal is remembered for client `client` (with
+    /// role id `role`) in place of the last one.
     fn principal_object(
         &self,
         py: Python<'_>,
-        client: ClientIndex,
+        client: &str,
         role: Option<RoleId>,
         found: Found,
     ) -> PyResult<Py<Principal>> {
@@ -430,12 +431,12 @@ impl Verifier {
         };
         let object = Py::new(py, p)?;
         let mut memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = usize::try_from(client.0).unwrap_or(usize::MAX);
-        if memo.len() <= at && at < MAX_CAPACITY {
-            memo.resize_with(at.saturating_add(1), || None);
-        }
-        if let Some(slot) = memo.get_mut(at) {
-            *slot = Some(Remembered { role, object: Arc::new(object.clone_ref(py)) });
+        let remembered = Remembered { role, object: Arc::new(object.clone_ref(py)) };
+        match memo.get_mut(client) {
+            Some(last) => *last = remembered,
+            None => {
+                memo.insert(client.to_owned(), remembered);
+            }
         }
         Ok(object)
     }
@@ -497,7 +498,7 @@ impl Verifier {
         });
         Ok(Verifier {
             state: Mutex::new(State { core, capacity }),
-            principals: Mutex::new(Vec::new()),
+            principals: Mutex::new(HashMap::new()),
             policy: policy.map(|p| Arc::clone(&p.data)),
             replay_capacity,
             window_ns: window.tolerance_nanos(),
@@ -520,75 +521,102 @@ impl Verifier {
         user_id: Option<&str>,
     ) -> PyResult<()> {
         let role = self.role_id(py, role)?;
+        // The whole client first, registered in one step: nothing half-configured.
+        let mut client = Client::new(id).py(py)?;
+        if let Some(k) = &key {
+            client.set_secret(Slot::Primary, Some(k)).py(py)?;
+        }
+        if let Some(s) = &secondary {
+            client.set_secret(Slot::Secondary, Some(s)).py(py)?;
+        }
+        client.set_role(role);
+        if let Some(u) = user_id {
+            client.bind_user_id(u).py(py)?;
+        }
         let mut state = self.lock();
         let capacity = state.capacity;
-        let result = with_core!(&mut state.core, v => {
-            let ring = v.keyring_mut();
+        with_core!(&mut state.core, v => {
+            let ring = v.store_mut();
             if ring.len() >= capacity {
                 return Err(to_pyerr(py, Error::KeyringFull));
             }
-            let c = match &key {
-                Some(k) => ring.add(id, k).py(py)?,
-                None => ring.add(id, &placeholder_key(id)).py(py)?,
-            };
-            let rest = (|| {
-                if key.is_none() {
-                    ring.set_secret(c, Slot::Primary, None)?;
-                }
-                if let Some(s) = &secondary {
-                    ring.set_secret(c, Slot::Secondary, Some(s))?;
-                }
-                ring.set_role(c, role)?;
-                if let Some(u) = user_id {
-                    ring.bind_user_id(c, u)?;
-                }
-                Ok(())
-            })();
-            if rest.is_err() {
-                // The core cannot remove a client: revoke both keys so nothing half-configured
-                // can authenticate.
-                let _ = ring.set_secret(c, Slot::Primary, None);
-                let _ = ring.set_secret(c, Slot::Secondary, None);
-            }
-            rest
-        });
-        result.py(py)
+            ring.insert(client).py(py)
+        })
     }
 
     /// Sets (or with `None` removes) the key in `slot` (`"primary"` or `"secondary"`).
     #[pyo3(signature = (id, slot, key))]
     fn set_key(&self, py: Python<'_>, id: &str, slot: &str, key: Option<Bytes<'_>>) -> PyResult<()> {
         let slot = parse_slot(slot)?;
-        self.with_client(
-            py,
-            id,
-            |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_secret(c, slot, key.as_deref())),
-        )
+        self.update(py, id, |c| c.set_secret(slot, key.as_deref()))
     }
 
     /// Gives the client a role of the verifier's policy, or none.
     fn set_role(&self, py: Python<'_>, id: &str, role: Option<&str>) -> PyResult<()> {
         let role = self.role_id(py, role)?;
-        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_role(c, role)))
+        self.update(py, id, |c| {
+            c.set_role(role);
+            Ok(())
+        })
     }
 
     /// Binds a user id to the client's key (APEX).
     fn bind_user_id(&self, py: Python<'_>, id: &str, user_id: &str) -> PyResult<()> {
-        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().bind_user_id(c, user_id)))
+        self.update(py, id, |c| c.bind_user_id(user_id))
     }
 
-    /// Removes both of the client's keys and both certificate pins: nothing it sends verifies
-    /// any more.
+    /// Revokes the client for good: whatever it presents — a key, a signature, a bearer JWT
+    /// naming it, a session token issued before, a pinned certificate — is refused with
+    /// `ClientRevoked`.
     fn revoke(&self, py: Python<'_>, id: &str) -> PyResult<()> {
-        self.with_client(py, id, |s, c| {
-            with_core!(&mut s.core, v => {
-                let ring = v.keyring_mut();
-                ring.set_secret(c, Slot::Primary, None)?;
-                ring.set_secret(c, Slot::Secondary, None)?;
-                ring.set_pin(c, Slot::Primary, None)?;
-                ring.set_pin(c, Slot::Secondary, None)
-            })
+        self.set_status(py, id, Status::Revoked)
+    }
+
+    /// Suspends the client (`ClientDisabled`, whatever it presents) until `enable`.
+    fn disable(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        self.set_status(py, id, Status::Disabled)
+    }
+
+    /// Lets a disabled client authenticate again (a revoked one too: revocation is the
+    /// server's decision, recorded here as a status).
+    fn enable(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        self.set_status(py, id, Status::Active)
+    }
+
+    /// Sets when the key (and pin) in `slot` stop working, in nanoseconds since the UNIX
+    /// epoch (`KeyExpired` from then on), or with `None` that they do not expire.
+    #[pyo3(signature = (id, expires_ns, *, slot = "primary"))]
+    fn set_expiry(&self, py: Python<'_>, id: &str, expires_ns: Option<u64>, slot: &str) -> PyResult<()> {
+        let slot = parse_slot(slot)?;
+        self.update(py, id, |c| {
+            c.set_expiry(slot, expires_ns);
+            Ok(())
         })
+    }
+
+    /// Revokes the key (and pin) in `slot` only (`KeyRevoked`); the other slot keeps working.
+    #[pyo3(signature = (id, *, slot = "primary"))]
+    fn revoke_key(&self, py: Python<'_>, id: &str, slot: &str) -> PyResult<()> {
+        let slot = parse_slot(slot)?;
+        self.update(py, id, |c| {
+            c.set_key_revoked(slot, true);
+            Ok(())
+        })
+    }
+
+    /// Restricts the client to peers in `ranges` (`"10.0.0.0/8"`, `"2001:db8::/32"`, or an
+    /// address; empty: any peer). A request verified without `peer=` is then refused
+    /// (`AddressNotAllowed`).
+    fn set_allowed(&self, py: Python<'_>, id: &str, ranges: Vec<String>) -> PyResult<()> {
+        let ranges = ranges.iter().map(|r| apisig::client::Cidr::parse(r)).collect::<Result<Vec<_>, _>>().py(py)?;
+        self.update(py, id, |c| c.set_allowed(&ranges))
+    }
+
+    /// The client's status: `"active"`, `"disabled"` or `"revoked"`.
+    fn status(&self, py: Python<'_>, id: &str) -> PyResult<&'static str> {
+        let state = self.lock();
+        let status = with_core!(&state.core, v => v.store().get(id).map(Client::status));
+        status.ok_or(Error::UnknownKey).py(py).map(|s| s.name())
     }
 
     /// Pins a TLS client certificate to the client in `slot` (or with `None` unpins it):
@@ -600,23 +628,36 @@ impl Verifier {
         let kind = parse_pin_kind(kind)?;
         let slot = parse_slot(slot)?;
         let pin = if pin.is_none() { None } else { Some(Pin { kind, fingerprint: pin_fingerprint(py, pin, kind)? }) };
-        self.with_client(py, id, |s, c| with_core!(&mut s.core, v => v.keyring_mut().set_pin(c, slot, pin)))
+        self.update(py, id, |c| {
+            c.set_pin(slot, pin);
+            Ok(())
+        })
     }
 
     /// The client pinned to a TLS peer certificate (DER), after the TLS library has checked
     /// its chain; raises `UnpinnedCertificate` or `InvalidCertificate`. The principal's scheme
     /// is `"mtls"`.
-    fn verify_certificate(&self, py: Python<'_>, der: Bytes<'_>) -> PyResult<Py<Principal>> {
+    #[pyo3(signature = (der, *, now = None, peer = None))]
+    fn verify_certificate(
+        &self,
+        py: Python<'_>,
+        der: Bytes<'_>,
+        now: Option<Nanos>,
+        peer: Option<&str>,
+    ) -> PyResult<Py<Principal>> {
+        let now = resolve_now(py, now, self.clock.as_ref())?;
+        let peer = parse_peer(peer)?;
         let state = self.lock();
         let found = with_core!(&state.core, v => {
-            v.verify_certificate(&der).and_then(|p| {
-                let c = v.keyring().get(p.client).ok_or(Error::UnknownKey)?;
-                Ok((p, self.remembered(c, &p, MTLS)))
+            v.verify_certificate(&der, peer, now).and_then(|p| {
+                let c = v.store().get(&p.id).ok_or(Error::UnknownKey)?;
+                let found = self.remembered(c, &p, MTLS);
+                Ok((p, found))
             })
         });
         drop(state);
         let (p, found) = found.py(py)?;
-        self.principal_object(py, p.client, p.role, found)
+        self.principal_object(py, &p.id, p.role, found)
     }
 
     /// Verifies a request and returns its principal; raises an `apisig.ApisigError` subclass
@@ -626,7 +667,7 @@ impl Verifier {
     /// body's members of those names; see the core's `Verifier::verify_json_body`). With a
     /// shared replay store, its `claim` is called (outside the verifier's lock) before the
     /// principal is returned.
-    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false, peer = None))]
     fn verify(
         &self,
         py: Python<'_>,
@@ -638,9 +679,10 @@ impl Verifier {
         now: Option<Nanos>,
         authorize: bool,
         json_body: bool,
+        peer: Option<&str>,
     ) -> PyResult<Py<Principal>> {
         let (principal, claim) =
-            self.verify_deferred(py, scheme, method, path, headers, body, now, authorize, json_body)?;
+            self.verify_deferred(py, scheme, method, path, headers, body, now, authorize, json_body, peer)?;
         if let (Some(claim), Some(store)) = (claim, &self.replay_store) {
             let pending = store.bind(py).call_method1("claim", (claim,))?;
             if !pending.is_none() {
@@ -660,7 +702,7 @@ impl Verifier {
     /// with a shared replay store, the request is accepted only once `claim` has been made good
     /// in it (`store.claim(claim)`, or `await` it for an asyncio store). `claim` is `None`
     /// without a shared store and for schemes that record nothing.
-    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false))]
+    #[pyo3(signature = (scheme, method, path, headers, body = Bytes::EMPTY, *, now = None, authorize = false, json_body = false, peer = None))]
     fn verify_deferred(
         &self,
         py: Python<'_>,
@@ -672,9 +714,10 @@ impl Verifier {
         now: Option<Nanos>,
         authorize: bool,
         json_body: bool,
+        peer: Option<&str>,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
         let how = if json_body { Presented::JsonBody } else { Presented::Headers };
-        self.verify_presented(py, Some(scheme), method, path, headers, body, now, authorize, how)
+        self.verify_presented(py, Some(scheme), method, path, headers, body, now, authorize, how, peer)
     }
 
     /// Verifies a request from a TLS peer whose client certificate (DER, or `None` when the
@@ -685,7 +728,7 @@ impl Verifier {
     /// credentials'. The certificate is checked first: a request refused for it records
     /// nothing. Raises `MissingCredential` without a certificate, `InvalidCertificate`,
     /// `UnpinnedCertificate` (not pinned, or pinned to another client than the credentials').
-    #[pyo3(signature = (certificate, scheme = None, method = "GET", path = "/", headers = None, body = Bytes::EMPTY, *, now = None, authorize = false))]
+    #[pyo3(signature = (certificate, scheme = None, method = "GET", path = "/", headers = None, body = Bytes::EMPTY, *, now = None, authorize = false, peer = None))]
     fn verify_with_certificate(
         &self,
         py: Python<'_>,
@@ -697,11 +740,12 @@ impl Verifier {
         body: Bytes<'_>,
         now: Option<Nanos>,
         authorize: bool,
+        peer: Option<&str>,
     ) -> PyResult<(Py<Principal>, Option<ReplayClaim>)> {
         let none = py.None().into_bound(py);
         let headers = headers.unwrap_or(&none);
         let how = Presented::Certificate(certificate.as_deref());
-        self.verify_presented(py, scheme, method, path, headers, body, now, authorize, how)
+        self.verify_presented(py, scheme, method, path, headers, body, now, authorize, how, peer)
     }
 
     /// Issues an APEX session token (`aptoken`) for a client after a verified
@@ -738,14 +782,14 @@ impl Verifier {
     /// The registered ids, in registration order.
     #[getter]
     fn client_ids(&self) -> Vec<String> {
-        with_core!(&self.lock().core, v => v.keyring().iter().map(|(_, c)| c.id().to_owned()).collect())
+        with_core!(&self.lock().core, v => v.store().iter().map(|c| c.id().to_owned()).collect())
     }
 
     /// `(role, user_id, has_primary_key, has_secondary_key)` for a client.
     fn client_info(&self, py: Python<'_>, id: &str) -> PyResult<(Option<String>, Option<String>, bool, bool)> {
         let state = self.lock();
         let info = with_core!(&state.core, v => {
-            let c = v.keyring().find(id.as_bytes()).and_then(|c| v.keyring().get(c)).ok_or(Error::UnknownKey);
+            let c = v.store().get(id).ok_or(Error::UnknownKey);
             c.map(|c| (c.role(), c.user_id().map(str::to_owned), c.has(Slot::Primary), c.has(Slot::Secondary)))
         });
         drop(state);
@@ -755,11 +799,11 @@ impl Verifier {
     }
 
     fn __len__(&self) -> usize {
-        with_core!(&self.lock().core, v => v.keyring().len())
+        with_core!(&self.lock().core, v => v.store().len())
     }
 
     fn __contains__(&self, id: &str) -> bool {
-        with_core!(&self.lock().core, v => v.keyring().find(id.as_bytes()).is_some())
+        with_core!(&self.lock().core, v => v.store().get(id).is_some())
     }
 
     /// How many replay entries are live at `now` (default: the clock).
@@ -800,7 +844,7 @@ impl Verifier {
 
     fn __repr__(&self) -> String {
         let state = self.lock();
-        let clients = with_core!(&state.core, v => v.keyring().len());
+        let clients = with_core!(&state.core, v => v.store().len());
         format!(
             "Verifier(clients={clients}, capacity={}, replay_capacity={}, window_ns={})",
             state.capacity, self.replay_capacity, self.window_ns

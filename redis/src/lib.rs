@@ -65,6 +65,7 @@
 use std::time::Duration;
 
 use apisig::claim::{CLAIM_SCRIPT, Claim, DEFAULT_RECOVERY_MS, Deferred, script_outcome};
+use apisig::store::ClientStore;
 use apisig::{Error, Principal, Request, UnixNanos, Verifier, scheme::Scheme};
 
 // The workspace README's Rust examples, compiled and run as this crate's doctests (it depends
@@ -197,8 +198,8 @@ fn duration_ms(d: Duration) -> u64 {
 ///
 /// # Errors
 /// Every error of [`Verifier::verify`], and those of [`RedisReplayStore::claim`].
-pub fn verify<const K: usize>(
-    verifier: &mut Verifier<K, Deferred>,
+pub fn verify<C: ClientStore>(
+    verifier: &mut Verifier<C, Deferred>,
     store: &mut RedisReplayStore,
     scheme: &Scheme<'_>,
     request: &Request<'_>,

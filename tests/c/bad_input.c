@@ -81,6 +81,12 @@ static const uint32_t all_codes[] = {
     APISIG_RESULT_OCSP_RESPONSE_STALE,
     APISIG_RESULT_OCSP_RESPONSE_NOT_YET_VALID,
     APISIG_RESULT_OCSP_NO_RESPONDER,
+    APISIG_RESULT_STORE_UNAVAILABLE,
+    APISIG_RESULT_CLIENT_REVOKED,
+    APISIG_RESULT_KEY_REVOKED,
+    APISIG_RESULT_KEY_EXPIRED,
+    APISIG_RESULT_CLIENT_DISABLED,
+    APISIG_RESULT_ADDRESS_NOT_ALLOWED,
     APISIG_RESULT_UNKNOWN_KID,
     APISIG_RESULT_KEY_TYPE_MISMATCH,
     APISIG_RESULT_JWKS_MALFORMED,
@@ -756,13 +762,17 @@ static void test_verifier_tokens_and_pins(void) {
     char token[512];
     uint8_t buf[1024], fp[APISIG_PIN_BYTES];
     size_t len = 0, der_len = 0;
-    uint32_t client = 0;
+    uint32_t client = 0, len32 = 0;
     uint8_t *der;
     FILE *f;
     memset(&none_str, 0, sizeof none_str);
     memset(&none, 0, sizeof none);
 
     EXPECT(APISIG_RESULT_OK, apisig_keyring_add(ring, S("client-7"), (const uint8_t *)"static-7", 8, &client));
+    /* A client with no key (certificate-only): no placeholder secret. */
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_add_client(ring, S("cert-only"), &len32));
+    CHECK(len32 == client + 1, "numbered after client-7");
+    EXPECT(APISIG_RESULT_DUPLICATE_KEY_ID, apisig_keyring_add_client(ring, S("cert-only"), &len32));
     /* JWT scheme: refused until configured, then the principal is the client named by sub. */
     EXPECT(APISIG_RESULT_OK, jwt(NULL, "{\"sub\":\"client-7\",\"exp\":1900000000}", token, sizeof token - 1, &len));
     token[len] = '\0';
@@ -797,14 +807,35 @@ static void test_verifier_tokens_and_pins(void) {
         EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_certificate_fingerprint(der, der_len, APISIG_PIN_KIND_PUBLIC_KEY, fp, 31, &len));
         CHECK(len == APISIG_PIN_BYTES, "pin size");
         EXPECT(APISIG_RESULT_OK, apisig_certificate_fingerprint(der, der_len, APISIG_PIN_KIND_PUBLIC_KEY, fp, sizeof fp, &len));
-        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, 0, &who));
         EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, APISIG_PIN_KIND_PUBLIC_KEY, fp, 31));
         EXPECT(APISIG_RESULT_INVALID_CERTIFICATE, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, 7, fp, sizeof fp));
         EXPECT(APISIG_RESULT_OK, apisig_keyring_set_pin(ring, client, APISIG_SLOT_SECONDARY, APISIG_PIN_KIND_PUBLIC_KEY, fp, sizeof fp));
-        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_certificate(v, der, der_len, 0, &who));
         CHECK(who.client == client && who.slot == APISIG_SLOT_SECONDARY, "pinned principal");
+        CHECK(who.id_len == 8 && memcmp(who.id, "client-7", 8) == 0, "the principal's id");
+        /* The pinned slot revoked, then expired, then the whole client disabled and revoked:
+           each refused with its own code, for the pin and for the session issued before. */
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_key_revoked(ring, client, APISIG_SLOT_SECONDARY, 1));
+        EXPECT(APISIG_RESULT_KEY_REVOKED, apisig_verifier_verify_certificate(v, der, der_len, NOW, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(v, &apex_session, &r, NOW, &who)); /* the primary slot still works */
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_key_revoked(ring, client, APISIG_SLOT_SECONDARY, 0));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_expiry(ring, client, APISIG_SLOT_SECONDARY, NOW));
+        EXPECT(APISIG_RESULT_KEY_EXPIRED, apisig_verifier_verify_certificate(v, der, der_len, NOW, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_certificate(v, der, der_len, NOW - 1, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_expiry(ring, client, APISIG_SLOT_SECONDARY, 0));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_status(ring, client, APISIG_CLIENT_STATUS_DISABLED));
+        EXPECT(APISIG_RESULT_CLIENT_DISABLED, apisig_verifier_verify_certificate(v, der, der_len, NOW, &who));
+        EXPECT(APISIG_RESULT_CLIENT_DISABLED, apisig_verifier_verify(v, &apex_session, &r, NOW, &who));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_status(ring, client, APISIG_CLIENT_STATUS_REVOKED));
+        EXPECT(APISIG_RESULT_CLIENT_REVOKED, apisig_verifier_verify_certificate(v, der, der_len, NOW, &who));
+        EXPECT(APISIG_RESULT_CLIENT_REVOKED, apisig_verifier_verify(v, &apex_session, &r, NOW, &who));
+        EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_keyring_set_status(ring, client, 9));
+        EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_status(ring, 5, APISIG_CLIENT_STATUS_ACTIVE));
+        EXPECT(APISIG_RESULT_OK, apisig_keyring_set_status(ring, client, APISIG_CLIENT_STATUS_ACTIVE));
+        EXPECT(APISIG_RESULT_OK, apisig_verifier_verify_certificate(v, der, der_len, NOW, &who));
         EXPECT(APISIG_RESULT_OK, apisig_keyring_clear_pin(ring, client, APISIG_SLOT_SECONDARY));
-        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, &who));
+        EXPECT(APISIG_RESULT_UNPINNED_CERTIFICATE, apisig_verifier_verify_certificate(v, der, der_len, 0, &who));
         free(der);
     }
     apisig_verifier_free(v);
@@ -901,7 +932,7 @@ static void expect_refused(enum kind k) {
     case VERIFIER: {
         apisig_verifier *v = &any.verifier;
         EXPECT_INVALID(apisig_verifier_verify(v, &aevo, &r, NOW, &who));
-        EXPECT_INVALID(apisig_verifier_verify_certificate(v, der, sizeof der, &who));
+        EXPECT_INVALID(apisig_verifier_verify_certificate(v, der, sizeof der, 0, &who));
         EXPECT_INVALID(apisig_verifier_set_jwt(v, (const uint8_t *)"k", 1, 0, 1, no_str, no_str));
         EXPECT_INVALID(apisig_verifier_set_session_keys(v, (const uint8_t *)"k", 1, no_bytes));
         CHECK(apisig_verifier_keyring(v) == NULL && apisig_verifier_replay_live(v, NOW) == 0, "%s: getters",
@@ -1362,6 +1393,11 @@ int main(void) {
         if (all_codes[i] == APISIG_RESULT_JWK_WEAK_KEY || all_codes[i] == APISIG_RESULT_JWKS_UNAVAILABLE ||
             all_codes[i] == APISIG_RESULT_DISCOVERY_MISMATCH || all_codes[i] == APISIG_RESULT_TOKEN_INACTIVE ||
             all_codes[i] == APISIG_RESULT_INTROSPECTION_UNAVAILABLE)
+            continue;
+        /* STORE_UNAVAILABLE comes from a client store that can be unreachable (a database),
+         * not the C keyring; ADDRESS_NOT_ALLOWED from an allow-list, which C requests (no peer
+         * address) cannot carry yet. */
+        if (all_codes[i] == APISIG_RESULT_STORE_UNAVAILABLE || all_codes[i] == APISIG_RESULT_ADDRESS_NOT_ALLOWED)
             continue;
         CHECK(seen[all_codes[i]], "code %s never produced", apisig_result_name(all_codes[i]));
     }

@@ -754,7 +754,7 @@ static void run_pins(const cJSON *root, const char *dir) {
             }
             CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_pin(ring, id, slot, kind, fp, sizeof fp));
         }
-        if (expect(c, apisig_verifier_verify_certificate(v, der, der_len, &who), where)) {
+        if (expect(c, apisig_verifier_verify_certificate(v, der, der_len, 0, &who), where)) {
             const char *want = str_of(c, "client");
             char id[64];
             size_t len = 0;

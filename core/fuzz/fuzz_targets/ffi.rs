@@ -399,7 +399,7 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
                         0 => check(apisig_keyring_add(p.cast(), c"k".as_ptr(), 1, b"s".as_ptr(), 1, &mut out)),
                         1 => {
                             let mut who: apisig_principal = core::mem::zeroed();
-                            check(apisig_verifier_verify_certificate(p.cast(), b"0".as_ptr(), 1, &mut who))
+                            check(apisig_verifier_verify_certificate(p.cast(), b"0".as_ptr(), 1, 0, &mut who))
                         }
                         2 => check(apisig_rotation_begin(p.cast(), &mut real_attempt)),
                         _ => {

@@ -23,7 +23,7 @@ fuzz_target!(|der: &[u8]| {
             assert!(start <= s0 && s1 <= end, "SPKI outside the certificate");
             assert!(s.len() >= 2 && s[0] == 0x30);
             let mut ring = Keyring::<2>::new();
-            let c = ring.add("device", b"unused-secret").unwrap();
+            let c = "device"; ring.add(c, b"unused-secret").unwrap();
             let p = Pin { kind: PinKind::PublicKey, fingerprint: spki_fp.unwrap() };
             ring.set_pin(c, Slot::Secondary, Some(p)).unwrap();
             let v = Verifier::new(ring, ReplayCache::<1>::new(), Window::DEFAULT);

@@ -77,16 +77,19 @@ pub const GATEWAY_SCHEMES: [&Scheme<'static>; 9] = [
 ];
 
 /// Every dialect but Securosys's, and a scheme of the user's own.
-pub fn gateway_verifier() -> Verifier<16, ReplayCache<4096>> {
+pub fn gateway_verifier() -> Verifier<Keyring<16>, ReplayCache<4096>> {
     let mut ring = Keyring::<16>::new();
     ring.add("signius-portal", SIGNIUS_KEY.as_bytes()).unwrap();
-    let acme = ring.add("zs-acme", ZS_PRIMARY.as_bytes()).unwrap();
+    let acme = "zs-acme";
+    ring.add(acme, ZS_PRIMARY.as_bytes()).unwrap();
     ring.set_secret(acme, Slot::Secondary, Some(ZS_SECONDARY.as_bytes())).unwrap();
-    let rotated = ring.add("zs-rotated", ZS_OLD.as_bytes()).unwrap();
+    let rotated = "zs-rotated";
+    ring.add(rotated, ZS_OLD.as_bytes()).unwrap();
     ring.set_secret(rotated, Slot::Secondary, Some(ZS_NEW.as_bytes())).unwrap();
     ring.set_secret(rotated, Slot::Primary, None).unwrap(); // the service retired the old key
     ring.add(AEVO_KEY, AEVO_SECRET).unwrap();
-    let apex = ring.add(APEX_KEY, APEX_SECRET).unwrap();
+    let apex = APEX_KEY;
+    ring.add(apex, APEX_SECRET).unwrap();
     ring.bind_user_id(apex, APEX_USER).unwrap();
     ring.add(CB_KEY, CB_SECRET).unwrap();
     let mut v = Verifier::new(ring, ReplayCache::<4096>::new(), Window::DEFAULT);
@@ -108,11 +111,14 @@ pub fn tsb() -> Authenticator {
     let policy = dialect::SECUROSYS_ROLES;
     let role = |name| policy.role_id(name);
     let mut ring = Keyring::<8>::new();
-    let ops = ring.add("tsb-ops", TSB_OPS.as_bytes()).unwrap();
+    let ops = "tsb-ops";
+    ring.add(ops, TSB_OPS.as_bytes()).unwrap();
     ring.set_role(ops, role("keyOperationToken")).unwrap();
-    let ops2 = ring.add("tsb-ops-2", TSB_OPS_2.as_bytes()).unwrap();
+    let ops2 = "tsb-ops-2";
+    ring.add(ops2, TSB_OPS_2.as_bytes()).unwrap();
     ring.set_role(ops2, role("keyOperationToken")).unwrap();
-    let mgmt = ring.add("tsb-mgmt", TSB_MGMT.as_bytes()).unwrap();
+    let mgmt = "tsb-mgmt";
+    ring.add(mgmt, TSB_MGMT.as_bytes()).unwrap();
     ring.set_role(mgmt, role("keyManagementToken")).unwrap();
     let mut v = Verifier::new(ring, ReplayCache::<1024>::new(), Window::DEFAULT);
     v.set_jwt(Some(JwtPolicy::new(JWT_SECRET).unwrap()));
