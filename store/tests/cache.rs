@@ -152,3 +152,40 @@ fn nonce_marks_are_shared_by_workers() {
     assert_eq!(a.advance_nonce("nobody", 1), Err(Error::UnknownKey));
     assert_eq!(a.for_each(&mut |_| {}), Err(Error::UnsupportedCredential));
 }
+
+/// The other process of [`a_revocation_by_another_process_is_seen_within_the_ttl`]: when run
+/// with `APISIG_STORE_REVOKE=<url>`, revokes the primary key of `c` in the store at that URL
+/// (what the command line does), with the master key in `APISIG_MASTER_KEY`. Otherwise it
+/// does nothing.
+#[test]
+fn revoker_process() {
+    let Ok(url) = std::env::var("APISIG_STORE_REVOKE") else { return };
+    let store = Store::open(&url, MasterKey::from_env().unwrap()).unwrap();
+    store.revoke_key("c", Slot::Primary).unwrap();
+}
+
+/// A worker keeps verifying through its cache while another process revokes the key in the
+/// database: the worker refuses it once its entry's time-to-live has passed.
+#[test]
+fn a_revocation_by_another_process_is_seen_within_the_ttl() {
+    let (_dir, url, master) = setup();
+    let worker = worker(&url, &master);
+    worker.store().create_client("c").unwrap();
+    let key = worker.store().issue("c", Slot::Primary, KeyKind::Static).unwrap();
+    assert!(!worker.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().key_revoked(Slot::Primary));
+
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "revoker_process", "--quiet"])
+        .env("APISIG_STORE_REVOKE", &url)
+        .env("APISIG_MASTER_KEY", master.to_hex().as_str())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let revoked_at = std::time::Instant::now();
+    let deadline = revoked_at + TTL + Duration::from_millis(100);
+    while !worker.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().key_revoked(Slot::Primary) {
+        assert!(std::time::Instant::now() < deadline, "still not revoked after the TTL");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(worker.store().client("c").unwrap().unwrap().keys[0].revoked.is_some());
+}
