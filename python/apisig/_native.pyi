@@ -291,19 +291,34 @@ class ReplayClaim:
 
 @final
 class Verifier:
-    """Verifies requests against registered clients (at most ``capacity``, up to 1024), a
+    """Verifies requests against clients, a
     two-sided freshness window (``window`` seconds, or ``window_ns`` nanoseconds; default
     300 s) and a replay record of ``replay_capacity`` entries. One verifier may be shared by
     threads. ``policy`` gives clients roles; ``sessions`` enables APEX session tokens
     (``aptoken``); ``jwt`` enables HS256 bearer JWTs. ``replay_store`` (see
     :mod:`apisig.replay`) replaces the in-memory replay record with one shared by several
     processes, such as Redis. ``clock`` returns the time in nanoseconds (default: the system
-    clock)."""
+    clock).
+
+    The clients: added with :meth:`add` (in memory, no limit unless ``capacity`` says one);
+    or read through a cache from a persistent ``store`` (:class:`Store`: each entry fresh for
+    ``cache_ttl`` seconds, at most ``cache_capacity`` entries, misses cached too; while the
+    database is down ``StoreUnavailable`` (503), unless ``serve_stale`` seconds past the TTL
+    are allowed); or asked of ``lookup(by, value)``, a callable for servers that keep keys
+    elsewhere: ``by`` is ``"id"`` (``value`` the key id, str), ``"key_digest"`` (the SHA-256
+    of a presented static key, bytes), ``"certificate"`` or ``"spki"`` (a pin's fingerprint,
+    bytes); it returns ``None`` or a client record, a dict with ``id`` and any of ``key`` /
+    ``key_digest``, ``secondary`` / ``secondary_digest`` (bytes), ``expires`` /
+    ``secondary_expires`` (UNIX seconds), ``revoked`` / ``secondary_revoked`` (bool),
+    ``role``, ``user_id``, ``status`` (``"active"``, ``"disabled"``, ``"revoked"``),
+    ``allowed`` (CIDRs). A lookup that raises, or returns a bad record, refuses the request
+    with ``StoreUnavailable`` (the exception is reported by ``sys.unraisablehook``). Over a
+    store or a lookup the verifier is read-only: change clients there."""
 
     def __new__(
         cls,
         *,
-        capacity: int = 64,
+        capacity: int | None = None,
         replay_capacity: int = 4096,
         window: int | None = None,
         window_ns: int | None = None,
@@ -312,6 +327,11 @@ class Verifier:
         sessions: SessionKeys | None = None,
         jwt: JwtPolicy | None = None,
         replay_store: ReplayStore | AsyncReplayStore | None = None,
+        store: Store | None = None,
+        cache_ttl: float = 10.0,
+        cache_capacity: int = 100_000,
+        serve_stale: float | None = None,
+        lookup: Callable[[str, Any], Mapping[str, Any] | None] | None = None,
     ) -> Verifier: ...
     def add(
         self,
@@ -418,14 +438,15 @@ class Verifier:
     def authorize(self, principal: Principal, target: str) -> None:
         """Raises ``Forbidden`` or ``NonCanonicalPath`` unless the principal's role allows it."""
     @property
-    def client_ids(self) -> list[str]: ...
+    def client_ids(self) -> list[str]:
+        """The added clients' ids, sorted."""
     def client_info(self, id: str) -> tuple[str | None, str | None, bool, bool]:
         """``(role, user_id, has_primary_key, has_secondary_key)``."""
     def __len__(self) -> int: ...
     def __contains__(self, id: str, /) -> bool: ...
     def live_replay_entries(self, now: int | None = None) -> int: ...
     @property
-    def capacity(self) -> int: ...
+    def capacity(self) -> int | None: ...
     @property
     def replay_capacity(self) -> int: ...
     @property

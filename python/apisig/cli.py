@@ -152,7 +152,7 @@ def parse_http_request(raw: bytes) -> tuple[str, str, list[tuple[str, bytes]], b
 
 def build_verifier(path: str, args: argparse.Namespace) -> Verifier:
     entries: list[dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
-    v = Verifier(capacity=max(16, len(entries)), window=args.window, policy=SECUROSYS_ROLES)
+    v = Verifier(window=args.window, policy=SECUROSYS_ROLES)
     for e in entries:
 
         def secret_of(kind: str, e: dict[str, Any] = e) -> bytes | None:

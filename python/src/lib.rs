@@ -15,6 +15,7 @@ use apisig::names::Named as _;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+mod clients;
 mod convert;
 mod jwks;
 mod ocsp;
