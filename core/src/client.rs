@@ -463,6 +463,23 @@ impl Client {
         Slot::ALL.iter().copied().zip(self.slots.iter()).filter_map(|(s, x)| x.secret.as_ref().map(|x| (s, x)))
     }
 
+    /// Compares a presented certificate fingerprint of `kind` with both slots' pins, in
+    /// constant time.
+    pub(crate) fn match_pin(&self, kind: crate::pin::PinKind, fingerprint: &[u8; crate::pin::PIN_LEN]) -> Option<Slot> {
+        let mut found = Choice::from(0);
+        let mut slot = 0u8;
+        for (s, x) in Slot::ALL.iter().copied().zip(self.slots.iter()) {
+            // Copied out first: the found client is the store's answer, and where it lies
+            // says which one it is; the comparison itself then reads only the stack.
+            if let Some(Pin { kind: held_kind, fingerprint: held }) = x.pin {
+                let eq = Choice::from(u8::from(held_kind == kind)) & ct_eq(&held, fingerprint);
+                slot.conditional_assign(&(s.index() as u8), eq);
+                found |= eq;
+            }
+        }
+        bool::from(found).then_some(if slot == 0 { Slot::Primary } else { Slot::Secondary })
+    }
+
     /// Compares a presented secret with both slots, in constant time.
     pub(crate) fn match_secret(&self, presented: &[u8]) -> Option<Slot> {
         self.match_digest(&digest(presented))

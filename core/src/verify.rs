@@ -186,13 +186,9 @@ impl<C: ClientStore, S: ReplayStore> Verifier<C, S> {
         for kind in [PinKind::Certificate, PinKind::PublicKey] {
             let fingerprint = pin::fingerprint(der, kind)?;
             if let Some(client) = self.store.by_pin(kind, &fingerprint)? {
-                // The store found a candidate; its pin is compared here, in constant time.
-                let slot = [Slot::Primary, Slot::Secondary].into_iter().find(|&s| {
-                    client
-                        .pin(s)
-                        .is_some_and(|p| p.kind == kind && bool::from(mac::ct_eq(&p.fingerprint, &fingerprint)))
-                });
-                return Principal::admitted(&client, Some(slot.ok_or(Error::UnpinnedCertificate)?), peer, now);
+                // The store found a candidate; its pins are compared here, in constant time.
+                let slot = client.match_pin(kind, &fingerprint).ok_or(Error::UnpinnedCertificate)?;
+                return Principal::admitted(&client, Some(slot), peer, now);
             }
         }
         Err(Error::UnpinnedCertificate)

@@ -371,7 +371,9 @@ class Verifier:
         is a SHA-256 fingerprint (32 bytes or 64 hex digits, ``:`` allowed) or a DER
         certificate, of the whole certificate (``kind="certificate"``) or of its public key
         (``kind="spki"``). Raises ``InvalidCertificate`` for DER the core refuses."""
-    def verify_certificate(self, der: _Buffer, *, now: int | None = None, peer: str | None = None) -> Principal:
+    def verify_certificate(
+        self, der: _Buffer, *, now: int | None = None, peer: str | None = None
+    ) -> Principal:
         """The client pinned to a TLS peer certificate (DER), found by its fingerprint and
         compared in constant time; call it after the TLS library checked the chain. Raises
         ``UnpinnedCertificate`` or ``InvalidCertificate``, and for a client no longer allowed

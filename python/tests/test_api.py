@@ -166,9 +166,11 @@ def test_key_rotation_on_the_server() -> None:
     with pytest.raises(apisig.UnknownKey):
         v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "zs-primary"})
     v.revoke("acme")
-    with pytest.raises(apisig.UnknownKey):
+    with pytest.raises(apisig.ClientRevoked):
         v.verify(apisig.ZIGNSEC, "GET", "/", {"Zs-Product-Key": "zs-secondary"})
-    assert v.client_info("acme") == (None, None, False, False)
+    # Revoking keeps the client's record (its secondary key) and refuses it as revoked.
+    assert v.client_info("acme") == (None, None, False, True)
+    assert v.status("acme") == "revoked"
 
 
 def test_principals_follow_every_change_to_the_client() -> None:

@@ -167,6 +167,14 @@ def _missing_kid() -> None:
     keys.verify(case["token"], iss["issuer"], iss["audience"], iss["algorithms"], now=jws["now"] * 10**9)
 
 
+def _lifecycle(change: Callable[[apisig.Verifier], None], peer: str | None = None) -> None:
+    """A static key of a client that `change` revoked, disabled, expired or restricted."""
+    v = apisig.Verifier()
+    v.add("c", b"static-key")
+    change(v)
+    v.verify(apisig.SECUROSYS, "GET", "/", {"X-API-KEY": "static-key"}, now=10**18, peer=peer)
+
+
 # Errors the shared vectors (run by test_vectors.py, test_tokens.py, test_jwks.py) do not reach.
 NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "field_too_long": lambda: apisig.Verifier().add("k" * 4096, b"secret"),
@@ -181,10 +189,17 @@ NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "discovery_mismatch": lambda: _oidc_down("discovery"),
     "token_inactive": lambda: _oidc_down("inactive"),
     "introspection_unavailable": lambda: _oidc_down("introspection"),
+    "client_revoked": lambda: _lifecycle(lambda v: v.revoke("c")),
+    "client_disabled": lambda: _lifecycle(lambda v: v.disable("c")),
+    "key_revoked": lambda: _lifecycle(lambda v: v.revoke_key("c")),
+    "key_expired": lambda: _lifecycle(lambda v: v.set_expiry("c", 10**18)),
+    "address_not_allowed": lambda: _lifecycle(lambda v: v.set_allowed("c", ["10.0.0.0/8"]), peer="192.0.2.1"),
 }
 
 # Python sizes every output itself: the core's buffer_too_small cannot happen here (C tests it).
-UNREACHABLE_FROM_PYTHON = {"buffer_too_small"}
+# store_unavailable comes from a client store that can be unreachable (a database); the
+# Python verifier's keyring is in memory (core/tests/lifecycle.rs reaches it).
+UNREACHABLE_FROM_PYTHON = {"buffer_too_small", "store_unavailable"}
 
 
 def names_in_vectors() -> set[str]:

@@ -375,7 +375,7 @@ def test_pin_api() -> None:
     with pytest.raises(apisig.UnpinnedCertificate):
         v.verify_certificate(reissued)
     v.revoke("gw")
-    with pytest.raises(apisig.UnpinnedCertificate):
+    with pytest.raises(apisig.ClientRevoked):
         v.verify_certificate(der)
     with pytest.raises(ValueError, match="kind"):
         v.pin("gw", der, kind="sha1")

@@ -414,13 +414,13 @@ static void pins(const char *vectors) {
   }
   for (uint32_t c = 0; c < 4; c++) {
     apisig_principal who;
-    expect("pin match", apisig_verifier_verify_certificate(&v, der[c], len[c], &who), APISIG_RESULT_OK);
+    expect("pin match", apisig_verifier_verify_certificate(&v, der[c], len[c], 0, &who), APISIG_RESULT_OK);
     expect_who("pin principal", &who, c, c % 2);
   }
   snprintf(path, sizeof path, "%s/certs/ca-ec-p256.der", vectors);
   size_t n = read_file(path, der[0], sizeof der[0]);
   apisig_principal who;
-  expect("pin unpinned", apisig_verifier_verify_certificate(&v, der[0], n, &who), APISIG_RESULT_UNPINNED_CERTIFICATE);
+  expect("pin unpinned", apisig_verifier_verify_certificate(&v, der[0], n, 0, &who), APISIG_RESULT_UNPINNED_CERTIFICATE);
   expect("wipe", apisig_verifier_wipe(&v), APISIG_RESULT_OK);
 }
 
