@@ -90,7 +90,9 @@ for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
         add("Rust", f"{op}, {label} body", R.get(f"{g}/apisig/{op}"), "SHA-256 (sha2) of the body", R.get(f"{g}/baseline/sha256"), "thrpt", 0.97)
 add("Rust", "keyring lookup, 65,536 clients", R.get("keyring-find/apisig/65536-clients"), "the same at 64 clients", R.get("keyring-find/baseline/64-clients"), "x", 1.5)
 # Issue 19: clients in a store (apisig-store's benches/stores.rs).
-add("Rust", "static-key lookup, 10^6 clients in memory", R.get("store-static/apisig/1M-clients"), "the same at 64 clients", R.get("store-static/baseline/64-clients"), "x", 1.3)
+add("Rust", "verify (Aevo), 10^6 clients in memory", R.get("store-verify/apisig/1M-clients"), "the same at 64 clients", R.get("store-verify/baseline/64-clients"), "x", 1.3)
+add("Rust", "static-key verify (SIGNIUS), 10^6 clients", R.get("store-static/apisig/1M-clients"), "the same at 64 clients", R.get("store-static/baseline/64-clients"), "x", 1.3)
+add("Rust", "verify (Aevo) through a warm cache (SQLite)", R.get("store-cache/apisig/warm-cache"), "the same client in memory", R.get("store-cache/baseline/memory"), "x", 1.2)
 add("Rust", "cold miss: client loaded from SQLite (info)", R.get("store-cold/apisig/sqlite-miss"), "warm cache hit", R.get("store-cold/baseline/warm-cache"), "x", 0)
 add("Rust", "cold miss: client loaded from PostgreSQL (info)", R.get("store-cold/apisig/postgres-miss"), "warm cache hit", R.get("store-cold/baseline/warm-cache"), "x", 0)
 add("Rust", "replay check-and-insert, 65,536 entries", R.get("replay-insert/apisig/65536-entries"), "the same at 64 entries", R.get("replay-insert/baseline/64-entries"), "x", 1.5)

@@ -1,11 +1,11 @@
 //! The stores' benchmarks, each against a baseline measured in the same run (`make bench`
 //! prints the ratios with scripts/bench-table.py):
 //!
-//! - `store-verify`: Aevo verification (HMAC) through a [`MemoryStore`] of a million clients
-//!   against the same with 64 clients.
+//! - `store-verify`: Aevo verification (HMAC) by the core's `Verifier` through a
+//!   [`MemoryStore`] of a million clients against the same with 64 clients.
 //! - `store-static`: static-key verification (SIGNIUS) at a million clients against 64.
 //! - `store-cache`: Aevo verification through a warm [`CachedStore`] (SQLite behind it)
-//!   against the in-memory store.
+//!   against the same client in a [`MemoryStore`].
 //! - `store-cold`: a cold miss — a client loaded from SQLite, and from PostgreSQL when it is
 //!   installed (its HMAC secret unsealed, the core's client built) — reported beside a warm
 //!   cache hit.
@@ -28,11 +28,86 @@ mod pg;
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use apisig::client::{Client, Slot};
+use apisig::headers::Header;
+use apisig::replay::ReplayCache;
+use apisig::scheme::Scheme;
 use apisig::store::ClientStore;
+use apisig::{Credentials, Request, Signer, Stamp, Verifier, Window, dialect};
 use apisig_store::{CacheConfig, CachedStore, KeyKind, MasterKey, MemoryStore, Store};
-use criterion::{Criterion, criterion_group};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group};
+
+const SECOND: u64 = 1_000_000_000;
+/// Requests this far apart: each one's replay entry has expired before the next (window
+/// ±300 s), so a small replay cache never fills.
+const STEP: u64 = 601 * SECOND;
+const T0: u64 = 1_700_000_000 * SECOND;
+
+/// A signed request's headers, owned (name, full value).
+type Signed = Vec<(&'static str, Vec<u8>)>;
+
+fn sign(scheme: &Scheme<'static>, api_key: &str, secret: &[u8], now: u64) -> Signed {
+    let creds = Credentials { api_key, secret, ..Credentials::EMPTY };
+    let set =
+        Signer::new(scheme, creds).unwrap().sign(&Request::new("GET", "/account"), Stamp { now, nonce: None }).unwrap();
+    let scheme_names: Vec<&'static str> = scheme.headers.iter().map(|h| h.name).collect();
+    set.iter()
+        .map(|l| {
+            let name = scheme_names.iter().copied().find(|n| *n == l.name).unwrap();
+            (name, format!("{}{}", l.prefix, l.value).into_bytes())
+        })
+        .collect()
+}
+
+fn verify_once<C: ClientStore>(
+    v: &mut Verifier<C, ReplayCache<8>>,
+    scheme: &Scheme<'_>,
+    signed: &Signed,
+    now: u64,
+) -> apisig::Principal {
+    let headers: Vec<Header<'_>> = signed.iter().map(|(n, val)| Header { name: n, value: val }).collect();
+    v.verify(scheme, &Request::new("GET", "/account").with_headers(&headers), now).unwrap()
+}
+
+/// Verification of requests from `who(i)` (api key, secret), signed ahead in chunks (not
+/// timed), through `v`.
+fn bench_verify<C: ClientStore>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    v: &mut Verifier<C, ReplayCache<8>>,
+    scheme: &Scheme<'static>,
+    who: impl Fn(u64) -> (String, Vec<u8>),
+) {
+    let mut now = T0;
+    let mut i = 0u64;
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(256);
+                left -= n;
+                let chunk: Vec<(Signed, u64)> = (0..n)
+                    .map(|_| {
+                        now += STEP;
+                        i += 1;
+                        let (key, secret) = who(i);
+                        (sign(scheme, &key, &secret, now), now)
+                    })
+                    .collect();
+                let start = Instant::now();
+                for (signed, at) in &chunk {
+                    black_box(verify_once(v, scheme, signed, *at));
+                }
+                timed += start.elapsed();
+            }
+            timed
+        })
+    });
+}
 
 const MILLION: usize = 1_000_000;
 
@@ -58,32 +133,114 @@ fn memory_store(n: usize) -> MemoryStore {
     store
 }
 
-fn lookups(c: &mut Criterion) {
+fn stores(c: &mut Criterion) {
     let before = rss();
-    let big = memory_store(MILLION);
+    let mut big = memory_store(MILLION);
     let per_client = (rss().saturating_sub(before)) / MILLION;
     eprintln!("store memory: {per_client} bytes per client (resident set growth over {MILLION} clients)");
     // For scripts/bench-table.py (the bench runs in the package's directory).
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("store-memory.txt"), per_client.to_string()).unwrap();
-    let small = memory_store(64);
-    for i in (1..MILLION).step_by(2) {
-        assert_eq!(big.by_static_key(format!("key-{i}").as_bytes()).unwrap().unwrap().id(), format!("client-{i}"));
+    let mut small = memory_store(64);
+
+    // Every one of the million is verified as itself first: Aevo for the HMAC half, SIGNIUS
+    // for the static-key half.
+    {
+        let mut v = Verifier::new(&mut big, ReplayCache::<8>::new(), Window::DEFAULT);
+        let t = Instant::now();
+        for i in 0..MILLION {
+            let now = T0 + (i as u64 + 1) * STEP;
+            let id = format!("client-{i}");
+            let who = if i % 2 == 0 {
+                verify_once(
+                    &mut v,
+                    &dialect::AEVO,
+                    &sign(&dialect::AEVO, &id, format!("secret-{i}").as_bytes(), now),
+                    now,
+                )
+            } else {
+                verify_once(&mut v, &dialect::SIGNIUS, &sign(&dialect::SIGNIUS, &format!("key-{i}"), b"", now), now)
+            };
+            assert_eq!(who.id.as_str(), id);
+        }
+        eprintln!("store: {MILLION} clients each verified as itself in {:?}", t.elapsed());
     }
 
-    let mut g = c.benchmark_group("store-static");
-    g.bench_function("baseline/64-clients", |b| b.iter(|| small.by_static_key(black_box(b"key-33")).unwrap().unwrap()));
-    g.bench_function("apisig/1M-clients", |b| b.iter(|| big.by_static_key(black_box(b"key-777777")).unwrap().unwrap()));
+    // HMAC clients are the even ones, static keys the odd ones; the requests cycle through
+    // clients spread over the whole store.
+    let aevo = |n: u64| {
+        move |i: u64| {
+            let c = (i * 7919 % (n / 2)) * 2;
+            (format!("client-{c}"), format!("secret-{c}").into_bytes())
+        }
+    };
+    let signius = |n: u64| move |i: u64| (format!("key-{}", (i * 7919 % (n / 2)) * 2 + 1), Vec::new());
+    let mut g = c.benchmark_group("store-verify");
+    bench_verify(
+        &mut g,
+        "baseline/64-clients",
+        &mut Verifier::new(&mut small, ReplayCache::new(), Window::DEFAULT),
+        &dialect::AEVO,
+        aevo(64),
+    );
+    bench_verify(
+        &mut g,
+        "apisig/1M-clients",
+        &mut Verifier::new(&mut big, ReplayCache::new(), Window::DEFAULT),
+        &dialect::AEVO,
+        aevo(MILLION as u64),
+    );
     g.finish();
+    let mut g = c.benchmark_group("store-static");
+    bench_verify(
+        &mut g,
+        "baseline/64-clients",
+        &mut Verifier::new(&mut small, ReplayCache::new(), Window::DEFAULT),
+        &dialect::SIGNIUS,
+        signius(64),
+    );
+    bench_verify(
+        &mut g,
+        "apisig/1M-clients",
+        &mut Verifier::new(&mut big, ReplayCache::new(), Window::DEFAULT),
+        &dialect::SIGNIUS,
+        signius(MILLION as u64),
+    );
+    g.finish();
+    drop(big);
 
     // The cache, warm and cold, in front of SQLite.
     let dir = tempfile::tempdir().unwrap();
     let master = MasterKey::generate().unwrap();
     let store = Store::open(&format!("sqlite:{}", dir.path().join("keys.db").display()), master.clone()).unwrap();
     store.create_client("client-1").unwrap();
-    store.issue("client-1", Slot::Primary, KeyKind::Hmac).unwrap();
-    let cache = CachedStore::new(Arc::new(store), CacheConfig::default());
+    let secret = store.issue("client-1", Slot::Primary, KeyKind::Hmac).unwrap();
+    let secret = secret.as_str().as_bytes().to_vec();
+    let cache =
+        CachedStore::new(Arc::new(store), CacheConfig { ttl: Duration::from_secs(3600), ..CacheConfig::default() });
+    let mut one = MemoryStore::new();
+    let mut c1 = Client::new("client-1").unwrap();
+    c1.set_secret(Slot::Primary, Some(&secret)).unwrap();
+    one.insert(c1).unwrap();
+    let who = |_| ("client-1".to_owned(), secret.clone());
+    let mut g = c.benchmark_group("store-cache");
+    bench_verify(
+        &mut g,
+        "baseline/memory",
+        &mut Verifier::new(&mut one, ReplayCache::new(), Window::DEFAULT),
+        &dialect::AEVO,
+        who,
+    );
+    bench_verify(
+        &mut g,
+        "apisig/warm-cache",
+        &mut Verifier::new(&cache, ReplayCache::new(), Window::DEFAULT),
+        &dialect::AEVO,
+        who,
+    );
+    g.finish();
+
     let mut g = c.benchmark_group("store-cold");
     g.bench_function("baseline/warm-cache", |b| b.iter(|| cache.by_id(black_box(b"client-1")).unwrap().unwrap()));
     g.bench_function("apisig/sqlite-miss", |b| {
@@ -107,7 +264,7 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups);
+criterion_group!(benches, stores);
 
 fn main() {
     benches();

@@ -1,7 +1,9 @@
 //! The in-memory store without a capacity ceiling: clients registered from code or loaded at
-//! start-up, found through hash maps by id, by static-key digest and by pin.
+//! start-up, found through hash tables by id, by static-key digest and by pin.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use apisig::Error;
@@ -12,17 +14,36 @@ use apisig::store::{ClientStore, key_digest};
 
 use crate::KeyFormat;
 
-/// A client as the store keeps it, with its APEX nonce mark.
+/// A client in the by-id set: hashed and compared by its id, so the set needs no copy of it.
 #[derive(Clone, Debug)]
-struct Held {
-    client: Arc<Client>,
-    last_nonce: Option<u64>,
+struct ById(Arc<Client>);
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        self.0.id()
+    }
 }
 
-/// Clients in memory, as many as memory holds: a hash map by id, one by the SHA-256 digest of
-/// each slot's key (static keys are found by the digest of the presented key, at the same cost
-/// whatever the number of clients), one by certificate pin. Clients are shared as
-/// `Arc<Client>`, so a lookup copies no key material.
+impl Hash for ById {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        // As `str` hashes, so that lookups by `&str` find it.
+        self.0.id().hash(h);
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &ById) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for ById {}
+
+/// Clients in memory, as many as memory holds: a hash set by id (the id is the client's own,
+/// not a copy), a hash map by the SHA-256 digest of each slot's key (static keys are found by
+/// the digest of the presented key, at the same cost whatever the number of clients) and one by
+/// certificate pin, each holding the client itself (`Arc<Client>`): a lookup is one probe, and
+/// copies no key material.
 ///
 /// With a [`KeyFormat`] ([`with_key_format`](Self::with_key_format)), a presented static key
 /// that claims the format (starts with its prefix) is checked before the lookup: a typo is
@@ -41,9 +62,11 @@ struct Held {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
-    by_id: HashMap<Box<str>, Held>,
-    by_digest: HashMap<[u8; 32], Box<str>>,
-    by_pin: HashMap<(PinKind, [u8; PIN_LEN]), Box<str>>,
+    by_id: HashSet<ById>,
+    by_digest: HashMap<[u8; 32], Arc<Client>>,
+    by_pin: HashMap<(PinKind, [u8; PIN_LEN]), Arc<Client>>,
+    /// APEX nonce marks, by client id.
+    nonces: HashMap<Box<str>, u64>,
     format: Option<KeyFormat>,
 }
 
@@ -64,24 +87,28 @@ impl MemoryStore {
     /// [`Error::DuplicateKeyId`] when a client with this id, or with one of its keys or pins,
     /// is already in the store; nothing changes.
     pub fn insert(&mut self, client: Client) -> Result<(), Error> {
-        if self.by_id.contains_key(client.id()) {
+        if self.by_id.contains(client.id()) || self.taken(&client, |_| true) {
             return Err(Error::DuplicateKeyId);
         }
-        let digests: Vec<[u8; 32]> = Slot::ALL.iter().filter_map(|s| client.key_digest(*s)).collect();
-        let pins: Vec<(PinKind, [u8; PIN_LEN])> =
-            Slot::ALL.iter().filter_map(|s| client.pin(*s)).map(|p| (p.kind, p.fingerprint)).collect();
-        if digests.iter().any(|d| self.by_digest.contains_key(d)) || pins.iter().any(|p| self.by_pin.contains_key(p)) {
-            return Err(Error::DuplicateKeyId);
+        let client = Arc::new(client);
+        for s in Slot::ALL {
+            if let Some(d) = client.key_digest(*s) {
+                self.by_digest.insert(d, Arc::clone(&client));
+            }
+            if let Some(p) = client.pin(*s) {
+                self.by_pin.insert((p.kind, p.fingerprint), Arc::clone(&client));
+            }
         }
-        let id: Box<str> = client.id().into();
-        for d in digests {
-            self.by_digest.insert(d, id.clone());
-        }
-        for p in pins {
-            self.by_pin.insert(p, id.clone());
-        }
-        self.by_id.insert(id, Held { client: Arc::new(client), last_nonce: None });
+        self.by_id.insert(ById(client));
         Ok(())
+    }
+
+    /// Whether one of `client`'s keys or pins is held by a client for which `counts` is true.
+    fn taken(&self, client: &Client, counts: impl Fn(&Client) -> bool) -> bool {
+        Slot::ALL.iter().any(|s| {
+            client.key_digest(*s).and_then(|d| self.by_digest.get(&d)).is_some_and(|o| counts(o))
+                || client.pin(*s).and_then(|p| self.by_pin.get(&(p.kind, p.fingerprint))).is_some_and(|o| counts(o))
+        })
     }
 
     /// Replaces the client of the same id (its keys, pins, status, …: a rotation, a
@@ -91,46 +118,37 @@ impl MemoryStore {
     /// [`Error::DuplicateKeyId`] when one of its keys or pins belongs to another client;
     /// nothing changes.
     pub fn upsert(&mut self, client: Client) -> Result<(), Error> {
-        let id: Box<str> = client.id().into();
-        let other = |owner: Option<&Box<str>>| owner.is_some_and(|o| *o != id);
-        let taken = Slot::ALL.iter().filter_map(|s| client.key_digest(*s)).any(|d| other(self.by_digest.get(&d)))
-            || Slot::ALL
-                .iter()
-                .filter_map(|s| client.pin(*s))
-                .any(|p| other(self.by_pin.get(&(p.kind, p.fingerprint))));
-        if taken {
+        let id = client.id().to_owned();
+        if self.taken(&client, |o| o.id() != id) {
             return Err(Error::DuplicateKeyId);
         }
-        let last_nonce = self.remove_held(&id).and_then(|h| h.last_nonce);
+        self.unindex(&id);
         // Cannot fail: the id is free and no other client holds its keys or pins.
-        self.insert(client)?;
-        if let Some(h) = self.by_id.get_mut(&id) {
-            h.last_nonce = last_nonce;
-        }
-        Ok(())
+        self.insert(client)
     }
 
     /// Removes the client with this id; the removed client, if there was one.
     pub fn remove(&mut self, id: &str) -> Option<Arc<Client>> {
-        self.remove_held(id).map(|h| h.client)
+        self.nonces.remove(id);
+        self.unindex(id)
     }
 
-    fn remove_held(&mut self, id: &str) -> Option<Held> {
-        let held = self.by_id.remove(id)?;
-        for &s in Slot::ALL {
-            if let Some(d) = held.client.key_digest(s) {
+    fn unindex(&mut self, id: &str) -> Option<Arc<Client>> {
+        let ById(client) = self.by_id.take(id)?;
+        for s in Slot::ALL {
+            if let Some(d) = client.key_digest(*s) {
                 self.by_digest.remove(&d);
             }
-            if let Some(p) = held.client.pin(s) {
+            if let Some(p) = client.pin(*s) {
                 self.by_pin.remove(&(p.kind, p.fingerprint));
             }
         }
-        Some(held)
+        Some(client)
     }
 
     /// The client with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Client>> {
-        self.by_id.get(id).map(|h| &h.client)
+        self.by_id.get(id).map(|c| &c.0)
     }
 
     /// How many clients the store holds.
@@ -142,42 +160,46 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
-
-    fn client(&self, id: Option<&str>) -> Option<Arc<Client>> {
-        id.and_then(|id| self.by_id.get(id)).map(|h| Arc::clone(&h.client))
-    }
 }
 
-/// The store as a verifier's: every lookup in constant expected time.
+/// The store as a verifier's: every lookup one probe of a hash table.
 impl ClientStore for MemoryStore {
     type Found<'a> = Arc<Client>;
 
     fn by_id(&self, id: &[u8]) -> Result<Option<Arc<Client>>, Error> {
-        Ok(core::str::from_utf8(id).ok().and_then(|id| self.client(Some(id))))
+        Ok(core::str::from_utf8(id).ok().and_then(|id| self.get(id)).cloned())
     }
 
     fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
         if let Some(format) = self.format.as_ref().filter(|f| f.claims(key)) {
             format.check(core::str::from_utf8(key).map_err(|_| Error::InvalidKeyFormat)?)?;
         }
-        Ok(self.client(self.by_digest.get(&key_digest(key)).map(|id| &**id)))
+        Ok(self.by_digest.get(&key_digest(key)).cloned())
     }
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
-        Ok(self.client(self.by_pin.get(&(kind, *fingerprint)).map(|id| &**id)))
+        Ok(self.by_pin.get(&(kind, *fingerprint)).cloned())
     }
 
     fn for_each(&self, f: &mut dyn FnMut(&Client)) -> Result<(), Error> {
-        self.by_id.values().for_each(|h| f(&h.client));
+        self.by_id.iter().for_each(|c| f(&c.0));
         Ok(())
     }
 
     fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
-        let held = self.by_id.get_mut(id).ok_or(Error::UnknownKey)?;
-        if held.last_nonce.is_some_and(|last| nonce <= last) {
-            return Err(Error::ReplayedRequest);
+        if !self.by_id.contains(id) {
+            return Err(Error::UnknownKey);
         }
-        held.last_nonce = Some(nonce);
-        Ok(())
+        match self.nonces.get_mut(id) {
+            Some(last) if nonce <= *last => Err(Error::ReplayedRequest),
+            Some(last) => {
+                *last = nonce;
+                Ok(())
+            }
+            None => {
+                self.nonces.insert(id.into(), nonce);
+                Ok(())
+            }
+        }
     }
 }
