@@ -63,11 +63,64 @@ struct Cached {
     fetched: Instant,
 }
 
+/// A lookup's key as the caller has it: by-id lookups probe without copying the id.
+enum Probe<'a> {
+    Id(&'a str),
+    Other(Lookup),
+}
+
+impl Probe<'_> {
+    fn owned(self) -> Lookup {
+        match self {
+            Probe::Id(id) => Lookup::Id(id.into()),
+            Probe::Other(k) => k,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Entries {
-    map: HashMap<Lookup, Cached>,
-    /// Insertion order, for eviction: each key of `map` once.
+    /// By id (probed by `&str`, no allocation on a hit).
+    ids: HashMap<Box<str>, Cached>,
+    /// By digest and by pin.
+    keys: HashMap<Lookup, Cached>,
+    /// Insertion order, for eviction: each key of the maps once.
     order: VecDeque<Lookup>,
+}
+
+impl Entries {
+    fn get(&self, probe: &Probe<'_>) -> Option<&Cached> {
+        match probe {
+            Probe::Id(id) => self.ids.get(*id),
+            Probe::Other(k) => self.keys.get(k),
+        }
+    }
+
+    /// Whether `key` is new.
+    fn insert(&mut self, key: Lookup, value: Cached) -> bool {
+        match key {
+            Lookup::Id(id) => self.ids.insert(id, value).is_none(),
+            k => self.keys.insert(k, value).is_none(),
+        }
+    }
+
+    fn remove(&mut self, key: &Lookup) {
+        match key {
+            Lookup::Id(id) => self.ids.remove(&**id),
+            k => self.keys.remove(k),
+        };
+    }
+
+    fn contains(&self, key: &Lookup) -> bool {
+        match key {
+            Lookup::Id(id) => self.ids.contains_key(&**id),
+            k => self.keys.contains_key(k),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len().saturating_add(self.keys.len())
+    }
 }
 
 /// A read-through cache in front of a [`Store`], as a verifier's
@@ -116,23 +169,22 @@ impl CachedStore {
     /// Forgets everything cached about the client `id` (found by id, key or pin).
     pub fn invalidate(&self, id: &str) {
         let mut e = self.entries();
-        e.map.retain(|k, v| {
-            !(matches!(k, Lookup::Id(i) if &**i == id) || v.client.as_ref().is_some_and(|c| c.id() == id))
-        });
-        let Entries { map, order } = &mut *e;
-        order.retain(|k| map.contains_key(k));
+        let other = |v: &Cached| v.client.as_ref().is_none_or(|c| c.id() != id);
+        e.ids.retain(|k, v| &**k != id && other(v));
+        e.keys.retain(|_, v| other(v));
+        let e = &mut *e;
+        let order = std::mem::take(&mut e.order);
+        e.order = order.into_iter().filter(|k| e.contains(k)).collect();
     }
 
     /// Forgets everything cached, misses included.
     pub fn invalidate_all(&self) {
-        let mut e = self.entries();
-        e.map.clear();
-        e.order.clear();
+        *self.entries() = Entries::default();
     }
 
     /// How many entries (clients and misses) are cached.
     pub fn len(&self) -> usize {
-        self.entries().map.len()
+        self.entries().len()
     }
 
     /// Whether nothing is cached.
@@ -147,10 +199,10 @@ impl CachedStore {
     /// The cached answer for `key` while fresh, else the store's (`load`), cached.
     fn fetch(
         &self,
-        key: Lookup,
+        key: Probe<'_>,
         load: impl FnOnce(&Store) -> Result<Option<ClientRecord>, StoreError>,
     ) -> Result<Option<Arc<Client>>, Error> {
-        let stale = match self.entries().map.get(&key) {
+        let stale = match self.entries().get(&key) {
             Some(c) if c.fetched.elapsed() < self.config.ttl => return Ok(c.client.clone()),
             other => other.cloned(),
         };
@@ -170,13 +222,12 @@ impl CachedStore {
         };
         let mut e = self.entries();
         let fresh = Cached { client: client.clone(), fetched: Instant::now() };
-        if e.map.insert(key.clone(), fresh).is_none() {
+        let key = key.owned();
+        if e.insert(key.clone(), fresh) {
             e.order.push_back(key);
-            while e.map.len() > self.config.capacity.max(1) {
+            while e.len() > self.config.capacity.max(1) {
                 match e.order.pop_front() {
-                    Some(old) => {
-                        e.map.remove(&old);
-                    }
+                    Some(old) => e.remove(&old),
                     None => break,
                 }
             }
@@ -221,7 +272,7 @@ impl CachedStore {
 impl CachedStore {
     fn find_id(&self, id: &[u8]) -> Result<Option<Arc<Client>>, Error> {
         let Ok(id) = core::str::from_utf8(id) else { return Ok(None) };
-        self.fetch(Lookup::Id(id.into()), |s| s.load(id))
+        self.fetch(Probe::Id(id), |s| s.load(id))
     }
 
     fn find_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
@@ -230,11 +281,11 @@ impl CachedStore {
             return Err(Error::InvalidKeyFormat);
         }
         let digest = key_digest(key);
-        self.fetch(Lookup::Digest(digest), |s| s.load_by_static_digest(&digest))
+        self.fetch(Probe::Other(Lookup::Digest(digest)), |s| s.load_by_static_digest(&digest))
     }
 
     fn find_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
-        let found = self.fetch(Lookup::Pin(kind, *fingerprint), |s| s.load_by_pin(fingerprint))?;
+        let found = self.fetch(Probe::Other(Lookup::Pin(kind, *fingerprint)), |s| s.load_by_pin(fingerprint))?;
         // The store finds a pin by its fingerprint; the kind must be the pinned one too.
         let pinned = |c: &Client| {
             Slot::ALL.iter().any(|s| c.pin(*s).is_some_and(|p| p.kind == kind && p.fingerprint == *fingerprint))
