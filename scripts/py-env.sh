@@ -54,7 +54,7 @@ fi
 
 # Rebuild when any input of the extension changed (or it is not importable).
 stamp_build=$VENV/.apisig-build
-sources=$(cd "$ROOT" && find core/src core/Cargo.toml python/src python/Cargo.toml python/pyproject.toml \
+sources=$(cd "$ROOT" && find core/src core/Cargo.toml store/src store/Cargo.toml python/src python/Cargo.toml python/pyproject.toml \
     Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ "${PY_ENV_FORCE:-0}" = 1 ] || [ ! -f "$stamp_build" ] || [ "$(cat "$stamp_build")" != "$sources" ] \
     || ! "$VENV/bin/python" -c 'import apisig._native' >/dev/null 2>&1; then

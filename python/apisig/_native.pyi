@@ -1,10 +1,20 @@
 """The pyo3 face of the apisig core (hand-written stubs; checked by ``mypy.stubtest``)."""
 
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any, Final, TypeAlias, final
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, ClassVar, Final, TypeAlias, final
 
 from .replay import AsyncReplayStore, ReplayStore
-from .types import Encoding, HeaderField, PinKind, SchemeKind, Slot, TemplatePart, TimeUnit
+from .types import (
+    ClientStatus,
+    Encoding,
+    HeaderField,
+    KeyKind,
+    PinKind,
+    SchemeKind,
+    Slot,
+    TemplatePart,
+    TimeUnit,
+)
 
 _Buffer: TypeAlias = bytes | bytearray | memoryview
 _HeaderValue: TypeAlias = str | bytes
@@ -34,11 +44,14 @@ __all__ = [
     "ZIGNSEC_LEGACY",
     "ZIGNSEC_OAUTH",
     "Attempt",
+    "ClientInfo",
     "ErrorInfo",
     "FamilyInfo",
     "JwkSet",
     "JwtClaims",
     "JwtPolicy",
+    "KeyInfo",
+    "MasterKeyError",
     "Next",
     "Policy",
     "Principal",
@@ -48,6 +61,8 @@ __all__ = [
     "Session",
     "SessionKeys",
     "Signer",
+    "Store",
+    "StoreError",
     "TokenLifetime",
     "Verifier",
     "_AsgiGate",
@@ -281,19 +296,34 @@ class ReplayClaim:
 
 @final
 class Verifier:
-    """Verifies requests against registered clients (at most ``capacity``, up to 1024), a
+    """Verifies requests against clients, a
     two-sided freshness window (``window`` seconds, or ``window_ns`` nanoseconds; default
     300 s) and a replay record of ``replay_capacity`` entries. One verifier may be shared by
     threads. ``policy`` gives clients roles; ``sessions`` enables APEX session tokens
     (``aptoken``); ``jwt`` enables HS256 bearer JWTs. ``replay_store`` (see
     :mod:`apisig.replay`) replaces the in-memory replay record with one shared by several
     processes, such as Redis. ``clock`` returns the time in nanoseconds (default: the system
-    clock)."""
+    clock).
+
+    The clients: added with :meth:`add` (in memory, no limit unless ``capacity`` says one);
+    or read through a cache from a persistent ``store`` (:class:`Store`: each entry fresh for
+    ``cache_ttl`` seconds, at most ``cache_capacity`` entries, misses cached too; while the
+    database is down ``StoreUnavailable`` (503), unless ``serve_stale`` seconds past the TTL
+    are allowed); or asked of ``lookup(by, value)``, a callable for servers that keep keys
+    elsewhere: ``by`` is ``"id"`` (``value`` the key id, str), ``"key_digest"`` (the SHA-256
+    of a presented static key, bytes), ``"certificate"`` or ``"spki"`` (a pin's fingerprint,
+    bytes); it returns ``None`` or a client record, a dict with ``id`` and any of ``key`` /
+    ``key_digest``, ``secondary`` / ``secondary_digest`` (bytes), ``expires`` /
+    ``secondary_expires`` (UNIX seconds), ``revoked`` / ``secondary_revoked`` (bool),
+    ``role``, ``user_id``, ``status`` (``"active"``, ``"disabled"``, ``"revoked"``),
+    ``allowed`` (CIDRs). A lookup that raises, or returns a bad record, refuses the request
+    with ``StoreUnavailable`` (the exception is reported by ``sys.unraisablehook``). Over a
+    store or a lookup the verifier is read-only: change clients there."""
 
     def __new__(
         cls,
         *,
-        capacity: int = 64,
+        capacity: int | None = None,
         replay_capacity: int = 4096,
         window: int | None = None,
         window_ns: int | None = None,
@@ -302,6 +332,11 @@ class Verifier:
         sessions: SessionKeys | None = None,
         jwt: JwtPolicy | None = None,
         replay_store: ReplayStore | AsyncReplayStore | None = None,
+        store: Store | None = None,
+        cache_ttl: float = 10.0,
+        cache_capacity: int = 100_000,
+        serve_stale: float | None = None,
+        lookup: Callable[[str, Any], Mapping[str, Any] | None] | None = None,
     ) -> Verifier: ...
     def add(
         self,
@@ -410,14 +445,15 @@ class Verifier:
     def authorize(self, principal: Principal, target: str) -> None:
         """Raises ``Forbidden`` or ``NonCanonicalPath`` unless the principal's role allows it."""
     @property
-    def client_ids(self) -> list[str]: ...
+    def client_ids(self) -> list[str]:
+        """The added clients' ids, sorted."""
     def client_info(self, id: str) -> tuple[str | None, str | None, bool, bool]:
         """``(role, user_id, has_primary_key, has_secondary_key)``."""
     def __len__(self) -> int: ...
     def __contains__(self, id: str, /) -> bool: ...
     def live_replay_entries(self, now: int | None = None) -> int: ...
     @property
-    def capacity(self) -> int: ...
+    def capacity(self) -> int | None: ...
     @property
     def replay_capacity(self) -> int: ...
     @property
@@ -746,3 +782,123 @@ def introspection_check(
 
 def ocsp_cache_until(this_update: int, next_update: int | None, now: int, max_age: int) -> int | None:
     """Until when (ns) a response fetched at ``now`` may be reused, or ``None``."""
+
+# ---- the client store (apisig-store): docs/stores.md -------------------------------------
+
+class StoreError(Exception):
+    """A change or lookup the key store refuses: an unknown client or key, a client that
+    already exists, a slot already taken, an invalid id, CIDR or scope, a store URL it does
+    not open, data it cannot read."""
+
+class MasterKeyError(StoreError):
+    """The master key is missing (neither ``APISIG_MASTER_KEY`` nor ``APISIG_MASTER_KEY_FILE``
+    is set), not a key (64 hex digits or 32 bytes), or not the one the store's secrets are
+    sealed under."""
+
+@final
+class KeyInfo:
+    """A key as listed: everything but the key."""
+
+    @property
+    def slot(self) -> Slot: ...
+    @property
+    def kind(self) -> KeyKind:
+        """``"static"`` (kept as its SHA-256 digest) or ``"hmac"`` (sealed under the master
+        key)."""
+    @property
+    def created(self) -> int:
+        """When it was issued (UNIX seconds)."""
+    @property
+    def expires(self) -> int | None:
+        """When it stops working (UNIX seconds), if ever."""
+    @property
+    def revoked(self) -> int | None:
+        """When it was revoked (UNIX seconds), if it was."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class ClientInfo:
+    """A client as listed: never a secret, a key or a digest."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> ClientStatus: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def allowed(self) -> list[str]:
+        """The addresses it may connect from, as CIDRs (empty: any)."""
+    @property
+    def scopes(self) -> list[str]: ...
+    @property
+    def keys(self) -> list[KeyInfo]:
+        """Its keys, primary first."""
+    @property
+    def pins(self) -> list[tuple[Slot, PinKind, str]]:
+        """Its certificate pins: ``(slot, kind, SHA-256 fingerprint in hex)``."""
+    @property
+    def created(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict (keys as dicts, pins as ``[slot, kind, hex]``)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Store:
+    """The persistent client store (SQLite, PostgreSQL): clients, their keys (static keys as
+    SHA-256 digests, HMAC secrets sealed under the master key) and the key lifecycle. Safe to
+    share between threads; every call releases the GIL. A database that cannot be reached
+    raises ``StoreUnavailable``; what the store refuses, ``StoreError``."""
+
+    @staticmethod
+    def open(url: str, *, master_key: bytes | str | None = None, product: str | None = None) -> Store:
+        """Opens (creating and migrating where needed) ``sqlite:PATH`` (``sqlite::memory:``
+        for tests) or ``postgres://USER:PASSWORD@HOST:PORT/DATABASE``. ``master_key`` is 32
+        bytes or 64 hex digits; without it, ``APISIG_MASTER_KEY`` or the file
+        ``APISIG_MASTER_KEY_FILE`` names. A missing or wrong key raises ``MasterKeyError``.
+        ``product`` names issued keys (``acme`` -> ``acme_sk_...``)."""
+    @staticmethod
+    def generate_master_key() -> str:
+        """A new random master key: 64 hex digits."""
+    @property
+    def master_key_id(self) -> str:
+        """The id of the master key the secrets are sealed under (not secret)."""
+    @property
+    def product(self) -> str: ...
+    @property
+    def key_regex(self) -> str:
+        """A regular expression matching this store's issued keys (for secret scanners)."""
+    def create_client(self, id: str) -> None: ...
+    def delete_client(self, id: str) -> None: ...
+    def issue(self, id: str, slot: Slot = "primary", kind: KeyKind = "static") -> str:
+        """Issues a key into an empty slot and returns it: the only time it is shown."""
+    def rotate(self, id: str, *, grace: int | None = None) -> str:
+        """Issues a new primary of the old one's kind; the old key stays the secondary for
+        ``grace`` seconds, or is deleted at once when ``None``. Returns the new key."""
+    def promote(self, id: str) -> None: ...
+    def retire(self, id: str) -> None: ...
+    def delete_key(self, id: str, slot: Slot) -> None: ...
+    def set_expiry(self, id: str, slot: Slot, expires: int | None) -> None:
+        """When the key stops working (UNIX seconds), or ``None`` for never."""
+    def revoke_key(self, id: str, slot: Slot) -> None: ...
+    def set_status(self, id: str, status: ClientStatus) -> None: ...
+    def revoke_client(self, id: str) -> None:
+        """Every credential of the client is refused from now on (``ClientRevoked``)."""
+    def set_role(self, id: str, role: str | None) -> None: ...
+    def bind_user_id(self, id: str, user_id: str | None) -> None: ...
+    def set_allowed(self, id: str, cidrs: Sequence[str]) -> None:
+        """IPv4/IPv6 CIDRs the client may connect from (at most 8); empty for any."""
+    def set_scopes(self, id: str, scopes: Sequence[str]) -> None: ...
+    def list(self) -> list[ClientInfo]:
+        """Every client, ordered by id, without secrets."""
+    def client(self, id: str) -> ClientInfo | None: ...

@@ -15,6 +15,14 @@
     refusal (exit 1). The keyring file is JSON: a list of
     ``{"id", "key" | "secret" | "key_file" | "secret_file", "secondary", "role", "user_id"}``.
 
+``apisig keys init|create|issue|list|rotate|promote|retire|expire|revoke|disable|enable|delete|allow|scopes|role ...``
+    manages the keys a server verifies against, in a store (docs/stores.md): ``--store
+    sqlite:PATH`` or ``--store postgres://USER:PASSWORD@HOST:PORT/DB``, by default
+    ``$APISIG_STORE``; the master key from ``APISIG_MASTER_KEY`` (64 hex digits) or the file
+    ``APISIG_MASTER_KEY_FILE`` names (``apisig keys init --generate-master-key`` makes one). An
+    issued key is printed once, on stdout. ``--json`` prints every result (and error) as JSON.
+    A refused change exits 1 with the reason on stderr, and writes nothing.
+
 A dialect is a preset name (``apisig presets`` lists them) or ``@scheme.json``, a user-defined
 scheme as :meth:`apisig.Scheme.from_dict` reads it.
 """
@@ -26,13 +34,15 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from . import PRESETS, SECUROSYS_ROLES, Scheme, Signer, Verifier
+from . import PRESETS, SECUROSYS_ROLES, KeyInfo, Scheme, Signer, Store, StoreError, Verifier
 from .exceptions import ApisigError
+from .types import ClientStatus
 
 __all__ = ["main", "parse_http_request"]
 
@@ -142,7 +152,7 @@ def parse_http_request(raw: bytes) -> tuple[str, str, list[tuple[str, bytes]], b
 
 def build_verifier(path: str, args: argparse.Namespace) -> Verifier:
     entries: list[dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
-    v = Verifier(capacity=max(16, len(entries)), window=args.window, policy=SECUROSYS_ROLES)
+    v = Verifier(window=args.window, policy=SECUROSYS_ROLES)
     for e in entries:
 
         def secret_of(kind: str, e: dict[str, Any] = e) -> bytes | None:
@@ -186,6 +196,298 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- apisig keys: the key store's lifecycle ------------------------------------------------
+
+STORE_ENV = "APISIG_STORE"
+"""The environment variable naming the store ``apisig keys`` uses without ``--store``."""
+
+
+class _Refused(Exception):
+    """A ``keys`` command refused before the store was changed (bad arguments, no store)."""
+
+
+def _open_store(args: argparse.Namespace, create: bool = False) -> Store:
+    url = args.store or os.environ.get(STORE_ENV)
+    if not url:
+        raise _Refused(f"no store: pass --store sqlite:PATH (or postgres://...) or set {STORE_ENV}")
+    if url.startswith("sqlite:") and not create:
+        # The crate's forms: sqlite:PATH, sqlite://PATH, sqlite:///ABSOLUTE/PATH, sqlite::memory:.
+        rest = url.removeprefix("sqlite:")
+        path = rest.removeprefix("//")
+        if path != ":memory:" and not Path(path).exists():
+            # A mistyped path would otherwise become a new, empty store.
+            raise _Refused(f"no store at {path}: create it with `apisig keys init --store {url}`")
+    return Store.open(url, product=getattr(args, "product", None))
+
+
+def _emit(args: argparse.Namespace, value: object, text: str | None) -> None:
+    if args.json:
+        print(json.dumps(value))
+    elif text is not None:
+        print(text)
+
+
+def _keys_init(args: argparse.Namespace) -> int:
+    if args.generate_master_key:
+        key = Store.generate_master_key()
+        _emit(args, {"master_key": key}, key)
+        return 0
+    store = _open_store(args, create=True)
+    result = {"master_key_id": store.master_key_id, "product": store.product, "clients": len(store.list())}
+    _emit(args, result, f"store ready: master key {store.master_key_id}, keys issued as {store.product}_…")
+    return 0
+
+
+def _issued(args: argparse.Namespace, store: Store, id: str, slot: str, key: str) -> None:
+    info = store.client(id)
+    kind = next((k.kind for k in info.keys if k.slot == slot), None) if info else None
+    _emit(args, {"id": id, "slot": slot, "kind": kind, "key": key}, key)
+    if not args.json:
+        print(f"apisig: the {slot} key of {id!r}: shown once, hand it over now", file=sys.stderr)
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    store.create_client(args.id)
+    key = None
+    try:
+        if args.role is not None:
+            store.set_role(args.id, args.role)
+        if args.user_id is not None:
+            store.bind_user_id(args.id, args.user_id)
+        if args.allow:
+            store.set_allowed(args.id, args.allow)
+        if args.scope:
+            store.set_scopes(args.id, args.scope)
+        if args.issue:
+            key = store.issue(args.id, "primary", args.issue)
+    except BaseException as refused:
+        # One client, created by this command: nothing of it stays when a setting is refused.
+        try:
+            store.delete_client(args.id)
+        except (StoreError, ApisigError) as e:
+            raise refused from e
+        raise
+    if key is not None:
+        _issued(args, store, args.id, "primary", key)
+    else:
+        info = store.client(args.id)
+        _emit(args, info.to_dict() if info else None, f"created {args.id!r}")
+    return 0
+
+
+def _keys_issue(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    key = store.issue(args.id, args.slot, args.kind)
+    _issued(args, store, args.id, args.slot, key)
+    return 0
+
+
+def _key_line(k: KeyInfo) -> str:
+    def when(t: int | None) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t is not None else "-"
+
+    state = "revoked" if k.revoked is not None else "expires " + when(k.expires) if k.expires else "active"
+    return f"    {k.slot:9} {k.kind:6} issued {when(k.created)}  {state}"
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.id:
+        info = store.client(args.id)
+        if info is None:
+            raise StoreError(f"no client {args.id!r}")
+        clients = [info]
+    else:
+        clients = store.list()
+    if args.json:
+        print(json.dumps([c.to_dict() for c in clients]))
+        return 0
+    for c in clients:
+        extra = [f"role={c.role}"] if c.role else []
+        extra += [f"user_id={c.user_id}"] if c.user_id else []
+        extra += [f"allow={','.join(c.allowed)}"] if c.allowed else []
+        extra += [f"scopes={','.join(c.scopes)}"] if c.scopes else []
+        print(" ".join([c.id, c.status, *extra]))
+        for k in c.keys:
+            print(_key_line(k))
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    key = store.rotate(args.id, grace=None if args.no_grace else args.grace)
+    _issued(args, store, args.id, "primary", key)
+    return 0
+
+
+def _changed(args: argparse.Namespace, store: Store, what: str) -> int:
+    info = store.client(args.id)
+    _emit(args, info.to_dict() if info else {"id": args.id, "deleted": True}, what)
+    return 0
+
+
+def _keys_promote(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    store.promote(args.id)
+    return _changed(args, store, f"{args.id!r}: the secondary key is now the primary")
+
+
+def _keys_retire(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    store.retire(args.id)
+    return _changed(args, store, f"{args.id!r}: the secondary key is deleted")
+
+
+def _keys_expire(args: argparse.Namespace) -> int:
+    if (args.at is not None) + (args.after is not None) + args.never != 1:
+        raise _Refused("give exactly one of --at UNIX_SECONDS, --in SECONDS, --never")
+    at = None if args.never else args.at if args.at is not None else int(time.time()) + args.after
+    store = _open_store(args)
+    store.set_expiry(args.id, args.slot, at)
+    return _changed(
+        args, store, f"{args.id!r}: the {args.slot} key " + (f"expires at {at}" if at else "never expires")
+    )
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.slot:
+        store.revoke_key(args.id, args.slot)
+        return _changed(args, store, f"{args.id!r}: the {args.slot} key is revoked")
+    store.revoke_client(args.id)
+    return _changed(args, store, f"{args.id!r} is revoked: every credential of it is refused")
+
+
+def _keys_status(status: ClientStatus) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        store = _open_store(args)
+        store.set_status(args.id, status)
+        return _changed(args, store, f"{args.id!r} is {status}")
+
+    return run
+
+
+def _keys_delete(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.slot:
+        store.delete_key(args.id, args.slot)
+        return _changed(args, store, f"{args.id!r}: the {args.slot} key is deleted")
+    store.delete_client(args.id)
+    return _changed(args, store, f"{args.id!r} is deleted, with its keys")
+
+
+def _keys_allow(args: argparse.Namespace) -> int:
+    if bool(args.cidr) == args.any:
+        raise _Refused("give the CIDRs the client may connect from, or --any")
+    store = _open_store(args)
+    store.set_allowed(args.id, args.cidr)
+    return _changed(args, store, f"{args.id!r} may connect from " + (", ".join(args.cidr) or "any address"))
+
+
+def _keys_scopes(args: argparse.Namespace) -> int:
+    if bool(args.scope) == args.none:
+        raise _Refused("give the client's scopes, or --none")
+    store = _open_store(args)
+    store.set_scopes(args.id, args.scope)
+    return _changed(args, store, f"{args.id!r} has scopes: " + (", ".join(args.scope) or "none"))
+
+
+def _keys_role(args: argparse.Namespace) -> int:
+    if (args.role is None) != args.none:
+        raise _Refused("give the client's role, or --none")
+    store = _open_store(args)
+    store.set_role(args.id, args.role)
+    return _changed(args, store, f"{args.id!r} has role: {args.role or 'none'}")
+
+
+def _keys(args: argparse.Namespace) -> int:
+    """Runs a ``keys`` command; a refusal is reported (as JSON too with --json), exit 1."""
+    run = cast(Callable[[argparse.Namespace], int], args.keys_run)
+    try:
+        return run(args)
+    except (StoreError, ApisigError, _Refused) as e:
+        kind = e.name if isinstance(e, ApisigError) else type(e).__name__
+        code = e.code if isinstance(e, ApisigError) else None
+        if args.json:
+            print(json.dumps({"error": kind, "code": code, "message": str(e)}))
+        print(f"apisig: {e}", file=sys.stderr)
+        return 1
+
+
+def _keys_parser(sub: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--store", help=f"sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (default: ${STORE_ENV})"
+    )
+    common.add_argument("--json", action="store_true", help="print the result as JSON")
+    k = sub.add_parser(
+        "keys",
+        help="issue, list, rotate, expire, revoke and delete the keys in a store",
+        description="The key lifecycle in a store (docs/stores.md). The master key comes from "
+        "APISIG_MASTER_KEY or the file APISIG_MASTER_KEY_FILE names.",
+        allow_abbrev=False,
+    )
+    k.set_defaults(run=_keys)
+    ks = k.add_subparsers(dest="keys_command", required=True)
+
+    def add(name: str, run: Callable[[argparse.Namespace], int], help: str, id: bool = True) -> Any:
+        p = ks.add_parser(name, parents=[common], help=help, allow_abbrev=False)
+        if id:
+            p.add_argument("id", help="the client's id")
+        p.set_defaults(keys_run=run)
+        return p
+
+    def slot(p: Any, default: str | None, help: str) -> None:
+        p.add_argument("--slot", choices=["primary", "secondary"], default=default, help=help)
+
+    p = add("init", _keys_init, "create (or migrate) the store; or make a master key", id=False)
+    p.add_argument("--product", help="the product issued keys are named by (acme -> acme_sk_...)")
+    p.add_argument(
+        "--generate-master-key", action="store_true", help="print a new master key (the store is not touched)"
+    )
+    p = add("create", _keys_create, "create a client (and issue its first key)")
+    p.add_argument(
+        "--issue", choices=["static", "hmac"], help="issue a primary key of this kind, printed once"
+    )
+    p.add_argument("--role")
+    p.add_argument("--user-id")
+    p.add_argument("--allow", action="append", default=[], metavar="CIDR", help="an allowed address range")
+    p.add_argument("--scope", action="append", default=[], help="a scope (permission)")
+    p = add("issue", _keys_issue, "issue a key into an empty slot, printed once")
+    slot(p, "primary", "the slot (default: primary)")
+    p.add_argument("--kind", choices=["static", "hmac"], default="static", help="default: static")
+    p = add("list", _keys_list, "list the clients and their keys (never a secret)", id=False)
+    p.add_argument("id", nargs="?", help="only this client")
+    p = add("rotate", _keys_rotate, "issue a new primary; the old key stays the secondary for --grace")
+    p.add_argument(
+        "--grace", type=int, default=86400, help="seconds the old key keeps working (default: 86400)"
+    )
+    p.add_argument("--no-grace", action="store_true", help="delete the old key at once")
+    add("promote", _keys_promote, "swap the primary and secondary keys")
+    add("retire", _keys_retire, "delete the secondary key (the old primary)")
+    p = add("expire", _keys_expire, "set when a key stops working")
+    slot(p, "primary", "the key's slot (default: primary)")
+    p.add_argument("--at", type=int, help="UNIX seconds")
+    p.add_argument("--in", dest="after", type=int, metavar="SECONDS", help="seconds from now")
+    p.add_argument("--never", action="store_true", help="no expiry")
+    p = add("revoke", _keys_revoke, "revoke the client (every credential), or one key with --slot")
+    slot(p, None, "revoke only this key")
+    add("disable", _keys_status("disabled"), "refuse the client until enabled again")
+    add("enable", _keys_status("active"), "make a disabled client active again")
+    p = add("delete", _keys_delete, "delete the client with its keys, or one key with --slot")
+    slot(p, None, "delete only this key")
+    p = add("allow", _keys_allow, "set the address ranges the client may connect from")
+    p.add_argument("cidr", nargs="*", help="IPv4/IPv6 CIDRs (at most 8)")
+    p.add_argument("--any", action="store_true", help="any address")
+    p = add("scopes", _keys_scopes, "set the client's scopes")
+    p.add_argument("scope", nargs="*")
+    p.add_argument("--none", action="store_true", help="no scopes")
+    p = add("role", _keys_role, "set the client's role")
+    p.add_argument("role", nargs="?")
+    p.add_argument("--none", action="store_true", help="no role")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="apisig",
@@ -223,6 +525,7 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(run=cmd_verify)
 
     sub.add_parser("presets", help="list the preset dialects").set_defaults(run=cmd_presets)
+    _keys_parser(sub)
     return p
 
 

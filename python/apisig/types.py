@@ -5,8 +5,10 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "ClientAuthMethod",
+    "ClientStatus",
     "Encoding",
     "HeaderField",
+    "KeyKind",
     "MtlsMode",
     "PinKind",
     "SchemeKind",
@@ -50,3 +52,10 @@ credentials naming the same client."""
 ClientAuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_post"]
 """How an OAuth2 client authenticates at the token endpoint (RFC 6749 §2.3.1): HTTP Basic, or
 the credentials in the form body."""
+
+KeyKind: TypeAlias = Literal["static", "hmac"]
+"""What an issued key is: a static key (the store keeps its SHA-256 digest) or an HMAC signing
+secret (sealed under the master key)."""
+
+ClientStatus: TypeAlias = Literal["active", "disabled", "revoked"]
+"""Whether a stored client may authenticate: active, disabled for now, revoked for good."""

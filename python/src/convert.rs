@@ -88,11 +88,17 @@ static FROM_CODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The Python exception for a core error: an instance of the class in `apisig.exceptions`
 /// whose `code` is the error's stable code, carrying the core's message.
 pub(crate) fn to_pyerr(py: Python<'_>, e: apisig::Error) -> PyErr {
+    to_pyerr_with(py, e, e.as_str())
+}
+
+/// [`to_pyerr`] carrying `message` (a store's, which says what could not be reached) instead of
+/// the core's.
+pub(crate) fn to_pyerr_with(py: Python<'_>, e: apisig::Error, message: &str) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let from_code = FROM_CODE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
             Ok(py.import("apisig.exceptions")?.getattr("_from_code")?.unbind())
         })?;
-        Ok(PyErr::from_value(from_code.bind(py).call1((e.code(), e.name(), e.as_str()))?))
+        Ok(PyErr::from_value(from_code.bind(py).call1((e.code(), e.name(), message))?))
     };
     build().unwrap_or_else(|import_failed| {
         let err = PyRuntimeError::new_err(format!("apisig error {} ({})", e.code(), e.name()));

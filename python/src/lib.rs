@@ -16,12 +16,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 mod asgi;
+mod clients;
 mod convert;
 mod jwks;
 mod ocsp;
 mod rotation;
 mod scheme;
 mod signer;
+mod store;
 mod tokens;
 mod verifier;
 
@@ -152,6 +154,8 @@ mod _native {
     use super::scheme::{Policy, Scheme, check_canonical, pattern_matches};
     #[pymodule_export]
     use super::signer::Signer;
+    #[pymodule_export]
+    use super::store::{ClientInfo, KeyInfo, MasterKeyError, Store, StoreError};
     #[pymodule_export]
     use super::tokens::{
         JwtClaims, JwtPolicy, Session, SessionKeys, TokenLifetime, fingerprint, jwt_encode, jwt_verify,

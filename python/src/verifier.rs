@@ -1,12 +1,13 @@
 //! `Verifier`, `Principal` and `ReplayClaim`: the server side. One verifier is shared by every
-//! thread of a server, so its state (keyring, replay record, nonce high-water marks) sits
+//! thread of a server, so its state (its clients, replay record, nonce high-water marks) sits
 //! behind a mutex. With a shared replay store (`replay_store=`, e.g. Redis) the core verifies
 //! with a [`Deferred`] store under the mutex and the claim is made good in the shared store
 //! after the mutex is released, so no thread waits on another's network round trip.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use apisig::claim::{Claim, Deferred};
 use apisig::client::{Client, Status};
@@ -14,20 +15,23 @@ use apisig::names::Named as _;
 use apisig::pin::PIN_LEN;
 use apisig::replay::REPLAY_ID_LEN;
 use apisig::session::{self, Session};
+use apisig::store::ClientStore as _;
 use apisig::{
     Error, Request, UnixNanos, Window,
     client::Slot,
-    keyring::Keyring,
     pin::Pin,
     policy::RoleId,
     replay::{ReplayEntry, ReplayStore},
 };
+use apisig_store::{CachedStore, MemoryStore};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
+use crate::clients::{Clients, Lookup, cache_config};
 use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme, SchemeData};
+use crate::store::Store;
 use crate::tokens::{JwtPolicy, SessionKeys, parse_pin_kind};
 
 /// The scheme name of a principal authenticated by its TLS client certificate.
@@ -97,7 +101,7 @@ impl Replay {
     }
 }
 
-type Core<const K: usize> = Box<apisig::Verifier<Keyring<K>, Replay>>;
+type Core = Box<apisig::Verifier<Clients, Replay>>;
 
 /// How a request presents its credentials.
 #[derive(Clone, Copy)]
@@ -111,9 +115,6 @@ pub(crate) enum Presented<'c> {
     Certificate(Option<&'c [u8]>),
 }
 
-/// The most clients a verifier holds (its largest keyring).
-const MAX_CAPACITY: usize = 1024;
-
 /// The freshness window without `window=` or `window_ns=`: ±300 s (DESIGN.md).
 const DEFAULT_WINDOW_S: u64 = 300;
 
@@ -122,31 +123,13 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map_or_else(|_| "an object".to_owned(), |n| n.to_string())
 }
 
-/// The keyring's capacity is a const generic in the core; the smallest of these that holds the
-/// requested capacity is used, and the requested capacity is enforced on top.
-enum Sized {
-    K16(Core<16>),
-    K128(Core<128>),
-    K1024(Core<MAX_CAPACITY>),
-}
-
-macro_rules! with_core {
-    ($sized:expr, $v:ident => $body:expr) => {
-        match $sized {
-            Sized::K16($v) => $body,
-            Sized::K128($v) => $body,
-            Sized::K1024($v) => $body,
-        }
-    };
-}
-
-fn new_core<const K: usize>(replay: usize, shared: bool, window: Window) -> Core<K> {
+fn new_core(clients: Clients, replay: usize, shared: bool, window: Window) -> Core {
     let store = if shared {
         Replay::Deferred(Deferred::new())
     } else {
         Replay::Heap(vec![ReplayEntry::EMPTY; replay].into_boxed_slice())
     };
-    Box::new(apisig::Verifier::new(Keyring::new(), store, window))
+    Box::new(apisig::Verifier::new(clients, store, window))
 }
 
 pub(crate) fn slot_name(s: Slot) -> &'static str {
@@ -288,8 +271,9 @@ impl ReplayClaim {
 }
 
 struct State {
-    core: Sized,
-    capacity: usize,
+    core: Core,
+    /// The most clients `add` registers (`None`: no limit).
+    capacity: Option<usize>,
 }
 
 /// The principal last returned for a client, with the id of its role (the verifier's policy
@@ -308,25 +292,41 @@ enum Found {
     New(Principal),
 }
 
-/// Verifies requests against registered clients, a freshness window and a replay record.
+/// Verifies requests against clients — added to it (in memory, no ceiling), read through a
+/// cache from a persistent `store=`, or asked of a `lookup=` callable — a freshness window and
+/// a replay record.
 #[pyclass(frozen, name = "Verifier", module = "apisig._native")]
 pub(crate) struct Verifier {
     state: Mutex<State>,
     /// The principal last returned for each client, by client id. Principals are frozen,
     /// so a request with the same outcome gets the same object back (creating and freeing a
     /// Python object is about a tenth of a verification), found equal by comparing it with the
-    /// keyring in place: nothing is copied for it.
+    /// found client in place: nothing is copied for it.
     principals: Mutex<HashMap<String, Remembered>>,
     policy: Option<Arc<PolicyData>>,
     replay_capacity: usize,
     window_ns: u64,
     clock: Option<Py<PyAny>>,
     replay_store: Option<Py<PyAny>>,
+    /// Clients come from a persistent store or a `lookup=` callable (see `Clients::is_external`).
+    external: bool,
 }
 
 impl Verifier {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The lock, taken by a thread that holds the GIL: it waits without the GIL, so a thread
+    /// holding the lock may call Python (a `lookup=` callable) without a deadlock.
+    fn lock_py(&self, py: Python<'_>) -> MutexGuard<'_, State> {
+        loop {
+            match self.state.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => py.detach(|| drop(self.lock())),
+            }
+        }
     }
 
     fn role_id(&self, py: Python<'_>, role: Option<&str>) -> PyResult<Option<apisig::policy::RoleId>> {
@@ -342,10 +342,13 @@ impl Verifier {
         })
     }
 
-    /// Changes the client called `id` (the core's `Keyring::update`: all or nothing).
+    /// Changes the client called `id`: a copy is changed and replaces it, all or nothing.
     fn update(&self, py: Python<'_>, id: &str, change: impl FnOnce(&mut Client) -> Result<(), Error>) -> PyResult<()> {
-        let mut state = self.lock();
-        with_core!(&mut state.core, v => v.store_mut().update(id, change)).py(py)
+        let mut state = self.lock_py(py);
+        let clients = state.core.store_mut().memory_mut()?;
+        let mut client = Client::clone(clients.get(id).ok_or(Error::UnknownKey).py(py)?);
+        change(&mut client).py(py)?;
+        clients.upsert(client).py(py)
     }
 
     /// Verifies a request whose credentials are presented as `how`: the body of `verify`,
@@ -392,7 +395,8 @@ impl Verifier {
         let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
             let req = Request { method, path, body, headers: hs, peer };
             let mut state = self.lock();
-            let (p, found, claim) = with_core!(&mut state.core, v => {
+            let (p, found, claim) = {
+                let v = &mut state.core;
                 // A claim left by a request refused after it was made must not be taken for
                 // this one's.
                 let _ = v.replay_mut().take_claim();
@@ -406,10 +410,10 @@ impl Verifier {
                     (_, None) => return Err(Error::InvalidTemplate),
                 };
                 let claim = v.replay_mut().take_claim().map(|claim| ReplayClaim { claim });
-                let c = v.store().get(&p.id).ok_or(Error::UnknownKey)?;
-                let found = self.remembered(c, &p, data.map_or(MTLS, SchemeData::name));
+                let c = v.store().found(&p.id)?;
+                let found = self.remembered(&c, &p, data.map_or(MTLS, SchemeData::name));
                 (p, found, claim)
-            });
+            };
             drop(state);
             if authorize {
                 let pol = policy.ok_or(Error::Forbidden)?;
@@ -418,14 +422,15 @@ impl Verifier {
             }
             Ok((p, found, claim))
         };
-        let result = if body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
+        // A store's lookup may wait on a database or call Python: never with the GIL held.
+        let result = if self.external || body.len() >= DETACH_THRESHOLD { py.detach(work) } else { work() };
         let (p, found, claim) = result.py(py)?;
         Ok((self.principal_object(py, &p.id, p.role, found)?, claim))
     }
 
     /// The principal for the core's `p` (client `c`) under `scheme`: the object returned last
     /// for that client if it says the same, else a new principal. Called with the state lock
-    /// held, so the keyring's strings are compared in place and copied only for a new one.
+    /// held, so the client's strings are compared in place and copied only for a new one.
     fn remembered(&self, c: &Client, p: &apisig::Principal, scheme: &str) -> Found {
         let memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
         match memo.get(p.id.as_str()) {
@@ -464,11 +469,12 @@ impl Verifier {
 impl Verifier {
     #[new]
     #[pyo3(signature = (
-        *, capacity = 64, replay_capacity = 4096, window = None, window_ns = None, clock = None, policy = None,
-        sessions = None, jwt = None, replay_store = None,
+        *, capacity = None, replay_capacity = 4096, window = None, window_ns = None, clock = None, policy = None,
+        sessions = None, jwt = None, replay_store = None, store = None, cache_ttl = 10.0, cache_capacity = 100_000,
+        serve_stale = None, lookup = None,
     ))]
     fn new(
-        capacity: usize,
+        capacity: Option<usize>,
         replay_capacity: usize,
         window: Option<u64>,
         window_ns: Option<u64>,
@@ -477,6 +483,11 @@ impl Verifier {
         sessions: Option<&SessionKeys>,
         jwt: Option<&JwtPolicy>,
         replay_store: Option<Bound<'_, PyAny>>,
+        store: Option<&Store>,
+        cache_ttl: f64,
+        cache_capacity: usize,
+        serve_stale: Option<f64>,
+        lookup: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Verifier> {
         let window = match (window, window_ns) {
             (Some(_), Some(_)) => {
@@ -499,29 +510,44 @@ impl Verifier {
                 )));
             }
         }
-        let shared = replay_store.is_some();
-        let mut core = match capacity {
-            0..=16 => Sized::K16(new_core::<16>(replay_capacity, shared, window)),
-            17..=128 => Sized::K128(new_core::<128>(replay_capacity, shared, window)),
-            129..=MAX_CAPACITY => Sized::K1024(new_core::<MAX_CAPACITY>(replay_capacity, shared, window)),
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "capacity is at most {MAX_CAPACITY} clients, not {capacity}"
-                )));
-            }
+        if let Some(l) = lookup.as_ref().filter(|l| !l.is_callable()) {
+            return Err(PyTypeError::new_err(format!(
+                "lookup must be a callable lookup(by, value) returning a client record or None, not {}",
+                type_name(l)
+            )));
+        }
+        if !(cache_ttl.is_finite() && cache_ttl >= 0.0) || serve_stale.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+            return Err(PyValueError::new_err("cache_ttl and serve_stale are seconds, finite and not negative"));
+        }
+        let policy = policy.map(|p| Arc::clone(&p.data));
+        let clients = match (store, lookup) {
+            (Some(_), Some(_)) => return Err(PyTypeError::new_err("give store= or lookup=, not both")),
+            (Some(store), None) => Clients::Cached(
+                CachedStore::new(
+                    Arc::clone(&store.0),
+                    cache_config(cache_ttl, cache_capacity, serve_stale, policy.as_deref()),
+                ),
+                RefCell::new(None),
+            ),
+            (None, Some(lookup)) => Clients::Lookup(Lookup::new(lookup.unbind(), policy.as_deref())),
+            (None, None) => Clients::Memory(MemoryStore::new()),
         };
-        with_core!(&mut core, v => {
-            v.set_session_keys(sessions.map(|s| s.keys.clone()));
-            v.set_jwt(jwt.map(|j| j.policy.clone()));
-        });
+        if capacity.is_some() && clients.is_external() {
+            return Err(PyTypeError::new_err("capacity limits clients added to the verifier, not a store's"));
+        }
+        let external = clients.is_external();
+        let mut core = new_core(clients, replay_capacity, replay_store.is_some(), window);
+        core.set_session_keys(sessions.map(|s| s.keys.clone()));
+        core.set_jwt(jwt.map(|j| j.policy.clone()));
         Ok(Verifier {
             state: Mutex::new(State { core, capacity }),
             principals: Mutex::new(HashMap::new()),
-            policy: policy.map(|p| Arc::clone(&p.data)),
+            policy,
             replay_capacity,
             window_ns: window.tolerance_nanos(),
             clock: clock.map(Bound::unbind),
             replay_store: replay_store.map(Bound::unbind),
+            external,
         })
     }
 
@@ -551,15 +577,13 @@ impl Verifier {
         if let Some(u) = user_id {
             client.bind_user_id(u).py(py)?;
         }
-        let mut state = self.lock();
+        let mut state = self.lock_py(py);
         let capacity = state.capacity;
-        with_core!(&mut state.core, v => {
-            let ring = v.store_mut();
-            if ring.len() >= capacity {
-                return Err(to_pyerr(py, Error::KeyringFull));
-            }
-            ring.insert(client).py(py)
-        })
+        let clients = state.core.store_mut().memory_mut()?;
+        if capacity.is_some_and(|c| clients.len() >= c) {
+            return Err(to_pyerr(py, Error::KeyringFull));
+        }
+        clients.insert(client).py(py)
     }
 
     /// Sets (or with `None` removes) the key in `slot` (`"primary"` or `"secondary"`).
@@ -632,9 +656,9 @@ impl Verifier {
 
     /// The client's status: `"active"`, `"disabled"` or `"revoked"`.
     fn status(&self, py: Python<'_>, id: &str) -> PyResult<&'static str> {
-        let state = self.lock();
-        let status = with_core!(&state.core, v => v.store().get(id).map(Client::status));
-        status.ok_or(Error::UnknownKey).py(py).map(|s| s.name())
+        let state = self.lock_py(py);
+        let found = state.core.store().by_id(id.as_bytes()).and_then(|c| c.ok_or(Error::UnknownKey));
+        found.map(|c| c.status().name()).py(py)
     }
 
     /// Pins a TLS client certificate to the client in `slot` (or with `None` unpins it):
@@ -665,15 +689,15 @@ impl Verifier {
     ) -> PyResult<Py<Principal>> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         let peer = parse_peer(peer)?;
-        let state = self.lock();
-        let found = with_core!(&state.core, v => {
-            v.verify_certificate(&der, peer, now).and_then(|p| {
-                let c = v.store().get(&p.id).ok_or(Error::UnknownKey)?;
-                let found = self.remembered(c, &p, MTLS);
+        let work = || {
+            let state = self.lock();
+            state.core.verify_certificate(&der, peer, now).and_then(|p| {
+                let c = state.core.store().found(&p.id)?;
+                let found = self.remembered(&c, &p, MTLS);
                 Ok((p, found))
             })
-        });
-        drop(state);
+        };
+        let found = if self.external { py.detach(work) } else { work() };
         let (p, found) = found.py(py)?;
         self.principal_object(py, &p.id, p.role, found)
     }
@@ -779,13 +803,11 @@ impl Verifier {
     ) -> PyResult<String> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
         let expires = (now / 1_000_000_000).saturating_add(lifetime);
-        let state = self.lock();
-        let token = with_core!(&state.core, v => {
-            let keys = v.session_keys().ok_or(Error::UnsupportedCredential);
-            keys.and_then(|k| {
-                let mut buf = [0u8; session::TOKEN_MAX];
-                k.issue(&Session { user_id, key_id, expires }, &mut buf).map(|t| String::from_utf8_lossy(t).into_owned())
-            })
+        let state = self.lock_py(py);
+        let keys = state.core.session_keys().ok_or(Error::UnsupportedCredential);
+        let token = keys.and_then(|k| {
+            let mut buf = [0u8; session::TOKEN_MAX];
+            k.issue(&Session { user_id, key_id, expires }, &mut buf).map(|t| String::from_utf8_lossy(t).into_owned())
         });
         token.py(py)
     }
@@ -797,46 +819,55 @@ impl Verifier {
         policy.with(|p| p.authorize(role, target.as_bytes())).py(py)
     }
 
-    /// The registered ids, in registration order.
+    /// The registered ids, sorted (a verifier over a store or a lookup raises `TypeError`).
     #[getter]
-    fn client_ids(&self) -> Vec<String> {
-        with_core!(&self.lock().core, v => v.store().iter().map(|c| c.id().to_owned()).collect())
+    fn client_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let state = self.lock_py(py);
+        let mut ids = Vec::with_capacity(state.core.store().memory()?.len());
+        state.core.store().for_each(&mut |c| ids.push(c.id().to_owned())).py(py)?;
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// `(role, user_id, has_primary_key, has_secondary_key)` for a client.
     fn client_info(&self, py: Python<'_>, id: &str) -> PyResult<(Option<String>, Option<String>, bool, bool)> {
-        let state = self.lock();
-        let info = with_core!(&state.core, v => {
-            let c = v.store().get(id).ok_or(Error::UnknownKey);
-            c.map(|c| (c.role(), c.user_id().map(str::to_owned), c.has(Slot::Primary), c.has(Slot::Secondary)))
-        });
+        let state = self.lock_py(py);
+        let found = state.core.store().by_id(id.as_bytes()).and_then(|c| c.ok_or(Error::UnknownKey));
         drop(state);
-        let (role, user, primary, secondary) = info.py(py)?;
+        let c = found.py(py)?;
+        let (role, user, primary, secondary) =
+            (c.role(), c.user_id().map(str::to_owned), c.has(Slot::Primary), c.has(Slot::Secondary));
         let role = role.and_then(|r| self.policy.as_ref().and_then(|p| p.role_name(r)));
         Ok((role, user, primary, secondary))
     }
 
-    fn __len__(&self) -> usize {
-        with_core!(&self.lock().core, v => v.store().len())
+    /// How many clients were added (a verifier over a store or a lookup raises `TypeError`).
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.lock_py(py).core.store().memory()?.len())
     }
 
-    fn __contains__(&self, id: &str) -> bool {
-        with_core!(&self.lock().core, v => v.store().get(id).is_some())
+    /// Whether a client has this id (asked of the store or lookup, if it has one).
+    fn __contains__(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
+        let state = self.lock_py(py);
+        let found = state.core.store().by_id(id.as_bytes());
+        drop(state);
+        Ok(found.py(py)?.is_some())
     }
 
     /// How many replay entries are live at `now` (default: the clock).
     #[pyo3(signature = (now = None))]
     fn live_replay_entries(&self, py: Python<'_>, now: Option<Nanos>) -> PyResult<usize> {
         let now = resolve_now(py, now, self.clock.as_ref())?;
-        Ok(with_core!(&self.lock().core, v => match v.replay() {
+        Ok(match self.lock_py(py).core.replay() {
             Replay::Heap(entries) => apisig::replay::live(entries, now),
             Replay::Deferred(_) => 0,
-        }))
+        })
     }
 
+    /// The most clients `add` registers, or `None` for no limit.
     #[getter]
-    fn capacity(&self) -> usize {
-        self.lock().capacity
+    fn capacity(&self, py: Python<'_>) -> Option<usize> {
+        self.lock_py(py).capacity
     }
 
     #[getter]
@@ -860,12 +891,17 @@ impl Verifier {
         self.policy.as_ref().map(|p| Policy { data: Arc::clone(p) })
     }
 
-    fn __repr__(&self) -> String {
-        let state = self.lock();
-        let clients = with_core!(&state.core, v => v.store().len());
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let state = self.lock_py(py);
+        let clients = match state.core.store() {
+            Clients::Memory(m) => m.len().to_string(),
+            Clients::Cached(..) => "store".to_owned(),
+            Clients::Lookup(_) => "lookup".to_owned(),
+        };
+        let capacity = state.capacity.map_or_else(|| "None".to_owned(), |c| c.to_string());
         format!(
-            "Verifier(clients={clients}, capacity={}, replay_capacity={}, window_ns={})",
-            state.capacity, self.replay_capacity, self.window_ns
+            "Verifier(clients={clients}, capacity={capacity}, replay_capacity={}, window_ns={})",
+            self.replay_capacity, self.window_ns
         )
     }
 }

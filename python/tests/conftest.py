@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -75,3 +77,39 @@ def werkzeug_server(app: Callable[..., Any], ssl_context: Any = None) -> Iterato
         server.shutdown()
         thread.join(timeout=10)
         assert not thread.is_alive(), "werkzeug did not stop"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server on a free loopback port, started and stopped by
+    scripts/postgres-server.sh (which also installs PostgreSQL); the data outlives a stop."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres?connect_timeout=2"
+
+    def start(self) -> None:
+        script = ROOT / "scripts" / "postgres-server.sh"
+        subprocess.run([script, "start", self.directory, str(self.port)], check=True, timeout=60)
+
+    def stop(self) -> None:
+        script = ROOT / "scripts" / "postgres-server.sh"
+        subprocess.run([script, "stop", self.directory], check=True, timeout=60)
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """A started :class:`PostgresServer` in a new temporary directory (directly under the
+    system's, which the unprivileged server can reach); stopped and removed on exit."""
+    subprocess.run([ROOT / "scripts" / "postgres-server.sh"], check=True, timeout=600)
+    with tempfile.TemporaryDirectory(prefix="apisig-pg-") as directory:
+        server = PostgresServer(Path(directory))
+        server.start()
+        try:
+            yield server
+        finally:
+            if (server.directory / "data" / "postmaster.pid").exists():
+                server.stop()

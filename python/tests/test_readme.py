@@ -72,7 +72,7 @@ def test_shell_example(block: Block, tmp_path: Path) -> None:
 def test_readme_cli_lines_sign_as_aevo_documents(tmp_path: Path) -> None:
     """The README's command lines print Aevo headers whose signature Python's hmac recomputes,
     and a curl command for the same request."""
-    (cli,) = [b for b in runnable("sh") if b.path.name == "README.md"]
+    (cli,) = [b for b in runnable("sh") if b.path.name == "README.md" and "apisig sign" in b.text]
     lines = run_shell(cli, tmp_path).stdout.splitlines()
     body = (tmp_path / "order.json").read_bytes()
     headers = dict(line.split(": ", 1) for line in lines if line.startswith("AEVO-"))

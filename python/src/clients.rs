@@ -1,0 +1,272 @@
+//! Where a Python `Verifier` finds its clients: in memory without a ceiling (`MemoryStore`),
+//! through the read-through cache in front of a persistent `Store` (`CachedStore`), or
+//! through a Python callable (`lookup=`) for servers that keep keys elsewhere. One
+//! [`ClientStore`] over the three, each lookup answering an `Arc<Client>`.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apisig::client::{Cidr, Client, Scopes, Slot, Status};
+use apisig::pin::{PIN_LEN, PinKind};
+use apisig::store::{ClientStore, key_digest};
+use apisig::{Error, names::Named as _};
+use apisig_store::{CachedStore, MemoryStore};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+
+use crate::scheme::PolicyData;
+
+/// The clients of a verifier.
+pub(crate) enum Clients {
+    /// Registered from Python (`Verifier.add`), without a capacity ceiling.
+    Memory(MemoryStore),
+    /// Read through a cache from a persistent store (`Verifier(store=...)`), with the client
+    /// it answered last; read-only here.
+    Cached(CachedStore, Last),
+    /// Asked of a Python callable (`Verifier(lookup=...)`); read-only here.
+    Lookup(Lookup),
+}
+
+impl ClientStore for Clients {
+    type Found<'a> = Arc<Client>;
+
+    fn by_id(&self, id: &[u8]) -> Result<Option<Arc<Client>>, Error> {
+        match self {
+            Clients::Memory(s) => s.by_id(id),
+            Clients::Cached(s, last) => remember(last, s.by_id(id)),
+            Clients::Lookup(l) => match core::str::from_utf8(id) {
+                Ok(id) => l.ask("id", LookupValue::Text(id)),
+                Err(_) => Ok(None),
+            },
+        }
+    }
+
+    fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
+        match self {
+            Clients::Memory(s) => s.by_static_key(key),
+            Clients::Cached(s, last) => remember(last, s.by_static_key(key)),
+            Clients::Lookup(l) => l.ask("key_digest", LookupValue::Bytes(&key_digest(key))),
+        }
+    }
+
+    fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
+        match self {
+            Clients::Memory(s) => s.by_pin(kind, fingerprint),
+            Clients::Cached(s, last) => remember(last, s.by_pin(kind, fingerprint)),
+            Clients::Lookup(l) => {
+                let found = l.ask(kind.name(), LookupValue::Bytes(fingerprint))?;
+                let pinned = |c: &Client| {
+                    Slot::ALL.iter().any(|s| c.pin(*s).is_some_and(|p| p.kind == kind && p.fingerprint == *fingerprint))
+                };
+                Ok(found.filter(|c| pinned(c)))
+            }
+        }
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&Client)) -> Result<(), Error> {
+        match self {
+            Clients::Memory(s) => s.for_each(f),
+            Clients::Cached(s, _) => s.for_each(f),
+            // A callable is not asked for every client it knows.
+            Clients::Lookup(_) => Err(Error::UnsupportedCredential),
+        }
+    }
+
+    fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
+        match self {
+            Clients::Memory(s) => s.advance_nonce(id, nonce),
+            Clients::Cached(s, _) => s.advance_nonce(id, nonce),
+            Clients::Lookup(l) => l.advance_nonce(id, nonce),
+        }
+    }
+}
+
+/// The client a store answered last.
+pub(crate) type Last = RefCell<Option<Arc<Client>>>;
+
+/// Keeps a found client as the last answer.
+fn remember(last: &Last, found: Result<Option<Arc<Client>>, Error>) -> Result<Option<Arc<Client>>, Error> {
+    if let Ok(Some(c)) = &found {
+        *last.borrow_mut() = Some(Arc::clone(c));
+    }
+    found
+}
+
+/// What a verifier over a persistent store or a lookup says when asked to change a client.
+const READ_ONLY: &str = "this verifier reads its clients from a store (store= or lookup=): change them there \
+     (apisig.Store, `apisig keys`), not through the verifier";
+
+impl Clients {
+    /// The in-memory store; a `TypeError` for a verifier over a store or a lookup.
+    pub(crate) fn memory(&self) -> PyResult<&MemoryStore> {
+        match self {
+            Clients::Memory(s) => Ok(s),
+            _ => Err(PyTypeError::new_err(READ_ONLY)),
+        }
+    }
+
+    /// The in-memory store, to change; a `TypeError` for a verifier over a store or a lookup.
+    pub(crate) fn memory_mut(&mut self) -> PyResult<&mut MemoryStore> {
+        match self {
+            Clients::Memory(s) => Ok(s),
+            _ => Err(PyTypeError::new_err(READ_ONLY)),
+        }
+    }
+
+    /// Whether clients come from outside (a database, a Python callable): a lookup may block
+    /// or call Python, so the verifier's lock is then taken without the GIL.
+    pub(crate) fn is_external(&self) -> bool {
+        !matches!(self, Clients::Memory(_))
+    }
+
+    /// The client a verification just found, by id: the last answer of the cache or the
+    /// lookup (neither is asked twice for one request), the memory store's client.
+    pub(crate) fn found(&self, id: &str) -> Result<Arc<Client>, Error> {
+        let last = match self {
+            Clients::Memory(s) => return s.get(id).cloned().ok_or(Error::UnknownKey),
+            Clients::Cached(_, last) => last,
+            Clients::Lookup(l) => &l.last,
+        };
+        last.borrow().clone().filter(|c| c.id() == id).ok_or(Error::UnknownKey)
+    }
+}
+
+/// The cache settings a `Verifier(store=...)` takes, with the verifier's policy's role names.
+pub(crate) fn cache_config(
+    ttl: f64,
+    capacity: usize,
+    serve_stale: Option<f64>,
+    policy: Option<&PolicyData>,
+) -> apisig_store::CacheConfig {
+    apisig_store::CacheConfig {
+        ttl: Duration::from_secs_f64(ttl.max(0.0)),
+        capacity,
+        serve_stale: serve_stale.map(|s| Duration::from_secs_f64(s.max(0.0))),
+        roles: role_names(policy),
+        scopes: Vec::new(),
+    }
+}
+
+enum LookupValue<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+/// A Python callable `lookup(by, value)` answering a client record (a mapping) or `None`:
+/// `by` is `"id"` (value: the key id, `str`), `"key_digest"` (the SHA-256 of a presented
+/// static key, `bytes`), `"certificate"` or `"spki"` (a pin's fingerprint, `bytes`). An
+/// exception it raises refuses the request with `StoreUnavailable` (failing closed).
+pub(crate) struct Lookup {
+    callable: Py<PyAny>,
+    roles: Vec<String>,
+    /// APEX nonce marks, by client id (kept here: the callable is only asked for clients).
+    nonces: std::collections::HashMap<String, u64>,
+    /// The client the callable answered last (see [`Clients::found`]).
+    last: Last,
+}
+
+impl Lookup {
+    pub(crate) fn new(callable: Py<PyAny>, policy: Option<&PolicyData>) -> Lookup {
+        Lookup { callable, roles: role_names(policy), nonces: Default::default(), last: RefCell::new(None) }
+    }
+
+    fn ask(&self, by: &str, value: LookupValue<'_>) -> Result<Option<Arc<Client>>, Error> {
+        Python::attach(|py| {
+            let value = match value {
+                LookupValue::Text(t) => PyString::new(py, t).into_any(),
+                LookupValue::Bytes(b) => PyBytes::new(py, b).into_any(),
+            };
+            let answer = self.callable.bind(py).call1((by, value)).map_err(|e| {
+                // The server's lookup failed: logged, and the request refused (fail closed).
+                e.write_unraisable(py, Some(self.callable.bind(py)));
+                Error::StoreUnavailable
+            })?;
+            if answer.is_none() {
+                return Ok(None);
+            }
+            let record = answer.cast::<PyDict>().map_err(|_| {
+                PyTypeError::new_err("lookup returns a dict (a client record) or None")
+                    .write_unraisable(py, Some(self.callable.bind(py)));
+                Error::StoreUnavailable
+            })?;
+            let client = self.client(record).map(Arc::new).map_err(|e| {
+                PyValueError::new_err(format!("lookup returned a bad client record: {e}"))
+                    .write_unraisable(py, Some(self.callable.bind(py)));
+                Error::StoreUnavailable
+            })?;
+            *self.last.borrow_mut() = Some(Arc::clone(&client));
+            Ok(Some(client))
+        })
+    }
+
+    /// The core's client for a record returned by the callable.
+    fn client(&self, r: &Bound<'_, PyDict>) -> Result<Client, String> {
+        let get = |name: &str| r.get_item(name).map_err(|e| e.to_string()).map(|v| v.filter(|v| !v.is_none()));
+        let text = |name: &str| -> Result<Option<String>, String> {
+            get(name)?.map(|v| v.extract::<String>().map_err(|_| format!("{name} is str"))).transpose()
+        };
+        let bytes = |name: &str| -> Result<Option<Vec<u8>>, String> {
+            get(name)?.map(|v| v.extract::<Vec<u8>>().map_err(|_| format!("{name} is bytes"))).transpose()
+        };
+        let id = text("id")?.ok_or("a record has an id")?;
+        let core = |e: Error| format!("{e} ({})", e.name());
+        let mut c = Client::new(&id).map_err(core)?;
+        for (slot, key, digest, expires, revoked) in [
+            (Slot::Primary, "key", "key_digest", "expires", "revoked"),
+            (Slot::Secondary, "secondary", "secondary_digest", "secondary_expires", "secondary_revoked"),
+        ] {
+            if let Some(k) = bytes(key)? {
+                c.set_secret(slot, Some(&k)).map_err(core)?;
+            }
+            if let Some(d) = bytes(digest)? {
+                let d: [u8; 32] = d.try_into().map_err(|_| format!("{digest} is 32 bytes"))?;
+                c.set_key_digest(slot, Some(d)).map_err(core)?;
+            }
+            if let Some(at) = get(expires)? {
+                let secs: u64 = at.extract().map_err(|_| format!("{expires} is UNIX seconds"))?;
+                c.set_expiry(slot, Some(secs.saturating_mul(1_000_000_000)));
+            }
+            if let Some(flag) = get(revoked)? {
+                c.set_key_revoked(slot, flag.is_truthy().map_err(|e| e.to_string())?);
+            }
+        }
+        if let Some(role) = text("role")? {
+            let id = self.roles.iter().position(|n| *n == role);
+            c.set_role(id.and_then(|i| u8::try_from(i).ok()).map(apisig::policy::RoleId));
+        }
+        if let Some(u) = text("user_id")? {
+            c.bind_user_id(&u).map_err(core)?;
+        }
+        if let Some(s) = text("status")? {
+            c.set_status(Status::from_name(&s).ok_or_else(|| format!("status {s:?}"))?);
+        }
+        if let Some(list) = get("allowed")? {
+            let list: Vec<String> = list.extract().map_err(|_| "allowed is a list of CIDRs (str)")?;
+            let ranges = list.iter().map(|a| Cidr::parse(a).map_err(core)).collect::<Result<Vec<_>, _>>()?;
+            c.set_allowed(&ranges).map_err(core)?;
+        }
+        c.set_scopes(Scopes::NONE);
+        Ok(c)
+    }
+
+    fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
+        match self.nonces.get_mut(id) {
+            Some(last) if nonce <= *last => Err(Error::ReplayedRequest),
+            Some(last) => {
+                *last = nonce;
+                Ok(())
+            }
+            None => {
+                self.nonces.insert(id.to_owned(), nonce);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The policy's role names, by role id.
+fn role_names(policy: Option<&PolicyData>) -> Vec<String> {
+    policy.map(|p| p.with(|x| x.roles.iter().map(|r| r.name.to_owned()).collect())).unwrap_or_default()
+}

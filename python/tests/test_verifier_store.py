@@ -1,0 +1,265 @@
+"""The ``Verifier`` over client stores: in memory without a ceiling (10^5 clients), through the
+read-through cache in front of an SQLite or PostgreSQL ``Store``, and through a Python
+``lookup`` callable. Signatures are made with Python's ``hmac`` (Aevo's documented message), not
+by apisig; keys are issued by the store or the ``apisig keys`` command line. A key revoked
+with the command line is refused by a worker in another process within the cache's TTL;
+PostgreSQL stopped under the ASGI middleware gives 503, started again it recovers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import free_port, postgres_server, uvicorn_server, wait_for_port
+from store_worker import app as worker_app
+
+import apisig
+
+APISIG = str(Path(sys.executable).with_name("apisig"))
+HERE = Path(__file__).resolve().parent
+
+
+def aevo_headers(
+    key: str, secret: bytes, method: str = "GET", path: str = "/x", body: bytes = b""
+) -> dict[str, str]:
+    """Aevo's headers made with Python's hmac: HMAC-SHA256 over key,timestamp,method,path,body."""
+    ts = str(time.time_ns())
+    message = b",".join([key.encode(), ts.encode(), method.encode(), path.encode(), body])
+    signature = hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return {"AEVO-KEY": key, "AEVO-TIMESTAMP": ts, "AEVO-SIGNATURE": signature}
+
+
+def test_memory_verifier_has_no_ceiling() -> None:
+    n = 100_000
+    v = apisig.Verifier()
+    assert v.capacity is None
+    started = time.perf_counter()
+    for i in range(n):
+        v.add(f"c{i}", f"static-{i}".encode() if i % 2 else f"secret-{i}".encode())
+    added = time.perf_counter() - started
+    assert len(v) == n and f"c{n - 1}" in v
+    started = time.perf_counter()
+    for i in range(1, n, 2):
+        assert v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": f"static-{i}"}).client_id == f"c{i}"
+    for i in range(0, n, 98):
+        p = v.verify(apisig.AEVO, "GET", "/x", aevo_headers(f"c{i}", f"secret-{i}".encode()))
+        assert (p.client_id, p.slot) == (f"c{i}", "primary")
+    verified = time.perf_counter() - started
+    with pytest.raises(apisig.UnknownKey):
+        v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "static-0"})  # c0's is an HMAC secret
+    with pytest.raises(apisig.SignatureMismatch):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("c8", b"secret-9"))
+    print(f"\n{n} clients: added in {added:.2f} s, {n // 2 + n // 98 + 1} verified in {verified:.2f} s")
+    v.revoke(f"c{n - 1}")
+    with pytest.raises(apisig.ClientRevoked):
+        v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": f"static-{n - 1}"})
+
+
+def test_capacity_still_limits_when_given() -> None:
+    v = apisig.Verifier(capacity=1)
+    v.add("a", b"k")
+    with pytest.raises(apisig.KeyringFull):
+        v.add("b", b"l")
+
+
+@pytest.fixture
+def master() -> str:
+    return secrets.token_hex(32)
+
+
+def test_verifier_reads_a_sqlite_store(tmp_path: Path, master: str) -> None:
+    store = apisig.Store.open(f"sqlite:{tmp_path / 'keys.db'}", master_key=master)
+    for id in ("portal", "trader"):
+        store.create_client(id)
+    static = store.issue("portal", "primary", "static")
+    secret = store.issue("trader", "primary", "hmac").encode()
+    v = apisig.Verifier(store=store, cache_ttl=60)
+    assert v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static}).client_id == "portal"
+    assert v.verify(apisig.AEVO, "GET", "/x", aevo_headers("trader", secret)).client_id == "trader"
+    assert "trader" in v and "nobody" not in v
+    with pytest.raises(apisig.InvalidKeyFormat):  # the checksum is checked before any lookup
+        v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static[:-1] + ("A" if static[-1] != "A" else "B")})
+    with pytest.raises(apisig.SignatureMismatch):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("trader", b"not-the-secret"))
+    with pytest.raises(TypeError, match="change them there"):
+        v.add("x", b"k")
+    with pytest.raises(TypeError, match="change them there"):
+        v.revoke("portal")
+    # A change in the store is seen once the cache's entry is older than the TTL.
+    fresh = apisig.Verifier(store=store, cache_ttl=0)
+    store.set_allowed("portal", ["192.0.2.0/24"])
+    with pytest.raises(apisig.AddressNotAllowed):
+        fresh.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static}, peer="198.51.100.1")
+    assert (
+        fresh.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static}, peer="192.0.2.9").client_id
+        == "portal"
+    )
+    store.revoke_key("trader", "primary")
+    with pytest.raises(apisig.KeyRevoked):
+        fresh.verify(apisig.AEVO, "GET", "/x", aevo_headers("trader", secret))
+    store.set_status("portal", "disabled")
+    with pytest.raises(apisig.ClientDisabled):
+        fresh.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static}, peer="192.0.2.9")
+    # The first verifier still serves its cached entry (TTL 60 s).
+    assert v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": static}).client_id == "portal"
+
+
+@pytest.fixture
+def worker_store(tmp_path: Path, master: str) -> Iterator[tuple[str, dict[str, str]]]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("APISIG_")}
+    env = {**clean, "APISIG_MASTER_KEY": master, "APISIG_STORE": f"sqlite:{tmp_path / 'keys.db'}"}
+    yield env["APISIG_STORE"], env
+
+
+def keys_cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [APISIG, "keys", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_a_key_revoked_with_the_command_line_is_refused_by_another_worker(
+    worker_store: tuple[str, dict[str, str]],
+) -> None:
+    url, env = worker_store
+    keys_cli(env, "init")
+    key = keys_cli(env, "create", "client-7", "--issue", "static")
+    ttl = 1.0
+    port = free_port()
+    worker = subprocess.Popen(
+        [sys.executable, str(HERE / "store_worker.py"), url, str(port), str(ttl)], env=env, cwd=HERE
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        ok = httpx.get(f"{base}/whoami", headers={"X-Api-Key": key})
+        assert (ok.status_code, ok.text) == (200, "client-7")
+        keys_cli(env, "revoke", "client-7")
+        revoked_at = time.monotonic()
+        while True:
+            r = httpx.get(f"{base}/whoami", headers={"X-Api-Key": key})
+            if r.status_code != 200:
+                break
+            assert time.monotonic() - revoked_at < ttl + 0.5, "still accepted after the TTL"
+            time.sleep(0.05)
+        assert r.status_code == 401 and "client_revoked" in r.text
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+def test_postgres_down_is_503_and_a_restart_recovers(master: str) -> None:
+    with postgres_server() as pg:
+        store = apisig.Store.open(pg.url, master_key=master)
+        store.create_client("portal")
+        key = store.issue("portal")
+        os.environ["APISIG_MASTER_KEY"] = master
+        try:
+            app = worker_app(pg.url, 0.2)
+        finally:
+            del os.environ["APISIG_MASTER_KEY"]
+        with uvicorn_server(app) as base:
+            assert httpx.get(f"{base}/", headers={"X-Api-Key": key}).text == "portal"
+            pg.stop()
+            time.sleep(0.3)  # the cached entry is stale: the store is asked
+            down = httpx.get(f"{base}/", headers={"X-Api-Key": key}, timeout=30)
+            assert down.status_code == 503 and "store_unavailable" in down.text
+            pg.start()
+            up = httpx.get(f"{base}/", headers={"X-Api-Key": key}, timeout=30)
+            assert (up.status_code, up.text) == (200, "portal")
+
+
+def test_sqlite_file_holds_no_secret_after_verification(tmp_path: Path, master: str) -> None:
+    path = tmp_path / "keys.db"
+    store = apisig.Store.open(f"sqlite:{path}", master_key=master)
+    issued = []
+    for i in range(50):
+        store.create_client(f"c{i}")
+        issued.append(store.issue(f"c{i}", "primary", "hmac" if i % 2 else "static"))
+    v = apisig.Verifier(store=store)
+    for i, key in enumerate(issued):
+        if i % 2:
+            assert (
+                v.verify(apisig.AEVO, "GET", "/x", aevo_headers(f"c{i}", key.encode())).client_id == f"c{i}"
+            )
+        else:
+            assert v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": key}).client_id == f"c{i}"
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("keys.db*"))
+    assert not [k for k in issued if k.encode() in raw or k[-49:-6].encode() in raw]
+
+
+def test_wrong_master_key_is_clear_at_open(tmp_path: Path, master: str) -> None:
+    apisig.Store.open(f"sqlite:{tmp_path / 'keys.db'}", master_key=master).create_client("c")
+    with pytest.raises(apisig.MasterKeyError, match="wrong master key"):
+        apisig.Verifier(
+            store=apisig.Store.open(f"sqlite:{tmp_path / 'keys.db'}", master_key=secrets.token_hex(32))
+        )
+
+
+def test_lookup_callable(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, Any]] = []
+    records: dict[str, dict[str, Any]] = {
+        "portal": {"id": "portal", "key_digest": hashlib.sha256(b"static-key").digest()},
+        "trader": {"id": "trader", "key": b"trader-secret", "allowed": ["10.0.0.0/8"]},
+        "gone": {"id": "gone", "key": b"gone-secret", "status": "revoked"},
+        "old": {"id": "old", "key": b"old-secret", "expires": 1_000_000_000},
+    }
+    by_digest = {r["key_digest"]: r for r in records.values() if "key_digest" in r}
+
+    def lookup(by: str, value: Any) -> dict[str, Any] | None:
+        asked.append((by, value))
+        if by == "id":
+            return records.get(value)
+        if by == "key_digest":
+            return by_digest.get(value)
+        return None
+
+    v = apisig.Verifier(lookup=lookup)
+    assert v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "static-key"}).client_id == "portal"
+    assert asked == [("key_digest", hashlib.sha256(b"static-key").digest())]
+    headers = aevo_headers("trader", b"trader-secret")
+    assert v.verify(apisig.AEVO, "GET", "/x", headers, peer="10.1.2.3").client_id == "trader"
+    assert asked[1:] == [("id", "trader")]  # asked once per request
+    with pytest.raises(apisig.AddressNotAllowed):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("trader", b"trader-secret"), peer="192.0.2.1")
+    with pytest.raises(apisig.ClientRevoked):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("gone", b"gone-secret"))
+    with pytest.raises(apisig.KeyExpired):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("old", b"old-secret"))
+    with pytest.raises(apisig.UnknownKey):
+        v.verify(apisig.AEVO, "GET", "/x", aevo_headers("nobody", b"x"))
+    with pytest.raises(TypeError, match="change them there"):
+        v.add("x", b"k")
+
+    def broken(by: str, value: Any) -> dict[str, Any] | None:
+        raise ConnectionError("the key service is down")
+
+    reported: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: reported.append(u.exc_value))
+    with pytest.raises(apisig.StoreUnavailable):
+        apisig.Verifier(lookup=broken).verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "static-key"})
+    with pytest.raises(apisig.StoreUnavailable):
+        apisig.Verifier(lookup=lambda by, value: {"id": "portal", "key_digest": b"short"}).verify(
+            apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "static-key"}
+        )
+    with pytest.raises(apisig.StoreUnavailable):
+        apisig.Verifier(lookup=lambda by, value: ["not", "a", "record"]).verify(
+            apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "static-key"}
+        )
+    assert [type(e) for e in reported] == [ConnectionError, ValueError, TypeError]
+    assert "key_digest is 32 bytes" in str(reported[1])
+    with pytest.raises(TypeError, match="not both"):
+        apisig.Verifier(
+            lookup=lookup, store=apisig.Store.open("sqlite::memory:", master_key=secrets.token_hex(32))
+        )
