@@ -728,6 +728,11 @@ typedef uint32_t apisig_client_status;
 #define APISIG_PIN_BYTES 32
 
 /**
+ * Size in bytes of `apisig_aevo_signer` and `apisig_apex_signer`.
+ */
+#define APISIG_PRESET_SIGNER_SIZE 256
+
+/**
  * Most headers a scheme sends.
  */
 #define APISIG_MAX_HEADERS 6
@@ -1185,6 +1190,105 @@ typedef struct apisig_principal {
 } apisig_principal;
 
 /**
+ * Storage for an Aevo signer typed at compile time (`apisig_aevo_signer_setup`): the
+ * credentials checked, the HMAC key state precomputed. As `apisig_signer` (declare it
+ * anywhere, do not copy it once set up, keep the credentials' buffers alive and unchanged
+ * until `apisig_aevo_signer_wipe`, sign from several threads at once), in 256 bytes.
+ */
+typedef struct apisig_aevo_signer {
+  uint64_t opaque[32];
+} apisig_aevo_signer;
+
+/**
+ * What a client holds. Fields a scheme does not use may be `(NULL, 0)`. Borrowed for the
+ * duration of the call; `apisig_sign` copies what it sends into the caller's buffer.
+ */
+typedef struct apisig_credentials {
+  /**
+   * The API key: the static key itself, or the key id of a signed scheme.
+   */
+  const char *api_key;
+  /**
+   * Length of `api_key`.
+   */
+  size_t api_key_len;
+  /**
+   * The API secret (the HMAC key; sent in clear only by `"aevo-secret"`).
+   */
+  const uint8_t *secret;
+  /**
+   * Length of `secret`.
+   */
+  size_t secret_len;
+  /**
+   * The user id (APEX).
+   */
+  const char *user_id;
+  /**
+   * Length of `user_id`.
+   */
+  size_t user_id_len;
+  /**
+   * A bearer or session token.
+   */
+  const char *token;
+  /**
+   * Length of `token`.
+   */
+  size_t token_len;
+} apisig_credentials;
+
+/**
+ * One produced header. `name` points into the scheme (static storage for presets, the
+ * caller's `apisig_header_spec` names for described schemes); `value` points into the
+ * buffer given to `apisig_sign`. Neither is NUL-terminated.
+ */
+typedef struct apisig_header {
+  /**
+   * Field name, as the scheme spells it.
+   */
+  const char *name;
+  /**
+   * Length of `name`.
+   */
+  size_t name_len;
+  /**
+   * Full value, prefix (`"Bearer "`) included.
+   */
+  const char *value;
+  /**
+   * Length of `value`.
+   */
+  size_t value_len;
+  /**
+   * Whether the value is a secret (static key, API secret, token): do not log it.
+   */
+  bool secret;
+} apisig_header;
+
+/**
+ * The headers `apisig_sign` produced, in the scheme's order.
+ */
+typedef struct apisig_headers {
+  /**
+   * How many entries of `lines` are set.
+   */
+  size_t len;
+  /**
+   * The headers.
+   */
+  struct apisig_header lines[APISIG_MAX_HEADERS];
+} apisig_headers;
+
+/**
+ * Storage for an APEX signer typed at compile time (`apisig_apex_signer_setup`), as
+ * `apisig_aevo_signer`.
+ */
+typedef struct apisig_apex_signer {
+  uint64_t opaque[32];
+} apisig_apex_signer;
+
+/**
  * Storage for a rotation state (which key is current, how many, when to move on). It holds
  * no secret and may be copied. Its first word is a tag set by the `apisig_rotation_*`
  * constructors: storage that was not initialised or holds another type gives
@@ -1301,45 +1405,6 @@ typedef struct apisig_attempt {
 } apisig_attempt;
 
 /**
- * What a client holds. Fields a scheme does not use may be `(NULL, 0)`. Borrowed for the
- * duration of the call; `apisig_sign` copies what it sends into the caller's buffer.
- */
-typedef struct apisig_credentials {
-  /**
-   * The API key: the static key itself, or the key id of a signed scheme.
-   */
-  const char *api_key;
-  /**
-   * Length of `api_key`.
-   */
-  size_t api_key_len;
-  /**
-   * The API secret (the HMAC key; sent in clear only by `"aevo-secret"`).
-   */
-  const uint8_t *secret;
-  /**
-   * Length of `secret`.
-   */
-  size_t secret_len;
-  /**
-   * The user id (APEX).
-   */
-  const char *user_id;
-  /**
-   * Length of `user_id`.
-   */
-  size_t user_id_len;
-  /**
-   * A bearer or session token.
-   */
-  const char *token;
-  /**
-   * Length of `token`.
-   */
-  size_t token_len;
-} apisig_credentials;
-
-/**
  * One header of a request, as received (for verification) or as the request will carry it
  * (for templates that sign another header). Borrowed for the duration of the call.
  */
@@ -1420,48 +1485,6 @@ typedef struct apisig_stamp {
    */
   uint8_t has_nonce;
 } apisig_stamp;
-
-/**
- * One produced header. `name` points into the scheme (static storage for presets, the
- * caller's `apisig_header_spec` names for described schemes); `value` points into the
- * buffer given to `apisig_sign`. Neither is NUL-terminated.
- */
-typedef struct apisig_header {
-  /**
-   * Field name, as the scheme spells it.
-   */
-  const char *name;
-  /**
-   * Length of `name`.
-   */
-  size_t name_len;
-  /**
-   * Full value, prefix (`"Bearer "`) included.
-   */
-  const char *value;
-  /**
-   * Length of `value`.
-   */
-  size_t value_len;
-  /**
-   * Whether the value is a secret (static key, API secret, token): do not log it.
-   */
-  bool secret;
-} apisig_header;
-
-/**
- * The headers `apisig_sign` produced, in the scheme's order.
- */
-typedef struct apisig_headers {
-  /**
-   * How many entries of `lines` are set.
-   */
-  size_t len;
-  /**
-   * The headers.
-   */
-  struct apisig_header lines[APISIG_MAX_HEADERS];
-} apisig_headers;
 
 /**
  * Storage for a signer: a scheme and credentials, checked, with the HMAC key state
@@ -2040,6 +2063,93 @@ APISIG_MUST_USE apisig_result apisig_securosys_authorize(uint8_t role, const cha
  * Both `(ptr, len)` pairs must be readable.
  */
 APISIG_MUST_USE apisig_result apisig_pattern_match(const char *pattern, size_t pattern_len, const char *path, size_t path_len);
+
+/**
+ * Checks the Aevo credentials (`api_key`, `secret`; the other fields are not read) as
+ * `apisig_aevo_signer_init` does and precomputes the HMAC key state into `*s`. The previous
+ * contents of `*s` are not read. On error `*s` is left without a tag.
+ *
+ * Credentials are read as bytes, not validated as UTF-8 first: one that is not UTF-8 is
+ * refused by the checks (`INVALID_HEADER_VALUE`, as `apisig_aevo_signer_init` refuses it)
+ * in the order of the scheme's headers, so with several faults at once the code may
+ * differ; fields the preset does not send are not read at all.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `EMPTY_SECRET`, `INVALID_HEADER_VALUE` for unusable credentials.
+ *
+ * # Safety
+ * `s` must point to writable storage of `APISIG_PRESET_SIGNER_SIZE` bytes that is not moved
+ * while set up; `creds` must be valid, and the buffers it points to must stay valid and
+ * unchanged until `apisig_aevo_signer_wipe`. The other functions taking `s` need written
+ * storage, as for `apisig_signer`.
+ */
+apisig_result apisig_aevo_signer_setup(struct apisig_aevo_signer *s, const struct apisig_credentials *creds);
+
+/**
+ * Signs an Aevo request at `now_ns` (nanoseconds since the UNIX epoch): the headers
+ * `AEVO-TIMESTAMP`, `AEVO-SIGNATURE`, `AEVO-KEY`, exactly as `apisig_signer_sign` with the
+ * Aevo preset writes them (same outputs, same rules: nothing is written on error, except
+ * `*buf_len` on `BUFFER_TOO_SMALL`).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT` when `s` is not a set-up Aevo signer;
+ * `INVALID_METHOD`, `INVALID_PATH`, `SEPARATOR_IN_FIELD`; `BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `s` must point to written storage; `(method, method_len)`, `(path, path_len)` and
+ * `(body, body_len)` must be readable (`(NULL, 0)` is empty); `headers`, `buf`, `buf_len` as
+ * in `apisig_sign`.
+ */
+apisig_result apisig_aevo_signer_sign(const struct apisig_aevo_signer *s, const char *method, size_t method_len, const char *path, size_t path_len, const uint8_t *body, size_t body_len, uint64_t now_ns, struct apisig_headers *headers, uint8_t *buf, size_t buf_cap, size_t *buf_len);
+
+/**
+ * Zeroizes the Aevo signer's key state and clears its tag.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT` (also for a signer already wiped).
+ *
+ * # Safety
+ * `s` must be NULL or point to written storage.
+ */
+apisig_result apisig_aevo_signer_wipe(struct apisig_aevo_signer *s);
+
+/**
+ * Checks the APEX credentials (`api_key`, `secret`, `user_id`; the token is not read) as
+ * `apisig_apex_signer_init` does and precomputes the HMAC key state into `*s`, as
+ * `apisig_aevo_signer_setup`.
+ *
+ * # Errors
+ * As `apisig_aevo_signer_setup`.
+ *
+ * # Safety
+ * As `apisig_aevo_signer_setup`.
+ */
+apisig_result apisig_apex_signer_setup(struct apisig_apex_signer *s, const struct apisig_credentials *creds);
+
+/**
+ * Signs an APEX `AuthenticateUser` with `nonce`: the headers `APIKey`, `Signature`,
+ * `UserId`, `Nonce`, exactly as `apisig_signer_sign` with the APEX preset writes them (the
+ * APEX message signs no part of the request). Outputs as `apisig_aevo_signer_sign`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT` when `s` is not a set-up APEX signer;
+ * `BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `apisig_aevo_signer_sign`, without the request.
+ */
+apisig_result apisig_apex_signer_sign(const struct apisig_apex_signer *s, uint64_t nonce, struct apisig_headers *headers, uint8_t *buf, size_t buf_cap, size_t *buf_len);
+
+/**
+ * Zeroizes the APEX signer's key state and clears its tag.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT` (also for a signer already wiped).
+ *
+ * # Safety
+ * `s` must be NULL or point to written storage.
+ */
+apisig_result apisig_apex_signer_wipe(struct apisig_apex_signer *s);
 
 /**
  * A human-readable message for `code` (an `apisig_result`). Never NULL: a static,

@@ -226,8 +226,8 @@ pub(crate) struct Computed {
 
 impl Computed {
     /// Where the nonce's 20 bytes start, and where the signature starts.
-    const NONCE: usize = 20;
-    const SIGNATURE: usize = 40;
+    pub(crate) const NONCE: usize = 20;
+    pub(crate) const SIGNATURE: usize = 40;
 
     /// Nothing computed yet.
     pub(crate) fn new() -> Computed {

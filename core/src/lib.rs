@@ -31,6 +31,7 @@
 //! | [`keyring`] | [`Keyring`](keyring::Keyring): the fixed-capacity client store, no heap |
 //! | [`pin`] | mTLS certificate [`Pin`](pin::Pin)s |
 //! | [`policy`] | role-scoped keys: [`Policy`](policy::Policy), [`RoleId`](policy::RoleId); [`ScopeNames`](policy::ScopeNames) |
+//! | [`preset`] | signers typed by preset, sized for devices: [`PresetSigner`](preset::PresetSigner)`<`[`Aevo`](preset::Aevo)`>` |
 //! | [`replay`] | the [`ReplayStore`](replay::ReplayStore) and the in-memory [`ReplayCache`](replay::ReplayCache) |
 //! | [`claim`] | a replay claim for a shared store (Redis) |
 //! | [`rotation`] | a client's key [`Rotation`](rotation::Rotation) on 401/403 |
@@ -81,6 +82,7 @@ pub mod names;
 pub mod ocsp;
 pub mod pin;
 pub mod policy;
+pub mod preset;
 pub mod replay;
 mod request;
 pub mod rotation;

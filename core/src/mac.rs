@@ -3,7 +3,6 @@
 
 use core::fmt;
 
-use sha2::Sha256;
 use sha2::digest::array::Array;
 use sha2::digest::consts::U64;
 use subtle::{Choice, ConstantTimeEq};
@@ -344,23 +343,7 @@ impl Drop for MacState<'_> {
 /// Finishes an HMAC computation into a [`Tag`]. By reference: moving the state into the
 /// call would copy it right after it was written (a store-forwarding stall on every request).
 pub(crate) fn finish(mac: &mut MacState<'_>) -> Tag {
-    // Message length in bits, key block included (lengths are mod 2^64 by definition).
-    let bits = mac.blocks.wrapping_mul(BLOCK as u64).wrapping_add(mac.pos as u64).wrapping_mul(8);
-    let pos = mac.pos;
-    if let Some(b) = mac.buf.get_mut(pos) {
-        *b = 0x80;
-    }
-    if let Some(rest) = mac.buf.get_mut(pos.saturating_add(1)..) {
-        rest.fill(0);
-    }
-    if pos >= BLOCK - 8 {
-        compress(&mut mac.state, &mac.buf);
-        mac.buf = [0; BLOCK];
-    }
-    if let Some(len) = mac.buf.get_mut(BLOCK - 8..) {
-        len.copy_from_slice(&bits.to_be_bytes());
-    }
-    compress(&mut mac.state, &mac.buf);
+    close(mac);
 
     // Outer hash: one block, the inner digest then padding for 64 + 32 bytes.
     let mut block = [0u8; BLOCK];
@@ -380,6 +363,28 @@ pub(crate) fn finish(mac: &mut MacState<'_>) -> Tag {
         dst.copy_from_slice(&w.to_be_bytes());
     }
     Tag(tag)
+}
+
+/// Pads the hash in `mac` (FIPS 180-4, 5.1.1) and compresses the last block(s): its chaining
+/// value is then the digest of everything fed.
+fn close(mac: &mut MacState<'_>) {
+    // Message length in bits, key block included (lengths are mod 2^64 by definition).
+    let bits = mac.blocks.wrapping_mul(BLOCK as u64).wrapping_add(mac.pos as u64).wrapping_mul(8);
+    let pos = mac.pos;
+    if let Some(b) = mac.buf.get_mut(pos) {
+        *b = 0x80;
+    }
+    if let Some(rest) = mac.buf.get_mut(pos.saturating_add(1)..) {
+        rest.fill(0);
+    }
+    if pos >= BLOCK - 8 {
+        compress(&mut mac.state, &mac.buf);
+        mac.buf = [0; BLOCK];
+    }
+    if let Some(len) = mac.buf.get_mut(BLOCK - 8..) {
+        len.copy_from_slice(&bits.to_be_bytes());
+    }
+    compress(&mut mac.state, &mac.buf);
 }
 
 /// HMAC-SHA256 of `msg` under `key`, in one call (`apisig_hmac_sha256` in C, `hmac_sign` in
@@ -415,9 +420,19 @@ impl crate::message::Sink for MacState<'_> {
 }
 
 /// SHA-256 of `data`: how static keys and secrets are kept in the keyring.
+/// With the block machinery HMAC uses (not `sha2`'s hasher, which a device would link beside
+/// it only for keys longer than a block): a computation from SHA-256's initial value, under
+/// no key (the outer state is never read), closed as the inner hash is.
 pub(crate) fn digest(data: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    Sha256::digest(data).into()
+    let none = MacKey { inner: IV, outer: IV };
+    let mut state = MacState { key: &none, state: IV, buf: [0; BLOCK], pos: 0, blocks: 0 };
+    state.update(data);
+    close(&mut state);
+    let mut out = [0u8; 32];
+    for (dst, w) in out.chunks_exact_mut(4).zip(state.state.iter()) {
+        dst.copy_from_slice(&w.to_be_bytes());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -428,7 +443,21 @@ mod tests {
     use proptest::prelude::*;
     use std::vec::Vec;
 
+    use sha2::Sha256;
+
     use super::*;
+
+    /// SHA-256 over the block machinery against `sha2`'s hasher, the oracle, at every length
+    /// around the first blocks' boundaries (the padding's edge cases).
+    #[test]
+    fn digest_is_sha256() {
+        use sha2::Digest;
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 13 + 1) as u8).collect();
+        for len in 0..=data.len() {
+            let want: [u8; 32] = Sha256::digest(&data[..len]).into();
+            assert_eq!(digest(&data[..len]), want, "{len}");
+        }
+    }
 
     /// RustCrypto's `hmac` is the oracle.
     fn oracle(key: &[u8], msg: &[u8]) -> [u8; TAG_LEN] {

@@ -226,7 +226,16 @@ impl<'a> Template<'a> {
 
     /// The value of one part.
     fn value<'i>(part: &Part<'i>, input: &MessageInput<'i>) -> Result<&'i [u8], Error> {
-        Ok(match *part {
+        match *part {
+            Part::Header(name) => headers::require(input.headers, name),
+            _ => Ok(Self::field(part, input)),
+        }
+    }
+
+    /// The value of a part that is not a request header (empty for one that is).
+    #[inline(always)]
+    const fn field<'i>(part: &Part<'i>, input: &MessageInput<'i>) -> &'i [u8] {
+        match *part {
             Part::ApiKey => input.api_key,
             Part::Timestamp => input.timestamp,
             Part::Nonce => input.nonce,
@@ -235,8 +244,8 @@ impl<'a> Template<'a> {
             Part::Path => input.path,
             Part::Body => input.body,
             Part::Literal(text) => text,
-            Part::Header(name) => headers::require(input.headers, name)?,
-        })
+            Part::Header(_) => &[],
+        }
     }
 
     /// Checks everything that could make streaming fail or the message ambiguous, before a
@@ -296,16 +305,68 @@ impl<'a> Template<'a> {
             if k > 0 || range.start > 0 {
                 sink.put(self.separator);
             }
-            let value = match *part {
-                Part::Method => sent_method(input.method, input.uppercase_method, &mut upper),
-                Part::Header(name) => match headers::require(input.headers, name) {
-                    Ok(value) => value,
-                    Err(_) => continue,
-                },
-                _ => Self::value(part, input).unwrap_or_default(),
-            };
-            sink.put(value);
+            if let Some(value) = streamed(part, input, &mut upper) {
+                sink.put(value);
+            }
         }
+    }
+
+    /// As [`stream_parts`](Self::stream_parts), in straight-line
+    /// code: one step per possible part, each deciding by [`streamed`], as the loop does. For
+    /// a template known at compile time (a preset's, see [`crate::preset`]) the steps past its
+    /// parts and the `match` on each part fold away, leaving only the calls that feed its
+    /// fields; for any other template this is the loop, unrolled ([`MAX_PARTS`] steps).
+    #[inline(always)]
+    pub(crate) fn stream_unrolled(
+        &self,
+        range: core::ops::Range<usize>,
+        input: &MessageInput<'_>,
+        sink: &mut impl Sink,
+    ) {
+        #[inline(always)]
+        fn step(
+            t: &Template<'_>,
+            i: usize,
+            range: &core::ops::Range<usize>,
+            input: &MessageInput<'_>,
+            sink: &mut impl Sink,
+        ) {
+            let Some(part) = t.parts.get(i).filter(|_| range.contains(&i)) else { return };
+            if i > 0 && !t.separator.is_empty() {
+                sink.put(t.separator);
+            }
+            let mut upper = [0u8; METHOD_MAX];
+            if let Some(value) = streamed(part, input, &mut upper) {
+                sink.put(value);
+            }
+        }
+        // Written out, not a loop: a loop is not unrolled at opt-level "z" (nor "s").
+        macro_rules! steps { ($($i:literal)*) => { $(step(self, $i, &range, input, sink);)* } }
+        const _: () = assert!(MAX_PARTS == 16, "one step per possible part");
+        steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    }
+
+    /// How many parts at the start never change for one signer (its API key, its user id,
+    /// literals): the prefix a signer hashes once.
+    pub(crate) const fn fixed_prefix(&self) -> usize {
+        let (mut n, mut rest) = (0usize, self.parts);
+        while let [Part::ApiKey | Part::UserId | Part::Literal(_), tail @ ..] = rest {
+            (n, rest) = (n.saturating_add(1), tail);
+        }
+        n
+    }
+
+    /// Whether the separator holds a byte that is not a decimal digit, so cannot occur in a
+    /// timestamp or nonce.
+    pub(crate) const fn separator_outside_digits(&self) -> bool {
+        let mut rest = self.separator;
+        while let [b, tail @ ..] = rest {
+            if !b.is_ascii_digit() {
+                return true;
+            }
+            rest = tail;
+        }
+        false
     }
 
     /// Length of the message for `input`.
@@ -334,36 +395,48 @@ impl<'a> Template<'a> {
     }
 }
 
-/// Byte classes, by byte: [`TCHAR`] for RFC 9110 `tchar`s (methods), [`PRINTABLE`] for
-/// printable ASCII without space (paths). (Evaluated at compile time: an out-of-range index
-/// would fail the build, not panic.)
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0usize;
-    while b < 256 {
-        let c = b as u8;
+/// The RFC 9110 `tchar`s, as the bits of a mask indexed by byte value, in 32-bit words (so a
+/// 32-bit core tests one with one shift; built at compile time, 16 bytes where a table by
+/// byte would take 256).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const-evaluated
+const TCHARS: [u32; 4] = {
+    let (mut mask, mut c) = ([0u32; 4], 0u8);
+    while c < 128 {
         let tchar = c.is_ascii_alphanumeric()
             || matches!(
                 c,
                 b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
             );
-        t[b] = if tchar { TCHAR } else { 0 } | if matches!(c, 0x21..=0x7e) { PRINTABLE } else { 0 };
-        b += 1;
+        if tchar {
+            mask[(c / 32) as usize] |= 1 << (c % 32);
+        }
+        c += 1;
     }
-    t
+    mask
 };
-const TCHAR: u8 = 1;
-const PRINTABLE: u8 = 2;
+
+/// The byte classes [`scan`] checks: RFC 9110 `tchar`s (methods), printable ASCII without
+/// space (paths).
+#[derive(Copy, Clone)]
+enum Class {
+    Tchar,
+    Printable,
+}
+
+/// Whether `b` is in `class` (without a branch).
+#[inline(always)]
+fn in_class(b: u8, class: Class) -> bool {
+    match class {
+        Class::Tchar => TCHARS.get(usize::from(b / 32)).map_or(0, |w| w >> (b % 32)) & 1 != 0,
+        Class::Printable => b.wrapping_sub(0x21) < 0x7f - 0x21,
+    }
+}
 
 /// One pass over `text`: whether every byte is in `class`, and whether any byte is `sep` or
 /// `alt`. Every byte is looked at (no early exit, no branch).
 #[inline(always)]
-fn scan(text: &[u8], class: u8, sep: u8, alt: u8) -> (bool, bool) {
-    let (all, seen) = text.iter().fold((class, false), |(all, seen), &b| {
-        (all & CLASS.get(usize::from(b)).copied().unwrap_or(0), seen | (b == sep) | (b == alt))
-    });
-    (all == class, seen)
+fn scan(text: &[u8], class: Class, sep: u8, alt: u8) -> (bool, bool) {
+    text.iter().fold((true, false), |(all, seen), &b| (all & in_class(b, class), seen | (b == sep) | (b == alt)))
 }
 
 /// Checks that `method` is a non-empty HTTP token (RFC 9110 `tchar`s), at most
@@ -379,7 +452,7 @@ pub(crate) fn check_method(method: &[u8]) -> Result<(), Error> {
 /// `sep` (0: none).
 #[inline(always)]
 fn method_fields(method: &[u8], sep: u8, alt: u8) -> Result<bool, Error> {
-    let (token, seen) = scan(method, TCHAR, sep, alt);
+    let (token, seen) = scan(method, Class::Tchar, sep, alt);
     if method.is_empty() || method.len() > METHOD_MAX || !token {
         return Err(Error::InvalidMethod);
     }
@@ -398,7 +471,7 @@ pub(crate) fn check_path(path: &[u8]) -> Result<(), Error> {
 /// [`check_path`], and whether the path holds the one-byte separator `sep` (0: none).
 #[inline(always)]
 fn path_fields(path: &[u8], sep: u8) -> Result<bool, Error> {
-    let (printable, seen) = scan(path, PRINTABLE, sep, sep);
+    let (printable, seen) = scan(path, Class::Printable, sep, sep);
     if path.first() != Some(&b'/') || !printable {
         return Err(Error::InvalidPath);
     }
@@ -426,17 +499,45 @@ pub(crate) struct FieldChecks {
 
 impl FieldChecks {
     /// The plan for `t`, whose parts for which `settled` holds are known free of the
-    /// separator; `None` when the separator is not one byte (or is NUL) or a part is a
-    /// request header (those checks keep their place in [`Template::check_input`]).
+    /// separator; `None` when the separator is longer than one byte (or is NUL) or a part is
+    /// a request header (those checks keep their place in [`Template::check_input`]). With
+    /// no separator at all nothing can hold it: the plan checks the method and path only.
     pub(crate) fn plan(t: &Template<'_>, settled: impl Fn(&Part<'_>) -> bool) -> Option<FieldChecks> {
-        let [sep] = *t.separator else { return None };
-        if sep == 0 {
-            return None;
-        }
-        let mut f = FieldChecks { sep, ..FieldChecks::default() };
-        let last = t.parts.len().saturating_sub(1);
-        for (i, part) in t.parts.iter().enumerate() {
-            let early = i < last && !settled(part);
+        const FIELDS: [Part<'static>; 7] =
+            [Part::ApiKey, Part::UserId, Part::Timestamp, Part::Nonce, Part::Method, Part::Path, Part::Body];
+        let kinds = FIELDS.iter().filter(|p| settled(p)).fold(0, |bits, p| bits | Self::bit(p.kind()));
+        Self::planned(t, kinds)
+    }
+
+    /// A kind as one bit of `planned`'s set.
+    pub(crate) const fn bit(kind: PartKind) -> u16 {
+        1 << kind as u16
+    }
+
+    /// [`plan`](Self::plan), with the settled parts as a set of [`PartKind`] bits: a `const`
+    /// function, so a template known at compile time is planned at compile time.
+    pub(crate) const fn planned(t: &Template<'_>, settled: u16) -> Option<FieldChecks> {
+        let (sep, any) = match *t.separator {
+            [] => (0, false),
+            [sep] if sep != 0 => (sep, true),
+            _ => return None,
+        };
+        let mut f = FieldChecks {
+            sep,
+            key: false,
+            user: false,
+            timestamp: false,
+            nonce: false,
+            method: false,
+            path: false,
+            body: false,
+            uses_method: false,
+            uses_path: false,
+        };
+        let mut rest = t.parts;
+        while let [part, tail @ ..] = rest {
+            rest = tail;
+            let early = any && !tail.is_empty() && settled & Self::bit(part.kind()) == 0;
             match part {
                 Part::Header(_) => return None,
                 Part::Literal(_) => {}
@@ -482,6 +583,18 @@ impl FieldChecks {
     }
 }
 
+/// What `part` streams for `input`: the method as sent (see [`sent_method`], uppercased into
+/// `upper`), a signed header's value (`None` when the request lacks it: streaming skips it,
+/// the checks refuse it), any other part's field or text.
+#[inline(always)]
+fn streamed<'i>(part: &Part<'i>, input: &MessageInput<'i>, upper: &'i mut [u8; METHOD_MAX]) -> Option<&'i [u8]> {
+    match *part {
+        Part::Method => Some(sent_method(input.method, input.uppercase_method, upper)),
+        Part::Header(name) => headers::require(input.headers, name).ok(),
+        _ => Some(Template::field(part, input)),
+    }
+}
+
 /// The method as the message carries it: uppercased (into `buf`) when `uppercase` is set —
 /// what is streamed, so also what the separator checks must look at. A method longer than
 /// [`METHOD_MAX`] (which [`check_method`] refuses) is returned as it is.
@@ -503,9 +616,9 @@ pub(crate) fn sent_method<'x>(method: &'x [u8], uppercase: bool, buf: &'x mut [u
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     match needle {
         [] => false,
-        // The common one-byte separator in short fields: a branch-free scan beats memchr.
-        [byte] if haystack.len() <= 256 => haystack.iter().fold(false, |seen, b| seen | (b == byte)),
-        [byte] => haystack.contains(byte),
+        // The common one-byte separator: a branch-free scan (it vectorizes on hosts), and no
+        // `memchr` (200 bytes) in a device's link.
+        [byte] => haystack.iter().fold(false, |seen, b| seen | (b == byte)),
         _ => haystack.windows(needle.len()).any(|w| w == needle),
     }
 }
@@ -589,7 +702,7 @@ mod tests {
         ];
         let (mut planned, mut verdicts) = (0, std::collections::BTreeSet::new());
         for parts in shapes {
-            for separator in [&b","[..], b"5", b"E", b"e", b"/", b"\0", b",,"] {
+            for separator in [&b","[..], b"5", b"E", b"e", b"/", b"\0", b",,", b""] {
                 let t = Template { parts, separator, encoding: Encoding::LowerHex };
                 let Some(fields) = FieldChecks::plan(&t, |_| false) else { continue };
                 planned += 1;
@@ -622,7 +735,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(planned, 5 * 5, "every shape planned for each one-byte separator but NUL");
+        assert_eq!(planned, 5 * 6, "every shape planned for each one-byte separator but NUL, and for none");
         let all: std::vec::Vec<_> = verdicts.into_iter().collect();
         assert_eq!(all, ["Err(InvalidMethod)", "Err(InvalidPath)", "Err(SeparatorInField)", "Ok(())"]);
     }
@@ -651,6 +764,13 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn paths_are_printable_ascii_by_byte() {
+        for b in 0..=255u8 {
+            assert_eq!(check_path(&[b'/', b, b'a']).is_ok(), (0x21..=0x7e).contains(&b), "{b:#04x}");
         }
     }
 

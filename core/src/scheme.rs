@@ -104,9 +104,17 @@ impl Scheme<'_> {
         self.headers.iter().find(|h| h.field == field)
     }
 
-    /// Whether the scheme sends `field`.
-    pub fn has(&self, field: Field) -> bool {
-        self.header_for(field).is_some()
+    /// Whether the scheme sends `field` (a `const` function: a preset's answer is known at
+    /// compile time).
+    pub const fn has(&self, field: Field) -> bool {
+        let mut rest = self.headers;
+        while let [h, tail @ ..] = rest {
+            if h.field as u8 == field as u8 {
+                return true;
+            }
+            rest = tail;
+        }
+        false
     }
 
     /// Whether the scheme reads a request header called `name` (ASCII case-insensitive): one

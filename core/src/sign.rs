@@ -70,6 +70,47 @@ pub struct Signer<'a> {
     fields: Option<FieldChecks>,
 }
 
+/// The credentials as the bytes headers send.
+#[derive(Copy, Clone)]
+pub(crate) struct SentBytes<'a> {
+    pub(crate) api_key: &'a [u8],
+    pub(crate) secret: &'a [u8],
+    pub(crate) user_id: &'a [u8],
+    pub(crate) token: &'a [u8],
+}
+
+impl<'a> From<&Credentials<'a>> for SentBytes<'a> {
+    fn from(c: &Credentials<'a>) -> Self {
+        SentBytes {
+            api_key: c.api_key.as_bytes(),
+            secret: c.secret,
+            user_id: c.user_id.as_bytes(),
+            token: c.token.as_bytes(),
+        }
+    }
+}
+
+/// Checks the credential a header with `field` sends as it is (nothing for the values a
+/// signer computes): present, and sendable in a header.
+///
+/// # Errors
+/// [`Error::InvalidHeaderValue`] for an empty user id or a value [`check_value`] refuses;
+/// [`Error::EmptySecret`] for an empty key, token or secret.
+#[inline(always)]
+pub(crate) fn check_sent(field: Field, creds: &SentBytes<'_>) -> Result<(), Error> {
+    let value: &[u8] = match field {
+        Field::ApiKey => creds.api_key,
+        Field::Jwt | Field::SessionToken => creds.token,
+        Field::Secret => creds.secret,
+        Field::UserId => creds.user_id,
+        Field::Timestamp | Field::Nonce | Field::Signature => return Ok(()),
+    };
+    if value.is_empty() {
+        return Err(if field == Field::UserId { Error::InvalidHeaderValue } else { Error::EmptySecret });
+    }
+    check_value(value)
+}
+
 impl<'a> Signer<'a> {
     /// Checks the scheme and credentials and precomputes the HMAC key.
     ///
@@ -156,8 +197,7 @@ impl<'a> Signer<'a> {
     /// Takes the HMAC key and hashes the template's leading fixed parts with it, once.
     fn keyed(&mut self, key: MacKey) {
         if let Some(t) = &self.scheme.template {
-            let fixed = t.parts.iter().take_while(|p| matches!(p, Part::ApiKey | Part::UserId | Part::Literal(_)));
-            self.fixed_parts = fixed.count();
+            self.fixed_parts = t.fixed_prefix();
             let input = MessageInput {
                 api_key: self.creds.api_key.as_bytes(),
                 user_id: self.creds.user_id.as_bytes(),
@@ -173,17 +213,7 @@ impl<'a> Signer<'a> {
         scheme.check()?;
         let mut secret_text = "";
         for h in scheme.headers {
-            let value: &[u8] = match h.field {
-                Field::ApiKey => creds.api_key.as_bytes(),
-                Field::Jwt | Field::SessionToken => creds.token.as_bytes(),
-                Field::Secret => creds.secret,
-                Field::UserId => creds.user_id.as_bytes(),
-                Field::Timestamp | Field::Nonce | Field::Signature => continue,
-            };
-            if value.is_empty() {
-                return Err(if h.field == Field::UserId { Error::InvalidHeaderValue } else { Error::EmptySecret });
-            }
-            check_value(value)?;
+            check_sent(h.field, &SentBytes::from(&creds))?;
             if h.field == Field::Secret {
                 secret_text = core::str::from_utf8(creds.secret).map_err(|_| Error::InvalidHeaderValue)?;
             }
@@ -193,7 +223,7 @@ impl<'a> Signer<'a> {
             // that is not a decimal digit cannot be in a timestamp or nonce.
             let creds_clean =
                 !contains(creds.api_key.as_bytes(), t.separator) && !contains(creds.user_id.as_bytes(), t.separator);
-            let digits_clean = !t.separator.iter().all(u8::is_ascii_digit);
+            let digits_clean = t.separator_outside_digits();
             FieldChecks::plan(t, |p| match p {
                 Part::ApiKey | Part::UserId => creds_clean,
                 Part::Timestamp | Part::Nonce => digits_clean,

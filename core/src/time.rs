@@ -157,17 +157,10 @@ const fn eight_digits_value(word: u64) -> u64 {
     ((pairs & MASK).wrapping_mul(MUL1).wrapping_add(((pairs >> 16) & MASK).wrapping_mul(MUL2))) >> 32
 }
 
-/// Two decimal digits for each value below 100.
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 /// Writes `value` in decimal; returns the digits (at most 20 bytes, at the end of `out`).
 /// Without 64-bit division, which 32-bit cores do in a software routine (about 0.9 KiB on a
 /// Cortex-M): the twelve digits at and above 10^8 by repeated subtraction (at most nine per
-/// digit), the eight below with 32-bit divisions by constants, in pairs.
+/// digit), the eight below with 32-bit divisions by a constant.
 pub(crate) fn format_decimal(value: u64, out: &mut [u8; 20]) -> &[u8] {
     let (high, low) = out.split_at_mut(12);
     let mut rest = value;
@@ -201,20 +194,12 @@ const HIGH_POWERS: [u64; 12] = [
     100_000_000,
 ];
 
-/// Eight digits of `v` (below 10^8) into `out[..8]`.
-fn eight(out: &mut [u8], v: u32) {
-    let (hi, lo) = (v / 10_000, v % 10_000);
-    pair(out, 0, hi / 100);
-    pair(out, 2, hi % 100);
-    pair(out, 4, lo / 100);
-    pair(out, 6, lo % 100);
-}
-
-/// The two digits of `v` (below 100) at `out[at..at + 2]`.
-fn pair(out: &mut [u8], at: usize, v: u32) {
-    let i = (v as usize).saturating_mul(2);
-    if let (Some(dst), Some(src)) = (out.get_mut(at..at.saturating_add(2)), DIGIT_PAIRS.get(i..i.saturating_add(2))) {
-        dst.copy_from_slice(src);
+/// Eight digits of `v` (below 10^8) into `out[..8]`, the last first: 32-bit divisions by a
+/// constant (a multiply and a shift), no table.
+fn eight(out: &mut [u8], mut v: u32) {
+    for slot in out.iter_mut().take(8).rev() {
+        *slot = b'0'.wrapping_add((v % 10) as u8);
+        v /= 10;
     }
 }
 

@@ -14,8 +14,8 @@ use apisig::{
 };
 // The modules, which hold their own types.
 use apisig::{
-    claim, client, dialect, headers, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, replay, rotation,
-    scheme, session, store,
+    claim, client, dialect, headers, jwk, jws, jwt, keyring, message, names, ocsp, pin, policy, preset, replay,
+    rotation, scheme, session, store,
 };
 
 const ROOT_ITEMS: [&str; 21] = [
@@ -42,9 +42,9 @@ const ROOT_ITEMS: [&str; 21] = [
     "hmac_verify",
 ];
 
-const MODULES: [&str; 18] = [
+const MODULES: [&str; 19] = [
     "claim", "client", "dialect", "headers", "jwk", "jws", "jwt", "keyring", "message", "names", "ocsp", "pin",
-    "policy", "replay", "rotation", "scheme", "session", "store",
+    "policy", "preset", "replay", "rotation", "scheme", "session", "store",
 ];
 
 fn root_items() -> BTreeSet<&'static str> {
@@ -154,6 +154,10 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let _: Option<policy::RoleId> = dialect::SECUROSYS_ROLES.role_id("serviceToken");
     let _: &[policy::Role<'_>] = dialect::SECUROSYS_ROLES.roles;
     let _: &policy::Policy<'_> = &dialect::SECUROSYS_ROLES;
+    let _: Option<preset::PresetSigner<'_, preset::Aevo>> = None;
+    let _: Option<(preset::PresetSigner<'_, preset::Apex>, preset::Signed)> = None;
+    fn is_preset<P: preset::Preset>() {}
+    is_preset::<preset::Aevo>();
     let _: Option<replay::ReplayEntry> = None;
     fn is_store<S: replay::ReplayStore>(_: &S) {}
     is_store(verifier.replay());

@@ -6,6 +6,7 @@
 
 use apisig::dialect::{self, SECUROSYS_ROLES};
 use apisig::policy::pattern_matches;
+use apisig::preset;
 use apisig::rotation::RetryOn;
 use apisig::{
     Credentials, Encoding, Error, MacKey, PreparedScheme, Request, Signer, Stamp, TimeUnit, Verifier, Window,
@@ -179,9 +180,28 @@ fn request_headers(req: &Value) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_default()
 }
 
+/// The typed signer of a preset's case (`None` for the other schemes): its headers as
+/// (name, full value), or its error.
+fn typed_sign(name: &str, creds: Credentials<'_>, req: &Request<'_>, stamp: Stamp) -> Option<Result<Lines, Error>> {
+    fn run<P: preset::Preset>(creds: Credentials<'_>, req: &Request<'_>, stamp: Stamp) -> Result<Lines, Error> {
+        let mut slot = None;
+        preset::PresetSigner::<P>::new_in(&mut slot, creds)?;
+        let headers = slot.ok_or(Error::InvalidTemplate)?.sign(req, stamp)?;
+        Ok(headers.iter().map(|h| (h.name.to_owned(), format!("{}{}", h.prefix, h.value))).collect())
+    }
+    match name {
+        "aevo" => Some(run::<preset::Aevo>(creds, req, stamp)),
+        "apex" => Some(run::<preset::Apex>(creds, req, stamp)),
+        _ => None,
+    }
+}
+
+type Lines = Vec<(String, String)>;
+
 #[test]
 fn sign_vectors() {
     let v = load("sign.json");
+    let mut typed_cases = 0;
     for case in tests(&v) {
         let scheme = scheme_of(case);
         let c = &case["credentials"];
@@ -211,10 +231,13 @@ fn sign_vectors() {
         let stamp = Stamp { now, nonce: case["nonce"].as_u64() };
 
         let result = Signer::new(&scheme, creds).and_then(|s| s.sign(&req, stamp).map(|h| (s, h)));
+        let typed = typed_sign(case["scheme"].as_str().unwrap(), creds, &req, stamp);
+        typed_cases += usize::from(typed.is_some());
         let (signer, headers) = match result {
             Err(e) => {
                 assert!(!valid(case), "{}: {e}", id(case));
                 expect_error(case, e);
+                assert!(typed.is_none_or(|t| t == Err(e)), "{}: the typed signer differs", id(case));
                 continue;
             }
             Ok(ok) => {
@@ -231,6 +254,7 @@ fn sign_vectors() {
             .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
             .collect();
         assert_eq!(got, want, "{}", id(case));
+        assert!(typed.is_none_or(|t| t.as_ref() == Ok(&want)), "{}: the typed signer differs", id(case));
         if let Some(msg) = bytes(case, "message") {
             let mut buf = vec![0u8; msg.len() + 64];
             assert_eq!(signer.message(&req, stamp, &mut buf).unwrap(), msg.as_slice(), "{}", id(case));
@@ -242,6 +266,7 @@ fn sign_vectors() {
             assert_eq!(headers.write_json(&mut buf).unwrap(), body.as_bytes(), "{}", id(case));
         }
     }
+    assert!(typed_cases >= 20, "{typed_cases} Aevo and APEX cases");
 }
 
 /// A keyring entry's lifecycle fields: `status`, `allowed` (CIDRs), and per slot

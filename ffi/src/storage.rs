@@ -27,8 +27,10 @@ pub(crate) mod tag {
     pub(crate) const SIGNER: u64 = 0x411f_741e_7694_f024;
     pub(crate) const ROTATION: u64 = 0x57c5_42d6_b968_0b3f;
     pub(crate) const ATTEMPT: u64 = 0x3784_b5c9_097f_d8a8;
+    pub(crate) const AEVO_SIGNER: u64 = 0x9c3e_5a71_d20b_46e8;
+    pub(crate) const APEX_SIGNER: u64 = 0x6b14_f08d_39a7_c25d;
 
-    const ALL: [u64; 5] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT];
+    const ALL: [u64; 7] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER];
     #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const-evaluated
     const _: () = {
         let mut i = 0;

@@ -400,6 +400,48 @@ static void test_sign_errors(void) {
     EXPECT(APISIG_RESULT_INVALID_TEMPLATE, apisig_message(&signius, &c, &r, stamp(NOW, 0, 0), buf, sizeof buf, &len));
 }
 
+/* The typed signers: every NULL, refused requests and too-small buffers write nothing but
+ * the size needed; errors are the generic signer's. */
+static void test_typed_signers(void) {
+    static apisig_aevo_signer aevo;
+    static apisig_apex_signer apex;
+    apisig_credentials c = creds("API_KEY", "API_SECRET", "42", NULL);
+    apisig_credentials no_secret = creds("API_KEY", "", "42", NULL), no_user = creds("K", "S", NULL, NULL);
+    apisig_headers h;
+    uint8_t buf[256];
+    size_t len = 777;
+
+    memset(&h, 0xee, sizeof h);
+    memset(buf, 0xee, sizeof buf);
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_setup(NULL, &c));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_setup(&aevo, NULL));
+    EXPECT(APISIG_RESULT_EMPTY_SECRET, apisig_aevo_signer_setup(&aevo, &no_secret));
+    EXPECT(APISIG_RESULT_INVALID_OBJECT, apisig_aevo_signer_wipe(&aevo));
+    EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_apex_signer_setup(&apex, &no_user));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_apex_signer_setup(NULL, &c));
+    EXPECT(APISIG_RESULT_OK, apisig_aevo_signer_setup(&aevo, &c));
+    EXPECT(APISIG_RESULT_OK, apisig_apex_signer_setup(&apex, &c));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(NULL, S("GET"), S("/a"), NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, NULL, 3, S("/a"), NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, S("GET"), NULL, 2, NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a"), NULL, 1, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a"), NULL, 0, NOW, NULL, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a"), NULL, 0, NOW, &h, buf, sizeof buf, NULL));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a"), NULL, 0, NOW, &h, NULL, 10, &len));
+    EXPECT(APISIG_RESULT_INVALID_METHOD, apisig_aevo_signer_sign(&aevo, S("G T"), S("/a"), NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_INVALID_PATH, apisig_aevo_signer_sign(&aevo, S("GET"), S("a"), NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_SEPARATOR_IN_FIELD, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a,b"), NULL, 0, NOW, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_apex_signer_sign(NULL, 1, &h, buf, sizeof buf, &len));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_apex_signer_sign(&apex, 1, &h, buf, sizeof buf, NULL));
+    CHECK(len == 777 && all_bytes(&h, sizeof h, 0xee) && all_bytes(buf, sizeof buf, 0xee), "typed: nothing written");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_aevo_signer_sign(&aevo, S("GET"), S("/a"), NULL, 0, NOW, &h, buf, 10, &len));
+    CHECK(len == 19 + 64 + 7 && all_bytes(&h, sizeof h, 0xee) && all_bytes(buf, sizeof buf, 0xee), "typed aevo: size needed");
+    EXPECT(APISIG_RESULT_BUFFER_TOO_SMALL, apisig_apex_signer_sign(&apex, 7, &h, NULL, 0, &len));
+    CHECK(len == 7 + 64 + 2 + 1 && all_bytes(&h, sizeof h, 0xee), "typed apex: size needed");
+    EXPECT(APISIG_RESULT_OK, apisig_aevo_signer_wipe(&aevo));
+    EXPECT(APISIG_RESULT_OK, apisig_apex_signer_wipe(&apex));
+}
+
 static void test_keyring(void) {
     apisig_keyring ring;
     char id[80];
@@ -842,14 +884,17 @@ static void test_verifier_tokens_and_pins(void) {
 }
 
 /* Object storage that is not the object it is passed as. One union holds any of them. */
-enum kind { KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, N_KINDS };
-static const char *const kind_names[N_KINDS] = {"keyring", "verifier", "signer", "rotation", "attempt"};
+enum kind { KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER, N_KINDS };
+static const char *const kind_names[N_KINDS] = {"keyring",  "verifier",    "signer",     "rotation",
+                                                "attempt", "aevo signer", "apex signer"};
 static union {
     apisig_keyring keyring;
     apisig_verifier verifier;
     apisig_signer signer;
     apisig_rotation rotation;
     apisig_attempt attempt;
+    apisig_aevo_signer aevo_signer;
+    apisig_apex_signer apex_signer;
 } any;
 static const char *storage_case = "";
 static apisig_scheme any_scheme;
@@ -867,6 +912,8 @@ static void init_as(enum kind k) {
         EXPECT(APISIG_RESULT_OK, apisig_rotation_zignsec(&r));
         EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&r, &any.attempt));
         break;
+    case AEVO_SIGNER: EXPECT(APISIG_RESULT_OK, apisig_aevo_signer_setup(&any.aevo_signer, &any_creds)); break;
+    case APEX_SIGNER: EXPECT(APISIG_RESULT_OK, apisig_apex_signer_setup(&any.apex_signer, &any_creds)); break;
     default: break;
     }
 }
@@ -877,6 +924,8 @@ static int wipe_as(enum kind k) {
     case KEYRING: EXPECT(APISIG_RESULT_OK, apisig_keyring_wipe(&any.keyring)); return 1;
     case VERIFIER: EXPECT(APISIG_RESULT_OK, apisig_verifier_wipe(&any.verifier)); return 1;
     case SIGNER: EXPECT(APISIG_RESULT_OK, apisig_signer_wipe(&any.signer)); return 1;
+    case AEVO_SIGNER: EXPECT(APISIG_RESULT_OK, apisig_aevo_signer_wipe(&any.aevo_signer)); return 1;
+    case APEX_SIGNER: EXPECT(APISIG_RESULT_OK, apisig_apex_signer_wipe(&any.apex_signer)); return 1;
     default: return 0;
     }
 }
@@ -944,6 +993,15 @@ static void expect_refused(enum kind k) {
         EXPECT_INVALID(apisig_signer_sign(&any.signer, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
         EXPECT_INVALID(apisig_signer_wipe(&any.signer));
         break;
+    case AEVO_SIGNER:
+        EXPECT_INVALID(apisig_aevo_signer_sign(&any.aevo_signer, r.method, r.method_len, r.path, r.path_len, r.body,
+                                               r.body_len, NOW, &h, buf, sizeof buf, &len));
+        EXPECT_INVALID(apisig_aevo_signer_wipe(&any.aevo_signer));
+        break;
+    case APEX_SIGNER:
+        EXPECT_INVALID(apisig_apex_signer_sign(&any.apex_signer, 7, &h, buf, sizeof buf, &len));
+        EXPECT_INVALID(apisig_apex_signer_wipe(&any.apex_signer));
+        break;
     case ROTATION:
         EXPECT(APISIG_RESULT_OK, apisig_rotation_zignsec(&rot));
         EXPECT(APISIG_RESULT_OK, apisig_rotation_begin(&rot, &att));
@@ -988,6 +1046,15 @@ static void expect_works(enum kind k) {
         EXPECT(APISIG_RESULT_OK, apisig_signer_sign(&any.signer, &r, stamp(NOW, 0, 0), &h, buf, sizeof buf, &len));
         CHECK(h.len == 3, "signer works");
         break;
+    case AEVO_SIGNER:
+        EXPECT(APISIG_RESULT_OK, apisig_aevo_signer_sign(&any.aevo_signer, r.method, r.method_len, r.path, r.path_len,
+                                                         r.body, r.body_len, NOW, &h, buf, sizeof buf, &len));
+        CHECK(h.len == 3, "aevo signer works");
+        break;
+    case APEX_SIGNER:
+        EXPECT(APISIG_RESULT_OK, apisig_apex_signer_sign(&any.apex_signer, 7, &h, buf, sizeof buf, &len));
+        CHECK(h.len == 4, "apex signer works");
+        break;
     case ROTATION:
         CHECK(apisig_rotation_current(&any.rotation) == 0, "rotation works");
         break;
@@ -1004,7 +1071,7 @@ static void expect_works(enum kind k) {
 static void test_invalid_objects(void) {
     int k, other;
     any_scheme = preset("aevo");
-    any_creds = creds("API_KEY", "API_SECRET", NULL, NULL);
+    any_creds = creds("API_KEY", "API_SECRET", "42", NULL);
     for (k = 0; k < N_KINDS; k++) {
         char label[80];
         storage_case = label;
@@ -1370,6 +1437,7 @@ int main(void) {
     test_presets();
     test_custom_scheme_shapes();
     test_sign_errors();
+    test_typed_signers();
     test_keyring();
     test_verify_round_trips();
     test_moved_keyring();

@@ -31,6 +31,8 @@ static void check(int ok, const char *what, int tc) {
 /* Caller-owned storage: no malloc anywhere in apisig. */
 static apisig_verifier verifier;
 static apisig_signer signer;
+static apisig_aevo_signer aevo_signer;
+static apisig_apex_signer apex_signer;
 static uint8_t buf[1024];
 static uint8_t msg_buf[8192];
 
@@ -79,6 +81,23 @@ static void run_sign(void) {
                 named = apisig_signer_sign(&signer, &c->req, c->stamp, &h, buf, sizeof buf, &len);
             apisig_signer_wipe(&signer);
             check(named == c->code, "preset signer result", c->tc);
+            if (named != rc) continue;
+            /* The typed signer (the preset fixed at compile time): the same result, and the
+             * same headers below. Its APEX call always has a nonce. */
+            if (strcmp(c->preset, "aevo") == 0) {
+                named = apisig_aevo_signer_setup(&aevo_signer, &c->creds);
+                if (named == APISIG_RESULT_OK)
+                    named = apisig_aevo_signer_sign(&aevo_signer, c->req.method, c->req.method_len, c->req.path,
+                                                    c->req.path_len, c->req.body, c->req.body_len, c->stamp.now_ns, &h,
+                                                    buf, sizeof buf, &len);
+                apisig_aevo_signer_wipe(&aevo_signer);
+            } else if (c->stamp.has_nonce) {
+                named = apisig_apex_signer_setup(&apex_signer, &c->creds);
+                if (named == APISIG_RESULT_OK)
+                    named = apisig_apex_signer_sign(&apex_signer, c->stamp.nonce, &h, buf, sizeof buf, &len);
+                apisig_apex_signer_wipe(&apex_signer);
+            }
+            check(named == c->code, "typed signer result", c->tc);
             if (named != rc) continue;
         }
         if (rc != APISIG_RESULT_OK || c->code != APISIG_RESULT_OK) continue;

@@ -2,8 +2,11 @@
  * each build linking only what that row's device needs, so the linker map measures it:
  *   -DSIZE_SIGN    signs one request through apisig_aevo_signer_init (apisig_apex_signer_init)
  *                  + apisig_signer_sign; with -DSIZE_GENERIC through apisig_preset +
- *                  apisig_signer_init instead (the scheme chosen at run time)
- *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify
+ *                  apisig_signer_init instead (the scheme chosen at run time); with
+ *                  -DSIZE_TYPED through the typed signer, apisig_aevo_signer_setup +
+ *                  apisig_aevo_signer_sign (apisig_apex_signer_setup + _sign)
+ *   -DSIZE_VERIFY  checks one signed request through apisig_verifier_init + _verify (APEX:
+ *                  with the client's user id bound)
  *   -DSIZE_FLOOR   the bare floor: HMAC-SHA256 + hex of the same message (libapisig_floor.a)
  * with -DCASE_APEX for APEX's case instead of Aevo's (tests/vectors/sign.json, through
  * size_cases.h). Prints the painted stack depth of each call and exits 0 only when the
@@ -63,14 +66,24 @@ static void setup(void) {
 }
 
 #ifdef SIZE_SIGN
+#ifndef SIZE_TYPED
 static apisig_signer signer;
+#elif defined CASE_APEX
+static apisig_apex_signer signer;
+#else
+static apisig_aevo_signer signer;
+#endif
 static apisig_headers headers;
 static uint8_t buf[256];
 
 static void op_init(void) {
     static const char key[] = CASE(KEY), secret[] = CASE(SECRET), user[] = CASE(USER);
     apisig_credentials creds = {key, LEN(key), (const uint8_t *)secret, LEN(secret), user, LEN(user), NULL, 0};
-#ifdef SIZE_GENERIC
+#if defined SIZE_TYPED && defined CASE_APEX
+    ok = ok && apisig_apex_signer_setup(&signer, &creds) == APISIG_RESULT_OK;
+#elif defined SIZE_TYPED
+    ok = ok && apisig_aevo_signer_setup(&signer, &creds) == APISIG_RESULT_OK;
+#elif defined SIZE_GENERIC
     ok = ok && apisig_preset(CASE(SCHEME), LEN(CASE(SCHEME)), &scheme) == APISIG_RESULT_OK &&
          apisig_signer_init(&signer, &scheme, &creds) == APISIG_RESULT_OK;
 #elif defined CASE_APEX
@@ -84,7 +97,16 @@ static void op_sign(void) {
     apisig_stamp stamp = {CASE(NOW_NS), CASE(NONCE), CASE(HAS_NONCE)};
     size_t len = 0, i;
     int found = 0;
+#if defined SIZE_TYPED && defined CASE_APEX
+    (void)stamp;
+    ok = ok && apisig_apex_signer_sign(&signer, CASE(NONCE), &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#elif defined SIZE_TYPED
+    (void)stamp;
+    ok = ok && apisig_aevo_signer_sign(&signer, req.method, req.method_len, req.path, req.path_len, req.body,
+                                       req.body_len, CASE(NOW_NS), &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#else
     ok = ok && apisig_signer_sign(&signer, &req, stamp, &headers, buf, sizeof buf, &len) == APISIG_RESULT_OK;
+#endif
     for (i = 0; ok && i < headers.len; i++)
         found |= headers.lines[i].value_len == LEN(signature) &&
                  memcmp(headers.lines[i].value, signature, LEN(signature)) == 0;
@@ -110,6 +132,11 @@ static void op_init(void) {
          apisig_verifier_init(&verifier, NULL, APISIG_WINDOW_DEFAULT_NS) == APISIG_RESULT_OK &&
          apisig_keyring_add(apisig_verifier_keyring(&verifier), key, LEN(key), (const uint8_t *)secret, LEN(secret),
                             &client) == APISIG_RESULT_OK;
+#ifdef CASE_APEX
+    /* APEX binds the client's user id: the verifier checks the one presented. */
+    ok = ok && apisig_keyring_bind_user_id(apisig_verifier_keyring(&verifier), client, CASE(USER),
+                                           LEN(CASE(USER))) == APISIG_RESULT_OK;
+#endif
 }
 
 static void op_verify(void) {
