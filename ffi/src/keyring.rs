@@ -11,7 +11,8 @@ use apisig::{
     keyring::Keyring,
 };
 
-use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
+use crate::convert::{Res, in_bytes, in_ref, in_str, out_buf, out_ref};
+use crate::lookup::CStore;
 use crate::result::apisig_result;
 use crate::storage::{self, tag};
 use crate::verify::{apisig_verifier, verifier};
@@ -22,7 +23,7 @@ pub const APISIG_KEYRING_CAPACITY: usize = 8;
 pub(crate) type CoreKeyring = Keyring<APISIG_KEYRING_CAPACITY>;
 
 /// An empty keyring (a constant: writing it stores only the length, no large temporary).
-const EMPTY: CoreKeyring = CoreKeyring::new();
+pub(crate) const EMPTY: CoreKeyring = CoreKeyring::new();
 
 /// Size in bytes of `apisig_keyring`.
 pub const APISIG_KEYRING_SIZE: usize = 7168;
@@ -93,7 +94,11 @@ pub(crate) unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyr
     // SAFETY: forwarded contract.
     if unsafe { storage::tag_of(ring) }? == tag::VERIFIER {
         // SAFETY: as above; the tag says it is a verifier's storage.
-        return unsafe { verifier(ring.cast::<apisig_verifier>()) }.map(|v| v.store_mut());
+        return match unsafe { verifier(ring.cast::<apisig_verifier>()) }?.store_mut() {
+            CStore::Ring(r) => Ok(r),
+            // A verifier over a lookup has no keyring of its own.
+            CStore::Lookup(_) => Err(apisig_result::InvalidObject),
+        };
     }
     // SAFETY: as above.
     unsafe { storage::get(ring) }
@@ -206,6 +211,32 @@ pub unsafe extern "C" fn apisig_keyring_set_secret(
         let (ring, secret) = unsafe { (self::ring(ring)?, in_bytes(secret, secret_len)?) };
         let slot = self::slot(slot)?;
         update(ring, client, |c| c.set_secret(slot, Some(secret)))
+    }
+}
+
+/// Sets the SHA-256 digest (32 bytes) of a static key in `slot` (an `apisig_slot`) of
+/// `client`: what a store keeps instead of the key. The slot then matches that static key
+/// (compared in constant time) but cannot check signatures.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+/// `DUPLICATE_KEY_ID` when another slot already holds this key.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `digest` to
+/// 32 readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_key_digest(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+    digest: *const u8,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, digest) = unsafe { (self::ring(ring)?, in_ref(digest.cast::<[u8; 32]>())?) };
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| c.set_key_digest(slot, Some(*digest)))
     }
 }
 

@@ -3,7 +3,8 @@
 use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayCache, scheme::Scheme};
 
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
-use crate::keyring::{self, CoreKeyring, apisig_keyring, slot_code};
+use crate::keyring::{self, EMPTY, apisig_keyring, slot_code};
+use crate::lookup::{CStore, LookupStore, apisig_lookup};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
 use crate::storage::{self, tag};
@@ -13,7 +14,7 @@ use crate::storage::{self, tag};
 /// closed with `REPLAY_CACHE_FULL`.
 pub const APISIG_REPLAY_CAPACITY: usize = 64;
 
-type CoreVerifier = Verifier<CoreKeyring, ReplayCache<APISIG_REPLAY_CAPACITY>>;
+type CoreVerifier = Verifier<CStore, ReplayCache<APISIG_REPLAY_CAPACITY>>;
 
 /// Size in bytes of `apisig_verifier`.
 pub const APISIG_VERIFIER_SIZE: usize = 10240;
@@ -42,7 +43,8 @@ const _: () = assert!(APISIG_KEY_ID_MAX == apisig::client::KEY_ID_MAX);
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_principal {
-    /// The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
+    /// The client's number in this verifier's keyring (as `apisig_keyring_add` gave it);
+    /// `APISIG_CLIENT_NONE` for a verifier over a lookup (name the client by `id`).
     pub client: u32,
     /// Which of its keys matched (an `apisig_slot`).
     pub slot: u32,
@@ -57,11 +59,17 @@ pub struct apisig_principal {
     pub id: [u8; APISIG_KEY_ID_MAX],
 }
 
-pub(crate) fn principal(ring: &CoreKeyring, p: &apisig::Principal) -> Result<apisig_principal, apisig_result> {
+/// `apisig_principal.client` of a verifier over a lookup, which numbers no clients.
+pub const APISIG_CLIENT_NONE: u32 = u32::MAX;
+
+pub(crate) fn principal(store: &CStore, p: &apisig::Principal) -> Result<apisig_principal, apisig_result> {
     let mut id = [0u8; APISIG_KEY_ID_MAX];
     id.iter_mut().zip(p.id.as_bytes()).for_each(|(d, s)| *d = *s);
     Ok(apisig_principal {
-        client: keyring::client_number(ring, &p.id)?,
+        client: match store {
+            CStore::Ring(ring) => keyring::client_number(ring, &p.id)?,
+            CStore::Lookup(_) => APISIG_CLIENT_NONE,
+        },
         slot: slot_code(p.slot),
         has_role: p.role.is_some(),
         role: p.role.map_or(0, |r| r.0),
@@ -119,9 +127,9 @@ pub unsafe extern "C" fn apisig_verifier_init(
         // on a firmware stack and the secrets move rather than being copied.
         unsafe {
             let r = if ring.is_null() { None } else { Some(keyring::ring(ring)?) };
-            write_empty(v, Window::from_nanos(window_ns))?;
+            write_empty(v, CStore::Ring(EMPTY), Window::from_nanos(window_ns))?;
             if let Some(r) = r {
-                core::mem::swap(verifier(v)?.store_mut(), r);
+                core::mem::swap(keyring::ring(v.cast::<apisig_keyring>())?, r);
             }
         }
         Ok(())
@@ -132,11 +140,39 @@ pub unsafe extern "C" fn apisig_verifier_init(
 ///
 /// # Safety
 /// As `storage::init`.
-unsafe fn write_empty(v: *mut apisig_verifier, window: Window) -> Result<(), apisig_result> {
-    const EMPTY_RING: CoreKeyring = CoreKeyring::new();
+unsafe fn write_empty(v: *mut apisig_verifier, store: CStore, window: Window) -> Result<(), apisig_result> {
     const EMPTY_CACHE: ReplayCache<APISIG_REPLAY_CAPACITY> = ReplayCache::new();
     // SAFETY: forwarded contract.
-    unsafe { storage::init(v, CoreVerifier::new(EMPTY_RING, EMPTY_CACHE, window)) }
+    unsafe { storage::init(v, CoreVerifier::new(store, EMPTY_CACHE, window)) }
+}
+
+/// Makes `*v` a verifier that finds its clients through the server's `*lookup` callbacks
+/// (copied: `*lookup` need not outlive this call, its `context` must outlive the verifier),
+/// with an empty replay cache and a window of ± `window_ns` nanoseconds, and sets its tag.
+/// It has no keyring (`apisig_verifier_keyring` gives NULL) and its principals' `client` is
+/// `APISIG_CLIENT_NONE`. A lookup answering `APISIG_LOOKUP_UNAVAILABLE` refuses the request
+/// with `STORE_UNAVAILABLE` (HTTP 503). The previous contents of `*v` are not read.
+///
+/// # Errors
+/// `NULL_PARAMETER` when `v` or `lookup` is NULL, or `v` is misaligned.
+///
+/// # Safety
+/// `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes (then as in
+/// `apisig_verifier_init`); `lookup` to a valid `apisig_lookup` whose callbacks are safe to
+/// call with its `context` for as long as the verifier is used.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_init_with_lookup(
+    v: *mut apisig_verifier,
+    lookup: *const apisig_lookup,
+    window_ns: u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `lookup` and the storage.
+        unsafe {
+            let calls = *in_ref(lookup)?;
+            write_empty(v, CStore::Lookup(LookupStore::new(calls)), Window::from_nanos(window_ns))
+        }
+    }
 }
 
 /// Zeroizes the verifier's secrets (its keyring's, JWT and session keys) and clears its tag:
@@ -158,8 +194,8 @@ pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig
 
 /// The verifier's own keyring, to register, rotate or revoke clients with the
 /// `apisig_keyring_*` functions: a handle that the keyring functions accept (it is the
-/// verifier's address, not a separate keyring's storage). NULL when `v` is NULL or not a
-/// verifier. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
+/// verifier's address, not a separate keyring's storage). NULL when `v` is NULL, not a
+/// verifier, or a verifier over a lookup. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
 /// `INVALID_OBJECT`); do not pass it to `apisig_keyring_init` or copy what it points to.
 ///
 /// # Safety
@@ -168,8 +204,8 @@ pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig
 pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mut apisig_keyring {
     ffi_value!(core::ptr::null_mut(), {
         // SAFETY: the caller guarantees `v`.
-        match unsafe { storage::tag_of(v) } {
-            Ok(tag::VERIFIER) => v.cast::<apisig_keyring>(),
+        match unsafe { verifier(v) } {
+            Ok(verifier) if matches!(verifier.store(), CStore::Ring(_)) => v.cast::<apisig_keyring>(),
             _ => core::ptr::null_mut(),
         }
     })
