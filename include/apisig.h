@@ -697,7 +697,8 @@ typedef uint32_t apisig_client_status;
 #define APISIG_JWS_EDDSA (1 << 4)
 
 /**
- * Most clients a keyring holds.
+ * Most clients a keyring in fixed storage holds (host builds choose any number at run time:
+ * `apisig_keyring_new_with_capacity`).
  */
 #define APISIG_KEYRING_CAPACITY 8
 
@@ -1743,7 +1744,8 @@ struct apisig_keyring *apisig_keyring_new(void);
  * Zeroizes and frees a keyring from `apisig_keyring_new`. NULL is ignored.
  *
  * # Safety
- * `ring` must be NULL or come from `apisig_keyring_new`, not yet freed.
+ * `ring` must be NULL or come from `apisig_keyring_new` or
+ * `apisig_keyring_new_with_capacity`, not yet freed.
  */
 void apisig_keyring_free(struct apisig_keyring *ring);
 
@@ -1763,6 +1765,24 @@ struct apisig_verifier *apisig_verifier_new(struct apisig_keyring *ring, uint64_
  * `v` must be NULL or come from `apisig_verifier_new`, not yet freed.
  */
 void apisig_verifier_free(struct apisig_verifier *v);
+
+/**
+ * A new, empty keyring on the heap for up to `capacity` clients, chosen at run time (the
+ * fixed `apisig_keyring` holds `APISIG_KEYRING_CAPACITY`); NULL on failure. Every
+ * `apisig_keyring_*` function takes it; registering past `capacity` gives `KEYRING_FULL`;
+ * lookups cost the same whatever the number of clients. `apisig_verifier_init` and
+ * `apisig_verifier_new` move its clients into the verifier, as from a fixed keyring. Free it
+ * with `apisig_keyring_free`. Host builds only: firmware keeps the fixed keyring, no heap.
+ */
+struct apisig_keyring *apisig_keyring_new_with_capacity(size_t capacity);
+
+/**
+ * A new verifier on the heap (see `apisig_verifier_init` for `window_ns`) whose own keyring
+ * holds up to `capacity` clients, chosen at run time (add them through
+ * `apisig_verifier_keyring`); NULL on failure. Free it with `apisig_verifier_free`. Host
+ * builds only.
+ */
+struct apisig_verifier *apisig_verifier_new_with_capacity(size_t capacity, uint64_t window_ns);
 
 /**
  * Verifies an access token of `issuer` at `now_ns` against the issuer's JWK set document

@@ -41,6 +41,8 @@ mod storage;
 mod cenums;
 mod convert;
 #[cfg(feature = "std")]
+mod heapring;
+#[cfg(feature = "std")]
 mod host;
 mod jws;
 mod keyring;

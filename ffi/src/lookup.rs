@@ -192,6 +192,9 @@ impl LookupStore {
 /// The C verifier's client store: its own keyring, or the server's lookup.
 pub(crate) enum CStore {
     Ring(CoreKeyring),
+    /// Host builds: a keyring with a run-time capacity.
+    #[cfg(feature = "std")]
+    Heap(std::boxed::Box<crate::heapring::HeapRing>),
     Lookup(LookupStore),
 }
 
@@ -218,6 +221,8 @@ impl ClientStore for CStore {
     fn by_id(&self, id: &[u8]) -> Result<Option<Found<'_>>, Error> {
         match self {
             CStore::Ring(r) => Ok(r.by_id(id)?.map(Found::Ring)),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => Ok(h.by_id(id)?.map(Found::Ring)),
             CStore::Lookup(l) => Ok(l.by_id(id)?.map(Found::Lookup)),
         }
     }
@@ -225,6 +230,8 @@ impl ClientStore for CStore {
     fn by_static_key(&self, key: &[u8]) -> Result<Option<Found<'_>>, Error> {
         match self {
             CStore::Ring(r) => Ok(r.by_static_key(key)?.map(Found::Ring)),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => Ok(h.by_static_key(key)?.map(Found::Ring)),
             CStore::Lookup(l) => Ok(l.by_static_key(key)?.map(Found::Lookup)),
         }
     }
@@ -232,6 +239,8 @@ impl ClientStore for CStore {
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Found<'_>>, Error> {
         match self {
             CStore::Ring(r) => Ok(r.by_pin(kind, fingerprint)?.map(Found::Ring)),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => Ok(h.by_pin(kind, fingerprint)?.map(Found::Ring)),
             CStore::Lookup(l) => Ok(l.by_pin(kind, fingerprint)?.map(Found::Lookup)),
         }
     }
@@ -239,6 +248,8 @@ impl ClientStore for CStore {
     fn for_each(&self, f: &mut dyn FnMut(&Client)) -> Result<(), Error> {
         match self {
             CStore::Ring(r) => r.for_each(f),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => h.for_each(f),
             CStore::Lookup(_) => Err(Error::UnsupportedCredential),
         }
     }
@@ -246,6 +257,8 @@ impl ClientStore for CStore {
     fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
         match self {
             CStore::Ring(r) => r.advance_nonce(id, nonce),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => h.advance_nonce(id, nonce),
             CStore::Lookup(l) => l.advance_nonce(id, nonce),
         }
     }

@@ -3,7 +3,8 @@
  * plugged into the verifier through apisig_lookup callbacks. Requests signed with the C
  * signer under six dialects verify as the right client; revoked and unknown clients, wrong
  * secrets and replays are refused; a store that cannot answer gives STORE_UNAVAILABLE (503)
- * and the verifier recovers when it can again; the verifier lives in static storage. */
+ * and the verifier recovers when it can again; the verifier lives in static storage.
+ * Then the host builds' keyring with a capacity chosen at run time (10,000 clients). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,82 @@ static int is(const apisig_principal *who, const char *id) {
 
 static apisig_verifier verifier; /* static storage: no malloc for the verifier */
 
+#define N_HEAP 10000u
+
+/* A keyring on the heap with a run-time capacity, moved into a verifier. */
+static void test_capacity(void) {
+    apisig_keyring *ring = apisig_keyring_new_with_capacity(N_HEAP), *vr;
+    apisig_verifier *v;
+    apisig_scheme aevo = preset("aevo"), signius = preset("signius"), apex = preset("apex");
+    signed_request q;
+    apisig_principal who;
+    char id[16], secret[32], got[APISIG_KEY_ID_MAX];
+    uint32_t i, client;
+    size_t len;
+    uint64_t now = NOW;
+
+    CHECK(ring != NULL, "heap keyring");
+    for (i = 0; i < N_HEAP; i++) {
+        snprintf(id, sizeof id, "cap-%05u", (unsigned)i);
+        snprintf(secret, sizeof secret, "cap-secret-%05u", (unsigned)i);
+        CHECK_RC(APISIG_RESULT_OK, apisig_keyring_add(ring, id, strlen(id), (const uint8_t *)secret, strlen(secret), &client));
+        CHECK(client == i, "client number %u", (unsigned)client);
+    }
+    CHECK_RC(APISIG_RESULT_KEYRING_FULL, apisig_keyring_add(ring, S("one-more"), (const uint8_t *)"s", 1, &client));
+    CHECK_RC(APISIG_RESULT_DUPLICATE_KEY_ID, apisig_keyring_add(ring, S("cap-00007"), (const uint8_t *)"s", 1, &client));
+    CHECK_RC(APISIG_RESULT_DUPLICATE_KEY_ID,
+             apisig_keyring_set_secret(ring, 8, APISIG_SLOT_SECONDARY, (const uint8_t *)"cap-secret-00007", 16));
+    CHECK(apisig_keyring_len(ring) == N_HEAP, "len");
+    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_find(ring, S("cap-04321"), &client));
+    CHECK(client == 4321, "find");
+    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_client_id(ring, 9876, (uint8_t *)got, sizeof got, &len));
+    CHECK(len == 9 && memcmp(got, "cap-09876", 9) == 0, "client id");
+    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_bind_user_id(ring, 55, S("55")));
+
+    v = apisig_verifier_new(ring, WINDOW);
+    CHECK(v != NULL && apisig_keyring_len(ring) == 0, "the clients moved into the verifier");
+    vr = apisig_verifier_keyring(v);
+    CHECK(apisig_keyring_len(vr) == N_HEAP, "verifier's keyring");
+    for (i = 0; i < N_HEAP; i += 997) {
+        snprintf(id, sizeof id, "cap-%05u", (unsigned)i);
+        snprintf(secret, sizeof secret, "cap-secret-%05u", (unsigned)i);
+        now += 2 * WINDOW;
+        CHECK_RC(APISIG_RESULT_OK, sign(&q, &aevo, id, secret, NULL, now, 0));
+        CHECK_RC(APISIG_RESULT_OK, apisig_verifier_verify(v, &aevo, &q.r, now, &who));
+        CHECK(who.client == i && who.id_len == 9 && memcmp(who.id, id, 9) == 0, "aevo principal %u", (unsigned)i);
+        /* The secret as a static key (SIGNIUS): found by its digest. */
+        CHECK_RC(APISIG_RESULT_OK, sign(&q, &signius, secret, NULL, NULL, now, 0));
+        CHECK_RC(APISIG_RESULT_OK, apisig_verifier_verify(v, &signius, &q.r, now, &who));
+        CHECK(who.client == i, "signius principal %u", (unsigned)i);
+    }
+    /* APEX: the nonce mark per client. */
+    CHECK_RC(APISIG_RESULT_OK, sign(&q, &apex, "cap-00055", "cap-secret-00055", "55", now, 9));
+    CHECK_RC(APISIG_RESULT_OK, apisig_verifier_verify(v, &apex, &q.r, now, &who));
+    now += 2 * WINDOW;
+    CHECK_RC(APISIG_RESULT_REPLAYED_REQUEST, apisig_verifier_verify(v, &apex, &q.r, now, &who));
+    /* Revoked through the verifier's keyring. */
+    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_status(vr, 42, APISIG_CLIENT_STATUS_REVOKED));
+    CHECK_RC(APISIG_RESULT_OK, sign(&q, &aevo, "cap-00042", "cap-secret-00042", NULL, now, 0));
+    CHECK_RC(APISIG_RESULT_CLIENT_REVOKED, apisig_verifier_verify(v, &aevo, &q.r, now, &who));
+    /* Wiping through the handle empties it; the verifier stays. */
+    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_wipe(vr));
+    CHECK(apisig_keyring_len(vr) == 0, "emptied");
+    now += 2 * WINDOW;
+    CHECK_RC(APISIG_RESULT_OK, sign(&q, &aevo, "cap-00043", "cap-secret-00043", NULL, now, 0));
+    CHECK_RC(APISIG_RESULT_UNKNOWN_KEY, apisig_verifier_verify(v, &aevo, &q.r, now, &who));
+    apisig_verifier_free(v);
+    apisig_keyring_free(ring);
+
+    v = apisig_verifier_new_with_capacity(3, WINDOW);
+    vr = apisig_verifier_keyring(v);
+    for (i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "c%u", (unsigned)i);
+        CHECK_RC(APISIG_RESULT_OK, apisig_keyring_add(vr, id, strlen(id), (const uint8_t *)id, strlen(id), &client));
+    }
+    CHECK_RC(APISIG_RESULT_KEYRING_FULL, apisig_keyring_add(vr, S("c3"), (const uint8_t *)"c3", 2, &client));
+    apisig_verifier_free(v);
+}
+
 int main(void) {
     static const char *const dialects[] = {"aevo", "aevo-secret", "apex", "signius", "securosys", "zignsec"};
     const unsigned samples = 200;
@@ -327,6 +404,7 @@ int main(void) {
         apisig_scheme aevo = preset("aevo");
         CHECK_RC(APISIG_RESULT_INVALID_OBJECT, apisig_verifier_verify(&verifier, &aevo, &q.r, now, &who));
     }
+    test_capacity();
     free(srv.t);
     free(srv.by_id);
     free(srv.by_digest);
