@@ -89,6 +89,7 @@ for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("Rust", f"{op}, {label} body", R.get(f"{g}/apisig/{op}"), "SHA-256 (sha2) of the body", R.get(f"{g}/baseline/sha256"), "thrpt", 0.97)
 add("Rust", "keyring lookup, 65,536 clients", R.get("keyring-find/apisig/65536-clients"), "the same at 64 clients", R.get("keyring-find/baseline/64-clients"), "x", 1.5)
+add("Rust", "static-key lookup, 65,536 clients", R.get("keyring-static-key/apisig/65536-clients"), "the same at 64 clients", R.get("keyring-static-key/baseline/64-clients"), "x", 1.3)
 add("Rust", "replay check-and-insert, 65,536 entries", R.get("replay-insert/apisig/65536-entries"), "the same at 64 entries", R.get("replay-insert/baseline/64-entries"), "x", 1.5)
 for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     m, b = R.get(f"policy-hostile/apisig/path-{size}KiB"), R.get("policy-hostile/baseline/path-1KiB")

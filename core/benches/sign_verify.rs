@@ -9,7 +9,8 @@
 //!   beat); and a single-purpose Aevo signer (`floor`: how fast a sign can be here at all).
 //! - `aevo-1MiB`, `aevo-64MiB`: signing and verifying a large body against plain SHA-256 of
 //!   the same body (the hardware limit).
-//! - `keyring-find`, `replay-insert`: the same operation at 64 and at 65,536 entries.
+//! - `keyring-find`, `keyring-static-key`, `replay-insert`: the same operation at 64 and at
+//!   65,536 entries (a client by key id, a client by presented static key, a replay record).
 //! - `policy-hostile`: role-policy matching of a hostile pattern/path pair at growing path
 //!   lengths (linear growth means the per-byte cost stays flat).
 
@@ -25,6 +26,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
+use apisig::store::ClientStore;
 use apisig::{
     Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, dialect,
     headers::{Header, MAX_HEADERS},
@@ -329,6 +331,23 @@ fn keyring_find<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion:
     });
 }
 
+fn keyring_static<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+    // As keyring_find, looking clients up by a presented static key (its digest's bucket).
+    let mut ring: Box<Keyring<N>> = Box::new(Keyring::new());
+    let key = |i: usize| format!("static-key-{i:08}-{:016x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for i in 0..N {
+        ring.add(&format!("client-{i}"), key(i).as_bytes()).unwrap();
+    }
+    let probes: Vec<String> = (0..64).map(|k| key(k * N / 64)).collect();
+    let mut k = 0;
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            k = (k + 1) % probes.len();
+            black_box(ring.by_static_key(black_box(probes[k].as_bytes())).unwrap().unwrap())
+        })
+    });
+}
+
 fn replay_insert<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
     let mut cache: Box<ReplayCache<N>> = Box::new(ReplayCache::new());
     // One insertion per nanosecond, each live for N/4: a quarter of the cache is live at both
@@ -353,6 +372,11 @@ fn scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("keyring-find");
     keyring_find::<64>(&mut g, "baseline/64-clients");
     keyring_find::<65_536>(&mut g, "apisig/65536-clients");
+    g.finish();
+
+    let mut g = c.benchmark_group("keyring-static-key");
+    keyring_static::<64>(&mut g, "baseline/64-clients");
+    keyring_static::<65_536>(&mut g, "apisig/65536-clients");
     g.finish();
 
     let mut g = c.benchmark_group("replay-insert");

@@ -1,5 +1,6 @@
-//! Registered clients, in fixed capacity. Static keys and secrets are kept only as SHA-256
-//! digests plus a precomputed HMAC state — never in clear — and are zeroized on drop.
+//! Registered clients in fixed capacity: the [`ClientStore`] of firmware (no heap), indexed by
+//! key id, by key digest and by certificate pin. Keys live in the [`Client`]s, as digests and
+//! precomputed HMAC states, never in clear.
 
 use core::fmt;
 

@@ -279,7 +279,10 @@ impl<C: ClientStore, S: ReplayStore> Verifier<C, S> {
     /// request that cannot have been signed unambiguously; [`Error::UnsupportedCredential`]
     /// for token schemes the verifier is not configured for, and the errors of
     /// [`jwt::verify`](crate::jwt::verify) and [`SessionKeys::verify`]; [`Error::InvalidTemplate`]
-    /// for an incoherent scheme.
+    /// for an incoherent scheme; once the credential checked out, those of [`Client::admits`]
+    /// ([`Error::ClientRevoked`], [`Error::ClientDisabled`], [`Error::KeyRevoked`],
+    /// [`Error::KeyExpired`], [`Error::AddressNotAllowed`]); the store's
+    /// ([`Error::StoreUnavailable`]).
     // Always inlined, with `PreparedScheme::new`: a constant scheme is prepared at compile time.
     #[inline(always)]
     pub fn verify(&mut self, scheme: &Scheme<'_>, req: &Request<'_>, now: UnixNanos) -> Result<Principal, Error> {

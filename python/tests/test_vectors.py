@@ -127,6 +127,16 @@ def test_verify(case: dict[str, Any]) -> None:
             role=entry.get("role"),
             user_id=entry.get("user_id"),
         )
+        # The lifecycle fields: status, and per slot revoked / expires_ns.
+        if entry.get("status") == "revoked":
+            verifier.revoke(entry["id"])
+        elif entry.get("status") == "disabled":
+            verifier.disable(entry["id"])
+        for slot in ("primary", "secondary"):
+            if entry.get(f"{slot}_revoked"):
+                verifier.revoke_key(entry["id"], slot=slot)
+            if entry.get(f"{slot}_expires_ns") is not None:
+                verifier.set_expiry(entry["id"], entry[f"{slot}_expires_ns"], slot=slot)
     for n, step in enumerate(case["steps"]):
         assert set(step) <= STEP_KEYS, f"new step fields {set(step) - STEP_KEYS}"
         where = f"tcId {case['tcId']} step {n} ({step['comment']})"

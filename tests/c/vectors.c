@@ -426,6 +426,27 @@ static void run_verify(const cJSON *root) {
                 CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_role(&ring, client, r));
             }
             if (user) CHECK_RC(APISIG_RESULT_OK, apisig_keyring_bind_user_id(&ring, client, user, strlen(user)));
+            /* The lifecycle fields: status, and per slot revoked / expires_ns. */
+            {
+                const char *status = str_of(e, "status");
+                static const char *const slots[2] = {"primary", "secondary"};
+                unsigned s;
+                if (status) {
+                    uint32_t code = strcmp(status, "revoked") == 0    ? APISIG_CLIENT_STATUS_REVOKED
+                                    : strcmp(status, "disabled") == 0 ? APISIG_CLIENT_STATUS_DISABLED
+                                                                      : APISIG_CLIENT_STATUS_ACTIVE;
+                    CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_status(&ring, client, code));
+                }
+                for (s = 0; s < 2; s++) {
+                    char field[32];
+                    uint32_t slot = s == 0 ? APISIG_SLOT_PRIMARY : APISIG_SLOT_SECONDARY;
+                    snprintf(field, sizeof field, "%s_revoked", slots[s]);
+                    if (bool_of(e, field)) CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_key_revoked(&ring, client, slot, 1));
+                    snprintf(field, sizeof field, "%s_expires_ns", slots[s]);
+                    if (has_u64(e, field))
+                        CHECK_RC(APISIG_RESULT_OK, apisig_keyring_set_expiry(&ring, client, slot, u64_of(e, field)));
+                }
+            }
             free(primary);
             free(secondary);
         }
@@ -454,6 +475,7 @@ static void run_verify(const cJSON *root) {
                          apisig_keyring_client_id(apisig_verifier_keyring(v), who.client, (uint8_t *)id, sizeof id, &id_len));
                 CHECK(id_len == strlen(want_id) && memcmp(id, want_id, id_len) == 0, "%s: client %.*s, want %s", at,
                       (int)id_len, id, want_id);
+                CHECK(who.id_len == strlen(want_id) && memcmp(who.id, want_id, who.id_len) == 0, "%s: principal id", at);
                 CHECK(who.slot == (strcmp(want_slot, "primary") == 0 ? APISIG_SLOT_PRIMARY : APISIG_SLOT_SECONDARY),
                       "%s: slot %u, want %s", at, who.slot, want_slot);
                 CHECK(who.has_role == (want_role != NULL), "%s: has_role", at);

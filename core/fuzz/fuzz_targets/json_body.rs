@@ -47,8 +47,8 @@ fn canonical(text: &str) -> bool {
 
 fuzz_target!(|x: Input<'_>| {
     let mut ring = Keyring::<2>::new();
-    let c = "apex"; ring.add(c, b"apex-secret").unwrap();
-    ring.bind_user_id(c, "12").unwrap();
+    ring.add("apex", b"apex-secret").unwrap();
+    ring.bind_user_id("apex", "12").unwrap();
     let mut v = Verifier::new(ring, ReplayCache::<4>::new(), Window::DEFAULT);
     let apex = PreparedScheme::new(&APEX).unwrap();
 

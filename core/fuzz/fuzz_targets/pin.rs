@@ -23,12 +23,12 @@ fuzz_target!(|der: &[u8]| {
             assert!(start <= s0 && s1 <= end, "SPKI outside the certificate");
             assert!(s.len() >= 2 && s[0] == 0x30);
             let mut ring = Keyring::<2>::new();
-            let c = "device"; ring.add(c, b"unused-secret").unwrap();
+            ring.insert(apisig::client::Client::new("device").unwrap()).unwrap();
             let p = Pin { kind: PinKind::PublicKey, fingerprint: spki_fp.unwrap() };
-            ring.set_pin(c, Slot::Secondary, Some(p)).unwrap();
+            ring.set_pin("device", Slot::Secondary, Some(p)).unwrap();
             let v = Verifier::new(ring, ReplayCache::<1>::new(), Window::DEFAULT);
-            let who = v.verify_certificate(der).unwrap();
-            assert_eq!((who.client, who.slot), (c, Slot::Secondary));
+            let who = v.verify_certificate(der, None, 0).unwrap();
+            assert_eq!((who.id.as_str(), who.slot), ("device", Slot::Secondary));
             assert!(cert_fp.is_ok());
         }
     }

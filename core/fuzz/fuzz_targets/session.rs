@@ -7,7 +7,7 @@
 #![no_main]
 
 use apisig::session::{Session, SessionKeys, TOKEN_MAX};
-use apisig::{Error, keyring::Slot};
+use apisig::{Error, client::Slot};
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 

@@ -52,8 +52,8 @@ fuzz_target!(|x: Input<'_>| {
     };
     let mut ring = Keyring::<2>::new();
     ring.add("K", b"S").unwrap();
-    let apex_client = "apex"; ring.add(apex_client, b"apex-secret").unwrap();
-    ring.bind_user_id(apex_client, "12").unwrap();
+    ring.add("apex", b"apex-secret").unwrap();
+    ring.bind_user_id("apex", "12").unwrap();
     let window = Window::from_nanos(x.tolerance);
     let mut v = Verifier::new(ring, ReplayCache::<8>::new(), window);
 

@@ -100,13 +100,13 @@ const CLIENTS: [(&str, &str, Option<&str>); 5] = [
 fuzz_target!(|x: Input<'_>| {
     let mut ring = Keyring::<8>::new();
     for (id, secret, user) in CLIENTS {
-        let c = id; ring.add(c, secret.as_bytes()).unwrap();
+        ring.add(id, secret.as_bytes()).unwrap();
         if let Some(u) = user {
-            ring.bind_user_id(c, u).unwrap();
+            ring.bind_user_id(id, u).unwrap();
         }
     }
-    ring.set_secret(apisig::keyring::ClientIndex(0), Slot::Secondary, Some(b"API_SECRET_NEXT")).unwrap();
-    ring.set_role(apisig::keyring::ClientIndex(2), Some(KEY_OPERATION)).unwrap();
+    ring.set_secret(CLIENTS[0].0, Slot::Secondary, Some(b"API_SECRET_NEXT")).unwrap();
+    ring.set_role(CLIENTS[2].0, Some(KEY_OPERATION)).unwrap();
     let mut v = Verifier::new(ring, ReplayCache::<16>::new(), Window::from_secs(u64::from(x.window_s)));
     v.set_jwt(Some(JwtPolicy::new(JWT_KEY).unwrap()));
     v.set_session_keys(Some(SessionKeys::new(SESSION_KEY).unwrap()));
@@ -217,9 +217,9 @@ fuzz_target!(|x: Input<'_>| {
         assert_eq!(second, Err(Error::ReplayedRequest), "{} accepted twice", scheme.name);
     }
     if let Ok(p) = first {
-        assert!(v.store().get(p.client).is_some());
+        assert!(v.store().get(&p.id).is_some());
         if scheme.kind() != Kind::Token {
-            assert!(v.store().get(p.client).unwrap().has(p.slot));
+            assert!(v.store().get(&p.id).unwrap().has(p.slot));
         }
     }
 });

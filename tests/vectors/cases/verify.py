@@ -719,10 +719,69 @@ def apex_cases(ids: TcIds, roles: dict) -> list:
     return out
 
 
+def lifecycle_cases(ids: TcIds, roles: dict) -> list:
+    """Revoked, disabled and expired clients and keys (issue 19): each refused with its own
+    error once its credential checked out, whatever the kind of credential."""
+    k = ["lc-" + derived_hex(f"lifecycle static {n}", 16) for n in range(5)]
+    ring = [client("static-revoked", key=k[0]) | {"status": "revoked"},
+            client("static-disabled", key=k[1]) | {"status": "disabled"},
+            client("static-rotating", key=k[2], secondary_key=k[3]) | {"primary_revoked": True},
+            client("static-expiring", key=k[4]) | {"primary_expires_ns": NOW + 1}]
+
+    def si(key):
+        return req("GET", "/api/v1/documents", headers=[["X-Api-Key", key]])
+
+    out = [verify_case(ids, roles, "Lifecycle, static keys: revoked, disabled, a revoked "
+                       "primary beside a live secondary, expiry at expires_ns", "signius", ring, [
+        step("a revoked client's key", NOW, si(k[0]), "client_revoked"),
+        step("a disabled client's key", NOW, si(k[1]), "client_disabled"),
+        step("a revoked primary key", NOW, si(k[2]), "key_revoked"),
+        step("the same client's live secondary", NOW, si(k[3]), ok("static-rotating", "secondary")),
+        step("1 ns before the key expires", NOW, si(k[4]), ok("static-expiring")),
+        step("at the expiry instant", NOW + 1, si(k[4]), "key_expired"),
+        step("an unknown key is still unknown_key", NOW, si("lc-unknown"), "unknown_key"),
+    ])]
+
+    sec = b"lifecycle-aevo-secret"
+    ring = [client("aevo-revoked", "lifecycle-aevo-secret") | {"status": "revoked"},
+            client("aevo-expiring", "lifecycle-aevo-secret-2",
+                   secondary_secret="lifecycle-aevo-next") | {"primary_expires_ns": NOW}]
+    sec2, nxt = b"lifecycle-aevo-secret-2", b"lifecycle-aevo-next"
+    out.append(verify_case(ids, roles, "Lifecycle, Aevo signatures: a revoked client, an "
+                           "expired primary beside a live secondary; a refusal records "
+                           "nothing", "aevo", ring, [
+        step("a revoked client's correct signature", NOW,
+             aevo_req(sec, "aevo-revoked", NOW, "GET", "/account"), "client_revoked"),
+        step("a wrong signature under a revoked client's key id", NOW,
+             aevo_req(b"wrong", "aevo-revoked", NOW, "GET", "/account"), "signature_mismatch"),
+        step("1 ns before the primary expires", NOW - 1,
+             aevo_req(sec2, "aevo-expiring", NOW - 1, "GET", "/account"), ok("aevo-expiring")),
+        step("the primary at its expiry", NOW,
+             aevo_req(sec2, "aevo-expiring", NOW, "GET", "/account"), "key_expired"),
+        step("the secondary at the same instant", NOW,
+             aevo_req(nxt, "aevo-expiring", NOW, "GET", "/account"),
+             ok("aevo-expiring", "secondary")),
+    ]))
+
+    asec = b"lifecycle-apex-secret"
+    akey = "lifecycle-apex-key"
+    ring = [client(akey, "lifecycle-apex-secret", user_id="7") | {"status": "disabled"}]
+    out.append(verify_case(ids, roles, "Lifecycle, APEX: a disabled client is refused once its "
+                           "signature checks out", "apex", ring, [
+        step("a disabled client's correctly signed login", NOW, apex_req(asec, akey, "7", 5),
+             "client_disabled"),
+        step("a wrong signature under its key", NOW, apex_req(b"wrong", akey, "7", 6),
+             "signature_mismatch"),
+    ]))
+    return out
+
+
 def build_verify(roles: dict) -> dict:
     ids = TcIds()
     tests = static_cases(ids, roles) + aevo_secret_cases(ids, roles) + aevo_cases(ids, roles)
     tests += apex_cases(ids, roles)
+    # Appended last: earlier cases keep their tcIds (the firmware test names two).
+    tests += lifecycle_cases(ids, roles)
     return {
         **file_header(
             "Server-side verification vectors. Each test builds ONE verifier (keyring, "
@@ -732,7 +791,11 @@ def build_verify(roles: dict) -> dict:
                 "keyring entries: static-key clients have key (and secondary_key) with id "
                 "a label; HMAC/secret clients have id = key id and secret or secret_hex "
                 "(and secondary_secret, text). role is a Securosys role name or null. APEX "
-                "clients have user_id.",
+                "clients have user_id. Optional lifecycle fields: status "
+                "(active|disabled|revoked: client_disabled, client_revoked), primary_revoked / "
+                "secondary_revoked (key_revoked), primary_expires_ns / secondary_expires_ns "
+                "(key_expired from that instant on); checked after the credential, in that "
+                "order.",
                 "A valid step's principal is {id, slot: primary|secondary, role}.",
                 "authorize: true also checks the principal's role against policy.json's "
                 "'roles' for request.path (authentication first, then canonical-path check, "

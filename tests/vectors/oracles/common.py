@@ -28,7 +28,7 @@ ERRORS = frozenset(
     invalid_certificate unpinned_certificate unknown_kid key_type_mismatch jwks_malformed
     jwks_too_large symmetric_algorithm crit_unsupported token_type_mismatch
     missing_kid issuer_mismatch audience_mismatch jwk_weak_key token_inactive
-    introspection_unavailable""".split()
+    introspection_unavailable client_revoked client_disabled key_revoked key_expired""".split()
 )
 
 VALID = "valid"

@@ -58,6 +58,20 @@ class RefVerifier:
     def principal(self, client: dict, slot: str) -> dict:
         return {"id": client["id"], "slot": slot, "role": client.get("role")}
 
+    def lifecycle_fault(self, principal: dict, now_ns: int):
+        """Whether the client the credentials named may authenticate with the matched slot:
+        its status, then the slot's revocation, then its expiry (refused from expires_ns on)."""
+        client, slot = self.client(principal["id"]), principal["slot"]
+        status = client.get("status") or "active"
+        if status != "active":
+            return {"revoked": "client_revoked", "disabled": "client_disabled"}[status]
+        if client.get(f"{slot}_revoked"):
+            return "key_revoked"
+        expires = client.get(f"{slot}_expires_ns")
+        if expires is not None and now_ns >= expires:
+            return "key_expired"
+        return None
+
     def secrets(self, client: dict):
         yield "primary", secret_bytes(client)
         if client.get("secondary_secret") is not None:
@@ -79,6 +93,10 @@ class RefVerifier:
         if not (faults & {"missing_credential", "duplicate_header"}):
             principal, more, commit = self.authenticate(values, now_ns, request)
             faults |= more
+            if principal is not None:
+                fault = self.lifecycle_fault(principal, now_ns)
+                if fault:
+                    faults.add(fault)
         if authorize and principal is not None and not faults:
             fault = role_fault(self.roles, principal["role"], request["path"])
             if fault:
