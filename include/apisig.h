@@ -708,7 +708,8 @@ typedef uint32_t apisig_client_status;
 #define APISIG_JWS_EDDSA (1 << 4)
 
 /**
- * Most clients a keyring holds.
+ * Most clients a keyring in fixed storage holds (host builds choose any number at run time:
+ * `apisig_keyring_new_with_capacity`).
  */
 #define APISIG_KEYRING_CAPACITY 8
 
@@ -721,6 +722,28 @@ typedef uint32_t apisig_client_status;
  * Alignment in bytes of `apisig_keyring` (and every storage type).
  */
 #define APISIG_STORAGE_ALIGN 8
+
+/**
+ * A lookup found the client and filled it in.
+ */
+#define APISIG_LOOKUP_FOUND 0
+
+/**
+ * A lookup found no such client (the request is refused with `UNKNOWN_KEY`, or the
+ * credential's own "not found" code).
+ */
+#define APISIG_LOOKUP_NOT_FOUND 1
+
+/**
+ * The server's store could not answer: the request is refused with `STORE_UNAVAILABLE`
+ * (HTTP 503), failing closed. Any number that is no `APISIG_LOOKUP_*` counts as this.
+ */
+#define APISIG_LOOKUP_UNAVAILABLE 2
+
+/**
+ * `advance_nonce` only: the nonce is not above the client's mark (`REPLAYED_REQUEST`).
+ */
+#define APISIG_LOOKUP_REPLAYED 3
 
 /**
  * Length of an HMAC-SHA256 tag in bytes.
@@ -806,6 +829,11 @@ typedef uint32_t apisig_client_status;
  * Longest client id (key id or label), in bytes.
  */
 #define APISIG_KEY_ID_MAX 64
+
+/**
+ * `apisig_principal.client` of a verifier over a lookup, which numbers no clients.
+ */
+#define APISIG_CLIENT_NONE UINT32_MAX
 
 /**
  * Major version of the apisig C ABI (checked against the crate version by a test).
@@ -1206,7 +1234,8 @@ typedef struct apisig_ocsp_policy {
  */
 typedef struct apisig_principal {
   /**
-   * The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
+   * The client's number in this verifier's keyring (as `apisig_keyring_add` gave it);
+   * `APISIG_CLIENT_NONE` for a verifier over a lookup (name the client by `id`).
    */
   uint32_t client;
   /**
@@ -1684,6 +1713,66 @@ typedef struct apisig_token_lifetime {
   uint64_t skew_s;
 } apisig_token_lifetime;
 
+/**
+ * Finds the client whose key id (or label) is `(id, id_len)`, for signed and key-and-secret
+ * schemes, bearer JWTs and session tokens. To answer `APISIG_LOOKUP_FOUND`, register that
+ * one client into `out` (`apisig_keyring_add` or `apisig_keyring_add_client`, then
+ * `apisig_keyring_set_*` on client 0); `out` is empty on entry and valid only during the
+ * call. A client whose id is not `id` counts as not found.
+ */
+typedef uint32_t (*apisig_lookup_by_id)(void *context, const uint8_t *id, size_t id_len, struct apisig_keyring *out);
+
+/**
+ * Finds the client a static key `(key, key_len)` belongs to; `digest` is its SHA-256 (32
+ * bytes), what a store keeps instead of the key. Fill `out` as for `by_id` (with the key,
+ * `apisig_keyring_add`, or its digest, `apisig_keyring_set_key_digest`); the verifier
+ * compares the key with the client's in constant time.
+ */
+typedef uint32_t (*apisig_lookup_by_static_key)(void *context, const uint8_t *key, size_t key_len, const uint8_t *digest, struct apisig_keyring *out);
+
+/**
+ * Finds the client pinned to a certificate fingerprint (32 bytes) of `kind` (an
+ * `apisig_pin_kind`). Fill `out` as for `by_id`, with the pin (`apisig_keyring_set_pin`);
+ * the verifier compares it again.
+ */
+typedef uint32_t (*apisig_lookup_by_pin)(void *context, uint32_t kind, const uint8_t *fingerprint, struct apisig_keyring *out);
+
+/**
+ * Nonce-only schemes (APEX): refuse `nonce` unless it is above the client's mark
+ * (`APISIG_LOOKUP_REPLAYED`), else record it as the new mark (`APISIG_LOOKUP_FOUND`).
+ */
+typedef uint32_t (*apisig_lookup_advance_nonce)(void *context, const uint8_t *id, size_t id_len, uint64_t nonce);
+
+/**
+ * The callbacks of a server that keeps its clients itself (`apisig_verifier_init_with_lookup`).
+ * Each gets `context` first. A NULL lookup finds nothing; a NULL `advance_nonce` refuses
+ * nonce-only schemes with `UNSUPPORTED_CREDENTIAL`. Signed schemes that send no key id
+ * (which would need every client) are refused with `UNSUPPORTED_CREDENTIAL`. Callbacks run
+ * inside the verify call: they must not call functions on the same verifier.
+ */
+typedef struct apisig_lookup {
+  /**
+   * Passed to every callback as is.
+   */
+  void *context;
+  /**
+   * By key id (see `apisig_lookup_by_id`).
+   */
+  apisig_lookup_by_id by_id;
+  /**
+   * By static key (see `apisig_lookup_by_static_key`).
+   */
+  apisig_lookup_by_static_key by_static_key;
+  /**
+   * By certificate pin (see `apisig_lookup_by_pin`).
+   */
+  apisig_lookup_by_pin by_pin;
+  /**
+   * The nonce mark of nonce-only schemes (see `apisig_lookup_advance_nonce`).
+   */
+  apisig_lookup_advance_nonce advance_nonce;
+} apisig_lookup;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1698,7 +1787,8 @@ struct apisig_keyring *apisig_keyring_new(void);
  * Zeroizes and frees a keyring from `apisig_keyring_new`. NULL is ignored.
  *
  * # Safety
- * `ring` must be NULL or come from `apisig_keyring_new`, not yet freed.
+ * `ring` must be NULL or come from `apisig_keyring_new` or
+ * `apisig_keyring_new_with_capacity`, not yet freed.
  */
 void apisig_keyring_free(struct apisig_keyring *ring);
 
@@ -1718,6 +1808,24 @@ struct apisig_verifier *apisig_verifier_new(struct apisig_keyring *ring, uint64_
  * `v` must be NULL or come from `apisig_verifier_new`, not yet freed.
  */
 void apisig_verifier_free(struct apisig_verifier *v);
+
+/**
+ * A new, empty keyring on the heap for up to `capacity` clients, chosen at run time (the
+ * fixed `apisig_keyring` holds `APISIG_KEYRING_CAPACITY`); NULL on failure. Every
+ * `apisig_keyring_*` function takes it; registering past `capacity` gives `KEYRING_FULL`;
+ * lookups cost the same whatever the number of clients. `apisig_verifier_init` and
+ * `apisig_verifier_new` move its clients into the verifier, as from a fixed keyring. Free it
+ * with `apisig_keyring_free`. Host builds only: firmware keeps the fixed keyring, no heap.
+ */
+struct apisig_keyring *apisig_keyring_new_with_capacity(size_t capacity);
+
+/**
+ * A new verifier on the heap (see `apisig_verifier_init` for `window_ns`) whose own keyring
+ * holds up to `capacity` clients, chosen at run time (add them through
+ * `apisig_verifier_keyring`); NULL on failure. Free it with `apisig_verifier_free`. Host
+ * builds only.
+ */
+struct apisig_verifier *apisig_verifier_new_with_capacity(size_t capacity, uint64_t window_ns);
 
 /**
  * Verifies an access token of `issuer` at `now_ns` against the issuer's JWK set document
@@ -1871,6 +1979,21 @@ apisig_result apisig_keyring_add(struct apisig_keyring *ring, const char *id, si
  * secret_len)` to readable bytes.
  */
 apisig_result apisig_keyring_set_secret(struct apisig_keyring *ring, uint32_t client, uint32_t slot, const uint8_t *secret, size_t secret_len);
+
+/**
+ * Sets the SHA-256 digest (32 bytes) of a static key in `slot` (an `apisig_slot`) of
+ * `client`: what a store keeps instead of the key. The slot then matches that static key
+ * (compared in constant time) but cannot check signatures.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+ * `DUPLICATE_KEY_ID` when another slot already holds this key.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `digest` to
+ * 32 readable bytes.
+ */
+apisig_result apisig_keyring_set_key_digest(struct apisig_keyring *ring, uint32_t client, uint32_t slot, const uint8_t *digest);
 
 /**
  * Removes the key in `slot` of `client` (its secret state is zeroized). Removing both slots
@@ -2680,6 +2803,24 @@ size_t apisig_verifier_size(void);
 apisig_result apisig_verifier_init(struct apisig_verifier *v, struct apisig_keyring *ring, uint64_t window_ns);
 
 /**
+ * Makes `*v` a verifier that finds its clients through the server's `*lookup` callbacks
+ * (copied: `*lookup` need not outlive this call, its `context` must outlive the verifier),
+ * with an empty replay cache and a window of ± `window_ns` nanoseconds, and sets its tag.
+ * It has no keyring (`apisig_verifier_keyring` gives NULL) and its principals' `client` is
+ * `APISIG_CLIENT_NONE`. A lookup answering `APISIG_LOOKUP_UNAVAILABLE` refuses the request
+ * with `STORE_UNAVAILABLE` (HTTP 503). The previous contents of `*v` are not read.
+ *
+ * # Errors
+ * `NULL_PARAMETER` when `v` or `lookup` is NULL, or `v` is misaligned.
+ *
+ * # Safety
+ * `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes (then as in
+ * `apisig_verifier_init`); `lookup` to a valid `apisig_lookup` whose callbacks are safe to
+ * call with its `context` for as long as the verifier is used.
+ */
+apisig_result apisig_verifier_init_with_lookup(struct apisig_verifier *v, const struct apisig_lookup *lookup, uint64_t window_ns);
+
+/**
  * Zeroizes the verifier's secrets (its keyring's, JWT and session keys) and clears its tag:
  * the storage is no longer a verifier (calls other than `apisig_verifier_init` give
  * `INVALID_OBJECT`, also through the handle `apisig_verifier_keyring` returned). Call it
@@ -2696,8 +2837,8 @@ apisig_result apisig_verifier_wipe(struct apisig_verifier *v);
 /**
  * The verifier's own keyring, to register, rotate or revoke clients with the
  * `apisig_keyring_*` functions: a handle that the keyring functions accept (it is the
- * verifier's address, not a separate keyring's storage). NULL when `v` is NULL or not a
- * verifier. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
+ * verifier's address, not a separate keyring's storage). NULL when `v` is NULL, not a
+ * verifier, or a verifier over a lookup. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
  * `INVALID_OBJECT`); do not pass it to `apisig_keyring_init` or copy what it points to.
  *
  * # Safety

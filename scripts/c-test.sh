@@ -40,11 +40,14 @@ for t in smoke bad_input vectors; do
   clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
     "tests/c/$t.c" $LIBS $CJSON -o "$OUT/$t-asan"
 done
-# ocsp.c parses the OCSP vectors with OpenSSL, as a C server would.
+# ocsp.c parses the OCSP vectors with OpenSSL, as a C server would; lookup.c's server indexes
+# its static keys by OpenSSL's SHA-256.
 CRYPTO=$(pkg-config --cflags --libs libcrypto 2>/dev/null || echo -lcrypto)
-gcc $WARN -g -Iinclude tests/c/ocsp.c $LIBS $CJSON $CRYPTO -o "$OUT/ocsp"
-clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
-  tests/c/ocsp.c $LIBS $CJSON $CRYPTO -o "$OUT/ocsp-asan"
+for t in ocsp lookup; do
+  gcc $WARN -g -Iinclude "tests/c/$t.c" $LIBS $CJSON $CRYPTO -o "$OUT/$t"
+  clang $WARN -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude \
+    "tests/c/$t.c" $LIBS $CJSON $CRYPTO -o "$OUT/$t-asan"
+done
 gcc $WARN -g -Iinclude tests/c/smoke.c -L"$LIBDIR" -lapisig_ffi -Wl,-rpath,"$PWD/$LIBDIR" -o "$OUT/smoke-shared"
 
 echo "c-test: building the examples in README.md and docs/*.md, as written"
@@ -74,6 +77,8 @@ for src in $examples; do
 done
 run ocsp-valgrind $VG "$OUT/ocsp" tests/vectors
 run ocsp-asan "$OUT/ocsp-asan" tests/vectors
+run lookup-valgrind $VG "$OUT/lookup"
+run lookup-asan "$OUT/lookup-asan"
 
 echo "c-test: make install into a scratch prefix, then build smoke.c the way users do"
 PREFIX_DIR="$PWD/$OUT/prefix"

@@ -11,18 +11,22 @@ use apisig::{
     keyring::Keyring,
 };
 
-use crate::convert::{Res, in_bytes, in_str, out_buf, out_ref};
+use crate::convert::{Res, in_bytes, in_ref, in_str, out_buf, out_ref};
+#[cfg(feature = "std")]
+use crate::heapring::HeapRing;
+use crate::lookup::CStore;
 use crate::result::apisig_result;
 use crate::storage::{self, tag};
 use crate::verify::{apisig_verifier, verifier};
 
-/// Most clients a keyring holds.
+/// Most clients a keyring in fixed storage holds (host builds choose any number at run time:
+/// `apisig_keyring_new_with_capacity`).
 pub const APISIG_KEYRING_CAPACITY: usize = 8;
 
 pub(crate) type CoreKeyring = Keyring<APISIG_KEYRING_CAPACITY>;
 
 /// An empty keyring (a constant: writing it stores only the length, no large temporary).
-const EMPTY: CoreKeyring = CoreKeyring::new();
+pub(crate) const EMPTY: CoreKeyring = CoreKeyring::new();
 
 /// Size in bytes of `apisig_keyring`.
 pub const APISIG_KEYRING_SIZE: usize = 7168;
@@ -52,27 +56,84 @@ pub(crate) fn slot_code(slot: Slot) -> u32 {
     slot.code()
 }
 
+/// What the keyring functions need of a keyring: the fixed one (`CoreKeyring`, no heap) or,
+/// in host builds, one on the heap with a run-time capacity (`HeapRing`).
+pub(crate) trait CRing {
+    /// Registers `client` (see `Keyring::insert`).
+    fn insert(&mut self, client: Client) -> Result<(), Error>;
+    /// Changes the client called `id` (see `Keyring::update`).
+    fn update(&mut self, id: &str, change: &mut dyn FnMut(&mut Client) -> Result<(), Error>) -> Result<(), Error>;
+    /// The client numbered `n` (registration order).
+    fn nth(&self, n: usize) -> Option<&Client>;
+    /// The number of the client called `id`.
+    fn position(&self, id: &str) -> Option<usize>;
+    /// How many clients.
+    fn len(&self) -> usize;
+    /// Removes (zeroizes) every client.
+    fn clear(&mut self);
+
+    /// Registers a client called `id` with `secret` as its primary key.
+    fn add(&mut self, id: &str, secret: &[u8]) -> Result<(), Error> {
+        let mut client = Client::new(id)?;
+        client.set_secret(Slot::Primary, Some(secret))?;
+        self.insert(client)
+    }
+}
+
+impl CRing for CoreKeyring {
+    fn insert(&mut self, client: Client) -> Result<(), Error> {
+        Keyring::insert(self, client)
+    }
+
+    fn update(&mut self, id: &str, change: &mut dyn FnMut(&mut Client) -> Result<(), Error>) -> Result<(), Error> {
+        Keyring::update(self, id, change)
+    }
+
+    fn nth(&self, n: usize) -> Option<&Client> {
+        self.iter().nth(n)
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.iter().position(|c| c.id() == id)
+    }
+
+    fn len(&self) -> usize {
+        Keyring::len(self)
+    }
+
+    fn clear(&mut self) {
+        let p: *mut CoreKeyring = self;
+        // SAFETY: dropping the keyring zeroizes its secrets, then an empty one is written over
+        // it (no keyring-sized temporary on the stack).
+        unsafe {
+            core::ptr::drop_in_place(p);
+            p.write(EMPTY);
+        }
+    }
+}
+
 /// The key id of the client numbered `client` (the order of `apisig_keyring_add`): the C
 /// face's handle for a client, a position in this keyring; the core names it by its id.
-pub(crate) fn client_id(ring: &CoreKeyring, client: u32) -> Res<heapless::String<KEY_ID_MAX>> {
-    let c = ring.iter().nth(usize::try_from(client).map_err(|_| Error::UnknownKey)?).ok_or(Error::UnknownKey)?;
+pub(crate) fn client_id(ring: &dyn CRing, client: u32) -> Res<heapless::String<KEY_ID_MAX>> {
+    let c = ring.nth(usize::try_from(client).map_err(|_| Error::UnknownKey)?).ok_or(Error::UnknownKey)?;
     heapless::String::try_from(c.id()).map_err(|_| Error::FieldTooLong.into())
 }
 
 /// The number of the client called `id` in this keyring.
-pub(crate) fn client_number(ring: &CoreKeyring, id: &str) -> Res<u32> {
-    let at = ring.iter().position(|c| c.id() == id).ok_or(Error::UnknownKey)?;
+pub(crate) fn client_number(ring: &dyn CRing, id: &str) -> Res<u32> {
+    let at = ring.position(id).ok_or(Error::UnknownKey)?;
     u32::try_from(at).map_err(|_| Error::UnknownKey.into())
 }
 
 /// Changes the client numbered `client` (see `Keyring::update`).
 pub(crate) fn update(
-    ring: &mut CoreKeyring,
+    ring: &mut dyn CRing,
     client: u32,
     change: impl FnOnce(&mut Client) -> Result<(), Error>,
 ) -> Res<()> {
     let id = client_id(ring, client)?;
-    Ok(ring.update(&id, change)?)
+    let mut change = Some(change);
+    Ok(ring.update(&id, &mut |c| change.take().map_or(Err(Error::UnknownKey), |f| f(c)))?)
 }
 
 /// `sizeof(apisig_keyring)`, for bindings that cannot read the macro.
@@ -81,23 +142,64 @@ pub extern "C" fn apisig_keyring_size() -> usize {
     core::mem::size_of::<apisig_keyring>()
 }
 
-/// The keyring `ring` points to: a keyring's storage, or a verifier's storage (the handle
-/// `apisig_verifier_keyring` returns), whose own keyring it is.
+/// A keyring as its storage holds it.
+pub(crate) enum RingMut<'a> {
+    Fixed(&'a mut CoreKeyring),
+    #[cfg(feature = "std")]
+    Heap(&'a mut HeapRing),
+}
+
+/// The keyring `ring` points to: a keyring's storage (fixed, or in host builds on the heap),
+/// or a verifier's storage (the handle `apisig_verifier_keyring` returns), whose own keyring
+/// it is.
 ///
 /// # Errors
-/// `NULL_PARAMETER`; `INVALID_OBJECT` for storage that holds neither.
+/// `NULL_PARAMETER`; `INVALID_OBJECT` for storage that holds neither, or a verifier over a
+/// lookup (it has no keyring).
 ///
 /// # Safety
 /// `ring` must be NULL or written storage (see `storage`), not aliased for `'a`.
-pub(crate) unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut CoreKeyring> {
+pub(crate) unsafe fn ring_of<'a>(ring: *mut apisig_keyring) -> Res<RingMut<'a>> {
     // SAFETY: forwarded contract.
-    if unsafe { storage::tag_of(ring) }? == tag::VERIFIER {
+    match unsafe { storage::tag_of(ring) }? {
         // SAFETY: as above; the tag says it is a verifier's storage.
-        return unsafe { verifier(ring.cast::<apisig_verifier>()) }.map(|v| v.store_mut());
+        tag::VERIFIER => match unsafe { verifier(ring.cast::<apisig_verifier>()) }?.store_mut() {
+            CStore::Ring(r) => Ok(RingMut::Fixed(r)),
+            #[cfg(feature = "std")]
+            CStore::Heap(h) => Ok(RingMut::Heap(h)),
+            CStore::Lookup(_) => Err(apisig_result::InvalidObject),
+        },
+        // SAFETY: as above.
+        #[cfg(feature = "std")]
+        tag::HEAP_KEYRING => unsafe { storage::get(ring.cast::<HeapKeyring>()) }.map(|h| RingMut::Heap(h)),
+        // SAFETY: as above.
+        _ => unsafe { storage::get(ring) }.map(RingMut::Fixed),
     }
-    // SAFETY: as above.
-    unsafe { storage::get(ring) }
 }
+
+/// As [`ring_of`], for the keyring functions.
+///
+/// # Errors
+/// As [`ring_of`].
+///
+/// # Safety
+/// As [`ring_of`].
+pub(crate) unsafe fn ring<'a>(ring: *mut apisig_keyring) -> Res<&'a mut dyn CRing> {
+    // SAFETY: forwarded contract.
+    Ok(match unsafe { ring_of(ring) }? {
+        RingMut::Fixed(r) => r,
+        #[cfg(feature = "std")]
+        RingMut::Heap(h) => h,
+    })
+}
+
+/// The storage of a keyring on the heap (host builds): `apisig_keyring` storage holding a
+/// pointer to it, under its own tag.
+#[cfg(feature = "std")]
+#[repr(transparent)]
+pub(crate) struct HeapKeyring(pub(crate) apisig_keyring);
+#[cfg(feature = "std")]
+storage!(HeapKeyring, std::boxed::Box<HeapRing>, tag::HEAP_KEYRING);
 
 /// Makes `*ring` an empty keyring and sets its tag. The storage's previous contents are not
 /// read (it may be uninitialised): call `apisig_keyring_wipe` first to zeroize a keyring that
@@ -131,19 +233,19 @@ pub unsafe extern "C" fn apisig_keyring_init(ring: *mut apisig_keyring) -> apisi
 pub unsafe extern "C" fn apisig_keyring_wipe(ring: *mut apisig_keyring) -> apisig_result {
     ffi_boundary! {
         // SAFETY: the caller guarantees written storage.
-        if unsafe { storage::tag_of(ring) }? == tag::KEYRING {
+        match unsafe { storage::tag_of(ring) }? {
             // SAFETY: as above; dropping the keyring zeroizes its secrets.
-            return unsafe { storage::wipe(ring) };
+            tag::KEYRING => unsafe { storage::wipe(ring) },
+            // SAFETY: as above.
+            #[cfg(feature = "std")]
+            tag::HEAP_KEYRING => unsafe { storage::wipe(ring.cast::<HeapKeyring>()) },
+            // A verifier's keyring: emptied, the verifier stays.
+            _ => {
+                // SAFETY: as above.
+                unsafe { self::ring(ring) }?.clear();
+                Ok(())
+            }
         }
-        // SAFETY: as above.
-        let p: *mut CoreKeyring = core::ptr::from_mut(unsafe { self::ring(ring) }?);
-        // SAFETY: `p` is a verifier's keyring: dropping it zeroizes its secrets, then an empty
-        // one is written over it (no keyring-sized temporary on the stack).
-        unsafe {
-            core::ptr::drop_in_place(p);
-            p.write(EMPTY);
-        }
-        Ok(())
     }
 }
 
@@ -206,6 +308,32 @@ pub unsafe extern "C" fn apisig_keyring_set_secret(
         let (ring, secret) = unsafe { (self::ring(ring)?, in_bytes(secret, secret_len)?) };
         let slot = self::slot(slot)?;
         update(ring, client, |c| c.set_secret(slot, Some(secret)))
+    }
+}
+
+/// Sets the SHA-256 digest (32 bytes) of a static key in `slot` (an `apisig_slot`) of
+/// `client`: what a store keeps instead of the key. The slot then matches that static key
+/// (compared in constant time) but cannot check signatures.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client or slot;
+/// `DUPLICATE_KEY_ID` when another slot already holds this key.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `digest` to
+/// 32 readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_key_digest(
+    ring: *mut apisig_keyring,
+    client: u32,
+    slot: u32,
+    digest: *const u8,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees every pointer.
+        let (ring, digest) = unsafe { (self::ring(ring)?, in_ref(digest.cast::<[u8; 32]>())?) };
+        let slot = self::slot(slot)?;
+        update(ring, client, |c| c.set_key_digest(slot, Some(*digest)))
     }
 }
 

@@ -43,9 +43,12 @@ mod storage;
 mod cenums;
 mod convert;
 #[cfg(feature = "std")]
+mod heapring;
+#[cfg(feature = "std")]
 mod host;
 mod jws;
 mod keyring;
+mod lookup;
 mod mac;
 mod ocsp;
 mod pin;
@@ -68,6 +71,7 @@ pub use convert::{apisig_header_in, apisig_request};
 pub use host::*;
 pub use jws::*;
 pub use keyring::*;
+pub use lookup::*;
 pub use mac::*;
 pub use ocsp::*;
 pub use pin::*;

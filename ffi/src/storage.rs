@@ -29,8 +29,10 @@ pub(crate) mod tag {
     pub(crate) const ATTEMPT: u64 = 0x3784_b5c9_097f_d8a8;
     pub(crate) const AEVO_SIGNER: u64 = 0x9c3e_5a71_d20b_46e8;
     pub(crate) const APEX_SIGNER: u64 = 0x6b14_f08d_39a7_c25d;
+    /// A keyring on the heap (host builds), in `apisig_keyring` storage.
+    pub(crate) const HEAP_KEYRING: u64 = 0xe2a9_07c4_5b1d_3f86;
 
-    const ALL: [u64; 7] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER];
+    const ALL: [u64; 8] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER, HEAP_KEYRING];
     #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const-evaluated
     const _: () = {
         let mut i = 0;
@@ -75,7 +77,7 @@ macro_rules! storage {
 }
 
 /// Where the object of storage `p` lives: just after the tag word.
-fn object<S: Storage>(p: *mut S) -> *mut S::Object {
+pub(crate) fn object<S: Storage>(p: *mut S) -> *mut S::Object {
     p.cast::<u64>().wrapping_add(1).cast()
 }
 

@@ -1,9 +1,10 @@
 //! The server side: a verifier (keyring + replay cache + window) in caller-owned storage.
 
-use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayCache, scheme::Scheme};
+use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayEntry, scheme::Scheme};
 
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
-use crate::keyring::{self, CoreKeyring, apisig_keyring, slot_code};
+use crate::keyring::{self, EMPTY, RingMut, apisig_keyring, slot_code};
+use crate::lookup::{CStore, LookupStore, apisig_lookup};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
 use crate::storage::{self, tag};
@@ -13,7 +14,19 @@ use crate::storage::{self, tag};
 /// closed with `REPLAY_CACHE_FULL`.
 pub const APISIG_REPLAY_CAPACITY: usize = 64;
 
-type CoreVerifier = Verifier<CoreKeyring, ReplayCache<APISIG_REPLAY_CAPACITY>>;
+/// The core verifier of the C face: over the client store and replay entries that sit beside
+/// it in the same storage ([`Parts`]), so that `_init` writes each part in place.
+type CoreVerifier = Verifier<&'static mut CStore, &'static mut [ReplayEntry]>;
+
+/// What an `apisig_verifier` holds: the verifier, and its client store and replay entries,
+/// which it refers to (the storage is never moved: C passes its address). Written part by
+/// part, so no verifier-sized value is built on the stack and copied (firmware stacks).
+#[repr(C)]
+pub(crate) struct Parts {
+    verifier: CoreVerifier,
+    store: CStore,
+    replay: [ReplayEntry; APISIG_REPLAY_CAPACITY],
+}
 
 /// Size in bytes of `apisig_verifier`.
 pub const APISIG_VERIFIER_SIZE: usize = 10240;
@@ -31,7 +44,7 @@ const _: () = assert!(APISIG_WINDOW_DEFAULT_NS == Window::DEFAULT.tolerance_nano
 pub struct apisig_verifier {
     pub(crate) opaque: [u64; 1280],
 }
-storage!(apisig_verifier, CoreVerifier, tag::VERIFIER);
+storage!(apisig_verifier, Parts, tag::VERIFIER);
 const _: () = assert!(core::mem::size_of::<apisig_verifier>() == APISIG_VERIFIER_SIZE);
 
 /// Longest client id (key id or label), in bytes.
@@ -42,7 +55,8 @@ const _: () = assert!(APISIG_KEY_ID_MAX == apisig::client::KEY_ID_MAX);
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct apisig_principal {
-    /// The client's number in this verifier's keyring (as `apisig_keyring_add` gave it).
+    /// The client's number in this verifier's keyring (as `apisig_keyring_add` gave it);
+    /// `APISIG_CLIENT_NONE` for a verifier over a lookup (name the client by `id`).
     pub client: u32,
     /// Which of its keys matched (an `apisig_slot`).
     pub slot: u32,
@@ -57,11 +71,19 @@ pub struct apisig_principal {
     pub id: [u8; APISIG_KEY_ID_MAX],
 }
 
-pub(crate) fn principal(ring: &CoreKeyring, p: &apisig::Principal) -> Result<apisig_principal, apisig_result> {
+/// `apisig_principal.client` of a verifier over a lookup, which numbers no clients.
+pub const APISIG_CLIENT_NONE: u32 = u32::MAX;
+
+pub(crate) fn principal(store: &CStore, p: &apisig::Principal) -> Result<apisig_principal, apisig_result> {
     let mut id = [0u8; APISIG_KEY_ID_MAX];
     id.iter_mut().zip(p.id.as_bytes()).for_each(|(d, s)| *d = *s);
     Ok(apisig_principal {
-        client: keyring::client_number(ring, &p.id)?,
+        client: match store {
+            CStore::Ring(ring) => keyring::client_number(ring, &p.id)?,
+            #[cfg(feature = "std")]
+            CStore::Heap(ring) => keyring::client_number(&**ring, &p.id)?,
+            CStore::Lookup(_) => APISIG_CLIENT_NONE,
+        },
         slot: slot_code(p.slot),
         has_role: p.role.is_some(),
         role: p.role.map_or(0, |r| r.0),
@@ -83,7 +105,12 @@ pub extern "C" fn apisig_verifier_size() -> usize {
 /// `v` must be NULL or written storage (see `storage`), not aliased for `'a`.
 pub(crate) unsafe fn verifier<'a>(v: *mut apisig_verifier) -> Result<&'a mut CoreVerifier, apisig_result> {
     // SAFETY: forwarded contract.
-    unsafe { storage::get(v) }
+    if unsafe { storage::tag_of(v) }? != tag::VERIFIER {
+        return Err(apisig_result::InvalidObject);
+    }
+    // SAFETY: the tag is only written after the parts; only the verifier field is borrowed
+    // (its store and replay entries are reached through the references it holds).
+    Ok(unsafe { &mut *core::ptr::addr_of_mut!((*storage::object(v)).verifier) })
 }
 
 /// Makes `*v` a verifier with an empty replay cache and a window of ± `window_ns`
@@ -118,25 +145,100 @@ pub unsafe extern "C" fn apisig_verifier_init(
         // is given) its empty keyring is swapped with the caller's, so no large temporary lands
         // on a firmware stack and the secrets move rather than being copied.
         unsafe {
-            let r = if ring.is_null() { None } else { Some(keyring::ring(ring)?) };
-            write_empty(v, Window::from_nanos(window_ns))?;
-            if let Some(r) = r {
-                core::mem::swap(verifier(v)?.store_mut(), r);
+            let r = if ring.is_null() { None } else { Some(keyring::ring_of(ring)?) };
+            write_empty(v, None, Window::from_nanos(window_ns))?;
+            let store = verifier(v)?.store_mut();
+            match (r, store) {
+                // Swapped byte by byte (a keyring-sized `mem::swap` temporary would land on
+                // a firmware stack): the secrets move, the caller's keyring becomes empty.
+                (Some(RingMut::Fixed(r)), CStore::Ring(mine)) => core::ptr::swap_nonoverlapping(
+                    core::ptr::from_mut(mine).cast::<core::mem::MaybeUninit<u8>>(),
+                    core::ptr::from_mut(r).cast::<core::mem::MaybeUninit<u8>>(),
+                    core::mem::size_of::<keyring::CoreKeyring>(),
+                ),
+                // A keyring on the heap: the verifier takes its clients and capacity.
+                #[cfg(feature = "std")]
+                (Some(RingMut::Heap(h)), store) => {
+                    let capacity = h.capacity();
+                    **store = CStore::Heap(std::boxed::Box::new(core::mem::replace(
+                        h,
+                        crate::heapring::HeapRing::with_capacity(capacity),
+                    )));
+                }
+                _ => {}
             }
         }
         Ok(())
     }
 }
 
-/// Writes an empty verifier into storage without reading the old bytes.
+/// Writes an empty verifier (over `lookup` when given, else with an empty keyring) into
+/// storage, part by part and in place, without reading the old bytes; then sets the tag.
+///
+/// # Errors
+/// `NULL_PARAMETER` when `v` is NULL or misaligned.
 ///
 /// # Safety
 /// As `storage::init`.
-unsafe fn write_empty(v: *mut apisig_verifier, window: Window) -> Result<(), apisig_result> {
-    const EMPTY_RING: CoreKeyring = CoreKeyring::new();
-    const EMPTY_CACHE: ReplayCache<APISIG_REPLAY_CAPACITY> = ReplayCache::new();
-    // SAFETY: forwarded contract.
-    unsafe { storage::init(v, CoreVerifier::new(EMPTY_RING, EMPTY_CACHE, window)) }
+// Inlined, so that each `_init` holds only its own store's construction (a lookup store's
+// would otherwise size the plain verifier's stack frame too).
+#[inline(always)]
+unsafe fn write_empty(
+    v: *mut apisig_verifier,
+    lookup: Option<apisig_lookup>,
+    window: Window,
+) -> Result<(), apisig_result> {
+    if v.is_null() || !v.cast::<u64>().is_aligned() {
+        return Err(apisig_result::NullParameter);
+    }
+    let parts = storage::object(v);
+    // SAFETY: `v` is writable storage large enough for the tag and `Parts` (asserted by
+    // `storage!`), aligned; each field is written once through its own pointer, then the
+    // verifier refers to the other two, which nothing else borrows.
+    unsafe {
+        let store = core::ptr::addr_of_mut!((*parts).store);
+        match lookup {
+            None => store.write(CStore::Ring(EMPTY)),
+            Some(calls) => store.write(CStore::Lookup(LookupStore::new(calls))),
+        }
+        let replay = core::ptr::addr_of_mut!((*parts).replay).cast::<ReplayEntry>();
+        for i in 0..APISIG_REPLAY_CAPACITY {
+            replay.add(i).write(ReplayEntry::EMPTY);
+        }
+        let replay = core::slice::from_raw_parts_mut(replay, APISIG_REPLAY_CAPACITY);
+        core::ptr::addr_of_mut!((*parts).verifier).write(CoreVerifier::new(&mut *store, replay, window));
+        v.cast::<u64>().write(tag::VERIFIER);
+    }
+    Ok(())
+}
+
+/// Makes `*v` a verifier that finds its clients through the server's `*lookup` callbacks
+/// (copied: `*lookup` need not outlive this call, its `context` must outlive the verifier),
+/// with an empty replay cache and a window of ± `window_ns` nanoseconds, and sets its tag.
+/// It has no keyring (`apisig_verifier_keyring` gives NULL) and its principals' `client` is
+/// `APISIG_CLIENT_NONE`. A lookup answering `APISIG_LOOKUP_UNAVAILABLE` refuses the request
+/// with `STORE_UNAVAILABLE` (HTTP 503). The previous contents of `*v` are not read.
+///
+/// # Errors
+/// `NULL_PARAMETER` when `v` or `lookup` is NULL, or `v` is misaligned.
+///
+/// # Safety
+/// `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes (then as in
+/// `apisig_verifier_init`); `lookup` to a valid `apisig_lookup` whose callbacks are safe to
+/// call with its `context` for as long as the verifier is used.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_init_with_lookup(
+    v: *mut apisig_verifier,
+    lookup: *const apisig_lookup,
+    window_ns: u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `lookup` and the storage.
+        unsafe {
+            let calls = *in_ref(lookup)?;
+            write_empty(v, Some(calls), Window::from_nanos(window_ns))
+        }
+    }
 }
 
 /// Zeroizes the verifier's secrets (its keyring's, JWT and session keys) and clears its tag:
@@ -158,8 +260,8 @@ pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig
 
 /// The verifier's own keyring, to register, rotate or revoke clients with the
 /// `apisig_keyring_*` functions: a handle that the keyring functions accept (it is the
-/// verifier's address, not a separate keyring's storage). NULL when `v` is NULL or not a
-/// verifier. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
+/// verifier's address, not a separate keyring's storage). NULL when `v` is NULL, not a
+/// verifier, or a verifier over a lookup. Valid as long as `*v` is (after `apisig_verifier_wipe`, calls with it give
 /// `INVALID_OBJECT`); do not pass it to `apisig_keyring_init` or copy what it points to.
 ///
 /// # Safety
@@ -168,8 +270,8 @@ pub unsafe extern "C" fn apisig_verifier_wipe(v: *mut apisig_verifier) -> apisig
 pub unsafe extern "C" fn apisig_verifier_keyring(v: *mut apisig_verifier) -> *mut apisig_keyring {
     ffi_value!(core::ptr::null_mut(), {
         // SAFETY: the caller guarantees `v`.
-        match unsafe { storage::tag_of(v) } {
-            Ok(tag::VERIFIER) => v.cast::<apisig_keyring>(),
+        match unsafe { verifier(v) } {
+            Ok(verifier) if !matches!(verifier.store(), CStore::Lookup(_)) => v.cast::<apisig_keyring>(),
             _ => core::ptr::null_mut(),
         }
     })
@@ -367,5 +469,5 @@ fn prepared_preset(preset: u32) -> Option<&'static PreparedScheme<'static>> {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apisig_verifier_replay_live(v: *mut apisig_verifier, now_ns: u64) -> usize {
     // SAFETY: the caller guarantees `v`.
-    ffi_value!(0, unsafe { verifier(v) }.map(|v| v.replay().live(now_ns)).unwrap_or(0))
+    ffi_value!(0, unsafe { verifier(v) }.map(|v| apisig::replay::live(v.replay(), now_ns)).unwrap_or(0))
 }

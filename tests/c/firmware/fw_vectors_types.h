@@ -47,6 +47,12 @@ struct fw_client {
     size_t role_len;
     const char *user;
     size_t user_len;
+    /* The lifecycle: an apisig_client_status; per slot (primary, secondary) a revoked key
+     * and an expiry. */
+    uint32_t status;
+    uint8_t revoked[2];
+    uint8_t has_expiry[2];
+    uint64_t expires_ns[2];
 };
 
 struct fw_step {

@@ -253,7 +253,15 @@ def main():
         for e in c["keyring"]:
             primary = field_bytes(e, "key") or field_bytes(e, "secret")
             secondary = field_bytes(e, "secondary_key") or field_bytes(e, "secondary_secret")
-            w.emit("    {%s, %s, %s, %s, %s}," % (text(e["id"]), blob(primary), blob(secondary), text(e.get("role")), text(e.get("user_id"))))
+            status = {"active": 0, "disabled": 1, "revoked": 2}[e.get("status", "active")]
+            slots = ("primary", "secondary")
+            revoked = ", ".join("1" if e.get(f"{s}_revoked") else "0" for s in slots)
+            has_expiry = ", ".join("1" if f"{s}_expires_ns" in e else "0" for s in slots)
+            expires = ", ".join("%dull" % e.get(f"{s}_expires_ns", 0) for s in slots)
+            w.emit(
+                "    {%s, %s, %s, %s, %s, %d, {%s}, {%s}, {%s}},"
+                % (text(e["id"]), blob(primary), blob(secondary), text(e.get("role")), text(e.get("user_id")), status, revoked, has_expiry, expires)
+            )
         w.emit("};")
         steps = w.fresh("steps")
         srows = []

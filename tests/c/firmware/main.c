@@ -129,7 +129,7 @@ static void init_verifier(void) {
 }
 
 static void run_verify(void) {
-    size_t i, j;
+    size_t i, j, k;
     /* Each case: set up the verifier, then measure the stack of its steps. */
     for (i = 0; i < COUNT(fw_verify); i++) {
         const struct fw_verify *c = &fw_verify[i];
@@ -157,6 +157,14 @@ static void run_verify(void) {
                 ok = ok && apisig_securosys_role(e->role, e->role_len, &role) == APISIG_RESULT_OK &&
                      apisig_keyring_set_role(ring, client, role) == APISIG_RESULT_OK;
             if (e->user) ok = ok && apisig_keyring_bind_user_id(ring, client, e->user, e->user_len) == APISIG_RESULT_OK;
+            if (e->status != APISIG_CLIENT_STATUS_ACTIVE)
+                ok = ok && apisig_keyring_set_status(ring, client, e->status) == APISIG_RESULT_OK;
+            for (k = 0; k < 2; k++) {
+                uint32_t slot = k == 0 ? APISIG_SLOT_PRIMARY : APISIG_SLOT_SECONDARY;
+                if (e->revoked[k]) ok = ok && apisig_keyring_set_key_revoked(ring, client, slot, 1) == APISIG_RESULT_OK;
+                if (e->has_expiry[k])
+                    ok = ok && apisig_keyring_set_expiry(ring, client, slot, e->expires_ns[k]) == APISIG_RESULT_OK;
+            }
             check(ok, "keyring", c->tc);
         }
         depth = stack_depth(run_steps);
