@@ -114,7 +114,14 @@ def required() -> set[str]:
         return not any(part.startswith((".", "__")) or part == "target" for part in rel) and p.suffix != ".so"
 
     want: set[str] = set()
-    for pattern in ("core/src/*.rs", "ffi/src/*.rs", "python/src/*.rs", "redis/src/*.rs", "store/src/*.rs", "python/apisig/*"):
+    for pattern in (
+        "core/src/*.rs",
+        "ffi/src/*.rs",
+        "python/src/*.rs",
+        "redis/src/*.rs",
+        "store/src/*.rs",
+        "python/apisig/*",
+    ):
         want |= {str(p.relative_to(ROOT)) for p in ROOT.glob(pattern) if p.is_file() and ours(p)}
     for manifest in [*ROOT.glob("*/Cargo.toml"), *ROOT.glob("*/*/Cargo.toml")]:
         if ours(manifest):
