@@ -489,8 +489,10 @@ impl Authenticator {
     /// [`OFFLOAD_BODY`] or more: for a client store whose lookups may block on I/O
     /// (apisig-store's `CachedStore` in front of SQLite or PostgreSQL), so a slow database
     /// holds up no thread serving other requests. Costs a hand-off per request (a few
-    /// microseconds); an in-memory store does not need it. The verifier's lock is taken on
-    /// the pool too, so requests missing the cache wait on one another, not on the runtime.
+    /// microseconds); an in-memory store does not need it. A PostgreSQL store requires it: the
+    /// synchronous `postgres` client runs its own runtime, which panics on a tokio worker
+    /// thread. The verifier's lock is taken on the pool too, so requests missing the cache
+    /// wait on one another, not on the runtime.
     pub fn offload(mut self, offload: bool) -> Authenticator {
         self.offload = offload;
         self
@@ -645,19 +647,25 @@ impl Authenticator {
     /// The pinned client certificate's revocation status: `Some` warning when fail-soft let a
     /// failure through.
     #[cfg(feature = "ocsp")]
-    async fn revocation(
-        &self,
+    async fn revocation<R: From<Bytes>>(
+        self: &Arc<Self>,
         checker: &crate::ocsp::OcspChecker,
         parts: &Parts,
-    ) -> Result<Option<crate::ocsp::OcspWarning>, Error> {
-        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
+    ) -> Result<Option<crate::ocsp::OcspWarning>, Response<R>> {
+        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| c.0.clone());
         let now = (self.clock)();
-        // The pin first: no responder is asked about a certificate no client is pinned to.
-        let peer = self.peer(parts)?;
-        let req = CoreRequest { method: parts.method.as_str(), path: target(parts), body: b"", headers: &[], peer };
-        self.core().verify(Check::Certificate(None, certificate), &req, now)?;
-        let certificate = certificate.ok_or(Error::MissingCredential)?;
-        Ok(match checker.check(certificate, now).await? {
+        // The pin first: no responder is asked about a certificate no client is pinned to
+        // (looked up in the store, so on the blocking pool when the authenticator offloads).
+        let peer = self.peer(parts).map_err(|e| self.refuse(e))?;
+        let (method, path, pinned) = (parts.method.clone(), target(parts).to_owned(), certificate.clone());
+        self.run(false, move |auth| {
+            let req = CoreRequest { method: method.as_str(), path: &path, body: b"", headers: &[], peer };
+            auth.core().verify(Check::Certificate(None, pinned.as_deref()), &req, now).map(|_| ())
+        })
+        .await?
+        .map_err(|e| self.refuse(e))?;
+        let certificate = certificate.ok_or_else(|| self.refuse(Error::MissingCredential))?;
+        Ok(match checker.check(&certificate, now).await.map_err(|e| self.refuse(e))? {
             apisig::ocsp::Verdict::Good => None,
             apisig::ocsp::Verdict::FailSoft(e) => Some(crate::ocsp::OcspWarning(e)),
         })
@@ -694,7 +702,7 @@ impl Authenticator {
         let (mut parts, body) = req.into_parts();
         #[cfg(feature = "ocsp")]
         if let (Some(checker), Some(_)) = (&self.ocsp, self.mtls)
-            && let Some(warning) = self.revocation(checker, &parts).await.map_err(|e| self.refuse(e))?
+            && let Some(warning) = self.revocation(checker, &parts).await?
         {
             parts.extensions.insert(warning);
         }
