@@ -713,10 +713,8 @@ impl Authenticator {
             return Err(self.refuse(Error::MissingCredential));
         }
         let signs_body = candidates.iter().any(|&i| self.schemes.get(i).is_some_and(|a| a.signs_body));
-        let (body, bytes) = match signs_body {
-            true => (None, self.buffer(&parts, body).await?),
-            false => (Some(body), Bytes::new()),
-        };
+        let (body, bytes) =
+            if signs_body { (None, self.buffer(&parts, body).await?) } else { (Some(body), Bytes::new()) };
         // A large body's MAC, or a store's I/O, takes long enough to hold up other requests:
         // then verified on tokio's blocking pool (the verifier's lock is taken there too).
         let heavy = bytes.len() >= OFFLOAD_BODY;
