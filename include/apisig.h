@@ -347,6 +347,11 @@ enum apisig_result
    */
   APISIG_RESULT_INVALID_KEY_FORMAT = 126,
   /**
+   * The `X-Forwarded-For` header a trusted proxy passed on is not a comma-separated list
+   * of bare IP addresses, so the client's address behind it is unknown.
+   */
+  APISIG_RESULT_INVALID_FORWARDED_FOR = 127,
+  /**
    * No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
    * the face refetches): the set may be stale, so this fails closed as unavailable.
    */

@@ -181,6 +181,57 @@ impl fmt::Display for Cidr {
     }
 }
 
+/// The address of the client a request comes from, for the allow-list: `direct` (the
+/// socket's peer) unless it is one of the `trusted` proxies; then the right-most address of
+/// `forwarded` (the `X-Forwarded-For` header values, in the order received) that is not itself
+/// a trusted proxy — each trusted proxy appends the address it saw, so entries to its left
+/// may be anything the client wrote and are never believed. When every entry is a trusted
+/// proxy the left-most is taken; with no entry, `direct`. From an untrusted peer the header
+/// is ignored (not even parsed): only a trusted proxy's word counts.
+///
+/// Entries are bare IPv4 or IPv6 addresses separated by commas (spaces and tabs around them
+/// ignored), the only form proxies write in `X-Forwarded-For`.
+///
+/// ```
+/// use apisig::client::{Cidr, peer_behind_proxies};
+/// let trusted = [Cidr::parse("10.0.0.0/8")?];
+/// let ip = |s: &str| s.parse::<core::net::IpAddr>().unwrap();
+/// let xff: &[&[u8]] = &[b"6.6.6.6, 203.0.113.7, 10.0.0.2"];
+/// assert_eq!(peer_behind_proxies(ip("10.0.0.1"), xff.iter().copied(), &trusted), Ok(ip("203.0.113.7")));
+/// // From a peer that is no trusted proxy, the header is the client's own claim: ignored.
+/// assert_eq!(peer_behind_proxies(ip("198.51.100.1"), xff.iter().copied(), &trusted), Ok(ip("198.51.100.1")));
+/// # Ok::<(), apisig::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidForwardedFor`] when, from a trusted proxy, an entry examined (right to
+/// left, up to the answer) is not an address: an empty entry, a port, brackets, text.
+pub fn peer_behind_proxies<'a>(
+    direct: IpAddr,
+    forwarded: impl DoubleEndedIterator<Item = &'a [u8]>,
+    trusted: &[Cidr],
+) -> Result<IpAddr, Error> {
+    let is_trusted = |addr: IpAddr| trusted.iter().any(|c| c.contains(addr));
+    let mut found = direct;
+    if !is_trusted(direct) {
+        return Ok(found);
+    }
+    for value in forwarded.rev() {
+        for entry in value.rsplit(|&b| b == b',') {
+            let entry = entry.trim_ascii();
+            let addr = core::str::from_utf8(entry)
+                .ok()
+                .and_then(|text| text.parse::<IpAddr>().ok())
+                .ok_or(Error::InvalidForwardedFor)?;
+            found = addr;
+            if !is_trusted(addr) {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// An address as a 128-bit number (IPv4 in the low 32 bits).
 fn addr_bits(addr: IpAddr) -> u128 {
     match addr {

@@ -286,6 +286,10 @@ errors! {
     /// part, a CRC32 checksum) is not well formed or its checksum does not match: a typo or a
     /// truncated key, refused before any store is asked.
     InvalidKeyFormat = 126, "invalid_key_format", Malformed, "key is not in the issued format or its checksum does not match";
+    /// The `X-Forwarded-For` header a trusted proxy passed on is not a comma-separated list
+    /// of bare IP addresses, so the client's address behind it is unknown.
+    InvalidForwardedFor = 127, "invalid_forwarded_for", Malformed,
+        "X-Forwarded-For from a trusted proxy is not a list of IP addresses";
 
     /// No key of the issuer's JWK set has the token's `kid` (after the set was refetched, if
     /// the face refetches): the set may be stale, so this fails closed as unavailable.

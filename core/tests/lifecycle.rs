@@ -388,3 +388,39 @@ fn an_unreachable_store_fails_closed() {
         Err(Error::StoreUnavailable)
     );
 }
+
+/// The address behind trusted proxies: the right-most `X-Forwarded-For` entry that is no
+/// trusted proxy; the header of an untrusted peer ignored; a malformed entry from a trusted
+/// proxy refused; IPv6 and IPv4-mapped peers; several header lines read as one list.
+#[test]
+fn peer_behind_proxies_takes_the_rightmost_untrusted_address() {
+    use apisig::client::peer_behind_proxies;
+    let ip = |t: &str| -> IpAddr { t.parse().unwrap() };
+    let trusted = [Cidr::parse("10.0.0.0/8").unwrap(), Cidr::parse("fd00::/8").unwrap()];
+    let peer =
+        |direct: &str, values: &[&str]| peer_behind_proxies(ip(direct), values.iter().map(|v| v.as_bytes()), &trusted);
+    // One proxy: the address it appended.
+    assert_eq!(peer("10.0.0.1", &["203.0.113.7"]), Ok(ip("203.0.113.7")));
+    // A spoofed entry to the left of the proxies' own is never taken.
+    assert_eq!(peer("10.0.0.1", &["1.2.3.4, 203.0.113.7, 10.9.9.9"]), Ok(ip("203.0.113.7")));
+    // Several header lines are one list, in order.
+    assert_eq!(peer("10.0.0.1", &["1.2.3.4, 203.0.113.7", "10.9.9.9"]), Ok(ip("203.0.113.7")));
+    assert_eq!(peer("10.0.0.1", &["203.0.113.7", ""]), Err(Error::InvalidForwardedFor), "an empty line");
+    // From an untrusted peer the header is ignored, even malformed.
+    assert_eq!(peer("198.51.100.1", &["10.0.0.5"]), Ok(ip("198.51.100.1")));
+    assert_eq!(peer("198.51.100.1", &["not an address"]), Ok(ip("198.51.100.1")));
+    // No header, or only trusted proxies in it.
+    assert_eq!(peer("10.0.0.1", &[]), Ok(ip("10.0.0.1")));
+    assert_eq!(peer("10.0.0.1", &["10.0.0.3, 10.0.0.2"]), Ok(ip("10.0.0.3")));
+    // IPv6: a trusted IPv6 proxy, an IPv6 client; an IPv4-mapped proxy is its IPv4 address.
+    assert_eq!(peer("fd00::1", &["2001:db8::7"]), Ok(ip("2001:db8::7")));
+    assert_eq!(peer("::ffff:10.0.0.1", &[" 2001:db8::7 "]), Ok(ip("2001:db8::7")));
+    assert_eq!(peer("2001:db8::1", &["203.0.113.7"]), Ok(ip("2001:db8::1")));
+    // Malformed from a trusted proxy: refused, whatever is left of the answer is not read.
+    for bad in ["203.0.113.7:443", "[2001:db8::7]", "203.0.113.7,", "unknown", "fe80::1%eth0", "203.0.113.7 10.0.0.2"] {
+        assert_eq!(peer("10.0.0.1", &[bad]), Err(Error::InvalidForwardedFor), "{bad:?}");
+    }
+    assert_eq!(peer("10.0.0.1", &["junk, 203.0.113.7"]), Ok(ip("203.0.113.7")), "left of the answer: not read");
+    assert_eq!(peer("10.0.0.1", &[",203.0.113.7"]), Ok(ip("203.0.113.7")));
+    assert_eq!(Error::InvalidForwardedFor.family(), Family::Malformed);
+}

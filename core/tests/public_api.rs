@@ -185,6 +185,8 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     c.set_status(client::Status::Disabled);
     c.set_scopes(client::Scopes(1));
     assert_eq!(client::ALLOWED_MAX, 8);
+    let peer: core::net::IpAddr = "192.0.2.1".parse().unwrap_or(core::net::IpAddr::from([0, 0, 0, 0]));
+    assert_eq!(client::peer_behind_proxies(peer, core::iter::empty(), &[]), Ok(peer));
     assert!(policy::ScopeNames { names: &["read"] }.authorize(c.scopes(), &["read"]).is_ok());
     let _: [u8; 32] = store::key_digest(b"k");
     fn is_client_store<C: store::ClientStore>(_: &C) {}

@@ -30,9 +30,17 @@
 //!   `redis` feature): the verifier records a claim, the layer makes it good asynchronously.
 //! * APEX: with [`Authenticator::apex_login`] the layer answers `AuthenticateUser` itself and
 //!   issues the session token later requests send as `aptoken`.
+//! * Allowed addresses ([`Client::set_allowed`](apisig::client::Client::set_allowed)): the
+//!   address checked is the connection's peer ([`PeerAddr`], else with the `axum` feature
+//!   axum's `ConnectInfo<SocketAddr>`) or, when that peer is one of
+//!   [`Authenticator::trusted_proxies`], the address they report in `X-Forwarded-For`
+//!   ([`peer_behind_proxies`]).
+//! * A client store that does I/O (apisig-store's `CachedStore` over SQLite or PostgreSQL):
+//!   [`Authenticator::offload`] runs every verification on tokio's blocking pool.
 
 use std::fmt;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -41,7 +49,7 @@ use apisig::claim::{Claim, Deferred};
 use apisig::session::{Session, TOKEN_MAX};
 use apisig::{
     Error, PreparedScheme, Request as CoreRequest, UnixNanos, Verifier,
-    client::Slot,
+    client::{Cidr, Slot, peer_behind_proxies},
     dialect,
     headers::Header,
     message::Part,
@@ -81,11 +89,13 @@ pub struct Principal {
 }
 
 /// The address of the peer a request came from, for clients restricted to some addresses
-/// ([`Client::set_allowed`](apisig::client::Client::set_allowed)). The server inserts it in
-/// each request's extensions: the socket's peer address, or behind a reverse proxy the
-/// address that proxy reports (take it only from proxies you trust, e.g. the last entry of
-/// `X-Forwarded-For` your own proxy appended). Without it, a client with an allow-list is
-/// refused (`address_not_allowed`, 403): fail closed.
+/// ([`Client::set_allowed`](apisig::client::Client::set_allowed)): the connection's peer.
+/// A hyper server inserts it in each request's extensions; with axum, serve
+/// `into_make_service_with_connect_info::<SocketAddr>()` and enable the `axum` feature, and
+/// the layer reads axum's `ConnectInfo` instead. Behind reverse proxies, name them in
+/// [`Authenticator::trusted_proxies`]: the address they report in `X-Forwarded-For` is then
+/// taken. Without a peer address, a client with an allow-list is refused
+/// (`address_not_allowed`, 403): fail closed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct PeerAddr(pub std::net::IpAddr);
 
@@ -321,6 +331,8 @@ pub struct Authenticator {
     exempt: Vec<String>,
     realm: String,
     clock: Clock,
+    trusted_proxies: Vec<Cidr>,
+    offload: bool,
 }
 
 impl fmt::Debug for Authenticator {
@@ -333,6 +345,8 @@ impl fmt::Debug for Authenticator {
             .field("mtls", &self.mtls)
             .field("apex_login", &self.apex_login)
             .field("exempt", &self.exempt)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("offload", &self.offload)
             .finish_non_exhaustive()
     }
 }
@@ -379,6 +393,8 @@ impl Authenticator {
             exempt: Vec::new(),
             realm: "apisig".to_owned(),
             clock: Arc::new(crate::now),
+            trusted_proxies: Vec::new(),
+            offload: false,
         }
     }
 
@@ -459,6 +475,29 @@ impl Authenticator {
         self
     }
 
+    /// Believes `X-Forwarded-For` from peers in `proxies` (your reverse proxies, e.g.
+    /// `Cidr::parse("10.0.0.0/8")?`): the address checked against a client's allow-list is then
+    /// the right-most one in that header that is not itself a trusted proxy
+    /// ([`peer_behind_proxies`]). From any other peer the header is ignored; a malformed one
+    /// from a trusted proxy is refused (`invalid_forwarded_for`, 401).
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = Cidr>) -> Authenticator {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
+    /// Verifies every request on tokio's blocking pool (`true`), not only those with a body of
+    /// [`OFFLOAD_BODY`] or more: for a client store whose lookups may block on I/O
+    /// (apisig-store's `CachedStore` in front of SQLite or PostgreSQL), so a slow database
+    /// holds up no thread serving other requests. Costs a hand-off per request (a few
+    /// microseconds); an in-memory store does not need it. A PostgreSQL store requires it: the
+    /// synchronous `postgres` client runs its own runtime, which panics on a tokio worker
+    /// thread. The verifier's lock is taken on the pool too, so requests missing the cache
+    /// wait on one another, not on the runtime.
+    pub fn offload(mut self, offload: bool) -> Authenticator {
+        self.offload = offload;
+        self
+    }
+
     /// The clock (nanoseconds since the UNIX epoch), [`crate::now`] by default.
     pub fn clock(mut self, clock: impl Fn() -> UnixNanos + Send + Sync + 'static) -> Authenticator {
         self.clock = Arc::new(clock);
@@ -503,6 +542,39 @@ impl Authenticator {
         self.core.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The client's address: the connection's peer ([`PeerAddr`], else axum's `ConnectInfo`),
+    /// or behind trusted proxies the address they report; `None` when the server gave none.
+    fn peer(&self, parts: &Parts) -> Result<Option<IpAddr>, Error> {
+        let direct = parts.extensions.get::<PeerAddr>().map(|p| p.0);
+        #[cfg(feature = "axum")]
+        let direct = direct.or_else(|| {
+            let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+            info.map(|i| i.0.ip())
+        });
+        let Some(direct) = direct else { return Ok(None) };
+        let forwarded = parts.headers.get_all("x-forwarded-for").into_iter().map(http::HeaderValue::as_bytes);
+        peer_behind_proxies(direct, forwarded, &self.trusted_proxies).map(Some)
+    }
+
+    /// Runs `work` on tokio's blocking pool when `heavy` or [`offload`](Self::offload) asks
+    /// (and a runtime runs), else here; the 500 answer if it panicked there.
+    async fn run<T: Send + 'static, R: From<Bytes>>(
+        self: &Arc<Self>,
+        heavy: bool,
+        work: impl FnOnce(&Authenticator) -> T + Send + 'static,
+    ) -> Result<T, Response<R>> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if heavy || self.offload => {
+                let auth = Arc::clone(self);
+                runtime
+                    .spawn_blocking(move || work(&auth))
+                    .await
+                    .map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"internal_error"}"#))
+            }
+            _ => Ok(work(self)),
+        }
+    }
+
     /// Verifies a request's credentials (`body`: the bytes received, empty when no candidate
     /// scheme signs it; `json_body`: the candidates' credentials may be the body's members)
     /// and returns the principal with the claim still to be made good.
@@ -522,7 +594,7 @@ impl Authenticator {
             .filter(|(name, _)| candidates.iter().any(|a| a.scheme().reads(name.as_str().as_bytes())))
             .map(|(name, value)| Header { name: name.as_str(), value: value.as_bytes() })
             .collect();
-        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0);
+        let peer = self.peer(parts)?;
         let req = CoreRequest { method: parts.method.as_str(), path: target, body, headers: &headers, peer };
 
         let mut core = self.core();
@@ -575,19 +647,25 @@ impl Authenticator {
     /// The pinned client certificate's revocation status: `Some` warning when fail-soft let a
     /// failure through.
     #[cfg(feature = "ocsp")]
-    async fn revocation(
-        &self,
+    async fn revocation<R: From<Bytes>>(
+        self: &Arc<Self>,
         checker: &crate::ocsp::OcspChecker,
         parts: &Parts,
-    ) -> Result<Option<crate::ocsp::OcspWarning>, Error> {
-        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| &c.0[..]);
+    ) -> Result<Option<crate::ocsp::OcspWarning>, Response<R>> {
+        let certificate = parts.extensions.get::<PeerCertificate>().map(|c| c.0.clone());
         let now = (self.clock)();
-        // The pin first: no responder is asked about a certificate no client is pinned to.
-        let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0);
-        let req = CoreRequest { method: parts.method.as_str(), path: target(parts), body: b"", headers: &[], peer };
-        self.core().verify(Check::Certificate(None, certificate), &req, now)?;
-        let certificate = certificate.ok_or(Error::MissingCredential)?;
-        Ok(match checker.check(certificate, now).await? {
+        // The pin first: no responder is asked about a certificate no client is pinned to
+        // (looked up in the store, so on the blocking pool when the authenticator offloads).
+        let peer = self.peer(parts).map_err(|e| self.refuse(e))?;
+        let (method, path, pinned) = (parts.method.clone(), target(parts).to_owned(), certificate.clone());
+        self.run(false, move |auth| {
+            let req = CoreRequest { method: method.as_str(), path: &path, body: b"", headers: &[], peer };
+            auth.core().verify(Check::Certificate(None, pinned.as_deref()), &req, now).map(|_| ())
+        })
+        .await?
+        .map_err(|e| self.refuse(e))?;
+        let certificate = certificate.ok_or_else(|| self.refuse(Error::MissingCredential))?;
+        Ok(match checker.check(&certificate, now).await.map_err(|e| self.refuse(e))? {
             apisig::ocsp::Verdict::Good => None,
             apisig::ocsp::Verdict::FailSoft(e) => Some(crate::ocsp::OcspWarning(e)),
         })
@@ -617,13 +695,14 @@ impl Authenticator {
         if self.apex_login.as_deref() == Some(path) && req.method() == Method::POST {
             let (parts, body) = req.into_parts();
             let body = self.buffer(&parts, body).await?;
-            return Err(self.apex_answer(&parts, &body).await);
+            let verified = self.run(body.len() >= OFFLOAD_BODY, move |auth| auth.apex_verify(&parts, &body)).await?;
+            return Err(self.apex_answer(verified).await);
         }
         #[cfg_attr(not(feature = "ocsp"), allow(unused_mut))]
         let (mut parts, body) = req.into_parts();
         #[cfg(feature = "ocsp")]
         if let (Some(checker), Some(_)) = (&self.ocsp, self.mtls)
-            && let Some(warning) = self.revocation(checker, &parts).await.map_err(|e| self.refuse(e))?
+            && let Some(warning) = self.revocation(checker, &parts).await?
         {
             parts.extensions.insert(warning);
         }
@@ -634,32 +713,18 @@ impl Authenticator {
             return Err(self.refuse(Error::MissingCredential));
         }
         let signs_body = candidates.iter().any(|&i| self.schemes.get(i).is_some_and(|a| a.signs_body));
-        let (mut parts, body, verified) = if signs_body {
-            let bytes = self.buffer(&parts, body).await?;
-            let (parts, bytes, verified) = match tokio::runtime::Handle::try_current() {
-                // A large body's MAC takes long enough to hold up other requests: computed on
-                // tokio's blocking pool instead (the verifier's lock is taken there too).
-                Ok(runtime) if bytes.len() >= OFFLOAD_BODY => {
-                    let auth = Arc::clone(&self);
-                    let work = move || {
-                        let verified = auth.verify(&parts, &auth.candidates(&candidates), &bytes, false);
-                        (parts, bytes, verified)
-                    };
-                    runtime
-                        .spawn_blocking(work)
-                        .await
-                        .map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"error":"internal_error"}"#))?
-                }
-                _ => {
-                    let verified = self.verify(&parts, &self.candidates(&candidates), &bytes, false);
-                    (parts, bytes, verified)
-                }
-            };
-            (parts, B::from(bytes), verified)
-        } else {
-            let verified = self.verify(&parts, &self.candidates(&candidates), b"", false);
-            (parts, body, verified)
-        };
+        let (body, bytes) =
+            if signs_body { (None, self.buffer(&parts, body).await?) } else { (Some(body), Bytes::new()) };
+        // A large body's MAC, or a store's I/O, takes long enough to hold up other requests:
+        // then verified on tokio's blocking pool (the verifier's lock is taken there too).
+        let heavy = bytes.len() >= OFFLOAD_BODY;
+        let (mut parts, bytes, verified) = self
+            .run(heavy, move |auth| {
+                let verified = auth.verify(&parts, &auth.candidates(&candidates), &bytes, false);
+                (parts, bytes, verified)
+            })
+            .await?;
+        let body = body.unwrap_or_else(|| B::from(bytes));
         let (principal, claim) = verified.map_err(|e| self.refuse(e))?;
         self.settle(claim).await.map_err(|e| self.refuse(e))?;
         parts.extensions.insert(principal);
@@ -716,9 +781,8 @@ impl Authenticator {
         Refusal { error }.response(&self.realm)
     }
 
-    /// Answers APEX `AuthenticateUser`.
-    async fn apex_answer<R: From<Bytes>>(&self, parts: &Parts, body: &Bytes) -> Response<R> {
-        let verified = self.apex_verify(parts, body);
+    /// Answers APEX `AuthenticateUser` once its credentials were `verified`.
+    async fn apex_answer<R: From<Bytes>>(&self, verified: Result<(Principal, Option<Claim>), Error>) -> Response<R> {
         let issued = match verified {
             Ok((principal, claim)) => match self.settle(claim).await {
                 Ok(()) => self.apex_session(&principal).map(|token| (principal, token)),

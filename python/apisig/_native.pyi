@@ -66,6 +66,7 @@ __all__ = [
     "TokenLifetime",
     "Verifier",
     "_AsgiGate",
+    "_TrustedProxies",
     "__version__",
     "check_canonical",
     "error_table",
@@ -465,12 +466,27 @@ class Verifier:
         """The shared replay store given as ``replay_store=``, if any."""
 
 @final
+class _TrustedProxies:
+    """The reverse proxies whose ``X-Forwarded-For`` is believed (``apisig.server``'s
+    ``trusted_proxies=``): the core's rule, ``apisig::client::peer_behind_proxies``."""
+
+    def __new__(cls, ranges: Sequence[str]) -> _TrustedProxies: ...
+    def peer(self, direct: str | None, forwarded: Sequence[bytes]) -> str | None:
+        """The client's address: ``direct`` unless it is a trusted proxy, else the right-most
+        ``X-Forwarded-For`` address that is not; ``None`` when ``direct`` is no IP address."""
+
+@final
 class _AsgiGate:
     """The ASGI middleware's per-request work in one call (see ``apisig.server``): reads the
     scope, chooses the schemes by the headers present, verifies."""
 
     def __new__(
-        cls, verifier: Verifier, schemes: Iterable[Scheme], *, authorize: bool = False
+        cls,
+        verifier: Verifier,
+        schemes: Iterable[Scheme],
+        *,
+        authorize: bool = False,
+        trusted_proxies: Sequence[str] = ...,
     ) -> _AsgiGate: ...
     def enter(
         self, scope: MutableMapping[str, Any], body: _Buffer

@@ -52,6 +52,7 @@ __all__ = [
     "IntrospectionUnavailable",
     "InvalidBody",
     "InvalidCertificate",
+    "InvalidForwardedFor",
     "InvalidHeaderValue",
     "InvalidKeyFormat",
     "InvalidMethod",
@@ -627,6 +628,14 @@ class InvalidKeyFormat(MalformedRequest):
     name = "invalid_key_format"
 
 
+class InvalidForwardedFor(MalformedRequest):
+    """The ``X-Forwarded-For`` header a trusted proxy passed on is not a comma-separated list
+    of bare IP addresses, so the client's address behind it is unknown."""
+
+    code = 127
+    name = "invalid_forwarded_for"
+
+
 class UnknownKid(ServiceUnavailable):
     """No key of the issuer's JWK set has the token's ``kid`` (after the set was refetched, if
     the face refetches): the set may be stale, so this fails closed as unavailable."""
@@ -809,6 +818,7 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     124: ClientDisabled,
     125: AddressNotAllowed,
     126: InvalidKeyFormat,
+    127: InvalidForwardedFor,
     130: UnknownKid,
     131: KeyTypeMismatch,
     132: JwksMalformed,

@@ -47,19 +47,38 @@ unreachable endpoint is 503 unless the introspector was made ``fail_open``). Wit
 carry that scheme's credentials, verified by the verifier first (no JWK fetch for a stranger):
 both must pass, each refusal answered with the core's status; the principal is the access
 token's, with the key's principal as ``AccessToken.key``.
+
+Allowed addresses (:meth:`apisig.Verifier.set_allowed`, ``apisig keys allow``): the address
+checked is the connection's peer — ASGI ``scope["client"]``, WSGI ``REMOTE_ADDR`` — unless it is
+one of ``trusted_proxies=`` (CIDRs: ``["10.0.0.0/8", "fd00::/8"]``); then it is the right-most
+``X-Forwarded-For`` address that is not itself a trusted proxy (the core's rule,
+:func:`apisig::client::peer_behind_proxies`). The header is never read from any other peer, and
+a malformed one from a trusted proxy is 401 ``invalid_forwarded_for``. A peer that is no IP
+address (a UNIX socket, a test client's name) is unknown: a client with an allow-list is
+refused (403 ``address_not_allowed``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import io
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlsplit
 
-from ._native import APEX, DETACH_THRESHOLD, Principal, ReplayClaim, Scheme, Verifier, _AsgiGate
+from ._native import (
+    APEX,
+    DETACH_THRESHOLD,
+    Principal,
+    ReplayClaim,
+    Scheme,
+    Verifier,
+    _AsgiGate,
+    _TrustedProxies,
+)
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
@@ -111,7 +130,10 @@ class Authenticator:
         oidc: OidcVerifier | None = None,
         introspection: Introspector | None = None,
         oidc_key: Scheme | None = None,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
+        self.trusted_proxies = tuple(trusted_proxies)
+        self._proxies = _TrustedProxies(list(self.trusted_proxies))
         self.oidc = oidc
         self.introspection = introspection
         if oidc_key is not None and oidc is None and introspection is None:
@@ -143,10 +165,19 @@ class Authenticator:
             for m in ("authenticate_async", "authenticate_deferred", "_by_headers")
         )
         self.asgi_gate = (
-            _AsgiGate(verifier, self.schemes, authorize=authorize)
+            _AsgiGate(verifier, self.schemes, authorize=authorize, trusted_proxies=list(self.trusted_proxies))
             if mtls is None and oidc is None and self.schemes and own
             else None
         )
+
+    def peer(self, direct: str | None, headers: HeaderList) -> str | None:
+        """The client's address for allow-lists: ``direct`` (the connection's peer) unless it
+        is a trusted proxy, then the right-most ``X-Forwarded-For`` address that is not one;
+        ``None`` when ``direct`` is ``None`` or no IP address. Raises
+        :class:`~apisig.exceptions.InvalidForwardedFor` for a malformed header from a trusted
+        proxy."""
+        forwarded = [v for k, v in headers if k.lower() == "x-forwarded-for"] if self.trusted_proxies else []
+        return self._proxies.peer(direct, forwarded)
 
     def is_exempt(self, path: str) -> bool:
         return path in self.exempt
@@ -177,56 +208,74 @@ class Authenticator:
         return self.introspection.principal(token)
 
     def _token_key(
-        self, method: str, target: str, headers: HeaderList, body: bytes
+        self, method: str, target: str, headers: HeaderList, body: bytes, peer: str | None = None
     ) -> tuple[Principal | None, ReplayClaim | None]:
         """The ``oidc_key=`` credentials that must come with an access token."""
         if self.oidc_key is None:
             return None, None
         return self.verifier.verify_deferred(
-            self.oidc_key, method, target, headers, body, authorize=self.authorize
+            self.oidc_key, method, target, headers, body, authorize=self.authorize, peer=peer
         )
 
     def authenticate(
-        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+        self,
+        method: str,
+        target: str,
+        headers: HeaderList,
+        body: bytes,
+        certificate: bytes | None = None,
+        *,
+        peer: str | None = None,
     ) -> Principal | AccessToken:
         """The principal of a request (``certificate``: the TLS client certificate, DER, if
-        any), or the exception to answer with."""
+        any; ``peer``: the client's address, :meth:`peer`), or the exception to answer with."""
         token = self.bearer_token(headers)
         if token is not None:
-            key, claim = self._token_key(method, target, headers, body)
+            key, claim = self._token_key(method, target, headers, body, peer)
             who = self._token_principal(token)
             self.claim(claim)
             return who if key is None else dataclasses.replace(who, key=key)
-        principal, claim = self.authenticate_deferred(method, target, headers, body, certificate)
+        principal, claim = self.authenticate_deferred(method, target, headers, body, certificate, peer=peer)
         self.claim(claim)
         return principal
 
     async def authenticate_async(
-        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None = None
+        self,
+        method: str,
+        target: str,
+        headers: HeaderList,
+        body: bytes,
+        certificate: bytes | None = None,
+        *,
+        peer: str | None = None,
     ) -> Principal | AccessToken:
         """:meth:`authenticate` for asyncio: large bodies are verified off the event loop, an
         asyncio replay store is awaited, an OCSP responder is asked in a thread, and an OpenID
         access token is verified in one (its JWK set may have to be fetched)."""
         token = self.bearer_token(headers)
         if token is not None:
-            key, claim = self._token_key(method, target, headers, body)
+            key, claim = self._token_key(method, target, headers, body, peer)
             who = await asyncio.to_thread(self._token_principal, token)
             if claim is not None:
                 await self.claim_async(claim)
             return who if key is None else dataclasses.replace(who, key=key)
         checked = False
         if self.ocsp is not None and certificate is not None:
-            self.verifier.verify_certificate(certificate)  # pinned first: strangers cause no fetch
+            self.verifier.verify_certificate(certificate, peer=peer)  # pinned first: strangers cause no fetch
             await self.ocsp.check_async(certificate)
             checked = True
         # _maybe_in_thread inline, and no claim awaited when there is none: every request
         # comes this way, and each coroutine costs it (about 0.3 us, more on a busy server).
-        args = (method, target, headers, body, certificate, checked)
         if len(body) >= DETACH_THRESHOLD:
             loop = asyncio.get_running_loop()
-            principal, claim = await loop.run_in_executor(None, self.authenticate_deferred, *args)
+            call = functools.partial(
+                self.authenticate_deferred, method, target, headers, body, certificate, checked, peer=peer
+            )
+            principal, claim = await loop.run_in_executor(None, call)
         else:
-            principal, claim = self.authenticate_deferred(*args)
+            principal, claim = self.authenticate_deferred(
+                method, target, headers, body, certificate, checked, peer=peer
+            )
         if claim is not None:
             await self.claim_async(claim)
         return principal
@@ -239,17 +288,21 @@ class Authenticator:
         body: bytes,
         certificate: bytes | None = None,
         revocation_checked: bool = False,
+        *,
+        peer: str | None = None,
     ) -> tuple[Principal, ReplayClaim | None]:
         """The principal and the claim still to be made good in the verifier's shared replay
         store (see :meth:`apisig.Verifier.verify_deferred`). ``revocation_checked``: the
-        certificate's OCSP check was already made."""
+        certificate's OCSP check was already made; ``peer``: the client's address."""
         if self.ocsp is not None and certificate is not None and not revocation_checked:
             # The pin first, so an unpinned certificate costs no responder round trip.
-            self.verifier.verify_certificate(certificate)
+            self.verifier.verify_certificate(certificate, peer=peer)
             self.ocsp.check(certificate)
         if self.mtls == "alone":
-            return self.verifier.verify_with_certificate(certificate, path=target, authorize=self.authorize)
-        return self._by_headers(method, target, headers, body, certificate)
+            return self.verifier.verify_with_certificate(
+                certificate, path=target, authorize=self.authorize, peer=peer
+            )
+        return self._by_headers(method, target, headers, body, certificate, peer)
 
     def claim(self, claim: ReplayClaim | None) -> None:
         """Makes ``claim`` good in the verifier's shared replay store (synchronous stores)."""
@@ -266,7 +319,13 @@ class Authenticator:
             await claim_async(store, claim)
 
     def _by_headers(
-        self, method: str, target: str, headers: HeaderList, body: bytes, certificate: bytes | None
+        self,
+        method: str,
+        target: str,
+        headers: HeaderList,
+        body: bytes,
+        certificate: bytes | None,
+        peer: str | None = None,
     ) -> tuple[Principal, ReplayClaim | None]:
         # Servers send lowercase names (ASGI's rule, and what _wsgi_headers makes): those are
         # looked up as they are, and only when that misses a scheme are all names lowercased.
@@ -286,10 +345,17 @@ class Authenticator:
             try:
                 if self.mtls == "combined":
                     return self.verifier.verify_with_certificate(
-                        certificate, scheme, method, target, headers, body, authorize=self.authorize
+                        certificate,
+                        scheme,
+                        method,
+                        target,
+                        headers,
+                        body,
+                        authorize=self.authorize,
+                        peer=peer,
                     )
                 return self.verifier.verify_deferred(
-                    scheme, method, target, headers, body, authorize=self.authorize
+                    scheme, method, target, headers, body, authorize=self.authorize, peer=peer
                 )
             except AuthorizationFailed:
                 raise
@@ -298,20 +364,24 @@ class Authenticator:
         assert first is not None
         raise first
 
-    def apex_login(self, target: str, headers: HeaderList, body: bytes) -> tuple[int, bytes]:
+    def apex_login(
+        self, target: str, headers: HeaderList, body: bytes, *, peer: str | None = None
+    ) -> tuple[int, bytes]:
         """Answers ``AuthenticateUser``: status and JSON body."""
         try:
-            principal, claim = self._apex_verify(target, headers, body)
+            principal, claim = self._apex_verify(target, headers, body, peer)
             self.claim(claim)
         except ApisigError as e:
             return _apex_refusal(e)
         return self._apex_session(principal)
 
-    async def apex_login_async(self, target: str, headers: HeaderList, body: bytes) -> tuple[int, bytes]:
+    async def apex_login_async(
+        self, target: str, headers: HeaderList, body: bytes, *, peer: str | None = None
+    ) -> tuple[int, bytes]:
         """:meth:`apex_login` for asyncio."""
         try:
             result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
-                body, self._apex_verify, target, headers, body
+                body, self._apex_verify, target, headers, body, peer
             )
             principal, claim = result
             await self.claim_async(claim)
@@ -320,11 +390,11 @@ class Authenticator:
         return self._apex_session(principal)
 
     def _apex_verify(
-        self, target: str, headers: HeaderList, body: bytes
+        self, target: str, headers: HeaderList, body: bytes, peer: str | None = None
     ) -> tuple[Principal, ReplayClaim | None]:
         # The headers when they carry all four credentials, else the JSON body's: the core's
         # rule (Verifier::verify_json_body), the same a C server applies.
-        return self.verifier.verify_deferred(APEX, "POST", target, headers, body, json_body=True)
+        return self.verifier.verify_deferred(APEX, "POST", target, headers, body, json_body=True, peer=peer)
 
     def _apex_session(self, principal: Principal) -> tuple[int, bytes]:
         user_id = principal.user_id or ""
@@ -450,14 +520,22 @@ class ApisigASGIMiddleware:
         target = (raw_path + b"?" + query if query else raw_path).decode("latin-1")
         headers = _asgi_headers(scope["headers"])
         method: str = scope["method"]
+        client = scope.get("client")
+        try:
+            peer = self.auth.peer(client[0] if client else None, headers)
+        except ApisigError as e:
+            await _asgi_answer(send, status_for(e), error_body(e))
+            return None
 
         if self.auth.is_apex_login(method, scope["path"]):
-            status, answer = await self.auth.apex_login_async(target, headers, body)
+            status, answer = await self.auth.apex_login_async(target, headers, body, peer=peer)
             await _asgi_answer(send, status, answer)
             return None
         certificate = self.peer_certificate(scope) if self.auth.mtls else None
         try:
-            principal = await self.auth.authenticate_async(method, target, headers, body, certificate)
+            principal = await self.auth.authenticate_async(
+                method, target, headers, body, certificate, peer=peer
+            )
         except ApisigError as e:
             await _asgi_answer(send, status_for(e), error_body(e))
             return None
@@ -612,12 +690,16 @@ class ApisigWSGIMiddleware:
         target = _wsgi_target(environ)
         headers = _wsgi_headers(environ)
         method = environ["REQUEST_METHOD"]
+        try:
+            peer = self.auth.peer(environ.get("REMOTE_ADDR") or None, headers)
+        except ApisigError as e:
+            return _wsgi_answer(start_response, status_for(e), error_body(e))
         if self.auth.is_apex_login(method, path):
-            status, answer = self.auth.apex_login(target, headers, body)
+            status, answer = self.auth.apex_login(target, headers, body, peer=peer)
             return _wsgi_answer(start_response, status, answer)
         certificate = self.peer_certificate(environ) if self.auth.mtls else None
         try:
-            principal = self.auth.authenticate(method, target, headers, body, certificate)
+            principal = self.auth.authenticate(method, target, headers, body, certificate, peer=peer)
         except ApisigError as e:
             return _wsgi_answer(start_response, status_for(e), error_body(e))
         environ[PRINCIPAL_KEY] = principal

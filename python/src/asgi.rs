@@ -15,6 +15,9 @@
 //! UTF-8).
 
 use std::borrow::Cow;
+use std::net::IpAddr;
+
+use apisig::client::{Cidr, peer_behind_proxies};
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -22,7 +25,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use smallvec::SmallVec;
 
-use crate::convert::{Bytes, CoreHeaders, INLINE_HEADERS};
+use crate::convert::{Bytes, CoreHeaders, CoreResult, INLINE_HEADERS, to_pyerr};
 use crate::scheme::Scheme;
 use crate::verifier::{Presented, Principal, ReplayClaim, Verifier};
 
@@ -48,6 +51,47 @@ pub(crate) struct AsgiGate {
     /// The schemes in the order they are tried: more headers first, else as configured.
     candidates: Vec<Candidate>,
     authorize: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    trusted: Vec<Cidr>,
+}
+
+/// The reverse proxies a server trusts to report the client's address in `X-Forwarded-For`
+/// (`apisig.server`'s `trusted_proxies=`): the core's rule, [`peer_behind_proxies`].
+#[pyclass(frozen, name = "_TrustedProxies", module = "apisig._native")]
+pub(crate) struct TrustedProxies(Vec<Cidr>);
+
+/// Parses `ranges` (`"10.0.0.0/8"`, `"2001:db8::/32"`, an address).
+fn parse_ranges(py: Python<'_>, ranges: &[String]) -> PyResult<Vec<Cidr>> {
+    ranges.iter().map(|r| Cidr::parse(r)).collect::<Result<Vec<_>, _>>().py(py)
+}
+
+/// The client's address for the allow-list: `direct` (the connection's peer; `None`, or text
+/// that is no IP address such as a test client's name or a UNIX socket, is unknown) or,
+/// from a trusted proxy, the address it reports in the `X-Forwarded-For` lines of `forwarded`.
+fn client_address<'a>(
+    py: Python<'_>,
+    direct: Option<&str>,
+    forwarded: impl DoubleEndedIterator<Item = &'a [u8]>,
+    trusted: &[Cidr],
+) -> PyResult<Option<IpAddr>> {
+    let Some(direct) = direct.and_then(|d| d.parse::<IpAddr>().ok()) else { return Ok(None) };
+    peer_behind_proxies(direct, forwarded, trusted).map(Some).map_err(|e| to_pyerr(py, e))
+}
+
+#[pymethods]
+impl TrustedProxies {
+    #[new]
+    fn new(py: Python<'_>, ranges: Vec<String>) -> PyResult<TrustedProxies> {
+        Ok(TrustedProxies(parse_ranges(py, &ranges)?))
+    }
+
+    /// The client's address (text) behind these proxies: `direct` unless it is one of them,
+    /// else the right-most `X-Forwarded-For` address (`forwarded`: the header's values, in
+    /// order) that is not; `None` when `direct` is `None` or no IP address. Raises
+    /// `InvalidForwardedFor` for a malformed header from a trusted proxy.
+    fn peer(&self, py: Python<'_>, direct: Option<&str>, forwarded: Vec<Vec<u8>>) -> PyResult<Option<String>> {
+        Ok(client_address(py, direct, forwarded.iter().map(Vec::as_slice), &self.0)?.map(|a| a.to_string()))
+    }
 }
 
 /// A header name as `str` for the core: ASGI's are `bytes` (lowercase), taken as they are if
@@ -78,8 +122,14 @@ fn target<'a>(raw_path: &'a [u8], query: &[u8]) -> Cow<'a, str> {
 #[pymethods]
 impl AsgiGate {
     #[new]
-    #[pyo3(signature = (verifier, schemes, *, authorize = false))]
-    fn new(verifier: Py<Verifier>, schemes: Vec<Py<Scheme>>, authorize: bool) -> AsgiGate {
+    #[pyo3(signature = (verifier, schemes, *, authorize = false, trusted_proxies = Vec::new()))]
+    fn new(
+        py: Python<'_>,
+        verifier: Py<Verifier>,
+        schemes: Vec<Py<Scheme>>,
+        authorize: bool,
+        trusted_proxies: Vec<String>,
+    ) -> PyResult<AsgiGate> {
         let mut candidates: Vec<Candidate> = schemes
             .into_iter()
             .map(|scheme| {
@@ -89,7 +139,7 @@ impl AsgiGate {
             .collect();
         // Stable: schemes with as many headers keep their configured order.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.names.len()));
-        AsgiGate { verifier, candidates, authorize }
+        Ok(AsgiGate { verifier, candidates, authorize, trusted: parse_ranges(py, &trusted_proxies)? })
     }
 
     /// Verifies the request of ASGI `scope` with `body`: `(scope for the application, claim)`,
@@ -137,6 +187,20 @@ impl AsgiGate {
             hs.push(apisig::headers::Header { name, value: value.as_bytes() });
         }
 
+        // The connection's peer (`scope["client"]`: `(host, port)` or `None`), or the address
+        // a trusted proxy reports for it.
+        let client = scope.get_item(intern!(py, "client"))?;
+        let host = match &client {
+            Some(c) if !c.is_none() => Some(c.get_item(0)?),
+            _ => None,
+        };
+        let host = match host.as_ref().map(|h| h.cast::<PyString>()) {
+            Some(Ok(h)) => Some(h.to_str()?),
+            _ => None,
+        };
+        let forwarded = hs.iter().filter(|h| h.name.eq_ignore_ascii_case("x-forwarded-for")).map(|h| h.value);
+        let peer = client_address(py, host, forwarded, &self.trusted)?;
+
         let present = |names: &[String]| names.iter().all(|n| hs.iter().any(|h| h.name.eq_ignore_ascii_case(n)));
         let target = target(raw_path.as_bytes(), query);
         let verifier = self.verifier.get();
@@ -154,7 +218,7 @@ impl AsgiGate {
                 None,
                 self.authorize,
                 how,
-                None,
+                peer,
             ) {
                 Ok((principal, claim)) => return Ok(Some((with_principal(py, scope, principal)?, claim))),
                 Err(e) => {

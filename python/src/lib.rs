@@ -143,7 +143,7 @@ mod _native {
     use pyo3::prelude::*;
 
     #[pymodule_export]
-    use super::asgi::AsgiGate;
+    use super::asgi::{AsgiGate, TrustedProxies};
     #[pymodule_export]
     use super::jwks::{JwkSet, introspection_check};
     #[pymodule_export]

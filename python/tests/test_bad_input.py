@@ -13,6 +13,7 @@ from conftest import VECTORS
 
 import apisig
 from apisig import exceptions
+from apisig.server import Authenticator
 
 NOW = 1_700_000_000_000_000_000
 SIGNER = apisig.Signer(apisig.AEVO, api_key="key", secret=b"secret")
@@ -214,6 +215,9 @@ NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
     "address_not_allowed": lambda: _lifecycle(lambda v: v.set_allowed("c", ["10.0.0.0/8"]), peer="192.0.2.1"),
     "store_unavailable": _unreachable_store,
     "invalid_key_format": _mistyped_issued_key,
+    "invalid_forwarded_for": lambda: Authenticator(
+        verifier(), [apisig.SIGNIUS], trusted_proxies=["10.0.0.0/8"]
+    ).peer("10.0.0.1", [("X-Forwarded-For", b"203.0.113.7:443")]),
 }
 
 # Python sizes every output itself: the core's buffer_too_small cannot happen here (C tests it).
