@@ -9,6 +9,8 @@
 //!   tokio); implies `server`.
 //! - `rustls`: `PeerCertificate::from_rustls`, the client certificate of a rustls server
 //!   connection, for pinned mutual TLS; implies `server`.
+//! - `axum`: the layer reads the peer address (for allow-lists) from axum's
+//!   `ConnectInfo<SocketAddr>` when no `PeerAddr` extension is set; implies `server`.
 //! - `ocsp`: an OCSP check of pinned client certificates (`ocsp::OcspChecker`, RustCrypto
 //!   `x509-ocsp` and `ring`, the verdict decided by the core); implies `server`.
 //! - `oidc`: OpenID Connect ([`oidc`]): client credentials found by discovery as a reqwest
