@@ -194,8 +194,10 @@ pub(crate) struct MacState<'k> {
 
 impl MacState<'_> {
     /// Feeds `data`: gathered into the block buffer while it is partial; whole blocks of
-    /// `data` itself go straight to the compression function.
-    #[inline]
+    /// `data` itself go straight to the compression function. Not `#[inline]`: one copy
+    /// serves every caller (the message sink, SHA-256 of long keys, the paused prefixes);
+    /// with the hint, LLVM kept a second copy inside the sink's `put` once the library had
+    /// enough callers, and a signing device carried both.
     pub(crate) fn update(&mut self, mut data: &[u8]) {
         // One byte (a separator) into a partial block: no copy call.
         if let ([byte], Some(slot)) = (data, self.buf.get_mut(self.pos)) {
