@@ -194,8 +194,11 @@ pub(crate) struct MacState<'k> {
 
 impl MacState<'_> {
     /// Feeds `data`: gathered into the block buffer while it is partial; whole blocks of
-    /// `data` itself go straight to the compression function.
-    #[inline]
+    /// `data` itself go straight to the compression function. Inlined on hosts, where a call
+    /// per message part costs a signature about 180 instructions; on a bare-metal device
+    /// (`target_os = "none"`) one copy serves every caller — with the hint there, LLVM kept a
+    /// second copy inside the message sink's `put` besides this one, 148 bytes of flash.
+    #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) fn update(&mut self, mut data: &[u8]) {
         // One byte (a separator) into a partial block: no copy call.
         if let ([byte], Some(slot)) = (data, self.buf.get_mut(self.pos)) {
