@@ -296,7 +296,15 @@ class Authenticator:
         access token is verified in one (its JWK set may have to be fetched)."""
         token = self.bearer_token(headers)
         if token is not None:
-            key, claim = self._token_key(method, target, headers, body, peer)
+            key, claim = await _maybe_in_thread(
+                self.may_block or len(body) >= DETACH_THRESHOLD,
+                self._token_key,
+                method,
+                target,
+                headers,
+                body,
+                peer,
+            )
             who = await asyncio.to_thread(self._token_principal, token)
             if claim is not None:
                 await self.claim_async(claim)
@@ -496,6 +504,9 @@ class ApisigASGIMiddleware:
         self.auth = _authenticator(authenticator, verifier, schemes, options)
         self.max_body = max_body
         self.peer_certificate = peer_certificate
+        # Read per request: one attribute each, so the in-memory fast path pays next to nothing.
+        self._offload = self.auth.may_block
+        self._scoped = bool(self.auth.require_scopes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.auth.exempt:  # is_exempt, inline
@@ -534,7 +545,7 @@ class ApisigASGIMiddleware:
         )
         if gate is not None and len(body) < DETACH_THRESHOLD and not apex:
             try:
-                if self.auth.may_block:  # a database lookup: in a worker thread, never on the loop
+                if self._offload:  # a database lookup: in a worker thread, never on the loop
                     entered = await asyncio.get_running_loop().run_in_executor(None, gate.enter, scope, body)
                 else:
                     entered = gate.enter(scope, body)
@@ -550,7 +561,7 @@ class ApisigASGIMiddleware:
             if authenticated is None:
                 return
             scope = authenticated
-        if self.auth.require_scopes:
+        if self._scoped:
             try:
                 self.auth.check_scopes(scope[PRINCIPAL_KEY], scope["path"])
             except ApisigError as e:
