@@ -247,7 +247,7 @@ class Signer:
 @final
 class Principal:
     """Who a verified request comes from. Immutable and hashable (a dict key, a set member):
-    principals are equal when client, key slot, role, user id and scheme are, and a verifier
+    principals are equal when client, key slot, role, user id, scheme and scopes are, and a verifier
     may hand back the same object for another request with the same outcome."""
 
     @property
@@ -263,6 +263,9 @@ class Principal:
     @property
     def scheme(self) -> str:
         """The name of the scheme the request was verified under."""
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The client's scopes (per-key permissions), named by the verifier's ``scopes=``."""
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -317,9 +320,14 @@ class Verifier:
     ``key_digest``, ``secondary`` / ``secondary_digest`` (bytes), ``expires`` /
     ``secondary_expires`` (UNIX seconds), ``revoked`` / ``secondary_revoked`` (bool),
     ``role``, ``user_id``, ``status`` (``"active"``, ``"disabled"``, ``"revoked"``),
-    ``allowed`` (CIDRs). A lookup that raises, or returns a bad record, refuses the request
+    ``allowed`` (CIDRs), ``scopes`` (names). A lookup that raises, or returns a bad record, refuses the request
     with ``StoreUnavailable`` (the exception is reported by ``sys.unraisablehook``). Over a
-    store or a lookup the verifier is read-only: change clients there."""
+    store or a lookup the verifier is read-only: change clients there.
+
+    ``scopes`` is the server's table of scope names (per-key permissions; at most 64, none
+    twice): a client's scopes (:meth:`set_scopes`, :meth:`Store.set_scopes`, a lookup record's
+    ``scopes``) are kept by these names, a stored name not in it is dropped (fewer permissions,
+    never more), and :meth:`require_scopes` checks them."""
 
     def __new__(
         cls,
@@ -338,6 +346,7 @@ class Verifier:
         cache_capacity: int = 100_000,
         serve_stale: float | None = None,
         lookup: Callable[[str, Any], Mapping[str, Any] | None] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> Verifier: ...
     def add(
         self,
@@ -354,6 +363,9 @@ class Verifier:
         """Sets (or with ``None`` removes) the key in ``slot`` (``primary``/``secondary``)."""
     def set_role(self, id: str, role: str | None) -> None: ...
     def bind_user_id(self, id: str, user_id: str) -> None: ...
+    def set_scopes(self, id: str, scopes: Sequence[str]) -> None:
+        """Gives the client these scopes (replacing its own); a ``ValueError`` for a name not in
+        ``scopes=``."""
     def revoke(self, id: str) -> None:
         """Revokes the client: whatever it presents (key, signature, bearer JWT naming it,
         session token, pinned certificate) is refused with ``ClientRevoked``."""
@@ -445,6 +457,16 @@ class Verifier:
         """An APEX session token (``aptoken``) after a verified ``AuthenticateUser``."""
     def authorize(self, principal: Principal, target: str) -> None:
         """Raises ``Forbidden`` or ``NonCanonicalPath`` unless the principal's role allows it."""
+    def require_scopes(self, principal: Principal, scopes: Sequence[str]) -> None:
+        """Raises ``Forbidden`` unless the principal holds every one of ``scopes`` (the core's
+        ``ScopeNames::authorize``); a ``ValueError`` for a name not in ``scopes=``."""
+    @property
+    def scopes(self) -> list[str]:
+        """The server's scope names (``scopes=``), by bit."""
+    @property
+    def may_block(self) -> bool:
+        """Whether its lookups may block (a persistent ``store=`` or a ``lookup=``): the ASGI
+        middleware then verifies in a worker thread."""
     @property
     def client_ids(self) -> list[str]:
         """The added clients' ids, sorted."""

@@ -56,6 +56,19 @@ one of ``trusted_proxies=`` (CIDRs: ``["10.0.0.0/8", "fd00::/8"]``); then it is 
 a malformed one from a trusted proxy is 401 ``invalid_forwarded_for``. A peer that is no IP
 address (a UNIX socket, a test client's name) is unknown: a client with an allow-list is
 refused (403 ``address_not_allowed``).
+
+Scopes (per-key permissions: :meth:`apisig.Verifier.set_scopes`, ``apisig keys scopes``, a
+``lookup=`` record's ``"scopes"``; named by ``Verifier(scopes=[...])``): with
+``require_scopes={"/orders": ["trade"], "/": ["read"]}`` a request's path needs the scopes of
+the longest prefix it falls under (whole segments: ``/orders`` covers ``/orders/7``, not
+``/ordersx``), else 403 ``forbidden``; a path under no prefix needs none. In a handler, the same
+check is ``verifier.require_scopes(principal, ["trade"])`` (raises
+:class:`~apisig.exceptions.Forbidden`). An OpenID access token is checked through its
+``oidc_key=`` principal; without one it holds no scope.
+
+A verifier over a persistent store or a ``lookup=`` callable (``Verifier.may_block``) may wait
+on a database: the ASGI middleware then verifies in a worker thread, so the event loop keeps
+serving other requests; over the in-memory store it verifies on the loop (no thread hop).
 """
 
 from __future__ import annotations
@@ -65,7 +78,7 @@ import dataclasses
 import functools
 import io
 import json
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote, urlsplit
 
@@ -82,6 +95,7 @@ from ._native import (
 from .exceptions import (
     ApisigError,
     AuthorizationFailed,
+    Forbidden,
     MissingCredential,
 )
 from .replay import claim_async
@@ -131,7 +145,24 @@ class Authenticator:
         introspection: Introspector | None = None,
         oidc_key: Scheme | None = None,
         trusted_proxies: Iterable[str] = (),
+        require_scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        table = set(verifier.scopes)
+        for prefix, needed in (require_scopes or {}).items():
+            if not prefix.startswith("/"):
+                raise ValueError(f"require_scopes: a path prefix starts with '/', not {prefix!r}")
+            if isinstance(needed, str):
+                raise TypeError(f"require_scopes[{prefix!r}] is a list of scope names, not a str")
+            unknown = [n for n in needed if n not in table]
+            if unknown:
+                raise ValueError(
+                    f"require_scopes[{prefix!r}]: unknown scope {unknown[0]!r}, not in the verifier's scopes {sorted(table)}"
+                )
+        # Longest prefix first: the first that covers a path is its rule.
+        self.require_scopes = sorted(
+            ((p.rstrip("/"), tuple(n)) for p, n in (require_scopes or {}).items()), key=lambda r: -len(r[0])
+        )
+        self.may_block = verifier.may_block
         self.trusted_proxies = tuple(trusted_proxies)
         self._proxies = _TrustedProxies(list(self.trusted_proxies))
         self.oidc = oidc
@@ -178,6 +209,17 @@ class Authenticator:
         proxy."""
         forwarded = [v for k, v in headers if k.lower() == "x-forwarded-for"] if self.trusted_proxies else []
         return self._proxies.peer(direct, forwarded)
+
+    def check_scopes(self, principal: Principal | AccessToken, path: str) -> None:
+        """Raises :class:`~apisig.exceptions.Forbidden` unless the principal holds the scopes
+        ``require_scopes`` asks for ``path`` (the verifier's ``require_scopes``)."""
+        for prefix, needed in self.require_scopes:
+            if path == prefix or path.startswith(prefix + "/") or not prefix:
+                key = principal if isinstance(principal, Principal) else principal.key
+                if key is None:
+                    raise Forbidden("an access token without an oidc_key= principal holds no scope")
+                self.verifier.require_scopes(key, list(needed))
+                return
 
     def is_exempt(self, path: str) -> bool:
         return path in self.exempt
@@ -254,7 +296,15 @@ class Authenticator:
         access token is verified in one (its JWK set may have to be fetched)."""
         token = self.bearer_token(headers)
         if token is not None:
-            key, claim = self._token_key(method, target, headers, body, peer)
+            key, claim = await _maybe_in_thread(
+                self.may_block or len(body) >= DETACH_THRESHOLD,
+                self._token_key,
+                method,
+                target,
+                headers,
+                body,
+                peer,
+            )
             who = await asyncio.to_thread(self._token_principal, token)
             if claim is not None:
                 await self.claim_async(claim)
@@ -266,7 +316,7 @@ class Authenticator:
             checked = True
         # _maybe_in_thread inline, and no claim awaited when there is none: every request
         # comes this way, and each coroutine costs it (about 0.3 us, more on a busy server).
-        if len(body) >= DETACH_THRESHOLD:
+        if self.may_block or len(body) >= DETACH_THRESHOLD:
             loop = asyncio.get_running_loop()
             call = functools.partial(
                 self.authenticate_deferred, method, target, headers, body, certificate, checked, peer=peer
@@ -381,7 +431,12 @@ class Authenticator:
         """:meth:`apex_login` for asyncio."""
         try:
             result: tuple[Principal, ReplayClaim | None] = await _maybe_in_thread(
-                body, self._apex_verify, target, headers, body, peer
+                self.may_block or len(body) >= DETACH_THRESHOLD,
+                self._apex_verify,
+                target,
+                headers,
+                body,
+                peer,
             )
             principal, claim = result
             await self.claim_async(claim)
@@ -449,6 +504,9 @@ class ApisigASGIMiddleware:
         self.auth = _authenticator(authenticator, verifier, schemes, options)
         self.max_body = max_body
         self.peer_certificate = peer_certificate
+        # Read per request: one attribute each, so the in-memory fast path pays next to nothing.
+        self._offload = self.auth.may_block
+        self._scoped = bool(self.auth.require_scopes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.auth.exempt:  # is_exempt, inline
@@ -487,7 +545,10 @@ class ApisigASGIMiddleware:
         )
         if gate is not None and len(body) < DETACH_THRESHOLD and not apex:
             try:
-                entered = gate.enter(scope, body)
+                if self._offload:  # a database lookup: in a worker thread, never on the loop
+                    entered = await asyncio.get_running_loop().run_in_executor(None, gate.enter, scope, body)
+                else:
+                    entered = gate.enter(scope, body)
                 if entered is not None and entered[1] is not None:
                     await self.auth.claim_async(entered[1])
             except ApisigError as e:
@@ -500,6 +561,12 @@ class ApisigASGIMiddleware:
             if authenticated is None:
                 return
             scope = authenticated
+        if self._scoped:
+            try:
+                self.auth.check_scopes(scope[PRINCIPAL_KEY], scope["path"])
+            except ApisigError as e:
+                await _asgi_answer(send, status_for(e), error_body(e))
+                return
         delivered = False
 
         async def replay() -> Message:
@@ -572,9 +639,10 @@ def _asgi_headers(raw: Iterable[tuple[bytes, bytes]]) -> HeaderList:
     return out
 
 
-async def _maybe_in_thread(body: bytes, fn: Callable[..., Any], *args: Any) -> Any:
-    """Large bodies are verified off the event loop (the core releases the GIL for them)."""
-    if len(body) >= DETACH_THRESHOLD:
+async def _maybe_in_thread(offload: bool, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, off the event loop when ``offload``: a large body (the core releases the
+    GIL for it) or a verifier whose lookups may block."""
+    if offload:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
     return fn(*args)
 
@@ -700,6 +768,7 @@ class ApisigWSGIMiddleware:
         certificate = self.peer_certificate(environ) if self.auth.mtls else None
         try:
             principal = self.auth.authenticate(method, target, headers, body, certificate, peer=peer)
+            self.auth.check_scopes(principal, path)
         except ApisigError as e:
             return _wsgi_answer(start_response, status_for(e), error_body(e))
         environ[PRINCIPAL_KEY] = principal

@@ -139,13 +139,14 @@ pub(crate) fn cache_config(
     capacity: usize,
     serve_stale: Option<f64>,
     policy: Option<&PolicyData>,
+    scopes: &[String],
 ) -> apisig_store::CacheConfig {
     apisig_store::CacheConfig {
         ttl: Duration::from_secs_f64(ttl.max(0.0)),
         capacity,
         serve_stale: serve_stale.map(|s| Duration::from_secs_f64(s.max(0.0))),
         roles: role_names(policy),
-        scopes: Vec::new(),
+        scopes: scopes.to_vec(),
     }
 }
 
@@ -161,6 +162,9 @@ enum LookupValue<'a> {
 pub(crate) struct Lookup {
     callable: Py<PyAny>,
     roles: Vec<String>,
+    /// The server's scope names, by bit: a record's scope not listed is dropped (as the cache
+    /// does: fewer permissions, never more).
+    scopes: Vec<String>,
     /// APEX nonce marks, by client id (kept here: the callable is only asked for clients).
     nonces: std::collections::HashMap<String, u64>,
     /// The client the callable answered last (see [`Clients::found`]).
@@ -168,8 +172,14 @@ pub(crate) struct Lookup {
 }
 
 impl Lookup {
-    pub(crate) fn new(callable: Py<PyAny>, policy: Option<&PolicyData>) -> Lookup {
-        Lookup { callable, roles: role_names(policy), nonces: Default::default(), last: RefCell::new(None) }
+    pub(crate) fn new(callable: Py<PyAny>, policy: Option<&PolicyData>, scopes: &[String]) -> Lookup {
+        Lookup {
+            callable,
+            roles: role_names(policy),
+            scopes: scopes.to_vec(),
+            nonces: Default::default(),
+            last: RefCell::new(None),
+        }
     }
 
     fn ask(&self, by: &str, value: LookupValue<'_>) -> Result<Option<Arc<Client>>, Error> {
@@ -247,7 +257,15 @@ impl Lookup {
             let ranges = list.iter().map(|a| Cidr::parse(a).map_err(core)).collect::<Result<Vec<_>, _>>()?;
             c.set_allowed(&ranges).map_err(core)?;
         }
-        c.set_scopes(Scopes::NONE);
+        let mut scopes = Scopes::NONE;
+        if let Some(list) = get("scopes")? {
+            let list: Vec<String> = list.extract().map_err(|_| "scopes is a list of names (str)")?;
+            for name in &list {
+                let bit = self.scopes.iter().position(|n| n == name).and_then(|i| u32::try_from(i).ok());
+                scopes.0 |= bit.and_then(|b| 1u64.checked_shl(b)).unwrap_or(0);
+            }
+        }
+        c.set_scopes(scopes);
         Ok(c)
     }
 

@@ -18,15 +18,15 @@ use apisig::session::{self, Session};
 use apisig::store::ClientStore as _;
 use apisig::{
     Error, Request, UnixNanos, Window,
-    client::Slot,
+    client::{Scopes, Slot},
     pin::Pin,
-    policy::RoleId,
+    policy::{RoleId, ScopeNames},
     replay::{ReplayEntry, ReplayStore},
 };
 use apisig_store::{CachedStore, MemoryStore};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyFrozenSet, PyString};
 
 use crate::clients::{Clients, Lookup, cache_config};
 use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
@@ -118,6 +118,29 @@ pub(crate) enum Presented<'c> {
 /// The freshness window without `window=` or `window_ns=`: ±300 s (DESIGN.md).
 const DEFAULT_WINDOW_S: u64 = 300;
 
+/// The error for a scope name the verifier's table does not have (the server's mistake).
+fn unknown_scope(name: &str, table: &[String]) -> PyErr {
+    if table.is_empty() {
+        PyValueError::new_err(format!("unknown scope {name:?}: scopes need a Verifier(scopes=[...]) table"))
+    } else {
+        PyValueError::new_err(format!("unknown scope {name:?}: not in the verifier's scopes {table:?}"))
+    }
+}
+
+/// The checked `scopes=` table: at most 64 names, none empty, none twice (`ScopeNames::check`).
+fn scope_table(scopes: Option<Vec<String>>) -> PyResult<Vec<String>> {
+    let names = scopes.unwrap_or_default();
+    if names.len() > 64 {
+        return Err(PyValueError::new_err(format!("scopes= holds at most 64 names, not {}", names.len())));
+    }
+    if let Some((i, n)) = names.iter().enumerate().find(|(i, n)| names.iter().take(*i).any(|m| m == *n)) {
+        return Err(PyValueError::new_err(format!("scopes= names {n:?} twice (at {i})")));
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    ScopeNames { names: &refs }.check().map_err(|_| PyValueError::new_err("scopes= names are not empty"))?;
+    Ok(names)
+}
+
 /// The name of `obj`'s type, for an error message.
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map_or_else(|_| "an object".to_owned(), |n| n.to_string())
@@ -166,17 +189,32 @@ pub(crate) struct Principal {
     /// The scheme the request was verified under.
     #[pyo3(get)]
     scheme: String,
+    /// The client's scopes, named by the verifier's `scopes=` table, in bit order.
+    scopes: Vec<String>,
+    /// The same scopes as the core's bits (compared by `describes`).
+    scope_bits: u64,
 }
 
 impl Principal {
     /// The principal the core's `p` names: client `c` (called `p.id`) under `scheme`.
-    fn new(c: &Client, p: &apisig::Principal, scheme: &str, policy: Option<&PolicyData>) -> Principal {
+    fn new(
+        c: &Client,
+        p: &apisig::Principal,
+        scheme: &str,
+        policy: Option<&PolicyData>,
+        table: &[String],
+    ) -> Principal {
+        let held =
+            |i: &usize| u32::try_from(*i).ok().and_then(|b| 1u64.checked_shl(b)).is_some_and(|m| p.scopes.0 & m != 0);
+        let scopes = table.iter().enumerate().filter(|(i, _)| held(i)).map(|(_, n)| n.clone()).collect();
         Principal {
             client_id: c.id().to_owned(),
             slot: slot_name(p.slot),
             role: p.role.and_then(|r| policy.and_then(|pol| pol.role_name(r))),
             user_id: c.user_id().map(str::to_owned),
             scheme: scheme.to_owned(),
+            scopes,
+            scope_bits: p.scopes.0,
         }
     }
 
@@ -185,6 +223,7 @@ impl Principal {
     /// strings, allocates nothing.
     fn describes(&self, role: Option<RoleId>, c: &Client, p: &apisig::Principal, scheme: &str) -> bool {
         role == p.role
+            && self.scope_bits == p.scopes.0
             && self.slot == slot_name(p.slot)
             && self.client_id == c.id()
             && self.user_id.as_deref() == c.user_id()
@@ -194,10 +233,23 @@ impl Principal {
 
 #[pymethods]
 impl Principal {
+    /// The client's scopes (per-key permissions), by the names of the verifier's `scopes=`.
+    #[getter]
+    fn scopes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyFrozenSet>> {
+        PyFrozenSet::new(py, &self.scopes)
+    }
+
     fn __repr__(&self) -> String {
         let text = |s: Option<&str>| s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"));
+        // Scopes only when it has some (most servers name none).
+        let scopes = if self.scopes.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = self.scopes.iter().map(|n| format!("{n:?}")).collect();
+            format!(", scopes={{{}}}", names.join(", "))
+        };
         format!(
-            "Principal(client_id={:?}, slot={:?}, role={}, user_id={}, scheme={:?})",
+            "Principal(client_id={:?}, slot={:?}, role={}, user_id={}, scheme={:?}{scopes})",
             self.client_id,
             self.slot,
             text(self.role.as_deref()),
@@ -304,6 +356,8 @@ pub(crate) struct Verifier {
     /// found client in place: nothing is copied for it.
     principals: Mutex<HashMap<String, Remembered>>,
     policy: Option<Arc<PolicyData>>,
+    /// The server's scope names, by bit (`scopes=`; the core's `ScopeNames` table).
+    scope_names: Vec<String>,
     replay_capacity: usize,
     window_ns: u64,
     clock: Option<Py<PyAny>>,
@@ -333,6 +387,21 @@ impl Verifier {
         let Some(role) = role else { return Ok(None) };
         let policy = self.policy.as_ref().ok_or_else(|| PyValueError::new_err("roles need a Verifier(policy=...)"))?;
         policy.role_id(role).map(Some).ok_or_else(|| to_pyerr(py, Error::Forbidden))
+    }
+
+    /// Runs `f` with the core's table of the verifier's scope names.
+    fn with_scope_names<T>(&self, f: impl FnOnce(ScopeNames<'_>) -> T) -> T {
+        let names: Vec<&str> = self.scope_names.iter().map(String::as_str).collect();
+        f(ScopeNames { names: &names })
+    }
+
+    /// The bits of the scopes called `names`; a `ValueError` names one not in `scopes=`.
+    fn scope_bits(&self, names: &[String]) -> PyResult<Scopes> {
+        if let Some(unknown) = names.iter().find(|n| !self.scope_names.contains(n)) {
+            return Err(unknown_scope(unknown, &self.scope_names));
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.with_scope_names(|t| t.scopes(&names)).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     fn set_status(&self, py: Python<'_>, id: &str, status: Status) -> PyResult<()> {
@@ -435,7 +504,7 @@ impl Verifier {
         let memo = self.principals.lock().unwrap_or_else(PoisonError::into_inner);
         match memo.get(p.id.as_str()) {
             Some(last) if last.object.get().describes(last.role, c, p, scheme) => Found::Same(Arc::clone(&last.object)),
-            _ => Found::New(Principal::new(c, p, scheme, self.policy.as_deref())),
+            _ => Found::New(Principal::new(c, p, scheme, self.policy.as_deref(), &self.scope_names)),
         }
     }
 
@@ -471,7 +540,7 @@ impl Verifier {
     #[pyo3(signature = (
         *, capacity = None, replay_capacity = 4096, window = None, window_ns = None, clock = None, policy = None,
         sessions = None, jwt = None, replay_store = None, store = None, cache_ttl = 10.0, cache_capacity = 100_000,
-        serve_stale = None, lookup = None,
+        serve_stale = None, lookup = None, scopes = None,
     ))]
     fn new(
         capacity: Option<usize>,
@@ -488,7 +557,9 @@ impl Verifier {
         cache_capacity: usize,
         serve_stale: Option<f64>,
         lookup: Option<Bound<'_, PyAny>>,
+        scopes: Option<Vec<String>>,
     ) -> PyResult<Verifier> {
+        let scope_names = scope_table(scopes)?;
         let window = match (window, window_ns) {
             (Some(_), Some(_)) => {
                 return Err(PyTypeError::new_err("give window (seconds) or window_ns (nanoseconds), not both"));
@@ -525,11 +596,11 @@ impl Verifier {
             (Some(store), None) => Clients::Cached(
                 CachedStore::new(
                     Arc::clone(&store.0),
-                    cache_config(cache_ttl, cache_capacity, serve_stale, policy.as_deref()),
+                    cache_config(cache_ttl, cache_capacity, serve_stale, policy.as_deref(), &scope_names),
                 ),
                 RefCell::new(None),
             ),
-            (None, Some(lookup)) => Clients::Lookup(Lookup::new(lookup.unbind(), policy.as_deref())),
+            (None, Some(lookup)) => Clients::Lookup(Lookup::new(lookup.unbind(), policy.as_deref(), &scope_names)),
             (None, None) => Clients::Memory(MemoryStore::new()),
         };
         if capacity.is_some() && clients.is_external() {
@@ -543,6 +614,7 @@ impl Verifier {
             state: Mutex::new(State { core, capacity }),
             principals: Mutex::new(HashMap::new()),
             policy,
+            scope_names,
             replay_capacity,
             window_ns: window.tolerance_nanos(),
             clock: clock.map(Bound::unbind),
@@ -598,6 +670,15 @@ impl Verifier {
         let role = self.role_id(py, role)?;
         self.update(py, id, |c| {
             c.set_role(role);
+            Ok(())
+        })
+    }
+
+    /// Gives the client these scopes (names of the verifier's `scopes=`), replacing its own.
+    fn set_scopes(&self, py: Python<'_>, id: &str, scopes: Vec<String>) -> PyResult<()> {
+        let bits = self.scope_bits(&scopes)?;
+        self.update(py, id, |c| {
+            c.set_scopes(bits);
             Ok(())
         })
     }
@@ -817,6 +898,33 @@ impl Verifier {
         let policy = self.policy.as_ref().ok_or_else(|| to_pyerr(py, Error::Forbidden))?;
         let role = principal.role.as_deref().and_then(|r| policy.role_id(r)).ok_or(Error::Forbidden).py(py)?;
         policy.with(|p| p.authorize(role, target.as_bytes())).py(py)
+    }
+
+    /// Raises `Forbidden` unless the principal holds every scope in `scopes` (the core's
+    /// `ScopeNames::authorize`); a `ValueError` for a name not in the verifier's `scopes=`.
+    fn require_scopes(&self, py: Python<'_>, principal: &Principal, scopes: Vec<String>) -> PyResult<()> {
+        if let Some(unknown) = scopes.iter().find(|n| !self.scope_names.contains(n)) {
+            return Err(unknown_scope(unknown, &self.scope_names));
+        }
+        // What the principal holds, by this verifier's table (a name it lacks is not held).
+        let held = self.scope_bits(
+            &principal.scopes.iter().filter(|n| self.scope_names.contains(n)).cloned().collect::<Vec<_>>(),
+        )?;
+        let needed: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        self.with_scope_names(|t| t.authorize(held, &needed)).py(py)
+    }
+
+    /// The server's scope names (`scopes=`), by bit.
+    #[getter]
+    fn scopes(&self) -> Vec<String> {
+        self.scope_names.clone()
+    }
+
+    /// Whether a lookup may block (clients come from a persistent store or a `lookup=`
+    /// callable): an event loop then verifies in a worker thread.
+    #[getter]
+    fn may_block(&self) -> bool {
+        self.external
     }
 
     /// The registered ids, sorted (a verifier over a store or a lookup raises `TypeError`).

@@ -3,16 +3,20 @@ read-through cache in front of an SQLite or PostgreSQL ``Store``, and through a 
 ``lookup`` callable. Signatures are made with Python's ``hmac`` (Aevo's documented message), not
 by apisig; keys are issued by the store or the ``apisig keys`` command line. A key revoked
 with the command line is refused by a worker in another process within the cache's TTL;
-PostgreSQL stopped under the ASGI middleware gives 503, started again it recovers."""
+PostgreSQL stopped under the ASGI middleware gives 503, started again it recovers; a table
+locked by another session holds up only the requests that wait for it (verification over a
+store runs in a worker thread), while the in-memory store is verified on the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +28,7 @@ from conftest import free_port, postgres_server, uvicorn_server, wait_for_port
 from store_worker import app as worker_app
 
 import apisig
+from apisig.server import PRINCIPAL_KEY, ApisigASGIMiddleware
 
 APISIG = str(Path(sys.executable).with_name("apisig"))
 HERE = Path(__file__).resolve().parent
@@ -178,6 +183,106 @@ def test_postgres_down_is_503_and_a_restart_recovers(master: str) -> None:
             pg.start()
             up = httpx.get(f"{base}/", headers={"X-Api-Key": key}, timeout=30)
             assert (up.status_code, up.text) == (200, "portal")
+
+
+def test_a_locked_postgres_table_holds_up_only_the_requests_that_wait_for_it(master: str) -> None:
+    """The ASGI middleware over a PostgreSQL store verifies in a worker thread: while another
+    session holds the keys table locked, an authenticated request waits and ``/health`` (no
+    auth) is still answered by the event loop (uvicorn's one loop, in this process)."""
+    psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))
+    with postgres_server() as pg:
+        store = apisig.Store.open(pg.url, master_key=master)
+        store.create_client("portal")
+        key = store.issue("portal")
+        verifier = apisig.Verifier(store=apisig.Store.open(pg.url, master_key=master), cache_ttl=0)
+        assert verifier.may_block
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            principal = scope.get(PRINCIPAL_KEY)
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send(
+                {"type": "http.response.body", "body": principal.client_id.encode() if principal else b"ok"}
+            )
+
+        server = ApisigASGIMiddleware(app, verifier=verifier, schemes=[apisig.SIGNIUS], exempt=["/health"])
+        with uvicorn_server(server) as base:
+            assert httpx.get(f"{base}/", headers={"X-Api-Key": key}).text == "portal"
+            # Another session locks the keys table: the next lookup (TTL 0) waits for it.
+            locker = subprocess.Popen(
+                [psql[-1], "-X", "-q", "-v", "ON_ERROR_STOP=1", pg.url.split("?")[0]],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert locker.stdin is not None and locker.stdout is not None
+            try:
+                locker.stdin.write(
+                    "BEGIN;\nLOCK TABLE apisig_keys IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n"
+                )
+                locker.stdin.flush()
+                assert locker.stdout.readline().strip() == "locked"
+                answers: list[httpx.Response] = []
+                waiting = threading.Thread(
+                    target=lambda: answers.append(
+                        httpx.get(f"{base}/", headers={"X-Api-Key": key}, timeout=30)
+                    )
+                )
+                waiting.start()
+                time.sleep(0.5)
+                assert waiting.is_alive() and not answers, "the lookup waits for the lock"
+                started = time.monotonic()
+                health = httpx.get(f"{base}/health", timeout=10)
+                assert (health.status_code, health.text) == (200, "ok")
+                assert time.monotonic() - started < 2, "the event loop was held up"
+                assert waiting.is_alive() and not answers, "still waiting for the lock"
+            finally:
+                locker.communicate("ROLLBACK;\n", timeout=30)
+            waiting.join(timeout=30)
+            assert [(a.status_code, a.text) for a in answers] == [(200, "portal")]
+
+
+def test_only_a_verifier_that_may_block_leaves_the_event_loop(tmp_path: Path, master: str) -> None:
+    """In process (no server): over the in-memory store the ASGI middleware verifies on the
+    loop (no executor call: the fast path's cost is unchanged); over a store, in the executor."""
+    store = apisig.Store.open(f"sqlite:{tmp_path / 'keys.db'}", master_key=master)
+    store.create_client("portal")
+    key = store.issue("portal")
+    memory = apisig.Verifier()
+    memory.add("trader", b"t" * 32)
+    over_store = apisig.Verifier(store=store)
+    assert not memory.may_block and over_store.may_block
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope[PRINCIPAL_KEY].client_id.encode()})
+
+    async def call(verifier: apisig.Verifier, headers: dict[str, str]) -> tuple[int, bytes, int]:
+        loop = asyncio.get_running_loop()
+        executor_calls = 0
+        run_in_executor = loop.run_in_executor
+
+        def counted(*args: Any) -> Any:
+            nonlocal executor_calls
+            executor_calls += 1
+            return run_in_executor(*args)
+
+        loop.run_in_executor = counted  # type: ignore[method-assign]
+        sent: list[dict[str, Any]] = []
+        scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x", "query_string": b"",
+                 "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()], "client": ("127.0.0.1", 1)}  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        mw = ApisigASGIMiddleware(app, verifier=verifier, schemes=[apisig.SIGNIUS, apisig.AEVO])
+        await mw(scope, receive, send)
+        return sent[0]["status"], sent[1]["body"], executor_calls
+
+    assert asyncio.run(call(memory, aevo_headers("trader", b"t" * 32))) == (200, b"trader", 0)
+    assert asyncio.run(call(over_store, {"X-Api-Key": key})) == (200, b"portal", 1)
 
 
 def test_sqlite_file_holds_no_secret_after_verification(tmp_path: Path, master: str) -> None:
