@@ -15,7 +15,9 @@
 //!   `x509-ocsp` and `ring`, the verdict decided by the core); implies `server`.
 //! - `oidc`: OpenID Connect ([`oidc`]): client credentials found by discovery as a reqwest
 //!   middleware, and a tower layer accepting JWT access tokens (RS256, PS256, ES256, EdDSA)
-//!   against the issuer's JWK set; implies `server` and `client` (and the core's `rsa`).
+//!   against the issuer's JWK set, or opaque ones by RFC 7662 introspection ([`introspection`]:
+//!   client-authenticated, judged by the core, cached until the token's `exp` at most, failing
+//!   closed); implies `server` and `client` (and the core's `rsa`).
 //!
 //! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
 //! published crate's tree against its stated `rust-version`).
@@ -24,6 +26,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "oidc")]
+pub mod introspection;
 #[cfg(feature = "ocsp")]
 pub mod ocsp;
 #[cfg(feature = "oidc")]

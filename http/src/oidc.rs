@@ -21,7 +21,10 @@
 //! `exp`/`nbf` with a leeway, `typ`). [`OidcLayer`] verifies `Authorization: Bearer <JWS>` on
 //! every request and puts an [`AccessToken`] in its extensions, or answers the refusal as
 //! [`Refusal`] does. Stacked with an [`ApisigLayer`](crate::server::ApisigLayer) accepting
-//! `dialect::ZIGNSEC`, a request needs both its product key and its token.
+//! `dialect::ZIGNSEC`, a request needs both its product key and its token. Opaque tokens are
+//! checked by RFC 7662 introspection ([`Introspector`], in [`crate::introspection`]):
+//! [`OidcLayer::introspected`] for every token, [`OidcLayer::opaque_tokens`] for those that are
+//! not a JWS.
 //!
 //! ```no_run
 //! use apisig::jwk::{Alg, AlgSet};
@@ -57,6 +60,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::Refusal;
+use crate::introspection::Introspector;
 use crate::server::BoxFuture;
 
 /// Where an issuer publishes its discovery document, after its identifier.
@@ -85,6 +89,14 @@ pub enum OidcError {
         /// The `error` member, when it sent one.
         error: Option<String>,
     },
+    /// The introspection endpoint answered other than 200: its status and `error` (`401
+    /// invalid_client`: the resource server's own credentials are wrong, not the token).
+    Introspection {
+        /// The HTTP status.
+        status: u16,
+        /// The `error` member, when it sent one.
+        error: Option<String>,
+    },
 }
 
 impl fmt::Display for OidcError {
@@ -94,6 +106,13 @@ impl fmt::Display for OidcError {
             OidcError::Core(e) => write!(f, "{}", e.as_str()),
             OidcError::Token { status, error } => {
                 write!(f, "token endpoint answered {status} {}", error.as_deref().unwrap_or("without a token"))
+            }
+            OidcError::Introspection { status, error } => {
+                write!(
+                    f,
+                    "introspection endpoint answered {status} {}",
+                    error.as_deref().unwrap_or("without an answer")
+                )
             }
         }
     }
@@ -122,7 +141,7 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<(StatusCode, Option<St
     Ok((status, cache, body))
 }
 
-async fn read_capped(mut res: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+pub(crate) async fn read_capped(mut res: reqwest::Response) -> Result<Bytes, reqwest::Error> {
     let mut out = Vec::new();
     while let Some(chunk) = res.chunk().await? {
         out.extend_from_slice(&chunk);
@@ -153,7 +172,7 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<serde_json
     Ok(doc)
 }
 
-fn endpoint(doc: &serde_json::Value, name: &str) -> Result<String, Error> {
+pub(crate) fn endpoint(doc: &serde_json::Value, name: &str) -> Result<String, Error> {
     doc.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_owned).ok_or(Error::DiscoveryMismatch)
 }
 
@@ -177,7 +196,7 @@ impl AuthMethod {
     }
 }
 
-type Clock = Arc<dyn Fn() -> UnixNanos + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> UnixNanos + Send + Sync>;
 
 /// A client's credentials at one token endpoint and the access token they were last exchanged
 /// for; a reqwest [`Middleware`] sending it as `Authorization: Bearer`. Share one (it is used
@@ -310,28 +329,10 @@ impl ClientCredentials {
 
     /// One token request (RFC 6749 §4.4.2) and its answer (§5.1, §5.2).
     async fn fetch(&self) -> Result<(String, u64), OidcError> {
-        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let form = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("grant_type", "client_credentials");
-            for (k, v) in &self.form {
-                form.append_pair(k, v);
-            }
-            if self.auth == AuthMethod::ClientSecretPost {
-                form.append_pair("client_id", &self.client_id);
-                form.append_pair("client_secret", &self.secret);
-            }
-            form.finish()
-        };
-        let mut req = self
-            .http
-            .post(&self.token_url)
-            .header(header::ACCEPT, "application/json")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if self.auth == AuthMethod::ClientSecretBasic {
-            req = req.basic_auth(enc(&self.client_id), Some(enc(&self.secret)));
-        }
-        let res = req.body(form).send().await?;
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend(self.form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let req = authenticated_post(&self.http, &self.token_url, self.auth, &self.client_id, &self.secret, &form);
+        let res = req.send().await?;
         let status = res.status();
         let body = read_capped(res).await?;
         let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -353,6 +354,34 @@ impl ClientCredentials {
         };
         Ok((token.to_owned(), lifetime))
     }
+}
+
+/// A form `POST` to `url` authenticated as the client `client_id` (RFC 6749 §2.3.1): HTTP Basic
+/// with the form-urlencoded id and secret, or both in the form.
+pub(crate) fn authenticated_post(
+    http: &reqwest::Client,
+    url: &str,
+    auth: AuthMethod,
+    client_id: &str,
+    secret: &str,
+    pairs: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(pairs);
+    if auth == AuthMethod::ClientSecretPost {
+        form.append_pair("client_id", client_id);
+        form.append_pair("client_secret", secret);
+    }
+    let req = http
+        .post(url)
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let req = match auth {
+        AuthMethod::ClientSecretBasic => req.basic_auth(enc(client_id), Some(enc(secret))),
+        AuthMethod::ClientSecretPost => req,
+    };
+    req.body(form.finish())
 }
 
 fn bearer(token: &str) -> Result<HeaderValue, reqwest_middleware::Error> {
@@ -382,20 +411,22 @@ impl Middleware for ClientCredentials {
 }
 
 /// The principal of a request with a verified access token: put in its extensions by
-/// [`OidcLayer`] (axum: `Extension<AccessToken>`).
+/// [`OidcLayer`] (axum: `Extension<AccessToken>`), for a JWT as for an introspected token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessToken {
-    /// The algorithm it was signed with.
-    pub alg: Alg,
+    /// The algorithm a JWT was signed with; `None` for a token checked by introspection.
+    pub alg: Option<Alg>,
     /// `client_id` (RFC 9068), as written in the token.
     pub client_id: Option<String>,
     /// `sub`.
     pub subject: Option<String>,
     /// `scope`, split on spaces.
     pub scopes: Vec<String>,
+    /// `aud`: one audience or several.
+    pub audience: Vec<String>,
     /// `exp`, seconds since the UNIX epoch.
     pub expires: Option<u64>,
-    /// The whole claims set, as JSON.
+    /// The whole claims set (or introspection answer), as JSON.
     pub claims: String,
 }
 
@@ -607,10 +638,11 @@ impl Jwks {
         let v = jws::verify(set, &issuer, token.as_bytes(), (self.clock)(), &mut scratch)?;
         let c = &v.claims;
         Ok(AccessToken {
-            alg: v.alg,
+            alg: Some(v.alg),
             client_id: c.client_id.map(str::to_owned),
             subject: c.sub.map(str::to_owned),
             scopes: c.scope.unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            audience: c.aud.iter().map(|a| (*a).to_owned()).collect(),
             expires: c.exp,
             claims: String::from_utf8_lossy(c.json).into_owned(),
         })
@@ -634,11 +666,15 @@ fn max_age(cache_control: &str) -> Option<Duration> {
 }
 
 /// A tower [`Layer`] accepting a request only with a valid access token of one issuer
-/// (`Authorization: Bearer <JWS>`); refusals are answered as [`Refusal`] does (401, or 503
-/// when the keys are unavailable). Cheap to clone.
+/// (`Authorization: Bearer <token>`): a JWT checked against the issuer's [`Jwks`], or an opaque
+/// token checked by introspection ([`Introspector`]), or both: with both, a token of three
+/// dot-separated parts (a JWS) goes to the JWK set and any other to introspection (as the
+/// Python middleware's `oidc=` and `introspection=`). Refusals are answered as [`Refusal`] does
+/// (401, or 503 when the keys or the introspection endpoint are unavailable). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct OidcLayer {
-    jwks: Arc<Jwks>,
+    jwks: Option<Arc<Jwks>>,
+    introspection: Option<Arc<Introspector>>,
     realm: Arc<str>,
 }
 
@@ -650,7 +686,28 @@ impl OidcLayer {
 
     /// The layer over a [`Jwks`] shared with other code (to read its counters, say).
     pub fn shared(jwks: Arc<Jwks>) -> OidcLayer {
-        OidcLayer { jwks, realm: Arc::from("apisig") }
+        OidcLayer { jwks: Some(jwks), introspection: None, realm: Arc::from("apisig") }
+    }
+
+    /// The layer checking every bearer token by introspection (opaque tokens only).
+    pub fn introspected(introspection: Arc<Introspector>) -> OidcLayer {
+        OidcLayer { jwks: None, introspection: Some(introspection), realm: Arc::from("apisig") }
+    }
+
+    /// Tokens that are not a JWS checked by `introspection`, JWS ones still by the JWK set.
+    pub fn opaque_tokens(mut self, introspection: Arc<Introspector>) -> OidcLayer {
+        self.introspection = Some(introspection);
+        self
+    }
+
+    /// The principal of `token`, or the core's refusal.
+    async fn check(&self, token: &str) -> Result<AccessToken, Error> {
+        match (&self.jwks, &self.introspection) {
+            (Some(jwks), None) => jwks.verify(token).await,
+            (Some(jwks), Some(_)) if token.bytes().filter(|b| *b == b'.').count() == 2 => jwks.verify(token).await,
+            (_, Some(introspection)) => introspection.verify(token).await,
+            (None, None) => Err(Error::MissingCredential),
+        }
     }
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -687,10 +744,11 @@ fn bearer_token<B>(req: &Request<B>) -> Result<&str, Error> {
     };
     let text = value.to_str().map_err(|_| Error::InvalidHeaderValue)?;
     let (scheme, token) = text.split_once(' ').ok_or(Error::MissingCredential)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
         return Err(Error::MissingCredential);
     }
-    Ok(token.trim())
+    Ok(token)
 }
 
 impl<S, B, R> Service<Request<B>> for Oidc<S>
@@ -714,7 +772,7 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let verified = match bearer_token(&req) {
-                Ok(token) => layer.jwks.verify(token).await,
+                Ok(token) => layer.check(token).await,
                 Err(e) => Err(e),
             };
             match verified {
