@@ -252,10 +252,19 @@ async fn oidc_against_node_oidc_provider() {
     let res = send(old.clone()).await.unwrap();
     assert_eq!((res.status().as_u16(), error(res).await), (503, "unknown_kid".into()));
 
-    // The provider stopped: the kept keys still verify; an unknown kid fails closed.
+    // The provider stopped: the kept keys still verify, past their max-age too (the failed
+    // refetch keeps the last good set); an unknown kid fails closed.
+    let stale = jwks(&issuer, &format!("{API}ES256"))
+        .default_max_age(Duration::from_millis(200))
+        .refetch_interval(Duration::from_millis(100));
+    assert_eq!(stale.verify(&new).await.map(|t| t.client_id), Ok(Some(BASIC.0.to_owned())));
     provider.stop().await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(send(new).await.unwrap().status(), 200);
+    assert_eq!(send(new.clone()).await.unwrap().status(), 200);
+    assert_eq!(stale.refresh(false).await, Err(Error::JwksUnavailable), "the provider is down");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(stale.verify(&new).await.map(|t| t.client_id), Ok(Some(BASIC.0.to_owned())));
+    assert_eq!(stale.fetches(), 1);
     let res = send(old.clone()).await.unwrap();
     assert_eq!((res.status().as_u16(), error(res).await), (503, "unknown_kid".into()));
     // A server that never had the keys: 503 jwks_unavailable.
