@@ -208,13 +208,18 @@ impl Introspector {
     /// The introspection endpoint: the one given, else the discovery document's (found once).
     ///
     /// # Errors
-    /// As [`discover`]; [`Error::DiscoveryMismatch`] when the document has no
+    /// As [`discover`], with [`Error::IntrospectionUnavailable`] for a document that cannot be
+    /// had; [`Error::DiscoveryMismatch`] when it names another issuer or has no
     /// `introspection_endpoint`.
     pub async fn introspection_endpoint(&self) -> Result<&str, OidcError> {
         let url = self
             .endpoint
             .get_or_try_init(|| async {
-                let doc = discover(&self.http, &self.issuer).await?;
+                // A document that cannot be had leaves the introspection endpoint unknown.
+                let doc = discover(&self.http, &self.issuer).await.map_err(|e| match e {
+                    OidcError::Core(Error::JwksUnavailable) => OidcError::Core(Error::IntrospectionUnavailable),
+                    e => e,
+                })?;
                 Ok::<_, OidcError>(endpoint(&doc, "introspection_endpoint")?)
             })
             .await?;

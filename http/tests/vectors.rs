@@ -42,6 +42,7 @@ fn vectors(name: &str) -> Value {
 fn status_of(error: &str) -> u16 {
     match error {
         "unknown_kid" | "jwks_unavailable" | "introspection_malformed" | "introspection_unavailable" => 503,
+        "discovery_mismatch" => 500, // the deployment's mistake
         _ => 401,
     }
 }
@@ -58,6 +59,7 @@ async fn stub(sets: HashMap<String, String>, answers: HashMap<String, String>) -
                 answers[&form["token"]].clone()
             }),
         )
+        .route("/other/.well-known/openid-configuration", get(|| async { r#"{"issuer":"https://op.example"}"# }))
         .with_state((Arc::new(sets), Arc::new(answers)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -215,4 +217,11 @@ async fn the_introspection_vectors_through_the_layer() {
     let answer = send(app(OidcLayer::introspected(Arc::clone(&intro))), &"a".repeat(8193)).await;
     refused(0, answer, "token_too_long");
     assert_eq!(intro.requests(), 0);
+
+    // The endpoint from discovery: a document that cannot be had leaves it unknown (503); one
+    // naming another issuer is the deployment's mistake (500).
+    for (issuer, error) in [("none", "introspection_unavailable"), ("other", "discovery_mismatch")] {
+        let intro = Arc::new(Introspector::new(&http, format!("{base}/{issuer}"), "rs", "s"));
+        refused(0, send(app(OidcLayer::introspected(intro)), "token-1").await, error);
+    }
 }
