@@ -18,9 +18,11 @@
 //! - **Fail closed.** The endpoint unreachable, answering other than 200 (a wrong client secret
 //!   is `401 invalid_client`: [`OidcError::Introspection`]) or not with an RFC 7662 answer: the
 //!   layer refuses with `introspection_unavailable` or `introspection_malformed` (503). Kept
-//!   answers are still used until they expire. [`Introspector::fail_open`] accepts such tokens
-//!   instead, with a principal of no client (as `apisig-redis`'s `fail_open` accepts claims
-//!   Redis cannot answer), counted in [`Introspector::accepted_unavailable`].
+//!   answers are still used until they expire. Two opt-ins, named as the stores' are:
+//!   [`Introspector::serve_stale`] uses kept answers a while longer (never past `exp`), as
+//!   `apisig-store`'s `CacheConfig::serve_stale`; [`Introspector::fail_open`] accepts such tokens
+//!   with a principal of no client, as `apisig-redis`'s `fail_open` accepts claims Redis cannot
+//!   answer (counted in [`Introspector::served_stale`], [`Introspector::accepted_unavailable`]).
 //!
 //! ```no_run
 //! use apisig_http::introspection::Introspector;
@@ -50,10 +52,12 @@ use reqwest::StatusCode;
 
 use crate::oidc::{AccessToken, AuthMethod, Clock, OidcError, authenticated_post, discover, endpoint, read_capped};
 
-/// A kept answer: the principal, and until when (seconds since the UNIX epoch, by the
-/// introspector's clock) it may be used.
+/// A kept answer: the principal, until when (seconds since the UNIX epoch, by the
+/// introspector's clock) it is used, and until when it may stand in for an answer the provider
+/// cannot give ([`Introspector::serve_stale`]; `fresh_s` without it).
 struct Entry {
-    until_s: u64,
+    fresh_s: u64,
+    stale_s: u64,
     token: AccessToken,
 }
 
@@ -69,6 +73,7 @@ pub struct Introspector {
     auth: AuthMethod,
     leeway_s: u64,
     max_cache: Duration,
+    serve_stale: Duration,
     capacity: usize,
     fail_open: bool,
     http: reqwest::Client,
@@ -77,6 +82,7 @@ pub struct Introspector {
     cache: Mutex<HashMap<Digest, Entry>>,
     in_flight: Mutex<HashMap<Digest, Arc<tokio::sync::Mutex<()>>>>,
     requests: AtomicU64,
+    served_stale: AtomicU64,
     accepted_unavailable: AtomicU64,
     last_failure: Mutex<Option<String>>,
 }
@@ -117,6 +123,7 @@ impl Introspector {
             auth: AuthMethod::default(),
             leeway_s: 0,
             max_cache: Duration::from_secs(300),
+            serve_stale: Duration::ZERO,
             capacity: 10_000,
             fail_open: false,
             http: http.clone(),
@@ -125,6 +132,7 @@ impl Introspector {
             cache: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
+            served_stale: AtomicU64::new(0),
             accepted_unavailable: AtomicU64::new(0),
             last_failure: Mutex::new(None),
         }
@@ -162,6 +170,17 @@ impl Introspector {
         self
     }
 
+    /// While the provider cannot be asked (unreachable, not 200, not an RFC 7662 answer), use a
+    /// kept answer up to this long past [`max_cache`](Self::max_cache), never past the token's
+    /// `exp`, instead of failing closed (zero, the default: fail closed as soon as it is not
+    /// fresh), as `apisig-store`'s `CacheConfig::serve_stale`. Opting in trades revocations
+    /// going unseen for that long against availability; counted in
+    /// [`served_stale`](Self::served_stale). Whole seconds.
+    pub fn serve_stale(mut self, extra: Duration) -> Introspector {
+        self.serve_stale = extra;
+        self
+    }
+
     /// Most answers kept (10,000).
     pub fn capacity(mut self, entries: usize) -> Introspector {
         self.capacity = entries;
@@ -187,6 +206,12 @@ impl Introspector {
     /// How many introspection requests were sent (for monitoring and tests).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many requests were served a kept answer past its time because of
+    /// [`serve_stale`](Self::serve_stale).
+    pub fn served_stale(&self) -> u64 {
+        self.served_stale.load(Ordering::Relaxed)
     }
 
     /// How many tokens were accepted without an answer because of [`fail_open`](Self::fail_open).
@@ -292,26 +317,41 @@ impl Introspector {
         (self.clock)() / 1_000_000_000
     }
 
-    fn kept(&self, digest: &Digest) -> Option<AccessToken> {
+    /// The kept answer for `digest` while it is fresh (`stale`: while it may stand in for one
+    /// the provider cannot give); one past both is dropped.
+    fn kept_until(&self, digest: &Digest, stale: bool) -> Option<AccessToken> {
         let now = self.now_s();
         let mut cache = lock(&self.cache);
-        match cache.get(digest) {
-            Some(entry) if now < entry.until_s => Some(entry.token.clone()),
-            Some(_) => {
-                cache.remove(digest);
-                None
-            }
-            None => None,
+        let entry = cache.get(digest)?;
+        if now < entry.fresh_s || (stale && now < entry.stale_s) {
+            return Some(entry.token.clone());
         }
+        if now >= entry.stale_s {
+            cache.remove(digest);
+        }
+        None
     }
 
-    /// One introspection request and the core's judgement of its answer, kept when active.
+    fn kept(&self, digest: &Digest) -> Option<AccessToken> {
+        self.kept_until(digest, false)
+    }
+
+    /// One introspection request and the core's judgement of its answer, kept when active; a
+    /// provider that cannot answer makes a stale answer serve, when allowed.
     async fn ask(&self, token: &str, digest: &Digest) -> Result<AccessToken, OidcError> {
         let answer = self.judge(token, digest).await;
-        if let Err(e) = &answer
-            && !matches!(e, OidcError::Core(e) if e.http_status() < 500)
-        {
+        let Err(e) = &answer else { return answer };
+        let unavailable = match e {
+            OidcError::Core(e) => matches!(e, Error::IntrospectionUnavailable | Error::IntrospectionMalformed),
+            OidcError::Http(_) | OidcError::Introspection { .. } => true,
+            OidcError::Token { .. } => false,
+        };
+        if unavailable || !matches!(e, OidcError::Core(e) if e.http_status() < 500) {
             *lock(&self.last_failure) = Some(e.to_string());
+        }
+        if unavailable && let Some(stale) = self.kept_until(digest, true) {
+            self.served_stale.fetch_add(1, Ordering::Relaxed);
+            return Ok(stale);
         }
         answer
     }
@@ -321,7 +361,9 @@ impl Introspector {
         let now = (self.clock)();
         let expected = Expected { issuer: &self.issuer, audience: self.audience.as_deref(), leeway_s: self.leeway_s };
         let claims = introspect::check(&body, &expected, now)?;
-        let keep_s = introspect::cache_seconds(&claims, now, self.max_cache.as_secs());
+        let max_s = self.max_cache.as_secs();
+        let keep_s = introspect::cache_seconds(&claims, now, max_s);
+        let stale_keep_s = introspect::cache_seconds(&claims, now, max_s.saturating_add(self.serve_stale.as_secs()));
         let principal = AccessToken {
             alg: None,
             client_id: claims.client_id.map(str::to_owned),
@@ -331,19 +373,23 @@ impl Introspector {
             expires: claims.exp,
             claims: String::from_utf8_lossy(claims.json).into_owned(),
         };
-        if keep_s > 0 && self.capacity > 0 {
-            let until_s = (now / 1_000_000_000).saturating_add(keep_s);
+        if stale_keep_s > 0 && self.capacity > 0 {
+            let now_s = now / 1_000_000_000;
             let mut cache = lock(&self.cache);
             if cache.len() >= self.capacity && !cache.contains_key(digest) {
-                let now_s = now / 1_000_000_000;
-                cache.retain(|_, e| e.until_s > now_s);
+                cache.retain(|_, e| e.stale_s > now_s);
                 if cache.len() >= self.capacity
-                    && let Some(soonest) = cache.iter().min_by_key(|(_, e)| e.until_s).map(|(k, _)| *k)
+                    && let Some(soonest) = cache.iter().min_by_key(|(_, e)| e.stale_s).map(|(k, _)| *k)
                 {
                     cache.remove(&soonest);
                 }
             }
-            cache.insert(*digest, Entry { until_s, token: principal.clone() });
+            let entry = Entry {
+                fresh_s: now_s.saturating_add(keep_s),
+                stale_s: now_s.saturating_add(stale_keep_s),
+                token: principal.clone(),
+            };
+            cache.insert(*digest, entry);
         }
         Ok(principal)
     }

@@ -423,11 +423,13 @@ async fn opaque_tokens_by_introspection_against_node_oidc_provider() {
     assert_eq!((status, body["error"].as_str()), (401, Some("token_inactive")), "{body}");
     assert_eq!(intro.requests(), asked + 1);
 
-    // The provider stopped: kept answers still serve until they expire; new tokens fail closed
-    // (503), unless the introspector fails open.
+    // The provider stopped: kept answers still serve until they expire (with serve_stale a
+    // while longer); new tokens fail closed (503), unless the introspector fails open.
     let kept = opaque_token(&issuer, &opaque).await;
     let unseen = opaque_token(&issuer, &opaque).await;
     assert_eq!(status_and_body(get(&kept)).await.0, 200);
+    let patient = introspector(BASIC.1).serve_stale(Duration::from_secs(3600)).clock(clock.reader());
+    assert_eq!(patient.verify(&kept).await.map(|t| t.client_id), Ok(Some(BASIC.0.to_owned())));
     provider.stop().await;
     assert_eq!(status_and_body(get(&kept)).await.0, 200);
     let (status, body) = status_and_body(get(&unseen)).await;
@@ -436,6 +438,12 @@ async fn opaque_tokens_by_introspection_against_node_oidc_provider() {
     clock.advance(61);
     let (status, body) = status_and_body(get(&kept)).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("introspection_unavailable")));
+    assert_eq!(patient.verify(&kept).await.map(|t| t.client_id), Ok(Some(BASIC.0.to_owned())));
+    assert_eq!((patient.served_stale(), patient.requests()), (1, 1));
+    assert_eq!(patient.verify(&unseen).await, Err(Error::IntrospectionUnavailable));
+    clock.advance(1200); // past the token's exp (1200 s), within max_cache + serve_stale: never past exp
+    assert_eq!(patient.verify(&kept).await, Err(Error::IntrospectionUnavailable));
+    assert_eq!((patient.served_stale(), patient.cached()), (1, 0));
     let open = Arc::new(introspector(BASIC.1).endpoint(intro.introspection_endpoint().await.unwrap()).fail_open(true));
     let open_url = principal_server(OidcLayer::introspected(Arc::clone(&open))).await;
     let (status, body) = status_and_body(http.get(&open_url).bearer_auth(&unseen)).await;
