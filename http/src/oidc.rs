@@ -673,9 +673,17 @@ fn max_age(cache_control: &str) -> Option<Duration> {
 /// (401, or 503 when the keys or the introspection endpoint are unavailable). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct OidcLayer {
-    jwks: Option<Arc<Jwks>>,
-    introspection: Option<Arc<Introspector>>,
+    tokens: Tokens,
     realm: Arc<str>,
+}
+
+/// What checks the layer's tokens.
+#[derive(Clone, Debug)]
+enum Tokens {
+    Jwt(Arc<Jwks>),
+    Opaque(Arc<Introspector>),
+    /// A JWS by the JWK set, any other token by introspection.
+    Either(Arc<Jwks>, Arc<Introspector>),
 }
 
 impl OidcLayer {
@@ -686,27 +694,30 @@ impl OidcLayer {
 
     /// The layer over a [`Jwks`] shared with other code (to read its counters, say).
     pub fn shared(jwks: Arc<Jwks>) -> OidcLayer {
-        OidcLayer { jwks: Some(jwks), introspection: None, realm: Arc::from("apisig") }
+        OidcLayer { tokens: Tokens::Jwt(jwks), realm: Arc::from("apisig") }
     }
 
     /// The layer checking every bearer token by introspection (opaque tokens only).
     pub fn introspected(introspection: Arc<Introspector>) -> OidcLayer {
-        OidcLayer { jwks: None, introspection: Some(introspection), realm: Arc::from("apisig") }
+        OidcLayer { tokens: Tokens::Opaque(introspection), realm: Arc::from("apisig") }
     }
 
-    /// Tokens that are not a JWS checked by `introspection`, JWS ones still by the JWK set.
+    /// Tokens that are not a JWS checked by `introspection`, JWS ones still by the JWK set (a
+    /// layer made by [`introspected`](Self::introspected) uses `introspection` instead).
     pub fn opaque_tokens(mut self, introspection: Arc<Introspector>) -> OidcLayer {
-        self.introspection = Some(introspection);
+        self.tokens = match self.tokens {
+            Tokens::Jwt(jwks) | Tokens::Either(jwks, _) => Tokens::Either(jwks, introspection),
+            Tokens::Opaque(_) => Tokens::Opaque(introspection),
+        };
         self
     }
 
     /// The principal of `token`, or the core's refusal.
     async fn check(&self, token: &str) -> Result<AccessToken, Error> {
-        match (&self.jwks, &self.introspection) {
-            (Some(jwks), None) => jwks.verify(token).await,
-            (Some(jwks), Some(_)) if token.bytes().filter(|b| *b == b'.').count() == 2 => jwks.verify(token).await,
-            (_, Some(introspection)) => introspection.verify(token).await,
-            (None, None) => Err(Error::MissingCredential),
+        match &self.tokens {
+            Tokens::Jwt(jwks) => jwks.verify(token).await,
+            Tokens::Either(jwks, _) if token.bytes().filter(|b| *b == b'.').count() == 2 => jwks.verify(token).await,
+            Tokens::Opaque(introspection) | Tokens::Either(_, introspection) => introspection.verify(token).await,
         }
     }
 
