@@ -63,6 +63,34 @@ struct Entry {
 
 type Digest = [u8; 32];
 
+type Gates = Mutex<HashMap<Digest, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A caller's place among those introspecting the same token: they take its gate in turn, so
+/// the first asks the provider and the others find its answer kept. Leaving (a request
+/// finished or dropped) removes the gate once nobody else holds it.
+struct InFlight<'a> {
+    gates: &'a Gates,
+    digest: Digest,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> InFlight<'a> {
+    fn join(gates: &'a Gates, digest: Digest) -> InFlight<'a> {
+        let gate = Arc::clone(lock(gates).entry(digest).or_default());
+        InFlight { gates, digest, gate }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut gates = lock(self.gates);
+        // Only the map and this caller hold the gate (others clone it under the same lock).
+        if Arc::strong_count(&self.gate) == 2 {
+            gates.remove(&self.digest);
+        }
+    }
+}
+
 /// RFC 7662 introspection of one issuer's opaque access tokens, with its cache. Share one (it
 /// is used through `&self`) between every request of a server.
 pub struct Introspector {
@@ -80,7 +108,7 @@ pub struct Introspector {
     clock: Clock,
     endpoint: tokio::sync::OnceCell<String>,
     cache: Mutex<HashMap<Digest, Entry>>,
-    in_flight: Mutex<HashMap<Digest, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Gates,
     requests: AtomicU64,
     served_stale: AtomicU64,
     accepted_unavailable: AtomicU64,
@@ -270,20 +298,12 @@ impl Introspector {
         if let Some(hit) = self.kept(&digest) {
             return Ok(hit);
         }
-        let gate = Arc::clone(lock(&self.in_flight).entry(digest).or_default());
-        let answer = {
-            let _one = gate.lock().await;
-            match self.kept(&digest) {
-                Some(hit) => Ok(hit),
-                None => self.ask(token, &digest).await,
-            }
-        };
-        let mut in_flight = lock(&self.in_flight);
-        // Only the map and this caller hold the gate: nobody waits for it any more.
-        if Arc::strong_count(&gate) == 2 {
-            in_flight.remove(&digest);
+        let flight = InFlight::join(&self.in_flight, digest);
+        let _one = flight.gate.lock().await;
+        match self.kept(&digest) {
+            Some(hit) => Ok(hit),
+            None => self.ask(token, &digest).await,
         }
-        answer
     }
 
     /// [`introspect`](Self::introspect) as the layer uses it: the core's error of a refusal
