@@ -252,6 +252,11 @@ impl Introspector {
         lock(&self.cache).len()
     }
 
+    /// How many distinct tokens are being introspected (or waited for) now.
+    pub fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+
     /// Why the provider last could not be asked (the last [`OidcError`] other than a refusal of
     /// the token), for logs: the layer's 503 says only `introspection_unavailable`.
     pub fn last_failure(&self) -> Option<String> {

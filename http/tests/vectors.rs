@@ -8,6 +8,7 @@
 //! by a stub introspection endpoint to an `Introspector` behind the layer. Each refusal must be
 //! the vectors' error, by name and code, with the status DESIGN.md gives its family; nothing
 //! may crash. The vectors' outcomes come from independent oracles (tests/vectors/oracles/).
+//! The stub also serves a slow endpoint: concurrent callers with one token send one request.
 #![cfg(feature = "oidc")]
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::arithmetic_side_effects)]
 #![allow(clippy::indexing_slicing)]
@@ -57,6 +58,13 @@ async fn stub(sets: HashMap<String, String>, answers: HashMap<String, String>) -
             post(|State((_, answers)): State<Docs>, form: String| async move {
                 let form: HashMap<String, String> = url::form_urlencoded::parse(form.as_bytes()).into_owned().collect();
                 answers[&form["token"]].clone()
+            }),
+        )
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                r#"{"active":true,"client_id":"c"}"#
             }),
         )
         .route("/other/.well-known/openid-configuration", get(|| async { r#"{"issuer":"https://op.example"}"# }))
@@ -217,6 +225,33 @@ async fn the_introspection_vectors_through_the_layer() {
     let answer = send(app(OidcLayer::introspected(Arc::clone(&intro))), &"a".repeat(8193)).await;
     refused(0, answer, "token_too_long");
     assert_eq!(intro.requests(), 0);
+
+    // Concurrent callers with one token wait for one request; a caller dropped mid-request
+    // leaves nothing behind.
+    let slow = Arc::new(Introspector::new(&http, "https://op.example", "rs", "s").endpoint(format!("{base}/slow")));
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn({
+                let slow = Arc::clone(&slow);
+                async move { slow.verify("t").await }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(slow.in_flight(), 1);
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().client_id.as_deref(), Some("c"));
+    }
+    assert_eq!((slow.requests(), slow.in_flight(), slow.cached()), (1, 0, 1));
+    let dropped = tokio::spawn({
+        let slow = Arc::clone(&slow);
+        async move { slow.verify("u").await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(slow.in_flight(), 1);
+    dropped.abort();
+    assert!(dropped.await.unwrap_err().is_cancelled());
+    assert_eq!((slow.in_flight(), slow.cached()), (0, 1));
 
     // The endpoint from discovery: a document that cannot be had leaves it unknown (503); one
     // naming another issuer is the deployment's mistake (500).
