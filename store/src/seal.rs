@@ -13,6 +13,11 @@
 //! one for its public id, so the id says nothing about the sealing key). The store records the
 //! id and a sealed known constant, so opening it with another master key fails at once with
 //! [`StoreError::WrongMasterKey`] rather than with signature mismatches later.
+//!
+//! Each sealed secret's row names the master key it was sealed under (its id is in the
+//! associated data too), so a process holding several keys ([`MasterKeys`]: a new one and
+//! older ones, while [`Store::rekey`](crate::Store::rekey) re-seals) opens each secret with
+//! the key its row names.
 
 use core::fmt;
 use std::path::Path;
