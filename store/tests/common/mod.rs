@@ -389,7 +389,9 @@ pub fn rekey(url: &str) {
     );
 }
 
-/// Lookups by workers holding both keys never fail while a re-seal runs in small batches.
+/// Lookups by workers holding both keys never fail while a re-seal runs in small batches, and
+/// a worker issuing and promoting HMAC secrets meanwhile loses none: once the re-seal is done
+/// and the writer stopped, every secret (the writer's too) is sealed under the new key.
 pub fn rekey_while_verifying(url: &str) {
     use std::ops::ControlFlow;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -397,10 +399,11 @@ pub fn rekey_while_verifying(url: &str) {
     use apisig_store::MasterKeys;
 
     let (old, new) = (MasterKey::generate().unwrap(), MasterKey::generate().unwrap());
-    let issued = issue_many(&Store::open(url, old.clone()).unwrap(), 60);
+    let mut issued = issue_many(&Store::open(url, old.clone()).unwrap(), 60);
+    let before = issued.secrets.len() as u64;
     let both = MasterKeys::new(new.clone()).with_previous(old.clone());
     let done = AtomicBool::new(false);
-    let rounds = std::thread::scope(|s| {
+    let (rounds, written) = std::thread::scope(|s| {
         let readers: Vec<_> = (0..2)
             .map(|_| {
                 let store = Store::open(url, both.clone()).unwrap();
@@ -415,6 +418,25 @@ pub fn rekey_while_verifying(url: &str) {
                 })
             })
             .collect();
+        let writer = {
+            let store = Store::open(url, both.clone()).unwrap();
+            let done = &done;
+            s.spawn(move || {
+                let mut written = Vec::new();
+                let mut k = 0;
+                while !done.load(Ordering::Relaxed) || k < 3 {
+                    let id = format!("w-{k}");
+                    store.create_client(&id).unwrap();
+                    let first = store.issue(&id, Slot::Primary, KeyKind::Hmac).unwrap();
+                    let second = store.issue(&id, Slot::Secondary, KeyKind::Hmac).unwrap();
+                    store.promote(&id).unwrap();
+                    written.push((id.clone(), Slot::Primary, second.as_str().to_owned()));
+                    written.push((id, Slot::Secondary, first.as_str().to_owned()));
+                    k += 1;
+                }
+                written
+            })
+        };
         let status = Store::open(url, both.clone())
             .unwrap()
             .rekey(3, |_| {
@@ -423,12 +445,17 @@ pub fn rekey_while_verifying(url: &str) {
             })
             .unwrap();
         done.store(true, Ordering::Relaxed);
-        assert!(status.is_complete());
-        assert_eq!(status.resealed, issued.secrets.len() as u64);
-        readers.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+        assert!(status.resealed >= before, "{status:?}");
+        let written = writer.join().unwrap();
+        (readers.into_iter().map(|h| h.join().unwrap()).sum::<usize>(), written)
     });
     assert!(rounds >= 2, "{rounds}");
-    all_open(&Store::open(url, new).unwrap(), &issued);
+    issued.secrets.extend(written);
+    let store = Store::open(url, new).unwrap();
+    let status = store.rekey_status().unwrap();
+    assert!(status.is_complete(), "{status:?}");
+    assert_eq!(status.sealed, issued.secrets.len() as u64);
+    all_open(&store, &issued);
 }
 
 /// Bulk import: all the clients or none; static keys checked against the store's format and
