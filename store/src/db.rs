@@ -160,8 +160,16 @@ struct PoolState {
 }
 
 impl Pool {
-    /// A pool of at most `size` connections to `url`, holding `first`, already open.
+    /// A pool of at most `size` connections to `url`, holding `first`, already open. An
+    /// SQLite file is named by its absolute path from then on, so connections opened later
+    /// reach the same file whatever the process's working directory has become.
     pub(crate) fn new(url: String, size: usize, first: Conn) -> Pool {
+        let url = match url.strip_prefix("sqlite:").map(|rest| rest.strip_prefix("//").unwrap_or(rest)) {
+            Some(path) if path != ":memory:" => {
+                std::fs::canonicalize(path).map_or(url.clone(), |p| format!("sqlite:{}", p.display()))
+            }
+            _ => url,
+        };
         let state = PoolState { idle: vec![first], open: 1 };
         Pool { url, size: size.max(1), state: Mutex::new(state), returned: Condvar::new() }
     }
