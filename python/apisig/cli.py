@@ -403,12 +403,14 @@ def _keys_role(args: argparse.Namespace) -> int:
     return _changed(args, store, f"{args.id!r} has role: {args.role or 'none'}")
 
 
-def _rekey_text(status: dict[str, Any]) -> str:
+def _rekey_text(status: dict[str, Any], newest: str) -> str:
     line = f"{status['sealed']} secrets sealed under master key {status['master_key_id']}"
-    if status["complete"]:
-        return line + "; complete: no older master key is needed"
-    older = ", ".join(f"{n} under {k}" for k, n in status["remaining"].items())
-    return line + f"; {older}: run `apisig keys rekey` (with that key as APISIG_MASTER_KEY_PREVIOUS)"
+    if not status["complete"]:
+        older = ", ".join(f"{n} under {k}" for k, n in status["remaining"].items())
+        return line + f"; {older}: run `apisig keys rekey` (with that key as APISIG_MASTER_KEY_PREVIOUS)"
+    if status["master_key_id"] != newest:
+        return line + f"; `apisig keys rekey` re-seals them under {newest} (APISIG_MASTER_KEY)"
+    return line + "; complete: no older master key is needed"
 
 
 def _keys_rekey(args: argparse.Namespace) -> int:
@@ -417,14 +419,14 @@ def _keys_rekey(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.status:
         status = store.rekey_status()
-        _emit(args, status, _rekey_text(status))
+        _emit(args, status, _rekey_text(status, store.master_key_ids[0]))
         return 0
 
     def progress(n: int) -> None:
         print(f"apisig: re-sealed {n}", file=sys.stderr, flush=True)
 
     status = store.rekey(batch=args.batch, progress=progress)
-    _emit(args, status, f"re-sealed {status['resealed']}; " + _rekey_text(status))
+    _emit(args, status, f"re-sealed {status['resealed']}; " + _rekey_text(status, store.master_key_ids[0]))
     return 0
 
 

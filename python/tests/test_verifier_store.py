@@ -399,6 +399,10 @@ def test_master_key_rekey_through_the_command_line_killed_and_resumed(
         check=False,
     )
     assert out.returncode == 1 and "wrong master key" in out.stderr
+    assert (
+        f"re-seals them under {apisig.Store.open(url, master_key=new, previous_master_key=master).master_key_ids[0]}"
+        in keys_cli(both, "rekey", "--status")
+    )
     proc = subprocess.Popen(
         [APISIG, "keys", "rekey", "--batch", "1"], env=both, stderr=subprocess.PIPE, text=True
     )
