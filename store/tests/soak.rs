@@ -1,6 +1,7 @@
 //! A million clients in one SQLite file (half HMAC secrets, half static keys), loaded with
 //! [`Store::import`], verified through the core's `Verifier` over a [`CachedStore`] — a sample
-//! spread over the whole store and every 1,000th client — and revoked at that size. Ignored by
+//! spread over the whole store and every 1,000th client — revoked at that size, and its HMAC
+//! secrets re-sealed under a new master key ([`Store::rekey`]) and verified again. Ignored by
 //! `make test` (about a minute in a release build, longer in debug): `make soak` runs it in
 //! release mode. `APISIG_SOAK_CLIENTS` changes the count.
 #![allow(
@@ -14,6 +15,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use apisig::client::Slot;
@@ -21,7 +23,7 @@ use apisig::headers::{Header, MAX_HEADERS};
 use apisig::replay::ReplayCache;
 use apisig::store::ClientStore;
 use apisig::{Credentials, Error, Principal, Request, Signer, Stamp, Verifier, Window, dialect};
-use apisig_store::{CacheConfig, CachedStore, IssuedKey, KeyKind, MasterKey, NewClient, Store};
+use apisig_store::{CacheConfig, CachedStore, IssuedKey, KeyKind, MasterKey, MasterKeys, NewClient, Store};
 
 const SECOND: u64 = 1_000_000_000;
 /// Requests `STEP` apart: each one's replay entry has expired before the next (window ±300 s).
@@ -68,7 +70,9 @@ fn a_million_clients_in_sqlite() {
     let n: usize = std::env::var("APISIG_SOAK_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.db");
-    let store = Store::open(&format!("sqlite:{}", path.display()), MasterKey::generate().unwrap()).unwrap();
+    let url = format!("sqlite:{}", path.display());
+    let old = MasterKey::generate().unwrap();
+    let store = Store::open(&url, old.clone()).unwrap();
     let format = store.key_format().clone();
 
     // The sample: every 1,000th client, and 2,000 spread over the store (a 64-bit LCG).
@@ -151,9 +155,27 @@ fn a_million_clients_in_sqlite() {
             assert_eq!(who.id.as_str(), format!("client-{next}"));
         }
     }
+    // Re-sealed under a new master key at that size (the HMAC half), then verified with the
+    // new key alone.
+    let new = MasterKey::generate().unwrap();
+    let started = Instant::now();
+    let status = Store::open(&url, MasterKeys::new(new.clone()).with_previous(old))
+        .unwrap()
+        .rekey(10_000, |_| ControlFlow::Continue(()))
+        .unwrap();
+    let rekeyed = started.elapsed();
+    assert!(status.is_complete(), "{status:?}");
+    assert_eq!((status.resealed, status.sealed), (n.div_ceil(2) as u64, n.div_ceil(2) as u64));
+    let cache = CachedStore::new(Store::open(&url, new).unwrap(), CacheConfig::default());
+    let mut v = Verifier::new(&cache, ReplayCache::<8>::new(), Window::DEFAULT);
+    for (&i, key) in sample.iter().filter(|(i, _)| !revoked.iter().any(|(r, _)| r == *i)) {
+        now += STEP;
+        assert_eq!(verify_client(&mut v, i, key.as_ref().unwrap(), now).unwrap().id.as_str(), format!("client-{i}"));
+    }
     eprintln!(
         "soak: {n} clients imported into SQLite in {:.1} s ({:.1} µs a client), file {:.0} MB ({:.0} bytes a client); \
-         {} sampled clients verified cold through the cache in {:.2} s ({:.0} µs each); 10 revoked in {:.1} ms",
+         {} sampled clients verified cold through the cache in {:.2} s ({:.0} µs each); 10 revoked in {:.1} ms; \
+         {} HMAC secrets re-sealed under a new master key in {:.1} s",
         import.as_secs_f64(),
         import.as_secs_f64() * 1e6 / n as f64,
         bytes as f64 / 1e6,
@@ -162,5 +184,7 @@ fn a_million_clients_in_sqlite() {
         verified.as_secs_f64(),
         verified.as_secs_f64() * 1e6 / sample.len() as f64,
         revoking.as_secs_f64() * 1e3,
+        status.resealed,
+        rekeyed.as_secs_f64(),
     );
 }
