@@ -45,9 +45,11 @@ bare-metal:
 
 # A bounded soak of the replay record in Redis (not part of `make test`, about two minutes):
 # ASGI, WSGI and Rust workers on one Redis under load while Redis is killed and restarted with
-# and without persistence (scripts/soak.py; the counts are in docs/redis.md).
+# and without persistence (scripts/soak.py; the counts are in docs/redis.md). Then a million
+# clients in one SQLite file, verified and revoked (store/tests/soak.rs; figures in docs/stores.md).
 soak: py-env
 	$(PY) scripts/soak.py 20
+	$(CARGO) test -q --release -p apisig-store --test soak -- --ignored --nocapture
 
 # Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
 # process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,

@@ -899,18 +899,45 @@ class Store:
     raises ``StoreUnavailable``; what the store refuses, ``StoreError``."""
 
     @staticmethod
-    def open(url: str, *, master_key: bytes | str | None = None, product: str | None = None) -> Store:
+    def open(
+        url: str,
+        *,
+        master_key: bytes | str | None = None,
+        previous_master_key: bytes | str | None = None,
+        product: str | None = None,
+    ) -> Store:
         """Opens (creating and migrating where needed) ``sqlite:PATH`` (``sqlite::memory:``
-        for tests) or ``postgres://USER:PASSWORD@HOST:PORT/DATABASE``. ``master_key`` is 32
-        bytes or 64 hex digits; without it, ``APISIG_MASTER_KEY`` or the file
-        ``APISIG_MASTER_KEY_FILE`` names. A missing or wrong key raises ``MasterKeyError``.
+        for tests) or ``postgres://USER:PASSWORD@HOST:PORT/DATABASE`` (``pool_size=N`` among
+        the parameters: connections kept, default 4). ``master_key`` is 32 bytes or 64 hex
+        digits; without it, ``APISIG_MASTER_KEY`` or the file ``APISIG_MASTER_KEY_FILE``
+        names (and ``APISIG_MASTER_KEY_PREVIOUS`` / ``APISIG_MASTER_KEY_PREVIOUS_FILE``, a
+        previous key). ``previous_master_key``: an older key still accepted while the secrets
+        are re-sealed (``rekey``). A missing or wrong key raises ``MasterKeyError``.
         ``product`` names issued keys (``acme`` -> ``acme_sk_...``)."""
     @staticmethod
     def generate_master_key() -> str:
         """A new random master key: 64 hex digits."""
     @property
     def master_key_id(self) -> str:
-        """The id of the master key the secrets are sealed under (not secret)."""
+        """The id of the master key the store seals secrets under (not secret), as this
+        handle last saw it."""
+    @property
+    def master_key_ids(self) -> list[str]:
+        """The ids of the master keys this handle holds, the newest first."""
+    @property
+    def pool_size(self) -> int:
+        """How many connections the store keeps to its database at most."""
+    def rekey(self, *, batch: int = 1000, progress: Callable[[int], object] | None = None) -> dict[str, Any]:
+        """Re-seals every HMAC secret under the newest master key, ``batch`` per transaction,
+        resumable; every worker must hold both keys until it completes. ``progress(n)`` after
+        each batch (re-sealed so far); returning ``False`` stops. Returns the status, as
+        ``rekey_status()``."""
+    def rekey_status(self) -> dict[str, Any]:
+        """``{"master_key_id", "sealed", "remaining": {key id: count}, "resealed",
+        "complete"}``."""
+    def import_clients(self, clients: Sequence[tuple[str, KeyKind | None, bytes | None]]) -> int:
+        """Creates many clients in one transaction (all or none): ``(id, kind, key)``, a static
+        key in this store's format or any HMAC secret, or ``(id, None, None)``."""
     @property
     def product(self) -> str: ...
     @property

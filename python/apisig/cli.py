@@ -15,13 +15,15 @@
     refusal (exit 1). The keyring file is JSON: a list of
     ``{"id", "key" | "secret" | "key_file" | "secret_file", "secondary", "role", "user_id"}``.
 
-``apisig keys init|create|issue|list|rotate|promote|retire|expire|revoke|disable|enable|delete|allow|scopes|role ...``
+``apisig keys init|create|issue|list|rotate|promote|retire|expire|revoke|disable|enable|delete|allow|scopes|role|rekey ...``
     manages the keys a server verifies against, in a store (docs/stores.md): ``--store
     sqlite:PATH`` or ``--store postgres://USER:PASSWORD@HOST:PORT/DB``, by default
     ``$APISIG_STORE``; the master key from ``APISIG_MASTER_KEY`` (64 hex digits) or the file
     ``APISIG_MASTER_KEY_FILE`` names (``apisig keys init --generate-master-key`` makes one). An
     issued key is printed once, on stdout. ``--json`` prints every result (and error) as JSON.
-    A refused change exits 1 with the reason on stderr, and writes nothing.
+    A refused change exits 1 with the reason on stderr, and writes nothing. ``apisig keys
+    rekey`` re-seals every HMAC secret under ``APISIG_MASTER_KEY`` while
+    ``APISIG_MASTER_KEY_PREVIOUS`` (or ``_FILE``) holds the old key; resumable.
 
 A dialect is a preset name (``apisig presets`` lists them) or ``@scheme.json``, a user-defined
 scheme as :meth:`apisig.Scheme.from_dict` reads it.
@@ -401,6 +403,33 @@ def _keys_role(args: argparse.Namespace) -> int:
     return _changed(args, store, f"{args.id!r} has role: {args.role or 'none'}")
 
 
+def _rekey_text(status: dict[str, Any], newest: str) -> str:
+    line = f"{status['sealed']} secrets sealed under master key {status['master_key_id']}"
+    if not status["complete"]:
+        older = ", ".join(f"{n} under {k}" for k, n in status["remaining"].items())
+        return line + f"; {older}: run `apisig keys rekey` (with that key as APISIG_MASTER_KEY_PREVIOUS)"
+    if status["master_key_id"] != newest:
+        return line + f"; `apisig keys rekey` re-seals them under {newest} (APISIG_MASTER_KEY)"
+    return line + "; complete: no older master key is needed"
+
+
+def _keys_rekey(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        raise _Refused("--batch is at least 1")
+    store = _open_store(args)
+    if args.status:
+        status = store.rekey_status()
+        _emit(args, status, _rekey_text(status, store.master_key_ids[0]))
+        return 0
+
+    def progress(n: int) -> None:
+        print(f"apisig: re-sealed {n}", file=sys.stderr, flush=True)
+
+    status = store.rekey(batch=args.batch, progress=progress)
+    _emit(args, status, f"re-sealed {status['resealed']}; " + _rekey_text(status, store.master_key_ids[0]))
+    return 0
+
+
 def _keys(args: argparse.Namespace) -> int:
     """Runs a ``keys`` command; a refusal is reported (as JSON too with --json), exit 1."""
     run = cast(Callable[[argparse.Namespace], int], args.keys_run)
@@ -483,6 +512,14 @@ def _keys_parser(sub: Any) -> None:
     p = add("scopes", _keys_scopes, "set the client's scopes")
     p.add_argument("scope", nargs="*")
     p.add_argument("--none", action="store_true", help="no scopes")
+    p = add(
+        "rekey",
+        _keys_rekey,
+        "re-seal every HMAC secret under APISIG_MASTER_KEY (the old key in APISIG_MASTER_KEY_PREVIOUS)",
+        id=False,
+    )
+    p.add_argument("--batch", type=int, default=1000, help="secrets per transaction (default: 1000)")
+    p.add_argument("--status", action="store_true", help="only show where a re-seal stands")
     p = add("role", _keys_role, "set the client's role")
     p.add_argument("role", nargs="?")
     p.add_argument("--none", action="store_true", help="no role")

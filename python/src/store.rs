@@ -8,11 +8,12 @@
 //! CIDR) is `StoreError`, a missing, malformed or wrong master key `MasterKeyError` (a
 //! `StoreError`).
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use apisig::client::{Slot, Status};
 use apisig::names::Named as _;
-use apisig_store::{KeyFormat, KeyKind, MasterKey, StoreError as CrateError};
+use apisig_store::{KeyFormat, KeyKind, MasterKey, MasterKeys, NewClient, RekeyStatus, StoreError as CrateError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -75,21 +76,48 @@ fn parse_kind(name: &str) -> PyResult<KeyKind> {
     }
 }
 
-/// The master key as given: 32 bytes, or 64 hex digits as text; `None`: from the environment.
-fn master_key(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<MasterKey> {
-    let key = match obj {
-        None => MasterKey::from_env(),
-        Some(o) => {
-            if let Ok(s) = o.cast::<PyString>() {
-                MasterKey::from_hex(s.to_str()?.trim())
-            } else if let Ok(b) = o.cast::<PyBytes>() {
-                MasterKey::from_bytes(b.as_bytes())
-            } else {
-                return Err(PyTypeError::new_err("a master key is 32 bytes, or 64 hex digits as str"));
-            }
-        }
+/// A master key as given: 32 bytes, or 64 hex digits as text.
+fn master_key(py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<MasterKey> {
+    let key = if let Ok(s) = o.cast::<PyString>() {
+        MasterKey::from_hex(s.to_str()?.trim())
+    } else if let Ok(b) = o.cast::<PyBytes>() {
+        MasterKey::from_bytes(b.as_bytes())
+    } else {
+        return Err(PyTypeError::new_err("a master key is 32 bytes, or 64 hex digits as str"));
     };
     key.py(py)
+}
+
+/// The master keys as given: the newest (`None`: the environment's, with its previous key if
+/// `APISIG_MASTER_KEY_PREVIOUS` is set) and a previous one.
+fn master_keys(
+    py: Python<'_>,
+    newest: Option<&Bound<'_, PyAny>>,
+    previous: Option<&Bound<'_, PyAny>>,
+) -> PyResult<MasterKeys> {
+    let keys = match newest {
+        None => MasterKeys::from_env().py(py)?,
+        Some(o) => MasterKeys::new(master_key(py, o)?),
+    };
+    Ok(match previous {
+        Some(p) => keys.with_previous(master_key(py, p)?),
+        None => keys,
+    })
+}
+
+/// A re-seal's status as a JSON-ready dict.
+fn rekey_dict<'py>(py: Python<'py>, s: &RekeyStatus) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("master_key_id", &s.master_key_id)?;
+    d.set_item("sealed", s.sealed)?;
+    let remaining = PyDict::new(py);
+    for (id, n) in &s.remaining {
+        remaining.set_item(id, n)?;
+    }
+    d.set_item("remaining", remaining)?;
+    d.set_item("resealed", s.resealed)?;
+    d.set_item("complete", s.is_complete())?;
+    Ok(d)
 }
 
 /// A key as listed: everything but the key.
@@ -281,17 +309,22 @@ impl Store {
     /// Opens (creating and migrating where needed) the store `url` names: `sqlite:PATH`
     /// (`sqlite::memory:` for tests) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
     /// `master_key` is 32 bytes or 64 hex digits; without it the key is read from
-    /// `APISIG_MASTER_KEY` (hex) or the file `APISIG_MASTER_KEY_FILE` names. `product` sets
-    /// the product keys are issued under (`acme` → `acme_sk_…`), recorded in the store.
+    /// `APISIG_MASTER_KEY` (hex) or the file `APISIG_MASTER_KEY_FILE` names, and a previous
+    /// key from `APISIG_MASTER_KEY_PREVIOUS` (or `APISIG_MASTER_KEY_PREVIOUS_FILE`).
+    /// `previous_master_key` is an older key still accepted while the store's secrets are
+    /// re-sealed under `master_key` (`rekey`). `product` sets the product keys are issued
+    /// under (`acme` → `acme_sk_…`), recorded in the store. `pool_size=N` among the URL's
+    /// parameters sets how many connections it keeps (default 4).
     #[staticmethod]
-    #[pyo3(signature = (url, *, master_key = None, product = None))]
+    #[pyo3(signature = (url, *, master_key = None, previous_master_key = None, product = None))]
     fn open(
         py: Python<'_>,
         url: &str,
         master_key: Option<&Bound<'_, PyAny>>,
+        previous_master_key: Option<&Bound<'_, PyAny>>,
         product: Option<&str>,
     ) -> PyResult<Store> {
-        let key = self::master_key(py, master_key)?;
+        let key = self::master_keys(py, master_key, previous_master_key)?;
         let url = url.to_owned();
         let product = product.map(str::to_owned);
         let store = py
@@ -314,11 +347,78 @@ impl Store {
         Ok(MasterKey::generate().py(py)?.to_hex().as_str().to_owned())
     }
 
-    /// The id of the master key the store's secrets are sealed under (16 hex digits; not
-    /// secret).
+    /// The id of the master key the store seals secrets under (16 hex digits; not secret),
+    /// as this handle last saw it.
     #[getter]
-    fn master_key_id(&self) -> &str {
+    fn master_key_id(&self) -> String {
         self.0.master_key_id()
+    }
+
+    /// The ids of the master keys this handle holds, the newest first.
+    #[getter]
+    fn master_key_ids(&self) -> Vec<String> {
+        self.0.master_keys().ids().map(str::to_owned).collect()
+    }
+
+    /// How many connections the store keeps to its database at most.
+    #[getter]
+    fn pool_size(&self) -> usize {
+        self.0.pool_size()
+    }
+
+    /// Re-seals every HMAC secret under the newest master key (`master_key`), `batch` per
+    /// transaction, resumable (see docs/stores.md): every worker must hold both keys until it
+    /// completes. `progress(n)` is called after each batch with the number re-sealed so far;
+    /// returning `False` stops (a later call resumes). Returns the status, as
+    /// `rekey_status()`, with `resealed` counting this call's.
+    #[pyo3(signature = (*, batch = 1000, progress = None))]
+    fn rekey<'py>(&self, py: Python<'py>, batch: usize, progress: Option<Py<PyAny>>) -> PyResult<Bound<'py, PyDict>> {
+        let mut raised: Option<PyErr> = None;
+        let store = &self.0;
+        let status = py.detach(|| {
+            store.rekey(batch, |n| {
+                let Some(f) = &progress else { return ControlFlow::Continue(()) };
+                Python::attach(|py| match f.call1(py, (n,)) {
+                    Ok(r) if r.bind(py).is(pyo3::types::PyBool::new(py, false)) => ControlFlow::Break(()),
+                    Ok(_) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        raised = Some(e);
+                        ControlFlow::Break(())
+                    }
+                })
+            })
+        });
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        rekey_dict(py, &status.py(py)?)
+    }
+
+    /// Where a re-seal stands: `{"master_key_id", "sealed", "remaining": {key id: count},
+    /// "resealed", "complete"}`.
+    fn rekey_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let status = self.run(py, apisig_store::Store::rekey_status)?;
+        rekey_dict(py, &status)
+    }
+
+    /// Creates many clients in one transaction (all or none): `(id, kind, key)` with `kind`
+    /// `"static"` (a key in this store's format), `"hmac"` (any secret, such as one carried
+    /// over from another system) or `None` (no key). Returns how many were created.
+    fn import_clients(&self, py: Python<'_>, clients: Vec<(String, Option<String>, Option<Vec<u8>>)>) -> PyResult<u64> {
+        let kinds = clients
+            .iter()
+            .map(|(_, kind, key)| match (kind, key) {
+                (Some(k), Some(_)) => parse_kind(k).map(Some),
+                (None, None) => Ok(None),
+                _ => Err(PyValueError::new_err("a kind and a key, or neither")),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let batch: Vec<NewClient<'_>> = clients
+            .iter()
+            .zip(kinds)
+            .map(|((id, _, key), kind)| NewClient { id, key: kind.zip(key.as_deref()) })
+            .collect();
+        self.run(py, |s| s.import(&batch))
     }
 
     /// The product keys are issued under (`apisig` unless `open(product=…)` set another).

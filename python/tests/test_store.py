@@ -196,6 +196,55 @@ def test_master_key_errors_are_clear_at_open(
     assert apisig.Store.open(url).client("c") is not None
 
 
+def test_a_new_master_key_with_the_old_one_from_the_environment(
+    tmp_path: Path, master: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APISIG_MASTER_KEY the new key, APISIG_MASTER_KEY_PREVIOUS(_FILE) the old one: the store
+    opens, re-seals in steps (stopped by the progress callback, and by its error), and the
+    SQLite file holds neither master key nor any secret afterwards. Bulk import, all or none."""
+    url = f"sqlite:{tmp_path / 'keys.db'}?pool_size=2"
+    old = apisig.Store.open(url, master_key=master)
+    assert old.pool_size == 2 and (tmp_path / "keys.db").exists()
+    carried = [(f"c{i}", "hmac", f"carried-over-secret-{i}".encode()) for i in range(4)]
+    assert old.import_clients([*carried, ("d", None, None)]) == 5
+    with pytest.raises(apisig.StoreError, match="already exists"):
+        old.import_clients([("e", None, None), ("c0", None, None)])
+    assert old.client("e") is None
+    with pytest.raises(apisig.StoreError, match="not a apisig static key"):
+        old.import_clients([("e", "static", b"SIGNIUS_KEY")])
+    with pytest.raises(ValueError, match="a kind and a key"):
+        old.import_clients([("e", "hmac", None)])
+    new = apisig.Store.generate_master_key()
+    monkeypatch.setenv("APISIG_MASTER_KEY", new)
+    monkeypatch.delenv("APISIG_MASTER_KEY_FILE", raising=False)
+    monkeypatch.delenv("APISIG_MASTER_KEY_PREVIOUS", raising=False)
+    with pytest.raises(apisig.MasterKeyError, match=f"wrong master key.*{old.master_key_id}"):
+        apisig.Store.open(url)
+    (tmp_path / "old.key").write_text(master + "\n")
+    monkeypatch.setenv("APISIG_MASTER_KEY_PREVIOUS_FILE", str(tmp_path / "old.key"))
+    both = apisig.Store.open(url)
+    assert both.master_key_ids[1] == old.master_key_id and both.master_key_id == old.master_key_id
+    seen: list[int] = []
+
+    def two_batches(n: int) -> bool:
+        seen.append(n)
+        return n < 2  # False: stop
+
+    status = both.rekey(batch=1, progress=two_batches)
+    assert seen == [1, 2] and not status["complete"] and status["resealed"] == 2
+    assert status["remaining"] == {old.master_key_id: 2} and status["sealed"] == 2
+    assert status["master_key_id"] == both.master_key_ids[0] == both.master_key_id
+    with pytest.raises(ZeroDivisionError):
+        both.rekey(batch=1, progress=lambda n: 1 / 0)  # the callback's error, after one batch
+    assert both.rekey_status()["remaining"] == {old.master_key_id: 1}
+    assert both.rekey()["complete"]
+    data = db_bytes(tmp_path / "keys.db")
+    for _, _, secret in carried:
+        assert secret not in data
+    for key in (master.encode(), new.encode(), bytes.fromhex(master), bytes.fromhex(new)):
+        assert key not in data
+
+
 def test_unreachable_database_is_store_unavailable(master: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import subprocess
@@ -368,3 +369,69 @@ def test_lookup_callable(monkeypatch: pytest.MonkeyPatch) -> None:
         apisig.Verifier(
             lookup=lookup, store=apisig.Store.open("sqlite::memory:", master_key=secrets.token_hex(32))
         )
+
+
+def test_master_key_rekey_through_the_command_line_killed_and_resumed(
+    worker_store: tuple[str, dict[str, str]], master: str
+) -> None:
+    """``apisig keys rekey`` killed (SIGKILL) mid-way and run again: at every stage a worker
+    holding both keys verifies every client (signatures by Python's hmac); one holding only
+    the old key fails closed (503) on re-sealed secrets and is refused at open afterwards;
+    the new key alone verifies everyone once the re-seal is complete."""
+    url, env = worker_store
+    keys_cli(env, "init")
+    n = 300
+    store = apisig.Store.open(url, master_key=master)
+    assert store.import_clients([(f"c-{i}", "hmac", f"secret-{i}".encode()) for i in range(n)]) == n
+    new = secrets.token_hex(32)
+    both = {**env, "APISIG_MASTER_KEY": new, "APISIG_MASTER_KEY_PREVIOUS": master}
+
+    def verify_all(v: apisig.Verifier) -> None:
+        for i in range(n):
+            headers = aevo_headers(f"c-{i}", f"secret-{i}".encode())
+            assert v.verify(apisig.AEVO, "GET", "/x", headers).client_id == f"c-{i}"
+
+    out = subprocess.run(
+        [APISIG, "keys", "rekey"],
+        env={**env, "APISIG_MASTER_KEY": new},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1 and "wrong master key" in out.stderr
+    assert (
+        f"re-seals them under {apisig.Store.open(url, master_key=new, previous_master_key=master).master_key_ids[0]}"
+        in keys_cli(both, "rekey", "--status")
+    )
+    proc = subprocess.Popen(
+        [APISIG, "keys", "rekey", "--batch", "1"], env=both, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.strip() == "apisig: re-sealed 20":
+            break
+    proc.kill()
+    proc.wait(timeout=10)
+    status = apisig.Store.open(url, master_key=new, previous_master_key=master).rekey_status()
+    old_id = apisig.Store.open(url, master_key=new, previous_master_key=master).master_key_ids[1]
+    assert 20 <= status["sealed"] < n and status["remaining"] == {old_id: n - status["sealed"]}
+    assert not status["complete"]
+
+    both_store = apisig.Store.open(url, master_key=new, previous_master_key=master)
+    verify_all(apisig.Verifier(store=both_store, cache_ttl=0))
+    old_only = apisig.Verifier(store=store, cache_ttl=0)  # opened before: still running
+    outcomes = []
+    for i in range(n):
+        try:
+            old_only.verify(apisig.AEVO, "GET", "/x", aevo_headers(f"c-{i}", f"secret-{i}".encode()))
+            outcomes.append("ok")
+        except apisig.StoreUnavailable:
+            outcomes.append("503")
+    assert outcomes.count("503") == status["sealed"]
+
+    done = json.loads(keys_cli(both, "rekey", "--batch", "50", "--json"))
+    assert done["complete"] and done["resealed"] == n - status["sealed"] and done["sealed"] == n
+    assert "complete" in keys_cli(both, "rekey", "--status")
+    verify_all(apisig.Verifier(store=apisig.Store.open(url, master_key=new), cache_ttl=0))
+    with pytest.raises(apisig.MasterKeyError, match="wrong master key"):
+        apisig.Store.open(url, master_key=master)

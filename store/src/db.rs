@@ -3,6 +3,9 @@
 //! SQL with `?` placeholders over a handful of typed values. The schema and every statement
 //! are written once, in the subset SQLite and PostgreSQL share.
 
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
 use crate::StoreError;
 
 /// A parameter or column value. Nulls are typed: PostgreSQL checks a parameter's type even
@@ -104,6 +107,144 @@ pub(crate) const SCHEMA_V1: &[&str] = &[
 
 /// The schema version this crate writes; a store with a newer one is refused.
 pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Connections a store keeps to its database unless its URL says otherwise (`pool_size=N`).
+pub(crate) const POOL_SIZE: usize = 4;
+/// Most connections a store's URL may ask for.
+pub(crate) const POOL_MAX: usize = 64;
+/// How long a call waits for one of the pool's connections before failing as unavailable.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// A store URL without this crate's own parameter, and the pool size it asks for:
+/// `pool_size=N` (1 to [`POOL_MAX`]) among the query parameters (`sqlite:keys.db?pool_size=8`,
+/// `postgres://…/db?sslmode=disable&pool_size=8`); the default [`POOL_SIZE`]. An in-memory
+/// SQLite database is one connection's own: its pool is one connection.
+pub(crate) fn pool_url(url: &str) -> Result<(String, usize), StoreError> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut size = None;
+    let mut rest = Vec::new();
+    for param in query.split('&').filter(|p| !p.is_empty()) {
+        match param.strip_prefix("pool_size=") {
+            Some(n) => {
+                let n = n.parse::<usize>().ok().filter(|n| (1..=POOL_MAX).contains(n)).ok_or_else(|| {
+                    StoreError::InvalidUrl(format!("pool_size is a number from 1 to {POOL_MAX}: {n:?}"))
+                })?;
+                size = Some(n);
+            }
+            None => rest.push(param),
+        }
+    }
+    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    let memory = matches!(url.as_str(), "sqlite::memory:" | "sqlite://:memory:");
+    Ok((url, if memory { 1 } else { size.unwrap_or(POOL_SIZE) }))
+}
+
+/// A bounded pool of connections to one database: a call takes an idle connection, or opens
+/// one while fewer than `size` are open, or waits (up to 5 s, then
+/// [`StoreError::Unavailable`]) for one to come back. Lookups from several threads run on
+/// several connections at once; a PostgreSQL connection that broke is made again by its next
+/// use, and one that cannot be made fails the call as unavailable (failing closed).
+pub(crate) struct Pool {
+    url: String,
+    size: usize,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+impl Pool {
+    /// A pool of at most `size` connections to `url`, holding `first`, already open. An
+    /// SQLite file is named by its absolute path from then on, so connections opened later
+    /// reach the same file whatever the process's working directory has become.
+    pub(crate) fn new(url: String, size: usize, first: Conn) -> Pool {
+        let url = match url.strip_prefix("sqlite:").map(|rest| rest.strip_prefix("//").unwrap_or(rest)) {
+            Some(path) if path != ":memory:" => {
+                std::fs::canonicalize(path).map_or(url.clone(), |p| format!("sqlite:{}", p.display()))
+            }
+            _ => url,
+        };
+        let state = PoolState { idle: vec![first], open: 1 };
+        Pool { url, size: size.max(1), state: Mutex::new(state), returned: Condvar::new() }
+    }
+
+    /// How many connections the pool keeps at most.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    fn state(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A connection, given back to the pool when dropped.
+    pub(crate) fn get(&self) -> Result<Pooled<'_>, StoreError> {
+        let deadline = Instant::now().checked_add(POOL_WAIT);
+        let mut state = self.state();
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(Pooled { pool: self, conn: Some(conn) });
+            }
+            if state.open < self.size {
+                state.open = state.open.saturating_add(1);
+                drop(state);
+                return match Conn::open(&self.url) {
+                    Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn) }),
+                    Err(e) => {
+                        let mut state = self.state();
+                        state.open = state.open.saturating_sub(1);
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let left = deadline.and_then(|d| d.checked_duration_since(Instant::now())).unwrap_or_default();
+            if left.is_zero() {
+                return Err(StoreError::Unavailable(format!(
+                    "all {} of the store's connections stayed busy for {} s",
+                    self.size,
+                    POOL_WAIT.as_secs()
+                )));
+            }
+            state = self.returned.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+}
+
+/// A connection taken from a [`Pool`].
+pub(crate) struct Pooled<'a> {
+    pool: &'a Pool,
+    conn: Option<Conn>,
+}
+
+impl Pooled<'_> {
+    /// [`Conn::transaction`] on this connection.
+    pub(crate) fn transaction<T>(
+        &mut self,
+        write: bool,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.conn.as_mut() {
+            Some(conn) => conn.transaction(write, f),
+            None => Err(StoreError::Unavailable("no connection".into())),
+        }
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.state().idle.push(conn);
+            self.pool.returned.notify_one();
+        }
+    }
+}
 
 /// An open database.
 pub(crate) enum Conn {
@@ -218,7 +359,8 @@ mod sqlite {
     impl Tx for rusqlite::Transaction<'_> {
         fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
             let params: Vec<Value> = params.iter().map(param).collect();
-            let n = self.execute(sql, rusqlite::params_from_iter(params)).map_err(err)?;
+            // Cached: a bulk import runs the same statements a million times.
+            let n = self.prepare_cached(sql).map_err(err)?.execute(rusqlite::params_from_iter(params)).map_err(err)?;
             Ok(u64::try_from(n).unwrap_or(u64::MAX))
         }
 

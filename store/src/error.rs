@@ -21,6 +21,15 @@ pub enum StoreError {
         /// The id of the master key given.
         given: String,
     },
+    /// A secret is sealed under a master key this process was not given: a re-seal to a new
+    /// master key is under way (or done) and the process holds only the other key. A
+    /// verifier reports it as "store unavailable" (503, failing closed).
+    MasterKeyNotGiven {
+        /// The id of the master key the secret is sealed under.
+        needed: String,
+        /// The ids of the master keys given.
+        given: String,
+    },
     /// Stored data does not read back: a sealed secret that does not open, a value of the
     /// wrong shape, a schema newer than this version knows.
     Corrupt(String),
@@ -62,6 +71,11 @@ impl fmt::Display for StoreError {
                 f,
                 "wrong master key: the store's secrets are sealed under master key {store}, the key given is {given}"
             ),
+            StoreError::MasterKeyNotGiven { needed, given } => write!(
+                f,
+                "a secret is sealed under master key {needed}, which this process was not given (it holds {given}): \
+                 give it that key too (APISIG_MASTER_KEY_PREVIOUS) until the re-seal is complete"
+            ),
             StoreError::Corrupt(m) => write!(f, "key store data unreadable: {m}"),
             StoreError::InvalidUrl(m) => write!(f, "invalid store URL: {m}"),
             StoreError::InvalidInput(m) => write!(f, "invalid input: {m}"),
@@ -85,7 +99,9 @@ impl StoreError {
     /// (a missing client, a taken slot, a bad value, the master key), which no request causes.
     pub fn core_error(&self) -> Option<apisig::Error> {
         match self {
-            StoreError::Unavailable(_) | StoreError::Corrupt(_) => Some(apisig::Error::StoreUnavailable),
+            StoreError::Unavailable(_) | StoreError::Corrupt(_) | StoreError::MasterKeyNotGiven { .. } => {
+                Some(apisig::Error::StoreUnavailable)
+            }
             StoreError::Core(e) => Some(*e),
             _ => None,
         }

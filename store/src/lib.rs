@@ -7,8 +7,8 @@
 //! | Item | What it is |
 //! |------|------------|
 //! | [`KeyFormat`], [`IssuedKey`], [`KeyKind`] | issued keys: `<product>_sk_…` / `<product>_hs_…`, 256 random bits, a CRC32 checksum |
-//! | [`MasterKey`] | the server's master key, which seals HMAC secrets at rest (XChaCha20-Poly1305) |
-//! | [`Store`] | the persistent store (SQLite by default, PostgreSQL for several machines) and the key lifecycle |
+//! | [`MasterKey`], [`MasterKeys`] | the server's master key, which seals HMAC secrets at rest (XChaCha20-Poly1305); a new key and older ones during a re-seal |
+//! | [`Store`], [`NewClient`], [`RekeyStatus`] | the persistent store (SQLite by default, PostgreSQL for several machines), the key lifecycle, bulk import, re-sealing under a new master key |
 //! | [`CachedStore`], [`CacheConfig`] | the read-through cache a verifier looks clients up through, in front of a [`Store`] |
 //! | [`MemoryStore`] | clients in memory, without a capacity ceiling |
 //! | [`StoreError`] | what can go wrong in a store |
@@ -35,8 +35,13 @@ pub use cache::{CacheConfig, CachedStore};
 pub use error::StoreError;
 pub use key::{CHECKSUM_LEN, IssuedKey, KeyFormat, KeyKind, PRODUCT_MAX, RANDOM_LEN};
 pub use memory::MemoryStore;
-pub use seal::{MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MASTER_KEY_LEN, MasterKey};
-pub use store::{ClientInfo, ClientRecord, DEFAULT_PRODUCT, KeyInfo, KeyMaterial, SCOPE_MAX, Store};
+pub use seal::{
+    MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MASTER_KEY_LEN, MASTER_KEY_PREVIOUS_ENV, MASTER_KEY_PREVIOUS_FILE_ENV,
+    MasterKey, MasterKeys,
+};
+pub use store::{
+    ClientInfo, ClientRecord, DEFAULT_PRODUCT, KeyInfo, KeyMaterial, NewClient, RekeyStatus, SCOPE_MAX, Store,
+};
 
 /// Fills `out` from the operating system's random number generator.
 fn random(out: &mut [u8]) -> Result<(), StoreError> {

@@ -13,6 +13,11 @@
 //! one for its public id, so the id says nothing about the sealing key). The store records the
 //! id and a sealed known constant, so opening it with another master key fails at once with
 //! [`StoreError::WrongMasterKey`] rather than with signature mismatches later.
+//!
+//! Each sealed secret's row names the master key it was sealed under (its id is in the
+//! associated data too), so a process holding several keys ([`MasterKeys`]: a new one and
+//! older ones, while [`Store::rekey`](crate::Store::rekey) re-seals) opens each secret with
+//! the key its row names.
 
 use core::fmt;
 use std::path::Path;
@@ -32,6 +37,12 @@ pub const MASTER_KEY_ENV: &str = "APISIG_MASTER_KEY";
 /// The environment variable [`MasterKey::from_env`] reads when [`MASTER_KEY_ENV`] is unset:
 /// the path of a file holding the key (see [`MasterKey::from_file`]).
 pub const MASTER_KEY_FILE_ENV: &str = "APISIG_MASTER_KEY_FILE";
+/// The environment variable [`MasterKeys::from_env`] reads for the previous master key (64
+/// hexadecimal digits) while a store's secrets are re-sealed under a new one.
+pub const MASTER_KEY_PREVIOUS_ENV: &str = "APISIG_MASTER_KEY_PREVIOUS";
+/// The environment variable [`MasterKeys::from_env`] reads when [`MASTER_KEY_PREVIOUS_ENV`] is
+/// unset: the path of a file holding the previous master key.
+pub const MASTER_KEY_PREVIOUS_FILE_ENV: &str = "APISIG_MASTER_KEY_PREVIOUS_FILE";
 /// Nonce length of XChaCha20-Poly1305.
 const NONCE_LEN: usize = 24;
 /// Tag length of Poly1305.
@@ -116,17 +127,22 @@ impl MasterKey {
     /// [`StoreError::MasterKeyMissing`] when neither is set, or the errors of
     /// [`from_hex`](Self::from_hex) and [`from_file`](Self::from_file).
     pub fn from_env() -> Result<MasterKey, StoreError> {
-        if let Some(text) = std::env::var_os(MASTER_KEY_ENV) {
-            let text =
-                Zeroizing::new(text.into_string().map_err(|_| {
-                    StoreError::InvalidMasterKey(format!("{MASTER_KEY_ENV} is not 64 hexadecimal digits"))
-                })?);
-            return MasterKey::from_hex(&text);
+        MasterKey::from_vars(MASTER_KEY_ENV, MASTER_KEY_FILE_ENV)?.ok_or_else(|| {
+            StoreError::MasterKeyMissing(format!("neither {MASTER_KEY_ENV} nor {MASTER_KEY_FILE_ENV} is set"))
+        })
+    }
+
+    /// The key in the variable `hex` (64 hexadecimal digits), else in the file the variable
+    /// `file` names; `None` when neither is set.
+    fn from_vars(hex: &str, file: &str) -> Result<Option<MasterKey>, StoreError> {
+        if let Some(text) = std::env::var_os(hex) {
+            let text = Zeroizing::new(
+                text.into_string()
+                    .map_err(|_| StoreError::InvalidMasterKey(format!("{hex} is not 64 hexadecimal digits")))?,
+            );
+            return MasterKey::from_hex(&text).map(Some);
         }
-        if let Some(path) = std::env::var_os(MASTER_KEY_FILE_ENV) {
-            return MasterKey::from_file(path);
-        }
-        Err(StoreError::MasterKeyMissing(format!("neither {MASTER_KEY_ENV} nor {MASTER_KEY_FILE_ENV} is set")))
+        std::env::var_os(file).map(MasterKey::from_file).transpose()
     }
 
     /// A new master key from the operating system's random number generator.
@@ -207,6 +223,92 @@ impl MasterKey {
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// The master keys a process holds: the newest, which a re-seal
+/// ([`Store::rekey`](crate::Store::rekey)) seals every secret under, and older ones still
+/// accepted for opening secrets sealed before. Each sealed secret names (by id) the key it was
+/// sealed under, so opening never tries keys in turn.
+///
+/// A store seals new secrets under the key its database names as current (the newest once a
+/// re-seal has begun); a process holding both keys works at every stage of a re-seal.
+///
+/// ```
+/// use apisig_store::{MasterKey, MasterKeys};
+/// let (old, new) = (MasterKey::generate()?, MasterKey::generate()?);
+/// let keys = MasterKeys::new(new.clone()).with_previous(old.clone());
+/// assert_eq!(keys.newest().id(), new.id());
+/// assert_eq!(keys.ids().collect::<Vec<_>>(), [new.id(), old.id()]);
+/// # Ok::<(), apisig_store::StoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct MasterKeys {
+    newest: MasterKey,
+    previous: Vec<MasterKey>,
+}
+
+impl MasterKeys {
+    /// Only `newest`.
+    pub fn new(newest: MasterKey) -> MasterKeys {
+        MasterKeys { newest, previous: Vec::new() }
+    }
+
+    /// These keys and `previous`, an older key still accepted for opening (a key already
+    /// held is not added twice).
+    #[must_use]
+    pub fn with_previous(mut self, previous: MasterKey) -> MasterKeys {
+        if self.get(previous.id()).is_none() {
+            self.previous.push(previous);
+        }
+        self
+    }
+
+    /// The master keys from the environment: the newest as [`MasterKey::from_env`] reads it,
+    /// and a previous one, if set, from [`MASTER_KEY_PREVIOUS_ENV`]
+    /// (`APISIG_MASTER_KEY_PREVIOUS`, 64 hexadecimal digits) or else the file named by
+    /// [`MASTER_KEY_PREVIOUS_FILE_ENV`] (`APISIG_MASTER_KEY_PREVIOUS_FILE`).
+    ///
+    /// # Errors
+    /// Those of [`MasterKey::from_env`], for either key.
+    pub fn from_env() -> Result<MasterKeys, StoreError> {
+        let keys = MasterKeys::new(MasterKey::from_env()?);
+        Ok(match MasterKey::from_vars(MASTER_KEY_PREVIOUS_ENV, MASTER_KEY_PREVIOUS_FILE_ENV)? {
+            Some(previous) => keys.with_previous(previous),
+            None => keys,
+        })
+    }
+
+    /// The newest key: what [`Store::rekey`](crate::Store::rekey) re-seals under.
+    pub fn newest(&self) -> &MasterKey {
+        &self.newest
+    }
+
+    /// The keys' ids, the newest first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        core::iter::once(&self.newest).chain(&self.previous).map(MasterKey::id)
+    }
+
+    /// The key with this id, if held.
+    pub fn get(&self, id: &str) -> Option<&MasterKey> {
+        core::iter::once(&self.newest).chain(&self.previous).find(|k| k.id() == id)
+    }
+
+    /// The ids as one text (`"3f…, 9a…"`), for messages.
+    pub(crate) fn ids_text(&self) -> String {
+        self.ids().collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl From<MasterKey> for MasterKeys {
+    fn from(key: MasterKey) -> MasterKeys {
+        MasterKeys::new(key)
+    }
+}
+
+impl fmt::Debug for MasterKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.ids()).finish()
     }
 }
 

@@ -1,7 +1,8 @@
 //! The persistent store: clients and their keys in SQLite or PostgreSQL, and the key
 //! lifecycle (issue, list, rotate, expire, revoke, delete). Every change is one transaction.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use core::ops::ControlFlow;
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use apisig::client::{ALLOWED_MAX, Cidr, KEY_ID_MAX, Slot, Status, USER_ID_MAX};
@@ -10,8 +11,8 @@ use apisig::pin::{PIN_LEN, Pin, PinKind};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::db::{Conn, Row, SCHEMA_V1, SCHEMA_VERSION, Tx, Val};
-use crate::{IssuedKey, KeyFormat, KeyKind, MasterKey, StoreError};
+use crate::db::{Conn, Pool, Row, SCHEMA_V1, SCHEMA_VERSION, Tx, Val, pool_url};
+use crate::{IssuedKey, KeyFormat, KeyKind, MasterKey, MasterKeys, StoreError};
 
 /// The product a new store's keys are issued under until [`Store::set_key_format`] says
 /// otherwise: `apisig_sk_…`, `apisig_hs_…`.
@@ -99,12 +100,52 @@ pub struct ClientRecord {
     pub last_nonce: Option<u64>,
 }
 
+/// A client for [`Store::import`]: its id and the primary key it starts with, if any.
+#[derive(Clone, Copy)]
+pub struct NewClient<'a> {
+    /// Its id (1 to 64 printable ASCII characters without spaces or commas).
+    pub id: &'a str,
+    /// Its primary key: a static key in the store's format (kept as its SHA-256 digest; made
+    /// with [`KeyFormat::generate`] or issued by another store of the same product), or an
+    /// HMAC secret (any non-empty bytes, such as one carried over from another system;
+    /// sealed under the master key).
+    pub key: Option<(KeyKind, &'a [u8])>,
+}
+
+impl core::fmt::Debug for NewClient<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NewClient").field("id", &self.id).field("kind", &self.key.map(|k| k.0)).finish()
+    }
+}
+
+/// Where a re-seal of a store's HMAC secrets ([`Store::rekey`]) stands.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct RekeyStatus {
+    /// The id of the master key the store seals secrets under (a re-seal's target).
+    pub master_key_id: String,
+    /// HMAC secrets sealed under it.
+    pub sealed: u64,
+    /// HMAC secrets still sealed under other (older) master keys: `(key id, count)`, by id.
+    pub remaining: Vec<(String, u64)>,
+    /// Secrets the call re-sealed.
+    pub resealed: u64,
+}
+
+impl RekeyStatus {
+    /// Whether every secret is sealed under [`master_key_id`](Self::master_key_id): older
+    /// keys are no longer needed by any process.
+    pub fn is_complete(&self) -> bool {
+        self.remaining.is_empty()
+    }
+}
+
 /// The persistent store: clients and their keys in SQLite (the embedded default) or
 /// PostgreSQL (several machines), HMAC secrets sealed under the [`MasterKey`], static keys as
 /// SHA-256 digests.
 ///
-/// Safe to share between threads (`Arc<Store>`): calls take turns on one connection. A
-/// PostgreSQL connection that broke is made again by the next call.
+/// Safe to share between threads (`Arc<Store>`): calls run on a small pool of connections
+/// (4 unless the URL says `pool_size=N`), so lookups from several threads overlap. A
+/// PostgreSQL connection that broke is made again by its next use.
 ///
 /// ```
 /// use apisig::client::Slot;
@@ -117,15 +158,35 @@ pub struct ClientRecord {
 /// # Ok::<(), apisig_store::StoreError>(())
 /// ```
 pub struct Store {
-    conn: Mutex<Conn>,
-    master: MasterKey,
+    pool: Pool,
+    keys: MasterKeys,
+    /// The id of the master key the database names as current, as this handle last saw it.
+    sealing: Mutex<String>,
     format: KeyFormat,
 }
 
 impl core::fmt::Debug for Store {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Store").field("master", &self.master).field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("master_keys", &self.keys)
+            .field("format", &self.format)
+            .field("pool_size", &self.pool.size())
+            .finish_non_exhaustive()
     }
+}
+
+/// A value of `apisig_meta`.
+fn meta(tx: &mut dyn Tx, name: &str) -> Result<Option<String>, StoreError> {
+    let rows = tx.query("SELECT value FROM apisig_meta WHERE name = ?", &[text(name)])?;
+    rows.first().map(|r| r.req_text(0)).transpose()
+}
+
+/// The id of the master key the database names as current (new secrets are sealed under it),
+/// its row locked for the rest of the transaction: a sealing write and a re-seal beginning
+/// take turns, so no secret is sealed under a key a re-seal has just retired.
+fn current_key_id(tx: &mut dyn Tx) -> Result<String, StoreError> {
+    tx.exec("UPDATE apisig_meta SET value = value WHERE name = 'master_key_id'", &[])?;
+    meta(tx, "master_key_id")?.ok_or_else(|| StoreError::Corrupt("the master key's id is missing".into()))
 }
 
 fn now() -> i64 {
@@ -215,19 +276,27 @@ impl Store {
     /// - `postgres://USER:PASSWORD@HOST:PORT/DATABASE?…` (libpq's URL form, also
     ///   `postgresql://`): a PostgreSQL database, for workers on several machines.
     ///
+    /// `pool_size=N` among the URL's query parameters sets how many connections the store
+    /// keeps (default 4; an in-memory SQLite database has one).
+    ///
     /// The tables are created if missing (all named `apisig_…`, so they may share a database
     /// with the application's). The first open records the master key's id and a sealed
-    /// check value; every later open checks the key against them.
+    /// check value; every later open checks the key against them. `master_keys` is one
+    /// [`MasterKey`], or [`MasterKeys`] (a new key and older ones, during a re-seal): one of
+    /// them must be the key the database names as current.
     ///
     /// # Errors
     /// [`StoreError::InvalidUrl`], [`StoreError::Unavailable`] when the database cannot be
-    /// opened, [`StoreError::WrongMasterKey`] when the store was created under another master
-    /// key, [`StoreError::Corrupt`] when its schema is newer than this version's.
-    pub fn open(url: &str, master_key: MasterKey) -> Result<Store, StoreError> {
-        let mut conn = Conn::open(url)?;
+    /// opened, [`StoreError::WrongMasterKey`] when the store's secrets are sealed under
+    /// another master key than those given, [`StoreError::Corrupt`] when its schema is newer
+    /// than this version's.
+    pub fn open(url: &str, master_keys: impl Into<MasterKeys>) -> Result<Store, StoreError> {
+        let keys = master_keys.into();
+        let (url, pool_size) = pool_url(url)?;
+        let mut conn = Conn::open(&url)?;
         let bytes = conn.bytes_type();
         let postgres = conn.is_postgres();
-        let product = conn.transaction(true, |tx| {
+        let (product, sealing) = conn.transaction(true, |tx| {
             if postgres {
                 // Workers starting together migrate one at a time.
                 tx.exec("SELECT pg_advisory_xact_lock(7316426917)", &[])?;
@@ -235,10 +304,6 @@ impl Store {
             for stmt in SCHEMA_V1 {
                 tx.exec(&stmt.replace("BYTES", bytes), &[])?;
             }
-            let meta = |tx: &mut dyn Tx, name: &str| -> Result<Option<String>, StoreError> {
-                let rows = tx.query("SELECT value FROM apisig_meta WHERE name = ?", &[text(name)])?;
-                rows.first().map(|r| r.req_text(0)).transpose()
-            };
             match meta(tx, "schema_version")? {
                 Some(v) if v.parse::<i64>().is_ok_and(|v| v > SCHEMA_VERSION) => {
                     return Err(StoreError::Corrupt(format!(
@@ -253,44 +318,42 @@ impl Store {
                     )?;
                 }
             }
-            match (meta(tx, "master_key_id")?, meta(tx, "master_key_check")?) {
+            let sealing = match (meta(tx, "master_key_id")?, meta(tx, "master_key_check")?) {
                 (Some(id), Some(check)) => {
-                    let wrong = || StoreError::WrongMasterKey { store: id.clone(), given: master_key.id().to_owned() };
-                    if id != master_key.id() {
-                        return Err(wrong());
-                    }
+                    let wrong = || StoreError::WrongMasterKey { store: id.clone(), given: keys.ids_text() };
+                    let key = keys.get(&id).ok_or_else(wrong)?;
                     let sealed = hex_decode(&check).ok_or_else(|| StoreError::Corrupt("master key check".into()))?;
-                    match master_key.open(b"check", &sealed) {
-                        Ok(v) if v.as_slice() == CHECK => {}
+                    match key.open(b"check", &sealed) {
+                        Ok(v) if v.as_slice() == CHECK => id,
                         _ => return Err(wrong()),
                     }
                 }
                 (None, None) => {
-                    let check = master_key.seal(b"check", CHECK)?;
-                    tx.exec(
-                        "INSERT INTO apisig_meta (name, value) VALUES ('master_key_id', ?)",
-                        &[text(master_key.id())],
-                    )?;
+                    let key = keys.newest();
+                    let check = key.seal(b"check", CHECK)?;
+                    tx.exec("INSERT INTO apisig_meta (name, value) VALUES ('master_key_id', ?)", &[text(key.id())])?;
                     tx.exec(
                         "INSERT INTO apisig_meta (name, value) VALUES ('master_key_check', ?)",
                         &[text(&hex_encode(&check))],
                     )?;
+                    key.id().to_owned()
                 }
                 _ => return Err(StoreError::Corrupt("the master key's id or check value is missing".into())),
-            }
-            match meta(tx, "key_product")? {
-                Some(p) => Ok(p),
+            };
+            let product = match meta(tx, "key_product")? {
+                Some(p) => p,
                 None => {
                     tx.exec(
                         "INSERT INTO apisig_meta (name, value) VALUES ('key_product', ?)",
                         &[text(DEFAULT_PRODUCT)],
                     )?;
-                    Ok(DEFAULT_PRODUCT.to_owned())
+                    DEFAULT_PRODUCT.to_owned()
                 }
-            }
+            };
+            Ok((product, sealing))
         })?;
         let format = KeyFormat::new(&product).map_err(|_| StoreError::Corrupt(format!("key product {product:?}")))?;
-        Ok(Store { conn: Mutex::new(conn), master: master_key, format })
+        Ok(Store { pool: Pool::new(url, pool_size, conn), keys, sealing: Mutex::new(sealing), format })
     }
 
     /// The format keys are issued in (and presented static keys are checked against).
@@ -298,9 +361,21 @@ impl Store {
         &self.format
     }
 
-    /// The id of the master key the store's secrets are sealed under.
-    pub fn master_key_id(&self) -> &str {
-        self.master.id()
+    /// The id of the master key the store seals new secrets under, as this handle last saw
+    /// it (at open, or its own [`rekey`](Self::rekey); [`rekey_status`](Self::rekey_status)
+    /// asks the database).
+    pub fn master_key_id(&self) -> String {
+        self.sealing.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The master keys this handle holds.
+    pub fn master_keys(&self) -> &MasterKeys {
+        &self.keys
+    }
+
+    /// How many connections the store keeps to its database at most.
+    pub fn pool_size(&self) -> usize {
+        self.pool.size()
     }
 
     /// Sets the product keys are issued under from now on (`acme` → `acme_sk_…`), recorded in
@@ -318,16 +393,35 @@ impl Store {
         Ok(())
     }
 
-    fn conn(&self) -> MutexGuard<'_, Conn> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.conn().transaction(true, f)
+        self.pool.get()?.transaction(true, f)
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.conn().transaction(false, f)
+        self.pool.get()?.transaction(false, f)
+    }
+
+    /// The master key new secrets are sealed under in this transaction: the one the database
+    /// names as current (see [`current_key_id`]), which this process must hold.
+    fn sealing_key(&self, tx: &mut dyn Tx) -> Result<&MasterKey, StoreError> {
+        let id = current_key_id(tx)?;
+        self.keys.get(&id).ok_or_else(|| StoreError::WrongMasterKey { store: id, given: self.keys.ids_text() })
+    }
+
+    /// Opens a sealed secret of the client's `slot` with the master key its row names.
+    fn unseal(
+        &self,
+        id: &str,
+        slot: Slot,
+        key_id: Option<String>,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let key_id = key_id.ok_or_else(|| StoreError::Corrupt("a sealed secret without its master key's id".into()))?;
+        let key = self
+            .keys
+            .get(&key_id)
+            .ok_or_else(|| StoreError::MasterKeyNotGiven { needed: key_id.clone(), given: self.keys.ids_text() })?;
+        key.open(&context(id, slot), sealed)
     }
 
     /// Takes the client's row lock for the rest of the transaction (so concurrent changes to
@@ -378,30 +472,32 @@ impl Store {
         let key = self.format.generate(kind)?;
         self.write(|tx| {
             Self::lock_client(tx, id)?;
-            self.insert_key(tx, id, slot, kind, &key, None)?;
+            let sealer = if kind == KeyKind::Hmac { Some(self.sealing_key(tx)?) } else { None };
+            Self::insert_key(tx, sealer, id, slot, kind, key.as_str().as_bytes(), None)?;
             Ok(())
         })?;
         Ok(key)
     }
 
+    /// Stores a key: a static key's digest, or an HMAC secret sealed under `sealer` (the
+    /// transaction's [`sealing_key`](Self::sealing_key)).
     fn insert_key(
-        &self,
         tx: &mut dyn Tx,
+        sealer: Option<&MasterKey>,
         id: &str,
         slot: Slot,
         kind: KeyKind,
-        key: &IssuedKey,
+        key: &[u8],
         expires: Option<i64>,
     ) -> Result<(), StoreError> {
-        let (digest, sealed, mk) = match kind {
-            KeyKind::Static => {
-                (Val::Blob(Some(Sha256::digest(key.as_str()).to_vec())), Val::Blob(None), Val::Text(None))
+        let (digest, sealed, mk) = match (kind, sealer) {
+            (KeyKind::Static, _) => (Val::Blob(Some(Sha256::digest(key).to_vec())), Val::Blob(None), Val::Text(None)),
+            (KeyKind::Hmac, Some(sealer)) => {
+                (Val::Blob(None), Val::Blob(Some(sealer.seal(&context(id, slot), key)?)), text(sealer.id()))
             }
-            KeyKind::Hmac => (
-                Val::Blob(None),
-                Val::Blob(Some(self.master.seal(&context(id, slot), key.as_str().as_bytes())?)),
-                text(self.master.id()),
-            ),
+            (KeyKind::Hmac, None) => {
+                return Err(StoreError::Corrupt("an HMAC secret to store without a master key".into()));
+            }
         };
         let n = tx.exec(
             "INSERT INTO apisig_keys (client_id, slot, kind, digest, sealed, master_key_id, created, expires, revoked)
@@ -443,7 +539,8 @@ impl Store {
             if slots.0 != Some(kind) {
                 return Err(StoreError::NoSuchKey { client: id.to_owned(), slot: Slot::Primary.name() });
             }
-            self.insert_key(tx, id, Slot::Secondary, kind, &key, None)?;
+            let sealer = if kind == KeyKind::Hmac { Some(self.sealing_key(tx)?) } else { None };
+            Self::insert_key(tx, sealer, id, Slot::Secondary, kind, key.as_str().as_bytes(), None)?;
             self.swap(tx, id)?;
             match expires {
                 Some(at) => {
@@ -477,13 +574,21 @@ impl Store {
     /// Swaps the primary and secondary keys (an HMAC secret is resealed: its slot is part of
     /// its associated data).
     fn swap(&self, tx: &mut dyn Tx, id: &str) -> Result<(), StoreError> {
-        let rows = tx.query("SELECT slot, sealed FROM apisig_keys WHERE client_id = ?", &[text(id)])?;
+        let rows = tx.query("SELECT slot, sealed, master_key_id FROM apisig_keys WHERE client_id = ?", &[text(id)])?;
         let mut resealed = Vec::new();
+        let mut sealer = None;
         for r in &rows {
             let slot = slot_of(r.req_int(0)?)?;
             let other = if slot == Slot::Primary { Slot::Secondary } else { Slot::Primary };
             let sealed = match r.blob(1)? {
-                Some(s) => Some(self.master.seal(&context(id, other), &self.master.open(&context(id, slot), &s)?)?),
+                Some(s) => {
+                    let secret = self.unseal(id, slot, r.text(2)?, &s)?;
+                    let key = match sealer {
+                        Some(k) => k,
+                        None => *sealer.insert(self.sealing_key(tx)?),
+                    };
+                    Some((key.seal(&context(id, other), &secret)?, key.id()))
+                }
                 None => None,
             };
             resealed.push((slot, other, sealed));
@@ -493,10 +598,10 @@ impl Store {
         tx.exec("UPDATE apisig_keys SET slot = 0 WHERE client_id = ? AND slot = 1", &[text(id)])?;
         tx.exec("UPDATE apisig_keys SET slot = 1 WHERE client_id = ? AND slot = 2", &[text(id)])?;
         for (_, other, sealed) in resealed {
-            if let Some(s) = sealed {
+            if let Some((s, key_id)) = sealed {
                 tx.exec(
                     "UPDATE apisig_keys SET sealed = ?, master_key_id = ? WHERE client_id = ? AND slot = ?",
-                    &[Val::Blob(Some(s)), text(self.master.id()), text(id), int(slot_int(other))],
+                    &[Val::Blob(Some(s)), text(key_id), text(id), int(slot_int(other))],
                 )?;
             }
         }
@@ -688,6 +793,198 @@ impl Store {
         })
     }
 
+    /// Creates many clients, each with its primary key, in one transaction: all of them or,
+    /// on any error, none. For migrations from another system and for loading a large store
+    /// (a transaction per client costs a disk sync each). Returns how many were created.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for an invalid id, a static key not in the store's format
+    /// or an empty HMAC secret, [`StoreError::ClientExists`] (the first taken id),
+    /// [`StoreError::InvalidInput`] for a static key another client has,
+    /// [`StoreError::Unavailable`].
+    pub fn import(&self, clients: &[NewClient<'_>]) -> Result<u64, StoreError> {
+        for c in clients {
+            check_id(c.id)?;
+            match c.key {
+                Some((KeyKind::Static, key)) => {
+                    let ok = core::str::from_utf8(key).ok().and_then(|k| self.format.check(k).ok());
+                    if ok != Some(KeyKind::Static) {
+                        return Err(StoreError::InvalidInput(format!(
+                            "the static key of {:?} is not a {} static key (its format and checksum)",
+                            c.id,
+                            self.format.product()
+                        )));
+                    }
+                }
+                Some((KeyKind::Hmac, [])) => {
+                    return Err(StoreError::InvalidInput(format!("the HMAC secret of {:?} is empty", c.id)));
+                }
+                Some((KeyKind::Hmac, _)) | None => {}
+            }
+        }
+        let t = now();
+        self.write(|tx| {
+            let hmac = clients.iter().any(|c| matches!(c.key, Some((KeyKind::Hmac, _))));
+            let sealer = if hmac { Some(self.sealing_key(tx)?) } else { None };
+            for c in clients {
+                let n = tx.exec(
+                    "INSERT INTO apisig_clients (id, status, allowed, scopes, created, updated) VALUES (?, 'active', '', '', ?, ?)
+                     ON CONFLICT (id) DO NOTHING",
+                    &[text(c.id), int(t), int(t)],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::ClientExists(c.id.to_owned()));
+                }
+                if let Some((kind, key)) = c.key {
+                    if kind == KeyKind::Static {
+                        let digest = Val::Blob(Some(Sha256::digest(key).to_vec()));
+                        if !tx.query("SELECT 1 FROM apisig_keys WHERE digest = ?", &[digest])?.is_empty() {
+                            return Err(StoreError::InvalidInput(format!(
+                                "the static key of {:?} belongs to another client",
+                                c.id
+                            )));
+                        }
+                    }
+                    Self::insert_key(tx, sealer, c.id, Slot::Primary, kind, key, None)?;
+                }
+            }
+            Ok(u64::try_from(clients.len()).unwrap_or(u64::MAX))
+        })
+    }
+
+    /// Where a re-seal stands: the master key the database names as current, and how many
+    /// HMAC secrets are sealed under it and under older keys.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`], [`StoreError::Corrupt`].
+    pub fn rekey_status(&self) -> Result<RekeyStatus, StoreError> {
+        self.read(|tx| Self::status_in(tx, 0))
+    }
+
+    fn status_in(tx: &mut dyn Tx, resealed: u64) -> Result<RekeyStatus, StoreError> {
+        let master_key_id =
+            meta(tx, "master_key_id")?.ok_or_else(|| StoreError::Corrupt("the master key's id is missing".into()))?;
+        let mut status = RekeyStatus { master_key_id, resealed, ..RekeyStatus::default() };
+        for r in tx.query(
+            "SELECT COALESCE(master_key_id, ''), COUNT(*) FROM apisig_keys WHERE sealed IS NOT NULL
+             GROUP BY COALESCE(master_key_id, '') ORDER BY 1",
+            &[],
+        )? {
+            let (id, n) = (r.req_text(0)?, u64::try_from(r.req_int(1)?).unwrap_or(0));
+            if id == status.master_key_id {
+                status.sealed = n;
+            } else {
+                status.remaining.push((id, n));
+            }
+        }
+        Ok(status)
+    }
+
+    /// Re-seals every HMAC secret under the newest of this handle's [`MasterKeys`], in
+    /// transactions of at most `batch` secrets; the master key can then be replaced without
+    /// downtime:
+    ///
+    /// 1. give every worker both keys ([`MasterKeys::new`]`(new).with_previous(old)`, or
+    ///    `APISIG_MASTER_KEY` and `APISIG_MASTER_KEY_PREVIOUS`): they open secrets sealed
+    ///    under either, and seal new ones under the key the database names as current;
+    /// 2. `rekey`: the new key becomes the database's current key (new secrets are sealed
+    ///    under it from then on, by every worker), then every secret still sealed under an
+    ///    older key is opened and sealed again under the new one;
+    /// 3. once it returns [complete](RekeyStatus::is_complete), take the old key away.
+    ///
+    /// Each batch is one transaction: interrupted (the process killed, the database gone, or
+    /// `progress` breaking off), nothing is half-written and every secret opens under the key
+    /// its row names; calling `rekey` again resumes. Lookups are not blocked meanwhile.
+    /// `progress` is called after each batch with the number of secrets re-sealed so far.
+    ///
+    /// A re-seal to another key while one is under way is refused: finish the first.
+    ///
+    /// # Errors
+    /// [`StoreError::MasterKeyNotGiven`] when secrets are sealed under a key this handle does
+    /// not hold (checked before anything is written), [`StoreError::WrongMasterKey`] when the
+    /// database's current key is not held, [`StoreError::InvalidInput`] for a batch of 0 or
+    /// when a re-seal to another key is under way, [`StoreError::Unavailable`],
+    /// [`StoreError::Corrupt`] (a secret that does not open: that batch is rolled back).
+    pub fn rekey(
+        &self,
+        batch: usize,
+        mut progress: impl FnMut(u64) -> ControlFlow<()>,
+    ) -> Result<RekeyStatus, StoreError> {
+        if batch == 0 {
+            return Err(StoreError::InvalidInput("a re-seal batch holds at least one secret".into()));
+        }
+        let target = self.keys.newest();
+        self.write(|tx| {
+            let current = current_key_id(tx)?;
+            let status = Self::status_in(tx, 0)?;
+            if current != target.id() {
+                if let Some((_, n)) = status.remaining.first() {
+                    return Err(StoreError::InvalidInput(format!(
+                        "a re-seal to master key {current} is under way ({n} secrets sealed under older keys): \
+                         finish it first, with {current} as the newest master key"
+                    )));
+                }
+                if self.keys.get(&current).is_none() {
+                    return Err(StoreError::WrongMasterKey { store: current, given: self.keys.ids_text() });
+                }
+            }
+            if let Some((id, _)) = status.remaining.iter().find(|(id, _)| self.keys.get(id).is_none()) {
+                return Err(StoreError::MasterKeyNotGiven { needed: id.clone(), given: self.keys.ids_text() });
+            }
+            if current != target.id() {
+                let check = target.seal(b"check", CHECK)?;
+                tx.exec("UPDATE apisig_meta SET value = ? WHERE name = 'master_key_id'", &[text(target.id())])?;
+                tx.exec(
+                    "UPDATE apisig_meta SET value = ? WHERE name = 'master_key_check'",
+                    &[text(&hex_encode(&check))],
+                )?;
+            }
+            Ok(())
+        })?;
+        target.id().clone_into(&mut self.sealing.lock().unwrap_or_else(PoisonError::into_inner));
+        let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+        let mut cursor = (String::new(), -1i64);
+        let mut resealed = 0u64;
+        loop {
+            let (n, seen, last) = self.write(|tx| {
+                // Still the current key: no other re-seal began meanwhile (and its row lock
+                // keeps one from beginning during this batch).
+                tx.exec("UPDATE apisig_meta SET value = value WHERE name = 'master_key_id'", &[])?;
+                if meta(tx, "master_key_id")?.as_deref() != Some(target.id()) {
+                    return Err(StoreError::InvalidInput("another re-seal began meanwhile".into()));
+                }
+                let rows = tx.query(
+                    "SELECT client_id, slot, sealed, master_key_id FROM apisig_keys
+                     WHERE (client_id, slot) > (?, ?) AND sealed IS NOT NULL AND master_key_id <> ?
+                     ORDER BY client_id, slot LIMIT ?",
+                    &[text(&cursor.0), int(cursor.1), text(target.id()), int(limit)],
+                )?;
+                let mut n = 0u64;
+                let mut last = None;
+                for r in &rows {
+                    let (id, slot_n) = (r.req_text(0)?, r.req_int(1)?);
+                    let slot = slot_of(slot_n)?;
+                    let old = r.blob(2)?.ok_or_else(|| StoreError::Corrupt("a sealed secret".into()))?;
+                    let secret = self.unseal(&id, slot, r.text(3)?, &old)?;
+                    let new = target.seal(&context(&id, slot), &secret)?;
+                    n = n.saturating_add(tx.exec(
+                        "UPDATE apisig_keys SET sealed = ?, master_key_id = ? WHERE client_id = ? AND slot = ? AND sealed = ?",
+                        &[Val::Blob(Some(new)), text(target.id()), text(&id), int(slot_n), Val::Blob(Some(old))],
+                    )?);
+                    last = Some((id, slot_n));
+                }
+                Ok((n, rows.len(), last))
+            })?;
+            resealed = resealed.saturating_add(n);
+            let Some(last) = last else { break };
+            cursor = last;
+            if seen < batch || progress(resealed).is_break() {
+                break;
+            }
+        }
+        self.read(|tx| Self::status_in(tx, resealed))
+    }
+
     /// Records an APEX nonce for the client when it is larger than the last one accepted
     /// (atomically, across every worker); `false` when it is not (a replay).
     ///
@@ -811,7 +1108,9 @@ impl Store {
         let (mut info, last_nonce) = client_info(row)?;
         let mut material: [Option<KeyMaterial>; 2] = [None, None];
         let keys = tx.query(
-            &format!("SELECT {KEY_COLUMNS}, digest, sealed FROM apisig_keys WHERE client_id = ? ORDER BY slot"),
+            &format!(
+                "SELECT {KEY_COLUMNS}, digest, sealed, master_key_id FROM apisig_keys WHERE client_id = ? ORDER BY slot"
+            ),
             &[text(id)],
         )?;
         for r in &keys {
@@ -826,7 +1125,7 @@ impl Store {
                     let s = r
                         .blob(KEY_FIELDS.saturating_add(1))?
                         .ok_or_else(|| StoreError::Corrupt("an HMAC key without sealed secret".into()))?;
-                    KeyMaterial::HmacSecret(self.master.open(&context(id, key.slot), &s)?)
+                    KeyMaterial::HmacSecret(self.unseal(id, key.slot, r.text(KEY_FIELDS.saturating_add(2))?, &s)?)
                 }
             };
             if let Some(at) = material.get_mut(usize::try_from(slot_int(key.slot)).unwrap_or(0)) {

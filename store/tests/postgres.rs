@@ -25,6 +25,7 @@ fn lifecycle_and_master_key_in_postgres() {
     let Some(pg) = PgServer::start() else { return };
     let store = Store::open(&pg.database("lifecycle"), MasterKey::generate().unwrap()).unwrap();
     common::lifecycle(&store);
+    common::import(&store);
     common::wrong_master_key(&pg.database("master"));
 }
 
@@ -103,4 +104,63 @@ fn caches_fail_closed_while_postgres_is_down_and_recover() {
     pg.restart();
     assert_eq!(strict.by_static_key(k).unwrap().unwrap().id(), "c");
     assert_eq!(lenient.by_id(b"c").unwrap().unwrap().id(), "c");
+}
+
+#[test]
+fn rekey_in_postgres() {
+    let Some(pg) = PgServer::start() else { return };
+    common::rekey(&pg.database("rekey"));
+    common::rekey_while_verifying(&pg.database("rekey_busy"));
+}
+
+/// Lookups from several threads run on several connections: a call stuck on a row lock does
+/// not hold up another thread's lookup (with one connection, it does).
+#[test]
+fn lookups_overlap_on_the_pool() {
+    use std::sync::mpsc;
+
+    let Some(pg) = PgServer::start() else { return };
+    let url = pg.database("pool");
+    let master = MasterKey::generate().unwrap();
+    for size in [4, 1] {
+        let store = Store::open(&format!("{url}?pool_size={size}"), master.clone()).unwrap();
+        assert_eq!(store.pool_size(), size);
+        let (a, b) = (format!("a{size}"), format!("b{size}"));
+        store.create_client(&a).unwrap();
+        store.create_client(&b).unwrap();
+        let mut locker = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut lock = locker.transaction().unwrap();
+        lock.query("SELECT 1 FROM apisig_clients WHERE id = $1 FOR UPDATE", &[&a]).unwrap();
+        std::thread::scope(|s| {
+            let (a_done, a_rx) = mpsc::channel();
+            let (store, a, b) = (&store, &a, &b);
+            s.spawn(move || a_done.send(store.set_role(a, Some("x"))).unwrap());
+            // Until the change waits for the row lock, on one of the store's connections.
+            let mut watch = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while watch
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'", &[])
+                .unwrap()
+                .get::<_, i64>(0)
+                == 0
+            {
+                assert!(std::time::Instant::now() < deadline, "the change never waited");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let (b_done, b_rx) = mpsc::channel();
+            s.spawn(move || b_done.send(store.load(b).map(|r| r.map(|r| r.info.id))).unwrap());
+            let early = b_rx.recv_timeout(Duration::from_millis(1500));
+            if size > 1 {
+                assert_eq!(early.unwrap(), Ok(Some(b.clone())), "the lookup ran beside the stuck change");
+            } else {
+                assert!(early.is_err(), "one connection: the lookup waits for it");
+            }
+            assert!(a_rx.try_recv().is_err(), "the change is still waiting for its lock");
+            lock.rollback().unwrap();
+            assert_eq!(a_rx.recv_timeout(Duration::from_secs(10)).unwrap(), Ok(()));
+            if size == 1 {
+                assert_eq!(b_rx.recv_timeout(Duration::from_secs(10)).unwrap(), Ok(Some(b.clone())));
+            }
+        });
+    }
 }

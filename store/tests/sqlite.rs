@@ -23,6 +23,7 @@ fn lifecycle_in_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&url(&dir), MasterKey::generate().unwrap()).unwrap();
     common::lifecycle(&store);
+    common::import(&store);
 }
 
 #[test]
@@ -41,8 +42,9 @@ fn wrong_master_key_is_refused_at_open() {
 fn the_database_file_never_holds_a_key_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let mut issued = Vec::new();
+    let (old, new) = (MasterKey::generate().unwrap(), MasterKey::generate().unwrap());
     {
-        let mut store = Store::open(&url(&dir), MasterKey::generate().unwrap()).unwrap();
+        let mut store = Store::open(&url(&dir), old.clone()).unwrap();
         store.set_key_format(KeyFormat::new("acme").unwrap()).unwrap();
         for i in 0..20 {
             let id = format!("client-{i}");
@@ -55,6 +57,24 @@ fn the_database_file_never_holds_a_key_in_clear() {
                 store.revoke_key(&id, Slot::Primary).unwrap();
             }
         }
+        // Imported in bulk, then re-sealed under a new master key: still never in clear.
+        let format = store.key_format().clone();
+        let imports: Vec<_> = (0..6)
+            .map(|i| {
+                let kind = if i % 2 == 0 { KeyKind::Static } else { KeyKind::Hmac };
+                (format!("bulk-{i}"), kind, format.generate(kind).unwrap())
+            })
+            .collect();
+        let clients: Vec<_> = imports
+            .iter()
+            .map(|(id, kind, key)| apisig_store::NewClient { id, key: Some((*kind, key.as_str().as_bytes())) })
+            .collect();
+        assert_eq!(store.import(&clients).unwrap(), 6);
+        issued.extend(imports.into_iter().map(|(_, kind, key)| (kind, key)));
+        let store =
+            Store::open(&url(&dir), apisig_store::MasterKeys::new(new.clone()).with_previous(old.clone())).unwrap();
+        let status = store.rekey(4, |_| std::ops::ControlFlow::Continue(())).unwrap();
+        assert!(status.is_complete() && status.resealed > 10, "{status:?}");
     }
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -62,6 +82,10 @@ fn the_database_file_never_holds_a_key_in_clear() {
     }
     let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     assert!(contains(b"apisig_keys"), "the search reads the database");
+    for master in [&old, &new] {
+        assert!(!contains(master.to_hex().as_bytes()), "a master key in the file");
+        assert!(!contains(&hex::decode(master.to_hex().as_str()).unwrap()), "a master key's bytes in the file");
+    }
     for (kind, key) in &issued {
         let text = key.as_str();
         assert!(!contains(text.as_bytes()), "{kind:?} key in clear");
@@ -114,4 +138,63 @@ fn urls_name_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let err = Store::open(&format!("sqlite:{}/no/such/dir/keys.db", dir.path().display()), master).unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+#[test]
+fn rekey_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    common::rekey(&url(&dir));
+}
+
+#[test]
+fn rekey_while_workers_verify_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    common::rekey_while_verifying(&url(&dir));
+}
+
+/// A batch that meets a secret it cannot open is rolled back whole: nothing half-written,
+/// every other secret still opens; without that row the re-seal resumes and completes.
+#[test]
+fn a_failing_rekey_batch_writes_nothing() {
+    use std::ops::ControlFlow;
+
+    use apisig_store::MasterKeys;
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (MasterKey::generate().unwrap(), MasterKey::generate().unwrap());
+    let mut issued = common::issue_many(&Store::open(&url(&dir), old.clone()).unwrap(), 12);
+    let conn = rusqlite::Connection::open(dir.path().join("keys.db")).unwrap();
+    let n = conn
+        .execute("UPDATE apisig_keys SET sealed = zeroblob(80) WHERE client_id = 'c-007' AND slot = 0", [])
+        .unwrap();
+    assert_eq!(n, 1);
+    let store = Store::open(&url(&dir), MasterKeys::new(new.clone()).with_previous(old.clone())).unwrap();
+    let err = store.rekey(100, |_| ControlFlow::Continue(())).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    let status = store.rekey_status().unwrap();
+    assert_eq!((status.master_key_id.as_str(), status.sealed), (new.id(), 0));
+    assert_eq!(status.remaining, [(old.id().to_owned(), issued.secrets.len() as u64)]);
+    issued.secrets.retain(|(id, _, _)| id != "c-007");
+    store.delete_client("c-007").unwrap();
+    common::all_open(&store, &issued);
+    let status = store.rekey(100, |_| ControlFlow::Continue(())).unwrap();
+    assert!(status.is_complete());
+    assert_eq!(status.resealed, issued.secrets.len() as u64);
+    common::all_open(&Store::open(&url(&dir), new).unwrap(), &issued);
+}
+
+/// `pool_size=N` among the URL's parameters; the file is the path without it.
+#[test]
+fn the_pool_size_is_a_url_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = MasterKey::generate().unwrap();
+    let store = Store::open(&format!("{}?pool_size=2", url(&dir)), master.clone()).unwrap();
+    assert_eq!(store.pool_size(), 2);
+    store.create_client("c").unwrap();
+    assert!(dir.path().join("keys.db").exists());
+    assert_eq!(Store::open(&url(&dir), master.clone()).unwrap().pool_size(), 4);
+    assert_eq!(Store::open("sqlite::memory:?pool_size=8", master.clone()).unwrap().pool_size(), 1);
+    for bad in ["0", "65", "x", ""] {
+        let err = Store::open(&format!("{}?pool_size={bad}", url(&dir)), master.clone()).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidUrl(_)), "{bad}: {err:?}");
+    }
 }

@@ -222,3 +222,270 @@ pub fn wrong_master_key(url: &str) {
     let store = Store::open(url, right).unwrap();
     assert!(matches!(store.load("c").unwrap().unwrap().material[0], Some(KeyMaterial::HmacSecret(_))));
 }
+
+/// What a store was given to keep: each client's HMAC secrets by slot, and static keys.
+pub struct Issued {
+    pub secrets: Vec<(String, Slot, String)>,
+    pub statics: Vec<(String, String)>,
+}
+
+/// `n` clients under the store's master key: HMAC primaries, every third with an HMAC
+/// secondary, every fifth with a static key instead.
+pub fn issue_many(store: &Store, n: usize) -> Issued {
+    let mut issued = Issued { secrets: Vec::new(), statics: Vec::new() };
+    for i in 0..n {
+        let id = format!("c-{i:03}");
+        store.create_client(&id).unwrap();
+        if i % 5 == 0 {
+            let key = store.issue(&id, Slot::Primary, KeyKind::Static).unwrap();
+            issued.statics.push((id, key.as_str().to_owned()));
+            continue;
+        }
+        let key = store.issue(&id, Slot::Primary, KeyKind::Hmac).unwrap();
+        issued.secrets.push((id.clone(), Slot::Primary, key.as_str().to_owned()));
+        if i % 3 == 0 {
+            let key = store.issue(&id, Slot::Secondary, KeyKind::Hmac).unwrap();
+            issued.secrets.push((id, Slot::Secondary, key.as_str().to_owned()));
+        }
+    }
+    issued
+}
+
+/// For each secret: whether `store` opened it (and then to the right value), or the error.
+pub fn open_each(store: &Store, issued: &Issued) -> Vec<Result<(), StoreError>> {
+    issued
+        .secrets
+        .iter()
+        .map(|(id, slot, secret)| {
+            let r = store.load(id)?.unwrap();
+            let i = if *slot == Slot::Primary { 0 } else { 1 };
+            assert_eq!(secret_of(r.material[i].as_ref().unwrap()), secret.as_bytes(), "{id} {slot:?}");
+            Ok(())
+        })
+        .collect()
+}
+
+/// Every secret opens to its value; every static key is found.
+pub fn all_open(store: &Store, issued: &Issued) {
+    for r in open_each(store, issued) {
+        r.unwrap();
+    }
+    for (id, key) in &issued.statics {
+        assert_eq!(&store.load_by_static_key(key.as_bytes()).unwrap().unwrap().info.id, id);
+    }
+}
+
+/// Re-sealing under a new master key, stage by stage, with workers holding the old key only,
+/// the new key only, or both; an interrupted re-seal resumed; wrong keys refused clearly.
+pub fn rekey(url: &str) {
+    use std::ops::ControlFlow;
+
+    use apisig_store::MasterKeys;
+
+    let (old, new, other) =
+        (MasterKey::generate().unwrap(), MasterKey::generate().unwrap(), MasterKey::generate().unwrap());
+    let both = || MasterKeys::new(new.clone()).with_previous(old.clone());
+    let first = Store::open(url, old.clone()).unwrap();
+    let issued = issue_many(&first, 30);
+    let total = issued.secrets.len() as u64;
+    assert_eq!(total, 32);
+
+    // Before: the new key alone is a wrong key; with the old one it opens, and seals under
+    // the old key (the database's current one) until the re-seal begins.
+    let err = Store::open(url, new.clone()).unwrap_err();
+    assert_eq!(err, StoreError::WrongMasterKey { store: old.id().into(), given: new.id().into() });
+    let worker_both = Store::open(url, both()).unwrap();
+    assert_eq!(worker_both.master_key_id(), old.id());
+    all_open(&worker_both, &issued);
+    let status = worker_both.rekey_status().unwrap();
+    assert_eq!((status.master_key_id.as_str(), status.sealed, status.remaining.len()), (old.id(), total, 0));
+    let worker_old = Store::open(url, old.clone()).unwrap(); // keeps running throughout
+
+    // The re-seal, interrupted after two batches of 4.
+    let rekeyer = Store::open(url, both()).unwrap();
+    let mut calls = Vec::new();
+    let status = rekeyer
+        .rekey(4, |n| {
+            calls.push(n);
+            if n >= 8 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        })
+        .unwrap();
+    assert_eq!(calls, [4, 8]);
+    assert_eq!(status.master_key_id, new.id());
+    assert_eq!((status.resealed, status.sealed), (8, 8));
+    assert_eq!(status.remaining, [(old.id().to_owned(), total - 8)]);
+    assert!(!status.is_complete());
+    assert_eq!(rekeyer.master_key_id(), new.id());
+
+    // Mid-way: a worker with both keys opens every secret; one with the old key only opens
+    // those not yet re-sealed and fails closed (503) on the others, naming the key it lacks,
+    // and may no longer seal; one with the new key only, the reverse.
+    all_open(&worker_both, &issued);
+    let results = open_each(&worker_old, &issued);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count() as u64, total - 8);
+    for e in results.into_iter().filter_map(Result::err) {
+        assert_eq!(e, StoreError::MasterKeyNotGiven { needed: new.id().into(), given: old.id().into() });
+        assert_eq!(e.core_error(), Some(apisig::Error::StoreUnavailable));
+        assert!(e.to_string().contains("APISIG_MASTER_KEY_PREVIOUS"), "{e}");
+    }
+    worker_old.create_client("late").unwrap();
+    assert_eq!(
+        worker_old.issue("late", Slot::Primary, KeyKind::Hmac).unwrap_err(),
+        StoreError::WrongMasterKey { store: new.id().into(), given: old.id().into() }
+    );
+    worker_old.issue("late", Slot::Primary, KeyKind::Static).unwrap(); // nothing to seal
+    assert_eq!(
+        Store::open(url, old.clone()).unwrap_err(),
+        StoreError::WrongMasterKey { store: new.id().into(), given: old.id().into() }
+    );
+    let worker_new = Store::open(url, new.clone()).unwrap();
+    let results = open_each(&worker_new, &issued);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 8);
+    assert!(
+        results.iter().all(|r| r.is_ok()
+            || *r == Err(StoreError::MasterKeyNotGiven { needed: old.id().into(), given: new.id().into() }))
+    );
+    // A re-seal without the old key, or to a third key, is refused before writing anything.
+    assert_eq!(
+        worker_new.rekey(4, |_| ControlFlow::Continue(())).unwrap_err(),
+        StoreError::MasterKeyNotGiven { needed: old.id().into(), given: new.id().into() }
+    );
+    let third =
+        Store::open(url, MasterKeys::new(other.clone()).with_previous(new.clone()).with_previous(old.clone())).unwrap();
+    assert!(
+        matches!(third.rekey(4, |_| ControlFlow::Continue(())), Err(StoreError::InvalidInput(m)) if m.contains(new.id()))
+    );
+    assert_eq!(rekeyer.rekey_status().unwrap().remaining, [(old.id().to_owned(), total - 8)]);
+    // A secret issued now is sealed under the new key, by any worker holding it.
+    worker_both.create_client("mid").unwrap();
+    let mid = worker_both.issue("mid", Slot::Primary, KeyKind::Hmac).unwrap();
+    assert_eq!(rekeyer.rekey_status().unwrap().sealed, 9);
+
+    // Resumed by another process: complete.
+    let status = Store::open(url, both()).unwrap().rekey(5, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!((status.resealed, status.sealed), (total - 8, total + 1));
+    assert!(status.is_complete(), "{status:?}");
+    let again = rekeyer.rekey(5, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!((again.resealed, again.sealed, again.is_complete()), (0, total + 1, true));
+
+    // After: the new key alone opens everything; the old key alone is a wrong key at open,
+    // and the worker still running with it fails closed on every secret.
+    let worker_new = Store::open(url, new.clone()).unwrap();
+    all_open(&worker_new, &issued);
+    assert_eq!(
+        secret_of(worker_new.load("mid").unwrap().unwrap().material[0].as_ref().unwrap()),
+        mid.as_str().as_bytes()
+    );
+    assert_eq!(
+        Store::open(url, old.clone()).unwrap_err(),
+        StoreError::WrongMasterKey { store: new.id().into(), given: old.id().into() }
+    );
+    assert!(open_each(&worker_old, &issued).iter().all(|r| matches!(r, Err(StoreError::MasterKeyNotGiven { .. }))));
+    // A stranger key with the right one beside it changes nothing; alone it is refused.
+    assert!(Store::open(url, MasterKeys::new(other.clone()).with_previous(new.clone())).is_ok());
+    assert_eq!(
+        Store::open(url, other.clone()).unwrap_err(),
+        StoreError::WrongMasterKey { store: new.id().into(), given: other.id().into() }
+    );
+}
+
+/// Lookups by workers holding both keys never fail while a re-seal runs in small batches, and
+/// a worker issuing and promoting HMAC secrets meanwhile loses none: once the re-seal is done
+/// and the writer stopped, every secret (the writer's too) is sealed under the new key.
+pub fn rekey_while_verifying(url: &str) {
+    use std::ops::ControlFlow;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use apisig_store::MasterKeys;
+
+    let (old, new) = (MasterKey::generate().unwrap(), MasterKey::generate().unwrap());
+    let mut issued = issue_many(&Store::open(url, old.clone()).unwrap(), 60);
+    let before = issued.secrets.len() as u64;
+    let both = MasterKeys::new(new.clone()).with_previous(old.clone());
+    let done = AtomicBool::new(false);
+    let (rounds, written) = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let store = Store::open(url, both.clone()).unwrap();
+                let (issued, done) = (&issued, &done);
+                s.spawn(move || {
+                    let mut rounds = 0;
+                    while !done.load(Ordering::Relaxed) || rounds == 0 {
+                        all_open(&store, issued);
+                        rounds += 1;
+                    }
+                    rounds
+                })
+            })
+            .collect();
+        let writer = {
+            let store = Store::open(url, both.clone()).unwrap();
+            let done = &done;
+            s.spawn(move || {
+                let mut written = Vec::new();
+                let mut k = 0;
+                while !done.load(Ordering::Relaxed) || k < 3 {
+                    let id = format!("w-{k}");
+                    store.create_client(&id).unwrap();
+                    let first = store.issue(&id, Slot::Primary, KeyKind::Hmac).unwrap();
+                    let second = store.issue(&id, Slot::Secondary, KeyKind::Hmac).unwrap();
+                    store.promote(&id).unwrap();
+                    written.push((id.clone(), Slot::Primary, second.as_str().to_owned()));
+                    written.push((id, Slot::Secondary, first.as_str().to_owned()));
+                    k += 1;
+                }
+                written
+            })
+        };
+        let status = Store::open(url, both.clone())
+            .unwrap()
+            .rekey(3, |_| {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        done.store(true, Ordering::Relaxed);
+        assert!(status.resealed >= before, "{status:?}");
+        let written = writer.join().unwrap();
+        (readers.into_iter().map(|h| h.join().unwrap()).sum::<usize>(), written)
+    });
+    assert!(rounds >= 2, "{rounds}");
+    issued.secrets.extend(written);
+    let store = Store::open(url, new).unwrap();
+    let status = store.rekey_status().unwrap();
+    assert!(status.is_complete(), "{status:?}");
+    assert_eq!(status.sealed, issued.secrets.len() as u64);
+    all_open(&store, &issued);
+}
+
+/// Bulk import: all the clients or none; static keys checked against the store's format and
+/// kept as digests, HMAC secrets (any bytes, such as one carried over) sealed.
+pub fn import(store: &Store) {
+    use apisig_store::NewClient;
+    let format = store.key_format().clone();
+    let key = format.generate(KeyKind::Static).unwrap();
+    let k = key.as_str().as_bytes();
+    store.create_client("taken").unwrap();
+    let batch = [NewClient { id: "i-1", key: Some((KeyKind::Static, k)) }, NewClient { id: "taken", key: None }];
+    assert_eq!(store.import(&batch), Err(StoreError::ClientExists("taken".into())));
+    assert!(store.client("i-1").unwrap().is_none(), "nothing of a refused import stays");
+    for bad in [
+        NewClient { id: "i-1", key: Some((KeyKind::Static, b"SIGNIUS_KEY")) },
+        NewClient { id: "i-1", key: Some((KeyKind::Hmac, b"")) },
+        NewClient { id: "has space", key: None },
+    ] {
+        assert!(matches!(store.import(&[bad]), Err(StoreError::InvalidInput(_))), "{bad:?}");
+    }
+    let batch = [
+        NewClient { id: "i-1", key: Some((KeyKind::Static, k)) },
+        NewClient { id: "i-2", key: Some((KeyKind::Hmac, b"migrated secret")) },
+        NewClient { id: "i-3", key: None },
+    ];
+    assert_eq!(store.import(&batch), Ok(3));
+    let found = store.load_by_static_key(k).unwrap().unwrap();
+    assert_eq!((found.info.id.as_str(), digest_of(found.material[0].as_ref().unwrap())), ("i-1", sha256(&[k])[0]));
+    assert_eq!(secret_of(store.load("i-2").unwrap().unwrap().material[0].as_ref().unwrap()), b"migrated secret");
+    assert!(store.client("i-3").unwrap().unwrap().keys.is_empty());
+    let again = [NewClient { id: "i-4", key: Some((KeyKind::Static, k)) }];
+    assert!(matches!(store.import(&again), Err(StoreError::InvalidInput(m)) if m.contains("another client")));
+}
