@@ -321,8 +321,9 @@ class Introspector:
       malformed answer ``IntrospectionMalformed`` (503); kept answers are still used until they
       expire. Two opt-ins: ``serve_stale`` seconds uses kept answers that much longer while the
       provider cannot answer, never past the token's ``exp`` (counted in
-      :attr:`served_stale`; a token the provider refused since is not served); ``fail_open=True`` accepts such tokens as an :class:`AccessToken`
-      with no client (``claims == {}``; counted in :attr:`accepted_unavailable`).
+      :attr:`served_stale`; a token the provider refused since is not served);
+      ``fail_open=True`` accepts such tokens as an :class:`AccessToken` with no client
+      (``claims == {}``; counted in :attr:`accepted_unavailable`).
       :attr:`last_error` says why the provider last could not be asked.
     """
 
@@ -346,6 +347,8 @@ class Introspector:
     ) -> None:
         from .oauth import ClientCredentials
 
+        if min(max_cache, serve_stale, capacity, leeway) < 0:
+            raise ValueError("max_cache, serve_stale, capacity and leeway are not negative")
         self.issuer, self.audience, self.max_cache, self.fail_open = issuer, audience, max_cache, fail_open
         self.serve_stale, self.capacity, self.leeway = serve_stale, capacity, leeway
         self._endpoint = endpoint
@@ -420,7 +423,7 @@ class Introspector:
         try:
             with gate.lock:
                 hit = self._kept(digest, stale=False)
-                return hit if hit is not None else self._ask(token, digest)
+                return hit if hit is not None else self._ask(raw, digest)
         finally:
             with self._state:
                 gate.users -= 1
@@ -441,7 +444,7 @@ class Introspector:
                 del self._cache[digest]
         return None
 
-    def _ask(self, token: str, digest: bytes) -> dict[str, Any]:
+    def _ask(self, token: bytes, digest: bytes) -> dict[str, Any]:
         """One introspection request and the core's judgement of its answer; a provider that
         cannot answer makes a kept answer serve a while longer, when allowed."""
         try:
@@ -460,7 +463,7 @@ class Introspector:
                 self.served_stale += 1
             return stale
 
-    def _judge(self, token: str, digest: bytes) -> dict[str, Any]:
+    def _judge(self, token: bytes, digest: bytes) -> dict[str, Any]:
         content = self._request(token)
         now = self._now_ns()
         max_s = int(self.max_cache)
@@ -487,7 +490,7 @@ class Introspector:
                 cache[digest] = _Kept(now_s + keep, now_s + stale_keep, claims)
         return claims
 
-    def _request(self, token: str) -> bytes:
+    def _request(self, token: bytes) -> bytes:
         """The endpoint's 200 answer about ``token`` (RFC 7662 §2.1, §2.2)."""
         url = self.endpoint()
         headers, body = self._client.token_request()

@@ -247,6 +247,9 @@ def test_introspection_cache_is_keyed_by_digest_and_bounded() -> None:
     none = _introspector(ep, clock, capacity=0)
     none.principal("far")
     assert (none.cached, none.in_flight) == (0, 0)
+    for bad in ({"capacity": -1}, {"serve_stale": -1.0}, {"max_cache": -1.0}):
+        with pytest.raises(ValueError):
+            _introspector(ep, clock, **bad)
 
 
 def test_introspection_serve_stale() -> None:
