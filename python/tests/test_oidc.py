@@ -332,6 +332,43 @@ def test_introspection_single_flight() -> None:
     assert (failing.in_flight, failing.cached, failing.requests) == (0, 0, 0)
 
 
+def test_introspection_cancelled_task() -> None:
+    """An asyncio task cancelled while the ASGI authenticator's worker thread asks the provider:
+    the thread finishes its request, then no gate is left and the whole answer is kept."""
+    import asyncio
+
+    from apisig import Verifier
+    from apisig.server import Authenticator
+
+    ep = FakeIntrospection({"t1": dict(ACTIVE, exp=5000)})
+    asking, release = threading.Event(), threading.Event()
+
+    def held(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        asking.set()
+        release.wait(10)
+        return ep(url, headers, body)
+
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock, post=held)
+    auth = Authenticator(Verifier(), [], introspection=intro)
+    headers = [("authorization", b"Bearer t1")]
+
+    async def main() -> None:
+        task = asyncio.create_task(auth.authenticate_async("GET", "/x", headers, b""))
+        assert await asyncio.to_thread(asking.wait, 10)
+        assert intro.in_flight == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+
+    asyncio.run(main())  # waits for the worker thread
+    assert (intro.in_flight, intro.cached, intro.requests) == (0, 1, 1)
+    assert intro.principal("t1").client_id == "client-7"
+    assert intro.requests == 1
+
+
 def test_introspection_refuses_before_asking() -> None:
     """A token over the core's access-token maximum (8 KiB) is refused unsent."""
     assert apisig.ACCESS_TOKEN_MAX_LEN == 8 * 1024
