@@ -3,8 +3,12 @@ fake fetch serving the shared vectors' JWK set (tests/vectors/jws.json) and its 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -174,9 +178,8 @@ class FakeIntrospection:
 def _introspector(ep: FakeIntrospection, clock: Clock, **kw: Any) -> Any:
     from apisig.oidc import Introspector
 
-    return Introspector(
-        ISS, "rs", "rs-secret", audience=AUD, endpoint=ISS + "/introspect", post=ep, clock=clock, **kw
-    )
+    kw.setdefault("post", ep)
+    return Introspector(ISS, "rs", "rs-secret", audience=AUD, endpoint=ISS + "/introspect", clock=clock, **kw)
 
 
 def test_introspection() -> None:
@@ -206,6 +209,194 @@ def test_introspection() -> None:
     assert err.value.http_status == 503
     soft = _introspector(ep, clock, fail_open=True)
     assert soft.principal("t4").client_id is None
+
+
+ACTIVE = {"active": True, "client_id": "client-7", "scope": "a", "aud": AUD, "iss": ISS}
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def test_introspection_cache_is_keyed_by_digest_and_bounded() -> None:
+    """At most ``capacity`` answers, keyed by the token's SHA-256; when full, expired ones go
+    first, then the one expiring soonest; ``max_cache`` bounds each."""
+    ep = FakeIntrospection({f"tok-{i}": dict(ACTIVE, exp=1000 + i) for i in range(5)})
+    ep.answers["far"] = dict(ACTIVE, exp=5000)
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock, capacity=3)
+    for t in ("tok-4", "tok-0", "tok-2"):
+        intro.principal(t)
+    assert set(intro._cache) == {_digest(t) for t in ("tok-4", "tok-0", "tok-2")}
+    for kept in intro._cache.values():  # nothing kept names a token
+        assert "tok-" not in json.dumps(kept.claims)
+    intro.principal("tok-3")  # full, none expired: tok-0 (exp 1000) goes
+    assert set(intro._cache) == {_digest(t) for t in ("tok-4", "tok-2", "tok-3")}
+    intro.principal("tok-4")
+    assert intro.requests == 4  # tok-4 still kept
+    clock.t = 1003.0  # tok-2 and tok-3 expired (exp 1002, 1003)
+    intro.principal("far")  # full: the expired go, nothing live
+    assert set(intro._cache) == {_digest(t) for t in ("tok-4", "far")}
+    clock.t = 1003 + 299.9
+    intro.principal("far")
+    assert intro.requests == 5  # kept max_cache (300 s) from 1003
+    clock.t = 1003 + 300
+    intro.principal("far")
+    assert intro.requests == 6
+    none = _introspector(ep, clock, capacity=0)
+    none.principal("far")
+    assert (none.cached, none.in_flight) == (0, 0)
+    for bad in ({"capacity": -1}, {"serve_stale": -1.0}, {"max_cache": -1.0}):
+        with pytest.raises(ValueError):
+            _introspector(ep, clock, **bad)
+
+
+def test_introspection_serve_stale() -> None:
+    """While the provider cannot answer, kept answers serve ``serve_stale`` seconds past
+    ``max_cache``, never past the token's exp; a refusal drops what was kept."""
+    ep = FakeIntrospection({"long": dict(ACTIVE, exp=10_000), "short": dict(ACTIVE, exp=1000)})
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock, max_cache=60, serve_stale=300)
+    closed = _introspector(ep, clock, max_cache=60)
+    for i in (intro, closed):
+        i.principal("long")
+        i.principal("short")
+    ep.down = True
+    clock.t = 959.9
+    assert intro.principal("long").client_id == "client-7"  # fresh
+    assert (intro.requests, intro.served_stale) == (2, 0)
+    clock.t = 960.0
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        closed.principal("long")  # without serve_stale: fail closed
+    assert intro.principal("long").client_id == "client-7"
+    assert intro.principal("short").client_id == "client-7"
+    assert intro.served_stale == 2
+    assert isinstance(intro.last_error, exceptions.IntrospectionUnavailable)
+    clock.t = 999.9
+    intro.principal("short")
+    clock.t = 1000.0  # short's exp, before 900 + 60 + 300
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        intro.principal("short")
+    clock.t = 1259.9
+    intro.principal("long")
+    clock.t = 1260.0  # 60 + 300 s after it was asked
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        intro.principal("long")
+    assert intro.served_stale == 4
+    assert intro.cached == 0
+
+    # The provider up again and refusing the token (revoked): what was kept is dropped, and
+    # does not come back when it goes down again.
+    ep.down = False
+    clock.t = 900.0
+    intro.principal("long")
+    ep.answers["long"] = {"active": False}
+    clock.t = 960.0
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("long")
+    ep.down = True
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        intro.principal("long")
+
+
+def test_introspection_single_flight() -> None:
+    """16 threads with the same new token: one introspection request. A call that fails
+    leaves neither a gate nor an answer behind."""
+    ep = FakeIntrospection({"t1": dict(ACTIVE, exp=5000)})
+    clock = Clock()
+    clock.t = 900.0
+
+    def slow(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        time.sleep(0.2)  # every thread arrives while the first is asking
+        return ep(url, headers, body)
+
+    intro = _introspector(ep, clock, post=slow)
+    start = threading.Barrier(16)
+
+    def call(_: int) -> str | None:
+        start.wait()
+        return intro.principal("t1").client_id
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(call, range(16))) == ["client-7"] * 16
+    assert (intro.requests, len(ep.bodies), intro.in_flight) == (1, 1, 0)
+
+    def broken(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        raise RuntimeError("interrupted")
+
+    failing = _introspector(ep, clock, post=broken)
+    with pytest.raises(RuntimeError):
+        failing.principal("t1")
+    assert (failing.in_flight, failing.cached, failing.requests) == (0, 0, 0)
+
+
+def test_introspection_cancelled_task() -> None:
+    """An asyncio task cancelled while the ASGI authenticator's worker thread asks the provider:
+    the thread finishes its request, then no gate is left and the whole answer is kept."""
+    import asyncio
+
+    from apisig import Verifier
+    from apisig.server import Authenticator
+
+    ep = FakeIntrospection({"t1": dict(ACTIVE, exp=5000)})
+    asking, release = threading.Event(), threading.Event()
+
+    def held(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        asking.set()
+        release.wait(10)
+        return ep(url, headers, body)
+
+    clock = Clock()
+    clock.t = 900.0
+    intro = _introspector(ep, clock, post=held)
+    auth = Authenticator(Verifier(), [], introspection=intro)
+    headers = [("authorization", b"Bearer t1")]
+
+    async def main() -> None:
+        task = asyncio.create_task(auth.authenticate_async("GET", "/x", headers, b""))
+        assert await asyncio.to_thread(asking.wait, 10)
+        assert intro.in_flight == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+
+    asyncio.run(main())  # waits for the worker thread
+    assert (intro.in_flight, intro.cached, intro.requests) == (0, 1, 1)
+    assert intro.principal("t1").client_id == "client-7"
+    assert intro.requests == 1
+
+
+def test_introspection_refuses_before_asking() -> None:
+    """A token over the core's access-token maximum (8 KiB) is refused unsent."""
+    assert apisig.ACCESS_TOKEN_MAX_LEN == 8 * 1024
+    ep = FakeIntrospection({})
+    intro = _introspector(ep, Clock())
+    with pytest.raises(exceptions.TokenTooLong) as err:
+        intro.principal("a" * (apisig.ACCESS_TOKEN_MAX_LEN + 1))
+    assert err.value.http_status == 401
+    with pytest.raises(exceptions.TokenTooLong):
+        intro.principal("é" * (apisig.ACCESS_TOKEN_MAX_LEN // 2 + 1))  # bytes, not characters
+    assert ep.bodies == []
+    with pytest.raises(exceptions.TokenInactive):
+        intro.principal("a" * apisig.ACCESS_TOKEN_MAX_LEN)  # at the maximum: asked
+    assert len(ep.bodies) == 1
+
+
+def test_introspection_wrong_client_secret() -> None:
+    """The endpoint refusing the resource server's credentials is 503 with the provider's
+    error, not a refusal of the token."""
+
+    def refuses(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        return 401, b'{"error":"invalid_client","error_description":"client authentication failed"}'
+
+    intro = _introspector(FakeIntrospection({}), Clock(), post=refuses)
+    with pytest.raises(exceptions.IntrospectionUnavailable, match="answered 401 invalid_client") as err:
+        intro.principal("t1")
+    assert err.value.http_status == 503
+    assert intro.last_error is err.value
 
 
 def test_middleware_option() -> None:

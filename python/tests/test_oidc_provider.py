@@ -11,18 +11,24 @@ closed).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import os
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import free_port
 
-from apisig import ZIGNSEC, Verifier, exceptions
+from apisig import ACCESS_TOKEN_MAX_LEN, ZIGNSEC, Verifier, exceptions
 from apisig.oauth import ClientCredentials
 from apisig.oidc import OidcVerifier, discover
 from apisig.server import Authenticator
@@ -200,3 +206,135 @@ def test_introspection_of_opaque_tokens(provider: Provider) -> None:
         intro.principal("not-a-token-the-provider-issued")
     post = Introspector(provider.issuer, *CLIENTS["client_secret_post"], auth_method="client_secret_post")
     assert post.introspect(opaque)["active"] is True
+
+
+def _counting_post(calls: list[bytes], delay: float = 0.0) -> Any:
+    """``post=`` for an Introspector: the real request (urllib), recorded, after ``delay``."""
+    from apisig.oidc import http_post
+
+    lock = threading.Lock()
+
+    def post(url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        with lock:
+            calls.append(body)
+        time.sleep(delay)
+        return http_post(url, headers, body)
+
+    return post
+
+
+def test_introspection_single_flight(provider: Provider) -> None:
+    """16 threads, then 16 asyncio tasks through the ASGI authenticator, with one new opaque
+    token: one introspection request each; the cache holds its SHA-256, never the token."""
+    from apisig.oidc import Introspector
+
+    calls: list[bytes] = []
+    # Slow enough that every caller arrives while the first is asking.
+    intro = Introspector(
+        provider.issuer,
+        *CLIENTS["client_secret_basic"],
+        audience=API + "opaque",
+        post=_counting_post(calls, 0.3),
+    )
+    opaque = _token(provider, API + "opaque")
+    start = threading.Barrier(16)
+
+    def call(_: int) -> str | None:
+        start.wait()
+        return intro.principal(opaque).client_id
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(call, range(16))) == ["client-basic"] * 16
+    assert (len(calls), intro.requests, intro.in_flight) == (1, 1, 0)
+    assert list(intro._cache) == [hashlib.sha256(opaque.encode()).digest()]
+    for kept in intro._cache.values():
+        assert opaque not in json.dumps(kept.claims)
+
+    second = _token(provider, API + "opaque")
+    auth = Authenticator(Verifier(), [], introspection=intro)
+    headers = [("authorization", f"Bearer {second}".encode())]
+
+    async def tasks() -> list[Any]:
+        return await asyncio.gather(*(auth.authenticate_async("GET", "/x", headers, b"") for _ in range(16)))
+
+    assert {who.client_id for who in asyncio.run(tasks())} == {"client-basic"}
+    assert (len(calls), intro.in_flight, intro.cached) == (2, 0, 2)
+
+
+def test_introspection_capacity_and_oversized_tokens(provider: Provider) -> None:
+    from apisig.oidc import Introspector
+
+    calls: list[bytes] = []
+    intro = Introspector(
+        provider.issuer, *CLIENTS["client_secret_basic"], capacity=2, post=_counting_post(calls)
+    )
+    tokens = [_token(provider, API + "opaque") for _ in range(3)]
+    for t in tokens:
+        assert intro.principal(t).client_id == "client-basic"
+    assert intro.cached == 2
+    assert hashlib.sha256(tokens[2].encode()).digest() in intro._cache  # the newest is kept
+    with pytest.raises(exceptions.TokenTooLong):
+        intro.principal("x" * (ACCESS_TOKEN_MAX_LEN + 1))
+    auth = Authenticator(Verifier(), [], introspection=intro)
+    with pytest.raises(exceptions.TokenTooLong) as err:
+        auth.authenticate("GET", "/", [("Authorization", b"Bearer " + b"x" * 9000)], b"")
+    assert err.value.http_status == 401
+    assert len(calls) == 3  # neither was sent
+
+
+def test_introspection_wrong_client_secret(provider: Provider) -> None:
+    """The provider refusing the resource server's own credentials (401 invalid_client) is
+    503 naming its error, not the token's refusal."""
+    from apisig.oidc import Introspector
+
+    opaque = _token(provider, API + "opaque")
+    for method in ("client_secret_basic", "client_secret_post"):
+        client_id = CLIENTS[method][0]
+        intro = Introspector(provider.issuer, client_id, "not-the-secret", auth_method=method)  # type: ignore[arg-type]
+        with pytest.raises(exceptions.IntrospectionUnavailable, match="answered 401 invalid_client") as err:
+            intro.principal(opaque)
+        assert err.value.http_status == 503
+        assert intro.last_error is err.value and intro.cached == 0
+
+
+def test_introspection_serve_stale_provider_down() -> None:
+    """A provider of its own, stopped: kept answers serve ``serve_stale`` seconds, never past
+    the token's exp; without it, fail closed; a new token is 503."""
+    from apisig.oidc import Introspector
+
+    subprocess.run([str(ROOT / "scripts" / "oidc-provider.sh")], check=True)
+    p = Provider()
+    p.start(1)
+    try:
+        long, short = _token(p, API + "opaque"), _token(p, API + "opaque/short")  # 1200 s, 2 s
+        clock = Clock()
+        clock.t = time.time()
+        t0 = int(clock.t)
+        # max_cache=0: nothing is fresh, so what follows is the serve_stale window alone.
+        kw: dict[str, Any] = {"clock": clock, "max_cache": 0}
+        stale = Introspector(p.issuer, *CLIENTS["client_secret_basic"], serve_stale=600, **kw)
+        closed = Introspector(p.issuer, *CLIENTS["client_secret_basic"], **kw)
+        for i in (stale, closed):
+            exp = i.principal(short).expires  # first: it is active for 2 s
+            assert i.principal(long).client_id == "client-basic"
+        assert exp is not None and exp < t0 + 600
+        assert (stale.requests, stale.cached, closed.cached) == (2, 2, 0)
+    finally:
+        p.stop()
+    clock.t = exp - 0.5
+    assert stale.principal(short).client_id == "client-basic"
+    assert stale.principal(long).client_id == "client-basic"
+    assert stale.served_stale == 2
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        closed.principal(long)
+    clock.t = exp  # the short token's exp, well inside the window
+    with pytest.raises(exceptions.IntrospectionUnavailable):
+        stale.principal(short)
+    clock.t = t0 + 599.5
+    assert stale.principal(long).client_id == "client-basic"
+    clock.t = t0 + 600
+    with pytest.raises(exceptions.IntrospectionUnavailable) as err:
+        stale.principal(long)
+    assert err.value.http_status == 503
+    assert (stale.served_stale, stale.cached) == (3, 0)
+    assert isinstance(stale.last_error, exceptions.IntrospectionUnavailable)
