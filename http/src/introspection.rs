@@ -378,6 +378,11 @@ impl Introspector {
             self.served_stale.fetch_add(1, Ordering::Relaxed);
             return Ok(stale);
         }
+        if !unavailable {
+            // The provider refused the token (inactive, revoked, another audience): a kept
+            // answer must not be served again while the provider is down later.
+            lock(&self.cache).remove(digest);
+        }
         answer
     }
 

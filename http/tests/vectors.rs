@@ -260,3 +260,50 @@ async fn the_introspection_vectors_through_the_layer() {
         refused(0, send(app(OidcLayer::introspected(intro)), "token-1").await, error);
     }
 }
+
+/// A token the provider refused (revoked after its answer was kept) does not come back as a
+/// stale answer once the provider is down: the refusal drops what was kept.
+#[tokio::test]
+async fn a_refused_token_is_not_served_stale() {
+    use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+    // 0: active, 1: inactive (revoked), 2: down.
+    let mode = Arc::new(AtomicU8::new(0));
+    let router = Router::new().route(
+        "/introspect",
+        post({
+            let mode = Arc::clone(&mode);
+            move || async move {
+                let active = r#"{"active":true,"client_id":"c","iss":"https://op.example","exp":4000000000}"#;
+                match mode.load(Ordering::SeqCst) {
+                    0 => (http::StatusCode::OK, active.to_owned()),
+                    1 => (http::StatusCode::OK, r#"{"active":false}"#.to_owned()),
+                    _ => (http::StatusCode::SERVICE_UNAVAILABLE, String::new()),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let now = Arc::new(AtomicU64::new(1_700_000_000 * S));
+    let clock = Arc::clone(&now);
+    let intro = Arc::new(
+        Introspector::new(&reqwest::Client::new(), "https://op.example", "rs", "s")
+            .endpoint(format!("{base}/introspect"))
+            .max_cache(Duration::from_secs(60))
+            .serve_stale(Duration::from_secs(3600))
+            .clock(move || clock.load(Ordering::SeqCst)),
+    );
+    let app = app(OidcLayer::introspected(Arc::clone(&intro)));
+    assert_eq!(send(app.clone(), "t").await.0, 200);
+    assert_eq!(intro.cached(), 1);
+    // Past max_cache the provider is asked again, and now refuses the token.
+    now.fetch_add(61 * S, Ordering::SeqCst);
+    mode.store(1, Ordering::SeqCst);
+    refused(0, send(app.clone(), "t").await, "token_inactive");
+    assert_eq!(intro.cached(), 0, "the refusal dropped the kept answer");
+    // The provider down: nothing kept to serve stale, so the request fails closed.
+    mode.store(2, Ordering::SeqCst);
+    refused(0, send(app.clone(), "t").await, "introspection_unavailable");
+    assert_eq!(intro.served_stale(), 0);
+}
