@@ -59,7 +59,8 @@ soak: py-env
 # middleware).
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
-	$(CARGO) bench -q -p apisig --features rsa --bench jws
+	$(CARGO) bench -q -p apisig --features rsa,ring,precomputed-tables --bench jws
+	$(CARGO) bench -q -p apisig --features rsa,precomputed-tables --bench jws -- apisig-rustcrypto
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
 	scripts/postgres-server.sh
 	$(CARGO) bench -q -p apisig-store --bench stores
