@@ -55,9 +55,9 @@ soak: py-env
 # Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
 # process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,
 # each against a baseline measured in the same run (the access-token ratios also measured in
-# alternation, *-interleaved.txt: steadier on a shared machine); then end to end over HTTP under wrk (an axum
-# server with and without the apisig layer; a Starlette app under uvicorn with and without the ASGI
-# middleware).
+# alternation, target/bench/*-interleaved.txt: steadier on a shared machine); then end to end
+# over HTTP under wrk (an axum server with and without the apisig layer; a Starlette app under
+# uvicorn with and without the ASGI middleware).
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
 	$(CARGO) bench -q -p apisig --features rsa,ring,precomputed-tables --bench jws
