@@ -154,6 +154,20 @@ impl PublicKey {
         }
         crate::jws_backend::verify(self, alg, msg, sig)
     }
+
+    /// [`verify`](Self::verify) on RustCrypto's arithmetic although the `ring` feature is on:
+    /// for the fuzz target that holds the two backends to one answer (core/fuzz, `jws_backends`).
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    #[cfg(feature = "ring")]
+    #[doc(hidden)]
+    pub fn verify_with_rust_crypto(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        if !self.fits(alg) {
+            return Err(Error::KeyTypeMismatch);
+        }
+        crate::jws_backend::verify_with_rust_crypto(self, alg, msg, sig)
+    }
 }
 
 /// One key of a set: its `kid`, the `alg` it is restricted to (if the JWK says), the key.
