@@ -15,7 +15,8 @@
 //!   `x509-ocsp` and `ring`, the verdict decided by the core); implies `server`.
 //! - `oidc`: OpenID Connect ([`oidc`]): client credentials found by discovery as a reqwest
 //!   middleware, and a tower layer accepting JWT access tokens (RS256, PS256, ES256, EdDSA)
-//!   against the issuer's JWK set; implies `server` and `client` (and the core's `rsa`).
+//!   against the issuer's JWK set; implies `server` and `client` (and the core's `rsa`, and its
+//!   `ring`: RS256, PS256 and ES256 verified by ring's assembly, as every host build does).
 //!
 //! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
 //! published crate's tree against its stated `rust-version`).
