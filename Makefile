@@ -32,8 +32,8 @@ rust-test:
 	scripts/postgres-server.sh # apisig-store's tests start their own PostgreSQL servers
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
-	# The same core tests on the RustCrypto JWS arithmetic, firmware's: the workspace run above
-	# has the core's `ring` feature on (the Python, C and HTTP crates ask for it).
+# The same core tests on the RustCrypto JWS arithmetic, firmware's: the workspace run above
+# has the core's `ring` feature on (the Python, C and HTTP crates ask for it).
 	$(CARGO) nextest run -p apisig --features rsa --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 
