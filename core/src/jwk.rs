@@ -5,8 +5,8 @@
 //! feature `rsa`, which needs a heap). Keys of other types or curves, keys whose feature is
 //! off and keys marked `"use":"enc"` are skipped, so a provider's full set loads; a supported
 //! key that is malformed (coordinates of the wrong length, a point not on the curve, a bad
-//! modulus or exponent) refuses the whole set, so a broken document never half-loads. Points are
-//! validated here, once, not at every verification.
+//! modulus or exponent) refuses the whole set, so a broken document never half-loads. Points
+//! are validated here, once, not at every verification.
 //!
 //! ```
 //! # #[cfg(feature = "eddsa")] {

@@ -50,7 +50,7 @@ fn check_length(key: &PublicKey, sig: &[u8]) -> Result<(), Error> {
 
 /// RustCrypto's verification.
 #[cfg_attr(not(feature = "rsa"), allow(unused_variables))] // only RSA tells PS256 from RS256
-pub(crate) fn rust_crypto(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+fn rust_crypto(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
     match *key {
         #[cfg(feature = "es256")]
         PublicKey::P256(ref key) => {
@@ -83,7 +83,7 @@ pub(crate) fn rust_crypto(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> 
 
 /// ring's verification of RS256, PS256 and ES256; EdDSA by [`rust_crypto`].
 #[cfg(feature = "ring")]
-pub(crate) fn ring(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+fn ring(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
     match *key {
         #[cfg(feature = "es256")]
         PublicKey::P256(ref key) => {
