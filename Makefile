@@ -32,6 +32,9 @@ rust-test:
 	scripts/postgres-server.sh # apisig-store's tests start their own PostgreSQL servers
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
 	$(CARGO) nextest run --workspace --no-fail-fast
+# The same core tests on the RustCrypto JWS arithmetic, firmware's: the workspace run above
+# has the core's `ring` feature on (the Python, C and HTTP crates ask for it).
+	$(CARGO) nextest run -p apisig --features rsa --no-fail-fast
 	$(CARGO) test -q --workspace --doc
 
 # The crates meant for others (apisig, apisig-ffi, apisig-redis, apisig-store, apisig-http) packaged as they
@@ -53,17 +56,24 @@ soak: py-env
 
 # Benchmarks (not part of `make test`): Rust (criterion: the core, and the C ABI called in the same
 # process), C (bench/c/bench.c through the header) and Python (pyperf), then one table of ratios,
-# each against a baseline measured in the same run; then end to end over HTTP under wrk (an axum
-# server with and without the apisig layer; a Starlette app under uvicorn with and without the ASGI
-# middleware).
+# each against a baseline measured in the same run (the access-token ratios also measured in
+# alternation, target/bench/*-interleaved.txt: steadier on a shared machine); then end to end
+# over HTTP under wrk (an axum server with and without the apisig layer; a Starlette app under
+# uvicorn with and without the ASGI middleware).
 bench:
 	$(CARGO) bench -q -p apisig --bench sign_verify
-	$(CARGO) bench -q -p apisig --features rsa --bench jws
+	$(CARGO) bench -q -p apisig --features rsa,ring,precomputed-tables --bench jws
+	$(CARGO) bench -q -p apisig --features rsa,precomputed-tables --bench jws -- apisig-rustcrypto
+	mkdir -p target/bench
+	$(CARGO) bench -q -p apisig --features rsa,ring,precomputed-tables --bench jws_interleaved > target/bench/jws-interleaved.txt
+	cat target/bench/jws-interleaved.txt
 	$(CARGO) bench -q -p apisig-ffi --bench ffi_sign
 	scripts/postgres-server.sh
 	$(CARGO) bench -q -p apisig-store --bench stores
 	scripts/bench-c.sh target/bench/c.jsonl
 	scripts/bench-py.sh target/bench/python.json
+	$(PY) python/bench/bench.py --interleaved jws- 10 > target/bench/python-jws-interleaved.txt
+	cat target/bench/python-jws-interleaved.txt
 	python3 scripts/bench-table.py target
 	scripts/bench-http.sh target/bench/http.json
 	scripts/bench-asgi.sh target/bench/asgi.json

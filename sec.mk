@@ -3,7 +3,7 @@
 #   make ct-bench    dudect-style timing t-test per compare function (not gating)
 #                    CT_BENCH_N=10000000 for the issue's 10 million measurements
 #   make fuzz        every cargo-fuzz target in core/fuzz, FUZZ_SECONDS each (default 60)
-#   make fuzz-ci     a short pass, FUZZ_CI_SECONDS each (default 17: 13 targets, ~4 min with a warm build)
+#   make fuzz-ci     a short pass, FUZZ_CI_SECONDS each (default 17: 14 targets, ~4.5 min with a warm build)
 .PHONY: ct-test ct-bench fuzz fuzz-ci
 
 FUZZ_SECONDS ?= 60

@@ -102,8 +102,15 @@ for label, size in (("4 KiB", 4), ("16 KiB", 16)):
     add("Rust", f"hostile policy match, {label} path (time ÷ {size})", m, "the same, 1 KiB path", b * size if b else None, "x", 1.5)
 
 # Issue 20: access-token verification not slower than jsonwebtoken (same crates underneath).
-for g, label in (("jws-rs256", "RS256"), ("jws-es256", "ES256"), ("jws-eddsa", "EdDSA")):
+# apisig/verify is the host build (the core's `ring` feature); apisig-rustcrypto/verify the
+# same without it (firmware's arithmetic); floor/*: the token's signature alone.
+JWS = (("jws-rs256", "RS256"), ("jws-es256", "ES256"), ("jws-eddsa", "EdDSA"))
+for g, label in JWS:
     add("Rust", f"{label} access token verify (JWK set, iss, aud, exp)", R.get(f"{g}/apisig/verify"), "jsonwebtoken (rust_crypto)", R.get(f"{g}/baseline/jsonwebtoken"), "x", 1.0)
+    add("Rust", f"{label} verify, RustCrypto arithmetic (info)", R.get(f"{g}/apisig-rustcrypto/verify"), "jsonwebtoken (rust_crypto)", R.get(f"{g}/baseline/jsonwebtoken"), "x", 0)
+    rust_floors = [f for f in (R.get(f"{g}/floor/ring"), R.get(f"{g}/floor/rustcrypto")) if f]
+    add("Rust", f"{label} verify, above the floor (info)", R.get(f"{g}/apisig/verify"), "the faster raw verify (ring, RustCrypto)", min(rust_floors) if rust_floors else None, "x", 0)
+    add("Rust", f"{label} the floor: ring, signature alone (info)", R.get(f"{g}/floor/ring"), "RustCrypto, signature alone", R.get(f"{g}/floor/rustcrypto"), "x", 0)
 
 add("C", "apisig_signer_sign, Aevo 200 B body (FFI)", R.get("ffi-200B/apisig/ffi-signer-sign"), "the core's Signer::sign, same process", R.get("ffi-200B/baseline/core-sign"), "x", 1.05)
 add("C", "apisig_signer_sign from C, Aevo 200 B body", C.get("aevo-200B/apisig/sign"), "the Rust core's sign (criterion, info)", R.get("aevo-200B/apisig/sign"), "x", 0)
@@ -122,10 +129,21 @@ add("Python", "verify, Aevo 200 B", P.get("aevo-verify/apisig/verify"), "referen
 for g, label in (("aevo-1MiB", "1 MiB"), ("aevo-64MiB", "64 MiB")):
     for op in ("sign", "verify"):
         add("Python", f"{op}, {label} body", P.get(f"{g}/apisig/{op}"), "hashlib.sha256 of the body", P.get(f"{g}/baseline/hashlib-sha256"), "thrpt", 0.97)
-# Issue 20: access-token verification at least 3x PyJWT (cryptography).
-for g, label in (("jws-rs256", "RS256"), ("jws-es256", "ES256"), ("jws-eddsa", "EdDSA")):
-    add("Python", f"{label} access token verify (JWK set, iss, aud, exp)", P.get(f"{g}/apisig/verify"), "PyJWT (cryptography), key by kid", P.get(f"{g}/baseline/pyjwt"), "faster", 3)
-
+# Issue 20: access-token verification at least 3x PyJWT (cryptography). PyJWT's time is
+# OpenSSL's verification plus Python's work, and no verifier takes less than the fastest raw
+# verification (OpenSSL through cryptography, measured here; ring or RustCrypto, the Rust
+# run's floors), so PyJWT / that floor is the ceiling of the ratio. For ES256 it is under 3x (docs/benchmarks.md):
+# the row with target 2 is the proposed restatement. `python bench.py --interleaved jws-` gives
+# the same ratios measured in alternation, which a loaded machine skews less.
+for g, label in JWS:
+    pyjwt, ours, openssl = P.get(f"{g}/baseline/pyjwt"), P.get(f"{g}/apisig/verify"), P.get(f"{g}/floor/openssl")
+    floors = [f for f in (openssl, R.get(f"{g}/floor/ring"), R.get(f"{g}/floor/rustcrypto")) if f]
+    add("Python", f"{label} access token verify (JWK set, iss, aud, exp)", ours, "PyJWT (cryptography), key by kid", pyjwt, "faster", 3)
+    if label == "ES256":
+        add("Python", f"{label} access token verify (proposed target)", ours, "PyJWT (cryptography), key by kid", pyjwt, "faster", 2)
+    add("Python", f"{label} PyJWT's arithmetic alone (info)", openssl, "PyJWT (cryptography), key by kid", pyjwt, "faster", 0)
+    add("Python", f"{label} ceiling: fastest raw verify (info)", min(floors) if floors else None, "PyJWT (cryptography), key by kid", pyjwt, "faster", 0)
+    add("Python", f"{label} verify vs OpenSSL's raw verify (info)", ours, "OpenSSL (cryptography), signature alone", openssl, "x", 0)
 
 def fmt_time(ns: float | None) -> str:
     if ns is None:

@@ -6,8 +6,9 @@ nothing but the installed wheel (python -I, so the repository's sources cannot b
 Checks the wheel's name (abi3, the manylinux TAG), that its extension is stripped and needs no
 glibc symbol version above TAG's (read from the ELF here, not from maturin's own check), then
 imports apisig and signs and verifies against the shared vectors: every valid RFC 4231 case
-(HMAC-SHA256) and the Aevo worked example (a request signed, verified, then refused when
-replayed and when tampered with)."""
+(HMAC-SHA256), the Aevo worked example (a request signed, verified, then refused when
+replayed and when tampered with) and an RS256, PS256, ES256 and EdDSA access token (verified,
+then refused with its signature changed)."""
 
 import json
 import struct
@@ -133,9 +134,29 @@ def check_module(vectors: Path) -> None:
             pass
         else:
             raise AssertionError(f"not refused with {refused.__name__}")
+    # The OpenID access tokens: RS256, PS256 and ES256 by ring's assembly (built by the wheel's
+    # C toolchain), EdDSA by ed25519-dalek; each verified, and refused with one signature
+    # character changed.
+    jws = json.loads((vectors / "jws.json").read_text())
+    keys = apisig.JwkSet(jws["jwks"].encode())
+    algs = ("RS256", "PS256", "ES256", "EdDSA")
+    for alg in algs:
+        t = next(t for t in jws["tests"] if t["comment"] == f"{alg} access token")
+        iss, aud = t["issuer"]["issuer"], t["issuer"]["audience"]
+        now = jws["now"] * 1_000_000_000
+        claims = keys.verify(t["token"], iss, aud, [alg], now=now)
+        assert claims["client_id"] == t["claims"]["client_id"], alg
+        head, sig = t["token"].rsplit(".", 1)
+        bad = f"{head}.{sig[:10]}{'B' if sig[10] == 'A' else 'A'}{sig[11:]}"
+        try:
+            keys.verify(bad, iss, aud, [alg], now=now)
+        except apisig.SignatureMismatch:
+            pass
+        else:
+            raise AssertionError(f"{alg}: a changed signature was accepted")
     print(
         f"wheel-smoke: apisig {apisig.__version__} from {Path(apisig.__file__).parent}: RFC 4231"
-        f" ({len(valid)} cases) and Aevo sign/verify/replay/tamper OK"
+        f" ({len(valid)} cases), Aevo sign/verify/replay/tamper, {'/'.join(algs)} access tokens OK"
     )
 
 

@@ -3,6 +3,12 @@
 //! shared vectors' RS256, ES256 and EdDSA tokens (tests/vectors/jws.json) with the key chosen
 //! by `kid` from a parsed JWK set, `iss`, `aud` and `exp` checked. `jwks-parse`: loading the
 //! vectors' three-key set (points validated).
+//!
+//! Built with the `ring` feature (hosts; `make bench` adds `precomputed-tables`, as host
+//! builds do): `apisig/verify` is apisig as shipped, beside the baseline and two floors, the
+//! token's signature alone verified by ring (`floor/ring`) and by RustCrypto with the key
+//! parsed once (`floor/rustcrypto`): no verifier of the token takes less than the faster one.
+//! Built without it: only `apisig-rustcrypto/verify`, apisig on the RustCrypto arithmetic.
 
 #![allow(
     clippy::unwrap_used,
@@ -51,12 +57,18 @@ fn bench(c: &mut Criterion) {
         v.set_audience(&[&aud]);
         v.leeway = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - now + 60;
         let mut g = c.benchmark_group(group);
-        g.bench_function("apisig/verify", |b| {
+        let ours = if cfg!(feature = "ring") { "apisig/verify" } else { "apisig-rustcrypto/verify" };
+        g.bench_function(ours, |b| {
             b.iter(|| {
                 black_box(jws::verify(&set, &issuer, black_box(token.as_bytes()), now * 1_000_000_000, &mut scratch))
                     .unwrap();
             })
         });
+        if !cfg!(feature = "ring") {
+            g.finish();
+            continue;
+        }
+        floors(&mut g, &jwks, alg, &token);
         // Its keys are built once, by kid, as apisig's set is parsed once.
         let keys: HashMap<String, DecodingKey> = theirs
             .keys
@@ -75,6 +87,60 @@ fn bench(c: &mut Criterion) {
     c.bench_function("jwks-parse/apisig/three-keys", |b| {
         b.iter(|| black_box(JwkSet::<16>::parse(black_box(jwks.as_bytes()))).unwrap())
     });
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::decode_vec(s).unwrap()
+}
+
+/// The signature of `token` alone, verified by ring and by RustCrypto.
+fn floors(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, jwks: &str, alg: Alg, token: &str) {
+    use ring::signature as rs;
+    let (msg, sig) = token.rsplit_once('.').unwrap();
+    let (msg, sig) = (msg.as_bytes(), b64(sig));
+    let header: Value = serde_json::from_slice(&b64(token.split('.').next().unwrap())).unwrap();
+    let set: Value = serde_json::from_str(jwks).unwrap();
+    let jwk = set["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).unwrap();
+    let member = |m: &str| b64(jwk[m].as_str().unwrap());
+    match alg {
+        Alg::Rs256 => {
+            let (n, e) = (member("n"), member("e"));
+            g.bench_function("floor/ring", |b| {
+                b.iter(|| {
+                    rs::RsaPublicKeyComponents { n: &n, e: &e }
+                        .verify(&rs::RSA_PKCS1_2048_8192_SHA256, black_box(msg), &sig)
+                        .unwrap()
+                })
+            });
+            use rsa::signature::Verifier;
+            let key = rsa::PublicKey::new(
+                rsa::BoxedUint::from_be_slice_vartime(&n),
+                rsa::BoxedUint::from_be_slice_vartime(&e),
+            )
+            .unwrap();
+            let key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
+            let sig = rsa::pkcs1v15::Signature::try_from(&sig[..]).unwrap();
+            g.bench_function("floor/rustcrypto", |b| b.iter(|| key.verify(black_box(msg), &sig).unwrap()));
+        }
+        Alg::Es256 => {
+            let point = [&[4u8][..], &member("x"), &member("y")].concat();
+            let key = rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_FIXED, &point);
+            g.bench_function("floor/ring", |b| b.iter(|| key.verify(black_box(msg), &sig).unwrap()));
+            use p256::ecdsa::signature::Verifier;
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+            let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+            g.bench_function("floor/rustcrypto", |b| b.iter(|| key.verify(black_box(msg), &sig).unwrap()));
+        }
+        _ => {
+            let x = member("x");
+            let key = rs::UnparsedPublicKey::new(&rs::ED25519, &x);
+            g.bench_function("floor/ring", |b| b.iter(|| key.verify(black_box(msg), &sig).unwrap()));
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+            let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+            g.bench_function("floor/rustcrypto", |b| b.iter(|| key.verify_strict(black_box(msg), &sig).unwrap()));
+        }
+    }
 }
 
 criterion_group!(benches, bench);

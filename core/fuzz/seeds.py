@@ -50,6 +50,9 @@ put("jwks", jws["jwks"])
 for t in jws["tests"]:
     if isinstance(t.get("token"), str):
         put("jws", t["token"])
+        put("jws_backends", t["token"])
+    if t["kind"] == "rfc":
+        put("jws_backends", t["signing_input"] + "." + t["signature"])
     if isinstance(t.get("jwks"), str):
         put("jwks", t["jwks"])
 for t in load("introspection.json")["tests"]:

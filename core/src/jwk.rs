@@ -5,8 +5,8 @@
 //! feature `rsa`, which needs a heap). Keys of other types or curves, keys whose feature is
 //! off and keys marked `"use":"enc"` are skipped, so a provider's full set loads; a supported
 //! key that is malformed (coordinates of the wrong length, a point not on the curve, a bad
-//! modulus) refuses the whole set, so a broken document never half-loads. Points are
-//! validated here, once, not at every verification.
+//! modulus or exponent) refuses the whole set, so a broken document never half-loads. Points
+//! are validated here, once, not at every verification.
 //!
 //! ```
 //! # #[cfg(feature = "eddsa")] {
@@ -36,6 +36,8 @@ pub const JWKS_MAX_LEN: usize = 32 * 1024;
 pub const RSA_MIN_BITS: usize = 2048;
 /// Largest RSA modulus accepted, in bits.
 pub const RSA_MAX_BITS: usize = 4096;
+/// Largest RSA public exponent accepted (ring's and RustCrypto's bound); the smallest is 3.
+pub const RSA_MAX_EXPONENT: u64 = (1 << 33) - 1;
 
 /// A JWS algorithm apisig knows by name.
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Hash)]
@@ -146,47 +148,26 @@ impl PublicKey {
     /// [`Error::KeyTypeMismatch`] when the key does not fit `alg`;
     /// [`Error::SignatureMismatch`] when the signature does not verify (a signature of the
     /// wrong length included).
-    #[cfg_attr(not(any(feature = "es256", feature = "eddsa", feature = "rsa")), allow(unused_variables))]
     pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
         if !self.fits(alg) {
             return Err(Error::KeyTypeMismatch);
         }
-        match *self {
-            #[cfg(feature = "es256")]
-            PublicKey::P256(ref key) => {
-                use p256::ecdsa::signature::Verifier;
-                let sig = p256::ecdsa::Signature::from_slice(sig).map_err(|_| Error::SignatureMismatch)?;
-                key.verify(msg, &sig).map_err(|_| Error::SignatureMismatch)
-            }
-            #[cfg(feature = "eddsa")]
-            PublicKey::Ed25519(ref key) => {
-                let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::SignatureMismatch)?;
-                // Strict: no small-order keys, no non-canonical R or S (RFC 8032 §5.1.7).
-                key.verify_strict(msg, &sig).map_err(|_| Error::SignatureMismatch)
-            }
-            #[cfg(feature = "rsa")]
-            PublicKey::Rsa(ref key) => rsa_verify(key, alg, msg, sig),
-        }
+        crate::jws_backend::verify(self, alg, msg, sig)
     }
-}
 
-#[cfg(feature = "rsa")]
-fn rsa_verify(key: &rsa::PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-    use rsa::signature::Verifier;
-    use sha2::Sha256;
-    // A signature is exactly as long as the modulus (RFC 8017 §8.2.2 step 1).
-    if sig.len() != rsa::traits::PublicKeyParts::size(key) {
-        return Err(Error::SignatureMismatch);
+    /// [`verify`](Self::verify) on RustCrypto's arithmetic although the `ring` feature is on:
+    /// for the fuzz target that holds the two backends to one answer (core/fuzz, `jws_backends`).
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    #[cfg(feature = "ring")]
+    #[doc(hidden)]
+    pub fn verify_with_rust_crypto(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        if !self.fits(alg) {
+            return Err(Error::KeyTypeMismatch);
+        }
+        crate::jws_backend::verify_with_rust_crypto(self, alg, msg, sig)
     }
-    let ok = if alg == Alg::Ps256 {
-        let sig = rsa::pss::Signature::try_from(sig).map_err(|_| Error::SignatureMismatch)?;
-        // RFC 7518 §3.5: the salt is as long as the hash.
-        rsa::pss::VerifyingKey::<Sha256>::new_with_salt_len(key.clone(), 32).verify(msg, &sig)
-    } else {
-        let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| Error::SignatureMismatch)?;
-        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(msg, &sig)
-    };
-    ok.map_err(|_| Error::SignatureMismatch)
 }
 
 /// One key of a set: its `kid`, the `alg` it is restricted to (if the JWK says), the key.
@@ -232,8 +213,9 @@ impl<const N: usize> JwkSet<N> {
     /// # Errors
     /// [`Error::JwksTooLarge`] for a document over [`JWKS_MAX_LEN`] or more than `N` usable
     /// keys; [`Error::JwksMalformed`] for a document that is not a JWK set, repeated or
-    /// escaped member names, or a malformed supported key; [`Error::JwkWeakKey`] for an RSA
-    /// modulus outside [`RSA_MIN_BITS`]..=[`RSA_MAX_BITS`].
+    /// escaped member names, or a malformed supported key (an even RSA modulus or exponent,
+    /// an exponent below 3 or above [`RSA_MAX_EXPONENT`] included); [`Error::JwkWeakKey`]
+    /// for an RSA modulus outside [`RSA_MIN_BITS`]..=[`RSA_MAX_BITS`].
     pub fn parse(json: &[u8]) -> Result<JwkSet<N>, Error> {
         if json.len() > JWKS_MAX_LEN {
             return Err(Error::JwksTooLarge);
@@ -382,6 +364,12 @@ fn rsa_key(n: Option<&str>, e: Option<&str>) -> Result<PublicKey, Error> {
     let bits = n.len().saturating_mul(8);
     if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
         return Err(Error::JwkWeakKey);
+    }
+    // An RSA modulus is odd, an exponent odd, from 3 to 2^33 - 1: what every backend
+    // (jws_backend.rs) accepts, checked here so that all of them decide alike.
+    let e_value = e.iter().fold(0u64, |v, &b| v.wrapping_shl(8) | u64::from(b));
+    if n.last().is_none_or(|b| b & 1 == 0) || e_value & 1 == 0 || !(3..=RSA_MAX_EXPONENT).contains(&e_value) {
+        return Err(Error::JwksMalformed);
     }
     let n = BoxedUint::from_be_slice(n, bits as u32).map_err(|_| Error::JwksMalformed)?;
     let e = BoxedUint::from_be_slice(e, 64).map_err(|_| Error::JwksMalformed)?;

@@ -48,7 +48,7 @@
 //! # Cargo features
 //!
 //! The crate is `no_std` and allocation-free on every target; the features only choose which
-//! asymmetric JWS algorithms ([`jws`]) are built in:
+//! asymmetric JWS algorithms ([`jws`]) are built in, and by which crates:
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
@@ -56,6 +56,7 @@
 //! | `eddsa` | yes | EdDSA (Ed25519) verification, no heap (`ed25519-dalek`) |
 //! | `precomputed-tables` | no | faster ES256/EdDSA for tens of KiB and, for P-256, `std`: hosts |
 //! | `rsa` | no | RS256 and PS256 verification; needs `alloc` (`rsa`), so firmware leaves it out |
+//! | `ring` | no | hosts: RS256, PS256, ES256 by `ring`'s assembly, same keys and answers as RustCrypto; C compiler, `alloc` |
 //!
 //! A device that only signs HMAC requests links none of them (`--gc-sections`), with or
 //! without the features. Minimum Rust: the `rust-version` of its manifest (1.87), checked by
@@ -75,6 +76,7 @@ pub mod headers;
 pub mod introspect;
 pub mod jwk;
 pub mod jws;
+mod jws_backend;
 pub mod jwt;
 pub mod keyring;
 mod lifetime;

@@ -20,9 +20,10 @@
 //!
 //! # Cargo features
 //!
-//! - `std` (default): host builds — `catch_unwind` around every export and the heap-allocating
-//!   `_new`/`_free` conveniences. Build with `default-features = false` for firmware: `no_std`,
-//!   no allocator, the crate's own `#[panic_handler]`.
+//! - `std` (default): host builds — `catch_unwind` around every export, the heap-allocating
+//!   `_new`/`_free` conveniences, and the core's fast JWS arithmetic (`precomputed-tables`;
+//!   `ring`: RS256, PS256 and ES256 by assembly). Build with `default-features = false` for
+//!   firmware: `no_std`, no allocator, the crate's own `#[panic_handler]`.
 //! - `es256`, `eddsa` (default): the core's ES256 and EdDSA access-token verification
 //!   (`apisig_jws_verify`); a firmware build leaves them out and links none of their code.
 //! - `rsa` (default; implies `std`): RS256 and PS256 (the core's `rsa`, which needs a heap);

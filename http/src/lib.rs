@@ -17,7 +17,8 @@
 //!   middleware, and a tower layer accepting JWT access tokens (RS256, PS256, ES256, EdDSA)
 //!   against the issuer's JWK set, or opaque ones by RFC 7662 introspection ([`introspection`]:
 //!   client-authenticated, judged by the core, cached until the token's `exp` at most, failing
-//!   closed); implies `server` and `client` (and the core's `rsa`).
+//!   closed); implies `server` and `client` (and the core's `rsa`, and its `ring`: RS256, PS256
+//!   and ES256 verified by ring's assembly, as every host build does).
 //!
 //! Minimum Rust: 1.88 (with `redis`, redis-rs needs it; `tests/msrv.rs` checks every
 //! published crate's tree against its stated `rust-version`).

@@ -12,10 +12,18 @@
   (tests/vectors/jws.json) verified by ``apisig.JwkSet.verify`` (the key by ``kid`` from the
   set parsed once; ``iss``, ``aud``, ``exp``) vs PyJWT (cryptography) doing the same: the
   header read for its ``kid``, the key from a ``PyJWKSet`` parsed once, ``jwt.decode`` with
-  issuer, audience and the one algorithm.
+  issuer, audience and the one algorithm. ``floor/openssl``: the signature alone verified by
+  OpenSSL through ``cryptography`` (the key object built once, an ES256 signature already in
+  DER), what PyJWT pays for the arithmetic: no verifier of the token can take less than the
+  fastest raw verification (this one, or ring's in the Rust benchmark).
 
   python bench.py -o results.json [pyperf options]   full run (make bench)
+  python bench.py -o results.json --only jws-        only the benchmarks named so
   python bench.py --smoke                            check every function once (make test)
+  python bench.py --interleaved jws- [SECONDS]       each group's functions in alternating
+                                                     batches: ratios a shared machine's load
+                                                     cannot skew (every function sees the same
+                                                     moments); min and median per call
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -159,6 +168,27 @@ def jws_pair(comment: str, alg: str) -> tuple[Callable[[], Any], Callable[[], An
     return apisig_verify, pyjwt_verify
 
 
+def jws_floor(comment: str, alg: str) -> Callable[[], None]:
+    """OpenSSL's verification (through cryptography) of one vectors' token's signature alone."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from jwt import PyJWKSet, get_unverified_header
+
+    token = next(t for t in JWS["tests"] if t["comment"] == comment)["token"]
+    signing_input, _, sig64 = token.rpartition(".")
+    message, sig = signing_input.encode(), base64.urlsafe_b64decode(sig64 + "=" * (-len(sig64) % 4))
+    key: Any = PyJWKSet.from_json(JWS["jwks"])[get_unverified_header(token)["kid"]].key
+    if alg == "RS256":
+        return lambda: key.verify(sig, message, padding.PKCS1v15(), hashes.SHA256())
+    if alg == "ES256":
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        return lambda: key.verify(der, message, ec.ECDSA(hashes.SHA256()))
+    return lambda: key.verify(sig, message)
+
+
 def benchmarks() -> list[tuple[str, Callable[..., Any], tuple[Any, ...], bool]]:
     """(name, function, args, time_func): time_func functions take `loops` and time themselves."""
     signer = aevo_signer()
@@ -186,7 +216,11 @@ def benchmarks() -> list[tuple[str, Callable[..., Any], tuple[Any, ...], bool]]:
         ]
     for group, comment, alg in JWS_CASES:
         ours, theirs = jws_pair(comment, alg)
-        out += [(f"{group}/baseline/pyjwt", theirs, (), False), (f"{group}/apisig/verify", ours, (), False)]
+        out += [
+            (f"{group}/baseline/pyjwt", theirs, (), False),
+            (f"{group}/apisig/verify", ours, (), False),
+            (f"{group}/floor/openssl", jws_floor(comment, alg), (), False),
+        ]
     return out
 
 
@@ -206,20 +240,61 @@ def smoke() -> None:
         ours, theirs = jws_pair(comment, alg)
         mine, pyjwt_claims = ours(), theirs()
         assert (mine["client_id"], mine["aud"]) == (pyjwt_claims["client_id"], [pyjwt_claims["aud"]]), alg
+        jws_floor(comment, alg)()  # raises InvalidSignature unless OpenSSL accepts the signature
     for _, func, args, time_func in benchmarks():
         func(2) if time_func else func(*args)
     print("python bench: smoke run ok", file=sys.stderr)
+
+
+def interleaved(prefix: str, seconds: float) -> None:
+    """Prints, per group, each function's per-call time (min and median of ~1 ms batches taken
+    in turn for `seconds`), and its ratio to the group's first function (the baseline)."""
+    groups: dict[str, list[tuple[str, Callable[..., Any], tuple[Any, ...]]]] = {}
+    for name, func, args, time_func in benchmarks():
+        if not time_func and name.startswith(prefix):
+            groups.setdefault(name.split("/")[0], []).append((name, func, args))
+    for funcs in groups.values():
+        batch = {}
+        for name, func, args in funcs:  # calls per batch: about 1 ms
+            t0 = time.perf_counter()
+            func(*args)
+            batch[name] = max(1, int(1e-3 / max(time.perf_counter() - t0, 1e-7)))
+        per_call: dict[str, list[float]] = {name: [] for name, _, _ in funcs}
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            for name, func, args in funcs:
+                n = batch[name]
+                t0 = time.perf_counter_ns()
+                for _ in range(n):
+                    func(*args)
+                per_call[name].append((time.perf_counter_ns() - t0) / n)
+        base = funcs[0][0]
+        for name, _, _ in funcs:
+            lo, mid = min(per_call[name]), statistics.median(per_call[name])
+            ratio = f"{min(per_call[base]) / lo:5.2f}x {statistics.median(per_call[base]) / mid:5.2f}x"
+            print(f"{name:32} min {lo / 1e3:8.2f} us  median {mid / 1e3:8.2f} us  {base} / this: {ratio}")
 
 
 def main() -> None:
     if "--smoke" in sys.argv:
         smoke()
         return
+    if "--interleaved" in sys.argv:
+        rest = sys.argv[sys.argv.index("--interleaved") + 1 :]
+        interleaved(rest[0] if rest else "", float(rest[1]) if len(rest) > 1 else 10.0)
+        return
     import pyperf  # installed by scripts/bench-py.sh, only for full runs
 
-    runner = pyperf.Runner()
+    def worker_args(cmd: list[str], args: Any) -> None:
+        cmd.extend(("--only", args.only))
+
+    runner = pyperf.Runner(add_cmdline_args=worker_args)
+    runner.argparser.add_argument("--only", default="", help="run only the benchmarks whose names start so")
+    only = runner.parse_args().only
     runner.metadata["apisig_bench"] = json.dumps({"body_bytes": len(BODY_BYTES)})
     for name, func, args, time_func in benchmarks():
+        if not name.startswith(only):
+            continue
         if time_func:
             runner.bench_time_func(name, func)
         else:

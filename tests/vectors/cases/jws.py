@@ -293,6 +293,14 @@ def build_jws() -> dict:
          features=["rsa"])
     jwks("RSA modulus with a leading zero octet", "jwks_malformed",
          _jwks(dict(RSA, n=b64url(b"\x00" + (b64url_decode(RSA["n"]) or b"")))), features=["rsa"])
+    n = b64url_decode(RSA["n"]) or b""
+    jwks("RSA modulus even", "jwks_malformed", _jwks(dict(RSA, n=b64url(n[:-1] + bytes([n[-1] ^ 1])))),
+         features=["rsa"])
+    # The exponents every backend takes (RustCrypto's and ring's bounds; jws_backend.rs): odd, 3 to 2^33 - 1.
+    for e, expect in ((3, VALID), (2**33 - 1, VALID), (1, "jwks_malformed"), (65536, "jwks_malformed"),
+                      (2**33 + 1, "jwks_malformed")):
+        jwks(f"RSA exponent {e}", expect, _jwks(dict(RSA, e=b64url(e.to_bytes((e.bit_length() + 7) // 8, "big")))),
+             ["rsa-1"] if expect == VALID else None, ["rsa"])
     jwks("repeated member in a key", "jwks_malformed",
          '{"keys":[{"kty":"OKP","crv":"Ed25519","crv":"Ed25519","x":"' + ED["x"] + '"}]}')
     jwks("escaped member name", "jwks_malformed",

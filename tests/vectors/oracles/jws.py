@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from .base64url import b64url, b64url_decode
 
 RSA_MIN_BITS, RSA_MAX_BITS = 2048, 4096
+RSA_MAX_EXPONENT = 2**33 - 1  # RustCrypto's and ring's bound
 JWKS_MAX_LEN = 32 * 1024
 KID_MAX = 64
 ALG_NAMES = {"HS256": "HS256", "RS256": "RS256", "PS256": "PS256", "ES256": "ES256",
@@ -180,6 +181,9 @@ def _key_fault(k: dict) -> str | None:
     if not RSA_MIN_BITS <= 8 * len(n) <= RSA_MAX_BITS:
         return "jwk_weak_key"
     if n[-1] % 2 == 0:  # an RSA modulus is odd
+        return "jwks_malformed"
+    e_value = int.from_bytes(e, "big")
+    if e_value % 2 == 0 or not 3 <= e_value <= RSA_MAX_EXPONENT:  # so is the exponent, 3 to 2^33 - 1
         return "jwks_malformed"
     return None
 
