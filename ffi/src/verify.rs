@@ -5,6 +5,8 @@ use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayEntry, schem
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
 use crate::keyring::{self, EMPTY, RingMut, apisig_keyring, slot_code};
 use crate::lookup::{CStore, LookupStore, apisig_lookup};
+use core::net::IpAddr;
+
 use crate::peer::{self, apisig_ip};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
@@ -305,7 +307,7 @@ pub unsafe extern "C" fn apisig_verifier_verify(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, core::ptr::null(), now_ns, who, Presented::Headers) }
+    unsafe { verify_request(v, scheme, req, NoPeer, now_ns, who, Presented::Headers) }
 }
 
 /// As `apisig_verifier_verify`, for a request received from `*peer` (the socket's peer, or
@@ -331,7 +333,12 @@ pub unsafe extern "C" fn apisig_verifier_verify_from(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, peer, now_ns, who, Presented::Headers) }
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_request(v, scheme, req, peer, now_ns, who, Presented::Headers),
+            Err(e) => e,
+        }
+    }
 }
 
 /// As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
@@ -359,7 +366,7 @@ pub unsafe extern "C" fn apisig_verifier_verify_json_body(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, core::ptr::null(), now_ns, who, Presented::HeadersOrJsonBody) }
+    unsafe { verify_request(v, scheme, req, NoPeer, now_ns, who, Presented::HeadersOrJsonBody) }
 }
 
 /// As `apisig_verifier_verify_json_body`, for a request received from `*peer` (see
@@ -381,7 +388,12 @@ pub unsafe extern "C" fn apisig_verifier_verify_json_body_from(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, peer, now_ns, who, Presented::HeadersOrJsonBody) }
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_request(v, scheme, req, peer, now_ns, who, Presented::HeadersOrJsonBody),
+            Err(e) => e,
+        }
+    }
 }
 
 /// Where `verify_request` reads the credentials.
@@ -391,15 +403,41 @@ enum Presented {
     HeadersOrJsonBody,
 }
 
-/// The body of `apisig_verifier_verify` and `apisig_verifier_verify_json_body`.
+/// The peer address a verify call passes on: none (the calls without `_from`), or the one the
+/// server gave. A type rather than an `Option` argument, so that the calls without a peer
+/// compile without any peer code (firmware images that only verify).
+trait Peer: Copy {
+    fn get(self) -> Option<IpAddr>;
+}
+
+/// No peer address.
+#[derive(Copy, Clone)]
+struct NoPeer;
+
+impl Peer for NoPeer {
+    #[inline(always)]
+    fn get(self) -> Option<IpAddr> {
+        None
+    }
+}
+
+impl Peer for Option<IpAddr> {
+    #[inline(always)]
+    fn get(self) -> Option<IpAddr> {
+        self
+    }
+}
+
+/// The body of `apisig_verifier_verify` and `apisig_verifier_verify_json_body` (and their
+/// `_from` variants).
 ///
 /// # Safety
 /// As `apisig_verifier_verify`.
-unsafe fn verify_request(
+unsafe fn verify_request<P: Peer>(
     v: *mut apisig_verifier,
     scheme: *const apisig_scheme,
     req: *const apisig_request,
-    peer: *const apisig_ip,
+    peer: P,
     now_ns: u64,
     who: *mut apisig_principal,
     presented: Presented,
@@ -408,14 +446,16 @@ unsafe fn verify_request(
         let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
-        let (v, c_scheme, scheme, mut req, peer, who) = unsafe {
+        let (v, c_scheme, scheme, mut req, who) = unsafe {
             let v = verifier(v)?;
             let c_scheme = in_ref(scheme)?;
             let scheme = self::scheme(c_scheme, &mut scheme_store)?;
             let req = request(in_ref(req)?, &scheme, &mut header_store)?;
-            (v, c_scheme, scheme, req, peer::peer(peer)?, out_ref(who)?)
+            (v, c_scheme, scheme, req, out_ref(who)?)
         };
-        req.peer = peer;
+        if let Some(peer) = peer.get() {
+            req.peer = Some(peer);
+        }
         let mut here = None;
         let prepared = prepared(c_scheme.preset, &scheme, &mut here)?;
         let verified = match presented {
@@ -457,7 +497,7 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_with_certificate(v, scheme, req, der, der_len, core::ptr::null(), now_ns, who) }
+    unsafe { verify_with_certificate(v, scheme, req, der, der_len, NoPeer, now_ns, who) }
 }
 
 /// As `apisig_verifier_verify_with_certificate`, for a request received from `*peer` (see
@@ -484,7 +524,12 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate_from(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_with_certificate(v, scheme, req, der, der_len, peer, now_ns, who) }
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_with_certificate(v, scheme, req, der, der_len, peer, now_ns, who),
+            Err(e) => e,
+        }
+    }
 }
 
 /// The body of the two certificate calls.
@@ -492,13 +537,13 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate_from(
 /// # Safety
 /// As `apisig_verifier_verify_with_certificate_from`.
 #[allow(clippy::too_many_arguments)] // the C call's arguments
-unsafe fn verify_with_certificate(
+unsafe fn verify_with_certificate<P: Peer>(
     v: *mut apisig_verifier,
     scheme: *const apisig_scheme,
     req: *const apisig_request,
     der: *const u8,
     der_len: usize,
-    peer: *const apisig_ip,
+    peer: P,
     now_ns: u64,
     who: *mut apisig_principal,
 ) -> apisig_result {
@@ -506,11 +551,11 @@ unsafe fn verify_with_certificate(
         let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
-        let (v, der, peer, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, peer::peer(peer)?, out_ref(who)?) };
+        let (v, der, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, out_ref(who)?) };
         let certificate = (!der.is_empty()).then_some(der);
         let verified = if scheme.is_null() {
             let mut req = apisig::Request::new("", "");
-            req.peer = peer;
+            req.peer = peer.get();
             v.verify_with_certificate(None, &req, certificate, now_ns)
         } else {
             // SAFETY: as above.
@@ -520,7 +565,7 @@ unsafe fn verify_with_certificate(
                 let req = request(in_ref(req)?, &scheme, &mut header_store)?;
                 (c_scheme, scheme, req)
             };
-            req.peer = peer;
+            req.peer = peer.get();
             let mut here = None;
             v.verify_with_certificate(Some(prepared(c_scheme.preset, &scheme, &mut here)?), &req, certificate, now_ns)
         };
