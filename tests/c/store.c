@@ -266,16 +266,29 @@ int main(int argc, char **argv) {
     CHECK_RC(APISIG_RESULT_UNKNOWN_KEY, apisig_store_revoke_client(store, S("nobody")));
     CHECK_RC(APISIG_RESULT_OK, apisig_store_invalidate_all(store));
 
-    /* The database stopped: stale entries fail closed (503), and the verifier recovers. */
+    /* The database stopped: stale entries fail closed (503), and the verifier recovers; a
+     * store opened with serve_stale_ms serves them for that long instead. */
     if (stop && start) {
+        apisig_store_config lenient;
+        apisig_verifier *lv;
+        memset(&lenient, 0, sizeof lenient);
+        lenient.cache_ttl_ms = TTL_MS;
+        lenient.serve_stale_ms = 600000;
+        CHECK_RC(APISIG_RESULT_OK, apisig_store_open(url, strlen(url), (const uint8_t *)MASTER, 64, &lenient, &other));
+        lv = apisig_verifier_new_with_store(other, WINDOW);
         CHECK_RC(APISIG_RESULT_OK, verify(v, &signius, carol, NULL, "192.0.2.7", &who));
+        CHECK_RC(APISIG_RESULT_OK, verify(lv, &signius, carol, NULL, "192.0.2.7", &who));
         CHECK(system(stop) == 0, "%s", stop);
         sleep_ms(TTL_MS + 100);
         CHECK_RC(APISIG_RESULT_STORE_UNAVAILABLE, verify(v, &signius, carol, NULL, "192.0.2.7", &who));
         CHECK_RC(APISIG_RESULT_STORE_UNAVAILABLE, apisig_store_create_client(store, S("frank")));
+        CHECK_RC(APISIG_RESULT_OK, verify(lv, &signius, carol, NULL, "192.0.2.7", &who));
+        CHECK(is(&who, "carol"), "carol, served stale");
         CHECK(system(start) == 0, "%s", start);
         CHECK_RC(APISIG_RESULT_OK, verify(v, &signius, carol, NULL, "192.0.2.7", &who));
         CHECK(is(&who, "carol"), "carol again");
+        apisig_verifier_free(lv);
+        apisig_store_free(other);
     }
 
     apisig_verifier_free(v);
