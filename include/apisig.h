@@ -187,7 +187,8 @@ enum apisig_result
    */
   APISIG_RESULT_KEYRING_FULL = 50,
   /**
-   * A client with this key id (or this key or secret) is already registered.
+   * A client with this key id (or this key or secret) is already registered; in a key
+   * store, a client with this id exists, or already has a key in the slot to issue into.
    */
   APISIG_RESULT_DUPLICATE_KEY_ID = 51,
   /**
@@ -423,6 +424,26 @@ enum apisig_result
    * `active` missing or not a boolean, a registered claim of the wrong type (failing closed).
    */
   APISIG_RESULT_INTROSPECTION_MALFORMED = 145,
+  /**
+   * No master key was given to open a key store (from C: none passed, and neither
+   * `APISIG_MASTER_KEY` nor `APISIG_MASTER_KEY_FILE` is set or readable), or it is not a
+   * key: 32 bytes, or 64 hexadecimal digits.
+   */
+  APISIG_RESULT_INVALID_MASTER_KEY = 150,
+  /**
+   * The key store's secrets are sealed under another master key than the one given: the
+   * store refuses to open (rather than every HMAC signature failing later).
+   */
+  APISIG_RESULT_WRONG_MASTER_KEY = 151,
+  /**
+   * The key store URL is not one this build opens (`sqlite:…`, `postgres://…`).
+   */
+  APISIG_RESULT_INVALID_STORE_URL = 152,
+  /**
+   * A peer address the server passed is not an IPv4 or IPv6 address (from C: an
+   * `apisig_ip` of another family, or text that is no address).
+   */
+  APISIG_RESULT_INVALID_ADDRESS = 153,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -762,6 +783,26 @@ typedef uint32_t apisig_client_status;
 #define APISIG_OCSP_RESPONSE_MAX_BYTES 65536
 
 /**
+ * `apisig_ip.family` of an IPv4 address (in `bytes[0..4]`, network order).
+ */
+#define APISIG_IP_V4 4
+
+/**
+ * `apisig_ip.family` of an IPv6 address (`bytes`, network order).
+ */
+#define APISIG_IP_V6 6
+
+/**
+ * Most ranges of a client's allow-list (`apisig_keyring_set_allowed`).
+ */
+#define APISIG_ALLOWED_MAX 8
+
+/**
+ * Most trusted proxy ranges `apisig_peer_behind_proxies` takes.
+ */
+#define APISIG_TRUSTED_PROXIES_MAX 32
+
+/**
  * Length of a certificate pin (a SHA-256 digest).
  */
 #define APISIG_PIN_BYTES 32
@@ -791,6 +832,21 @@ typedef uint32_t apisig_client_status;
  * Size in bytes of `apisig_signer`.
  */
 #define APISIG_SIGNER_SIZE 1536
+
+/**
+ * A static key: the store keeps its SHA-256 only (`<product>_sk_…`).
+ */
+#define APISIG_KEY_STATIC 0
+
+/**
+ * An HMAC secret, sealed under the master key in the store (`<product>_hs_…`).
+ */
+#define APISIG_KEY_HMAC 1
+
+/**
+ * Longest key `apisig_store_issue` writes, in bytes (a 16-letter product).
+ */
+#define APISIG_ISSUED_KEY_MAX 69
 
 /**
  * Longest JWT accepted (the core's `jwt::TOKEN_MAX`): the default `max_len`, and what the
@@ -981,6 +1037,13 @@ typedef uint8_t apisig_ocsp_status;
  * used by `apisig_jwks_verify` for as many tokens as needed; opaque. Host builds only.
  */
 typedef struct apisig_jwks apisig_jwks;
+
+/**
+ * A key store opened by `apisig_store_open`: the database and the read-through cache in
+ * front of it. Safe to share between threads (one store per process, a verifier per
+ * thread over it). Free it with `apisig_store_free`, after the verifiers over it.
+ */
+typedef struct apisig_store apisig_store;
 
 /**
  * Storage for a keyring of up to `APISIG_KEYRING_CAPACITY` clients. Declare it anywhere
@@ -1233,6 +1296,24 @@ typedef struct apisig_ocsp_policy {
    */
   uint8_t fail_soft;
 } apisig_ocsp_policy;
+
+/**
+ * An IP address: the peer a request came from. From a socket, copy `sin_addr` (4 bytes,
+ * `family = APISIG_IP_V4`) or `sin6_addr` (16 bytes, `APISIG_IP_V6`) into `bytes` as they
+ * are (network order); from text, `apisig_ip_parse`. An IPv4-mapped IPv6 address
+ * (`::ffff:192.0.2.1`, what a dual-stack socket reports for an IPv4 client) counts as its
+ * IPv4 address.
+ */
+typedef struct apisig_ip {
+  /**
+   * `APISIG_IP_V4` or `APISIG_IP_V6`.
+   */
+  uint8_t family;
+  /**
+   * The address, network order: the first 4 bytes for IPv4 (the rest are not read).
+   */
+  uint8_t bytes[16];
+} apisig_ip;
 
 /**
  * Who a verified request comes from.
@@ -1575,6 +1656,38 @@ typedef struct apisig_stamp {
 typedef struct apisig_signer {
   uint64_t opaque[192];
 } apisig_signer;
+
+/**
+ * How `apisig_store_open` caches lookups. All zero (or a NULL pointer) is the default.
+ */
+typedef struct apisig_store_config {
+  /**
+   * How long a looked-up client (or the fact there is none) is used before the database
+   * is asked again, in milliseconds: the longest a change made elsewhere (a key revoked
+   * with `apisig keys revoke`, by another worker) goes unseen. 0: 10 s.
+   */
+  uint64_t cache_ttl_ms;
+  /**
+   * Most entries kept (clients and misses). 0: 100,000.
+   */
+  size_t cache_capacity;
+  /**
+   * While the database cannot be reached, keep serving entries up to this long past their
+   * time-to-live, in milliseconds; 0 (the default) fails closed with `STORE_UNAVAILABLE`
+   * as soon as an entry is stale.
+   */
+  uint64_t serve_stale_ms;
+  /**
+   * The server's role names, comma-separated, by role id: a client's stored role `admin`
+   * in `"reader,admin"` is role 1 in its principal (`apisig_securosys_authorize`). A
+   * stored role not listed gives no role. `(NULL, 0)`: none.
+   */
+  const char *roles;
+  /**
+   * Length of `roles`.
+   */
+  size_t roles_len;
+} apisig_store_config;
 
 /**
  * What JWT verification requires besides a good signature.
@@ -2195,6 +2308,56 @@ APISIG_MUST_USE apisig_result apisig_ocsp_verdict(const struct apisig_ocsp_respo
 uint64_t apisig_ocsp_cache_until(uint64_t this_update, uint8_t has_next_update, uint64_t next_update, uint64_t now, uint64_t max_age_ns);
 
 /**
+ * Parses an IPv4 (`192.0.2.1`) or IPv6 (`2001:db8::1`) address written as text (not
+ * NUL-terminated; no port, brackets or zone) into `*out`, written only on `OK`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_ADDRESS` for text that is no address.
+ *
+ * # Safety
+ * `(text, text_len)` must be readable, `out` point to a writable `apisig_ip`.
+ */
+apisig_result apisig_ip_parse(const char *text, size_t text_len, struct apisig_ip *out);
+
+/**
+ * The address of the client a request comes from, for the allow-list, into `*out`: `*direct`
+ * (the socket's peer) unless it is in one of the `trusted` proxy ranges; then the right-most
+ * address of `(forwarded_for, forwarded_for_len)` (the request's `X-Forwarded-For`; several
+ * such headers joined with `,` in the order received; `(NULL, 0)` when it has none) that is
+ * not itself a trusted proxy — entries to its left are the client's own claims and never
+ * believed. From an untrusted peer the header is ignored. `trusted` is comma-separated CIDR
+ * ranges (`10.0.0.0/8, 2001:db8::/32`), at most `APISIG_TRUSTED_PROXIES_MAX`; empty trusts no
+ * proxy. `*out` is written only on `OK`; pass it to the `_from` verify functions.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_ADDRESS` for a bad `*direct`; `INVALID_PATTERN` for a range that
+ * is not a CIDR (`FIELD_TOO_LONG` past `APISIG_TRUSTED_PROXIES_MAX`);
+ * `INVALID_FORWARDED_FOR` when, from a trusted proxy, an entry examined is not an address.
+ *
+ * # Safety
+ * `direct` and `out` must point to an `apisig_ip` (readable, writable), the text pairs be
+ * readable.
+ */
+apisig_result apisig_peer_behind_proxies(const struct apisig_ip *direct, const char *forwarded_for, size_t forwarded_for_len, const char *trusted, size_t trusted_len, struct apisig_ip *out);
+
+/**
+ * Restricts `client` to peers in `cidrs`: comma-separated ranges (`192.0.2.0/24,
+ * 2001:db8::/32`; a bare address is a range of one), at most `APISIG_ALLOWED_MAX`; empty
+ * lets any peer in. A request from elsewhere, or verified without a peer address (the
+ * functions without `_from`), is refused with `ADDRESS_NOT_ALLOWED` (HTTP 403).
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client; `INVALID_PATTERN` for a
+ * range that is not a CIDR or has bits set past its prefix (`10.0.0.1/8`); `FIELD_TOO_LONG`
+ * past `APISIG_ALLOWED_MAX` ranges. Nothing changes on error.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`), `(cidrs,
+ * cidrs_len)` be readable.
+ */
+apisig_result apisig_keyring_set_allowed(struct apisig_keyring *ring, uint32_t client, const char *cidrs, size_t cidrs_len);
+
+/**
  * Writes the `kind` fingerprint (an `apisig_pin_kind`) of a DER certificate,
  * `APISIG_PIN_BYTES` bytes, into `(out, out_cap)` and its length into `*out_len`.
  *
@@ -2675,6 +2838,159 @@ apisig_result apisig_signer_sign(const struct apisig_signer *s, const struct api
 apisig_result apisig_signer_wipe(struct apisig_signer *s);
 
 /**
+ * Opens (creating and migrating where needed) the key store `url` names, with the server's
+ * master key, and sets `*out` to it (only on `OK`):
+ *
+ * - `sqlite:PATH` (`sqlite:///ABSOLUTE/PATH`): an SQLite file, created if missing, shared by
+ *   the processes of one machine; `sqlite::memory:` for tests;
+ * - `postgres://USER:PASSWORD@HOST:PORT/DATABASE`: PostgreSQL, for workers on several
+ *   machines.
+ *
+ * `(master_key, master_key_len)` is the key the store's HMAC secrets are sealed under, as
+ * `apisig keys init --generate-master-key` printed it: 64 hexadecimal digits (surrounding
+ * whitespace ignored), or 32 raw bytes; `(NULL, 0)` reads it from the environment as the
+ * command line does (`APISIG_MASTER_KEY`, else the file `APISIG_MASTER_KEY_FILE` names).
+ * `config` NULL is the default cache (see `apisig_store_config`). Free the store with
+ * `apisig_store_free`. Host builds only.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_STORE_URL`; `INVALID_MASTER_KEY` (missing, or not a key);
+ * `WRONG_MASTER_KEY` when the store was created under another master key;
+ * `STORE_UNAVAILABLE` when the database cannot be opened or reached; `INVALID_PATTERN` for an
+ * empty role name in `config`, `FIELD_TOO_LONG` past 256 of them.
+ *
+ * # Safety
+ * The `(ptr, len)` pairs must be readable, `config` be NULL or point to a valid
+ * `apisig_store_config`, `out` point to a writable `apisig_store *`.
+ */
+apisig_result apisig_store_open(const char *url, size_t url_len, const uint8_t *master_key, size_t master_key_len, const struct apisig_store_config *config, struct apisig_store **out);
+
+/**
+ * Closes a store from `apisig_store_open`. NULL is ignored.
+ *
+ * # Safety
+ * `store` must be NULL or come from `apisig_store_open`, not yet freed, with no verifier
+ * over it still in use.
+ */
+void apisig_store_free(struct apisig_store *store);
+
+/**
+ * Creates the client `id` in the store, with no key yet (issue one with
+ * `apisig_store_issue`), active, any address, no role.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an id that is empty, not
+ * printable ASCII or holds a space or comma; `FIELD_TOO_LONG` past 64 bytes;
+ * `DUPLICATE_KEY_ID` when the client exists; `STORE_UNAVAILABLE`.
+ *
+ * # Safety
+ * `store` must come from `apisig_store_open`; `(id, id_len)` be readable.
+ */
+apisig_result apisig_store_create_client(const struct apisig_store *store, const char *id, size_t id_len);
+
+/**
+ * Issues a new key of `kind` (`APISIG_KEY_STATIC`, `APISIG_KEY_HMAC`) into the empty `slot`
+ * (an `apisig_slot`) of the client `id`, and writes it to `(out, cap, *out_len)` (not
+ * NUL-terminated, at most `APISIG_ISSUED_KEY_MAX` bytes): the only time the key exists in
+ * clear. Give it to the client; the store keeps a static key's SHA-256 only, an HMAC secret
+ * sealed under the master key. A short `cap` gives `BUFFER_TOO_SMALL` (with `*out_len`
+ * the size needed) before anything is issued.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `BUFFER_TOO_SMALL`; `INVALID_TEMPLATE` for an unknown
+ * kind; `UNKNOWN_KEY` for an unknown client or slot; `DUPLICATE_KEY_ID` when the slot holds a
+ * key already; `STORE_UNAVAILABLE`. Nothing is issued on error.
+ *
+ * # Safety
+ * `store` must come from `apisig_store_open`; `(id, id_len)` be readable; `out` point to
+ * `cap` writable bytes (or be NULL with `cap` 0) and `out_len` to a writable `size_t`.
+ */
+apisig_result apisig_store_issue(const struct apisig_store *store, const char *id, size_t id_len, uint32_t slot, uint32_t kind, char *out, size_t cap, size_t *out_len);
+
+/**
+ * Revokes the key in `slot` (an `apisig_slot`) of the client `id`: refused from now on with
+ * `KEY_REVOKED` by this process's verifiers, and by other processes' within their cache's
+ * time-to-live. The client's other key keeps working.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for an unknown client, slot or an empty
+ * slot; `STORE_UNAVAILABLE`.
+ *
+ * # Safety
+ * `store` must come from `apisig_store_open`; `(id, id_len)` be readable.
+ */
+apisig_result apisig_store_revoke_key(const struct apisig_store *store, const char *id, size_t id_len, uint32_t slot);
+
+/**
+ * Revokes the client `id` for good: every credential of it (keys, pins, tokens) is refused
+ * with `CLIENT_REVOKED`, here at once and in other processes within their cache's
+ * time-to-live.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for an unknown client;
+ * `STORE_UNAVAILABLE`.
+ *
+ * # Safety
+ * `store` must come from `apisig_store_open`; `(id, id_len)` be readable.
+ */
+apisig_result apisig_store_revoke_client(const struct apisig_store *store, const char *id, size_t id_len);
+
+/**
+ * Forgets what the cache holds about the client `id` (found by id, key or pin), so that a
+ * change made elsewhere (`apisig keys …`, another worker) is seen at the next request rather
+ * than within the time-to-live. `apisig_store_*` changes invalidate by themselves.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `INVALID_HEADER_VALUE` for an id that is not UTF-8.
+ *
+ * # Safety
+ * `store` must come from `apisig_store_open`; `(id, id_len)` be readable.
+ */
+apisig_result apisig_store_invalidate(const struct apisig_store *store, const char *id, size_t id_len);
+
+/**
+ * Forgets everything the cache holds, misses included.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`.
+ *
+ * # Safety
+ * `store` must be NULL or come from `apisig_store_open`.
+ */
+apisig_result apisig_store_invalidate_all(const struct apisig_store *store);
+
+/**
+ * Makes `*v` a verifier whose clients are the store's (found through its cache), with an
+ * empty replay cache and a window of ± `window_ns` nanoseconds, and sets its tag; as
+ * `apisig_verifier_init_with_lookup` otherwise (no keyring, principals name the client by
+ * `id`). A database that cannot be reached refuses requests with `STORE_UNAVAILABLE` (HTTP
+ * 503) unless `serve_stale_ms` was set; a static key not in the store's issued format is
+ * refused with `INVALID_KEY_FORMAT` before the store is asked. Pass the peer address
+ * (`apisig_verifier_verify_from`) for clients restricted to some addresses. The store must
+ * outlive the verifier. Host builds only.
+ *
+ * # Errors
+ * `NULL_PARAMETER` when `v` or `store` is NULL, or `v` misaligned; `INVALID_OBJECT` when
+ * `store` is not an open store.
+ *
+ * # Safety
+ * `v` must point to writable storage of `APISIG_VERIFIER_SIZE` bytes (then as in
+ * `apisig_verifier_init`); `store` come from `apisig_store_open` and stay open while the
+ * verifier is used.
+ */
+apisig_result apisig_verifier_init_with_store(struct apisig_verifier *v, const struct apisig_store *store, uint64_t window_ns);
+
+/**
+ * A new verifier on the heap over `store` (see `apisig_verifier_init_with_store`); NULL on
+ * failure. Free it with `apisig_verifier_free` before the store. Host builds only.
+ *
+ * # Safety
+ * `store` must be NULL or come from `apisig_store_open`, and stay open while the verifier
+ * is used.
+ */
+struct apisig_verifier *apisig_verifier_new_with_store(const struct apisig_store *store, uint64_t window_ns);
+
+/**
  * Writes a compact HS256 JWT, `base64url(header).base64url(claims).base64url(HMAC)`, into
  * `(out, out_cap)`. `(header, header_len)` is the header JSON (`(NULL, 0)`: the default
  * `{"alg":"HS256","typ":"JWT"}`); `claims` is the claims set as JSON, written as given.
@@ -2873,6 +3189,22 @@ struct apisig_keyring *apisig_verifier_keyring(struct apisig_verifier *v);
 APISIG_MUST_USE apisig_result apisig_verifier_verify(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
 
 /**
+ * As `apisig_verifier_verify`, for a request received from `*peer` (the socket's peer, or
+ * the client behind trusted proxies: `apisig_peer_behind_proxies`): a client restricted to
+ * some addresses (`apisig_keyring_set_allowed`, a key store's allowed ranges) is admitted
+ * only from them. `peer` NULL is an unknown address, as `apisig_verifier_verify`: such a
+ * client is then refused.
+ *
+ * # Errors
+ * As `apisig_verifier_verify`; `ADDRESS_NOT_ALLOWED` (HTTP 403) for a peer outside the
+ * client's ranges; `INVALID_ADDRESS` for a `*peer` of no known family.
+ *
+ * # Safety
+ * As `apisig_verifier_verify`; `peer` must be NULL or point to a valid `apisig_ip`.
+ */
+APISIG_MUST_USE apisig_result apisig_verifier_verify_from(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, const struct apisig_ip *peer, uint64_t now_ns, struct apisig_principal *who);
+
+/**
  * As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
  * instead of its headers: APEX `AuthenticateUser`, which sends
  * `{"APIKey", "Signature", "UserId", "Nonce"}` in its body (`UserName` and other members are
@@ -2890,6 +3222,18 @@ APISIG_MUST_USE apisig_result apisig_verifier_verify(struct apisig_verifier *v, 
  * As `apisig_verifier_verify`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify_json_body(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, uint64_t now_ns, struct apisig_principal *who);
+
+/**
+ * As `apisig_verifier_verify_json_body`, for a request received from `*peer` (see
+ * `apisig_verifier_verify_from`).
+ *
+ * # Errors
+ * As `apisig_verifier_verify_json_body` and `apisig_verifier_verify_from`.
+ *
+ * # Safety
+ * As `apisig_verifier_verify_from`.
+ */
+APISIG_MUST_USE apisig_result apisig_verifier_verify_json_body_from(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, const struct apisig_ip *peer, uint64_t now_ns, struct apisig_principal *who);
 
 /**
  * Verifies a request from a TLS peer whose client certificate `(der, der_len)` the TLS
@@ -2912,6 +3256,20 @@ APISIG_MUST_USE apisig_result apisig_verifier_verify_json_body(struct apisig_ver
  * `(der, der_len)` be readable; `who` point to a writable `apisig_principal`.
  */
 APISIG_MUST_USE apisig_result apisig_verifier_verify_with_certificate(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, const uint8_t *der, size_t der_len, uint64_t now_ns, struct apisig_principal *who);
+
+/**
+ * As `apisig_verifier_verify_with_certificate`, for a request received from `*peer` (see
+ * `apisig_verifier_verify_from`); with `scheme` NULL, the certificate alone, as
+ * `apisig_verifier_verify_certificate` from that peer.
+ *
+ * # Errors
+ * As `apisig_verifier_verify_with_certificate` and `apisig_verifier_verify_from`.
+ *
+ * # Safety
+ * As `apisig_verifier_verify_with_certificate`; `peer` must be NULL or point to a valid
+ * `apisig_ip`.
+ */
+APISIG_MUST_USE apisig_result apisig_verifier_verify_with_certificate_from(struct apisig_verifier *v, const struct apisig_scheme *scheme, const struct apisig_request *req, const uint8_t *der, size_t der_len, const struct apisig_ip *peer, uint64_t now_ns, struct apisig_principal *who);
 
 /**
  * How many replay-cache entries are live at `now_ns`; 0 when `v` is NULL or not a verifier.

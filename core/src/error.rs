@@ -194,7 +194,8 @@ errors! {
 
     /// The keyring has no room for another client.
     KeyringFull = 50, "keyring_full", Configuration, "keyring is full";
-    /// A client with this key id (or this key or secret) is already registered.
+    /// A client with this key id (or this key or secret) is already registered; in a key
+    /// store, a client with this id exists, or already has a key in the slot to issue into.
     DuplicateKeyId = 51, "duplicate_key_id", Configuration, "key id is already registered";
     /// A secret, key or token is empty.
     EmptySecret = 52, "empty_secret", Configuration, "secret or key is empty";
@@ -335,6 +336,21 @@ errors! {
     /// `active` missing or not a boolean, a registered claim of the wrong type (failing closed).
     IntrospectionMalformed = 145, "introspection_malformed", Unavailable,
         "the introspection endpoint's answer is not an RFC 7662 response";
+
+    /// No master key was given to open a key store (from C: none passed, and neither
+    /// `APISIG_MASTER_KEY` nor `APISIG_MASTER_KEY_FILE` is set or readable), or it is not a
+    /// key: 32 bytes, or 64 hexadecimal digits.
+    InvalidMasterKey = 150, "invalid_master_key", Configuration,
+        "the master key is missing or is not 32 bytes (64 hexadecimal digits)";
+    /// The key store's secrets are sealed under another master key than the one given: the
+    /// store refuses to open (rather than every HMAC signature failing later).
+    WrongMasterKey = 151, "wrong_master_key", Configuration,
+        "the key store is sealed under another master key";
+    /// The key store URL is not one this build opens (`sqlite:…`, `postgres://…`).
+    InvalidStoreUrl = 152, "invalid_store_url", Configuration, "the key store URL is not one this build opens";
+    /// A peer address the server passed is not an IPv4 or IPv6 address (from C: an
+    /// `apisig_ip` of another family, or text that is no address).
+    InvalidAddress = 153, "invalid_address", Configuration, "the peer address is not an IPv4 or IPv6 address";
 }
 
 impl Named for Error {

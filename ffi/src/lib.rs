@@ -28,6 +28,8 @@
 //!   (`apisig_jws_verify`); a firmware build leaves them out and links none of their code.
 //! - `rsa` (default; implies `std`): RS256 and PS256 (the core's `rsa`, which needs a heap);
 //!   `apisig_jws_algorithms()` says at run time which algorithms a build verifies.
+//! - `store` (default; implies `std`): key stores for servers (`apisig_store_open`: SQLite,
+//!   PostgreSQL, the read-through cache, the master key), through the `apisig-store` crate.
 //!
 //! The package carries the header, `include/apisig.h`, ready to use: it is generated in the
 //! repository (cbindgen plus the C enums written from the core's tables, `tests/header.rs`),
@@ -52,6 +54,7 @@ mod keyring;
 mod lookup;
 mod mac;
 mod ocsp;
+mod peer;
 mod pin;
 mod policy;
 mod preset;
@@ -60,6 +63,8 @@ mod rotation;
 mod scheme;
 mod sign;
 mod signer;
+#[cfg(feature = "store")]
+mod store;
 mod token;
 mod verify;
 mod version;
@@ -75,6 +80,7 @@ pub use keyring::*;
 pub use lookup::*;
 pub use mac::*;
 pub use ocsp::*;
+pub use peer::*;
 pub use pin::*;
 pub use policy::*;
 pub use preset::*;
@@ -83,6 +89,8 @@ pub use rotation::*;
 pub use scheme::*;
 pub use sign::*;
 pub use signer::*;
+#[cfg(feature = "store")]
+pub use store::*;
 pub use token::*;
 pub use verify::*;
 pub use version::*;

@@ -125,7 +125,7 @@ pub unsafe extern "C" fn apisig_verifier_verify_certificate(
     ffi_boundary! {
         // SAFETY: the caller guarantees every pointer.
         let (v, der, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, out_ref(who)?) };
-        let verified = v.verify_certificate(der, None, now_ns)?;
+        let verified = crate::verify::refined(v.verify_certificate(der, None, now_ns))?;
         *who = principal(v.store(), &verified)?;
         Ok(())
     }

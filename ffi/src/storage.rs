@@ -31,8 +31,10 @@ pub(crate) mod tag {
     pub(crate) const APEX_SIGNER: u64 = 0x6b14_f08d_39a7_c25d;
     /// A keyring on the heap (host builds), in `apisig_keyring` storage.
     pub(crate) const HEAP_KEYRING: u64 = 0xe2a9_07c4_5b1d_3f86;
+    /// A key store (host builds with the `store` feature), at the start of its heap object.
+    pub(crate) const STORE: u64 = 0x5f0c_b83e_a1d4_6927;
 
-    const ALL: [u64; 8] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER, HEAP_KEYRING];
+    const ALL: [u64; 9] = [KEYRING, VERIFIER, SIGNER, ROTATION, ATTEMPT, AEVO_SIGNER, APEX_SIGNER, HEAP_KEYRING, STORE];
     #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const-evaluated
     const _: () = {
         let mut i = 0;

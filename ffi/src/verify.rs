@@ -5,6 +5,9 @@ use apisig::{Error, PreparedScheme, Verifier, Window, replay::ReplayEntry, schem
 use crate::convert::{apisig_request, in_bytes, in_ref, out_ref, request};
 use crate::keyring::{self, EMPTY, RingMut, apisig_keyring, slot_code};
 use crate::lookup::{CStore, LookupStore, apisig_lookup};
+use core::net::IpAddr;
+
+use crate::peer::{self, apisig_ip};
 use crate::result::apisig_result;
 use crate::scheme::{apisig_scheme, scheme};
 use crate::storage::{self, tag};
@@ -304,7 +307,38 @@ pub unsafe extern "C" fn apisig_verifier_verify(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, now_ns, who, Presented::Headers) }
+    unsafe { verify_request(v, scheme, req, NoPeer, now_ns, who, Presented::Headers) }
+}
+
+/// As `apisig_verifier_verify`, for a request received from `*peer` (the socket's peer, or
+/// the client behind trusted proxies: `apisig_peer_behind_proxies`): a client restricted to
+/// some addresses (`apisig_keyring_set_allowed`, a key store's allowed ranges) is admitted
+/// only from them. `peer` NULL is an unknown address, as `apisig_verifier_verify`: such a
+/// client is then refused.
+///
+/// # Errors
+/// As `apisig_verifier_verify`; `ADDRESS_NOT_ALLOWED` (HTTP 403) for a peer outside the
+/// client's ranges; `INVALID_ADDRESS` for a `*peer` of no known family.
+///
+/// # Safety
+/// As `apisig_verifier_verify`; `peer` must be NULL or point to a valid `apisig_ip`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_verify_from(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    peer: *const apisig_ip,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_request(v, scheme, req, peer, now_ns, who, Presented::Headers),
+            Err(e) => e,
+        }
+    }
 }
 
 /// As `apisig_verifier_verify`, for a request whose credentials may come in its JSON body
@@ -332,7 +366,34 @@ pub unsafe extern "C" fn apisig_verifier_verify_json_body(
     who: *mut apisig_principal,
 ) -> apisig_result {
     // SAFETY: the caller's guarantees, passed on.
-    unsafe { verify_request(v, scheme, req, now_ns, who, Presented::HeadersOrJsonBody) }
+    unsafe { verify_request(v, scheme, req, NoPeer, now_ns, who, Presented::HeadersOrJsonBody) }
+}
+
+/// As `apisig_verifier_verify_json_body`, for a request received from `*peer` (see
+/// `apisig_verifier_verify_from`).
+///
+/// # Errors
+/// As `apisig_verifier_verify_json_body` and `apisig_verifier_verify_from`.
+///
+/// # Safety
+/// As `apisig_verifier_verify_from`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_verifier_verify_json_body_from(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    peer: *const apisig_ip,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_request(v, scheme, req, peer, now_ns, who, Presented::HeadersOrJsonBody),
+            Err(e) => e,
+        }
+    }
 }
 
 /// Where `verify_request` reads the credentials.
@@ -342,14 +403,41 @@ enum Presented {
     HeadersOrJsonBody,
 }
 
-/// The body of `apisig_verifier_verify` and `apisig_verifier_verify_json_body`.
+/// The peer address a verify call passes on: none (the calls without `_from`), or the one the
+/// server gave. A type rather than an `Option` argument, so that the calls without a peer
+/// compile without any peer code (firmware images that only verify).
+trait Peer: Copy {
+    fn get(self) -> Option<IpAddr>;
+}
+
+/// No peer address.
+#[derive(Copy, Clone)]
+struct NoPeer;
+
+impl Peer for NoPeer {
+    #[inline(always)]
+    fn get(self) -> Option<IpAddr> {
+        None
+    }
+}
+
+impl Peer for Option<IpAddr> {
+    #[inline(always)]
+    fn get(self) -> Option<IpAddr> {
+        self
+    }
+}
+
+/// The body of `apisig_verifier_verify` and `apisig_verifier_verify_json_body` (and their
+/// `_from` variants).
 ///
 /// # Safety
 /// As `apisig_verifier_verify`.
-unsafe fn verify_request(
+unsafe fn verify_request<P: Peer>(
     v: *mut apisig_verifier,
     scheme: *const apisig_scheme,
     req: *const apisig_request,
+    peer: P,
     now_ns: u64,
     who: *mut apisig_principal,
     presented: Presented,
@@ -358,20 +446,23 @@ unsafe fn verify_request(
         let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
         // SAFETY: the caller guarantees every pointer and the contents of `scheme`, `req`.
-        let (v, c_scheme, scheme, req, who) = unsafe {
+        let (v, c_scheme, scheme, mut req, who) = unsafe {
             let v = verifier(v)?;
             let c_scheme = in_ref(scheme)?;
             let scheme = self::scheme(c_scheme, &mut scheme_store)?;
             let req = request(in_ref(req)?, &scheme, &mut header_store)?;
             (v, c_scheme, scheme, req, out_ref(who)?)
         };
+        if let Some(peer) = peer.get() {
+            req.peer = Some(peer);
+        }
         let mut here = None;
         let prepared = prepared(c_scheme.preset, &scheme, &mut here)?;
         let verified = match presented {
             Presented::Headers => v.verify_prepared(prepared, &req, now_ns),
             Presented::HeadersOrJsonBody => v.verify_json_body(prepared, &req, now_ns),
         };
-        *who = principal(v.store(), &verified?)?;
+        *who = principal(v.store(), &refined(verified)?)?;
         Ok(())
     }
 }
@@ -405,6 +496,57 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate(
     now_ns: u64,
     who: *mut apisig_principal,
 ) -> apisig_result {
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe { verify_with_certificate(v, scheme, req, der, der_len, NoPeer, now_ns, who) }
+}
+
+/// As `apisig_verifier_verify_with_certificate`, for a request received from `*peer` (see
+/// `apisig_verifier_verify_from`); with `scheme` NULL, the certificate alone, as
+/// `apisig_verifier_verify_certificate` from that peer.
+///
+/// # Errors
+/// As `apisig_verifier_verify_with_certificate` and `apisig_verifier_verify_from`.
+///
+/// # Safety
+/// As `apisig_verifier_verify_with_certificate`; `peer` must be NULL or point to a valid
+/// `apisig_ip`.
+#[must_use]
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // the C signature: the certificate call's, plus the peer
+pub unsafe extern "C" fn apisig_verifier_verify_with_certificate_from(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    der: *const u8,
+    der_len: usize,
+    peer: *const apisig_ip,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
+    // SAFETY: the caller's guarantees, passed on.
+    unsafe {
+        match peer::peer(peer) {
+            Ok(peer) => verify_with_certificate(v, scheme, req, der, der_len, peer, now_ns, who),
+            Err(e) => e,
+        }
+    }
+}
+
+/// The body of the two certificate calls.
+///
+/// # Safety
+/// As `apisig_verifier_verify_with_certificate_from`.
+#[allow(clippy::too_many_arguments)] // the C call's arguments
+unsafe fn verify_with_certificate<P: Peer>(
+    v: *mut apisig_verifier,
+    scheme: *const apisig_scheme,
+    req: *const apisig_request,
+    der: *const u8,
+    der_len: usize,
+    peer: P,
+    now_ns: u64,
+    who: *mut apisig_principal,
+) -> apisig_result {
     ffi_boundary! {
         let mut scheme_store = None;
         let mut header_store = heapless::Vec::new();
@@ -412,21 +554,33 @@ pub unsafe extern "C" fn apisig_verifier_verify_with_certificate(
         let (v, der, who) = unsafe { (verifier(v)?, in_bytes(der, der_len)?, out_ref(who)?) };
         let certificate = (!der.is_empty()).then_some(der);
         let verified = if scheme.is_null() {
-            v.verify_with_certificate(None, &apisig::Request::new("", ""), certificate, now_ns)
+            let mut req = apisig::Request::new("", "");
+            req.peer = peer.get();
+            v.verify_with_certificate(None, &req, certificate, now_ns)
         } else {
             // SAFETY: as above.
-            let (c_scheme, scheme, req) = unsafe {
+            let (c_scheme, scheme, mut req) = unsafe {
                 let c_scheme = in_ref(scheme)?;
                 let scheme = self::scheme(c_scheme, &mut scheme_store)?;
                 let req = request(in_ref(req)?, &scheme, &mut header_store)?;
                 (c_scheme, scheme, req)
             };
+            req.peer = peer.get();
             let mut here = None;
             v.verify_with_certificate(Some(prepared(c_scheme.preset, &scheme, &mut here)?), &req, certificate, now_ns)
         };
-        *who = principal(v.store(), &verified?)?;
+        *who = principal(v.store(), &refined(verified)?)?;
         Ok(())
     }
+}
+
+/// A verification's result, with a key store's own refusal (a presented key not in the
+/// issued format, say) in place of the `STORE_UNAVAILABLE` the lookup answered with; as is
+/// for every other verifier.
+pub(crate) fn refined(verified: Result<apisig::Principal, Error>) -> Result<apisig::Principal, Error> {
+    #[cfg(feature = "store")]
+    let verified = crate::store::refined(verified);
+    verified
 }
 
 /// `scheme` prepared for verification: a preset's once per process, else into `here`.

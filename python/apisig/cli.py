@@ -9,11 +9,13 @@
     ``APISIG_TOKEN``, or the files named by ``APISIG_API_KEY_FILE``, ``APISIG_SECRET_FILE``,
     ``APISIG_USER_ID_FILE``, ``APISIG_TOKEN_FILE`` (or ``--api-key-file`` and the like).
 
-``apisig verify <dialect> [<dialect> ...] --request FILE --keyring FILE``
+``apisig verify <dialect> [<dialect> ...] --request FILE --keyring FILE [--scope NAME ...]``
     checks a captured HTTP/1.1 request (request line, headers, blank line, body, as it went
     over the wire) against a keyring file, and prints the principal as JSON (exit 0) or the
     refusal (exit 1). The keyring file is JSON: a list of
-    ``{"id", "key" | "secret" | "key_file" | "secret_file", "secondary", "role", "user_id"}``.
+    ``{"id", "key" | "secret" | "key_file" | "secret_file", "secondary", "role", "user_id",
+    "scopes"}``. Each ``--scope`` names a permission the request needs: a client without it is
+    refused as ``forbidden``, as the middlewares' ``require_scopes`` refuse it.
 
 ``apisig keys init|create|issue|list|rotate|promote|retire|expire|revoke|disable|enable|delete|allow|scopes|role|rekey ...``
     manages the keys a server verifies against, in a store (docs/stores.md): ``--store
@@ -154,7 +156,9 @@ def parse_http_request(raw: bytes) -> tuple[str, str, list[tuple[str, bytes]], b
 
 def build_verifier(path: str, args: argparse.Namespace) -> Verifier:
     entries: list[dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
-    v = Verifier(window=args.window, policy=SECUROSYS_ROLES)
+    # The server's scope names: every one the keyring gives or the request needs.
+    names = sorted({str(n) for e in entries for n in e.get("scopes") or ()} | set(args.scope))
+    v = Verifier(window=args.window, policy=SECUROSYS_ROLES, scopes=names or None)
     for e in entries:
 
         def secret_of(kind: str, e: dict[str, Any] = e) -> bytes | None:
@@ -169,6 +173,8 @@ def build_verifier(path: str, args: argparse.Namespace) -> Verifier:
         v.add(
             e["id"], primary, secondary=secret_of("secondary"), role=e.get("role"), user_id=e.get("user_id")
         )
+        if e.get("scopes"):
+            v.set_scopes(e["id"], [str(n) for n in e["scopes"]])
     return v
 
 
@@ -184,8 +190,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         except ApisigError as e:
             first = first or e
             continue
+        try:
+            verifier.require_scopes(p, args.scope)
+        except ApisigError as e:
+            # Authenticated, not authorized: no other dialect changes that.
+            first = e
+            break
         principal = {"client_id": p.client_id, "slot": p.slot, "role": p.role, "user_id": p.user_id}
-        print(json.dumps({"result": "valid", "scheme": p.scheme, **principal}))
+        print(json.dumps({"result": "valid", "scheme": p.scheme, **principal, "scopes": sorted(p.scopes)}))
         return 0
     assert first is not None
     print(json.dumps({"result": "invalid", "error": first.name, "code": first.code, "message": str(first)}))
@@ -559,6 +571,9 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--now", type=int, help="time in ns since the epoch (default: now)")
     v.add_argument("--window", type=int, default=300, help="freshness window in seconds")
     v.add_argument("--authorize", action="store_true", help="also check the Securosys role table")
+    v.add_argument(
+        "--scope", action="append", default=[], metavar="NAME", help="a scope the request needs (repeatable)"
+    )
     v.set_defaults(run=cmd_verify)
 
     sub.add_parser("presets", help="list the preset dialects").set_defaults(run=cmd_presets)

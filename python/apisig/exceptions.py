@@ -50,16 +50,19 @@ __all__ = [
     "Forbidden",
     "IntrospectionMalformed",
     "IntrospectionUnavailable",
+    "InvalidAddress",
     "InvalidBody",
     "InvalidCertificate",
     "InvalidForwardedFor",
     "InvalidHeaderValue",
     "InvalidKeyFormat",
+    "InvalidMasterKey",
     "InvalidMethod",
     "InvalidNonce",
     "InvalidPath",
     "InvalidPattern",
     "InvalidSignatureEncoding",
+    "InvalidStoreUrl",
     "InvalidTemplate",
     "InvalidTimestamp",
     "InvalidToken",
@@ -110,6 +113,7 @@ __all__ = [
     "UnpinnedCertificate",
     "UnsupportedCredential",
     "UserIdMismatch",
+    "WrongMasterKey",
 ]
 
 
@@ -365,7 +369,8 @@ class KeyringFull(ConfigurationError):
 
 
 class DuplicateKeyId(ConfigurationError, ValueError):
-    """A client with this key id (or this key or secret) is already registered."""
+    """A client with this key id (or this key or secret) is already registered; in a key
+    store, a client with this id exists, or already has a key in the slot to issue into."""
 
     code = 51
     name = "duplicate_key_id"
@@ -756,6 +761,38 @@ class IntrospectionMalformed(ServiceUnavailable):
     name = "introspection_malformed"
 
 
+class InvalidMasterKey(ConfigurationError):
+    """No master key was given to open a key store (from C: none passed, and neither
+    ``APISIG_MASTER_KEY`` nor ``APISIG_MASTER_KEY_FILE`` is set or readable), or it is not a
+    key: 32 bytes, or 64 hexadecimal digits."""
+
+    code = 150
+    name = "invalid_master_key"
+
+
+class WrongMasterKey(ConfigurationError):
+    """The key store's secrets are sealed under another master key than the one given: the
+    store refuses to open (rather than every HMAC signature failing later)."""
+
+    code = 151
+    name = "wrong_master_key"
+
+
+class InvalidStoreUrl(ConfigurationError):
+    """The key store URL is not one this build opens (``sqlite:…``, ``postgres://…``)."""
+
+    code = 152
+    name = "invalid_store_url"
+
+
+class InvalidAddress(ConfigurationError):
+    """A peer address the server passed is not an IPv4 or IPv6 address (from C: an
+    ``apisig_ip`` of another family, or text that is no address)."""
+
+    code = 153
+    name = "invalid_address"
+
+
 _BY_CODE: dict[int, type[ApisigError]] = {
     2: BufferTooSmall,
     10: MissingCredential,
@@ -835,6 +872,10 @@ _BY_CODE: dict[int, type[ApisigError]] = {
     143: TokenInactive,
     144: IntrospectionUnavailable,
     145: IntrospectionMalformed,
+    150: InvalidMasterKey,
+    151: WrongMasterKey,
+    152: InvalidStoreUrl,
+    153: InvalidAddress,
 }
 
 

@@ -221,7 +221,16 @@ NOT_IN_VECTORS: dict[str, Callable[[], Any]] = {
 }
 
 # Python sizes every output itself: the core's buffer_too_small cannot happen here (C tests it).
-UNREACHABLE_FROM_PYTHON = {"buffer_too_small"}
+# The C face's codes for what Python raises as its own classes: a missing, malformed or wrong
+# master key and a store URL it does not open (`MasterKeyError`, `StoreError` from
+# `Store.open`), a peer that is no address (`ValueError`); tests/c/bad_input.c reaches them.
+UNREACHABLE_FROM_PYTHON = {
+    "buffer_too_small",
+    "invalid_master_key",
+    "wrong_master_key",
+    "invalid_store_url",
+    "invalid_address",
+}
 
 
 def names_in_vectors() -> set[str]:

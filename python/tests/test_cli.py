@@ -181,6 +181,7 @@ def test_verify_a_captured_request(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout
     assert json.loads(ok.stdout) == {
         "result": "valid", "scheme": "aevo", "client_id": AEVO_KEY, "slot": "primary", "role": None, "user_id": None,
+        "scopes": [],
     }  # fmt: skip
     tampered = tmp_path / "tampered.http"
     tampered.write_bytes(store["raw"].replace(b'"qty": 2', b'"qty": 9'))
@@ -191,3 +192,37 @@ def test_verify_a_captured_request(tmp_path: Path) -> None:
         [APISIG, "verify", "aevo", "--request", str(captured), "--keyring", str(ring), "--now", "1"], {}
     )
     assert late.returncode == 1 and json.loads(late.stdout)["error"] == "timestamp_outside_window"
+
+
+def test_verify_needs_the_scopes_asked_for(tmp_path: Path) -> None:
+    """``--scope`` refuses a client without the scope as ``forbidden`` (exit 1), whatever other
+    dialect is tried; the principal lists the client's scopes."""
+    ring = tmp_path / "keyring.json"
+    ring.write_text(
+        json.dumps(
+            [
+                {"id": "trader", "key": "trader-static-key", "scopes": ["read", "trade"]},
+                {"id": "reader", "key": "reader-static-key", "scopes": ["read"]},
+                {"id": "nobody", "key": "nobody-static-key"},
+            ]
+        )
+    )
+
+    def verify(key: str, *scopes: str) -> tuple[int, dict[str, object]]:
+        request = tmp_path / f"{key}.http"
+        request.write_bytes(f"POST /orders HTTP/1.1\r\nHost: x\r\nX-Api-Key: {key}\r\n\r\n".encode())
+        args = [APISIG, "verify", "signius", "aevo", "--request", str(request), "--keyring", str(ring)]
+        out = run([*args, *(a for s in scopes for a in ("--scope", s))], {})
+        return out.returncode, json.loads(out.stdout)
+
+    code, ok = verify("trader-static-key", "trade", "read")
+    assert code == 0 and ok["client_id"] == "trader" and ok["scopes"] == ["read", "trade"]
+    code, refused = verify("reader-static-key", "trade")
+    assert code == 1 and refused["error"] == "forbidden" and refused["code"] == 41
+    assert verify("reader-static-key", "read")[0] == 0
+    code, refused = verify("nobody-static-key", "read")
+    assert code == 1 and refused["error"] == "forbidden"
+    code, ok = verify("nobody-static-key")
+    assert code == 0 and ok["scopes"] == []
+    # A scope no keyring entry names: nobody holds it.
+    assert verify("trader-static-key", "admin")[1]["error"] == "forbidden"
