@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use apisig::client::{Cidr, Client, Scopes, Slot, Status};
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey};
 use apisig::{Error, names::Named as _};
 use apisig_store::{CachedStore, MemoryStore};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -43,11 +43,11 @@ impl ClientStore for Clients {
         }
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
         match self {
             Clients::Memory(s) => s.by_static_key(key),
             Clients::Cached(s, last) => remember(last, s.by_static_key(key)),
-            Clients::Lookup(l) => l.ask("key_digest", LookupValue::Bytes(&key_digest(key))),
+            Clients::Lookup(l) => l.ask("key_digest", LookupValue::Bytes(key.digest())),
         }
     }
 

@@ -10,7 +10,7 @@ use apisig::Error;
 use apisig::client::{Client, Slot};
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey};
 
 use crate::KeyFormat;
 
@@ -51,13 +51,13 @@ impl Eq for ById {}
 ///
 /// ```
 /// use apisig::client::{Client, Slot};
-/// use apisig::store::ClientStore;
+/// use apisig::store::{ClientStore, PresentedKey};
 /// use apisig_store::MemoryStore;
 /// let mut store = MemoryStore::new();
 /// let mut c = Client::new("signius-client")?;
 /// c.set_secret(Slot::Primary, Some(b"SIGNIUS-STATIC-KEY"))?;
 /// store.insert(c)?;
-/// assert_eq!(store.by_static_key(b"SIGNIUS-STATIC-KEY")?.map(|c| c.id().to_owned()).as_deref(), Some("signius-client"));
+/// assert_eq!(store.by_static_key(&PresentedKey::new(b"SIGNIUS-STATIC-KEY"))?.map(|c| c.id().to_owned()).as_deref(), Some("signius-client"));
 /// # Ok::<(), apisig::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -170,11 +170,11 @@ impl ClientStore for MemoryStore {
         Ok(core::str::from_utf8(id).ok().and_then(|id| self.get(id)).cloned())
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
-        if let Some(format) = self.format.as_ref().filter(|f| f.claims(key)) {
-            format.check(core::str::from_utf8(key).map_err(|_| Error::InvalidKeyFormat)?)?;
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
+        if let Some(format) = self.format.as_ref().filter(|f| f.claims(key.key())) {
+            format.check(core::str::from_utf8(key.key()).map_err(|_| Error::InvalidKeyFormat)?)?;
         }
-        Ok(self.by_digest.get(&key_digest(key)).cloned())
+        Ok(self.by_digest.get(key.digest()).cloned())
     }
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
