@@ -34,7 +34,7 @@ impl ClientStore for Clients {
 
     fn by_id(&self, id: &[u8]) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_id(id),
+            Clients::Memory(s) => Ok(core::str::from_utf8(id).ok().and_then(|id| s.get(id)).cloned()),
             Clients::Cached(s, last) => remember(last, s.by_id(id)),
             Clients::Lookup(l) => match core::str::from_utf8(id) {
                 Ok(id) => l.ask("id", LookupValue::Text(id)),
@@ -45,7 +45,7 @@ impl ClientStore for Clients {
 
     fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_static_key(key),
+            Clients::Memory(s) => Ok(s.get_by_static_key(key)?.cloned()),
             Clients::Cached(s, last) => remember(last, s.by_static_key(key)),
             Clients::Lookup(l) => l.ask("key_digest", LookupValue::Bytes(key.digest())),
         }
@@ -53,7 +53,7 @@ impl ClientStore for Clients {
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_pin(kind, fingerprint),
+            Clients::Memory(s) => Ok(s.get_by_pin(kind, fingerprint).cloned()),
             Clients::Cached(s, last) => remember(last, s.by_pin(kind, fingerprint)),
             Clients::Lookup(l) => {
                 let found = l.ask(kind.name(), LookupValue::Bytes(fingerprint))?;

@@ -22,7 +22,7 @@ fn client(id: &str, key: Option<&[u8]>, pin: Option<u8>) -> Client {
     c
 }
 
-fn id_of(found: Option<std::sync::Arc<Client>>) -> Option<String> {
+fn id_of(found: Option<&Client>) -> Option<String> {
     found.map(|c| c.id().to_owned())
 }
 
