@@ -1842,9 +1842,11 @@ typedef uint32_t (*apisig_lookup_by_id)(void *context, const uint8_t *id, size_t
 
 /**
  * Finds the client a static key `(key, key_len)` belongs to; `digest` is its SHA-256 (32
- * bytes), what a store keeps instead of the key. Fill `out` as for `by_id` (with the key,
- * `apisig_keyring_add`, or its digest, `apisig_keyring_set_key_digest`); the verifier
- * compares the key with the client's in constant time.
+ * bytes), what a store keeps instead of the key, computed once by the verifier (look it up
+ * by `digest`; `key` is there for a server that checks its own key format first). Fill `out`
+ * as for `by_id` (with the key, `apisig_keyring_add`, or its digest,
+ * `apisig_keyring_set_key_digest`); the verifier compares the same digest with the client's
+ * in constant time.
  */
 typedef uint32_t (*apisig_lookup_by_static_key)(void *context, const uint8_t *key, size_t key_len, const uint8_t *digest, struct apisig_keyring *out);
 

@@ -4,7 +4,7 @@
 # the difference. Also prints the instructions outside SHA-256's compression function: under
 # valgrind sha2 takes its software path (no SHA extensions), which dominates the total, while
 # on hardware with SHA-NI the compressions are cheap and what is left is the code's own cost.
-# Usage: scripts/bench-profile.sh [hmac mac floor sign verify verify-const verify-dyn ...]
+# Usage: scripts/bench-profile.sh [hmac mac floor sign verify verify-const verify-dyn verify-static ...]
 set -eu
 cd "$(dirname "$0")/.."
 bin=$(cargo bench -q -p apisig --bench profile --no-run --message-format=json 2>/dev/null |

@@ -1,6 +1,7 @@
 //! Instruction counts for callgrind, not a benchmark: `profile <what> <iterations>` runs one
 //! operation in a loop so that `valgrind --tool=callgrind` runs at two iteration counts give the
-//! per-call instruction count by difference (scripts/bench-profile.sh).
+//! per-call instruction count by difference (scripts/bench-profile.sh; `verify-static` is a
+//! static-key verification among 64 clients).
 //!
 //! And one timing: `profile ratios <rounds>` times the floor signer, `Signer::sign` and
 //! `Verifier::verify` (as criterion's `aevo-200B` rows call them) in short batches taken in
@@ -150,6 +151,23 @@ fn main() {
                         scopes: apisig::client::Scopes::NONE,
                     }),
                 };
+            }
+        }
+        "verify-static" => {
+            // A static key (SIGNIUS `X-Api-Key`) among 64 clients, each request another's:
+            // the digest computed, the client found through the keyring's digest index, its
+            // slots compared. Nothing is recorded (a static key carries no nonce).
+            let mut ring = Keyring::<64>::new();
+            let keys: Vec<String> = (0..64).map(|i| format!("{KEY}-{i:02}")).collect();
+            for (i, k) in keys.iter().enumerate() {
+                ring.add(&format!("client-{i}"), k.as_bytes()).unwrap();
+            }
+            let mut verifier = Verifier::new(ring, ReplayCache::<16>::new(), Window::DEFAULT);
+            let scheme = black_box(PreparedScheme::new(&dialect::SIGNIUS).unwrap());
+            let all: Vec<[Header<'_>; 1]> = keys.iter().map(|k| [Header::new("X-Api-Key", k)]).collect();
+            for k in 0..n as usize {
+                let req = Request::new("GET", "/account").with_headers(&all[k % all.len()]);
+                black_box(verifier.verify_prepared(&scheme, &req, NOW).unwrap());
             }
         }
         other => panic!("unknown {other}"),

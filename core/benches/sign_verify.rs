@@ -26,7 +26,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use apisig::replay::{REPLAY_ID_LEN, ReplayStore};
-use apisig::store::ClientStore;
+use apisig::store::{ClientStore, PresentedKey};
 use apisig::{
     Credentials, PreparedScheme, Request, Signer, Stamp, Verifier, Window, dialect,
     headers::{Header, MAX_HEADERS},
@@ -343,7 +343,7 @@ fn keyring_static<const N: usize>(g: &mut criterion::BenchmarkGroup<'_, criterio
     g.bench_function(name, |b| {
         b.iter(|| {
             k = (k + 1) % probes.len();
-            black_box(ring.by_static_key(black_box(probes[k].as_bytes())).unwrap().unwrap())
+            black_box(ring.by_static_key(&PresentedKey::new(black_box(probes[k].as_bytes()))).unwrap().unwrap())
         })
     });
 }

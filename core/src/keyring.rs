@@ -12,7 +12,7 @@ use crate::mac::ct_eq;
 use crate::names::Named;
 use crate::pin::{PIN_LEN, Pin, PinKind};
 use crate::policy::RoleId;
-use crate::store::{ClientStore, key_digest};
+use crate::store::{ClientStore, PresentedKey};
 
 /// A chained hash index over client positions, in fixed storage: `heads[bucket]` is the
 /// first client of a bucket, `next[client]` the one after it; positions are stored plus
@@ -357,9 +357,9 @@ impl<const N: usize> ClientStore for Keyring<N> {
         Ok(self.position(id).and_then(|i| self.clients.get(i)))
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<&Client>, Error> {
-        let d = key_digest(key);
-        let i = self.probe(&self.by_secret, digest_hash(&d), |_, c, slot| digest_eq(c, slot, &d));
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<&Client>, Error> {
+        let d = key.digest();
+        let i = self.probe(&self.by_secret, digest_hash(d), |_, c, slot| digest_eq(c, slot, d));
         Ok(i.and_then(|i| self.clients.get(i)))
     }
 
@@ -437,15 +437,15 @@ mod tests {
         assert_eq!(ring.add("a", b"key-a"), Ok(()));
         assert_eq!(ring.add("b", b"key-b"), Ok(()));
         assert_eq!(ring.set_secret("b", Slot::Secondary, Some(b"key-b2")), Ok(()));
-        assert_eq!(found(ring.by_static_key(b"key-a")), Some("a"));
-        assert_eq!(found(ring.by_static_key(b"key-b2")), Some("b"));
-        assert_eq!(found(ring.by_static_key(b"key-c")), None);
+        assert_eq!(found(ring.by_static_key(&PresentedKey::new(b"key-a"))), Some("a"));
+        assert_eq!(found(ring.by_static_key(&PresentedKey::new(b"key-b2"))), Some("b"));
+        assert_eq!(found(ring.by_static_key(&PresentedKey::new(b"key-c"))), None);
         assert_eq!(ring.set_secret("a", Slot::Primary, None), Ok(()));
-        assert_eq!(found(ring.by_static_key(b"key-a")), None, "removed");
+        assert_eq!(found(ring.by_static_key(&PresentedKey::new(b"key-a"))), None, "removed");
         // A key known only by its digest matches the same static key.
-        let d = key_digest(b"db-key");
+        let d = crate::store::key_digest(b"db-key");
         assert_eq!(ring.update("a", |c| c.set_key_digest(Slot::Secondary, Some(d))), Ok(()));
-        assert_eq!(found(ring.by_static_key(b"db-key")), Some("a"));
+        assert_eq!(found(ring.by_static_key(&PresentedKey::new(b"db-key"))), Some("a"));
         let cert = [1u8; PIN_LEN];
         assert_eq!(
             ring.set_pin("b", Slot::Secondary, Some(Pin { kind: PinKind::PublicKey, fingerprint: cert })),
@@ -548,7 +548,7 @@ mod tests {
                         .iter()
                         .position(|s| s.iter().any(|x| x.as_deref() == Some(&secret[..])))
                         .map(|i| ids[i].as_str());
-                    proptest::prop_assert_eq!(found(ring.by_static_key(&secret)), expected);
+                    proptest::prop_assert_eq!(found(ring.by_static_key(&PresentedKey::new(&secret))), expected);
                     let pin = pin_of(b);
                     let expected = pins.iter().position(|p| p.contains(&Some(pin))).map(|i| ids[i].as_str());
                     proptest::prop_assert_eq!(found(ring.by_pin(pin.kind, &pin.fingerprint)), expected);

@@ -27,14 +27,15 @@ pub trait ClientStore {
     /// [`Error::StoreUnavailable`] (or another error) when the store cannot answer.
     fn by_id(&self, id: &[u8]) -> Result<Option<Self::Found<'_>>, Error>;
 
-    /// By a presented static key: the store computes or checks what it needs (an issued
-    /// key's checksum, before any lookup) and then looks up [`key_digest(key)`](key_digest)
-    /// in an index of both slots' digests. The verifier compares the digest with the found
-    /// client's slots again, in constant time.
+    /// By a presented static key, hashed once by the verifier: the store checks what it
+    /// needs on [`key.key()`](PresentedKey::key) (an issued key's checksum, before any lookup)
+    /// and then looks up [`key.digest()`](PresentedKey::digest) in an index of both slots'
+    /// digests. The verifier compares the same digest with the found client's slots, in
+    /// constant time.
     ///
     /// # Errors
     /// As [`by_id`](Self::by_id).
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Self::Found<'_>>, Error>;
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Self::Found<'_>>, Error>;
 
     /// By a certificate pin fingerprint of the given kind (either slot).
     ///
@@ -68,7 +69,7 @@ impl<C: ClientStore + ?Sized> ClientStore for &mut C {
         (**self).by_id(id)
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Self::Found<'_>>, Error> {
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Self::Found<'_>>, Error> {
         (**self).by_static_key(key)
     }
 
@@ -82,6 +83,47 @@ impl<C: ClientStore + ?Sized> ClientStore for &mut C {
 
     fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
         (**self).advance_nonce(id, nonce)
+    }
+}
+
+/// A presented static key with its SHA-256 digest, computed once: a store finds the client by
+/// the digest (after checking the key's own format, if it issues keys in one), and the
+/// verifier compares the same digest with the found client's slots. The digest is always the
+/// key's: it cannot be given apart from it.
+///
+/// ```
+/// use apisig::store::{PresentedKey, key_digest};
+/// let key = PresentedKey::new(b"static-key");
+/// assert_eq!(key.key(), b"static-key");
+/// assert_eq!(key.digest(), &key_digest(b"static-key"));
+/// ```
+#[derive(Clone, Copy)]
+pub struct PresentedKey<'a> {
+    key: &'a [u8],
+    digest: [u8; 32],
+}
+
+impl<'a> PresentedKey<'a> {
+    /// `key` and its digest ([`key_digest`]).
+    pub fn new(key: &'a [u8]) -> Self {
+        PresentedKey { key, digest: key_digest(key) }
+    }
+
+    /// The key as presented.
+    pub fn key(&self) -> &'a [u8] {
+        self.key
+    }
+
+    /// Its SHA-256 digest.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+}
+
+/// Shows neither the key nor its digest.
+impl core::fmt::Debug for PresentedKey<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PresentedKey").finish_non_exhaustive()
     }
 }
 

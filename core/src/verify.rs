@@ -14,7 +14,7 @@ use crate::policy::RoleId;
 use crate::replay::{REPLAY_ID_LEN, ReplayCache, ReplayStore};
 use crate::scheme::{Field, HeaderSpec, Kind, READ_HEADERS_MAX, Scheme};
 use crate::session::SessionKeys;
-use crate::store::ClientStore;
+use crate::store::{ClientStore, PresentedKey};
 use crate::time::parse_decimal;
 use crate::{Error, Request, UnixNanos, Window, mac, pin};
 
@@ -379,9 +379,9 @@ impl<C: ClientStore, S: ReplayStore> Verifier<C, S> {
         match (scheme.kind, &scheme.scheme.template) {
             (Kind::Signed, Some(t)) => self.verify_signed(scheme, &presented, t, req, now, pinned),
             (Kind::StaticKey, _) => {
-                let key = presented.get(scheme, Field::ApiKey)?;
-                let client = self.store.by_static_key(key)?.ok_or(Error::UnknownKey)?;
-                let slot = client.match_secret(key).ok_or(Error::UnknownKey)?;
+                let key = PresentedKey::new(presented.get(scheme, Field::ApiKey)?);
+                let client = self.store.by_static_key(&key)?.ok_or(Error::UnknownKey)?;
+                let slot = client.match_digest(key.digest()).ok_or(Error::UnknownKey)?;
                 if not_pinned(&client) {
                     return Err(Error::UnpinnedCertificate);
                 }
@@ -425,9 +425,9 @@ impl<C: ClientStore, S: ReplayStore> Verifier<C, S> {
             let policy = self.jwt.as_ref().ok_or(Error::UnsupportedCredential)?;
             let claims = policy.verify(presented.get(scheme, Field::Jwt)?, now, &mut scratch)?;
             if scheme.has(Field::ApiKey) {
-                let key = presented.get(scheme, Field::ApiKey)?;
-                let client = self.store.by_static_key(key)?.ok_or(Error::UnknownKey)?;
-                let slot = client.match_secret(key).ok_or(Error::UnknownKey)?;
+                let key = PresentedKey::new(presented.get(scheme, Field::ApiKey)?);
+                let client = self.store.by_static_key(&key)?.ok_or(Error::UnknownKey)?;
+                let slot = client.match_digest(key.digest()).ok_or(Error::UnknownKey)?;
                 return Principal::admitted(&client, Some(slot), peer, now);
             }
             // The token names the client: its status and addresses apply, not a key slot's.

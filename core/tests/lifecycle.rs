@@ -351,7 +351,7 @@ impl apisig::store::ClientStore for Down {
         Err(Error::StoreUnavailable)
     }
 
-    fn by_static_key(&self, _: &[u8]) -> Result<Option<&Client>, Error> {
+    fn by_static_key(&self, _: &apisig::store::PresentedKey<'_>) -> Result<Option<&Client>, Error> {
         Err(Error::StoreUnavailable)
     }
 

@@ -13,7 +13,7 @@ use apisig::Error;
 use apisig::client::{Client, Slot};
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey};
 
 use crate::keyring::CRing;
 
@@ -135,8 +135,8 @@ impl ClientStore for HeapRing {
         Ok(i.and_then(|&i| self.clients.get(i)))
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<&Client>, Error> {
-        Ok(self.by_key.get(&key_digest(key)).and_then(|&i| self.clients.get(i)))
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<&Client>, Error> {
+        Ok(self.by_key.get(key.digest()).and_then(|&i| self.clients.get(i)))
     }
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<&Client>, Error> {

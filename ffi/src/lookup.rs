@@ -14,7 +14,7 @@ use apisig::Error;
 use apisig::client::Client;
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey};
 
 use crate::keyring::{CoreKeyring, EMPTY, apisig_keyring};
 use crate::storage::tag;
@@ -39,9 +39,11 @@ pub type apisig_lookup_by_id =
     Option<unsafe extern "C" fn(context: *mut c_void, id: *const u8, id_len: usize, out: *mut apisig_keyring) -> u32>;
 
 /// Finds the client a static key `(key, key_len)` belongs to; `digest` is its SHA-256 (32
-/// bytes), what a store keeps instead of the key. Fill `out` as for `by_id` (with the key,
-/// `apisig_keyring_add`, or its digest, `apisig_keyring_set_key_digest`); the verifier
-/// compares the key with the client's in constant time.
+/// bytes), what a store keeps instead of the key, computed once by the verifier (look it up
+/// by `digest`; `key` is there for a server that checks its own key format first). Fill `out`
+/// as for `by_id` (with the key, `apisig_keyring_add`, or its digest,
+/// `apisig_keyring_set_key_digest`); the verifier compares the same digest with the client's
+/// in constant time.
 pub type apisig_lookup_by_static_key = Option<
     unsafe extern "C" fn(
         context: *mut c_void,
@@ -164,9 +166,9 @@ impl LookupStore {
         Ok(found.filter(|c| c.id().as_bytes() == id))
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Ref<'_, Client>>, Error> {
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Ref<'_, Client>>, Error> {
         let Some(f) = self.calls.by_static_key else { return Ok(None) };
-        let digest = key_digest(key);
+        let (digest, key) = (key.digest(), key.key());
         // SAFETY: as in `by_id`.
         self.ask(|out| Some(unsafe { f(self.calls.context, key.as_ptr(), key.len(), digest.as_ptr(), out) }))
     }
@@ -227,7 +229,7 @@ impl ClientStore for CStore {
         }
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Found<'_>>, Error> {
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Found<'_>>, Error> {
         match self {
             CStore::Ring(r) => Ok(r.by_static_key(key)?.map(Found::Ring)),
             #[cfg(feature = "std")]

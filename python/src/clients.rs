@@ -2,14 +2,23 @@
 //! through the read-through cache in front of a persistent `Store` (`CachedStore`), or
 //! through a Python callable (`lookup=`) for servers that keep keys elsewhere. One
 //! [`ClientStore`] over the three, each lookup answering an `Arc<Client>`.
+//!
+//! The verifier holds its lock while it verifies (its replay record and nonce marks change), and
+//! the core looks the client up inside the verification. So that a slow lookup (a database
+//! miss, a callable that waits on a service) does not hold every other request up, the
+//! verifier first asks the external store for the client the request names ([`Source`],
+//! without its lock, see [`Source::prefetch`]); under the lock the verification then uses
+//! that answer ([`Clients::hand_over`]) — or asks again, when it needs another client.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
 use apisig::client::{Cidr, Client, Scopes, Slot, Status};
+use apisig::headers::Header;
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::{ClientStore, key_digest};
+use apisig::scheme::{Field, Kind};
+use apisig::store::{ClientStore, PresentedKey};
 use apisig::{Error, names::Named as _};
 use apisig_store::{CachedStore, MemoryStore};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -23,8 +32,8 @@ pub(crate) enum Clients {
     /// Registered from Python (`Verifier.add`), without a capacity ceiling.
     Memory(MemoryStore),
     /// Read through a cache from a persistent store (`Verifier(store=...)`), with the client
-    /// it answered last; read-only here.
-    Cached(CachedStore, Last),
+    /// it answered last and the answer handed over for this request; read-only here.
+    Cached(Arc<CachedStore>, Last, Handed),
     /// Asked of a Python callable (`Verifier(lookup=...)`); read-only here.
     Lookup(Lookup),
 }
@@ -34,27 +43,29 @@ impl ClientStore for Clients {
 
     fn by_id(&self, id: &[u8]) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_id(id),
-            Clients::Cached(s, last) => remember(last, s.by_id(id)),
+            Clients::Memory(s) => Ok(core::str::from_utf8(id).ok().and_then(|id| s.get(id)).cloned()),
+            Clients::Cached(s, last, handed) => remember(last, handed.take(ID, id).unwrap_or_else(|| s.by_id(id))),
             Clients::Lookup(l) => match core::str::from_utf8(id) {
-                Ok(id) => l.ask("id", LookupValue::Text(id)),
+                Ok(id) => l.ask(ID, LookupValue::Text(id)),
                 Err(_) => Ok(None),
             },
         }
     }
 
-    fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
+    fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_static_key(key),
-            Clients::Cached(s, last) => remember(last, s.by_static_key(key)),
-            Clients::Lookup(l) => l.ask("key_digest", LookupValue::Bytes(&key_digest(key))),
+            Clients::Memory(s) => Ok(s.get_by_static_key(key)?.cloned()),
+            Clients::Cached(s, last, handed) => {
+                remember(last, handed.take(KEY_DIGEST, key.digest()).unwrap_or_else(|| s.by_static_key(key)))
+            }
+            Clients::Lookup(l) => l.ask(KEY_DIGEST, LookupValue::Bytes(key.digest())),
         }
     }
 
     fn by_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
         match self {
-            Clients::Memory(s) => s.by_pin(kind, fingerprint),
-            Clients::Cached(s, last) => remember(last, s.by_pin(kind, fingerprint)),
+            Clients::Memory(s) => Ok(s.get_by_pin(kind, fingerprint).cloned()),
+            Clients::Cached(s, last, _) => remember(last, s.by_pin(kind, fingerprint)),
             Clients::Lookup(l) => {
                 let found = l.ask(kind.name(), LookupValue::Bytes(fingerprint))?;
                 let pinned = |c: &Client| {
@@ -68,7 +79,7 @@ impl ClientStore for Clients {
     fn for_each(&self, f: &mut dyn FnMut(&Client)) -> Result<(), Error> {
         match self {
             Clients::Memory(s) => s.for_each(f),
-            Clients::Cached(s, _) => s.for_each(f),
+            Clients::Cached(s, ..) => s.for_each(f),
             // A callable is not asked for every client it knows.
             Clients::Lookup(_) => Err(Error::UnsupportedCredential),
         }
@@ -77,7 +88,7 @@ impl ClientStore for Clients {
     fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
         match self {
             Clients::Memory(s) => s.advance_nonce(id, nonce),
-            Clients::Cached(s, _) => s.advance_nonce(id, nonce),
+            Clients::Cached(s, ..) => (&**s).advance_nonce(id, nonce),
             Clients::Lookup(l) => l.advance_nonce(id, nonce),
         }
     }
@@ -85,6 +96,18 @@ impl ClientStore for Clients {
 
 /// The client a store answered last.
 pub(crate) type Last = RefCell<Option<Arc<Client>>>;
+
+/// The answer a store gave for this request before the verifier's lock (see
+/// [`Source::prefetch`]), used once by the lookup it answers.
+#[derive(Default)]
+pub(crate) struct Handed(RefCell<Option<Prefetched>>);
+
+impl Handed {
+    /// The answer handed over for `(by, value)`, taken.
+    fn take(&self, by: &str, value: &[u8]) -> Option<Result<Option<Arc<Client>>, Error>> {
+        self.0.borrow_mut().take_if(|p| p.by == by && p.value == value).map(|p| p.answer)
+    }
+}
 
 /// Keeps a found client as the last answer.
 fn remember(last: &Last, found: Result<Option<Arc<Client>>, Error>) -> Result<Option<Arc<Client>>, Error> {
@@ -121,12 +144,31 @@ impl Clients {
         !matches!(self, Clients::Memory(_))
     }
 
+    /// The source to ask without the verifier's lock, for a store or a lookup.
+    pub(crate) fn source(&self) -> Option<Source> {
+        match self {
+            Clients::Memory(_) => None,
+            Clients::Cached(s, ..) => Some(Source::Cached(Arc::clone(s))),
+            Clients::Lookup(l) => Some(Source::Lookup(Arc::clone(&l.source))),
+        }
+    }
+
+    /// Gives the store the answer its source gave for this request without the lock (or
+    /// `None`: forgets any left from another request).
+    pub(crate) fn hand_over(&self, answer: Option<Prefetched>) {
+        match self {
+            Clients::Memory(_) => {}
+            Clients::Cached(_, _, handed) => *handed.0.borrow_mut() = answer,
+            Clients::Lookup(l) => *l.handed.0.borrow_mut() = answer,
+        }
+    }
+
     /// The client a verification just found, by id: the last answer of the cache or the
     /// lookup (neither is asked twice for one request), the memory store's client.
     pub(crate) fn found(&self, id: &str) -> Result<Arc<Client>, Error> {
         let last = match self {
             Clients::Memory(s) => return s.get(id).cloned().ok_or(Error::UnknownKey),
-            Clients::Cached(_, last) => last,
+            Clients::Cached(_, last, _) => last,
             Clients::Lookup(l) => &l.last,
         };
         last.borrow().clone().filter(|c| c.id() == id).ok_or(Error::UnknownKey)
@@ -155,33 +197,140 @@ enum LookupValue<'a> {
     Bytes(&'a [u8]),
 }
 
+impl LookupValue<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            LookupValue::Text(t) => t.as_bytes(),
+            LookupValue::Bytes(b) => b,
+        }
+    }
+}
+
+/// The `by` of a lookup by key id, and by static key digest.
+const ID: &str = "id";
+const KEY_DIGEST: &str = "key_digest";
+
+/// An external store, asked without the verifier's lock.
+pub(crate) enum Source {
+    Cached(Arc<CachedStore>),
+    Lookup(Arc<LookupSource>),
+}
+
+/// A store's answer for a request, found before the verifier's lock was taken: by id or by
+/// static key digest, the client or none, or the store's error (not asked twice).
+pub(crate) struct Prefetched {
+    by: &'static str,
+    value: Vec<u8>,
+    answer: Result<Option<Arc<Client>>, Error>,
+}
+
+impl Source {
+    /// Asks for the client a request under `scheme` names by its key id or static key — the
+    /// lookup the verification will make first — and gives the answer (or the store's error)
+    /// to hand over. Nothing when the request names none this way (tokens, certificates,
+    /// schemes without a key id) or names it twice: the verification then asks itself. Only
+    /// a hint: the verification checks the credential as always, and asks for any client it
+    /// needs that this is not.
+    pub(crate) fn prefetch(&self, scheme: &apisig::PreparedScheme<'_>, headers: &[Header<'_>]) -> Option<Prefetched> {
+        let s = scheme.scheme();
+        let spec = s.headers.iter().find(|h| h.field == Field::ApiKey)?;
+        let mut named = headers.iter().filter(|h| h.name.eq_ignore_ascii_case(spec.name));
+        let value = named.next()?.value;
+        if named.next().is_some() {
+            return None;
+        }
+        let prefix = spec.prefix.as_bytes();
+        let value = match value.get(..prefix.len()) {
+            Some(head) if head.eq_ignore_ascii_case(prefix) => value.get(prefix.len()..)?,
+            _ => return None,
+        };
+        let (by, key) = match s.kind() {
+            Kind::Signed | Kind::KeyAndSecret => (ID, LookupValue::Text(core::str::from_utf8(value).ok()?)),
+            Kind::StaticKey => (KEY_DIGEST, LookupValue::Bytes(value)),
+            Kind::Token => return None,
+        };
+        Some(match (self, key) {
+            (Source::Cached(c), LookupValue::Text(id)) => {
+                Prefetched { by, value: id.as_bytes().to_vec(), answer: c.by_id(id.as_bytes()) }
+            }
+            (Source::Cached(c), LookupValue::Bytes(k)) => {
+                let key = PresentedKey::new(k);
+                Prefetched { by, value: key.digest().to_vec(), answer: c.by_static_key(&key) }
+            }
+            (Source::Lookup(l), LookupValue::Text(id)) => {
+                Prefetched { by, value: id.as_bytes().to_vec(), answer: l.ask(by, LookupValue::Text(id)) }
+            }
+            (Source::Lookup(l), LookupValue::Bytes(k)) => {
+                let key = PresentedKey::new(k);
+                let answer = l.ask(by, LookupValue::Bytes(key.digest()));
+                Prefetched { by, value: key.digest().to_vec(), answer }
+            }
+        })
+    }
+}
+
 /// A Python callable `lookup(by, value)` answering a client record (a mapping) or `None`:
 /// `by` is `"id"` (value: the key id, `str`), `"key_digest"` (the SHA-256 of a presented
 /// static key, `bytes`), `"certificate"` or `"spki"` (a pin's fingerprint, `bytes`). An
 /// exception it raises refuses the request with `StoreUnavailable` (failing closed).
 pub(crate) struct Lookup {
+    source: Arc<LookupSource>,
+    /// APEX nonce marks, by client id (kept here: the callable is only asked for clients).
+    nonces: std::collections::HashMap<String, u64>,
+    /// The client the callable answered last (see [`Clients::found`]).
+    last: Last,
+    /// The answer asked for this request before the verifier's lock (see [`Source::prefetch`]).
+    handed: Handed,
+}
+
+/// The callable and what turns its records into clients: shared, asked with or without the
+/// verifier's lock.
+pub(crate) struct LookupSource {
     callable: Py<PyAny>,
     roles: Vec<String>,
     /// The server's scope names, by bit: a record's scope not listed is dropped (as the cache
     /// does: fewer permissions, never more).
     scopes: Vec<String>,
-    /// APEX nonce marks, by client id (kept here: the callable is only asked for clients).
-    nonces: std::collections::HashMap<String, u64>,
-    /// The client the callable answered last (see [`Clients::found`]).
-    last: Last,
 }
 
 impl Lookup {
     pub(crate) fn new(callable: Py<PyAny>, policy: Option<&PolicyData>, scopes: &[String]) -> Lookup {
         Lookup {
-            callable,
-            roles: role_names(policy),
-            scopes: scopes.to_vec(),
+            source: Arc::new(LookupSource { callable, roles: role_names(policy), scopes: scopes.to_vec() }),
             nonces: Default::default(),
             last: RefCell::new(None),
+            handed: Handed::default(),
         }
     }
 
+    /// The answer handed over for `(by, value)` if there is one, else the callable's.
+    fn ask(&self, by: &str, value: LookupValue<'_>) -> Result<Option<Arc<Client>>, Error> {
+        let answer = match self.handed.take(by, value.bytes()) {
+            Some(answer) => answer?,
+            None => self.source.ask(by, value)?,
+        };
+        if let Some(c) = &answer {
+            *self.last.borrow_mut() = Some(Arc::clone(c));
+        }
+        Ok(answer)
+    }
+
+    fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
+        match self.nonces.get_mut(id) {
+            Some(last) if nonce <= *last => Err(Error::ReplayedRequest),
+            Some(last) => {
+                *last = nonce;
+                Ok(())
+            }
+            None => {
+                self.nonces.insert(id.to_owned(), nonce);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl LookupSource {
     fn ask(&self, by: &str, value: LookupValue<'_>) -> Result<Option<Arc<Client>>, Error> {
         Python::attach(|py| {
             let value = match value {
@@ -206,7 +355,6 @@ impl Lookup {
                     .write_unraisable(py, Some(self.callable.bind(py)));
                 Error::StoreUnavailable
             })?;
-            *self.last.borrow_mut() = Some(Arc::clone(&client));
             Ok(Some(client))
         })
     }
@@ -267,20 +415,6 @@ impl Lookup {
         }
         c.set_scopes(scopes);
         Ok(c)
-    }
-
-    fn advance_nonce(&mut self, id: &str, nonce: u64) -> Result<(), Error> {
-        match self.nonces.get_mut(id) {
-            Some(last) if nonce <= *last => Err(Error::ReplayedRequest),
-            Some(last) => {
-                *last = nonce;
-                Ok(())
-            }
-            None => {
-                self.nonces.insert(id.to_owned(), nonce);
-                Ok(())
-            }
-        }
     }
 }
 

@@ -28,7 +28,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyFrozenSet, PyString};
 
-use crate::clients::{Clients, Lookup, cache_config};
+use crate::clients::{Clients, Lookup, Source, cache_config};
 use crate::convert::{Bytes, CoreHeaders, CoreResult, DETACH_THRESHOLD, HeaderObjects, Nanos, resolve_now, to_pyerr};
 use crate::scheme::{Policy, PolicyData, Scheme, SchemeData};
 use crate::store::Store;
@@ -364,6 +364,9 @@ pub(crate) struct Verifier {
     replay_store: Option<Py<PyAny>>,
     /// Clients come from a persistent store or a `lookup=` callable (see `Clients::is_external`).
     external: bool,
+    /// That store or callable, asked for a request's client before the lock is taken (see
+    /// python/src/clients.rs): concurrent requests wait on their lookups together.
+    source: Option<Source>,
 }
 
 impl Verifier {
@@ -463,8 +466,16 @@ impl Verifier {
         let policy = self.policy.as_deref();
         let work = || -> Result<(apisig::Principal, Found, Option<ReplayClaim>), Error> {
             let req = Request { method, path, body, headers: hs, peer };
+            // The request's client asked for without the lock (a hint: see `Source::prefetch`).
+            let prefetched = match (&self.source, how, data) {
+                (Some(source), Presented::Headers, Some(d)) => {
+                    d.with_prepared(|s| Ok(source.prefetch(s, hs))).ok().flatten()
+                }
+                _ => None,
+            };
             let mut state = self.lock();
-            let (p, found, claim) = {
+            state.core.store().hand_over(prefetched);
+            let verified = (|| {
                 let v = &mut state.core;
                 // A claim left by a request refused after it was made must not be taken for
                 // this one's.
@@ -481,9 +492,11 @@ impl Verifier {
                 let claim = v.replay_mut().take_claim().map(|claim| ReplayClaim { claim });
                 let c = v.store().found(&p.id)?;
                 let found = self.remembered(&c, &p, data.map_or(MTLS, SchemeData::name));
-                (p, found, claim)
-            };
+                Ok((p, found, claim))
+            })();
+            state.core.store().hand_over(None);
             drop(state);
+            let (p, found, claim) = verified?;
             if authorize {
                 let pol = policy.ok_or(Error::Forbidden)?;
                 let r = p.role.ok_or(Error::Forbidden)?;
@@ -594,11 +607,12 @@ impl Verifier {
         let clients = match (store, lookup) {
             (Some(_), Some(_)) => return Err(PyTypeError::new_err("give store= or lookup=, not both")),
             (Some(store), None) => Clients::Cached(
-                CachedStore::new(
+                Arc::new(CachedStore::new(
                     Arc::clone(&store.0),
                     cache_config(cache_ttl, cache_capacity, serve_stale, policy.as_deref(), &scope_names),
-                ),
+                )),
                 RefCell::new(None),
+                Default::default(),
             ),
             (None, Some(lookup)) => Clients::Lookup(Lookup::new(lookup.unbind(), policy.as_deref(), &scope_names)),
             (None, None) => Clients::Memory(MemoryStore::new()),
@@ -607,6 +621,7 @@ impl Verifier {
             return Err(PyTypeError::new_err("capacity limits clients added to the verifier, not a store's"));
         }
         let external = clients.is_external();
+        let source = clients.source();
         let mut core = new_core(clients, replay_capacity, replay_store.is_some(), window);
         core.set_session_keys(sessions.map(|s| s.keys.clone()));
         core.set_jwt(jwt.map(|j| j.policy.clone()));
@@ -620,6 +635,7 @@ impl Verifier {
             clock: clock.map(Bound::unbind),
             replay_store: replay_store.map(Bound::unbind),
             external,
+            source,
         })
     }
 

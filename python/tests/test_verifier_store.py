@@ -313,6 +313,46 @@ def test_wrong_master_key_is_clear_at_open(tmp_path: Path, master: str) -> None:
         )
 
 
+def test_lookups_wait_together() -> None:
+    """A lookup= callable that takes 0.2 s, asked from two threads at once: the two requests
+    take about 0.2 s together, not 0.4 s one after the other. The verifier asks for a request's
+    client before it takes its lock (then verifies under the lock with that answer), so a slow
+    lookup does not hold other requests up. Each is still asked once per request."""
+    keys = {"a": b"static-key-a", "b": b"static-key-b"}
+    digests = {hashlib.sha256(k).digest(): name for name, k in keys.items()}
+    asked: list[str] = []
+
+    def lookup(by: str, value: Any) -> dict[str, Any] | None:
+        asked.append(by)
+        time.sleep(0.2)
+        name = digests.get(value) if by == "key_digest" else None
+        return {"id": name, "key_digest": value} if name else None
+
+    v = apisig.Verifier(lookup=lookup)
+    start = threading.Barrier(3)
+    found: dict[str, str] = {}
+
+    def request(name: str) -> None:
+        start.wait()
+        found[name] = v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": keys[name].decode()}).client_id
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in keys]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.monotonic()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - began
+    assert found == {"a": "a", "b": "b"}
+    assert asked == ["key_digest", "key_digest"]
+    assert took < 0.35, f"two 0.2 s lookups took {took:.2f} s: they waited on each other"
+    # A key no client holds: asked once, refused.
+    with pytest.raises(apisig.UnknownKey):
+        v.verify(apisig.SIGNIUS, "GET", "/", {"X-Api-Key": "stranger"})
+    assert asked == ["key_digest"] * 3
+
+
 def test_lookup_callable(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[str, Any]] = []
     records: dict[str, dict[str, Any]] = {

@@ -2,8 +2,12 @@
 //! prints the ratios with scripts/bench-table.py):
 //!
 //! - `store-verify`: Aevo verification (HMAC) by the core's `Verifier` through a
-//!   [`MemoryStore`] of a million clients against the same with 64 clients.
-//! - `store-static`: static-key verification (SIGNIUS) at a million clients against 64.
+//!   [`MemoryStore`] of a million clients against the same with 64 clients; and the DRAM
+//!   floor at both sizes (`floor/…`, benches/common/floor.rs): a bare hash map from id to a
+//!   boxed block of a client's size, looked up with the same access pattern and the lines a
+//!   verification needs read — what any heap store pays for clients spread over all of them.
+//! - `store-static`: static-key verification (SIGNIUS) at a million clients against 64, and
+//!   the floor keyed by the key's digest (the key hashed, looked up, its lines read).
 //! - `store-cache`: Aevo verification through a warm [`CachedStore`] (SQLite behind it)
 //!   against the same client in a [`MemoryStore`].
 //! - `store-cold`: a cold miss — a client loaded from SQLite, and from PostgreSQL when it is
@@ -23,6 +27,8 @@
     missing_docs
 )]
 
+#[path = "common/floor.rs"]
+mod floor;
 #[path = "../tests/common/pg.rs"]
 mod pg;
 
@@ -72,8 +78,45 @@ fn verify_once<C: ClientStore>(
     v.verify(scheme, &Request::new("GET", "/account").with_headers(&headers), now).unwrap()
 }
 
-/// Verification of requests from `who(i)` (api key, secret), signed ahead in chunks (not
-/// timed), through `v`.
+/// Requests from `who(i)` for the next `n` values of `i` (api key, secret), signed (not
+/// timed), then verified through `v`: the time of the verifications.
+fn verify_chunk<C: ClientStore>(
+    v: &mut Verifier<C, ReplayCache<8>>,
+    scheme: &Scheme<'static>,
+    who: &impl Fn(u64) -> (String, Vec<u8>),
+    (now, i): (&mut u64, &mut u64),
+    n: u64,
+) -> Duration {
+    let chunk: Vec<(Signed, u64)> = (0..n)
+        .map(|_| {
+            *now += STEP;
+            *i += 1;
+            let (key, secret) = who(*i);
+            (sign(scheme, &key, &secret, *now), *now)
+        })
+        .collect();
+    let start = Instant::now();
+    for (signed, at) in &chunk {
+        black_box(verify_once(v, scheme, signed, *at));
+    }
+    start.elapsed()
+}
+
+/// The floor's lookups of `probe(i)` (an id, or a static key) for the next `n` values of `i`,
+/// made ahead (not timed): the time of the lookups.
+fn floor_chunk(floor: &floor::Floor, by_id: bool, probe: &impl Fn(u64) -> String, i: &mut u64, n: u64) -> Duration {
+    let chunk: Vec<String> = (0..n)
+        .map(|_| {
+            *i += 1;
+            probe(*i)
+        })
+        .collect();
+    let start = Instant::now();
+    black_box(floor::run(floor, by_id, &chunk));
+    start.elapsed()
+}
+
+/// Verification of requests from `who(i)`, in chunks of 256 ([`verify_chunk`]).
 fn bench_verify<C: ClientStore>(
     g: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
@@ -81,7 +124,29 @@ fn bench_verify<C: ClientStore>(
     scheme: &Scheme<'static>,
     who: impl Fn(u64) -> (String, Vec<u8>),
 ) {
-    let mut now = T0;
+    let (mut now, mut i) = (T0, 0u64);
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(256);
+                left -= n;
+                timed += verify_chunk(v, scheme, &who, (&mut now, &mut i), n);
+            }
+            timed
+        })
+    });
+}
+
+/// The floor's lookups of `probe(i)`, in chunks of 256 ([`floor_chunk`]).
+fn bench_floor(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    floor: &floor::Floor,
+    by_id: bool,
+    probe: impl Fn(u64) -> String,
+) {
     let mut i = 0u64;
     g.bench_function(name, |b| {
         b.iter_custom(|iters| {
@@ -90,23 +155,33 @@ fn bench_verify<C: ClientStore>(
             while left > 0 {
                 let n = left.min(256);
                 left -= n;
-                let chunk: Vec<(Signed, u64)> = (0..n)
-                    .map(|_| {
-                        now += STEP;
-                        i += 1;
-                        let (key, secret) = who(i);
-                        (sign(scheme, &key, &secret, now), now)
-                    })
-                    .collect();
-                let start = Instant::now();
-                for (signed, at) in &chunk {
-                    black_box(verify_once(v, scheme, signed, *at));
-                }
-                timed += start.elapsed();
+                timed += floor_chunk(floor, by_id, &probe, &mut i, n);
             }
             timed
         })
     });
+}
+
+/// Chunks of 256 requests given to each of `runs` in turn, `ROUNDS` times; each run's fastest
+/// and median chunk, in nanoseconds per request. On a machine shared with other work the four
+/// figures of a comparison, taken interleaved, see the same interference, and the fastest
+/// chunks the least of it (criterion's runs, one after the other, see whatever load each
+/// happened to meet).
+fn interleaved(runs: &mut [&mut dyn FnMut() -> Duration]) -> Vec<(f64, f64)> {
+    const ROUNDS: usize = 400;
+    let mut times = vec![Vec::with_capacity(ROUNDS); runs.len()];
+    for _ in 0..ROUNDS {
+        for (run, t) in runs.iter_mut().zip(&mut times) {
+            t.push(run().as_nanos() as f64 / 256.0);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            (t[0], t[t.len() / 2])
+        })
+        .collect()
 }
 
 const MILLION: usize = 1_000_000;
@@ -176,6 +251,7 @@ fn stores(c: &mut Criterion) {
         }
     };
     let signius = |n: u64| move |i: u64| (format!("key-{}", (i * 7919 % (n / 2)) * 2 + 1), Vec::new());
+    let (floor_small, floor_big) = (floor::Floor::new(64), floor::Floor::new(MILLION));
     let mut g = c.benchmark_group("store-verify");
     bench_verify(
         &mut g,
@@ -191,6 +267,8 @@ fn stores(c: &mut Criterion) {
         &dialect::AEVO,
         aevo(MILLION as u64),
     );
+    bench_floor(&mut g, "floor/64-clients", &floor_small, true, |i| aevo(64)(i).0);
+    bench_floor(&mut g, "floor/1M-clients", &floor_big, true, |i| aevo(MILLION as u64)(i).0);
     g.finish();
     let mut g = c.benchmark_group("store-static");
     bench_verify(
@@ -207,8 +285,35 @@ fn stores(c: &mut Criterion) {
         &dialect::SIGNIUS,
         signius(MILLION as u64),
     );
+    bench_floor(&mut g, "floor/64-clients", &floor_small, false, |i| signius(64)(i).0);
+    bench_floor(&mut g, "floor/1M-clients", &floor_big, false, |i| signius(MILLION as u64)(i).0);
     g.finish();
-    drop(big);
+
+    // The same four comparisons again, interleaved (see `interleaved`): for scripts/bench-table.py.
+    let mut json = Vec::new();
+    for (group, scheme, by_id) in [("store-verify", dialect::AEVO, true), ("store-static", dialect::SIGNIUS, false)] {
+        let who = move |n: u64| move |i: u64| if by_id { aevo(n)(i) } else { signius(n)(i) };
+        let (mut v64, mut v1m) = (
+            Verifier::new(&mut small, ReplayCache::new(), Window::DEFAULT),
+            Verifier::new(&mut big, ReplayCache::new(), Window::DEFAULT),
+        );
+        let (mut s64, mut s1m, mut i64, mut i1m) = ((T0, 0), (T0, 0), 0, 0);
+        let (w64, w1m) = (who(64), who(MILLION as u64));
+        let (p64, p1m) = (|i| who(64)(i).0, |i| who(MILLION as u64)(i).0);
+        let figures = interleaved(&mut [
+            &mut || verify_chunk(&mut v64, &scheme, &w64, (&mut s64.0, &mut s64.1), 256),
+            &mut || verify_chunk(&mut v1m, &scheme, &w1m, (&mut s1m.0, &mut s1m.1), 256),
+            &mut || floor_chunk(&floor_small, by_id, &p64, &mut i64, 256),
+            &mut || floor_chunk(&floor_big, by_id, &p1m, &mut i1m, 256),
+        ]);
+        let names = ["apisig/64-clients", "apisig/1M-clients", "floor/64-clients", "floor/1M-clients"];
+        for (name, (min, median)) in names.iter().zip(&figures) {
+            eprintln!("{group}/{name} interleaved: fastest chunk {min:.1} ns, median {median:.1} ns per request");
+            json.push(format!(r#""{group}/{name}": {{"min": {min:.1}, "median": {median:.1}}}"#));
+        }
+    }
+    std::fs::write(out.join("store-scale.json"), format!("{{{}}}\n", json.join(", "))).unwrap();
+    drop((big, floor_big));
 
     // The cache, warm and cold, in front of SQLite.
     let dir = tempfile::tempdir().unwrap();

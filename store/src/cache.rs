@@ -11,7 +11,7 @@ use apisig::client::{Cidr, Client, Scopes, Slot};
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
 use apisig::policy::RoleId;
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey};
 
 use crate::{ClientRecord, KeyKind, KeyMaterial, Store, StoreError};
 
@@ -132,13 +132,13 @@ impl Entries {
 ///
 /// ```
 /// use apisig::client::Slot;
-/// use apisig::store::ClientStore;
+/// use apisig::store::{ClientStore, PresentedKey};
 /// use apisig_store::{CacheConfig, CachedStore, KeyKind, MasterKey, Store};
 /// let store = Store::open("sqlite::memory:", MasterKey::generate()?)?;
 /// store.create_client("client-7")?;
 /// let key = store.issue("client-7", Slot::Primary, KeyKind::Static)?;
 /// let cache = CachedStore::new(store, CacheConfig::default());
-/// let found = cache.by_static_key(key.as_str().as_bytes())?.expect("issued");
+/// let found = cache.by_static_key(&PresentedKey::new(key.as_str().as_bytes()))?.expect("issued");
 /// assert_eq!(found.id(), "client-7");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -275,13 +275,13 @@ impl CachedStore {
         self.fetch(Probe::Id(id), |s| s.load(id))
     }
 
-    fn find_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
-        let text = core::str::from_utf8(key).map_err(|_| Error::InvalidKeyFormat)?;
+    fn find_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
+        let text = core::str::from_utf8(key.key()).map_err(|_| Error::InvalidKeyFormat)?;
         if self.store.key_format().check(text)? != KeyKind::Static {
             return Err(Error::InvalidKeyFormat);
         }
-        let digest = key_digest(key);
-        self.fetch(Probe::Other(Lookup::Digest(digest)), |s| s.load_by_static_digest(&digest))
+        let digest = key.digest();
+        self.fetch(Probe::Other(Lookup::Digest(*digest)), |s| s.load_by_static_digest(digest))
     }
 
     fn find_pin(&self, kind: PinKind, fingerprint: &[u8; PIN_LEN]) -> Result<Option<Arc<Client>>, Error> {
@@ -316,7 +316,7 @@ macro_rules! client_store {
                 self.find_id(id)
             }
 
-            fn by_static_key(&self, key: &[u8]) -> Result<Option<Arc<Client>>, Error> {
+            fn by_static_key(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Client>>, Error> {
                 self.find_static_key(key)
             }
 

@@ -15,7 +15,7 @@ use apisig::Error;
 use apisig::client::{Slot, Status};
 use apisig::pin::{Pin, PinKind};
 use apisig::policy::RoleId;
-use apisig::store::{ClientStore, key_digest};
+use apisig::store::{ClientStore, PresentedKey, key_digest};
 use apisig_store::{CacheConfig, CachedStore, KeyKind, MasterKey, Store};
 
 const TTL: Duration = Duration::from_millis(400);
@@ -69,7 +69,7 @@ fn a_stored_client_becomes_the_cores_client() {
     assert_eq!(c.allowed().iter().map(ToString::to_string).collect::<Vec<_>>(), ["192.0.2.0/24", "2001:db8::/32"]);
     assert_eq!(c.status(), Status::Active);
     // The same client by its key and by its pin (of the pinned kind only).
-    assert_eq!(cache.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().id(), "c");
+    assert_eq!(cache.by_static_key(&PresentedKey::new(key.as_str().as_bytes())).unwrap().unwrap().id(), "c");
     assert_eq!(cache.by_pin(PinKind::Certificate, &[9; 32]).unwrap().unwrap().id(), "c");
     assert!(cache.by_pin(PinKind::PublicKey, &[9; 32]).unwrap().is_none());
     // An unknown role name gives no role.
@@ -89,15 +89,15 @@ fn another_workers_revocation_is_seen_within_the_ttl() {
     a.store().create_client("c").unwrap();
     let key = a.store().issue("c", Slot::Primary, KeyKind::Static).unwrap();
     let k = key.as_str().as_bytes();
-    assert_eq!(b.by_static_key(k).unwrap().unwrap().status(), Status::Active);
+    assert_eq!(b.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().status(), Status::Active);
     assert!(!b.by_id(b"c").unwrap().unwrap().key_revoked(Slot::Primary));
 
     a.store().revoke_key("c", Slot::Primary).unwrap();
     a.store().set_status("c", Status::Disabled).unwrap();
     // Worker b's entries are fresh: cached, the change not seen yet.
-    assert_eq!(b.by_static_key(k).unwrap().unwrap().status(), Status::Active);
+    assert_eq!(b.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().status(), Status::Active);
     std::thread::sleep(TTL + Duration::from_millis(50));
-    let c = b.by_static_key(k).unwrap().unwrap();
+    let c = b.by_static_key(&PresentedKey::new(k)).unwrap().unwrap();
     assert_eq!((c.status(), c.key_revoked(Slot::Primary)), (Status::Disabled, true));
     assert!(b.by_id(b"c").unwrap().unwrap().key_revoked(Slot::Primary));
 
@@ -111,7 +111,7 @@ fn another_workers_revocation_is_seen_within_the_ttl() {
     // Deleted: gone within the TTL.
     a.store().delete_client("c").unwrap();
     std::thread::sleep(TTL + Duration::from_millis(50));
-    assert!(b.by_static_key(k).unwrap().is_none());
+    assert!(b.by_static_key(&PresentedKey::new(k)).unwrap().is_none());
 }
 
 /// A mistyped key is refused by its checksum before the cache or the store is asked; the
@@ -125,15 +125,15 @@ fn typos_never_reach_the_store_and_the_cache_is_bounded() {
     let cache = CachedStore::new(store, CacheConfig { capacity: 3, ..CacheConfig::default() });
     let mut typo = key.as_str().as_bytes().to_vec();
     typo[12] = if typo[12] == b'Q' { b'R' } else { b'Q' };
-    assert_eq!(cache.by_static_key(&typo).unwrap_err(), Error::InvalidKeyFormat);
-    assert_eq!(cache.by_static_key(b"legacy-static-key").unwrap_err(), Error::InvalidKeyFormat);
+    assert_eq!(cache.by_static_key(&PresentedKey::new(&typo)).unwrap_err(), Error::InvalidKeyFormat);
+    assert_eq!(cache.by_static_key(&PresentedKey::new(b"legacy-static-key")).unwrap_err(), Error::InvalidKeyFormat);
     assert!(cache.is_empty());
     for i in 0..10 {
         assert!(cache.by_id(format!("nobody-{i}").as_bytes()).unwrap().is_none());
         assert!(cache.len() <= 3);
     }
     assert_eq!(cache.len(), 3);
-    assert_eq!(cache.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().id(), "c");
+    assert_eq!(cache.by_static_key(&PresentedKey::new(key.as_str().as_bytes())).unwrap().unwrap().id(), "c");
     assert_eq!(cache.len(), 3);
 }
 
@@ -172,7 +172,9 @@ fn a_revocation_by_another_process_is_seen_within_the_ttl() {
     let worker = worker(&url, &master);
     worker.store().create_client("c").unwrap();
     let key = worker.store().issue("c", Slot::Primary, KeyKind::Static).unwrap();
-    assert!(!worker.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().key_revoked(Slot::Primary));
+    assert!(
+        !worker.by_static_key(&PresentedKey::new(key.as_str().as_bytes())).unwrap().unwrap().key_revoked(Slot::Primary)
+    );
 
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "revoker_process", "--quiet"])
@@ -183,7 +185,12 @@ fn a_revocation_by_another_process_is_seen_within_the_ttl() {
     assert!(status.success());
     let revoked_at = std::time::Instant::now();
     let deadline = revoked_at + TTL + Duration::from_millis(100);
-    while !worker.by_static_key(key.as_str().as_bytes()).unwrap().unwrap().key_revoked(Slot::Primary) {
+    while !worker
+        .by_static_key(&PresentedKey::new(key.as_str().as_bytes()))
+        .unwrap()
+        .unwrap()
+        .key_revoked(Slot::Primary)
+    {
         assert!(std::time::Instant::now() < deadline, "still not revoked after the TTL");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -12,7 +12,7 @@
 use apisig::Error;
 use apisig::client::{Client, Slot, Status};
 use apisig::pin::{Pin, PinKind};
-use apisig::store::ClientStore;
+use apisig::store::{ClientStore, PresentedKey};
 use apisig_store::{KeyFormat, KeyKind, MemoryStore};
 
 fn client(id: &str, key: Option<&[u8]>, pin: Option<u8>) -> Client {
@@ -22,7 +22,7 @@ fn client(id: &str, key: Option<&[u8]>, pin: Option<u8>) -> Client {
     c
 }
 
-fn id_of(found: Option<std::sync::Arc<Client>>) -> Option<String> {
+fn id_of(found: Option<&Client>) -> Option<String> {
     found.map(|c| c.id().to_owned())
 }
 
@@ -38,13 +38,13 @@ fn lookups_by_id_key_and_pin_and_the_registration_rules() {
     assert_eq!(store.insert(client("c", Some(b"key-b"), None)), Err(Error::DuplicateKeyId));
     assert_eq!(store.insert(client("c", None, Some(1))), Err(Error::DuplicateKeyId));
     assert_eq!(store.len(), 3);
-    assert_eq!(id_of(store.by_static_key(b"other").unwrap()), None);
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"other")).unwrap()), None);
 
     assert_eq!(id_of(store.by_id(b"a").unwrap()).as_deref(), Some("a"));
     assert_eq!(id_of(store.by_id(b"zz").unwrap()), None);
     assert_eq!(id_of(store.by_id(&[0xff]).unwrap()), None);
-    assert_eq!(id_of(store.by_static_key(b"key-b").unwrap()).as_deref(), Some("b"));
-    assert_eq!(id_of(store.by_static_key(b"key-c").unwrap()), None);
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"key-b")).unwrap()).as_deref(), Some("b"));
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"key-c")).unwrap()), None);
     assert_eq!(id_of(store.by_pin(PinKind::PublicKey, &[2; 32]).unwrap()).as_deref(), Some("pin-only"));
     assert_eq!(id_of(store.by_pin(PinKind::Certificate, &[2; 32]).unwrap()), None);
     let mut seen = Vec::new();
@@ -59,17 +59,17 @@ fn lookups_by_id_key_and_pin_and_the_registration_rules() {
     rotated.set_secret(Slot::Secondary, Some(b"key-a")).unwrap();
     rotated.set_status(Status::Disabled);
     store.upsert(rotated).unwrap();
-    assert_eq!(id_of(store.by_static_key(b"key-a2").unwrap()).as_deref(), Some("a"));
-    assert_eq!(store.by_static_key(b"key-a").unwrap().unwrap().status(), Status::Disabled);
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"key-a2")).unwrap()).as_deref(), Some("a"));
+    assert_eq!(store.by_static_key(&PresentedKey::new(b"key-a")).unwrap().unwrap().status(), Status::Disabled);
     assert_eq!(store.upsert(client("a", Some(b"key-b"), None)), Err(Error::DuplicateKeyId));
-    assert_eq!(id_of(store.by_static_key(b"key-a2").unwrap()).as_deref(), Some("a"));
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"key-a2")).unwrap()).as_deref(), Some("a"));
     assert_eq!(store.advance_nonce("a", 10), Err(Error::ReplayedRequest));
     assert_eq!(store.advance_nonce("a", 11), Ok(()));
     assert_eq!(store.advance_nonce("zz", 1), Err(Error::UnknownKey));
 
     // Removed: every index forgets it.
     assert_eq!(store.remove("a").unwrap().id(), "a");
-    assert_eq!(id_of(store.by_static_key(b"key-a2").unwrap()), None);
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"key-a2")).unwrap()), None);
     assert_eq!(id_of(store.by_pin(PinKind::PublicKey, &[1; 32]).unwrap()), None);
     assert!(store.remove("a").is_none());
     store.insert(client("c", Some(b"key-a"), Some(1))).unwrap();
@@ -84,11 +84,14 @@ fn issued_keys_are_checked_before_the_lookup() {
     let mut store = MemoryStore::with_key_format(format);
     store.insert(client("issued", Some(key.as_str().as_bytes()), None)).unwrap();
     store.insert(client("legacy", Some(b"SIGNIUS-KEY"), None)).unwrap();
-    assert_eq!(id_of(store.by_static_key(key.as_str().as_bytes()).unwrap()).as_deref(), Some("issued"));
-    assert_eq!(id_of(store.by_static_key(b"SIGNIUS-KEY").unwrap()).as_deref(), Some("legacy"));
+    assert_eq!(
+        id_of(store.by_static_key(&PresentedKey::new(key.as_str().as_bytes())).unwrap()).as_deref(),
+        Some("issued")
+    );
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(b"SIGNIUS-KEY")).unwrap()).as_deref(), Some("legacy"));
     let mut typo = key.as_str().as_bytes().to_vec();
     typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
-    assert_eq!(store.by_static_key(&typo).unwrap_err(), Error::InvalidKeyFormat);
+    assert_eq!(store.by_static_key(&PresentedKey::new(&typo)).unwrap_err(), Error::InvalidKeyFormat);
 }
 
 /// Clients in the scale test: `APISIG_STORE_CLIENTS`, else 10^5 (a million take about 35 s to
@@ -110,8 +113,11 @@ fn many_clients_are_each_found() {
     assert_eq!(store.len(), n);
     for i in 0..n {
         let id = format!("client-{i}");
-        assert_eq!(id_of(store.by_static_key(format!("key-{i}").as_bytes()).unwrap()).as_deref(), Some(id.as_str()));
+        assert_eq!(
+            id_of(store.by_static_key(&PresentedKey::new(format!("key-{i}").as_bytes())).unwrap()).as_deref(),
+            Some(id.as_str())
+        );
         assert_eq!(id_of(store.by_id(id.as_bytes()).unwrap()).as_deref(), Some(id.as_str()));
     }
-    assert_eq!(id_of(store.by_static_key(format!("key-{n}").as_bytes()).unwrap()), None);
+    assert_eq!(id_of(store.by_static_key(&PresentedKey::new(format!("key-{n}").as_bytes())).unwrap()), None);
 }

@@ -74,7 +74,7 @@ fn stopped_postgres_is_unavailable_and_a_restart_recovers() {
 /// into serving stale entries — and a restarted server is used again by the same caches.
 #[test]
 fn caches_fail_closed_while_postgres_is_down_and_recover() {
-    use apisig::store::ClientStore;
+    use apisig::store::{ClientStore, PresentedKey};
     use apisig_store::{CacheConfig, CachedStore};
 
     let Some(mut pg) = PgServer::start() else { return };
@@ -90,19 +90,19 @@ fn caches_fail_closed_while_postgres_is_down_and_recover() {
     strict.store().create_client("c").unwrap();
     let key = strict.store().issue("c", Slot::Primary, KeyKind::Static).unwrap();
     let k = key.as_str().as_bytes();
-    assert_eq!(strict.by_static_key(k).unwrap().unwrap().id(), "c");
-    assert_eq!(lenient.by_static_key(k).unwrap().unwrap().id(), "c");
+    assert_eq!(strict.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().id(), "c");
+    assert_eq!(lenient.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().id(), "c");
 
     pg.stop();
     std::thread::sleep(ttl + Duration::from_millis(50));
-    assert_eq!(strict.by_static_key(k).unwrap_err(), apisig::Error::StoreUnavailable);
+    assert_eq!(strict.by_static_key(&PresentedKey::new(k)).unwrap_err(), apisig::Error::StoreUnavailable);
     assert_eq!(strict.by_id(b"c").unwrap_err(), apisig::Error::StoreUnavailable);
     assert_eq!(apisig::Error::StoreUnavailable.http_status(), 503);
-    assert_eq!(lenient.by_static_key(k).unwrap().unwrap().id(), "c", "served stale, as chosen");
+    assert_eq!(lenient.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().id(), "c", "served stale, as chosen");
     assert_eq!(lenient.by_id(b"c").unwrap_err(), apisig::Error::StoreUnavailable, "never fetched: nothing to serve");
 
     pg.restart();
-    assert_eq!(strict.by_static_key(k).unwrap().unwrap().id(), "c");
+    assert_eq!(strict.by_static_key(&PresentedKey::new(k)).unwrap().unwrap().id(), "c");
     assert_eq!(lenient.by_id(b"c").unwrap().unwrap().id(), "c");
 }
 
