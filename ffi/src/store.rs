@@ -23,7 +23,7 @@ use apisig::Error;
 use apisig::client::Client;
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
-use apisig::store::ClientStore;
+use apisig::store::{ClientStore, PresentedKey};
 // `::`: the crate, not this module's `apisig_store` type.
 use ::apisig_store::{
     CHECKSUM_LEN, CacheConfig, CachedStore, KeyKind, MASTER_KEY_LEN, MasterKey, PRODUCT_MAX, RANDOM_LEN, Store,
@@ -526,7 +526,9 @@ unsafe extern "C" fn by_id(context: *mut c_void, id: *const u8, id_len: usize, o
     }
 }
 
-/// `apisig_lookup_by_static_key` over a store (the cache checks the key's format first).
+/// `apisig_lookup_by_static_key` over a store (the cache checks the key's format first). The
+/// core's digest is not taken from the C side: `PresentedKey` computes its own (one SHA-256 of a
+/// short key, beside a cache or database lookup), so it cannot disagree with the key.
 ///
 /// # Safety
 /// As [`answer`]; `(key, key_len)` readable.
@@ -540,7 +542,7 @@ unsafe extern "C" fn by_static_key(
     // SAFETY: as in `by_id`.
     unsafe {
         answer(context, out, |c| match in_bytes(key, key_len) {
-            Ok(key) => c.by_static_key(key),
+            Ok(key) => c.by_static_key(&PresentedKey::new(key)),
             Err(_) => Err(Error::StoreUnavailable),
         })
     }
