@@ -249,9 +249,8 @@ fn mask(prefix: u8, bits: u8) -> u128 {
 /// A key or secret: its digest (to match static keys and clear secrets) and, when the secret
 /// itself was given, its keyed HMAC state (to check signatures) with that state after the
 /// whole blocks of the client's key id (Aevo's messages start with it: a 64-byte id is a block
-/// hashed here once, not per request). Laid out in order (`repr(C)`): see [`Client`].
+/// hashed here once, not per request).
 #[derive(Clone)]
-#[repr(C)]
 pub(crate) struct Secret {
     pub(crate) digest: [u8; 32],
     pub(crate) mac: Option<Prefixed<Chain>>,
@@ -274,9 +273,7 @@ impl Drop for Secret {
 }
 
 /// One of a client's two slots: a key (or its digest), a certificate pin, and their fate.
-/// Laid out in order (`repr(C)`): see [`Client`].
 #[derive(Clone, Default)]
-#[repr(C)]
 struct KeySlot {
     expires: Option<UnixNanos>,
     secret: Option<Secret>,
@@ -288,10 +285,10 @@ struct KeySlot {
 ///
 /// Laid out in order (`repr(C)`), what a verification reads first: a server with millions of
 /// clients finds each request's client out of the caches, and every cache line of it read
-/// is a miss (see docs/stores.md). The id, status, role and scopes first, then each slot's
-/// expiry, key digest and HMAC state (its pin and revocation flag after them, filling the
-/// padding), then the allow-list (its length is read) and the bound user id: 720 bytes, as
-/// the compiler's own order, in fewer lines per verification.
+/// is a miss (see docs/stores.md). The id, status, role and scopes first, then the two key
+/// slots (each with its expiry, HMAC state, digest and revocation flag before its pin), then
+/// the allow-list (its length is read) and the bound user id: 720 bytes, as in the
+/// compiler's own order, in fewer lines per verification.
 #[derive(Clone)]
 #[repr(C)]
 pub struct Client {
