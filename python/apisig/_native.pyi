@@ -464,6 +464,10 @@ class Verifier:
     def scopes(self) -> list[str]:
         """The server's scope names (``scopes=``), by bit."""
     @property
+    def store_failure(self) -> str | None:
+        """Why the persistent store (``store=``) last failed a lookup refused with
+        ``StoreUnavailable`` (503), for the server's log; ``None`` until then."""
+    @property
     def may_block(self) -> bool:
         """Whether its lookups may block (a persistent ``store=`` or a ``lookup=``): the ASGI
         middleware then verifies in a worker thread."""

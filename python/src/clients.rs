@@ -144,6 +144,15 @@ impl Clients {
         !matches!(self, Clients::Memory(_))
     }
 
+    /// Why the persistent store last failed a lookup (answered `StoreUnavailable`), for a
+    /// verifier over a store; `None` otherwise.
+    pub(crate) fn store_failure(&self) -> Option<String> {
+        match self {
+            Clients::Cached(s, ..) => s.last_failure().map(|e| e.to_string()),
+            _ => None,
+        }
+    }
+
     /// The source to ask without the verifier's lock, for a store or a lookup.
     pub(crate) fn source(&self) -> Option<Source> {
         match self {

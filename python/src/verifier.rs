@@ -943,6 +943,15 @@ impl Verifier {
         self.external
     }
 
+    /// Why the persistent store (``store=``) last failed a lookup that was refused with
+    /// `StoreUnavailable` (503) — a database down, a secret sealed under a master key this
+    /// process was not given — for the server's log; `None` until then, and for other
+    /// verifiers.
+    #[getter]
+    fn store_failure(&self, py: Python<'_>) -> Option<String> {
+        self.lock_py(py).core.store().store_failure()
+    }
+
     /// The registered ids, sorted (a verifier over a store or a lookup raises `TypeError`).
     #[getter]
     fn client_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {

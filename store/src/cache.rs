@@ -146,6 +146,8 @@ pub struct CachedStore {
     store: Arc<Store>,
     config: CacheConfig,
     entries: Mutex<Entries>,
+    /// Why the store last failed a lookup: the verifier only sees `store_unavailable` (503).
+    last_failure: Mutex<Option<StoreError>>,
 }
 
 impl core::fmt::Debug for CachedStore {
@@ -157,7 +159,24 @@ impl core::fmt::Debug for CachedStore {
 impl CachedStore {
     /// A cache in front of `store`.
     pub fn new(store: impl Into<Arc<Store>>, config: CacheConfig) -> CachedStore {
-        CachedStore { store: store.into(), config, entries: Mutex::new(Entries::default()) }
+        CachedStore {
+            store: store.into(),
+            config,
+            entries: Mutex::new(Entries::default()),
+            last_failure: Mutex::new(None),
+        }
+    }
+
+    /// Why the store last failed a lookup or a nonce mark that the verifier answered with
+    /// [`Error::StoreUnavailable`] (a database down, a record that does not read back, a secret
+    /// sealed under a master key this process was not given), for the server's log; `None`
+    /// until then. The next successful load does not clear it.
+    pub fn last_failure(&self) -> Option<StoreError> {
+        self.last_failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn failed(&self, e: StoreError) {
+        *self.last_failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
     }
 
     /// The store behind the cache, for the key lifecycle (call [`invalidate`](Self::invalidate)
@@ -210,9 +229,10 @@ impl CachedStore {
         let client = match loaded {
             Ok(client) => client,
             Err(StoreError::Core(e)) => return Err(e),
-            Err(_) => {
+            Err(e) => {
                 // Unreachable, or a record that does not read back: fail closed unless the
                 // server chose to serve stale entries for a while.
+                self.failed(e);
                 let limit = self.config.serve_stale.map(|s| self.config.ttl.saturating_add(s));
                 return match (stale, limit) {
                     (Some(c), Some(limit)) if c.fetched.elapsed() < limit => Ok(c.client),
@@ -298,7 +318,13 @@ impl CachedStore {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::ReplayedRequest),
             Err(StoreError::NoSuchClient(_)) => Err(Error::UnknownKey),
-            Err(e) => Err(e.core_error().unwrap_or(Error::StoreUnavailable)),
+            Err(e) => {
+                let core = e.core_error().unwrap_or(Error::StoreUnavailable);
+                if core == Error::StoreUnavailable {
+                    self.failed(e);
+                }
+                Err(core)
+            }
         }
     }
 }

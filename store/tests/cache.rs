@@ -196,3 +196,27 @@ fn a_revocation_by_another_process_is_seen_within_the_ttl() {
     }
     assert!(worker.store().client("c").unwrap().unwrap().keys[0].revoked.is_some());
 }
+
+/// A worker given only the old master key, after the re-seal moved a secret to the new one:
+/// the verifier sees `store_unavailable` (503, failing closed), and the cache says why — the
+/// master key it lacks — for the server's log.
+#[test]
+fn the_cache_says_why_the_store_failed() {
+    use apisig_store::{MasterKeys, StoreError};
+
+    let (_dir, url, old) = setup();
+    let new = MasterKey::generate().unwrap();
+    let store = Store::open(&url, old.clone()).unwrap();
+    store.create_client("c").unwrap();
+    store.issue("c", Slot::Primary, KeyKind::Hmac).unwrap();
+    let worker_old = worker(&url, &old);
+    assert!(worker_old.last_failure().is_none());
+    let rekeyer = Store::open(&url, MasterKeys::new(new.clone()).with_previous(old.clone())).unwrap();
+    assert!(rekeyer.rekey(100, |_| std::ops::ControlFlow::Continue(())).unwrap().is_complete());
+    assert_eq!(worker_old.by_id(b"c").err(), Some(Error::StoreUnavailable));
+    let why = worker_old.last_failure().expect("the failure is kept");
+    assert_eq!(why, StoreError::MasterKeyNotGiven { needed: new.id().into(), given: old.id().into() });
+    assert!(why.to_string().contains("APISIG_MASTER_KEY_PREVIOUS"), "{why}");
+    // A worker given the new key opens it.
+    assert!(worker(&url, &new).by_id(b"c").unwrap().is_some());
+}
