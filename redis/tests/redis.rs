@@ -296,7 +296,9 @@ fn a_restart_without_persistence_is_noticed_not_trusted() {
     // A fresh Redis cannot prove it remembers: refused for the recovery period.
     let mut v = worker();
     assert_eq!(check(&mut v, &mut store, &aevo(now()), now()), Err(Error::ReplayStoreUnavailable));
-    std::thread::sleep(recovery);
+    // Past the recovery period with a margin: an APEX nonce is in whole milliseconds, so one
+    // taken within a millisecond of the period's end may still be at its floor.
+    std::thread::sleep(recovery + Duration::from_millis(100));
 
     let t = now();
     let request = aevo(t);
