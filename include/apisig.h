@@ -1329,6 +1329,12 @@ typedef struct apisig_principal {
    */
   uint32_t slot;
   /**
+   * Its scopes (per-key permissions): bit `i` is the server's scope `i` — the `i`-th name
+   * of `apisig_store_config.scopes`, or the bits `apisig_keyring_set_scopes` gave. Check a
+   * request's with `apisig_scopes_authorize`.
+   */
+  uint64_t scopes;
+  /**
    * Whether the client has a role.
    */
   bool has_role;
@@ -1687,6 +1693,16 @@ typedef struct apisig_store_config {
    * Length of `roles`.
    */
   size_t roles_len;
+  /**
+   * The server's scope names, comma-separated, by bit (at most 64): a client's stored
+   * scope `trade` in `"read,trade"` is bit 1 of its principal's `scopes`. A stored scope
+   * not listed is dropped (fewer permissions, never more). `(NULL, 0)`: none.
+   */
+  const char *scopes;
+  /**
+   * Length of `scopes`.
+   */
+  size_t scopes_len;
 } apisig_store_config;
 
 /**
@@ -2151,6 +2167,19 @@ apisig_result apisig_keyring_set_role(struct apisig_keyring *ring, uint32_t clie
 apisig_result apisig_keyring_clear_role(struct apisig_keyring *ring, uint32_t client);
 
 /**
+ * Gives `client` the scopes `scopes` (per-key permissions, replacing its own): bit `i` is
+ * the server's scope `i`. Its principals carry them; check a request's with
+ * `apisig_scopes_authorize`.
+ *
+ * # Errors
+ * `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
+ *
+ * # Safety
+ * `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+ */
+apisig_result apisig_keyring_set_scopes(struct apisig_keyring *ring, uint32_t client, uint64_t scopes);
+
+/**
  * Binds a user id to `client`'s key (APEX): a request naming another user id is refused.
  *
  * # Errors
@@ -2467,6 +2496,16 @@ APISIG_MUST_USE apisig_result apisig_securosys_authorize(uint8_t role, const cha
  * Both `(ptr, len)` pairs must be readable.
  */
 APISIG_MUST_USE apisig_result apisig_pattern_match(const char *pattern, size_t pattern_len, const char *path, size_t path_len);
+
+/**
+ * Decides whether a client holding the scopes `granted` (its `apisig_principal.scopes`) may
+ * make a request that needs every scope in `required` (bit `i`: the server's scope `i`):
+ * the core's rule, as the Python face's `require_scopes` applies it.
+ *
+ * # Errors
+ * `FORBIDDEN` (HTTP 403) when one is missing.
+ */
+APISIG_MUST_USE apisig_result apisig_scopes_authorize(uint64_t granted, uint64_t required);
 
 /**
  * Checks the Aevo credentials (`api_key`, `secret`; the other fields are not read) as
@@ -2859,7 +2898,8 @@ apisig_result apisig_signer_wipe(struct apisig_signer *s);
  * `NULL_PARAMETER`; `INVALID_STORE_URL`; `INVALID_MASTER_KEY` (missing, or not a key);
  * `WRONG_MASTER_KEY` when the store was created under another master key;
  * `STORE_UNAVAILABLE` when the database cannot be opened or reached; `INVALID_PATTERN` for an
- * empty role name in `config`, `FIELD_TOO_LONG` past 256 of them.
+ * empty role name in `config`, `FIELD_TOO_LONG` past 256 of them; `INVALID_PATTERN` for an
+ * empty scope name or one named twice, `FIELD_TOO_LONG` past 64 of them.
  *
  * # Safety
  * The `(ptr, len)` pairs must be readable, `config` be NULL or point to a valid

@@ -86,6 +86,24 @@ impl Scopes {
     pub const fn contains(self, needed: Scopes) -> bool {
         self.0 & needed.0 == needed.0
     }
+
+    /// The server's check: a client holding these scopes may make a request that needs
+    /// `needed` only if it holds every one of them ([`ScopeNames::authorize`] by names; the C
+    /// face's `apisig_scopes_authorize` by bits).
+    ///
+    /// ```
+    /// use apisig::{Error, client::Scopes};
+    /// assert_eq!(Scopes(0b011).authorize(Scopes(0b010)), Ok(()));
+    /// assert_eq!(Scopes(0b011).authorize(Scopes(0b110)), Err(Error::Forbidden));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] when one is missing.
+    ///
+    /// [`ScopeNames::authorize`]: crate::policy::ScopeNames::authorize
+    pub const fn authorize(self, needed: Scopes) -> Result<(), Error> {
+        if self.contains(needed) { Ok(()) } else { Err(Error::Forbidden) }
+    }
 }
 
 /// An address range of an allow-list: an IPv4 or IPv6 network and its prefix length.

@@ -158,7 +158,7 @@ impl<'a> ScopeNames<'a> {
     /// [`Error::Forbidden`] when one is missing, [`Error::InvalidPattern`] when `needed`
     /// names a scope not in the table (the server's mistake).
     pub fn authorize(&self, held: Scopes, needed: &[&str]) -> Result<(), Error> {
-        if held.contains(self.scopes(needed)?) { Ok(()) } else { Err(Error::Forbidden) }
+        held.authorize(self.scopes(needed)?)
     }
 }
 

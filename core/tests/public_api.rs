@@ -188,6 +188,7 @@ fn each_item_by_its_one_path() -> Result<(), Error> {
     let peer: core::net::IpAddr = "192.0.2.1".parse().unwrap_or(core::net::IpAddr::from([0, 0, 0, 0]));
     assert_eq!(client::peer_behind_proxies(peer, core::iter::empty(), &[]), Ok(peer));
     assert!(policy::ScopeNames { names: &["read"] }.authorize(c.scopes(), &["read"]).is_ok());
+    assert_eq!(c.scopes().authorize(client::Scopes(2)), Err(Error::Forbidden));
     let _: [u8; 32] = store::key_digest(b"k");
     fn is_client_store<C: store::ClientStore>(_: &C) {}
     is_client_store(verifier.store());

@@ -7,7 +7,7 @@ use apisig::names::Named;
 use apisig::policy::RoleId;
 use apisig::{
     Error,
-    client::{Client, KEY_ID_MAX, Slot, Status},
+    client::{Client, KEY_ID_MAX, Scopes, Slot, Status},
     keyring::Keyring,
 };
 
@@ -393,6 +393,31 @@ pub unsafe extern "C" fn apisig_keyring_clear_role(ring: *mut apisig_keyring, cl
         let ring = unsafe { self::ring(ring) }?;
         update(ring, client, |c| {
             c.set_role(None);
+            Ok(())
+        })
+    }
+}
+
+/// Gives `client` the scopes `scopes` (per-key permissions, replacing its own): bit `i` is
+/// the server's scope `i`. Its principals carry them; check a request's with
+/// `apisig_scopes_authorize`.
+///
+/// # Errors
+/// `NULL_PARAMETER`; `INVALID_OBJECT`; `UNKNOWN_KEY` for a bad client.
+///
+/// # Safety
+/// `ring` must point to written storage (a keyring; see `apisig_keyring_init`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apisig_keyring_set_scopes(
+    ring: *mut apisig_keyring,
+    client: u32,
+    scopes: u64,
+) -> apisig_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `ring`.
+        let ring = unsafe { self::ring(ring) }?;
+        update(ring, client, |c| {
+            c.set_scopes(Scopes(scopes));
             Ok(())
         })
     }

@@ -1,8 +1,9 @@
-//! Roles: the Securosys TSB role table, and pattern matching for user tables.
+//! Roles: the Securosys TSB role table, and pattern matching for user tables; the scope check.
 
 use core::ffi::c_char;
 
 use apisig::Error;
+use apisig::client::Scopes;
 use apisig::dialect::SECUROSYS_ROLES;
 use apisig::policy::{RoleId, pattern_matches};
 
@@ -97,5 +98,19 @@ pub unsafe extern "C" fn apisig_pattern_match(
         let (pattern, path) =
             unsafe { (in_str(pattern, pattern_len, Error::InvalidPattern)?, in_bytes(path.cast::<u8>(), path_len)?) };
         if pattern_matches(pattern, path)? { Ok(()) } else { Err(Error::Forbidden.into()) }
+    }
+}
+
+/// Decides whether a client holding the scopes `granted` (its `apisig_principal.scopes`) may
+/// make a request that needs every scope in `required` (bit `i`: the server's scope `i`):
+/// the core's rule, as the Python face's `require_scopes` applies it.
+///
+/// # Errors
+/// `FORBIDDEN` (HTTP 403) when one is missing.
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn apisig_scopes_authorize(granted: u64, required: u64) -> apisig_result {
+    ffi_boundary! {
+        Ok(Scopes(granted).authorize(Scopes(required))?)
     }
 }

@@ -23,6 +23,7 @@ use apisig::Error;
 use apisig::client::Client;
 use apisig::names::Named;
 use apisig::pin::{PIN_LEN, PinKind};
+use apisig::policy::ScopeNames;
 use apisig::store::{ClientStore, PresentedKey};
 // `::`: the crate, not this module's `apisig_store` type.
 use ::apisig_store::{
@@ -77,6 +78,12 @@ pub struct apisig_store_config {
     pub roles: *const c_char,
     /// Length of `roles`.
     pub roles_len: usize,
+    /// The server's scope names, comma-separated, by bit (at most 64): a client's stored
+    /// scope `trade` in `"read,trade"` is bit 1 of its principal's `scopes`. A stored scope
+    /// not listed is dropped (fewer permissions, never more). `(NULL, 0)`: none.
+    pub scopes: *const c_char,
+    /// Length of `scopes`.
+    pub scopes_len: usize,
 }
 
 /// The result code of a store error (the same codes the other faces report).
@@ -126,8 +133,24 @@ fn role_names(text: &str) -> Res<Vec<String>> {
     Ok(names)
 }
 
+/// Scope names, comma-separated (spaces around them ignored), as the core's `ScopeNames`
+/// table: empty text gives none.
+///
+/// # Errors
+/// `FIELD_TOO_LONG` past 64 names; `INVALID_PATTERN` for an empty one or one named twice.
+fn scope_names(text: &str) -> Res<Vec<String>> {
+    let names = role_names(text)?;
+    if names.len() > 64 {
+        return Err(Error::FieldTooLong.into());
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    ScopeNames { names: &refs }.check()?;
+    Ok(names)
+}
+
 /// # Safety
-/// `config` must be NULL or point to a valid `apisig_store_config` whose `roles` is readable.
+/// `config` must be NULL or point to a valid `apisig_store_config` whose `roles` and `scopes`
+/// are readable.
 unsafe fn cache_config(config: *const apisig_store_config) -> Res<CacheConfig> {
     let mut out = CacheConfig::default();
     // SAFETY: forwarded contract.
@@ -141,6 +164,8 @@ unsafe fn cache_config(config: *const apisig_store_config) -> Res<CacheConfig> {
     out.serve_stale = (c.serve_stale_ms != 0).then(|| Duration::from_millis(c.serve_stale_ms));
     // SAFETY: forwarded contract.
     out.roles = role_names(unsafe { in_str(c.roles, c.roles_len, Error::InvalidPattern) }?)?;
+    // SAFETY: forwarded contract.
+    out.scopes = scope_names(unsafe { in_str(c.scopes, c.scopes_len, Error::InvalidPattern) }?)?;
     Ok(out)
 }
 
@@ -163,7 +188,8 @@ unsafe fn cache_config(config: *const apisig_store_config) -> Res<CacheConfig> {
 /// `NULL_PARAMETER`; `INVALID_STORE_URL`; `INVALID_MASTER_KEY` (missing, or not a key);
 /// `WRONG_MASTER_KEY` when the store was created under another master key;
 /// `STORE_UNAVAILABLE` when the database cannot be opened or reached; `INVALID_PATTERN` for an
-/// empty role name in `config`, `FIELD_TOO_LONG` past 256 of them.
+/// empty role name in `config`, `FIELD_TOO_LONG` past 256 of them; `INVALID_PATTERN` for an
+/// empty scope name or one named twice, `FIELD_TOO_LONG` past 64 of them.
 ///
 /// # Safety
 /// The `(ptr, len)` pairs must be readable, `config` be NULL or point to a valid

@@ -63,6 +63,10 @@ pub struct apisig_principal {
     pub client: u32,
     /// Which of its keys matched (an `apisig_slot`).
     pub slot: u32,
+    /// Its scopes (per-key permissions): bit `i` is the server's scope `i` — the `i`-th name
+    /// of `apisig_store_config.scopes`, or the bits `apisig_keyring_set_scopes` gave. Check a
+    /// request's with `apisig_scopes_authorize`.
+    pub scopes: u64,
     /// Whether the client has a role.
     pub has_role: bool,
     /// Its role, when `has_role` (authorize it with `apisig_securosys_authorize`).
@@ -88,6 +92,7 @@ pub(crate) fn principal(store: &CStore, p: &apisig::Principal) -> Result<apisig_
             CStore::Lookup(_) => APISIG_CLIENT_NONE,
         },
         slot: slot_code(p.slot),
+        scopes: p.scopes.0,
         has_role: p.role.is_some(),
         role: p.role.map_or(0, |r| r.0),
         id_len: u8::try_from(p.id.len()).map_err(|_| Error::FieldTooLong)?,

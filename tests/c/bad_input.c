@@ -484,6 +484,8 @@ static void test_keyring(void) {
     EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_secret(&ring, 0, 7, (const uint8_t *)"z", 1));
     EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_role(&ring, 99, 1));
     EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_clear_role(&ring, 99));
+    EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_set_scopes(&ring, 99, 1));
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_keyring_set_scopes(NULL, 0, 1));
     EXPECT(APISIG_RESULT_UNKNOWN_KEY, apisig_keyring_remove_secret(&ring, 99, APISIG_SLOT_PRIMARY));
     EXPECT(APISIG_RESULT_INVALID_HEADER_VALUE, apisig_keyring_bind_user_id(&ring, 0, NULL, 0));
     EXPECT(APISIG_RESULT_FIELD_TOO_LONG, apisig_keyring_bind_user_id(&ring, 0, id, 65));
@@ -637,6 +639,22 @@ static void test_verify_round_trips(void) {
     EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_securosys_authorize(who.role, NULL, 3));
     EXPECT(APISIG_RESULT_INVALID_PATTERN, apisig_pattern_match(S("/a/***"), S("/a/b")));
     EXPECT(APISIG_RESULT_OK, apisig_pattern_match(S("/v1/filtered**ApprovalTask"), S("/v1/filtered/x/yApprovalTask")));
+    /* Scopes: none until given; then the principal carries the keyring's bits, and the
+     * core's check admits a request only if every bit it needs is held (else 403). */
+    CHECK(who.scopes == 0, "no scopes until given");
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_set_scopes(ring, keyop_client, 0x5u | (1ull << 63)));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &securosys, &r, NOW, &who));
+    CHECK(who.scopes == (0x5u | (1ull << 63)), "the principal's scopes: %llx", (unsigned long long)who.scopes);
+    EXPECT(APISIG_RESULT_OK, apisig_scopes_authorize(who.scopes, 0x1));
+    EXPECT(APISIG_RESULT_OK, apisig_scopes_authorize(who.scopes, 0x4u | (1ull << 63)));
+    EXPECT(APISIG_RESULT_OK, apisig_scopes_authorize(who.scopes, 0));
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_scopes_authorize(who.scopes, 0x2));
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_scopes_authorize(who.scopes, 0x3));
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_scopes_authorize(0, 1ull << 63));
+    EXPECT(APISIG_RESULT_OK, apisig_keyring_set_scopes(ring, keyop_client, 0));
+    EXPECT(APISIG_RESULT_OK, apisig_verifier_verify(&static_verifier, &securosys, &r, NOW, &who));
+    CHECK(who.scopes == 0, "scopes replaced");
+    EXPECT(APISIG_RESULT_FORBIDDEN, apisig_scopes_authorize(who.scopes, 0x1));
     /* Secondary key; removing the primary revokes it. */
     EXPECT(APISIG_RESULT_OK, apisig_keyring_set_secret(ring, keyop_client, APISIG_SLOT_SECONDARY, (const uint8_t *)"op-next", 7));
     EXPECT(APISIG_RESULT_OK, apisig_keyring_remove_secret(ring, keyop_client, APISIG_SLOT_PRIMARY));
@@ -974,6 +992,7 @@ static void expect_refused(enum kind k) {
         EXPECT_INVALID(apisig_keyring_remove_secret(ring, 0, APISIG_SLOT_PRIMARY));
         EXPECT_INVALID(apisig_keyring_set_role(ring, 0, 1));
         EXPECT_INVALID(apisig_keyring_clear_role(ring, 0));
+        EXPECT_INVALID(apisig_keyring_set_scopes(ring, 0, 1));
         EXPECT_INVALID(apisig_keyring_bind_user_id(ring, 0, S("42")));
         EXPECT_INVALID(apisig_keyring_find(ring, S("a"), &client));
         EXPECT_INVALID(apisig_keyring_client_id(ring, 0, buf, sizeof buf, &len));
@@ -1620,6 +1639,30 @@ static void test_stores(void) {
     config.roles_len = strlen(config.roles);
     EXPECT(APISIG_RESULT_INVALID_PATTERN, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
     config.roles = NULL;
+    EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
+    /* Scope names: none empty, none twice, at most 64 (one per bit of a principal's scopes). */
+    config.roles_len = 0;
+    config.scopes = "read,,trade";
+    config.scopes_len = strlen(config.scopes);
+    EXPECT(APISIG_RESULT_INVALID_PATTERN, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
+    config.scopes = "read, trade,read";
+    config.scopes_len = strlen(config.scopes);
+    EXPECT(APISIG_RESULT_INVALID_PATTERN, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
+    {
+        char names[65 * 4];
+        size_t at = 0;
+        for (i = 0; i < 65; i++) at += (size_t)snprintf(names + at, sizeof names - at, "%ss%d", i ? "," : "", i);
+        config.scopes = names;
+        config.scopes_len = at;
+        EXPECT(APISIG_RESULT_FIELD_TOO_LONG, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
+        config.scopes_len = strlen("s0,s1,s2,s3,s4,s5,s6,s7,s8,s9") + 54 * 4; /* the first 64 */
+        CHECK(names[config.scopes_len] == ',' && names[config.scopes_len - 1] == '3', "64 names");
+        EXPECT(APISIG_RESULT_OK, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
+        apisig_store_free(store);
+        store = NULL;
+    }
+    config.scopes = NULL;
+    config.scopes_len = 3;
     EXPECT(APISIG_RESULT_NULL_PARAMETER, apisig_store_open(url, strlen(url), (const uint8_t *)master, 64, &config, &store));
     CHECK(store == NULL, "*out not written on error");
     /* Created under `master`; the same key as 32 raw bytes opens it, another key does not. */
