@@ -31,6 +31,7 @@ rust-test:
 	scripts/redis-server.sh
 	scripts/postgres-server.sh # apisig-store's tests start their own PostgreSQL servers
 	scripts/c-deps.sh host # the openssl command: apisig-http's OCSP tests read requests with it
+	scripts/oidc-provider.sh # node-oidc-provider, for apisig-http's OpenID tests
 	$(CARGO) nextest run --workspace --no-fail-fast
 # The same core tests on the RustCrypto JWS arithmetic, firmware's: the workspace run above
 # has the core's `ring` feature on (the Python, C and HTTP crates ask for it).
