@@ -119,12 +119,18 @@ fuzz_target!(|calls: Vec<Call<'_>>| {
         let mut real_attempt: apisig_attempt = core::mem::zeroed();
         assert_eq!(check(apisig_rotation_zignsec(&mut real_rotation)), OK);
         assert_eq!(check(apisig_rotation_begin(&real_rotation, &mut real_attempt)), OK);
+        // A keyring of run-time capacity (host builds) has its own tag, and a pointer to the
+        // heap behind it: garbage carrying that tag is as much outside the contract.
+        let heap_ring = apisig_keyring_new_with_capacity(4);
+        assert!(!heap_ring.is_null());
         let tags = [
             first_word((&raw const *real_ring).cast()),
             first_word((&raw const *verifier).cast()),
             first_word((&raw const real_rotation).cast()),
             first_word((&raw const real_attempt).cast()),
+            first_word(heap_ring.cast_const().cast()),
         ];
+        apisig_keyring_free(heap_ring);
         for call in calls.iter().take(16) {
             match call {
                 Call::PatternMatch(p, s) => {
